@@ -1,0 +1,331 @@
+"""Turn a validated Scenario (and a seed) into the float64 arrays the core flies.
+
+Two kinds of randomness, both from the seed so any run replays exactly:
+- knowledge errors, drawn in every run: the ground's orbit-determination error,
+  the initial attitude-knowledge error, IMU biases (sensor noise is drawn in the
+  core from the same seed);
+- vehicle dispersions (thrust, Isp, mass, inertia, misalignment, centre of mass,
+  PDI truth state), drawn only when `disperse=True` (Monte Carlo).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gnc.core import layout as L
+from gnc.core import moon as M
+from gnc.core import sensors as S
+from gnc.core import vehicle as V
+from gnc.scenario import Scenario
+
+
+@dataclass
+class Assembly:
+    x0: np.ndarray
+    vp: np.ndarray
+    world: np.ndarray
+    dem: np.ndarray
+    sp: np.ndarray
+    cfg: np.ndarray
+    dt: float
+    substeps: int
+    n_steps: int
+    seed: int
+    truth_pdi_landing: np.ndarray     # (6,) truth PDI position/velocity, landing frame
+
+
+def _unit(v):
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v)
+
+
+def _rz(a):
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _quat_from_matrix(m: np.ndarray) -> np.ndarray:
+    """Scalar-first quaternion of a rotation matrix (columns = rotated basis)."""
+    tr = np.trace(m)
+    if tr > 0:
+        s = 2.0 * math.sqrt(1.0 + tr)
+        q = [0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s]
+    else:
+        i = int(np.argmax(np.diag(m)))
+        j, k = (i + 1) % 3, (i + 2) % 3
+        s = 2.0 * math.sqrt(1.0 + m[i, i] - m[j, j] - m[k, k])
+        q = [0.0, 0.0, 0.0, 0.0]
+        q[0] = (m[k, j] - m[j, k]) / s
+        q[1 + i] = 0.25 * s
+        q[1 + j] = (m[j, i] + m[i, j]) / s
+        q[1 + k] = (m[k, i] + m[i, k]) / s
+    q = np.array(q)
+    return q / np.linalg.norm(q) * (1 if q[0] >= 0 else -1)
+
+
+def quat_to_matrix(q) -> np.ndarray:
+    w, x, y, z = q
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def _small_rotation(rng, sigma) -> np.ndarray:
+    rv = rng.normal(0.0, sigma, 3)
+    a = np.linalg.norm(rv)
+    if a == 0:
+        return np.eye(3)
+    k = rv / a
+    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + math.sin(a) * K + (1 - math.cos(a)) * K @ K
+
+
+def world_array(sc: Scenario) -> np.ndarray:
+    w = np.zeros(M.W_LEN)
+    w[M.W_MU] = sc.moon.mu
+    w[M.W_J2] = sc.moon.j2 if sc.moon.j2_on else 0.0
+    w[M.W_RREF] = sc.moon.radius_m
+    w[M.W_OMEGA] = sc.moon.rotation_rad_s
+    w[M.W_THETA0] = 0.0
+    r_site = sc.moon.radius_m + sc.site.elevation_m
+    w[M.W_SITE_R] = r_site
+    lat, lon = math.radians(sc.site.lat_deg), math.radians(sc.site.lon_deg)
+    east = [-math.sin(lon), math.cos(lon), 0.0]
+    north = [-math.sin(lat) * math.cos(lon), -math.sin(lat) * math.sin(lon), math.cos(lat)]
+    up = [math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)]
+    w[M.W_C_LF:M.W_C_LF + 9] = np.array([east, north, up]).ravel()
+    w[M.W_P_SITE:M.W_P_SITE + 3] = r_site * np.array(up)
+    w[M.W_DEM_RES] = 1.0
+    w[M.W_DEM_HALF] = 0.0
+    return w
+
+
+def c_lf(w) -> np.ndarray:
+    return w[M.W_C_LF:M.W_C_LF + 9].reshape(3, 3)
+
+
+def landing_to_inertial(w, r_l, v_l):
+    """t = 0 (theta0 = 0): landing-frame state -> MCI state (v_l ground-relative)."""
+    C = c_lf(w)
+    r_i = C.T @ r_l + w[M.W_P_SITE:M.W_P_SITE + 3]
+    om = np.array([0.0, 0.0, w[M.W_OMEGA]])
+    return r_i, C.T @ v_l + np.cross(om, r_i)
+
+
+def inertial_to_landing(w, r_i, v_i):
+    C = c_lf(w)
+    om = np.array([0.0, 0.0, w[M.W_OMEGA]])
+    return C @ (r_i - w[M.W_P_SITE:M.W_P_SITE + 3]), C @ (v_i - np.cross(om, r_i))
+
+
+def fwd_vector(sc: Scenario) -> np.ndarray:
+    az = math.radians(sc.orbit.approach_azimuth_deg)
+    return np.array([math.sin(az), math.cos(az), 0.0])
+
+
+def pdi_state(sc: Scenario, w) -> tuple[np.ndarray, np.ndarray]:
+    """Nominal PDI, MCI: perilune of the descent orbit, pdi_range_m uprange of the
+    target along a ground track through it; inertial speed from vis-viva."""
+    C = c_lf(w)
+    up0 = w[M.W_P_SITE:M.W_P_SITE + 3] / np.linalg.norm(w[M.W_P_SITE:M.W_P_SITE + 3])
+    fwd = C.T @ fwd_vector(sc)                        # MCMF, horizontal at the site
+    ang = sc.orbit.pdi_range_m / w[M.W_SITE_R]
+    u = math.cos(ang) * up0 - math.sin(ang) * fwd     # walk back along the great circle
+    t_dir = math.sin(ang) * up0 + math.cos(ang) * fwd
+    rp = sc.moon.radius_m + sc.orbit.perilune_alt_m
+    ra = sc.moon.radius_m + sc.orbit.apolune_alt_m
+    a = 0.5 * (rp + ra)
+    vp_speed = math.sqrt(sc.moon.mu * (2.0 / rp - 1.0 / a))
+    r = rp * u
+    om = np.array([0.0, 0.0, sc.moon.rotation_rad_s])
+    # aim the ground track (not the inertial track) through the target
+    return r, t_dir * vp_speed + np.cross(om, r)
+
+
+def vehicle_params(sc: Scenario, rng: np.random.Generator | None) -> np.ndarray:
+    d = sc.dispersions
+    def jit(sigma):
+        return rng.normal(0.0, sigma) if rng is not None else 0.0
+    vp = np.zeros(V.VP_LEN)
+    mass = sc.vehicle.mass_kg + jit(d.mass_kg)
+    vp[V.VP_MASS_WET] = mass
+    vp[V.VP_MASS_DRY] = mass - sc.vehicle.propellant_kg
+    scale_i = 1.0 + jit(d.inertia_frac)
+    vp[V.VP_I_WET:V.VP_I_WET + 3] = np.array(sc.vehicle.inertia_wet_kgm2) * scale_i
+    vp[V.VP_I_DRY:V.VP_I_DRY + 3] = np.array(sc.vehicle.inertia_dry_kgm2) * scale_i
+    vp[V.VP_ISP] = sc.engine.isp_m_s * (1.0 + jit(d.isp_frac))
+    vp[V.VP_T_MAX] = sc.engine.thrust_max_n
+    vp[V.VP_T_MIN] = sc.engine.thrust_min_n
+    vp[V.VP_TAU] = sc.engine.time_constant_s
+    vp[V.VP_T_SCALE] = 1.0 + jit(d.thrust_frac)
+    mis = np.radians(np.array(sc.engine.misalignment_deg) + [jit(d.misalignment_deg), jit(d.misalignment_deg)])
+    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = _unit([math.tan(mis[0]), math.tan(mis[1]), 1.0])
+    vp[V.VP_COM:V.VP_COM + 3] = np.array(sc.vehicle.com_offset_m) + [jit(d.com_offset_m) for _ in range(3)]
+    vp[V.VP_RCS_F] = sc.rcs.thrust_n
+    vp[V.VP_RCS_ISP] = sc.rcs.isp_m_s
+    a = sc.rcs.arm_m
+    # couple k = 2*axis + (0 for +, 1 for -); thrusters 2k, 2k+1; each couple is a pure torque
+    layout = [
+        ((0, a, 0), (0, 0, 1)), ((0, -a, 0), (0, 0, -1)),      # +x
+        ((0, a, 0), (0, 0, -1)), ((0, -a, 0), (0, 0, 1)),      # -x
+        ((-a, 0, 0), (0, 0, 1)), ((a, 0, 0), (0, 0, -1)),      # +y
+        ((-a, 0, 0), (0, 0, -1)), ((a, 0, 0), (0, 0, 1)),      # -y
+        ((a, 0, 0), (0, 1, 0)), ((-a, 0, 0), (0, -1, 0)),      # +z
+        ((a, 0, 0), (0, -1, 0)), ((-a, 0, 0), (0, 1, 0)),      # -z
+    ]
+    for k, (pos, direction) in enumerate(layout):
+        vp[V.VP_RCS_POS + 3 * k:V.VP_RCS_POS + 3 * k + 3] = pos
+        vp[V.VP_RCS_DIR + 3 * k:V.VP_RCS_DIR + 3 * k + 3] = direction
+    r, h = sc.vehicle.leg_radius_m, sc.vehicle.leg_height_m
+    legs = [(r, 0, -h), (-r, 0, -h), (0, r, -h), (0, -r, -h)]
+    vp[V.VP_LEGS:V.VP_LEGS + 12] = np.ravel(legs)
+    return vp
+
+
+def velocimeter_beams(cant_deg: float) -> np.ndarray:
+    c = math.radians(cant_deg)
+    beams = []
+    for k in range(3):
+        az = 2.0 * math.pi * k / 3.0
+        beams.append([math.sin(c) * math.cos(az), math.sin(c) * math.sin(az), -math.cos(c)])
+    return np.array(beams)
+
+
+def _every(rate_hz: float, fsw_rate: float) -> int:
+    return 0 if rate_hz <= 0 else max(1, round(fsw_rate / rate_hz))
+
+
+def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
+    s = sc.sensors
+    fr = sc.sim.fsw_rate_hz
+    sp = np.zeros(S.SP_LEN)
+    sp[S.SP_IMU_VRW] = s.imu.accel_vrw
+    sp[S.SP_IMU_ARW] = s.imu.gyro_arw
+    sp[S.SP_ACC_BIAS:S.SP_ACC_BIAS + 3] = rng.normal(0.0, s.imu.accel_bias_sigma, 3)
+    sp[S.SP_GYRO_BIAS:S.SP_GYRO_BIAS + 3] = rng.normal(0.0, s.imu.gyro_bias_sigma, 3)
+    sp[S.SP_DV_QUANT] = s.imu.dv_quantum
+    sp[S.SP_DTH_QUANT] = s.imu.dtheta_quantum
+    sp[S.SP_IMU_DROP] = s.imu.dropout
+    sp[S.SP_ALT_EVERY] = _every(s.altimeter.rate_hz, fr)
+    sp[S.SP_ALT_SIG] = s.altimeter.sigma_frac
+    sp[S.SP_ALT_SIG_MIN] = s.altimeter.sigma_min_m
+    sp[S.SP_ALT_MAX] = s.altimeter.max_range_m
+    sp[S.SP_ALT_MAX_INC] = math.radians(s.altimeter.max_incidence_deg)
+    sp[S.SP_ALT_BORE:S.SP_ALT_BORE + 3] = _unit(s.altimeter.boresight)
+    sp[S.SP_ALT_DROP] = s.altimeter.dropout
+    sp[S.SP_ALT_QUANT] = s.altimeter.quantum_m
+    sp[S.SP_VEL_EVERY] = _every(s.velocimeter.rate_hz, fr)
+    sp[S.SP_VEL_SIG] = s.velocimeter.sigma_m_s
+    sp[S.SP_VEL_MAX] = s.velocimeter.max_range_m
+    sp[S.SP_VEL_BORE:S.SP_VEL_BORE + 9] = velocimeter_beams(s.velocimeter.cant_deg).ravel()
+    sp[S.SP_VEL_DROP] = s.velocimeter.dropout
+    sp[S.SP_STAR_EVERY] = _every(s.star_tracker.rate_hz, fr)
+    sp[S.SP_STAR_SIG] = s.star_tracker.sigma_rad
+    sp[S.SP_STAR_DROP] = s.star_tracker.dropout
+    sp[S.SP_CAM_EVERY] = _every(s.camera.rate_hz, fr)
+    sp[S.SP_CAM_SIG] = s.camera.sigma_frac
+    sp[S.SP_CAM_MIN] = s.camera.min_range_m
+    sp[S.SP_CAM_MAX] = s.camera.max_range_m
+    sp[S.SP_CAM_FOV] = math.radians(s.camera.half_fov_deg)
+    sp[S.SP_CAM_BORE:S.SP_CAM_BORE + 3] = _unit(s.camera.boresight)
+    sp[S.SP_CAM_DROP] = s.camera.dropout
+    return sp
+
+
+def initial_attitude(sc: Scenario, w, r_i, v_i) -> np.ndarray:
+    """Body->MCI at PDI: thrust axis against the ground-relative velocity, +x toward
+    -(up + fwd) as the flight software's pointing convention has it."""
+    r_l, v_l = inertial_to_landing(w, r_i, v_i)
+    up = _unit(r_l + [0.0, 0.0, w[M.W_SITE_R]])
+    fwd = fwd_vector(sc)
+    z = -_unit(v_l)
+    x = -(up + fwd)
+    x = _unit(x - z * (x @ z))
+    m_lb = np.column_stack([x, np.cross(z, x), z])
+    return _quat_from_matrix(c_lf(w).T @ m_lb)       # landing = MCMF = MCI rotation at t = 0
+
+
+def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
+    n, g, c = sc.navigation, sc.guidance, sc.control
+    cfg = np.zeros(L.CF_LEN)
+    cfg[L.CF_PROGRAM] = L.PROGRAM_DESCENT
+    cfg[L.CF_DT] = 1.0 / sc.sim.fsw_rate_hz
+    cfg[L.CF_MU] = sc.moon.mu
+    cfg[L.CF_R_SITE] = w[M.W_SITE_R]
+    C = c_lf(w)
+    cfg[L.CF_OMEGA_L:L.CF_OMEGA_L + 3] = C @ [0.0, 0.0, w[M.W_OMEGA]]
+    cfg[L.CF_C_LI0:L.CF_C_LI0 + 9] = (C @ _rz(-w[M.W_THETA0])).ravel()
+    cfg[L.CF_FWD:L.CF_FWD + 3] = fwd_vector(sc)
+    # the ground's orbit determination: truth plus its error
+    cfg[L.CF_NAV0_POS:L.CF_NAV0_POS + 3] = truth_l[:3] + rng.normal(0.0, n.od_sigma_pos_m, 3)
+    cfg[L.CF_NAV0_VEL:L.CF_NAV0_VEL + 3] = truth_l[3:] + rng.normal(0.0, n.od_sigma_vel_m_s, 3)
+    m_err = _small_rotation(rng, n.attitude_sigma_rad)
+    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(quat_to_matrix(q_ib0) @ m_err)
+    cfg[L.CF_NAV0_SIG_POS] = max(n.od_sigma_pos_m, 1.0)
+    cfg[L.CF_NAV0_SIG_VEL] = max(n.od_sigma_vel_m_s, 0.01)
+    cfg[L.CF_Q_ACCEL] = n.accel_noise
+    cfg[L.CF_SIG_ALT] = n.sigma_alt_frac
+    cfg[L.CF_SIG_ALT_MIN] = n.sigma_alt_min_m
+    cfg[L.CF_SIG_VEL] = n.sigma_vel_m_s
+    cfg[L.CF_SIG_CAM] = n.sigma_cam_frac
+    cfg[L.CF_GATE] = n.gate_sigma
+    cfg[L.CF_STAR_GAIN] = n.star_gain
+    cfg[L.CF_ALT_BORE:L.CF_ALT_BORE + 3] = _unit(sc.sensors.altimeter.boresight)
+    cfg[L.CF_VEL_BORE:L.CF_VEL_BORE + 9] = velocimeter_beams(sc.sensors.velocimeter.cant_deg).ravel()
+    # the flight software's knowledge of the vehicle is nominal, not the dispersed truth
+    cfg[L.CF_MASS0] = sc.vehicle.mass_kg
+    cfg[L.CF_ISP] = sc.engine.isp_m_s
+    cfg[L.CF_THRUST_MAX] = sc.engine.thrust_max_n
+    cfg[L.CF_THRUST_MIN] = sc.engine.thrust_min_n
+    cfg[L.CF_INERTIA:L.CF_INERTIA + 3] = sc.vehicle.inertia_wet_kgm2
+    cfg[L.CF_RCS_TORQUE:L.CF_RCS_TORQUE + 3] = 2.0 * sc.rcs.thrust_n * sc.rcs.arm_m
+    cfg[L.CF_RCS_MIN_ON] = sc.rcs.min_on_s
+    cfg[L.CF_ATT_BW] = c.bandwidth
+    cfg[L.CF_ATT_ZETA] = c.damping
+    cfg[L.CF_ATT_DEADBAND] = math.radians(c.deadband_deg)
+    cfg[L.CF_BRAKE_ALT] = g.brake_alt_m
+    cfg[L.CF_BRAKE_GATE:L.CF_BRAKE_GATE + 3] = g.brake_gate_m
+    cfg[L.CF_BRAKE_GATE_VEL:L.CF_BRAKE_GATE_VEL + 2] = g.brake_gate_vel_m_s
+    cfg[L.CF_BRAKE_THROTTLE] = g.brake_throttle
+    cfg[L.CF_APPROACH_ALT] = g.approach_alt_m
+    cfg[L.CF_APPROACH_TIME] = g.approach_time_s
+    cfg[L.CF_HOVER_ALT] = g.hover_alt_m
+    cfg[L.CF_HOVER_TIME] = g.hover_time_s
+    cfg[L.CF_AVOID_ALT] = g.avoid_alt_m
+    cfg[L.CF_AVOID_TIME] = g.avoid_time_s
+    cfg[L.CF_SLOW_RATE] = g.slow_rate_m_s
+    cfg[L.CF_FINAL_ALT] = g.final_alt_m
+    cfg[L.CF_FINAL_RATE] = g.final_rate_m_s
+    cfg[L.CF_CUTOFF_ALT] = g.cutoff_alt_m
+    cfg[L.CF_POS_BW] = g.pos_bandwidth
+    cfg[L.CF_MAX_TILT] = math.radians(g.max_tilt_deg)
+    cfg[L.CF_LEG_HEIGHT] = sc.vehicle.leg_height_m
+    return cfg
+
+
+def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
+    rng = np.random.default_rng(seed)
+    w = world_array(sc)
+    vp = vehicle_params(sc, rng if disperse else None)
+    r_i, v_i = pdi_state(sc, w)
+    if disperse:
+        r_l, v_l = inertial_to_landing(w, r_i, v_i)
+        r_l = r_l + rng.normal(0.0, sc.dispersions.pdi_pos_m, 3)
+        v_l = v_l + rng.normal(0.0, sc.dispersions.pdi_vel_m_s, 3)
+        r_i, v_i = landing_to_inertial(w, r_l, v_l)
+    q0 = initial_attitude(sc, w, r_i, v_i)
+    x0 = np.zeros(V.X_LEN)
+    x0[V.X_R:V.X_R + 3] = r_i
+    x0[V.X_V:V.X_V + 3] = v_i
+    x0[V.X_Q:V.X_Q + 4] = q0
+    x0[V.X_M] = vp[V.VP_MASS_WET]
+    r_l, v_l = inertial_to_landing(w, r_i, v_i)
+    truth_l = np.concatenate([r_l, v_l])
+    sp = sensor_params(sc, rng)
+    cfg = fsw_config(sc, w, vp, q0, truth_l, rng)
+    dt = 1.0 / sc.sim.fsw_rate_hz
+    n_steps = int(math.ceil(sc.sim.max_duration_s / dt))
+    dem = np.zeros((1, 1))
+    return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l)

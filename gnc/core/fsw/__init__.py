@@ -1,0 +1,1 @@
+"""The reference flight software.  It sees sensor frames and its config only, never truth."""

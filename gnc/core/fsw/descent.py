@@ -1,0 +1,177 @@
+"""Powered descent program: Chang'e's phases and their transition conditions.
+
+    main braking        E-guidance at near-full thrust to the braking gate;
+                        ends when the altitude estimate falls to brake_alt
+    quick adjustment    E-guidance on a fixed-duration arc to the hover point,
+                        pitching toward vertical; ends at approach_alt
+    approach            the same arc (camera fixes now correct position); ends
+                        when its time-to-go reaches 4 s
+    hover               position hold at hover_alt for hover_time (hazard scan)
+    obstacle avoidance  E-guidance to avoid_alt above the chosen site (the
+                        hazard-detection unit's, else the target); ends at t_go 1 s
+    slow descent        constant-rate descent over the site; ends when the
+                        altimeter puts the foot pads at cutoff_alt
+    free fall           engine off, attitude held, until touchdown
+"""
+import math
+
+from gnc.core import vec
+from gnc.core.fsw import control, guidance, nav
+from gnc.core.fsw.frame import altitude, apparent_gravity, local_up
+from gnc.core.jit import kernel
+from gnc.core.layout import (AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME, CF_AVOID_ALT,
+                             CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE, CF_BRAKE_GATE_VEL,
+                             CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE, CF_FWD,
+                             CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW, CF_R_SITE,
+                             CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_MASS, FS_PHASE, FS_POS,
+                             FS_RATE, FS_T_PHASE, FS_TGO, FS_THRUST_LAST, FS_VEL, HEALTH_HDU_USED,
+                             HEALTH_THRUST_SATURATED, PHASE_APPROACH, PHASE_FREE_FALL, PHASE_HOVER,
+                             PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
+                             PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT, SF_ALT_RANGE, SF_HDU_REL,
+                             SF_VALID, VALID_ALT, VALID_HDU)
+
+
+HOLD_V_MAX = 3.0      # m/s: fastest position-hold transfer per axis
+
+
+@kernel
+def _enter(fs, phase, t):
+    fs[FS_PHASE] = phase
+    fs[FS_T_PHASE] = t
+
+
+@kernel
+def _brake_gate(cfg):
+    """Aim position and velocity of main braking, landing frame."""
+    fwd = vec.load3(cfg, CF_FWD)
+    left = (-fwd[1], fwd[0], 0.0)
+    gp = vec.load3(cfg, CF_BRAKE_GATE)
+    rf = (-gp[0] * fwd[0] + gp[1] * left[0], -gp[0] * fwd[1] + gp[1] * left[1], gp[2])
+    gv = (cfg[CF_BRAKE_GATE_VEL], cfg[CF_BRAKE_GATE_VEL + 1])
+    vf = (gv[0] * fwd[0], gv[0] * fwd[1], gv[1])
+    return rf, vf
+
+
+@kernel
+def _braking(r, v, cfg, a_thrust):
+    """Main braking command (landing-frame axes) and its t_go, solved in the local-level frame."""
+    up, d, c, arc, alt, g_eff = guidance.local_level(r, v, cfg[CF_R_SITE], cfg[CF_MU])
+    rf_l, vf_l = _brake_gate(cfg)
+    fwd = vec.load3(cfg, CF_FWD)
+    left = (-fwd[1], fwd[0], 0.0)
+    # aim point and velocity in (along-track to target, cross, up) coordinates from the vehicle
+    rl = (0.0, 0.0, 0.0)
+    rf = (arc + vec.dot(rf_l, fwd), vec.dot(rf_l, left), rf_l[2] - alt)
+    vl = (vec.dot(v, d), vec.dot(v, c), vec.dot(v, up))
+    vf = (vec.dot(vf_l, fwd), vec.dot(vf_l, left), vf_l[2])
+    g = (0.0, 0.0, g_eff)
+    tgo = guidance.tgo_braking(vl[0], vf[0], g_eff, a_thrust)
+    a = guidance.zem_zev(rl, vl, rf, vf, g, tgo)
+    return (a[0] * d[0] + a[1] * c[0] + a[2] * up[0],
+            a[0] * d[1] + a[1] * c[1] + a[2] * up[1],
+            a[0] * d[2] + a[1] * c[2] + a[2] * up[2]), tgo
+
+
+@kernel
+def _ground_height(sf, cfg, q_lb, up):
+    """Foot-pad height from the altimeter (true ground, not the datum); -1 if no sample."""
+    if not int(sf[SF_VALID]) & VALID_ALT:
+        return -1.0
+    b = vec.q_rot(q_lb, vec.load3(cfg, CF_ALT_BORE))
+    c = -vec.dot(b, up)
+    if c < 0.2:
+        return -1.0
+    return sf[SF_ALT_RANGE] * c - cfg[CF_LEG_HEIGHT]
+
+
+@kernel
+def step(sf, cfg, fs, af, t):
+    """One guidance + control step of the descent; navigation has already run."""
+    dt = cfg[CF_DT]
+    r = vec.load3(fs, FS_POS)
+    v = vec.load3(fs, FS_VEL)
+    g = apparent_gravity(r, v, cfg)
+    up = local_up(r, cfg)
+    alt = altitude(r, cfg)
+    fwd = vec.load3(cfg, CF_FWD)
+    q_lb = nav.q_lb(fs, t, cfg)
+    mass = fs[FS_MASS]
+    a_max = cfg[CF_THRUST_MAX] / mass
+    phase = int(fs[FS_PHASE])
+    health = 0
+    zero = (0.0, 0.0, 0.0)
+    hover_pt = (0.0, 0.0, cfg[CF_HOVER_ALT])
+
+    if phase == PHASE_IDLE:
+        _enter(fs, PHASE_MAIN_BRAKING, t)
+        phase = PHASE_MAIN_BRAKING
+    if phase == PHASE_MAIN_BRAKING and alt <= cfg[CF_BRAKE_ALT]:
+        _enter(fs, PHASE_QUICK_ADJUSTMENT, t)
+        phase = PHASE_QUICK_ADJUSTMENT
+        fs[FS_TGO] = cfg[CF_APPROACH_TIME]
+        vec.store3(fs, FS_AIM, hover_pt)
+    if phase == PHASE_QUICK_ADJUSTMENT and alt <= cfg[CF_APPROACH_ALT]:
+        _enter(fs, PHASE_APPROACH, t)
+        phase = PHASE_APPROACH
+    if phase == PHASE_APPROACH and fs[FS_TGO] <= 4.0:
+        _enter(fs, PHASE_HOVER, t)
+        phase = PHASE_HOVER
+    if phase == PHASE_HOVER and t - fs[FS_T_PHASE] >= cfg[CF_HOVER_TIME]:
+        _enter(fs, PHASE_OBSTACLE_AVOIDANCE, t)
+        phase = PHASE_OBSTACLE_AVOIDANCE
+        site = (0.0, 0.0, 0.0)
+        if int(sf[SF_VALID]) & VALID_HDU:
+            site = vec.add(r, vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL)))
+            health |= HEALTH_HDU_USED
+        vec.store3(fs, FS_AIM, (site[0], site[1], cfg[CF_AVOID_ALT]))
+        fs[FS_TGO] = cfg[CF_AVOID_TIME]
+    if phase == PHASE_OBSTACLE_AVOIDANCE and fs[FS_TGO] <= 1.0:
+        _enter(fs, PHASE_SLOW_DESCENT, t)
+        phase = PHASE_SLOW_DESCENT
+    if phase == PHASE_SLOW_DESCENT:
+        h = _ground_height(sf, cfg, q_lb, up)
+        if 0.0 <= h <= cfg[CF_CUTOFF_ALT]:
+            _enter(fs, PHASE_FREE_FALL, t)
+            phase = PHASE_FREE_FALL
+
+    if phase == PHASE_MAIN_BRAKING:
+        a, tgo = _braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max)
+        fs[FS_TGO] = tgo
+        vec.store3(fs, FS_AIM, _brake_gate(cfg)[0])
+    elif phase == PHASE_QUICK_ADJUSTMENT or phase == PHASE_APPROACH:
+        fs[FS_TGO] -= dt
+        a = guidance.zem_zev(r, v, hover_pt, zero, g, max(fs[FS_TGO], 4.0))
+        if phase == PHASE_APPROACH:
+            a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+    elif phase == PHASE_HOVER:
+        a = guidance.hold(r, v, hover_pt, zero, g, cfg[CF_POS_BW], HOLD_V_MAX)
+        a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+    elif phase == PHASE_OBSTACLE_AVOIDANCE:
+        fs[FS_TGO] -= dt
+        a = guidance.zem_zev(r, v, vec.load3(fs, FS_AIM), zero, g, max(fs[FS_TGO], 1.0))
+        a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+    elif phase == PHASE_SLOW_DESCENT:
+        h = _ground_height(sf, cfg, q_lb, up)
+        rate = cfg[CF_FINAL_RATE] if 0.0 <= h <= cfg[CF_FINAL_ALT] else cfg[CF_SLOW_RATE]
+        aim = vec.load3(fs, FS_AIM)
+        bw = cfg[CF_POS_BW]
+        a = guidance.hold(r, v, (aim[0], aim[1], r[2]), (0.0, 0.0, -rate), g, bw, HOLD_V_MAX)
+        a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+    else:
+        a = vec.scale(up, 0.0)
+
+    if phase == PHASE_FREE_FALL:
+        thrust = 0.0
+        q_des = control.desired_attitude(up, up, fwd)
+    else:
+        thrust = mass * vec.norm(a)
+        if thrust > cfg[CF_THRUST_MAX]:
+            thrust = cfg[CF_THRUST_MAX]
+            health |= HEALTH_THRUST_SATURATED
+        thrust = max(thrust, cfg[CF_THRUST_MIN])
+        q_des = control.desired_attitude(a if vec.norm(a) > 0.0 else up, up, fwd)
+    af[AF_THRUST_CMD] = thrust
+    control.rcs_pulses(q_lb, q_des, vec.load3(fs, FS_RATE), mass, cfg, dt, af)
+    fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP]
+    fs[FS_THRUST_LAST] = thrust
+    return health

@@ -1,0 +1,94 @@
+"""Guidance laws (closed form, re-solved every step).
+
+E-guidance / ZEM-ZEV (Cherry 1964; Ebrahimi, Bahrami & Roshanian 2008; Guo, Hawkins
+& Wie 2013): the energy-optimal control acceleration to reach (r_f, v_f) in t_go
+under constant gravity g is
+
+    a = 6 ZEM / t_go^2 - 2 ZEV / t_go,
+    ZEM = r_f - (r + v t_go + g t_go^2 / 2),   ZEV = v_f - (v + g t_go).
+
+Over main braking's ~500 km arc a flat frame is wrong (gravity turns with the
+arc, and at orbital speed the centrifugal term cancels most of it), so braking is
+solved in the vehicle's local-level frame with the target's arc distance as the
+downrange coordinate and effective gravity g - v_h^2 / r along the vertical
+(`local_level`); near the target the two frames agree.
+
+Main braking takes t_go from the velocity still to remove at a nominal fraction
+of full thrust (near-full-thrust braking, as Chang'e-3/4/5/6 flew it); the other
+arcs count t_go down from a set duration.  Hover and slow descent use a
+second-order position/velocity hold.
+"""
+import math
+
+from gnc.core import vec
+from gnc.core.jit import kernel
+
+
+@kernel
+def zem_zev(r, v, rf, vf, g, tgo):
+    """Control acceleration (not including gravity) of E-guidance."""
+    t2 = tgo * tgo
+    ax = 6.0 * (rf[0] - (r[0] + v[0] * tgo + 0.5 * g[0] * t2)) / t2 - 2.0 * (vf[0] - (v[0] + g[0] * tgo)) / tgo
+    ay = 6.0 * (rf[1] - (r[1] + v[1] * tgo + 0.5 * g[1] * t2)) / t2 - 2.0 * (vf[1] - (v[1] + g[1] * tgo)) / tgo
+    az = 6.0 * (rf[2] - (r[2] + v[2] * tgo + 0.5 * g[2] * t2)) / t2 - 2.0 * (vf[2] - (v[2] + g[2] * tgo)) / tgo
+    return (ax, ay, az)
+
+
+@kernel
+def tgo_braking(v_h, vf_h, g_eff, a_thrust):
+    """Time-to-go of a braking arc: the horizontal velocity still to remove, at the
+    horizontal share of thrust acceleration a_thrust left after supporting g_eff.
+    With this t_go, E-guidance throttles down when short of range and up when long
+    (range control by throttle, as Apollo's braking phase)."""
+    a_h = math.sqrt(max(a_thrust * a_thrust - g_eff * g_eff, 0.25 * a_thrust * a_thrust))
+    return max(abs(vf_h - v_h) / a_h, 5.0)
+
+
+@kernel
+def hold(r, v, rf, vf, g, bw, v_max):
+    """Position hold: a velocity command toward rf (proportional, at most v_max per
+    axis, plus vf) tracked at bandwidth 2 bw; gravity compensated.  Critically
+    damped for small errors; a large error (a late navigation fix) becomes a
+    bounded-speed transfer instead of a violent manoeuvre."""
+    kv = 0.5 * bw
+    out0 = min(max(kv * (rf[0] - r[0]), -v_max), v_max) + vf[0]
+    out1 = min(max(kv * (rf[1] - r[1]), -v_max), v_max) + vf[1]
+    out2 = min(max(kv * (rf[2] - r[2]), -v_max), v_max) + vf[2]
+    ka = 2.0 * bw
+    return (ka * (out0 - v[0]) - g[0], ka * (out1 - v[1]) - g[1], ka * (out2 - v[2]) - g[2])
+
+
+@kernel
+def limit_tilt(a, up, max_tilt):
+    """Rotate a toward up so that its angle from up is at most max_tilt (keeps |a|)."""
+    n = vec.norm(a)
+    if n == 0.0:
+        return a
+    c = vec.dot(a, up) / n
+    if c >= math.cos(max_tilt):
+        return a
+    hz = vec.reject(a, up)
+    hn = vec.norm(hz)
+    if hn == 0.0:
+        return vec.scale(up, n)
+    s = n * math.sin(max_tilt) / hn
+    cz = n * math.cos(max_tilt)
+    return (up[0] * cz + hz[0] * s, up[1] * cz + hz[1] * s, up[2] * cz + hz[2] * s)
+
+
+@kernel
+def local_level(r, v, rs, mu):
+    """Vehicle local-level basis (up, toward-target, cross) in landing-frame axes, the
+    target's arc distance, the altitude, and the effective vertical gravity."""
+    rc = (r[0], r[1], r[2] + rs)
+    rn = vec.norm(rc)
+    up = (rc[0] / rn, rc[1] / rn, rc[2] / rn)
+    to_target = vec.reject((0.0, 0.0, 1.0), up)
+    tn = vec.norm(to_target)
+    if tn < 1e-9:
+        return up, (1.0, 0.0, 0.0), vec.cross(up, (1.0, 0.0, 0.0)), 0.0, rn - rs, -mu / (rn * rn)
+    d = vec.scale(to_target, 1.0 / tn)
+    arc = rs * math.atan2(tn, up[2])
+    vh = vec.reject(v, up)
+    g_eff = -mu / (rn * rn) + vec.dot(vh, vh) / rn
+    return up, d, vec.cross(up, d), arc, rn - rs, g_eff

@@ -1,0 +1,171 @@
+"""Navigation: strapdown attitude with star-tracker correction, and a 6-state
+extended Kalman filter (position, velocity in the landing frame) driven by IMU
+delta-v and updated by altimeter range, velocimeter beams and camera fixes.
+
+Measurements are processed one scalar at a time (no matrix inverse), each behind an
+innovation gate, with the covariance update P -= (P h)(P h)^T / s, which stays
+symmetric in single precision too.
+"""
+import math
+
+from gnc.core import vec
+from gnc.core.fsw.frame import apparent_gravity, q_li
+from gnc.core.jit import kernel
+from gnc.core.layout import (CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
+                             CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_SIG_ALT,
+                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
+                             FS_DV_LAST, FS_MASS, FS_POS, FS_Q_IB, FS_RATE, FS_VEL, HEALTH_ALT_REJECTED,
+                             HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
+                             SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
+                             VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
+
+
+@kernel
+def init(cfg, fs):
+    for i in range(3):
+        fs[FS_POS + i] = cfg[CF_NAV0_POS + i]
+        fs[FS_VEL + i] = cfg[CF_NAV0_VEL + i]
+        fs[FS_RATE + i] = 0.0
+        fs[FS_DV_LAST + i] = 0.0
+    for i in range(36):
+        fs[FS_COV + i] = 0.0
+    sp2 = cfg[CF_NAV0_SIG_POS] * cfg[CF_NAV0_SIG_POS]
+    sv2 = cfg[CF_NAV0_SIG_VEL] * cfg[CF_NAV0_SIG_VEL]
+    for i in range(3):
+        fs[FS_COV + 7 * i] = sp2
+        fs[FS_COV + 7 * (i + 3)] = sv2
+    vec.store4(fs, FS_Q_IB, vec.q_normalize(vec.load4(cfg, CF_NAV0_Q)))
+    fs[FS_MASS] = cfg[CF_MASS0]
+
+
+@kernel
+def q_lb(fs, t, cfg):
+    """Attitude estimate body->landing frame."""
+    return vec.q_mul(q_li(t, cfg), vec.load4(fs, FS_Q_IB))
+
+
+@kernel
+def propagate(sf, cfg, fs, t, dt):
+    """Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v."""
+    valid = int(sf[SF_VALID])
+    health = 0
+    if valid & VALID_IMU:
+        dth = vec.load3(sf, SF_IMU_DTH)
+        dv_b = vec.load3(sf, SF_IMU_DV)
+        vec.store3(fs, FS_DV_LAST, dv_b)
+    else:
+        dth = vec.scale(vec.load3(fs, FS_RATE), dt)
+        dv_b = vec.load3(fs, FS_DV_LAST)
+        health |= HEALTH_IMU_MISSING
+    q_old = vec.load4(fs, FS_Q_IB)
+    q_new = vec.q_normalize(vec.q_mul(q_old, vec.q_from_rotvec(dth)))
+    vec.store4(fs, FS_Q_IB, q_new)
+    vec.store3(fs, FS_RATE, vec.scale(dth, 1.0 / dt))
+    # delta-v rotated with the mid-step attitude into the landing frame
+    q_mid = vec.q_normalize((q_old[0] + q_new[0], q_old[1] + q_new[1], q_old[2] + q_new[2], q_old[3] + q_new[3]))
+    dv_l = vec.q_rot(q_li(t - 0.5 * dt, cfg), vec.q_rot(q_mid, dv_b))
+    r = vec.load3(fs, FS_POS)
+    v = vec.load3(fs, FS_VEL)
+    g = apparent_gravity(r, v, cfg)
+    v_new = (v[0] + dv_l[0] + g[0] * dt, v[1] + dv_l[1] + g[1] * dt, v[2] + dv_l[2] + g[2] * dt)
+    vec.store3(fs, FS_VEL, v_new)
+    vec.store3(fs, FS_POS, (r[0] + 0.5 * dt * (v[0] + v_new[0]),
+                            r[1] + 0.5 * dt * (v[1] + v_new[1]),
+                            r[2] + 0.5 * dt * (v[2] + v_new[2])))
+    # P = F P F^T + Q with F = [[I, dt I], [0, I]]
+    c = FS_COV
+    for i in range(3):
+        for j in range(3):
+            prr = fs[c + 6 * i + j]
+            prv = fs[c + 6 * i + j + 3]
+            pvr = fs[c + 6 * (i + 3) + j]
+            pvv = fs[c + 6 * (i + 3) + j + 3]
+            fs[c + 6 * i + j] = prr + dt * (prv + pvr) + dt * dt * pvv
+            fs[c + 6 * i + j + 3] = prv + dt * pvv
+            fs[c + 6 * (i + 3) + j] = pvr + dt * pvv
+    qv = cfg[CF_Q_ACCEL] * cfg[CF_Q_ACCEL] * dt
+    for i in range(3):
+        fs[c + 6 * (i + 3) + i + 3] += qv
+    return health
+
+
+@kernel
+def _update(fs, cfg, hr, hv, innov, var):
+    """Scalar update with H = [hr, hv]; returns False if the innovation fails the gate."""
+    c = FS_COV
+    ph0 = ph1 = ph2 = ph3 = ph4 = ph5 = 0.0
+    for j in range(3):
+        ph0 += fs[c + j] * hr[j] + fs[c + j + 3] * hv[j]
+        ph1 += fs[c + 6 + j] * hr[j] + fs[c + 6 + j + 3] * hv[j]
+        ph2 += fs[c + 12 + j] * hr[j] + fs[c + 12 + j + 3] * hv[j]
+        ph3 += fs[c + 18 + j] * hr[j] + fs[c + 18 + j + 3] * hv[j]
+        ph4 += fs[c + 24 + j] * hr[j] + fs[c + 24 + j + 3] * hv[j]
+        ph5 += fs[c + 30 + j] * hr[j] + fs[c + 30 + j + 3] * hv[j]
+    s = hr[0] * ph0 + hr[1] * ph1 + hr[2] * ph2 + hv[0] * ph3 + hv[1] * ph4 + hv[2] * ph5 + var
+    g = cfg[CF_GATE]
+    if innov * innov > g * g * s:
+        return False
+    ph = (ph0, ph1, ph2, ph3, ph4, ph5)
+    k = innov / s
+    for i in range(3):
+        fs[FS_POS + i] += ph[i] * k
+        fs[FS_VEL + i] += ph[i + 3] * k
+    for i in range(6):
+        for j in range(6):
+            fs[c + 6 * i + j] -= ph[i] * ph[j] / s
+    return True
+
+
+@kernel
+def _ray_to_datum(r, b, rs):
+    """Range along unit b from r to the datum sphere, and the sphere normal there; -1 if none."""
+    oz = r[2] + rs
+    bb = r[0] * b[0] + r[1] * b[1] + oz * b[2]
+    cc = r[0] * r[0] + r[1] * r[1] + oz * oz - rs * rs
+    disc = bb * bb - cc
+    if disc < 0.0:
+        return -1.0, (0.0, 0.0, 1.0)
+    s = -bb - math.sqrt(disc)
+    n = vec.unit((r[0] + s * b[0], r[1] + s * b[1], oz + s * b[2]))
+    return s, n
+
+
+@kernel
+def correct(sf, cfg, fs, t):
+    """Star-tracker attitude blend and filter updates from whatever this frame carries."""
+    valid = int(sf[SF_VALID])
+    health = 0
+    if valid & VALID_STAR:
+        q = vec.load4(fs, FS_Q_IB)
+        e = vec.q_to_rotvec(vec.q_mul(vec.q_conj(q), vec.load4(sf, SF_STAR_Q)))
+        vec.store4(fs, FS_Q_IB, vec.q_normalize(vec.q_mul(q, vec.q_from_rotvec(vec.scale(e, cfg[CF_STAR_GAIN])))))
+    qlb = q_lb(fs, t, cfg)
+    zero = (0.0, 0.0, 0.0)
+    if valid & VALID_ALT:
+        r = vec.load3(fs, FS_POS)
+        b = vec.q_rot(qlb, vec.load3(cfg, CF_ALT_BORE))
+        s, n = _ray_to_datum(r, b, cfg[CF_R_SITE])
+        cos_inc = -vec.dot(n, b)
+        if s > 0.0 and cos_inc > 0.1:
+            rho = sf[SF_ALT_RANGE]
+            sig = cfg[CF_SIG_ALT] * rho
+            var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN]
+            if not _update(fs, cfg, vec.scale(n, 1.0 / cos_inc), zero, rho - s, var):
+                health |= HEALTH_ALT_REJECTED
+    for j in range(3):
+        if valid & (VALID_VEL0 << j):
+            b = vec.q_rot(qlb, vec.load3(cfg, CF_VEL_BORE + 3 * j))
+            innov = sf[SF_VEL_BEAM + j] - vec.dot(b, vec.load3(fs, FS_VEL))
+            if not _update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]):
+                health |= HEALTH_VEL_REJECTED
+    if valid & VALID_CAM:
+        d = vec.q_rot(qlb, vec.load3(sf, SF_CAM_REL))   # target - vehicle, landing frame
+        sig = cfg[CF_SIG_CAM] * vec.norm(d)
+        used = False
+        for i in range(3):
+            hr = (-1.0 if i == 0 else 0.0, -1.0 if i == 1 else 0.0, -1.0 if i == 2 else 0.0)
+            if _update(fs, cfg, hr, zero, d[i] + fs[FS_POS + i], sig * sig):
+                used = True
+        if used:
+            health |= HEALTH_CAM_USED
+    return health

@@ -1,0 +1,52 @@
+"""fsw_step: the flight software's one entry point, the boundary every build shares.
+
+    fsw_step(sensor_frame, config, fsw_state, actuator_frame)
+
+Runs navigation, then the program named in the config, and fills the actuator
+frame.  The C build (csrc/) implements the same function on the same layouts.
+"""
+from gnc.core import vec
+from gnc.core.fsw import descent, nav
+from gnc.core.jit import kernel
+from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_T, CF_DT,
+                             CF_PROGRAM, FS_HEALTH, FS_LEN, FS_PHASE, FS_POS, FS_STARTED, FS_T_LAST,
+                             FS_VEL, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_DESCENT,
+                             SF_CMD, SF_T)
+
+
+@kernel
+def fsw_reset(fs):
+    for i in range(FS_LEN):
+        fs[i] = 0.0
+    fs[FS_PHASE] = PHASE_IDLE
+
+
+@kernel
+def fsw_step(sf, cfg, fs, af):
+    t = sf[SF_T]
+    dt = cfg[CF_DT]
+    for i in range(AF_LEN):
+        af[i] = 0.0
+    af[AF_T] = t
+    program = int(cfg[CF_PROGRAM])
+    if program != PROGRAM_DESCENT or dt <= 0.0:
+        af[AF_HEALTH] = HEALTH_CONFIG_BAD
+        return
+    health = 0
+    if int(fs[FS_HEALTH]) & HEALTH_NAV_INIT == 0:
+        nav.init(cfg, fs)
+        fs[FS_HEALTH] = HEALTH_NAV_INIT
+        fs[FS_T_LAST] = t
+    else:
+        health |= nav.propagate(sf, cfg, fs, t, t - fs[FS_T_LAST] if t > fs[FS_T_LAST] else dt)
+        fs[FS_T_LAST] = t
+    health |= nav.correct(sf, cfg, fs, t)
+    if int(sf[SF_CMD]) == 1:
+        fs[FS_STARTED] = 1.0
+    if fs[FS_STARTED] > 0.0:
+        health |= descent.step(sf, cfg, fs, af, t)
+    af[AF_PHASE] = fs[FS_PHASE]
+    af[AF_HEALTH] = float(int(fs[FS_HEALTH]) | health)
+    vec.store3(af, AF_NAV_POS, vec.load3(fs, FS_POS))
+    vec.store3(af, AF_NAV_VEL, vec.load3(fs, FS_VEL))
+    vec.store4(af, AF_NAV_Q, nav.q_lb(fs, t, cfg))

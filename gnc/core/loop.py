@@ -1,0 +1,103 @@
+"""The closed loop, entirely in compiled code:
+
+    truth -> sensors -> fsw_step -> actuator frame -> vehicle model (substeps) -> truth
+
+One call flies steps k0..k1-1 (the API calls it in chunks to draw a progress bar,
+crossing into Python once per chunk, never per step) and writes one telemetry row
+per flight-software step.
+"""
+import numpy as np
+
+from gnc.core import vec
+from gnc.core.fsw.step import fsw_step
+from gnc.core.jit import kernel
+from gnc.core.layout import AF_LEN, AF_RCS_ON, AF_THRUST_CMD, FS_COV, SF_LEN
+from gnc.core.moon import q_inertial_to_landing, state_to_landing
+from gnc.core.sensors import sense
+from gnc.core.terrain import height
+from gnc.core.vehicle import N_LEGS, N_RCS, VP_LEGS, X_LEN, X_M, X_Q, X_R, X_THRUST, X_V, X_W, rk4_step
+
+T_T = 0
+T_POS = 1        # 3: truth position, landing frame
+T_VEL = 4        # 3: truth ground-relative velocity, landing frame
+T_ALT = 7        # height of the centre of mass above the ground
+T_Q = 8          # 4: truth attitude body->landing
+T_RATE = 12      # 3: truth body rate
+T_MASS = 15
+T_THRUST = 16    # actual main engine thrust
+T_NAV_SIG = 17   # 6: filter 1-sigma of position, velocity
+T_SF = 23        # the sensor frame
+T_AF = T_SF + SF_LEN
+T_LEN = T_AF + AF_LEN
+
+EV_NONE = 0       # chunk finished, still flying
+EV_CONTACT = 1    # a foot pad touched the ground; touch[] holds the state at contact
+
+WORK_LEN = 5 * X_LEN
+
+
+@kernel
+def foot_height(x, t, w, dem, vp):
+    """Lowest foot-pad height above the ground."""
+    r_l, _ = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
+    q_lb = vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q))
+    lowest = 1e30
+    for j in range(N_LEGS):
+        p = vec.add(r_l, vec.q_rot(q_lb, vec.load3(vp, VP_LEGS + 3 * j)))
+        lowest = min(lowest, height(p, w, dem))
+    return lowest
+
+
+@kernel
+def record(row, t, x, w, dem, fs, sf, af):
+    row[T_T] = t
+    r_l, v_l = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
+    vec.store3(row, T_POS, r_l)
+    vec.store3(row, T_VEL, v_l)
+    row[T_ALT] = height(r_l, w, dem)
+    vec.store4(row, T_Q, vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q)))
+    vec.store3(row, T_RATE, vec.load3(x, X_W))
+    row[T_MASS] = x[X_M]
+    row[T_THRUST] = x[X_THRUST]
+    for i in range(6):
+        row[T_NAV_SIG + i] = np.sqrt(max(fs[FS_COV + 7 * i], 0.0))
+    for i in range(SF_LEN):
+        row[T_SF + i] = sf[i]
+    for i in range(AF_LEN):
+        row[T_AF + i] = af[i]
+
+
+@kernel
+def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, touch, k0, k1, dt, substeps, seed):
+    """Fly flight-software steps k0..k1-1.  Returns (next k, event).
+
+    seed >= 0 reseeds the noise generator (first chunk of a run); -1 continues.
+    """
+    if seed >= 0:
+        np.random.seed(seed)
+    h = dt / substeps
+    for k in range(k0, k1):
+        t = k * dt
+        sense(k, t, dt, x, imu, sp, w, dem, sf)
+        for i in range(6):
+            imu[i] = 0.0
+        fsw_step(sf, cfg, fs, af)
+        record(tel[k], t, x, w, dem, fs, sf, af)
+        thrust_cmd = af[AF_THRUST_CMD]
+        for j in range(substeps):
+            ts = j * h
+            for i in range(N_RCS):
+                duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
+            w0 = vec.load3(x, X_W)
+            f_b = rk4_step(x, vp, w, thrust_cmd, duty, h, work)
+            w1 = vec.load3(x, X_W)
+            for i in range(3):
+                imu[i] += f_b[i] * h
+                imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
+            tc = t + (j + 1) * h
+            if foot_height(x, tc, w, dem, vp) <= 0.0:
+                for i in range(X_LEN):
+                    touch[i] = x[i]
+                touch[X_LEN] = tc
+                return k + 1, EV_CONTACT
+    return k1, EV_NONE

@@ -1,0 +1,103 @@
+"""The Moon: gravity (point mass + J2), rotation, and the landing frame.
+
+Frames.  MCI: Moon-centred inertial, z along the spin axis.  MCMF: Moon-fixed,
+equal to MCI at t = 0 rotated by theta0, turning at omega about z.  Landing frame
+L: east, north, up at the target site, origin on the site's datum sphere, fixed to
+the Moon.  The world array (W_* below) holds the constants of one scenario.
+"""
+import math
+
+from gnc.core import vec
+from gnc.core.jit import kernel
+
+W_MU = 0          # m^3/s^2
+W_J2 = 1          # unnormalised J2 (0 disables)
+W_RREF = 2        # m, reference radius of J2
+W_OMEGA = 3       # rad/s, rotation rate
+W_THETA0 = 4      # rad, MCMF rotation angle at t = 0
+W_SITE_R = 5      # m, radius of the target site (datum sphere of the landing frame)
+W_C_LF = 6        # 9: rotation MCMF -> L, row major (rows: east, north, up)
+W_P_SITE = 15     # 3: site position, MCMF
+W_DEM_RES = 18    # m per DEM cell (terrain module)
+W_DEM_HALF = 19   # m, half width of the DEM square centred on the target
+W_LEN = 20
+
+
+@kernel
+def gravity(r, mu, j2, rref):
+    """Acceleration of gravity at r (MCI or MCMF: J2 is symmetric about z)."""
+    x, y, z = r
+    r2 = x * x + y * y + z * z
+    rn = math.sqrt(r2)
+    k = -mu / (r2 * rn)
+    ax, ay, az = k * x, k * y, k * z
+    if j2 != 0.0:
+        f = 1.5 * j2 * mu * rref * rref / (r2 * r2 * rn)
+        zz = 5.0 * z * z / r2
+        ax += f * x * (zz - 1.0)
+        ay += f * y * (zz - 1.0)
+        az += f * z * (zz - 3.0)
+    return (ax, ay, az)
+
+
+@kernel
+def theta(t, w):
+    return w[W_THETA0] + w[W_OMEGA] * t
+
+
+@kernel
+def inertial_to_fixed(v, th):
+    c, s = math.cos(th), math.sin(th)
+    return (c * v[0] + s * v[1], -s * v[0] + c * v[1], v[2])
+
+
+@kernel
+def fixed_to_inertial(v, th):
+    c, s = math.cos(th), math.sin(th)
+    return (c * v[0] - s * v[1], s * v[0] + c * v[1], v[2])
+
+
+@kernel
+def pos_to_landing(r_i, t, w):
+    """Inertial position -> landing frame position."""
+    rf = inertial_to_fixed(r_i, theta(t, w))
+    return vec.mat_vec(w, W_C_LF, vec.sub(rf, vec.load3(w, W_P_SITE)))
+
+
+@kernel
+def state_to_landing(r_i, v_i, t, w):
+    """Inertial position and velocity -> landing frame position and ground-relative velocity."""
+    th = theta(t, w)
+    om = w[W_OMEGA]
+    v_rel = (v_i[0] + om * r_i[1], v_i[1] - om * r_i[0], v_i[2])   # v - omega x r
+    rf = inertial_to_fixed(r_i, th)
+    vf = inertial_to_fixed(v_rel, th)
+    r_l = vec.mat_vec(w, W_C_LF, vec.sub(rf, vec.load3(w, W_P_SITE)))
+    return r_l, vec.mat_vec(w, W_C_LF, vf)
+
+
+@kernel
+def landing_to_inertial_pos(r_l, t, w):
+    rf = vec.add(vec.mat_t_vec(w, W_C_LF, r_l), vec.load3(w, W_P_SITE))
+    return fixed_to_inertial(rf, theta(t, w))
+
+
+@kernel
+def landing_to_inertial_vec(d_l, t, w):
+    """A direction (no translation) from the landing frame to MCI."""
+    return fixed_to_inertial(vec.mat_t_vec(w, W_C_LF, d_l), theta(t, w))
+
+
+@kernel
+def inertial_to_landing_vec(d_i, t, w):
+    return vec.mat_vec(w, W_C_LF, inertial_to_fixed(d_i, theta(t, w)))
+
+
+@kernel
+def q_inertial_to_landing(t, w):
+    """Quaternion of the rotation taking inertial vectors to landing-frame vectors."""
+    th = theta(t, w)
+    c, s = math.cos(0.5 * th), math.sin(0.5 * th)
+    q_fi = (c, 0.0, 0.0, -s)                 # inertial -> fixed: rotate by -theta about z
+    q_lf = vec.q_from_mat(w, W_C_LF)
+    return vec.q_mul(q_lf, q_fi)

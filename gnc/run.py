@@ -1,0 +1,145 @@
+"""run(): fly one scenario in closed loop and return telemetry and a summary."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from gnc.assemble import Assembly, assemble, quat_to_matrix
+from gnc.core import loop as LP
+from gnc.core import moon as M
+from gnc.core import vehicle as V
+from gnc.core.fsw.step import fsw_reset
+from gnc.core.layout import AF_PHASE, FS_LEN, SF_LEN, AF_LEN
+from gnc.frames import phase_name, schema
+from gnc.scenario import Scenario
+
+CHUNK = 1000     # flight-software steps per call into compiled code
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    summary: dict
+    telemetry: dict[str, np.ndarray] = field(repr=False)
+
+
+def telemetry_columns() -> list[str]:
+    """Names of the columns of the core's telemetry rows (gnc.core.loop T_*)."""
+    cols = ["t", "pos_e", "pos_n", "pos_u", "vel_e", "vel_n", "vel_u", "alt", "q_w", "q_x", "q_y", "q_z",
+            "rate_x", "rate_y", "rate_z", "mass", "thrust",
+            "nav_sig_pos_e", "nav_sig_pos_n", "nav_sig_pos_u", "nav_sig_vel_e", "nav_sig_vel_n", "nav_sig_vel_u"]
+    assert len(cols) == LP.T_SF
+    cols += ["sf." + c for c in schema()["sensor"].column_names()]
+    cols += ["af." + c for c in schema()["actuator"].column_names()]
+    assert len(cols) == LP.T_LEN
+    return cols
+
+
+def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None):
+    """Fly an assembly; returns (telemetry rows, number of rows, event, touch state)."""
+    x = a.x0.copy()
+    fs = np.zeros(FS_LEN)
+    fsw_reset(fs)
+    sf = np.zeros(SF_LEN)
+    af = np.zeros(AF_LEN)
+    imu = np.zeros(6)
+    work = np.zeros(LP.WORK_LEN)
+    duty = np.zeros(V.N_RCS)
+    tel = np.zeros((a.n_steps, LP.T_LEN))
+    touch = np.zeros(V.X_LEN + 1)
+    k, event, seed = 0, LP.EV_NONE, a.seed
+    while k < a.n_steps and event == LP.EV_NONE:
+        k1 = min(k + CHUNK, a.n_steps)
+        k, event = LP.fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, touch,
+                          k, k1, a.dt, a.substeps, seed)
+        seed = -1
+        if progress is not None:
+            progress(k, a.n_steps, tel[k - 1, LP.T_ALT])
+    return tel, k, event, touch, x
+
+
+def _touchdown(a: Assembly, touch: np.ndarray) -> dict:
+    t = touch[V.X_LEN]
+    w = a.world
+    th = w[M.W_THETA0] + w[M.W_OMEGA] * t
+    c, s = math.cos(th), math.sin(th)
+    rz = np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])             # MCI -> MCMF
+    C = w[M.W_C_LF:M.W_C_LF + 9].reshape(3, 3)
+    r_i, v_i = touch[V.X_R:V.X_R + 3], touch[V.X_V:V.X_V + 3]
+    om = np.array([0.0, 0.0, w[M.W_OMEGA]])
+    r_f = rz @ r_i
+    r_l = C @ (r_f - w[M.W_P_SITE:M.W_P_SITE + 3])
+    v_l = C @ rz @ (v_i - np.cross(om, r_i))
+    up = r_f / np.linalg.norm(r_f)
+    up_l = C @ up
+    v_vert = float(-v_l @ up_l)
+    v_hor = float(np.linalg.norm(v_l + v_vert * up_l))
+    z_body_l = C @ rz @ quat_to_matrix(touch[V.X_Q:V.X_Q + 4])[:, 2]
+    tilt = math.degrees(math.acos(max(-1.0, min(1.0, float(z_body_l @ up_l)))))
+    rate = math.degrees(float(np.linalg.norm(touch[V.X_W:V.X_W + 3])))
+    return {
+        "time_s": float(t),
+        "vertical_speed_mps": v_vert,
+        "horizontal_speed_mps": v_hor,
+        "tilt_deg": tilt,
+        "rate_dps": rate,
+        "distance_to_target_m": float(math.hypot(r_l[0], r_l[1])),
+        "lat_deg": math.degrees(math.asin(up[2])),
+        "lon_deg": math.degrees(math.atan2(up[1], up[0])) % 360.0,
+    }
+
+
+def phases(t: np.ndarray, phase: np.ndarray) -> list[dict]:
+    out = []
+    if len(t) == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, phase[1:] != phase[:-1]])
+    for i, s in enumerate(starts):
+        end = t[starts[i + 1]] if i + 1 < len(starts) else t[-1]
+        out.append({"name": phase_name(int(phase[s])), "start_s": float(t[s]), "end_s": float(end)})
+    return out
+
+
+def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
+    """Outcome from the touchdown state against the scenario's limits."""
+    if td is None:
+        return "no_touchdown", ["the run ended before any foot pad touched the ground"]
+    lim = sc.touchdown
+    failures = []
+    if td["vertical_speed_mps"] > lim.max_vertical_m_s:
+        failures.append(f"vertical speed {td['vertical_speed_mps']:.2f} m/s > {lim.max_vertical_m_s:g}")
+    if td["horizontal_speed_mps"] > lim.max_horizontal_m_s:
+        failures.append(f"horizontal speed {td['horizontal_speed_mps']:.2f} m/s > {lim.max_horizontal_m_s:g}")
+    if td["tilt_deg"] > lim.max_tilt_deg:
+        failures.append(f"tilt {td['tilt_deg']:.2f} deg > {lim.max_tilt_deg:g}")
+    if td["rate_dps"] > lim.max_rate_deg_s:
+        failures.append(f"body rate {td['rate_dps']:.2f} deg/s > {lim.max_rate_deg_s:g}")
+    return ("landed" if not failures else "crashed"), failures
+
+
+def run(sc: Scenario, seed: int = 0, disperse: bool = False,
+        progress: Callable[[int, int, float], None] | None = None) -> RunResult:
+    a = assemble(sc, seed, disperse)
+    tel, n, event, touch, x = fly(a, progress)
+    tel = tel[:n]
+    cols = telemetry_columns()
+    telemetry = {name: tel[:, i].copy() for i, name in enumerate(cols)}
+    td = _touchdown(a, touch) if event == LP.EV_CONTACT else None
+    outcome, failures = judge(sc, td)
+    m_end = touch[V.X_M] if td is not None else x[V.X_M]
+    summary = {
+        "outcome": outcome,
+        "failures": failures,
+        "duration_s": float(td["time_s"] if td else tel[-1, LP.T_T]),
+        "propellant_used_kg": float(a.x0[V.X_M] - m_end),
+        "touchdown": td,
+        "phases": phases(telemetry["t"], telemetry["af.phase"]),
+        "seed": int(seed),
+        "dispersed": bool(disperse),
+        "scenario": sc.name,
+    }
+    return RunResult(sc, seed, summary, telemetry)

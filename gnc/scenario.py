@@ -1,0 +1,257 @@
+"""Scenarios: TOML files loaded, merged over their base and validated into typed config.
+
+A scenario names a shipped file (`descent`) or a path.  A user file may say
+`base = "descent"` and set only the keys it changes; command-line overrides
+(`--set guidance.hover_time_s=10`) apply last.  The shipped file of the program
+is the schema: every key must exist there, with the same type (an integer is a
+valid float) and list length, and inside the range given in RULES.  Any error is
+a ScenarioError whose message is one line naming the key.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+SCENARIO_DIR = Path(__file__).with_name("scenarios")
+PROGRAMS = ("descent",)
+
+# (low, high) inclusive bounds; None = unbounded.  Every numeric key must be finite.
+POS = (1e-12, None)
+NONNEG = (0.0, None)
+FRAC = (0.0, 1.0)
+RULES: dict[str, tuple[float | None, float | None]] = {
+    "sim.fsw_rate_hz": (1.0, 1000.0), "sim.substeps": (1, 100), "sim.max_duration_s": (1.0, 1e6),
+    "moon.mu": POS, "moon.radius_m": POS, "moon.j2": (-1e-2, 1e-2), "moon.rotation_rad_s": (-1e-3, 1e-3),
+    "site.lat_deg": (-90.0, 90.0), "site.lon_deg": (-360.0, 360.0), "site.elevation_m": (-20000.0, 20000.0),
+    "orbit.perilune_alt_m": (1000.0, 1e6), "orbit.apolune_alt_m": (1000.0, 1e7),
+    "orbit.pdi_range_m": (0.0, 2e6), "orbit.approach_azimuth_deg": (-360.0, 360.0),
+    "vehicle.mass_kg": (1.0, 1e5), "vehicle.propellant_kg": NONNEG, "vehicle.inertia_wet_kgm2": POS,
+    "vehicle.inertia_dry_kgm2": POS, "vehicle.com_offset_m": (-1.0, 1.0), "vehicle.leg_radius_m": (0.1, 20.0),
+    "vehicle.leg_height_m": (0.1, 20.0),
+    "engine.thrust_max_n": POS, "engine.thrust_min_n": NONNEG, "engine.isp_m_s": (100.0, 1e5),
+    "engine.time_constant_s": (1e-3, 10.0), "engine.misalignment_deg": (-10.0, 10.0),
+    "rcs.thrust_n": POS, "rcs.arm_m": POS, "rcs.isp_m_s": (100.0, 1e5), "rcs.min_on_s": (0.0, 1.0),
+    "sensors.imu.accel_vrw": NONNEG, "sensors.imu.gyro_arw": NONNEG, "sensors.imu.accel_bias_sigma": NONNEG,
+    "sensors.imu.gyro_bias_sigma": NONNEG, "sensors.imu.dv_quantum": NONNEG,
+    "sensors.imu.dtheta_quantum": NONNEG, "sensors.imu.dropout": FRAC,
+    "sensors.altimeter.rate_hz": NONNEG, "sensors.altimeter.sigma_frac": NONNEG,
+    "sensors.altimeter.sigma_min_m": NONNEG, "sensors.altimeter.max_range_m": POS,
+    "sensors.altimeter.max_incidence_deg": (0.0, 90.0), "sensors.altimeter.boresight": (-1.0, 1.0),
+    "sensors.altimeter.quantum_m": NONNEG, "sensors.altimeter.dropout": FRAC,
+    "sensors.velocimeter.rate_hz": NONNEG, "sensors.velocimeter.sigma_m_s": NONNEG,
+    "sensors.velocimeter.max_range_m": POS, "sensors.velocimeter.cant_deg": (0.0, 80.0),
+    "sensors.velocimeter.dropout": FRAC,
+    "sensors.star_tracker.rate_hz": NONNEG, "sensors.star_tracker.sigma_rad": NONNEG,
+    "sensors.star_tracker.dropout": FRAC,
+    "sensors.camera.rate_hz": NONNEG, "sensors.camera.sigma_frac": NONNEG, "sensors.camera.min_range_m": NONNEG,
+    "sensors.camera.max_range_m": POS, "sensors.camera.half_fov_deg": (0.0, 89.0), "sensors.camera.boresight": (-1.0, 1.0), "sensors.camera.dropout": FRAC,
+    "navigation.od_sigma_pos_m": NONNEG, "navigation.od_sigma_vel_m_s": NONNEG,
+    "navigation.attitude_sigma_rad": NONNEG, "navigation.accel_noise": NONNEG,
+    "navigation.sigma_alt_frac": NONNEG, "navigation.sigma_alt_min_m": POS, "navigation.sigma_vel_m_s": POS,
+    "navigation.sigma_cam_frac": POS, "navigation.gate_sigma": (1.0, 1e3), "navigation.star_gain": FRAC,
+    "guidance.brake_throttle": (0.1, 1.0), "guidance.brake_alt_m": POS, "guidance.brake_gate_m": (-1e6, 1e6),
+    "guidance.brake_gate_vel_m_s": (-1e4, 1e4), "guidance.approach_alt_m": POS,
+    "guidance.approach_time_s": (5.0, 1e4), "guidance.hover_alt_m": (5.0, 1e4), "guidance.hover_time_s": NONNEG,
+    "guidance.avoid_alt_m": (1.0, 1e4), "guidance.avoid_time_s": (2.0, 1e4), "guidance.slow_rate_m_s": POS,
+    "guidance.final_alt_m": NONNEG, "guidance.final_rate_m_s": POS, "guidance.cutoff_alt_m": NONNEG,
+    "guidance.max_tilt_deg": (1.0, 90.0), "guidance.pos_bandwidth": (1e-3, 10.0),
+    "control.bandwidth": (1e-3, 100.0), "control.damping": (0.05, 5.0), "control.deadband_deg": (0.0, 45.0),
+    "touchdown.max_vertical_m_s": POS, "touchdown.max_horizontal_m_s": POS, "touchdown.max_tilt_deg": POS,
+    "touchdown.max_rate_deg_s": POS,
+}
+for _k in ("thrust_frac", "isp_frac", "mass_kg", "inertia_frac", "misalignment_deg", "com_offset_m",
+           "pdi_pos_m", "pdi_vel_m_s"):
+    RULES[f"dispersions.{_k}"] = NONNEG
+
+
+class ScenarioError(Exception):
+    """Bad scenario input; str(e) is the one line to show the user."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    program: str
+    data: dict
+
+    def __getattr__(self, section: str) -> Any:
+        try:
+            return _namespace(self.data[section])
+        except KeyError:
+            raise AttributeError(section) from None
+
+    def get(self, dotted: str) -> Any:
+        node = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def with_values(self, changes: dict[str, Any]) -> "Scenario":
+        data = copy.deepcopy(self.data)
+        for key, value in changes.items():
+            _assign(data, key, value)
+        return Scenario(self.name, self.program, data)
+
+
+def _namespace(node):
+    if isinstance(node, dict):
+        return SimpleNamespace(**{k: _namespace(v) for k, v in node.items()})
+    return node
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(f"scenario file not found: {path}") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"scenario path is a directory, not a TOML file: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{path}: bad TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+
+
+def shipped() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def _resolve(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists() or "/" in name_or_path:
+        return p
+    candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not candidate.exists():
+        raise ScenarioError(f"unknown scenario {name_or_path!r}: give a .toml path or one of {', '.join(shipped())}")
+    return candidate
+
+
+def _merge(base: dict, over: dict, schema: dict, prefix: str = "") -> None:
+    for key, value in over.items():
+        path = f"{prefix}{key}"
+        if key not in schema:
+            allowed = ", ".join(sorted(schema)) or "none"
+            raise ScenarioError(f"{path}: unknown key (allowed here: {allowed})")
+        if isinstance(schema[key], dict):
+            if not isinstance(value, dict):
+                raise ScenarioError(f"{path}: expected a table of keys, got {_kind(value)}")
+            _merge(base[key], value, schema[key], path + ".")
+        else:
+            base[key] = _check(path, value, schema[key])
+
+
+def _kind(v) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(v), type(v).__name__)
+
+
+def _check(path: str, value, template):
+    if isinstance(template, bool):
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{path}: expected true or false, got {_kind(value)} {value!r}")
+        return value
+    if isinstance(template, str):
+        if not isinstance(value, str):
+            raise ScenarioError(f"{path}: expected a string, got {_kind(value)} {value!r}")
+        return value
+    if isinstance(template, list):
+        if not isinstance(value, list) or len(value) != len(template):
+            raise ScenarioError(f"{path}: expected a list of {len(template)} numbers, got {_kind(value)} {value!r}")
+        return [_number(f"{path}[{i}]", v, path, isinstance(template[i], int)) for i, v in enumerate(value)]
+    return _number(path, value, path, isinstance(template, int))
+
+
+def _number(label: str, value, rule_key: str, integer: bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"{label}: expected {'an integer' if integer else 'a number'}, got {_kind(value)} {value!r}")
+    if integer and not isinstance(value, int):
+        raise ScenarioError(f"{label}: expected an integer, got {value!r}")
+    if not math.isfinite(value):
+        raise ScenarioError(f"{label}: must be finite, got {value!r}")
+    lo, hi = RULES.get(rule_key, (None, None))
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        raise ScenarioError(f"{label}: {value!r} is out of range (allowed {lo_s} .. {hi_s})")
+    return int(value) if integer else float(value)
+
+
+def _assign(data: dict, dotted: str, value) -> None:
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node.get(part), dict):
+            raise ScenarioError(f"{'.'.join(parts[:i + 1])}: unknown section")
+        node = node[part]
+    if parts[-1] not in node or isinstance(node[parts[-1]], dict):
+        raise ScenarioError(f"{dotted}: unknown key")
+    node[parts[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'guidance.hover_time_s=10' -> ('guidance.hover_time_s', 10); the value is TOML."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"override {text!r}: expected KEY=VALUE, e.g. guidance.hover_time_s=10")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()           # a bare word: let type checking name the problem
+    return key, value
+
+
+def _cross_checks(data: dict) -> None:
+    e, g, v = data["engine"], data["guidance"], data["vehicle"]
+    if e["thrust_min_n"] > e["thrust_max_n"]:
+        raise ScenarioError(f"engine.thrust_min_n: {e['thrust_min_n']:g} exceeds engine.thrust_max_n {e['thrust_max_n']:g}")
+    if v["propellant_kg"] >= v["mass_kg"]:
+        raise ScenarioError(f"vehicle.propellant_kg: {v['propellant_kg']:g} must be less than vehicle.mass_kg {v['mass_kg']:g}")
+    if data["orbit"]["apolune_alt_m"] < data["orbit"]["perilune_alt_m"]:
+        raise ScenarioError("orbit.apolune_alt_m: must be at least orbit.perilune_alt_m")
+    order = ["brake_alt_m", "approach_alt_m", "hover_alt_m", "avoid_alt_m", "final_alt_m", "cutoff_alt_m"]
+    for hi, lo in zip(order, order[1:]):
+        if g[lo] > g[hi]:
+            raise ScenarioError(f"guidance.{lo}: {g[lo]:g} must not exceed guidance.{hi} {g[hi]:g} (phases run downward)")
+
+
+def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> Scenario:
+    """Load, merge over the base, apply overrides, validate.  Raises ScenarioError."""
+    path = _resolve(name_or_path)
+    raw = _read_toml(path)
+    base_name = raw.pop("base", None)
+    program = raw.get("program", base_name or path.stem)
+    if program not in PROGRAMS:
+        raise ScenarioError(f"program: {program!r} is not a flight program (allowed: {', '.join(PROGRAMS)})")
+    schema = _read_toml(SCENARIO_DIR / f"{program}.toml")
+    if base_name is not None:
+        data = copy.deepcopy(_read_toml(_resolve(str(base_name))))
+        if data.get("program") != program:
+            raise ScenarioError(f"base: {base_name!r} is not a {program} scenario")
+    else:
+        data = copy.deepcopy(schema)
+    _merge(data, raw, schema)
+    for text in overrides or []:
+        key, value = parse_override(text)
+        try:
+            template = _lookup(schema, key)
+        except KeyError:
+            raise ScenarioError(f"{key}: unknown key (see `gnc scenario --doc` for the keys)") from None
+        _assign(data, key, _check(key, value, template))
+    _cross_checks(data)
+    return Scenario(path.stem if base_name is None else f"{path.stem}", program, data)
+
+
+def _lookup(schema: dict, dotted: str):
+    node = schema
+    for part in dotted.split("."):
+        node = node[part]
+    if isinstance(node, dict):
+        raise KeyError(dotted)
+    return node
