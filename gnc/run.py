@@ -39,8 +39,11 @@ def telemetry_columns() -> list[str]:
     return cols
 
 
-def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None):
-    """Fly an assembly; returns (telemetry rows, number of rows, event, touch state)."""
+def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1):
+    """Fly an assembly; returns (telemetry rows, flown steps, event, touch state, final state).
+
+    progress(k, n_steps, altitude) is called between chunks.  tel_every > 1 keeps
+    one telemetry row in that many steps (Monte Carlo keeps few)."""
     x = a.x0.copy()
     fs = np.zeros(FS_LEN)
     fsw_reset(fs)
@@ -49,16 +52,16 @@ def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None):
     imu = np.zeros(6)
     work = np.zeros(LP.WORK_LEN)
     duty = np.zeros(V.N_RCS)
-    tel = np.zeros((a.n_steps, LP.T_LEN))
+    tel = np.zeros(((a.n_steps + tel_every - 1) // tel_every, LP.T_LEN))
     touch = np.zeros(V.X_LEN + 1)
     k, event, seed = 0, LP.EV_NONE, a.seed
     while k < a.n_steps and event == LP.EV_NONE:
         k1 = min(k + CHUNK, a.n_steps)
-        k, event = LP.fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, touch,
-                          k, k1, a.dt, a.substeps, seed)
+        k, event = LP.fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every,
+                          touch, k, k1, a.dt, a.substeps, seed)
         seed = -1
         if progress is not None:
-            progress(k, a.n_steps, tel[k - 1, LP.T_ALT])
+            progress(k, a.n_steps, tel[(k - 1) // tel_every, LP.T_ALT])
     return tel, k, event, touch, x
 
 
@@ -122,10 +125,12 @@ def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False,
-        progress: Callable[[int, int, float], None] | None = None) -> RunResult:
+        progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1) -> RunResult:
+    """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
+    dispersions of the Monte Carlo; tel_every thins telemetry."""
     a = assemble(sc, seed, disperse)
-    tel, n, event, touch, x = fly(a, progress)
-    tel = tel[:n]
+    tel, n, event, touch, x = fly(a, progress, tel_every)
+    tel = tel[:(n + tel_every - 1) // tel_every]
     cols = telemetry_columns()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(cols)}
     td = _touchdown(a, touch) if event == LP.EV_CONTACT else None

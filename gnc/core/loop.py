@@ -68,10 +68,11 @@ def record(row, t, x, w, dem, fs, sf, af):
 
 
 @kernel
-def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, touch, k0, k1, dt, substeps, seed):
+def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, touch, k0, k1, dt, substeps, seed):
     """Fly flight-software steps k0..k1-1.  Returns (next k, event).
 
     seed >= 0 reseeds the noise generator (first chunk of a run); -1 continues.
+    Telemetry row k // tel_every is written on every tel_every-th step.
     """
     if seed >= 0:
         np.random.seed(seed)
@@ -82,7 +83,8 @@ def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, touch, k0, k1,
         for i in range(6):
             imu[i] = 0.0
         fsw_step(sf, cfg, fs, af)
-        record(tel[k], t, x, w, dem, fs, sf, af)
+        if k % tel_every == 0:
+            record(tel[k // tel_every], t, x, w, dem, fs, sf, af)
         thrust_cmd = af[AF_THRUST_CMD]
         for j in range(substeps):
             ts = j * h
