@@ -103,24 +103,25 @@
 #define CF_ATT_BW 61 /* [1] rad/s: attitude loop bandwidth */
 #define CF_ATT_ZETA 62 /* [1] 1: attitude loop damping ratio */
 #define CF_ATT_DEADBAND 63 /* [1] rad: attitude error below which no pulse is fired */
-#define CF_BRAKE_ALT 64 /* [1] m: main braking ends at this altitude */
-#define CF_BRAKE_GATE 65 /* [3] m: main braking aim point: (uprange, cross-range, altitude) from the target */
-#define CF_BRAKE_GATE_VEL 68 /* [2] m/s: main braking aim velocity: (along approach, vertical) */
-#define CF_BRAKE_THROTTLE 70 /* [1] 1: fraction of maximum thrust that sets main braking time-to-go */
-#define CF_APPROACH_ALT 71 /* [1] m: quick adjustment ends and approach starts at this altitude */
-#define CF_APPROACH_TIME 72 /* [1] s: time-to-go of the approach from its start to the hover point */
-#define CF_HOVER_ALT 73 /* [1] m: hover altitude above the target */
-#define CF_HOVER_TIME 74 /* [1] s: hover duration (hazard scan) */
-#define CF_AVOID_ALT 75 /* [1] m: obstacle avoidance ends this high over the chosen site */
-#define CF_AVOID_TIME 76 /* [1] s: time-to-go of obstacle avoidance */
-#define CF_SLOW_RATE 77 /* [1] m/s: slow descent vertical speed */
-#define CF_FINAL_ALT 78 /* [1] m: below this height the slow descent slows to final_rate */
-#define CF_FINAL_RATE 79 /* [1] m/s: vertical speed in the last metres before cut-off */
-#define CF_CUTOFF_ALT 80 /* [1] m: engine cut-off height above the ground (foot pads), then free fall */
-#define CF_POS_BW 81 /* [1] rad/s: position/velocity hold loop bandwidth (hover, slow descent) */
-#define CF_MAX_TILT 82 /* [1] rad: largest thrust-axis tilt from vertical below approach_alt */
-#define CF_LEG_HEIGHT 83 /* [1] m: height of the navigation reference point above the foot pads */
-#define CF_LEN 84 /* config frame length in reals */
+#define CF_ATT_RATE_MAX 64 /* [1] rad/s: largest body rate the attitude loop commands */
+#define CF_BRAKE_ALT 65 /* [1] m: main braking ends at this altitude */
+#define CF_BRAKE_GATE 66 /* [3] m: main braking aim point: (uprange, cross-range, altitude) from the target */
+#define CF_BRAKE_GATE_VEL 69 /* [2] m/s: main braking aim velocity: (along approach, vertical) */
+#define CF_BRAKE_THROTTLE 71 /* [1] 1: fraction of maximum thrust that sets main braking time-to-go */
+#define CF_APPROACH_ALT 72 /* [1] m: quick adjustment ends and approach starts at this altitude */
+#define CF_APPROACH_TIME 73 /* [1] s: time-to-go of the approach from its start to the hover point */
+#define CF_HOVER_ALT 74 /* [1] m: hover altitude above the target */
+#define CF_HOVER_TIME 75 /* [1] s: hover duration (hazard scan) */
+#define CF_AVOID_ALT 76 /* [1] m: obstacle avoidance ends this high over the chosen site */
+#define CF_AVOID_TIME 77 /* [1] s: time-to-go of obstacle avoidance */
+#define CF_SLOW_RATE 78 /* [1] m/s: slow descent vertical speed */
+#define CF_FINAL_ALT 79 /* [1] m: below this height the slow descent slows to final_rate */
+#define CF_FINAL_RATE 80 /* [1] m/s: vertical speed in the last metres before cut-off */
+#define CF_CUTOFF_ALT 81 /* [1] m: engine cut-off height above the ground (foot pads), then free fall */
+#define CF_POS_BW 82 /* [1] rad/s: position/velocity hold loop bandwidth (hover, slow descent) */
+#define CF_MAX_TILT 83 /* [1] rad: largest thrust-axis tilt from vertical below approach_alt */
+#define CF_LEG_HEIGHT 84 /* [1] m: height of the navigation reference point above the foot pads */
+#define CF_LEN 85 /* config frame length in reals */
 #define FS_PHASE 0 /* [1] 1: current phase */
 #define FS_STARTED 1 /* [1] 1: 1 once a go command was seen */
 #define FS_T_PHASE 2 /* [1] s: time of entry into the current phase */
@@ -135,7 +136,8 @@
 #define FS_DV_LAST 55 /* [3] m/s: last IMU delta-v (reused if a sample is missing) */
 #define FS_AIM 58 /* [3] m: current guidance aim point, landing frame */
 #define FS_TGO 61 /* [1] s: time-to-go of the current guidance arc */
-#define FS_HEALTH 62 /* [1] 1: sticky part of the health word */
-#define FS_LEN 63 /* fsw_state frame length in reals */
+#define FS_H_GROUND 62 /* [1] m: foot-pad height over the true ground: last altimeter sample, carried forward with the vertical velocity estimate (-1 = none yet) */
+#define FS_HEALTH 63 /* [1] 1: sticky part of the health word */
+#define FS_LEN 64 /* fsw_state frame length in reals */
 
 #endif

@@ -228,7 +228,7 @@ def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     sp[S.SP_CAM_SIG] = s.camera.sigma_frac
     sp[S.SP_CAM_MIN] = s.camera.min_range_m
     sp[S.SP_CAM_MAX] = s.camera.max_range_m
-    sp[S.SP_CAM_FOV] = math.radians(s.camera.half_fov_deg)
+    sp[S.SP_CAM_OFF_NADIR] = math.radians(s.camera.max_off_nadir_deg)
     sp[S.SP_CAM_BORE:S.SP_CAM_BORE + 3] = _unit(s.camera.boresight)
     sp[S.SP_CAM_DROP] = s.camera.dropout
     return sp
@@ -285,6 +285,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_ATT_BW] = c.bandwidth
     cfg[L.CF_ATT_ZETA] = c.damping
     cfg[L.CF_ATT_DEADBAND] = math.radians(c.deadband_deg)
+    cfg[L.CF_ATT_RATE_MAX] = math.radians(c.max_rate_deg_s)
     cfg[L.CF_BRAKE_ALT] = g.brake_alt_m
     cfg[L.CF_BRAKE_GATE:L.CF_BRAKE_GATE + 3] = g.brake_gate_m
     cfg[L.CF_BRAKE_GATE_VEL:L.CF_BRAKE_GATE_VEL + 2] = g.brake_gate_vel_m_s

@@ -91,6 +91,8 @@ def _touchdown(a: Assembly, touch: np.ndarray) -> dict:
         "tilt_deg": tilt,
         "rate_dps": rate,
         "distance_to_target_m": float(math.hypot(r_l[0], r_l[1])),
+        "east_m": float(r_l[0]),
+        "north_m": float(r_l[1]),
         "lat_deg": math.degrees(math.asin(up[2])),
         "lon_deg": math.degrees(math.atan2(up[1], up[0])) % 360.0,
     }

@@ -49,7 +49,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "sensors.star_tracker.rate_hz": NONNEG, "sensors.star_tracker.sigma_rad": NONNEG,
     "sensors.star_tracker.dropout": FRAC,
     "sensors.camera.rate_hz": NONNEG, "sensors.camera.sigma_frac": NONNEG, "sensors.camera.min_range_m": NONNEG,
-    "sensors.camera.max_range_m": POS, "sensors.camera.half_fov_deg": (0.0, 89.0), "sensors.camera.boresight": (-1.0, 1.0), "sensors.camera.dropout": FRAC,
+    "sensors.camera.max_range_m": POS, "sensors.camera.max_off_nadir_deg": (0.0, 90.0), "sensors.camera.boresight": (-1.0, 1.0), "sensors.camera.dropout": FRAC,
     "navigation.od_sigma_pos_m": NONNEG, "navigation.od_sigma_vel_m_s": NONNEG,
     "navigation.attitude_sigma_rad": NONNEG, "navigation.accel_noise": NONNEG,
     "navigation.sigma_alt_frac": NONNEG, "navigation.sigma_alt_min_m": POS, "navigation.sigma_vel_m_s": POS,
@@ -60,7 +60,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "guidance.avoid_alt_m": (1.0, 1e4), "guidance.avoid_time_s": (2.0, 1e4), "guidance.slow_rate_m_s": POS,
     "guidance.final_alt_m": NONNEG, "guidance.final_rate_m_s": POS, "guidance.cutoff_alt_m": NONNEG,
     "guidance.max_tilt_deg": (1.0, 90.0), "guidance.pos_bandwidth": (1e-3, 10.0),
-    "control.bandwidth": (1e-3, 100.0), "control.damping": (0.05, 5.0), "control.deadband_deg": (0.0, 45.0),
+    "control.bandwidth": (1e-3, 100.0), "control.damping": (0.05, 5.0), "control.deadband_deg": (0.0, 45.0), "control.max_rate_deg_s": (0.1, 90.0),
     "touchdown.max_vertical_m_s": POS, "touchdown.max_horizontal_m_s": POS, "touchdown.max_tilt_deg": POS,
     "touchdown.max_rate_deg_s": POS,
 }

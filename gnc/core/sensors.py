@@ -2,7 +2,7 @@
 
 Noise, bias, quantisation, sample rate (every N flight-software steps) and random
 dropouts for: IMU, laser altimeter, 3-beam velocimeter, star tracker and the
-optical landing camera.  Parameters in the SP_* layout are filled by gnc.assemble.
+optical landing camera (map-relative fixes of the target).  Parameters in the SP_* layout are filled by gnc.assemble.
 """
 import math
 
@@ -44,7 +44,7 @@ SP_CAM_EVERY = 37
 SP_CAM_SIG = 38       # 1-sigma per axis as a fraction of range
 SP_CAM_MIN = 39       # m: closest range with a usable image
 SP_CAM_MAX = 40       # m
-SP_CAM_FOV = 41       # rad: half angle
+SP_CAM_OFF_NADIR = 41  # rad: largest boresight angle from local down for a usable image
 SP_CAM_BORE = 42      # 3: body
 SP_CAM_DROP = 45
 SP_LEN = 46
@@ -123,11 +123,15 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
         valid |= VALID_STAR
 
     if _due(sp, SP_CAM_EVERY, SP_CAM_DROP, k):
+        # map-relative navigation: the image of the ground in view is matched to the
+        # onboard map, so the target need not be in view; the fix is the target's
+        # position relative to the vehicle, its error growing with range
         d_l = (-r_l[0], -r_l[1], dem_height(0.0, 0.0, w, dem) - r_l[2])
         rng = vec.norm(d_l)
         d_b = vec.q_rot_inv(q_lb, d_l)
-        bore = vec.load3(sp, SP_CAM_BORE)
-        if sp[SP_CAM_MIN] <= rng <= sp[SP_CAM_MAX] and vec.dot(d_b, bore) >= rng * math.cos(sp[SP_CAM_FOV]):
+        bore_l = vec.q_rot(q_lb, vec.load3(sp, SP_CAM_BORE))
+        down = vec.scale(vec.unit((r_l[0], r_l[1], r_l[2] + rs)), -1.0)
+        if sp[SP_CAM_MIN] <= rng <= sp[SP_CAM_MAX] and vec.dot(bore_l, down) >= math.cos(sp[SP_CAM_OFF_NADIR]):
             noise = _normal3(sp[SP_CAM_SIG] * rng)
             vec.store3(sf, SF_CAM_REL, vec.add(d_b, noise))
             valid |= VALID_CAM

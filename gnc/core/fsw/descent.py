@@ -6,12 +6,15 @@
                         pitching toward vertical; ends at approach_alt
     approach            the same arc (camera fixes now correct position); ends
                         when its time-to-go reaches 4 s
-    hover               position hold at hover_alt for hover_time (hazard scan)
+    hover               position hold at hover_alt for hover_time (hazard scan),
+                        longer until settled over the hover point (at most
+                        4 x hover_time)
     obstacle avoidance  E-guidance to avoid_alt above the chosen site (the
-                        hazard-detection unit's, else the target); ends at t_go 1 s
-    slow descent        constant-rate descent over the site; ends when the
-                        altimeter puts the foot pads at cutoff_alt
-    free fall           engine off, attitude held, until touchdown
+                        hazard-detection unit's, else the target); ends at t_go 5 s
+    slow descent        constant-rate descent over the site (final_rate below
+                        final_alt); ends when the altimeter puts the foot pads
+                        at cutoff_alt
+    free fall           engine off, body rates damped, until touchdown
 """
 import math
 
@@ -23,7 +26,7 @@ from gnc.core.layout import (AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APP
                              CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE, CF_BRAKE_GATE_VEL,
                              CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE, CF_FWD,
                              CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW, CF_R_SITE,
-                             CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_MASS, FS_PHASE, FS_POS,
+                             CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS,
                              FS_RATE, FS_T_PHASE, FS_TGO, FS_THRUST_LAST, FS_VEL, HEALTH_HDU_USED,
                              HEALTH_THRUST_SATURATED, PHASE_APPROACH, PHASE_FREE_FALL, PHASE_HOVER,
                              PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
@@ -31,7 +34,12 @@ from gnc.core.layout import (AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APP
                              SF_VALID, VALID_ALT, VALID_HDU)
 
 
-HOLD_V_MAX = 3.0      # m/s: fastest position-hold transfer per axis
+HOLD_V_MAX = 6.0      # m/s: fastest position-hold transfer
+BRAKE_TGO_POS = 20.0  # s: below this t_go main braking aims velocity only
+SETTLED_POS = 3.0     # m: hover ends only this close over the hover point...
+SETTLED_VEL = 0.5     # m/s: ...and this slow...
+HOVER_MAX_FACTOR = 4.0  # ...or after this many times hover_time (then it goes on from where it is)
+TGO_STRETCH = 0.25    # t_go runs at this rate while the tilt limit clips a command
 
 
 @kernel
@@ -66,22 +74,31 @@ def _braking(r, v, cfg, a_thrust):
     vf = (vec.dot(vf_l, fwd), vec.dot(vf_l, left), vf_l[2])
     g = (0.0, 0.0, g_eff)
     tgo = guidance.tgo_braking(vl[0], vf[0], g_eff, a_thrust)
-    a = guidance.zem_zev(rl, vl, rf, vf, g, tgo)
+    if tgo > BRAKE_TGO_POS:
+        a = guidance.zem_zev(rl, vl, rf, vf, g, tgo)
+    else:
+        # the last seconds: velocity only, as position terms grow like 1/t_go^2
+        a = ((vf[0] - vl[0]) / tgo, (vf[1] - vl[1]) / tgo, (vf[2] - vl[2]) / tgo - g_eff)
     return (a[0] * d[0] + a[1] * c[0] + a[2] * up[0],
             a[0] * d[1] + a[1] * c[1] + a[2] * up[1],
             a[0] * d[2] + a[1] * c[2] + a[2] * up[2]), tgo
 
 
 @kernel
-def _ground_height(sf, cfg, q_lb, up):
-    """Foot-pad height from the altimeter (true ground, not the datum); -1 if no sample."""
-    if not int(sf[SF_VALID]) & VALID_ALT:
-        return -1.0
-    b = vec.q_rot(q_lb, vec.load3(cfg, CF_ALT_BORE))
-    c = -vec.dot(b, up)
-    if c < 0.2:
-        return -1.0
-    return sf[SF_ALT_RANGE] * c - cfg[CF_LEG_HEIGHT]
+def _track_ground(sf, cfg, fs, q_lb, up, v, dt):
+    """Foot-pad height over the true ground (not the datum): reset by each altimeter
+    sample that looks down steeply enough, carried forward with the velocity estimate
+    between samples.  -1 until the first sample."""
+    h = fs[FS_H_GROUND]
+    if h >= 0.0:
+        h = max(h + vec.dot(v, up) * dt, 0.0)
+    if int(sf[SF_VALID]) & VALID_ALT:
+        b = vec.q_rot(q_lb, vec.load3(cfg, CF_ALT_BORE))
+        c = -vec.dot(b, up)
+        if c >= 0.2:
+            h = max(sf[SF_ALT_RANGE] * c - cfg[CF_LEG_HEIGHT], 0.0)
+    fs[FS_H_GROUND] = h
+    return h
 
 
 @kernel
@@ -97,7 +114,9 @@ def step(sf, cfg, fs, af, t):
     q_lb = nav.q_lb(fs, t, cfg)
     mass = fs[FS_MASS]
     a_max = cfg[CF_THRUST_MAX] / mass
+    a_min = cfg[CF_THRUST_MIN] / mass
     phase = int(fs[FS_PHASE])
+    h_ground = _track_ground(sf, cfg, fs, q_lb, up, v, dt)
     health = 0
     zero = (0.0, 0.0, 0.0)
     hover_pt = (0.0, 0.0, cfg[CF_HOVER_ALT])
@@ -116,7 +135,11 @@ def step(sf, cfg, fs, af, t):
     if phase == PHASE_APPROACH and fs[FS_TGO] <= 4.0:
         _enter(fs, PHASE_HOVER, t)
         phase = PHASE_HOVER
-    if phase == PHASE_HOVER and t - fs[FS_T_PHASE] >= cfg[CF_HOVER_TIME]:
+    settled = (math.hypot(r[0] - hover_pt[0], r[1] - hover_pt[1]) <= SETTLED_POS
+               and vec.norm(v) <= SETTLED_VEL)
+    hover_s = t - fs[FS_T_PHASE]
+    if phase == PHASE_HOVER and ((hover_s >= cfg[CF_HOVER_TIME] and settled)
+                                 or hover_s >= HOVER_MAX_FACTOR * cfg[CF_HOVER_TIME]):
         _enter(fs, PHASE_OBSTACLE_AVOIDANCE, t)
         phase = PHASE_OBSTACLE_AVOIDANCE
         site = (0.0, 0.0, 0.0)
@@ -125,44 +148,43 @@ def step(sf, cfg, fs, af, t):
             health |= HEALTH_HDU_USED
         vec.store3(fs, FS_AIM, (site[0], site[1], cfg[CF_AVOID_ALT]))
         fs[FS_TGO] = cfg[CF_AVOID_TIME]
-    if phase == PHASE_OBSTACLE_AVOIDANCE and fs[FS_TGO] <= 1.0:
+    if phase == PHASE_OBSTACLE_AVOIDANCE and fs[FS_TGO] <= 5.0:
         _enter(fs, PHASE_SLOW_DESCENT, t)
         phase = PHASE_SLOW_DESCENT
-    if phase == PHASE_SLOW_DESCENT:
-        h = _ground_height(sf, cfg, q_lb, up)
-        if 0.0 <= h <= cfg[CF_CUTOFF_ALT]:
-            _enter(fs, PHASE_FREE_FALL, t)
-            phase = PHASE_FREE_FALL
+    if phase == PHASE_SLOW_DESCENT and 0.0 <= h_ground <= cfg[CF_CUTOFF_ALT]:
+        _enter(fs, PHASE_FREE_FALL, t)
+        phase = PHASE_FREE_FALL
 
     if phase == PHASE_MAIN_BRAKING:
         a, tgo = _braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max)
         fs[FS_TGO] = tgo
         vec.store3(fs, FS_AIM, _brake_gate(cfg)[0])
     elif phase == PHASE_QUICK_ADJUSTMENT or phase == PHASE_APPROACH:
-        fs[FS_TGO] -= dt
-        a = guidance.zem_zev(r, v, hover_pt, zero, g, max(fs[FS_TGO], 4.0))
+        a_raw = guidance.zem_zev(r, v, hover_pt, zero, g, max(fs[FS_TGO], 4.0))
+        a = a_raw
         if phase == PHASE_APPROACH:
-            a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+            a = guidance.shape_thrust(a_raw, up, a_min, cfg[CF_MAX_TILT])
+        # a clipped command cannot keep the schedule: slow the clock instead of overshooting
+        fs[FS_TGO] -= dt * (TGO_STRETCH if vec.norm(vec.sub(a, a_raw)) > 1e-3 else 1.0)
     elif phase == PHASE_HOVER:
-        a = guidance.hold(r, v, hover_pt, zero, g, cfg[CF_POS_BW], HOLD_V_MAX)
-        a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+        a = guidance.hold(r, v, hover_pt, zero, g, up, cfg[CF_POS_BW], HOLD_V_MAX)
+        a = guidance.shape_thrust(a, up, a_min, cfg[CF_MAX_TILT])
     elif phase == PHASE_OBSTACLE_AVOIDANCE:
-        fs[FS_TGO] -= dt
-        a = guidance.zem_zev(r, v, vec.load3(fs, FS_AIM), zero, g, max(fs[FS_TGO], 1.0))
-        a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+        a_raw = guidance.zem_zev(r, v, vec.load3(fs, FS_AIM), zero, g, max(fs[FS_TGO], 5.0))
+        a = guidance.shape_thrust(a_raw, up, a_min, cfg[CF_MAX_TILT])
+        fs[FS_TGO] -= dt * (TGO_STRETCH if vec.norm(vec.sub(a, a_raw)) > 1e-3 else 1.0)
     elif phase == PHASE_SLOW_DESCENT:
-        h = _ground_height(sf, cfg, q_lb, up)
-        rate = cfg[CF_FINAL_RATE] if 0.0 <= h <= cfg[CF_FINAL_ALT] else cfg[CF_SLOW_RATE]
+        rate = cfg[CF_FINAL_RATE] if 0.0 <= h_ground <= cfg[CF_FINAL_ALT] else cfg[CF_SLOW_RATE]
         aim = vec.load3(fs, FS_AIM)
         bw = cfg[CF_POS_BW]
-        a = guidance.hold(r, v, (aim[0], aim[1], r[2]), (0.0, 0.0, -rate), g, bw, HOLD_V_MAX)
-        a = guidance.limit_tilt(a, up, cfg[CF_MAX_TILT])
+        a = guidance.hold(r, v, (aim[0], aim[1], r[2]), vec.scale(up, -rate), g, up, bw, HOLD_V_MAX)
+        a = guidance.shape_thrust(a, up, a_min, cfg[CF_MAX_TILT])
     else:
         a = vec.scale(up, 0.0)
 
     if phase == PHASE_FREE_FALL:
         thrust = 0.0
-        q_des = control.desired_attitude(up, up, fwd)
+        q_des = q_lb                 # hold the attitude: damp the rates, no slew before contact
     else:
         thrust = mass * vec.norm(a)
         if thrust > cfg[CF_THRUST_MAX]:

@@ -45,35 +45,44 @@ def tgo_braking(v_h, vf_h, g_eff, a_thrust):
 
 
 @kernel
-def hold(r, v, rf, vf, g, bw, v_max):
-    """Position hold: a velocity command toward rf (proportional, at most v_max per
-    axis, plus vf) tracked at bandwidth 2 bw; gravity compensated.  Critically
-    damped for small errors; a large error (a late navigation fix) becomes a
-    bounded-speed transfer instead of a violent manoeuvre."""
-    kv = 0.5 * bw
-    out0 = min(max(kv * (rf[0] - r[0]), -v_max), v_max) + vf[0]
-    out1 = min(max(kv * (rf[1] - r[1]), -v_max), v_max) + vf[1]
-    out2 = min(max(kv * (rf[2] - r[2]), -v_max), v_max) + vf[2]
-    ka = 2.0 * bw
-    return (ka * (out0 - v[0]) - g[0], ka * (out1 - v[1]) - g[1], ka * (out2 - v[2]) - g[2])
+def hold(r, v, rf, vf, g, up, bw, v_max):
+    """Position hold: a velocity command toward rf (proportional, at most v_max, plus
+    vf) tracked with gravity compensation.  The horizontal channel works through
+    tilt, so it runs at bandwidth bw, well inside the attitude loop; the vertical
+    channel works through throttle and runs three times faster.  A large error (a
+    late navigation fix) becomes a bounded-speed transfer, not a violent manoeuvre."""
+    e = vec.sub(rf, r)
+    ev = vec.dot(e, up)
+    eh = vec.axpy(-ev, up, e)
+    vc_h = vec.scale(eh, 0.5 * bw)
+    n = vec.norm(vc_h)
+    if n > v_max:
+        vc_h = vec.scale(vc_h, v_max / n)
+    vc_v = min(max(1.5 * bw * ev, -v_max), v_max)
+    dv = vec.sub(vec.add(vec.axpy(vc_v, up, vc_h), vf), v)
+    dv_v = vec.dot(dv, up)
+    dv_h = vec.axpy(-dv_v, up, dv)
+    ka_h = 2.0 * bw
+    ka_v = 6.0 * bw
+    return (ka_h * dv_h[0] + ka_v * dv_v * up[0] - g[0],
+            ka_h * dv_h[1] + ka_v * dv_v * up[1] - g[1],
+            ka_h * dv_h[2] + ka_v * dv_v * up[2] - g[2])
 
 
 @kernel
-def limit_tilt(a, up, max_tilt):
-    """Rotate a toward up so that its angle from up is at most max_tilt (keeps |a|)."""
-    n = vec.norm(a)
-    if n == 0.0:
-        return a
-    c = vec.dot(a, up) / n
-    if c >= math.cos(max_tilt):
-        return a
-    hz = vec.reject(a, up)
-    hn = vec.norm(hz)
-    if hn == 0.0:
-        return vec.scale(up, n)
-    s = n * math.sin(max_tilt) / hn
-    cz = n * math.cos(max_tilt)
-    return (up[0] * cz + hz[0] * s, up[1] * cz + hz[1] * s, up[2] * cz + hz[2] * s)
+def shape_thrust(a, up, a_min, max_tilt):
+    """Make a control acceleration flyable by an engine that only pushes along +z:
+    the vertical part is at least a_min (minimum thrust: asking to fall faster than
+    free fall must not flip the vehicle) and the horizontal part at most
+    vertical * tan(max_tilt) (vertical control is kept, lateral gives way)."""
+    av = vec.dot(a, up)
+    ah = vec.axpy(-av, up, a)
+    av = max(av, a_min)
+    hn = vec.norm(ah)
+    h_max = av * math.tan(max_tilt)
+    if hn > h_max:
+        ah = vec.scale(ah, h_max / hn)
+    return vec.axpy(av, up, ah)
 
 
 @kernel

@@ -150,7 +150,10 @@ def correct(sf, cfg, fs, t):
             rho = sf[SF_ALT_RANGE]
             sig = cfg[CF_SIG_ALT] * rho
             var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN]
-            if not _update(fs, cfg, vec.scale(n, 1.0 / cos_inc), zero, rho - s, var):
+            # only the altitude part: at tens of km slant range the datum's curvature makes
+            # horizontal position weakly observable, and trusting that lets errors wander
+            up = vec.unit((r[0], r[1], r[2] + cfg[CF_R_SITE]))
+            if not _update(fs, cfg, vec.scale(up, vec.dot(n, up) / cos_inc), zero, rho - s, var):
                 health |= HEALTH_ALT_REJECTED
     for j in range(3):
         if valid & (VALID_VEL0 << j):

@@ -9,7 +9,7 @@ from gnc.core import vec
 from gnc.core.fsw import descent, nav
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_T, CF_DT,
-                             CF_PROGRAM, FS_HEALTH, FS_LEN, FS_PHASE, FS_POS, FS_STARTED, FS_T_LAST,
+                             CF_PROGRAM, FS_H_GROUND, FS_HEALTH, FS_LEN, FS_PHASE, FS_POS, FS_STARTED, FS_T_LAST,
                              FS_VEL, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_DESCENT,
                              SF_CMD, SF_T)
 
@@ -19,6 +19,7 @@ def fsw_reset(fs):
     for i in range(FS_LEN):
         fs[i] = 0.0
     fs[FS_PHASE] = PHASE_IDLE
+    fs[FS_H_GROUND] = -1.0
 
 
 @kernel
