@@ -48,7 +48,7 @@ class FrameLayout:
         times = [f for f in frame.fields if f.wire == "header_time"]
         if len(times) > 1:
             raise ValueError(f"frames.toml: {frame.kind} has more than one header_time field")
-        self.time_offset = times[0].offset if times else None
+        self.time_field = times[0] if times else None
         self.fields = tuple(f for f in frame.fields if f.wire != "header_time")
         for f in self.fields:
             if f.wire not in _NUMPY_WIRE:
@@ -57,7 +57,7 @@ class FrameLayout:
         self.payload_size = self.dtype.itemsize
 
     def frame_time(self, frame: np.ndarray) -> float:
-        return 0.0 if self.time_offset is None else float(frame[self.time_offset])
+        return 0.0 if self.time_field is None else float(frame[self.time_field.offset])
 
     def pack(self, frame: np.ndarray) -> bytes:
         rec = np.zeros((), self.dtype)
@@ -74,8 +74,8 @@ class FrameLayout:
     def unpack(self, payload: bytes, t: float) -> np.ndarray:
         rec = np.frombuffer(payload, self.dtype, count=1)[0]
         frame = np.empty(self.length)
-        if self.time_offset is not None:
-            frame[self.time_offset] = t
+        if self.time_field is not None:
+            frame[self.time_field.offset] = t
         for f in self.fields:
             value = rec[f.name].astype(np.float64)
             frame[f.offset:f.offset + f.n] = value * f.scale if f.scale else value
@@ -230,8 +230,8 @@ def encode_body(msg_type: int, seq: int, t: float | None, payload) -> bytes:
     data = _payload_bytes(name, payload)
     if t is None:
         t = LAYOUTS[name].frame_time(np.asarray(payload)) if name in LAYOUTS else 0.0
-    head = HEADER.pack(PROTOCOL_VERSION, msg_type, seq & 0xFFFF, time_to_ms(t)) + data
-    return head + struct.pack("<I", zlib.crc32(head))
+    covered = HEADER.pack(PROTOCOL_VERSION, msg_type, seq & 0xFFFF, time_to_ms(t)) + data
+    return covered + struct.pack("<I", zlib.crc32(covered))
 
 
 def encode(msg_type: int, seq: int, t: float | None, payload) -> bytes:
@@ -247,8 +247,8 @@ def encode_actuator(seq: int, frame: np.ndarray) -> bytes:
     return encode(MSG["actuator"], seq, None, frame)
 
 
-def encode_config(seq: int, cfg: np.ndarray, t: float | None = None) -> bytes:
-    return encode(MSG["config"], seq, t, cfg)
+def encode_config(seq: int, cfg: np.ndarray) -> bytes:
+    return encode(MSG["config"], seq, None, cfg)
 
 
 def encode_hello(seq: int, t: float, real_size: int, clock_hz: int, flags: int, name: str) -> bytes:
@@ -365,11 +365,15 @@ class Decoder:
 def protocol_tables() -> str:
     """Markdown tables of every message and field, for docs/protocol.md (via gnc.codegen)."""
     lines = ["| message | msg_type | payload bytes (max) | wire bytes (worst case) "
-             "| wire time at 115200 baud | at 921600 baud |",
+             "| wire time at 115200 baud (8N1) | at 921600 baud |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for code, name in sorted(MSG_NAME.items()):
         lines.append(f"| `{name}` | {code} | {payload_max(code)} | {wire_size(code)} "
                      f"| {wire_time(code, 115200) * 1e3:.2f} ms | {wire_time(code, 921600) * 1e3:.3f} ms |")
+    both = (MSG["sensor"], MSG["actuator"])
+    lines += ["", f"Sensor and actuator frame together: {sum(wire_size(m) for m in both)} bytes, "
+                  f"{sum(wire_time(m, 115200) for m in both) * 1e3:.2f} ms at 115200 baud, "
+                  f"{sum(wire_time(m, 921600) for m in both) * 1e3:.2f} ms at 921600 baud."]
     for kind, layout in LAYOUTS.items():
         lines += ["", f"### `{kind}` payload ({layout.payload_size} bytes, array length {layout.length})", "",
                   "| byte | field | n | wire | scale | unit | meaning |",
