@@ -231,6 +231,7 @@ def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     sp[S.SP_CAM_OFF_NADIR] = math.radians(s.camera.max_off_nadir_deg)
     sp[S.SP_CAM_BORE:S.SP_CAM_BORE + 3] = _unit(s.camera.boresight)
     sp[S.SP_CAM_DROP] = s.camera.dropout
+    sp[S.SP_CAM_TIE:S.SP_CAM_TIE + 2] = rng.normal(0.0, s.camera.map_tie_sigma_m, 2)
     return sp
 
 

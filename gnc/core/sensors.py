@@ -47,7 +47,8 @@ SP_CAM_MAX = 40       # m
 SP_CAM_OFF_NADIR = 41  # rad: largest boresight angle from local down for a usable image
 SP_CAM_BORE = 42      # 3: body
 SP_CAM_DROP = 45
-SP_LEN = 46
+SP_CAM_TIE = 46       # 2: east, north error of the onboard map's tie to the terrain (drawn per run)
+SP_LEN = 48
 
 
 @kernel
@@ -125,8 +126,9 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
     if _due(sp, SP_CAM_EVERY, SP_CAM_DROP, k):
         # map-relative navigation: the image of the ground in view is matched to the
         # onboard map, so the target need not be in view; the fix is the target's
-        # position relative to the vehicle, its error growing with range
-        d_l = (-r_l[0], -r_l[1], dem_height(0.0, 0.0, w, dem) - r_l[2])
+        # position relative to the vehicle, its error growing with range, plus the
+        # map's own tie error (the same all run long: it sets the landing accuracy)
+        d_l = (sp[SP_CAM_TIE] - r_l[0], sp[SP_CAM_TIE + 1] - r_l[1], dem_height(0.0, 0.0, w, dem) - r_l[2])
         rng = vec.norm(d_l)
         d_b = vec.q_rot_inv(q_lb, d_l)
         bore_l = vec.q_rot(q_lb, vec.load3(sp, SP_CAM_BORE))
