@@ -310,6 +310,7 @@ size_t gnc_encode_config(uint8_t *body, size_t cap, uint16_t seq, const real *fr
     p = put_f32(p, frame[CF_SIG_ALT_MIN]);
     p = put_f32(p, frame[CF_SIG_VEL]);
     p = put_f32(p, frame[CF_SIG_CAM]);
+    p = put_f32(p, frame[CF_SIG_MAP_TIE]);
     p = put_f32(p, frame[CF_GATE]);
     p = put_f32(p, frame[CF_STAR_GAIN]);
     for (i = 0; i < 3; ++i)
@@ -387,6 +388,7 @@ int gnc_decode_config(const uint8_t *body, size_t len, uint16_t *seq, real *fram
     p = take_f32(p, &frame[CF_SIG_ALT_MIN]);
     p = take_f32(p, &frame[CF_SIG_VEL]);
     p = take_f32(p, &frame[CF_SIG_CAM]);
+    p = take_f32(p, &frame[CF_SIG_MAP_TIE]);
     p = take_f32(p, &frame[CF_GATE]);
     p = take_f32(p, &frame[CF_STAR_GAIN]);
     for (i = 0; i < 3; ++i)

@@ -89,39 +89,40 @@
 #define CF_SIG_ALT_MIN 33 /* [1] m: altimeter range 1-sigma floor */
 #define CF_SIG_VEL 34 /* [1] m/s: velocimeter beam 1-sigma */
 #define CF_SIG_CAM 35 /* [1] 1: camera fix 1-sigma per axis as a fraction of range */
-#define CF_GATE 36 /* [1] sigma: innovation gate for every measurement */
-#define CF_STAR_GAIN 37 /* [1] 1: fraction of the star-tracker attitude error taken per sample */
-#define CF_ALT_BORE 38 /* [3] 1: altimeter boresight, body axes */
-#define CF_VEL_BORE 41 /* [9] 1: velocimeter beam directions, body axes, beam-major */
-#define CF_MASS0 50 /* [1] kg: mass at t = 0 */
-#define CF_ISP 51 /* [1] m/s: main engine effective exhaust velocity */
-#define CF_THRUST_MAX 52 /* [1] N: main engine maximum thrust */
-#define CF_THRUST_MIN 53 /* [1] N: main engine minimum thrust when on */
-#define CF_INERTIA 54 /* [3] kg m^2: principal moments of inertia at t = 0 */
-#define CF_RCS_TORQUE 57 /* [3] N m: torque of one RCS couple about body x, y, z */
-#define CF_RCS_MIN_ON 60 /* [1] s: RCS minimum on-time */
-#define CF_ATT_BW 61 /* [1] rad/s: attitude loop bandwidth */
-#define CF_ATT_ZETA 62 /* [1] 1: attitude loop damping ratio */
-#define CF_ATT_DEADBAND 63 /* [1] rad: attitude error below which no pulse is fired */
-#define CF_ATT_RATE_MAX 64 /* [1] rad/s: largest body rate the attitude loop commands */
-#define CF_BRAKE_ALT 65 /* [1] m: main braking ends at this altitude */
-#define CF_BRAKE_GATE 66 /* [3] m: main braking aim point: (uprange, cross-range, altitude) from the target */
-#define CF_BRAKE_GATE_VEL 69 /* [2] m/s: main braking aim velocity: (along approach, vertical) */
-#define CF_BRAKE_THROTTLE 71 /* [1] 1: fraction of maximum thrust that sets main braking time-to-go */
-#define CF_APPROACH_ALT 72 /* [1] m: quick adjustment ends and approach starts at this altitude */
-#define CF_APPROACH_TIME 73 /* [1] s: time-to-go of the approach from its start to the hover point */
-#define CF_HOVER_ALT 74 /* [1] m: hover altitude above the target */
-#define CF_HOVER_TIME 75 /* [1] s: hover duration (hazard scan) */
-#define CF_AVOID_ALT 76 /* [1] m: obstacle avoidance ends this high over the chosen site */
-#define CF_AVOID_TIME 77 /* [1] s: time-to-go of obstacle avoidance */
-#define CF_SLOW_RATE 78 /* [1] m/s: slow descent vertical speed */
-#define CF_FINAL_ALT 79 /* [1] m: below this height the slow descent slows to final_rate */
-#define CF_FINAL_RATE 80 /* [1] m/s: vertical speed in the last metres before cut-off */
-#define CF_CUTOFF_ALT 81 /* [1] m: engine cut-off height above the ground (foot pads), then free fall */
-#define CF_POS_BW 82 /* [1] rad/s: position/velocity hold loop bandwidth (hover, slow descent) */
-#define CF_MAX_TILT 83 /* [1] rad: largest thrust-axis tilt from vertical below approach_alt */
-#define CF_LEG_HEIGHT 84 /* [1] m: height of the navigation reference point above the foot pads */
-#define CF_LEN 85 /* config frame length in reals */
+#define CF_SIG_MAP_TIE 36 /* [1] m: 1-sigma of the onboard map's horizontal tie to the terrain: floor of the horizontal position variance after camera fixes */
+#define CF_GATE 37 /* [1] sigma: innovation gate for every measurement */
+#define CF_STAR_GAIN 38 /* [1] 1: fraction of the star-tracker attitude error taken per sample */
+#define CF_ALT_BORE 39 /* [3] 1: altimeter boresight, body axes */
+#define CF_VEL_BORE 42 /* [9] 1: velocimeter beam directions, body axes, beam-major */
+#define CF_MASS0 51 /* [1] kg: mass at t = 0 */
+#define CF_ISP 52 /* [1] m/s: main engine effective exhaust velocity */
+#define CF_THRUST_MAX 53 /* [1] N: main engine maximum thrust */
+#define CF_THRUST_MIN 54 /* [1] N: main engine minimum thrust when on */
+#define CF_INERTIA 55 /* [3] kg m^2: principal moments of inertia at t = 0 */
+#define CF_RCS_TORQUE 58 /* [3] N m: torque of one RCS couple about body x, y, z */
+#define CF_RCS_MIN_ON 61 /* [1] s: RCS minimum on-time */
+#define CF_ATT_BW 62 /* [1] rad/s: attitude loop bandwidth */
+#define CF_ATT_ZETA 63 /* [1] 1: attitude loop damping ratio */
+#define CF_ATT_DEADBAND 64 /* [1] rad: attitude error below which no pulse is fired */
+#define CF_ATT_RATE_MAX 65 /* [1] rad/s: largest body rate the attitude loop commands */
+#define CF_BRAKE_ALT 66 /* [1] m: main braking ends at this altitude */
+#define CF_BRAKE_GATE 67 /* [3] m: main braking aim point: (uprange, cross-range, altitude) from the target */
+#define CF_BRAKE_GATE_VEL 70 /* [2] m/s: main braking aim velocity: (along approach, vertical) */
+#define CF_BRAKE_THROTTLE 72 /* [1] 1: fraction of maximum thrust that sets main braking time-to-go */
+#define CF_APPROACH_ALT 73 /* [1] m: quick adjustment ends and approach starts at this altitude */
+#define CF_APPROACH_TIME 74 /* [1] s: time-to-go of the approach from its start to the hover point */
+#define CF_HOVER_ALT 75 /* [1] m: hover altitude above the target */
+#define CF_HOVER_TIME 76 /* [1] s: hover duration (hazard scan) */
+#define CF_AVOID_ALT 77 /* [1] m: obstacle avoidance ends this high over the chosen site */
+#define CF_AVOID_TIME 78 /* [1] s: time-to-go of obstacle avoidance */
+#define CF_SLOW_RATE 79 /* [1] m/s: slow descent vertical speed */
+#define CF_FINAL_ALT 80 /* [1] m: below this height the slow descent slows to final_rate */
+#define CF_FINAL_RATE 81 /* [1] m/s: vertical speed in the last metres before cut-off */
+#define CF_CUTOFF_ALT 82 /* [1] m: engine cut-off height above the ground (foot pads), then free fall */
+#define CF_POS_BW 83 /* [1] rad/s: position/velocity hold loop bandwidth (hover, slow descent) */
+#define CF_MAX_TILT 84 /* [1] rad: largest thrust-axis tilt from vertical below approach_alt */
+#define CF_LEG_HEIGHT 85 /* [1] m: height of the navigation reference point above the foot pads */
+#define CF_LEN 86 /* config frame length in reals */
 #define FS_PHASE 0 /* [1] 1: current phase */
 #define FS_STARTED 1 /* [1] 1: 1 once a go command was seen */
 #define FS_T_PHASE 2 /* [1] s: time of entry into the current phase */

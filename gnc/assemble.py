@@ -271,6 +271,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_SIG_ALT_MIN] = n.sigma_alt_min_m
     cfg[L.CF_SIG_VEL] = n.sigma_vel_m_s
     cfg[L.CF_SIG_CAM] = n.sigma_cam_frac
+    cfg[L.CF_SIG_MAP_TIE] = n.sigma_map_tie_m
     cfg[L.CF_GATE] = n.gate_sigma
     cfg[L.CF_STAR_GAIN] = n.star_gain
     cfg[L.CF_ALT_BORE:L.CF_ALT_BORE + 3] = _unit(sc.sensors.altimeter.boresight)

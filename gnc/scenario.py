@@ -53,7 +53,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "navigation.od_sigma_pos_m": NONNEG, "navigation.od_sigma_vel_m_s": NONNEG,
     "navigation.attitude_sigma_rad": NONNEG, "navigation.accel_noise": NONNEG,
     "navigation.sigma_alt_frac": NONNEG, "navigation.sigma_alt_min_m": POS, "navigation.sigma_vel_m_s": POS,
-    "navigation.sigma_cam_frac": POS, "navigation.gate_sigma": (1.0, 1e3), "navigation.star_gain": FRAC,
+    "navigation.sigma_cam_frac": POS, "navigation.sigma_map_tie_m": NONNEG, "navigation.gate_sigma": (1.0, 1e3), "navigation.star_gain": FRAC,
     "guidance.brake_throttle": (0.1, 1.0), "guidance.brake_alt_m": POS, "guidance.brake_gate_m": (-1e6, 1e6),
     "guidance.brake_gate_vel_m_s": (-1e4, 1e4), "guidance.approach_alt_m": POS,
     "guidance.approach_time_s": (5.0, 1e4), "guidance.hover_alt_m": (5.0, 1e4), "guidance.hover_time_s": NONNEG,

@@ -13,7 +13,7 @@ from gnc.core.fsw.frame import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
                              CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_SIG_ALT,
-                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
+                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
                              FS_DV_LAST, FS_MASS, FS_POS, FS_Q_IB, FS_RATE, FS_VEL, HEALTH_ALT_REJECTED,
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
@@ -171,4 +171,10 @@ def correct(sf, cfg, fs, t):
                 used = True
         if used:
             health |= HEALTH_CAM_USED
+            # fixes are relative to the map, whose tie to the terrain is uncertain by
+            # the same amount all descent: averaging fixes cannot beat it
+            floor = cfg[CF_SIG_MAP_TIE] * cfg[CF_SIG_MAP_TIE]
+            for i in range(2):
+                if fs[FS_COV + 7 * i] < floor:
+                    fs[FS_COV + 7 * i] = floor
     return health
