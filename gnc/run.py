@@ -8,10 +8,10 @@ from typing import Callable
 import numpy as np
 
 from gnc.assemble import Assembly, assemble, quat_to_matrix
+from gnc.core import fsw_c
 from gnc.core import loop as LP
 from gnc.core import moon as M
 from gnc.core import vehicle as V
-from gnc.core.fsw.step import fsw_reset
 from gnc.core.layout import AF_PHASE, FS_LEN, SF_LEN, AF_LEN
 from gnc.frames import phase_name, schema
 from gnc.scenario import Scenario
@@ -39,14 +39,18 @@ def telemetry_columns() -> list[str]:
     return cols
 
 
-def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1):
+def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1,
+        fsw: str = "numba"):
     """Fly an assembly; returns (telemetry rows, flown steps, event, touch state, final state).
 
     progress(k, n_steps, altitude) is called between chunks.  tel_every > 1 keeps
-    one telemetry row in that many steps (Monte Carlo keeps few)."""
+    one telemetry row in that many steps (Monte Carlo keeps few).  fsw names the
+    flight-software build ("numba", "c", "c-float"; gnc.core.fsw_c), which raises
+    CBuildUnavailable for a C build that is not installed."""
+    fly_loop = fsw_c.fly_kernel(fsw)
     x = a.x0.copy()
     fs = np.zeros(FS_LEN)
-    fsw_reset(fs)
+    fsw_c.reset(fsw, fs)
     sf = np.zeros(SF_LEN)
     af = np.zeros(AF_LEN)
     imu = np.zeros(6)
@@ -57,8 +61,8 @@ def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, 
     k, event, seed = 0, LP.EV_NONE, a.seed
     while k < a.n_steps and event == LP.EV_NONE:
         k1 = min(k + CHUNK, a.n_steps)
-        k, event = LP.fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every,
-                          touch, k, k1, a.dt, a.substeps, seed)
+        k, event = fly_loop(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every,
+                            touch, k, k1, a.dt, a.substeps, seed)
         seed = -1
         if progress is not None:
             progress(k, a.n_steps, tel[(k - 1) // tel_every, LP.T_ALT])
@@ -127,11 +131,13 @@ def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False,
-        progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1) -> RunResult:
+        progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1,
+        fsw: str = "numba") -> RunResult:
     """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
-    dispersions of the Monte Carlo; tel_every thins telemetry."""
+    dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
+    flight-software build (see fly)."""
     a = assemble(sc, seed, disperse)
-    tel, n, event, touch, x = fly(a, progress, tel_every)
+    tel, n, event, touch, x = fly(a, progress, tel_every, fsw)
     tel = tel[:(n + tel_every - 1) // tel_every]
     cols = telemetry_columns()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(cols)}

@@ -5,7 +5,21 @@
 One call flies steps k0..k1-1 (the API calls it in chunks to draw a progress bar,
 crossing into Python once per chunk, never per step) and writes one telemetry row
 per flight-software step.
+
+One loop body, several flight softwares.  `_fly` is plain Python source that calls
+the global name `fsw_step`; `fly_with(step, name)` compiles that same code object with
+`fsw_step` bound to another kernel (gnc.core.fsw_c binds the C builds).  Each variant
+is a separate, fully compiled loop with the flight software called directly, and each
+caches under its own name (loop.<name>-*.nbi): the cache key holds the code and the
+function's name, not the binding, so the names must differ.  The alternatives lose
+something: an `fsw_kind` argument switching between builds needs the C symbols
+whenever the loop compiles, so a machine without a C compiler could not fly numba;
+a factory closure over the step kernel is never found in numba's cache (the key
+pickles the closure, and a dispatcher pickles with a per-process id), so every
+process would recompile the loop.
 """
+import types
+
 import numpy as np
 
 from gnc.core import vec
@@ -67,8 +81,7 @@ def record(row, t, x, w, dem, fs, sf, af):
         row[T_AF + i] = af[i]
 
 
-@kernel
-def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, touch, k0, k1, dt, substeps, seed):
+def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, touch, k0, k1, dt, substeps, seed):
     """Fly flight-software steps k0..k1-1.  Returns (next k, event).
 
     seed >= 0 reseeds the noise generator (first chunk of a run); -1 continues.
@@ -103,3 +116,15 @@ def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, tou
                 touch[X_LEN] = tc
                 return k + 1, EV_CONTACT
     return k1, EV_NONE
+
+
+def fly_with(step, name):
+    """The closed loop `_fly` compiled with `fsw_step` bound to the kernel `step`; name
+    (unique per step kernel) names the compiled function and its cache files."""
+    fn = types.FunctionType(_fly.__code__, dict(globals(), fsw_step=step), name)
+    fn.__qualname__ = name
+    fn.__doc__ = _fly.__doc__
+    return kernel(fn)
+
+
+fly = fly_with(fsw_step, "fly")

@@ -1,0 +1,95 @@
+"""Host builds of the C flight software with cffi in API mode (run by the package build,
+see setup.py): two extension modules from the same csrc/ files.
+
+    gnc._fsw_c    real = double
+    gnc._fsw_cf   real = float (-DGNC_REAL_FLOAT), the microcontroller arithmetic
+
+Each exports, besides fsw_step/fsw_reset on its own `real` (for Python through `lib`),
+one entry point with a build-unique name and double frames, which gnc.core.fsw_c
+declares to numba so the closed loop calls C with no Python per step:
+
+    gnc_fsw_step_d(sf, cfg, fs, af)        double build, a direct call
+    gnc_fsw_step_f64io(sf, cfg, fs, af)    float build: frames converted to float and back
+
+Both libraries are loaded RTLD_GLOBAL into one process (llvmlite's symbol search), so
+everything else is built with hidden visibility: otherwise the float library's calls to
+nav_init & co. could bind to the double library's functions of the same name.
+-ffp-contract=off keeps `a*b + c` two roundings, as numba computes it (GCC would fuse
+them on hosts with FMA), so the double build can match the reference to the last bits.
+"""
+import os
+import sys
+from pathlib import Path
+
+import cffi
+
+CSRC = Path(__file__).resolve().parent
+KERNELS = ["fsw_step.c", "nav.c", "guidance.c", "control.c", "descent.c", "frame.c"]
+HEADERS = ["fsw_step.h", "nav.h", "guidance.h", "control.h", "descent.h", "frame.h", "vec.h", "rmath.h",
+           "real.h", "layout.h"]
+POSIX_FLAGS = ["-fvisibility=hidden", "-ffp-contract=off"]
+
+PRELUDE = """
+#include "fsw_step.h"
+#include "layout.h"
+#if defined(_WIN32)
+#define GNC_EXPORT __declspec(dllexport)
+#else
+#define GNC_EXPORT __attribute__((visibility("default")))
+#endif
+#define GNC_REAL_BYTES ((int)sizeof(real))
+"""
+
+DOUBLE_ENTRY = """
+GNC_EXPORT void gnc_fsw_step_d(const double *sf, const double *cfg, double *fs, double *af)
+{
+    fsw_step(sf, cfg, fs, af);
+}
+"""
+
+FLOAT_ENTRY = """
+GNC_EXPORT void gnc_fsw_step_f64io(const double *sf, const double *cfg, double *fs, double *af)
+{
+    real sf_r[SF_LEN], cfg_r[CF_LEN], fs_r[FS_LEN], af_r[AF_LEN];
+    int i;
+    for (i = 0; i < SF_LEN; ++i) sf_r[i] = (real)sf[i];
+    for (i = 0; i < CF_LEN; ++i) cfg_r[i] = (real)cfg[i];
+    for (i = 0; i < FS_LEN; ++i) fs_r[i] = (real)fs[i];
+    fsw_step(sf_r, cfg_r, fs_r, af_r);
+    for (i = 0; i < FS_LEN; ++i) fs[i] = fs_r[i];
+    for (i = 0; i < AF_LEN; ++i) af[i] = af_r[i];
+}
+"""
+
+CDEF = """
+typedef {real} real;
+#define SF_LEN ...
+#define CF_LEN ...
+#define FS_LEN ...
+#define AF_LEN ...
+#define GNC_REAL_BYTES ...
+void fsw_reset(real *fs);
+void fsw_step(const real *sf, const real *cfg, real *fs, real *af);
+void {entry}(const double *sf, const double *cfg, double *fs, double *af);
+"""
+
+
+def _rel(path: Path) -> str:
+    # setuptools wants sources relative to the project root, the build's working directory
+    return os.path.relpath(path)
+
+
+def _builder(module: str, real: str, entry: str, entry_source: str, macros) -> cffi.FFI:
+    ffi = cffi.FFI()
+    ffi.cdef(CDEF.format(real=real, entry=entry))
+    ffi.set_source(module, PRELUDE + entry_source,
+                   sources=[_rel(CSRC / f) for f in KERNELS],
+                   depends=[_rel(CSRC / f) for f in HEADERS + ["build_cffi.py"]],
+                   include_dirs=[_rel(CSRC)],
+                   define_macros=macros,
+                   extra_compile_args=POSIX_FLAGS if sys.platform != "win32" else [])
+    return ffi
+
+
+ffibuilder_double = _builder("gnc._fsw_c", "double", "gnc_fsw_step_d", DOUBLE_ENTRY, [])
+ffibuilder_float = _builder("gnc._fsw_cf", "float", "gnc_fsw_step_f64io", FLOAT_ENTRY, [("GNC_REAL_FLOAT", None)])

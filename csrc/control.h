@@ -1,0 +1,11 @@
+/* Attitude control: thrust-vector pointing with RCS pulses (twin of
+ * gnc/core/fsw/control.py). Thrusters 2k and 2k+1 form couple k: +x, -x, +y, -y, +z, -z torque. */
+#ifndef GNC_CONTROL_H
+#define GNC_CONTROL_H
+
+#include "vec.h"
+
+quat control_desired_attitude(vec3 thrust_dir, vec3 up, vec3 fwd);
+void control_rcs_pulses(quat q_lb, quat q_des, vec3 rate, real mass, const real *cfg, real dt, real *af);
+
+#endif

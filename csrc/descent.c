@@ -1,0 +1,189 @@
+#include "descent.h"
+
+#include "control.h"
+#include "frame.h"
+#include "guidance.h"
+#include "layout.h"
+#include "nav.h"
+
+#define HOLD_V_MAX RC(6.0)        /* m/s: fastest position-hold transfer */
+#define BRAKE_TGO_POS RC(20.0)    /* s: below this t_go main braking aims velocity only */
+#define SETTLED_POS RC(3.0)       /* m: hover ends only this close over the hover point... */
+#define SETTLED_VEL RC(0.5)       /* m/s: ...and this slow... */
+#define HOVER_MAX_FACTOR RC(4.0)  /* ...or after this many times hover_time */
+#define TGO_STRETCH RC(0.25)      /* t_go runs at this rate while the tilt limit clips a command */
+
+static void enter(real *fs, int phase, real t)
+{
+    fs[FS_PHASE] = (real)phase;
+    fs[FS_T_PHASE] = t;
+}
+
+/* Aim position and velocity of main braking, landing frame. */
+static void brake_gate(const real *cfg, vec3 *rf, vec3 *vf)
+{
+    vec3 fwd = v3_load(cfg, CF_FWD);
+    vec3 left = v3(-fwd.y, fwd.x, RC(0.0));
+    vec3 gp = v3_load(cfg, CF_BRAKE_GATE);
+    real gv0 = cfg[CF_BRAKE_GATE_VEL], gv1 = cfg[CF_BRAKE_GATE_VEL + 1];
+    *rf = v3(-gp.x * fwd.x + gp.y * left.x, -gp.x * fwd.y + gp.y * left.y, gp.z);
+    *vf = v3(gv0 * fwd.x, gv0 * fwd.y, gv1);
+}
+
+/* Main braking command (landing-frame axes) and its t_go, solved in the local-level frame. */
+static vec3 braking(vec3 r, vec3 v, const real *cfg, real a_thrust, real *tgo)
+{
+    local_level ll = guidance_local_level(r, v, cfg[CF_R_SITE], cfg[CF_MU]);
+    vec3 rf_l, vf_l, rf, vl, vf, a;
+    vec3 fwd = v3_load(cfg, CF_FWD);
+    vec3 left = v3(-fwd.y, fwd.x, RC(0.0));
+    brake_gate(cfg, &rf_l, &vf_l);
+    /* aim point and velocity in (along-track to target, cross, up) coordinates from the vehicle */
+    rf = v3(ll.arc + v3_dot(rf_l, fwd), v3_dot(rf_l, left), rf_l.z - ll.alt);
+    vl = v3(v3_dot(v, ll.d), v3_dot(v, ll.c), v3_dot(v, ll.up));
+    vf = v3(v3_dot(vf_l, fwd), v3_dot(vf_l, left), vf_l.z);
+    *tgo = guidance_tgo_braking(vl.x, vf.x, ll.g_eff, a_thrust);
+    if (*tgo > BRAKE_TGO_POS)
+        a = guidance_zem_zev(v3(RC(0.0), RC(0.0), RC(0.0)), vl, rf, vf, v3(RC(0.0), RC(0.0), ll.g_eff), *tgo);
+    else /* the last seconds: velocity only, as position terms grow like 1/t_go^2 */
+        a = v3((vf.x - vl.x) / *tgo, (vf.y - vl.y) / *tgo, (vf.z - vl.z) / *tgo - ll.g_eff);
+    return v3(a.x * ll.d.x + a.y * ll.c.x + a.z * ll.up.x,
+              a.x * ll.d.y + a.y * ll.c.y + a.z * ll.up.y,
+              a.x * ll.d.z + a.y * ll.c.z + a.z * ll.up.z);
+}
+
+/* Foot-pad height over the true ground (not the datum): reset by each altimeter sample
+ * that looks down steeply enough, carried forward with the velocity estimate between
+ * samples. -1 until the first sample. */
+static real track_ground(const real *sf, const real *cfg, real *fs, quat q_lb, vec3 up, vec3 v, real dt)
+{
+    real h = fs[FS_H_GROUND];
+    if (h >= RC(0.0))
+        h = r_max(h + v3_dot(v, up) * dt, RC(0.0));
+    if ((int)sf[SF_VALID] & VALID_ALT) {
+        vec3 b = q_rot(q_lb, v3_load(cfg, CF_ALT_BORE));
+        real c = -v3_dot(b, up);
+        if (c >= RC(0.2))
+            h = r_max(sf[SF_ALT_RANGE] * c - cfg[CF_LEG_HEIGHT], RC(0.0));
+    }
+    fs[FS_H_GROUND] = h;
+    return h;
+}
+
+/* The rate of a t_go clock: slowed while shaping clips the command (a clipped command
+ * cannot keep the schedule). */
+static real tgo_rate(vec3 a, vec3 a_raw)
+{
+    return v3_norm(v3_sub(a, a_raw)) > RC(1e-3) ? TGO_STRETCH : RC(1.0);
+}
+
+int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
+{
+    const real dt = cfg[CF_DT];
+    const vec3 zero = v3(RC(0.0), RC(0.0), RC(0.0));
+    vec3 r = v3_load(fs, FS_POS);
+    vec3 v = v3_load(fs, FS_VEL);
+    vec3 g = frame_apparent_gravity(r, v, cfg);
+    vec3 up = frame_local_up(r, cfg);
+    real alt = frame_altitude(r, cfg);
+    vec3 fwd = v3_load(cfg, CF_FWD);
+    quat q_lb = nav_q_lb(fs, t, cfg);
+    real mass = fs[FS_MASS];
+    real a_max = cfg[CF_THRUST_MAX] / mass;
+    real a_min = cfg[CF_THRUST_MIN] / mass;
+    int phase = (int)fs[FS_PHASE];
+    real h_ground = track_ground(sf, cfg, fs, q_lb, up, v, dt);
+    int health = 0, settled;
+    vec3 hover_pt = v3(RC(0.0), RC(0.0), cfg[CF_HOVER_ALT]);
+    vec3 a, a_raw;
+    real hover_s, thrust;
+    quat q_des;
+
+    if (phase == PHASE_IDLE) {
+        enter(fs, PHASE_MAIN_BRAKING, t);
+        phase = PHASE_MAIN_BRAKING;
+    }
+    if (phase == PHASE_MAIN_BRAKING && alt <= cfg[CF_BRAKE_ALT]) {
+        enter(fs, PHASE_QUICK_ADJUSTMENT, t);
+        phase = PHASE_QUICK_ADJUSTMENT;
+        fs[FS_TGO] = cfg[CF_APPROACH_TIME];
+        v3_store(fs, FS_AIM, hover_pt);
+    }
+    if (phase == PHASE_QUICK_ADJUSTMENT && alt <= cfg[CF_APPROACH_ALT]) {
+        enter(fs, PHASE_APPROACH, t);
+        phase = PHASE_APPROACH;
+    }
+    if (phase == PHASE_APPROACH && fs[FS_TGO] <= RC(4.0)) {
+        enter(fs, PHASE_HOVER, t);
+        phase = PHASE_HOVER;
+    }
+    settled = r_hypot(r.x - hover_pt.x, r.y - hover_pt.y) <= SETTLED_POS && v3_norm(v) <= SETTLED_VEL;
+    hover_s = t - fs[FS_T_PHASE];
+    if (phase == PHASE_HOVER && ((hover_s >= cfg[CF_HOVER_TIME] && settled)
+                                 || hover_s >= HOVER_MAX_FACTOR * cfg[CF_HOVER_TIME])) {
+        vec3 site = zero;
+        enter(fs, PHASE_OBSTACLE_AVOIDANCE, t);
+        phase = PHASE_OBSTACLE_AVOIDANCE;
+        if ((int)sf[SF_VALID] & VALID_HDU) {
+            site = v3_add(r, q_rot(q_lb, v3_load(sf, SF_HDU_REL)));
+            health |= HEALTH_HDU_USED;
+        }
+        v3_store(fs, FS_AIM, v3(site.x, site.y, cfg[CF_AVOID_ALT]));
+        fs[FS_TGO] = cfg[CF_AVOID_TIME];
+    }
+    if (phase == PHASE_OBSTACLE_AVOIDANCE && fs[FS_TGO] <= RC(5.0)) {
+        enter(fs, PHASE_SLOW_DESCENT, t);
+        phase = PHASE_SLOW_DESCENT;
+    }
+    if (phase == PHASE_SLOW_DESCENT && RC(0.0) <= h_ground && h_ground <= cfg[CF_CUTOFF_ALT]) {
+        enter(fs, PHASE_FREE_FALL, t);
+        phase = PHASE_FREE_FALL;
+    }
+
+    if (phase == PHASE_MAIN_BRAKING) {
+        vec3 rf, vf;
+        real tgo;
+        a = braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max, &tgo);
+        fs[FS_TGO] = tgo;
+        brake_gate(cfg, &rf, &vf);
+        v3_store(fs, FS_AIM, rf);
+    } else if (phase == PHASE_QUICK_ADJUSTMENT || phase == PHASE_APPROACH) {
+        a_raw = guidance_zem_zev(r, v, hover_pt, zero, g, r_max(fs[FS_TGO], RC(4.0)));
+        a = a_raw;
+        if (phase == PHASE_APPROACH)
+            a = guidance_shape_thrust(a_raw, up, a_min, cfg[CF_MAX_TILT]);
+        fs[FS_TGO] -= dt * tgo_rate(a, a_raw);
+    } else if (phase == PHASE_HOVER) {
+        a = guidance_hold(r, v, hover_pt, zero, g, up, cfg[CF_POS_BW], HOLD_V_MAX);
+        a = guidance_shape_thrust(a, up, a_min, cfg[CF_MAX_TILT]);
+    } else if (phase == PHASE_OBSTACLE_AVOIDANCE) {
+        a_raw = guidance_zem_zev(r, v, v3_load(fs, FS_AIM), zero, g, r_max(fs[FS_TGO], RC(5.0)));
+        a = guidance_shape_thrust(a_raw, up, a_min, cfg[CF_MAX_TILT]);
+        fs[FS_TGO] -= dt * tgo_rate(a, a_raw);
+    } else if (phase == PHASE_SLOW_DESCENT) {
+        real rate = RC(0.0) <= h_ground && h_ground <= cfg[CF_FINAL_ALT] ? cfg[CF_FINAL_RATE] : cfg[CF_SLOW_RATE];
+        vec3 aim = v3_load(fs, FS_AIM);
+        a = guidance_hold(r, v, v3(aim.x, aim.y, r.z), v3_scale(up, -rate), g, up, cfg[CF_POS_BW], HOLD_V_MAX);
+        a = guidance_shape_thrust(a, up, a_min, cfg[CF_MAX_TILT]);
+    } else {
+        a = v3_scale(up, RC(0.0));
+    }
+
+    if (phase == PHASE_FREE_FALL) {
+        thrust = RC(0.0);
+        q_des = q_lb; /* hold the attitude: damp the rates, no slew before contact */
+    } else {
+        thrust = mass * v3_norm(a);
+        if (thrust > cfg[CF_THRUST_MAX]) {
+            thrust = cfg[CF_THRUST_MAX];
+            health |= HEALTH_THRUST_SATURATED;
+        }
+        thrust = r_max(thrust, cfg[CF_THRUST_MIN]);
+        q_des = control_desired_attitude(v3_norm(a) > RC(0.0) ? a : up, up, fwd);
+    }
+    af[AF_THRUST_CMD] = thrust;
+    control_rcs_pulses(q_lb, q_des, v3_load(fs, FS_RATE), mass, cfg, dt, af);
+    fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP];
+    fs[FS_THRUST_LAST] = thrust;
+    return health;
+}

@@ -1,0 +1,47 @@
+#include "fsw_step.h"
+
+#include "descent.h"
+#include "layout.h"
+#include "nav.h"
+
+void fsw_reset(real *fs)
+{
+    int i;
+    for (i = 0; i < FS_LEN; ++i)
+        fs[i] = RC(0.0);
+    fs[FS_PHASE] = (real)PHASE_IDLE;
+    fs[FS_H_GROUND] = RC(-1.0);
+}
+
+/* Navigation, then the program named in the config; fills the actuator frame. */
+void fsw_step(const real *sf, const real *cfg, real *fs, real *af)
+{
+    real t = sf[SF_T];
+    real dt = cfg[CF_DT];
+    int health = 0, i;
+    for (i = 0; i < AF_LEN; ++i)
+        af[i] = RC(0.0);
+    af[AF_T] = t;
+    if ((int)cfg[CF_PROGRAM] != PROGRAM_DESCENT || dt <= RC(0.0)) {
+        af[AF_HEALTH] = (real)HEALTH_CONFIG_BAD;
+        return;
+    }
+    if (((int)fs[FS_HEALTH] & HEALTH_NAV_INIT) == 0) {
+        nav_init(cfg, fs);
+        fs[FS_HEALTH] = (real)HEALTH_NAV_INIT;
+        fs[FS_T_LAST] = t;
+    } else {
+        health |= nav_propagate(sf, cfg, fs, t, t > fs[FS_T_LAST] ? t - fs[FS_T_LAST] : dt);
+        fs[FS_T_LAST] = t;
+    }
+    health |= nav_correct(sf, cfg, fs, t);
+    if ((int)sf[SF_CMD] == 1)
+        fs[FS_STARTED] = RC(1.0);
+    if (fs[FS_STARTED] > RC(0.0))
+        health |= descent_step(sf, cfg, fs, af, t);
+    af[AF_PHASE] = fs[FS_PHASE];
+    af[AF_HEALTH] = (real)((int)fs[FS_HEALTH] | health);
+    v3_store(af, AF_NAV_POS, v3_load(fs, FS_POS));
+    v3_store(af, AF_NAV_VEL, v3_load(fs, FS_VEL));
+    q_store(af, AF_NAV_Q, nav_q_lb(fs, t, cfg));
+}

@@ -1,0 +1,186 @@
+/* Measurements are processed one scalar at a time (no matrix inverse), each behind an
+ * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too. */
+#include "nav.h"
+
+#include "frame.h"
+#include "layout.h"
+
+void nav_init(const real *cfg, real *fs)
+{
+    real sp2, sv2;
+    int i;
+    for (i = 0; i < 3; ++i) {
+        fs[FS_POS + i] = cfg[CF_NAV0_POS + i];
+        fs[FS_VEL + i] = cfg[CF_NAV0_VEL + i];
+        fs[FS_RATE + i] = RC(0.0);
+        fs[FS_DV_LAST + i] = RC(0.0);
+    }
+    for (i = 0; i < 36; ++i)
+        fs[FS_COV + i] = RC(0.0);
+    sp2 = cfg[CF_NAV0_SIG_POS] * cfg[CF_NAV0_SIG_POS];
+    sv2 = cfg[CF_NAV0_SIG_VEL] * cfg[CF_NAV0_SIG_VEL];
+    for (i = 0; i < 3; ++i) {
+        fs[FS_COV + 7 * i] = sp2;
+        fs[FS_COV + 7 * (i + 3)] = sv2;
+    }
+    q_store(fs, FS_Q_IB, q_normalize(q_load(cfg, CF_NAV0_Q)));
+    fs[FS_MASS] = cfg[CF_MASS0];
+}
+
+/* Attitude estimate body->landing frame. */
+quat nav_q_lb(const real *fs, real t, const real *cfg)
+{
+    return q_mul(frame_q_li(t, cfg), q_load(fs, FS_Q_IB));
+}
+
+/* Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v. */
+int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
+{
+    int valid = (int)sf[SF_VALID], health = 0, i, j;
+    const int c = FS_COV;
+    vec3 dth, dv_b, dv_l, r, v, g, v_new;
+    quat q_old, q_new, q_mid;
+    real qv;
+    if (valid & VALID_IMU) {
+        dth = v3_load(sf, SF_IMU_DTH);
+        dv_b = v3_load(sf, SF_IMU_DV);
+        v3_store(fs, FS_DV_LAST, dv_b);
+    } else {
+        dth = v3_scale(v3_load(fs, FS_RATE), dt);
+        dv_b = v3_load(fs, FS_DV_LAST);
+        health |= HEALTH_IMU_MISSING;
+    }
+    q_old = q_load(fs, FS_Q_IB);
+    q_new = q_normalize(q_mul(q_old, q_from_rotvec(dth)));
+    q_store(fs, FS_Q_IB, q_new);
+    v3_store(fs, FS_RATE, v3_scale(dth, RC(1.0) / dt));
+    /* delta-v rotated with the mid-step attitude into the landing frame */
+    q_mid = q_normalize(qt(q_old.w + q_new.w, q_old.x + q_new.x, q_old.y + q_new.y, q_old.z + q_new.z));
+    dv_l = q_rot(frame_q_li(t - RC(0.5) * dt, cfg), q_rot(q_mid, dv_b));
+    r = v3_load(fs, FS_POS);
+    v = v3_load(fs, FS_VEL);
+    g = frame_apparent_gravity(r, v, cfg);
+    v_new = v3(v.x + dv_l.x + g.x * dt, v.y + dv_l.y + g.y * dt, v.z + dv_l.z + g.z * dt);
+    v3_store(fs, FS_VEL, v_new);
+    v3_store(fs, FS_POS, v3(r.x + RC(0.5) * dt * (v.x + v_new.x),
+                            r.y + RC(0.5) * dt * (v.y + v_new.y),
+                            r.z + RC(0.5) * dt * (v.z + v_new.z)));
+    /* P = F P F^T + Q with F = [[I, dt I], [0, I]] */
+    for (i = 0; i < 3; ++i) {
+        for (j = 0; j < 3; ++j) {
+            real prr = fs[c + 6 * i + j];
+            real prv = fs[c + 6 * i + j + 3];
+            real pvr = fs[c + 6 * (i + 3) + j];
+            real pvv = fs[c + 6 * (i + 3) + j + 3];
+            fs[c + 6 * i + j] = prr + dt * (prv + pvr) + dt * dt * pvv;
+            fs[c + 6 * i + j + 3] = prv + dt * pvv;
+            fs[c + 6 * (i + 3) + j] = pvr + dt * pvv;
+        }
+    }
+    qv = cfg[CF_Q_ACCEL] * cfg[CF_Q_ACCEL] * dt;
+    for (i = 0; i < 3; ++i)
+        fs[c + 6 * (i + 3) + i + 3] += qv;
+    return health;
+}
+
+/* Scalar update with H = [hr, hv]; returns 0 if the innovation fails the gate. */
+static int update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var)
+{
+    const int c = FS_COV;
+    const real h[6] = {hr.x, hr.y, hr.z, hv.x, hv.y, hv.z};
+    real ph[6], s, g, k;
+    int i, j;
+    for (i = 0; i < 6; ++i)
+        ph[i] = RC(0.0);
+    for (j = 0; j < 3; ++j)
+        for (i = 0; i < 6; ++i)
+            ph[i] += fs[c + 6 * i + j] * h[j] + fs[c + 6 * i + j + 3] * h[j + 3];
+    s = h[0] * ph[0] + h[1] * ph[1] + h[2] * ph[2] + h[3] * ph[3] + h[4] * ph[4] + h[5] * ph[5] + var;
+    g = cfg[CF_GATE];
+    if (innov * innov > g * g * s)
+        return 0;
+    k = innov / s;
+    for (i = 0; i < 3; ++i) {
+        fs[FS_POS + i] += ph[i] * k;
+        fs[FS_VEL + i] += ph[i + 3] * k;
+    }
+    for (i = 0; i < 6; ++i)
+        for (j = 0; j < 6; ++j)
+            fs[c + 6 * i + j] -= ph[i] * ph[j] / s;
+    return 1;
+}
+
+/* Range along unit b from r to the datum sphere (-1 if none), and the sphere normal there. */
+static real ray_to_datum(vec3 r, vec3 b, real rs, vec3 *n)
+{
+    real oz = r.z + rs;
+    real bb = r.x * b.x + r.y * b.y + oz * b.z;
+    real cc = r.x * r.x + r.y * r.y + oz * oz - rs * rs;
+    real disc = bb * bb - cc, s;
+    if (disc < RC(0.0)) {
+        *n = v3(RC(0.0), RC(0.0), RC(1.0));
+        return RC(-1.0);
+    }
+    s = -bb - r_sqrt(disc);
+    *n = v3_unit(v3(r.x + s * b.x, r.y + s * b.y, oz + s * b.z));
+    return s;
+}
+
+/* Star-tracker attitude blend and filter updates from whatever this frame carries. */
+int nav_correct(const real *sf, const real *cfg, real *fs, real t)
+{
+    int valid = (int)sf[SF_VALID], health = 0, i, j;
+    const vec3 zero = v3(RC(0.0), RC(0.0), RC(0.0));
+    quat qlb;
+    if (valid & VALID_STAR) {
+        quat q = q_load(fs, FS_Q_IB);
+        vec3 e = q_to_rotvec(q_mul(q_conj(q), q_load(sf, SF_STAR_Q)));
+        q_store(fs, FS_Q_IB, q_normalize(q_mul(q, q_from_rotvec(v3_scale(e, cfg[CF_STAR_GAIN])))));
+    }
+    qlb = nav_q_lb(fs, t, cfg);
+    if (valid & VALID_ALT) {
+        vec3 r = v3_load(fs, FS_POS), n;
+        vec3 b = q_rot(qlb, v3_load(cfg, CF_ALT_BORE));
+        real s = ray_to_datum(r, b, cfg[CF_R_SITE], &n);
+        real cos_inc = -v3_dot(n, b);
+        if (s > RC(0.0) && cos_inc > RC(0.1)) {
+            real rho = sf[SF_ALT_RANGE];
+            real sig = cfg[CF_SIG_ALT] * rho;
+            real var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN];
+            /* only the altitude part: at tens of km slant range the datum's curvature makes
+             * horizontal position weakly observable, and trusting that lets errors wander */
+            vec3 up = v3_unit(v3(r.x, r.y, r.z + cfg[CF_R_SITE]));
+            if (!update(fs, cfg, v3_scale(up, v3_dot(n, up) / cos_inc), zero, rho - s, var))
+                health |= HEALTH_ALT_REJECTED;
+        }
+    }
+    for (j = 0; j < 3; ++j) {
+        if (valid & (VALID_VEL0 << j)) {
+            vec3 b = q_rot(qlb, v3_load(cfg, CF_VEL_BORE + 3 * j));
+            real innov = sf[SF_VEL_BEAM + j] - v3_dot(b, v3_load(fs, FS_VEL));
+            if (!update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]))
+                health |= HEALTH_VEL_REJECTED;
+        }
+    }
+    if (valid & VALID_CAM) {
+        vec3 d = q_rot(qlb, v3_load(sf, SF_CAM_REL)); /* target - vehicle, landing frame */
+        const real dd[3] = {d.x, d.y, d.z};
+        real sig = cfg[CF_SIG_CAM] * v3_norm(d);
+        int used = 0;
+        for (i = 0; i < 3; ++i) {
+            vec3 hr = v3(i == 0 ? RC(-1.0) : RC(0.0), i == 1 ? RC(-1.0) : RC(0.0), i == 2 ? RC(-1.0) : RC(0.0));
+            if (update(fs, cfg, hr, zero, dd[i] + fs[FS_POS + i], sig * sig))
+                used = 1;
+        }
+        if (used) {
+            /* fixes are relative to the map, whose tie to the terrain is uncertain by
+             * the same amount all descent: averaging fixes cannot beat it */
+            real floor = cfg[CF_SIG_MAP_TIE] * cfg[CF_SIG_MAP_TIE];
+            health |= HEALTH_CAM_USED;
+            for (i = 0; i < 2; ++i)
+                if (fs[FS_COV + 7 * i] < floor)
+                    fs[FS_COV + 7 * i] = floor;
+        }
+    }
+    return health;
+}

@@ -1,0 +1,61 @@
+/* Math on `real`: the libm function of the build's precision, and literals of that type.
+ *
+ * RC() keeps a float build in float: an unsuffixed literal is a double and would pull
+ * the whole expression into (soft, on most microcontrollers) double arithmetic. */
+#ifndef GNC_RMATH_H
+#define GNC_RMATH_H
+
+#include "real.h"
+
+/* A bare cross toolchain may ship no libc headers (arm-none-eabi-gcc without newlib).
+ * GCC's builtins need none; linking firmware still needs a libm for sinf & co. */
+#if defined(__GNUC__) && defined(__has_include)
+#if !__has_include(<math.h>)
+#define GNC_MATH_BUILTINS
+#endif
+#endif
+#ifndef GNC_MATH_BUILTINS
+#include <math.h>
+#endif
+
+#define RC(x) ((real)(x))
+
+#if defined(GNC_MATH_BUILTINS) && defined(GNC_REAL_FLOAT)
+#define r_sqrt __builtin_sqrtf
+#define r_sin __builtin_sinf
+#define r_cos __builtin_cosf
+#define r_tan __builtin_tanf
+#define r_atan2 __builtin_atan2f
+#define r_fabs __builtin_fabsf
+#define r_hypot __builtin_hypotf
+#elif defined(GNC_MATH_BUILTINS)
+#define r_sqrt __builtin_sqrt
+#define r_sin __builtin_sin
+#define r_cos __builtin_cos
+#define r_tan __builtin_tan
+#define r_atan2 __builtin_atan2
+#define r_fabs __builtin_fabs
+#define r_hypot __builtin_hypot
+#elif defined(GNC_REAL_FLOAT)
+#define r_sqrt sqrtf
+#define r_sin sinf
+#define r_cos cosf
+#define r_tan tanf
+#define r_atan2 atan2f
+#define r_fabs fabsf
+#define r_hypot hypotf
+#else
+#define r_sqrt sqrt
+#define r_sin sin
+#define r_cos cos
+#define r_tan tan
+#define r_atan2 atan2
+#define r_fabs fabs
+#define r_hypot hypot
+#endif
+
+/* Python's min/max of two numbers (no NaN reaches them). */
+static inline real r_min(real a, real b) { return b < a ? b : a; }
+static inline real r_max(real a, real b) { return b > a ? b : a; }
+
+#endif
