@@ -29,8 +29,10 @@ vec3 frame_apparent_gravity(vec3 r, vec3 v, const real *cfg)
 /* Height above the site's datum sphere. */
 real frame_altitude(vec3 r, const real *cfg)
 {
+    /* |r_c| - rs without cancellation in float */
     real rs = cfg[CF_R_SITE];
-    return r_sqrt(r.x * r.x + r.y * r.y + (r.z + rs) * (r.z + rs)) - rs;
+    real num = r.x * r.x + r.y * r.y + r.z * (r.z + RC(2.0) * rs);
+    return num / (r_sqrt(r.x * r.x + r.y * r.y + (r.z + rs) * (r.z + rs)) + rs);
 }
 
 vec3 frame_local_up(vec3 r, const real *cfg)

@@ -113,15 +113,19 @@ static int update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real 
 /* Range along unit b from r to the datum sphere (-1 if none), and the sphere normal there. */
 static real ray_to_datum(vec3 r, vec3 b, real rs, vec3 *n)
 {
+    /* no differences of terms of order rs^2 (~3e12 m^2): in float they cost decimetres */
     real oz = r.z + rs;
     real bb = r.x * b.x + r.y * b.y + oz * b.z;
-    real cc = r.x * r.x + r.y * r.y + oz * oz - rs * rs;
-    real disc = bb * bb - cc, s;
-    if (disc < RC(0.0)) {
+    real cc = r.x * r.x + r.y * r.y + r.z * (r.z + RC(2.0) * rs);
+    real cx = r.y * b.z - oz * b.y;
+    real cy = oz * b.x - r.x * b.z;
+    real cz = r.x * b.y - r.y * b.x;
+    real disc = rs * rs - (cx * cx + cy * cy + cz * cz), s;
+    if (disc < RC(0.0) || bb >= RC(0.0)) {
         *n = v3(RC(0.0), RC(0.0), RC(1.0));
         return RC(-1.0);
     }
-    s = -bb - r_sqrt(disc);
+    s = cc / (-bb + r_sqrt(disc));
     *n = v3_unit(v3(r.x + s * b.x, r.y + s * b.y, oz + s * b.z));
     return s;
 }

@@ -34,9 +34,10 @@ def apparent_gravity(r, v, cfg):
 
 @kernel
 def altitude(r, cfg):
-    """Height above the site's datum sphere."""
+    """Height above the site's datum sphere (|r_c| - rs without cancellation in float)."""
     rs = cfg[CF_R_SITE]
-    return math.sqrt(r[0] * r[0] + r[1] * r[1] + (r[2] + rs) * (r[2] + rs)) - rs
+    num = r[0] * r[0] + r[1] * r[1] + r[2] * (r[2] + 2.0 * rs)
+    return num / (math.sqrt(r[0] * r[0] + r[1] * r[1] + (r[2] + rs) * (r[2] + rs)) + rs)
 
 
 @kernel
