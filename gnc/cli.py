@@ -1,0 +1,474 @@
+"""The `gnc` command line.
+
+Each subcommand is an add_<name>(subparsers) function that registers its parser and
+sets `func`; SUBCOMMANDS lists them in --help order.  main() dispatches and turns
+bad input (ScenarioError, UsageError, argparse errors) into one line on stderr and
+exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+from gnc.scenario import PROGRAMS, RULES, SCENARIO_DIR, ScenarioError, shipped
+from hil.cli import add_parser as add_hil       # imports gnc.cli only lazily: no cycle
+
+EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
+MAX_SEED = 2**32 - 1      # the core seeds numpy's legacy generator, which takes 32 bits
+
+
+class UsageError(Exception):
+    """Bad input found by the CLI itself; str(e) is the one line to show."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # argparse prints the whole usage block; one line is easier to read and to grep
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer 0 .. {MAX_SEED}, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is out of range (allowed 0 .. {MAX_SEED})")
+    return value
+
+
+# ---------------------------------------------------------------- gnc run
+
+RUN_EPILOG = """\
+examples:
+  gnc run descent                                   outputs in runs/descent-seed0/
+  gnc run descent --seed 7 --out /tmp/d7
+  gnc run descent --set guidance.hover_time_s=20 --set 'engine.misalignment_deg=[0.1, 0.0]'
+  gnc run my_landing.toml                           a file with base = "descent" and your changes
+
+outputs (files of the same names in DIR are replaced):
+  summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
+  telemetry.npz   one array per column, one row per flight-software step; numpy:
+                  np.load(path)["alt"], pandas: see the docstring of gnc.results
+  *.png           altitude, speeds, throttle, attitude, ground_track, propellant, nav_error
+
+exit status: 0 landed, 1 the run completed but did not land within the [touchdown]
+limits (all outputs are still written), 2 bad input, 130 interrupted.
+"""
+
+
+def add_run(sub) -> None:
+    p = sub.add_parser(
+        "run", help="fly one scenario and write summary, telemetry and plots",
+        description="Fly one scenario in closed loop (truth -> sensors -> flight software -> "
+                    "vehicle), print a report and write the outputs to a directory.",
+        epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO",
+                   help=f"a shipped scenario ({', '.join(shipped())}) or the path of a .toml file")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="output directory, created if missing (default: runs/<scenario>-seed<N>)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help=f"seed of every random draw (sensor noise, biases, terrain), 0 .. {MAX_SEED}; "
+                        "the same seed replays the same run (default: 0)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one scenario key, VALUE in TOML syntax; repeatable. "
+                        "Keys and ranges: gnc scenario --doc")
+    p.add_argument("--disperse", action="store_true",
+                   help="also draw the vehicle and initial-state dispersions of [dispersions] from the "
+                        "seed, as the Monte Carlo does (default directory gets a -dispersed suffix)")
+    p.add_argument("--fsw", choices=("numba", "c", "c-float"), default="numba",
+                   help="flight-software build to fly: the numba reference, or the C flight build (csrc/) "
+                        "with double or float arithmetic (default: numba)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots (removes stale ones in DIR)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar and no report: only errors; the exit status tells the outcome")
+    p.set_defaults(func=cmd_run)
+
+
+class ProgressBar:
+    """progress(k, n_steps, altitude_m) callback (or .count(done, total) for a campaign):
+    one self-overwriting line on a terminal."""
+
+    WIDTH = 24
+
+    def __init__(self, stream, label: str, max_duration_s: float):
+        self.stream, self.label, self.max_duration_s = stream, label, max_duration_s
+        self.drawn = 0
+        self._draw(f"{label}: starting (a first run compiles the flight code, ~15-30 s)")
+
+    def __call__(self, k: int, n_steps: int, altitude_m: float) -> None:
+        frac = k / n_steps
+        fill = round(frac * self.WIDTH)
+        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {frac:4.0%} of "
+                   f"{self.max_duration_s:g} s max  altitude {altitude_m:9,.0f} m")
+
+    def count(self, done: int, total: int) -> None:
+        """Progress of a campaign: done of total runs."""
+        fill = round(done / total * self.WIDTH)
+        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {done}/{total} runs")
+
+    def _draw(self, text: str) -> None:
+        text = text[:shutil.get_terminal_size().columns - 1]    # a wrapped line cannot be overwritten
+        self.stream.write("\r" + text.ljust(self.drawn))
+        self.stream.flush()
+        self.drawn = len(text)
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * self.drawn + "\r")
+        self.stream.flush()
+
+
+def _prepare_out_dir(out: Path) -> None:
+    """Fail before a long run, not after it, if DIR cannot hold the outputs."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"--out {out}: exists and is not a directory") from None
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot create the directory ({e.strerror})") from None
+    try:
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write in this directory ({e.strerror})") from None
+
+
+def cmd_run(args) -> int:
+    from gnc.scenario import load
+
+    sc = load(args.scenario, args.overrides)
+    if sc.program != "descent":
+        raise UsageError(f"{args.scenario}: program {sc.program!r} cannot be flown by gnc run yet (allowed: descent)")
+    out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
+    _prepare_out_dir(out)
+
+    from gnc.core.fsw_c import CBuildUnavailable, require     # after the checks: these import numba
+    from gnc.results import report, write_run
+    from gnc.run import run
+
+    try:
+        require(args.fsw)
+    except CBuildUnavailable as e:
+        raise UsageError(str(e)) from None
+
+    bar = ProgressBar(sys.stderr, sc.name, sc.sim.max_duration_s) if not args.quiet and sys.stderr.isatty() else None
+    try:
+        result = run(sc, seed=args.seed, disperse=args.disperse, progress=bar, fsw=args.fsw)
+    finally:
+        if bar is not None:
+            bar.close()
+    try:
+        written = write_run(result, out, plots=not args.no_plots)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    if not args.quiet:
+        print(report(result.summary, sc))
+        print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
+    return EXIT_OK if result.summary["outcome"] == "landed" else EXIT_NOT_LANDED
+
+
+# ---------------------------------------------------------------- gnc scenario
+
+SCENARIO_EPILOG = """\
+examples:
+  gnc scenario                      list the shipped scenarios
+  gnc scenario descent > mine.toml  a copy to edit (or start a file with base = "descent")
+  gnc scenario --doc                every key: default, allowed values, meaning (docs/scenario.md)
+"""
+
+
+def add_scenario(sub) -> None:
+    p = sub.add_parser(
+        "scenario", help="list or print the shipped scenarios, or the key reference",
+        description="Without NAME, list the shipped scenarios; with NAME, print its TOML. "
+                    "--doc prints the reference of every key instead.",
+        epilog=SCENARIO_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", nargs="?", metavar="NAME", help="a shipped scenario")
+    p.add_argument("--doc", action="store_true",
+                   help="print the key reference (Markdown, the text of docs/scenario.md)")
+    p.set_defaults(func=cmd_scenario)
+
+
+def cmd_scenario(args) -> int:
+    names = shipped()
+    if args.name is not None and args.name not in names:
+        raise ScenarioError(f"unknown scenario {args.name!r}: shipped scenarios are {', '.join(names)}")
+    if args.doc:
+        sys.stdout.write(scenario_reference([args.name] if args.name else names))
+    elif args.name:
+        sys.stdout.write((SCENARIO_DIR / f"{args.name}.toml").read_text(encoding="utf-8"))
+    else:
+        for name in names:
+            print(f"{name:<12}{_first_sentence(_parse_commented(SCENARIO_DIR / f'{name}.toml')[0])}")
+    return EXIT_OK
+
+
+DOC_INTRO = """\
+# Scenario reference
+
+<!-- Generated by `gnc scenario --doc > docs/scenario.md`; tests/test_cli.py checks that it is current. -->
+
+A scenario is a TOML file describing one flight: simulation rates, the Moon, the landing
+site, the initial orbit, the vehicle, its sensors, the flight software's settings, the
+touchdown limits and the Monte Carlo dispersions.  Run a shipped one by name, or a file
+of your own:
+
+    gnc run descent
+    gnc run my_landing.toml
+
+Your file names its `base` (a shipped scenario or the path of another file) and sets
+only the keys it changes:
+
+    base = "descent"
+    [guidance]
+    hover_time_s = 12.0
+
+Any key can also be overridden on the command line, after the file; the value is TOML:
+
+    gnc run descent --set guidance.hover_time_s=12 --set moon.j2_on=true \\
+        --set 'engine.misalignment_deg=[0.1, 0.0]'
+
+Rules: every key must exist in the shipped scenario of its program (the tables below) and
+keep its type (an integer is accepted where a number is expected) and list length; numbers
+must be finite and inside the allowed range (for lists, each element).  Across keys:
+`engine.thrust_min_n` <= `engine.thrust_max_n`, `vehicle.propellant_kg` < `vehicle.mass_kg`,
+`orbit.apolune_alt_m` >= `orbit.perilune_alt_m`, and the guidance altitudes run downward:
+`brake_alt_m` >= `approach_alt_m` >= `hover_alt_m` >= `avoid_alt_m` >= `final_alt_m` >=
+`cutoff_alt_m`.  Anything else is refused with one line naming the key (exit status 2).
+"""
+
+
+def scenario_reference(names: list[str]) -> str:
+    """The key reference of these shipped scenarios as Markdown (docs/scenario.md)."""
+    parts = [DOC_INTRO]
+    for name in names:
+        path = SCENARIO_DIR / f"{name}.toml"
+        description, sections, keys = _parse_commented(path)
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        parts.append(f"\n## {name}\n\n{_first_sentence(description)}\n")
+        current = None
+        for section, key, raw, note in keys:
+            if section != current:
+                current = section
+                heading = f"`[{section}]`" if section else "top level"
+                parts.append(f"\n### {heading}\n\n" + (f"{sections[section]}\n\n" if sections.get(section) else "")
+                             + "| key | default | allowed | notes |\n| --- | --- | --- | --- |\n")
+            dotted = f"{section}.{key}" if section else key
+            value = _lookup(data, dotted)
+            parts.append(f"| `{dotted}` | `{raw}` | {_allowed(dotted, value)} | {_cell(note)} |\n")
+    return "".join(parts)
+
+
+def _lookup(data: dict, dotted: str):
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
+def _allowed(dotted: str, value) -> str:
+    if dotted == "program":
+        return "one of " + ", ".join(f"`{p}`" for p in PROGRAMS)
+    if isinstance(value, bool):
+        return "`true` or `false`"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        kind = "integers" if all(isinstance(v, int) for v in value) else "numbers"
+        return f"list of {len(value)} {kind}, each {_range(dotted)}"
+    return f"{'integer' if isinstance(value, int) else 'number'} {_range(dotted)}"
+
+
+def _range(dotted: str) -> str:
+    lo, hi = RULES.get(dotted, (None, None))
+    if lo is None and hi is None:
+        return "(any finite)"
+    if hi is None:
+        return "> 0" if 0 < lo < 1e-9 else f">= {_num(lo)}"     # RULES writes "positive" as a tiny bound
+    if lo is None:
+        return f"<= {_num(hi)}"
+    return f"{_num(lo)} .. {_num(hi)}"
+
+
+def _num(x: float) -> str:
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).replace("+", "") + m.group(2), f"{x:g}")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
+
+
+def _comment(line: str) -> tuple[str, str]:
+    """Split a TOML line into (code, comment) at the first # outside a string."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return line[:i].strip(), line[i + 1:].strip()
+    return line.strip(), ""
+
+
+def _parse_commented(path: Path) -> tuple[str, dict[str, str], list[tuple[str, str, str, str]]]:
+    """(description, {section: note}, [(section, key, raw value, note)]) from a TOML file's text.
+
+    Comments before the first key or header describe the file; comments above a section
+    header or on its line describe the section; comments above a key or at the end of
+    its line describe the key."""
+    description, sections, keys = "", {}, []
+    section, pending, in_array = "", [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        code, comment = _comment(line)
+        if in_array:                                   # continuation of a multi-line array
+            s, key, raw, note = keys[-1]
+            keys[-1] = (s, key, f"{raw} {code}".strip(), " ".join(filter(None, [note, comment])))
+            in_array = not _balanced(keys[-1][2])
+            continue
+        if not code:
+            pending += [comment] if comment else []
+            continue
+        if not keys and not sections:
+            description, pending = " ".join(pending), []
+        note = " ".join(pending + ([comment] if comment else []))
+        pending = []
+        header = re.fullmatch(r"\[\s*([^\[\]]+?)\s*\]", code)
+        if header:
+            section = header.group(1)
+            sections[section] = note
+            continue
+        key, _, raw = (part.strip() for part in code.partition("="))
+        keys.append((section, key, raw, note))
+        in_array = not _balanced(raw)
+    return description, sections, keys
+
+
+def _balanced(raw: str) -> bool:
+    return raw.count("[") == raw.count("]")
+
+
+# ---------------------------------------------------------------- gnc montecarlo
+
+MC_EPILOG = """\
+examples:
+  gnc montecarlo descent -n 200 --seed 1              200 dispersed runs on all local cores
+  gnc montecarlo descent -n 8001 --scheduler tcp://10.0.0.5:8786   on a Dask cluster
+  gnc run descent --seed 123456 --disperse            replay one run of a campaign by its seed
+
+outputs: montecarlo.json (statistics, every run's seed and touchdown), dispersion.png,
+touchdown_speeds.png, propellant.png.  Exit status 0 when every run landed, 1 otherwise.
+"""
+
+
+def add_montecarlo(sub) -> None:
+    p = sub.add_parser(
+        "montecarlo", help="fly many dispersed runs and report statistics",
+        description="Fly N runs of a scenario with the dispersions of its [dispersions] section "
+                    "(engine, mass, inertia, misalignment, centre of mass, PDI state) on top of "
+                    "the knowledge errors and sensor noise of every run.  Each run has its own seed, "
+                    "drawn from the campaign seed, and replays exactly with `gnc run --seed S --disperse`.",
+        epilog=MC_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario or a .toml path")
+    p.add_argument("-n", "--runs", type=int, default=200, metavar="N", help="number of runs (default: 200)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="campaign seed (default: 0)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
+                   help="parallel runs on this machine (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster at this scheduler address instead (needs dask.distributed)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one scenario key (TOML value); repeatable")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="output directory (default: runs/<scenario>-mc<N>-seed<S>)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report")
+    p.set_defaults(func=cmd_montecarlo)
+
+
+def cmd_montecarlo(args) -> int:
+    from gnc.scenario import load
+
+    if args.runs < 1:
+        raise UsageError(f"--runs: {args.runs} is out of range (allowed 1 .. )")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs: {args.jobs} is out of range (allowed 1 .. )")
+    sc = load(args.scenario, args.overrides)
+    out = args.out or Path("runs") / f"{sc.name}-mc{args.runs}-seed{args.seed}"
+    _prepare_out_dir(out)
+
+    import json
+
+    from gnc import campaign_plots, montecarlo
+
+    bar = ProgressBar(sys.stderr, sc.name, sc.sim.max_duration_s) if not args.quiet and sys.stderr.isatty() else None
+    try:
+        c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
+                                progress=bar.count if bar is not None else None)
+    except RuntimeError as e:
+        raise UsageError(str(e)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    doc = {"scenario": sc.name, "campaign_seed": args.seed, "statistics": c.stats, "runs": c.runs}
+    (out / "montecarlo.json").write_text(json.dumps(doc, indent=2))
+    written = ["montecarlo.json"]
+    if not args.no_plots:
+        written += [p.name for p in campaign_plots.write_all(c, out)]
+    if not args.quiet:
+        print(montecarlo.report(c))
+        print(f"\noutputs in {out}{os.sep}: {' '.join(written)}")
+    return EXIT_OK if c.stats["landed"] == c.stats["runs"] else EXIT_NOT_LANDED
+
+
+# ---------------------------------------------------------------- main
+
+SUBCOMMANDS = (add_run, add_montecarlo, add_hil, add_scenario)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gnc",
+        description="Emulator of the guidance, navigation and control of a Chang'e-6 class "
+                    "lunar lander: fly scenarios, run Monte Carlo campaigns and hardware-in-the-loop "
+                    "sessions, inspect scenarios.",
+        epilog="Run 'gnc COMMAND --help' for the options and examples of a command.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:                  # --help (0) or a usage error already printed (2)
+        return e.code if isinstance(e.code, int) else EXIT_OK
+    try:
+        return args.func(args)
+    except (ScenarioError, UsageError) as e:
+        print(f"gnc: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\ngnc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: stop quietly, and keep Python's
+        # final flush of stdout from failing again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

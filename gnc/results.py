@@ -1,0 +1,134 @@
+"""Write the outputs of one run to a directory, and the report table for the terminal.
+
+A run directory holds:
+
+    summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
+    telemetry.npz   one float64 array per column, one row per flight-software step,
+                    plus `columns`: the column names in order (see gnc.run.telemetry_columns)
+    *.png           plots (gnc.plots)
+
+Reading the telemetry:
+
+    import numpy as np
+    tel = np.load("runs/descent-seed0/telemetry.npz")
+    t, alt = tel["t"], tel["alt"]
+    names = list(tel["columns"])
+
+    import pandas as pd                   # optional, not a dependency
+    df = pd.DataFrame({c: tel[c] for c in tel["columns"]})
+
+Column groups: truth (t, pos_e/n/u, vel_e/n/u, alt, q_w..q_z, rate_x..z, mass, thrust),
+the filter's 1-sigma (nav_sig_*), the sensor frame the flight software read ("sf.*")
+and the actuator frame it answered ("af.*": thrust_cmd, rcs_on[i], phase, health,
+nav_pos[i], nav_vel[i], nav_q[i], ...).  Phase codes -> names: gnc.frames.phase_name.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+SUMMARY = "summary.json"
+TELEMETRY = "telemetry.npz"
+
+
+def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
+    """Write summary.json, telemetry.npz and (unless plots=False) the PNGs into out_dir.
+
+    Files of the same names are replaced, each atomically.  Without plots, PNGs an
+    earlier run left under our names are removed so the directory never mixes two runs.
+    Returns {label: path} of what was written.  Raises OSError if the directory is unusable.
+    """
+    from gnc import plots as P
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    tel_path = out / TELEMETRY
+    with _replacing(tel_path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, columns=np.array(list(result.telemetry)), **result.telemetry)
+    written["telemetry"] = tel_path
+    if plots:
+        written.update(P.plot_run(result.telemetry, result.summary, result.scenario, out))
+    else:
+        for name in P.PLOT_NAMES:
+            (out / f"{name}.png").unlink(missing_ok=True)
+    # Written last: a summary.json on disk means the whole run directory is complete.
+    summary_path = out / SUMMARY
+    with _replacing(summary_path) as tmp:
+        tmp.write_text(json.dumps(_finite(result.summary), indent=2, allow_nan=False) + "\n")
+    written["summary"] = summary_path
+    return written
+
+
+class _replacing:
+    """Context manager yielding a temporary path that replaces `path` on success."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+    def __enter__(self) -> Path:
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+        return False
+
+
+def _finite(node):
+    """JSON has no NaN or infinity: those become null."""
+    if isinstance(node, dict):
+        return {k: _finite(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_finite(v) for v in node]
+    if isinstance(node, (float, np.floating)):
+        return float(node) if math.isfinite(node) else None
+    if isinstance(node, np.integer):
+        return int(node)
+    return node
+
+
+# (summary touchdown key, label, unit, scenario [touchdown] limit key)
+_TOUCHDOWN_CHECKS = (
+    ("vertical_speed_mps", "vertical speed", "m/s", "max_vertical_m_s"),
+    ("horizontal_speed_mps", "horizontal speed", "m/s", "max_horizontal_m_s"),
+    ("tilt_deg", "tilt", "deg", "max_tilt_deg"),
+    ("rate_dps", "body rate", "deg/s", "max_rate_deg_s"),
+)
+
+
+def report(summary: dict, scenario) -> str:
+    """The short report table printed after a run."""
+    lines = [f"scenario   {summary['scenario']}   seed {summary['seed']}"
+             + ("   (dispersed)" if summary.get("dispersed") else ""),
+             f"outcome    {summary['outcome'].upper()}"]
+    for why in summary.get("failures", []):
+        lines.append(f"           - {why}")
+    propellant = scenario.vehicle.propellant_kg
+    used = summary["propellant_used_kg"]
+    lines += [f"duration   {summary['duration_s']:.1f} s",
+              f"propellant {used:.1f} kg used of {propellant:.1f} kg ({100 * used / propellant:.1f} %)", ""]
+    td = summary.get("touchdown")
+    if td is None:
+        lines.append("touchdown  none")
+    else:
+        lines.append(f"{'touchdown':<22}{'value':<14}{'limit':<14}")
+        for key, label, unit, limit_key in _TOUCHDOWN_CHECKS:
+            value, limit = td[key], getattr(scenario.touchdown, limit_key)
+            mark = "PASS" if value <= limit else "FAIL"
+            lines.append(f"  {label:<20}{f'{value:.2f} {unit}':<14}{f'<= {limit:g} {unit}':<14}{mark}")
+        lat, lon = td["lat_deg"], td["lon_deg"]
+        lines += [f"  {'distance to target':<20}{td['distance_to_target_m']:.2f} m",
+                  f"  {'position':<20}{abs(lat):.5f} {'N' if lat >= 0 else 'S'}, {lon:.5f} E (deg)"]
+    lines += ["", f"{'phase':<22}{'start s':>9}{'end s':>9}{'length s':>10}"]
+    for p in summary["phases"]:
+        lines.append(f"  {p['name']:<20}{p['start_s']:>9.1f}{p['end_s']:>9.1f}{p['end_s'] - p['start_s']:>10.1f}")
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,141 @@
+"""The `gnc` command line: one-line errors with exit status 2 for every kind of bad
+input, and a real run and campaign writing their outputs."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gnc.cli import main, scenario_reference
+from gnc.scenario import shipped
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _bad(capsys, argv, *must_contain):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for text in must_contain:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+def _write(tmp_path, text, name="s.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_unknown_key_in_a_file(tmp_path, capsys):
+    f = _write(tmp_path, 'base = "descent"\n[guidance]\nhover_tme_s = 3\n')
+    _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "guidance.hover_tme_s", "unknown key", "hover_time_s")
+
+
+def test_unknown_key_on_the_command_line(tmp_path, capsys):
+    _bad(capsys, ["run", "descent", "--set", "engine.thrust=5", "--out", str(tmp_path)], "engine.thrust", "unknown key")
+
+
+def test_wrong_type(tmp_path, capsys):
+    f = _write(tmp_path, 'base = "descent"\n[engine]\nthrust_max_n = "lots"\n')
+    _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "engine.thrust_max_n", "expected a number", "string")
+
+
+def test_out_of_range_value(tmp_path, capsys):
+    _bad(capsys, ["run", "descent", "--set", "sensors.camera.dropout=1.5", "--out", str(tmp_path)],
+         "sensors.camera.dropout", "out of range", "0 .. 1")
+
+
+def test_inconsistent_values(tmp_path, capsys):
+    _bad(capsys, ["run", "descent", "--set", "engine.thrust_min_n=9000", "--out", str(tmp_path)],
+         "engine.thrust_min_n", "engine.thrust_max_n")
+
+
+def test_missing_file(tmp_path, capsys):
+    _bad(capsys, ["run", str(tmp_path / "nope.toml")], "not found", "nope.toml")
+
+
+def test_bad_toml(tmp_path, capsys):
+    f = _write(tmp_path, 'base = "descent"\n[guidance\nhover_time_s = 3\n')
+    _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "bad TOML")
+
+
+def test_unknown_base(tmp_path, capsys):
+    f = _write(tmp_path, 'base = "mars"\n')
+    _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "mars")
+
+
+def test_bad_seed(capsys):
+    _bad(capsys, ["run", "descent", "--seed", "-3"], "--seed")
+
+
+def test_unwritable_output_directory(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    _bad(capsys, ["run", "descent", "--out", str(blocker / "sub")], "--out")
+
+
+def test_errors_are_one_line_from_a_new_process_too(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "run", "descent", "--set", "guidance.hover_time_s=-1",
+                        "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert p.stderr.count("\n") == 1 and "guidance.hover_time_s" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_run_writes_summary_telemetry_and_plots(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["run", "descent", "--seed", "1", "--out", str(out)])
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == (0 if summary["outcome"] == "landed" else 1)
+    for key in ("outcome", "duration_s", "propellant_used_kg", "touchdown", "phases", "seed", "scenario"):
+        assert key in summary
+    for key in ("vertical_speed_mps", "horizontal_speed_mps", "tilt_deg", "rate_dps", "distance_to_target_m",
+                "lat_deg", "lon_deg"):
+        assert key in summary["touchdown"]
+    assert all({"name", "start_s", "end_s"} <= set(p) for p in summary["phases"])
+    assert summary["seed"] == 1 and summary["scenario"] == "descent"
+    tel = np.load(out / "telemetry.npz")
+    columns = list(tel["columns"])
+    assert {"t", "alt", "af.thrust_cmd", "af.nav_pos[0]", "sf.alt_range", "nav_sig_pos_u"} <= set(columns)
+    assert len({len(tel[c]) for c in columns}) == 1 and len(tel["t"]) > 1000
+    for name in ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error"):
+        data = (out / f"{name}.png").read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 10_000, name
+    assert summary["outcome"].upper() in printed
+
+
+def test_montecarlo_writes_statistics_and_plots(tmp_path, capsys):
+    out = tmp_path / "mc"
+    code = main(["montecarlo", "descent", "-n", "6", "--seed", "3", "--jobs", "2", "--out", str(out)])
+    doc = json.loads((out / "montecarlo.json").read_text())
+    assert doc["statistics"]["runs"] == 6 and len(doc["runs"]) == 6
+    assert code == (0 if doc["statistics"]["landed"] == 6 else 1)
+    assert len({r["seed"] for r in doc["runs"]}) == 6
+    for name in ("dispersion", "touchdown_speeds", "propellant"):
+        assert (out / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
+    assert "landed" in capsys.readouterr().out
+
+
+def test_scenario_prints_a_shipped_file_and_refuses_others(capsys):
+    assert main(["scenario", "descent"]) == 0
+    assert capsys.readouterr().out == (ROOT / "gnc" / "scenarios" / "descent.toml").read_text()
+    _bad(capsys, ["scenario", "mars"], "mars", "descent")
+
+
+def test_scenario_doc_is_current():
+    assert (ROOT / "docs" / "scenario.md").read_text() == scenario_reference(shipped()), \
+        "docs/scenario.md is stale: gnc scenario --doc > docs/scenario.md"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["montecarlo", "--help"], ["hil", "--help"],
+                                  ["scenario", "--help"]])
+def test_help_explains(argv, capsys):
+    assert main(argv) == 0
+    assert "usage:" in capsys.readouterr().out
