@@ -1,0 +1,245 @@
+"""`gnc hil`: fly a scenario with the flight software at the other end of a serial link
+(a board, an emulated board) or on the in-process stub; `gnc hil ports` lists ports.
+
+gnc.cli hooks this in with add_parser(subparsers); `python -m hil.cli ARGS` is the same
+as `gnc hil ARGS`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_LINK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+DEFAULT_BAUD = 115200
+
+HIL_EPILOG = """\
+examples:
+  gnc hil ports                                      serial ports pyserial sees
+  gnc hil --port /dev/ttyACM0 --baud 921600 descent  a board on USB, lockstep
+  gnc hil --port /dev/pts/5 --mode realtime descent  an emulated board (simavr, QEMU, python -m hil.board --pty)
+  gnc hil --port socket://localhost:5555 descent     a board behind TCP (QEMU -serial tcp:...,nodelay=on)
+  gnc hil --stub descent                             no board: the flight software in this process
+  gnc hil --stub --mode realtime --baud 115200 --latency-ms 1 --jitter-ms 2 descent
+  gnc hil --stub --fault silent-after=500 --on-silence hold descent
+
+modes: lockstep waits for every answer (as fast as the board allows); realtime sends a
+sensor frame every period (sleep, then spin to the tick) and holds the last command
+when an answer is late.
+
+outputs (in DIR, default runs/<scenario>-hil-seed<N>): the files of `gnc run`
+(summary.json, telemetry.npz, *.png) plus link.json (link statistics and events),
+link.npz (per-step round trip, board step time, period, held flags) and link.png.
+
+exit status: 0 landed, 1 did not land within the [touchdown] limits, 2 bad input,
+3 link failure (port cannot be opened, no board answers, or the session was aborted by
+a link fault: the outputs up to that point are written), 130 interrupted.
+See docs/hil.md for the protocol session, baud rates, latency timers and fault policies.
+"""
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    """Register `hil` on gnc's subparsers; sets func=main."""
+    from gnc.cli import MAX_SEED, _seed
+    from gnc.scenario import shipped
+    from hil.board import FAULTS
+    from hil.session import HOLD_S, MODES, ON_RESET, ON_SILENCE
+
+    p = sub.add_parser(
+        "hil", help="fly a scenario with the flight software on a board over a serial link (or a stub)",
+        description="Hardware in the loop: this host flies the vehicle model and sends a sensor frame "
+                    "every flight-software step; the flight software answers with an actuator frame from "
+                    "a board on a serial port, or from the in-process stub.  'gnc hil ports' lists ports.",
+        epilog=HIL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", metavar="SCENARIO",
+                   help=f"a shipped scenario ({', '.join(shipped())}) or a .toml file; or 'ports'")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--port", metavar="URL",
+                       help="serial port or pyserial URL: /dev/ttyACM0, COM3, /dev/pts/N, socket://host:port, "
+                            "rfc2217://host:port")
+    where.add_argument("--stub", action="store_true", help="no board: run the flight software in this process "
+                                                           "behind an emulated link")
+    p.add_argument("--baud", type=int, metavar="B",
+                   help=f"baud rate (serial default {DEFAULT_BAUD}; with --stub it sets the emulated wire time, "
+                        "default none)")
+    p.add_argument("--mode", choices=MODES, default="lockstep", help="default: lockstep")
+    p.add_argument("--on-silence", choices=ON_SILENCE, default="abort",
+                   help="when the board says nothing for 3 periods: abort the session, hold the last "
+                        "command (up to --hold-s), or fail over to the in-process stub (default: abort)")
+    p.add_argument("--hold-s", type=float, default=HOLD_S, metavar="S",
+                   help=f"longest hold of --on-silence hold, mission seconds (default {HOLD_S:g})")
+    p.add_argument("--on-reset", choices=ON_RESET, default="resume",
+                   help="when the board resets mid-session: handshake again and resume from the current "
+                        "state, or abort (default: resume)")
+    p.add_argument("--timeout-ms", type=float, metavar="MS",
+                   help="lockstep: ask again after this long without an answer; 3 in a row make the board "
+                        "silent (default: one period plus the wire time of both frames at --baud)")
+    p.add_argument("--no-low-latency", action="store_true",
+                   help="do not ask the serial driver for its low-latency mode")
+    stub = p.add_argument_group("stub link (--stub only)")
+    stub.add_argument("--latency-ms", type=float, default=0.0, metavar="MS", help="added one-way latency")
+    stub.add_argument("--jitter-ms", type=float, default=0.0, metavar="MS",
+                      help="added one-way delay, uniform from 0 to MS")
+    stub.add_argument("--drop", type=float, default=0.0, metavar="P", help="probability a message is lost")
+    stub.add_argument("--corrupt", type=float, default=0.0, metavar="P",
+                      help="probability a message has a flipped bit")
+    stub.add_argument("--fault", action="append", default=[], metavar="NAME=N",
+                      help=f"board fault: {', '.join(f + '=N' for f in FAULTS)} (repeatable)")
+    p.add_argument("--fsw", default="numba", metavar="BUILD",
+                   help="flight-software build of the stub and of the fail-over board: numba, c or c-float "
+                        "(C builds where installed; default: numba)")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="output directory, created if missing (default: runs/<scenario>-hil-seed<N>)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help=f"seed of every random draw, 0 .. {MAX_SEED} (default: 0)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one scenario key, VALUE in TOML syntax; repeatable")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("-q", "--quiet", action="store_true", help="no status line and no report: only errors")
+    p.set_defaults(func=main)
+    return p
+
+
+def main(args) -> int:
+    from gnc.cli import UsageError
+    from gnc.scenario import ScenarioError
+
+    try:
+        if args.target == "ports":
+            return _ports()
+        return _session(args)
+    except (ScenarioError, UsageError) as e:
+        print(f"gnc: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _ports() -> int:
+    from hil.transport import list_ports
+
+    ports = list_ports()
+    if not ports:
+        print("no serial ports found (boards on USB appear as /dev/ttyACM* or /dev/ttyUSB*; "
+              "emulators print the pty they create)")
+    for p in ports:
+        timer = f"  FTDI latency timer {p['latency_timer_ms']} ms" if p["latency_timer_ms"] is not None else ""
+        print(f"{p['device']:<20}{p['description']}  [{p['hwid']}]{timer}")
+    return EXIT_OK
+
+
+def _link_options_ok(args) -> None:
+    from gnc.cli import UsageError
+
+    if not (args.port or args.stub):
+        raise UsageError("give --port URL (a board) or --stub (no board)")
+    if args.port:
+        used = [f"--{name.replace('_', '-')}" for name in ("latency_ms", "jitter_ms", "drop", "corrupt")
+                if getattr(args, name)] + (["--fault"] if args.fault else [])
+        if used:
+            raise UsageError(f"{', '.join(used)} only apply to --stub")
+    for name in ("latency_ms", "jitter_ms", "timeout_ms", "hold_s"):
+        value = getattr(args, name)
+        if value is not None and not value >= 0.0:
+            raise UsageError(f"--{name.replace('_', '-')} must be >= 0, not {value:g}")
+    for name in ("drop", "corrupt"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            raise UsageError(f"--{name} is a probability, 0 .. 1")
+    if args.baud is not None and args.baud <= 0:
+        raise UsageError(f"--baud must be positive, not {args.baud}")
+
+
+def _status_line(stream, label: str):
+    from gnc.cli import ProgressBar
+
+    class StatusLine(ProgressBar):
+        def __call__(self, s: dict) -> None:
+            rtt = f"{s['rtt_ms']:.2f} ms" if s["rtt_ms"] == s["rtt_ms"] else "-"
+            self._draw(f"{self.label} t {s['t']:6.1f} s  {s['phase']:<18} alt {s['altitude_m']:9,.0f} m  "
+                       f"v {s['speed_mps']:7,.1f} m/s | rtt {rtt}  lost {s['lost']}  bad {s['corrupted']}  "
+                       f"late {s['late']}  held {s['held']}  link {s['link']}")
+
+    return StatusLine(stream, label, 0.0)
+
+
+def _session(args) -> int:
+    from gnc.cli import UsageError, _prepare_out_dir
+    from gnc.scenario import load
+
+    _link_options_ok(args)
+    sc = load(args.target, args.overrides)
+    out = args.out or Path("runs") / f"{sc.name}-hil-seed{args.seed}"
+    _prepare_out_dir(out)
+
+    from gnc.core.fsw_c import CBuildUnavailable        # after the checks: these import numba and matplotlib
+    from gnc.results import report, write_run
+    from hil.board import Board, Faults
+    from hil.link import format_report, write_link
+    from hil.session import HandshakeError, run_session
+    from hil.transport import SerialTransport, StubTransport, TransportError
+
+    try:
+        faults = Faults.parse(args.fault, args.seed)
+    except ValueError as e:
+        raise UsageError(f"--fault: {e}") from None
+    try:
+        board = Board(args.fsw, faults)         # the stub's, and the check of --fsw for a fail-over
+    except (ValueError, CBuildUnavailable) as e:
+        raise UsageError(f"--fsw: {e}") from None
+    try:
+        if args.stub:
+            transport = StubTransport(board, args.baud, args.latency_ms / 1e3, args.jitter_ms / 1e3,
+                                      args.drop, args.corrupt, args.seed)
+        else:
+            transport = SerialTransport(args.port, args.baud or DEFAULT_BAUD, not args.no_low_latency)
+    except TransportError as e:
+        print(f"gnc hil: error: {e}", file=sys.stderr)
+        return EXIT_LINK
+    bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
+    try:
+        result = run_session(sc, transport, args.seed, args.mode, args.on_silence, args.on_reset, args.hold_s,
+                             None if args.timeout_ms is None else args.timeout_ms / 1e3, bar,
+                             lambda: StubTransport(Board(args.fsw)))
+    except (HandshakeError, TransportError) as e:
+        print(f"gnc hil: error: {e}", file=sys.stderr)
+        return EXIT_LINK
+    finally:
+        if bar is not None:
+            bar.close()
+    plots = not args.no_plots and len(result.telemetry["t"]) > 1
+    try:
+        # summary.json comes last (write_run): its presence means the directory is complete
+        written = write_link(result.link, result.link_series, out, plots)
+        written.update(write_run(result, out, plots=plots))
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    if not args.quiet:
+        print(report(result.summary, sc))
+        print()
+        print(format_report(result.link))
+        print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
+    outcome = result.summary["outcome"]
+    if outcome == "aborted":
+        reason = result.summary["hil"]["abort_reason"]
+        print(f"gnc hil: error: {reason}", file=sys.stderr)
+        return EXIT_INTERRUPTED if reason == "interrupted" else EXIT_LINK
+    return EXIT_OK if outcome == "landed" else EXIT_NOT_LANDED
+
+
+def _standalone(argv: list[str]) -> int:
+    from gnc.cli import _Parser
+
+    parser = _Parser(prog="gnc")
+    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    try:
+        args = parser.parse_args(["hil", *argv])
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else EXIT_OK
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("\ngnc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(_standalone(sys.argv[1:]))

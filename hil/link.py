@@ -1,0 +1,237 @@
+"""Timing of a HIL link: the pacing clock of a real-time session, the per-step link
+statistics a session records, and their outputs (link.json, link.npz, link.png).
+
+Statistics follow the benchmarks' conventions: p50, p99 (nearest rank) and max, never
+means; the loop's period, how late each frame went out, and the margin left before the
+next deadline (negative = overrun) are kept apart, so a slow step and a sleep that
+overshot are not confused.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from hil import codec
+
+SPIN_S = 200e-6          # sleep to this close to a deadline, then spin on perf_counter
+LINK_JSON, LINK_NPZ, LINK_PNG = "link.json", "link.npz", "link.png"
+REFERENCE_BAUDS = (115200, 921600)
+SERIES = ("t_send", "rtt", "board_step", "late", "margin", "held")
+
+
+def wait_until(deadline: float) -> float:
+    """Return at perf_counter() >= deadline; returns that time.
+
+    time.sleep alone overshoots by ~0.1 ms median and 0.5 ms at worst; sleeping to
+    SPIN_S before the deadline and spinning the rest is sub-microsecond at the median
+    (shared/reference/performance_notes.md, "Python pacing jitter")."""
+    now = time.perf_counter()
+    if deadline - now > SPIN_S:
+        time.sleep(deadline - now - SPIN_S)
+    while now < deadline:
+        now = time.perf_counter()
+    return now
+
+
+def percentile(samples, p: float) -> float:
+    """Nearest rank, so p99 of fewer than 100 samples is the max."""
+    s = np.sort(np.asarray(samples, float))
+    return float(s[max(0, math.ceil(p / 100.0 * len(s)) - 1)])
+
+
+def spread(samples) -> dict | None:
+    """p50 / p99 / max / n of the finite samples; None when there are none."""
+    x = np.asarray(samples, float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return None
+    return {"p50": percentile(x, 50), "p99": percentile(x, 99), "max": float(x.max()), "n": int(len(x))}
+
+
+def round_trip_wire_time(baud: float) -> float:
+    """Seconds for one sensor frame out and one actuator frame back at 8N1, back to back."""
+    return codec.wire_time(codec.MSG["sensor"], baud) + codec.wire_time(codec.MSG["actuator"], baud)
+
+
+class LinkStats:
+    """What a session measures about its link, one slot per flight-software step.
+
+    Per step (NaN where it does not apply): t_send, perf_counter when the step's
+    sensor frame went out; rtt, from that send to its actuator frame; board_step,
+    the board's own step time from the actuator frame; late, how far after its tick
+    the frame went out (real-time mode); margin, time left before the next tick when
+    the step's work was done; held, 1 where the host applied a held command."""
+
+    def __init__(self, n_steps: int, period: float, mode: str):
+        self.period, self.mode = period, mode
+        self.series = {name: np.full(n_steps, np.nan) for name in SERIES}
+        self.series["held"] = np.zeros(n_steps, np.int8)
+        self.count = {"sent": 0, "retransmitted": 0, "received": 0, "on_time": 0, "late": 0,
+                      "duplicate": 0, "stray": 0, "held_steps": 0, "overruns": 0, "slips": 0}
+        self.events: list[dict] = []
+        self.handshakes: list[dict] = []
+        self.board_log: deque[str] = deque(maxlen=40)
+
+    def event(self, k: int, kind: str, detail: str, **extra) -> None:
+        self.events.append({"step": int(k), "t": round(k * self.period, 6), "event": kind,
+                            "detail": detail, **extra})
+
+    def report(self, steps: int, decoder: dict, transports: list[dict], hello: dict | None,
+               baud: float | None) -> dict:
+        s = {name: arr[:steps] for name, arr in self.series.items()}
+        period = np.diff(s["t_send"])
+        margin = s["margin"][np.isfinite(s["margin"])]
+        corrupted = sum(v for k, v in decoder.items() if k != "messages")
+        c = self.count
+        fresh = c["sent"] - c["retransmitted"]
+        wire = {"sensor_bytes": codec.wire_size(codec.MSG["sensor"]),
+                "actuator_bytes": codec.wire_size(codec.MSG["actuator"]),
+                "bits_per_byte": 10,
+                "round_trip_s": {str(b): round_trip_wire_time(b) for b in REFERENCE_BAUDS}}
+        if baud:
+            wire["round_trip_s"]["session"] = round_trip_wire_time(baud)
+            wire["session_baud"] = baud
+        return {
+            "mode": self.mode,
+            "period_s": self.period,
+            "steps": int(steps),
+            "transports": transports,
+            "board": hello,
+            "frames": {**{k: v for k, v in c.items() if k not in ("overruns", "slips")},
+                       "lost": max(fresh - c["on_time"] - c["late"], 0),
+                       "corrupted": int(corrupted)},
+            "decoder": {k: int(v) for k, v in decoder.items()},
+            "round_trip_s": spread(s["rtt"]),
+            "wire_time_limit": wire,
+            "board_step_s": spread(s["board_step"]),
+            "loop_period_s": spread(period),
+            "period_jitter_s": spread(np.abs(period - self.period)) if self.mode == "realtime" else None,
+            "send_late_s": spread(s["late"]),
+            "margin_s": None if len(margin) == 0 else {"min": float(margin.min()), "p1": percentile(margin, 1)},
+            "overruns": c["overruns"],
+            "slips": c["slips"],
+            "events": self.events,
+            "handshakes": self.handshakes,
+            "board_log": list(self.board_log),
+        }
+
+
+def _clean(node):
+    """JSON has no NaN or infinity: those become null."""
+    if isinstance(node, dict):
+        return {k: _clean(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_clean(v) for v in node]
+    if isinstance(node, (float, np.floating)):
+        return float(node) if math.isfinite(node) else None
+    if isinstance(node, np.integer):
+        return int(node)
+    return node
+
+
+def write_link(report: dict, series: dict[str, np.ndarray], out_dir, plots: bool = True) -> dict[str, Path]:
+    """link.json (the report), link.npz (the per-step series) and link.png into out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {"link": out / LINK_JSON, "link_series": out / LINK_NPZ}
+    written["link"].write_text(json.dumps(_clean(report), indent=2, allow_nan=False) + "\n")
+    with open(written["link_series"], "wb") as fh:
+        np.savez(fh, **series)
+    png = out / LINK_PNG
+    if plots and report["steps"] > 1:
+        plot_link(report, series, png)
+        written["link_plot"] = png
+    else:
+        png.unlink(missing_ok=True)
+    return written
+
+
+def plot_link(report: dict, series: dict[str, np.ndarray], path: Path) -> None:
+    """Round-trip histogram against the wire-time limit; loop period over mission time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    period = report["period_s"]
+    fig, ax = plt.subplots(2, 1, figsize=(10, 7.5))
+    fig.suptitle(f"HIL link, {report['mode']} mode, {1.0 / period:g} Hz, {report['steps']} steps")
+    a = ax[0]
+    rtt = series["rtt"][np.isfinite(series["rtt"])] * 1e3
+    if len(rtt):
+        a.hist(rtt, bins=np.geomspace(max(rtt.min(), 1e-3), max(rtt.max(), 1e-2) * 1.01, 80),
+               color="C0", log=True)
+    a.set_xscale("log")
+    wire = report["wire_time_limit"]["round_trip_s"]
+    for (label, limit), color in zip(wire.items(), ("C1", "C2", "C3")):
+        name = f"wire time at {label} baud" if label != "session" else \
+            f"wire time at the session's {report['wire_time_limit']['session_baud']:g} baud"
+        a.axvline(limit * 1e3, color=color, ls="--", lw=1.0, label=f"{name}: {limit * 1e3:.2f} ms")
+    a.axvline(period * 1e3, color="k", ls=":", lw=1.0, label=f"period {period * 1e3:g} ms")
+    a.set(xlabel="round trip, sensor frame out to actuator frame back (ms)", ylabel="steps",
+          title="round trip (measured) against the wire time of the two frames at 8N1 (arithmetic)")
+    a.legend(fontsize=8)
+    a.grid(True, alpha=0.3)
+
+    a = ax[1]
+    t_send = series["t_send"]
+    k = np.flatnonzero(np.isfinite(t_send))
+    if len(k) > 1:
+        gap = np.diff(t_send[k]) * 1e3
+        t = k[1:] * period
+        a.plot(t, gap, ".", ms=1.5, color="k", label="period between sensor frames")
+        held = np.flatnonzero(series["held"][k[1:]])
+        if len(held):
+            a.plot(t[held], gap[held], "x", ms=4, color="C3", label="held command (no reply in time)")
+        a.set_yscale("log")
+    a.axhline(period * 1e3, color="C0", ls="--", lw=1.0, label=f"nominal {period * 1e3:g} ms")
+    for e in report["events"]:
+        a.axvline(e["t"], color="C3", lw=0.8, alpha=0.6)
+    a.set(xlabel="mission time (s)", ylabel="loop period (ms)", title="loop period (events: red lines)")
+    a.legend(fontsize=8, loc="upper right")
+    a.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def format_report(link: dict) -> str:
+    """The link report printed after a session."""
+    def ms(d, key="p50"):
+        return "-" if not d else f"{d[key] * 1e3:.3f}"
+
+    f = link["frames"]
+    b = link["board"] or {}
+    lines = [f"link       {link['mode']}, {1.0 / link['period_s']:g} Hz, {link['steps']} steps, "
+             f"board {b.get('name', '?')}"]
+    for tr in link["transports"]:
+        lines.append(f"           {tr.get('describe', tr.get('transport'))}")
+    lines += [f"frames     sent {f['sent']} (retransmitted {f['retransmitted']}), received {f['received']}: "
+              f"on time {f['on_time']}, late {f['late']}, lost {f['lost']}, corrupted {f['corrupted']}, "
+              f"duplicate {f['duplicate']}, stray {f['stray']}; held steps {f['held_steps']}",
+              f"{'':<22}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
+    for label, key in (("round trip", "round_trip_s"), ("board step", "board_step_s"),
+                       ("loop period", "loop_period_s"), ("period jitter", "period_jitter_s"),
+                       ("send late", "send_late_s")):
+        d = link[key]
+        if d is None and key in ("period_jitter_s", "send_late_s"):    # lockstep: no schedule to miss
+            continue
+        lines.append(f"  {label:<20}{ms(d):>10}{ms(d, 'p99'):>10}{ms(d, 'max'):>10}")
+    wire = link["wire_time_limit"]
+    session = wire.get("session_baud")
+    limits = [f"{wire['round_trip_s'][str(b)] * 1e3:.2f} ms at {b} baud" + (" (this link)" if b == session else "")
+              for b in REFERENCE_BAUDS]
+    if session and session not in REFERENCE_BAUDS:
+        limits.insert(0, f"{wire['round_trip_s']['session'] * 1e3:.2f} ms at {session:g} baud (this link)")
+    lines.append(f"wire time  {wire['sensor_bytes']} + {wire['actuator_bytes']} bytes a step: {', '.join(limits)}")
+    if link["margin_s"]:
+        lines.append(f"timing     overruns {link['overruns']}, slips {link['slips']}, "
+                     f"smallest margin {link['margin_s']['min'] * 1e3:.3f} ms")
+    for e in link["events"]:
+        lines.append(f"event      step {e['step']} (t {e['t']:.2f} s): {e['event']}: {e['detail']}")
+    return "\n".join(lines)

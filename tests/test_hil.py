@@ -1,0 +1,293 @@
+"""The HIL bridge through real pseudo-terminals: a board process (`python -m hil.board
+--pty`, the flight software behind the protocol) creates a pty, the host opens it with
+pyserial and flies the vehicle model.  Faults are injected from the board side.
+
+Every test has a deadline (SIGALRM, no plugin) against hangs; the session's own
+timeouts end a silent link long before it.  The full descents take ~10-20 s each over a pty.
+"""
+import json
+import math
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import zlib
+
+import numpy as np
+import pytest
+
+from gnc.core.layout import AF_STEP_CYCLES, SF_LEN
+from gnc.run import telemetry_columns
+from gnc.scenario import load
+from hil import codec
+from hil.board import Board, Faults
+from hil.link import round_trip_wire_time
+from hil.session import SILENT_PERIODS, HandshakeError, run_session
+from hil.transport import SerialTransport, StubTransport, TransportError
+
+SC = load("descent")
+PERIOD = 1.0 / SC.sim.fsw_rate_hz
+BOARD_START_S = 60.0          # a cold numba cache compiles the flight software first
+BAUD = 921600                 # a pty ignores it; it sets the wire time the session allows for
+SCHEDULING_SLACK_S = 0.02     # wake-up delay a loaded 2-core machine may add to a deadline
+TEST_DEADLINE_S = 150         # against hangs, not a speed limit: a full descent takes ~15 s
+
+
+@pytest.fixture(autouse=True)
+def deadline(request):
+    """Fail a test that hangs instead of hanging the suite."""
+    def expired(signum, frame):
+        raise TimeoutError(f"{request.node.name} ran past its {TEST_DEADLINE_S} s deadline")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(TEST_DEADLINE_S)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def board():
+    """start(*faults) -> the pty path of a new board process; all are killed afterwards."""
+    procs = []
+
+    def start(*faults: str) -> str:
+        cmd = [sys.executable, "-m", "hil.board", "--pty"] + [f"--fault={f}" for f in faults]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append(proc)
+        end = time.monotonic() + BOARD_START_S
+        line = b""
+        while not line.endswith(b"\n"):
+            left = end - time.monotonic()
+            assert left > 0 and select.select([proc.stdout], [], [], left)[0], "board did not print its pty"
+            chunk = os.read(proc.stdout.fileno(), 1)
+            assert chunk, f"board exited: {proc.wait()}"
+            line += chunk
+        assert line.startswith(b"PTY "), line
+        return line.split()[1].decode()
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(3)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        proc.stdout.close()
+
+
+def _hil_cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "hil.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _silent_event(result):
+    return next(e for e in result.link["events"] if e["event"] == "silent")
+
+
+# ---------------------------------------------------------------- the board's protocol, no link
+
+def test_board_answers_a_retransmission_from_its_cache():
+    from gnc.assemble import assemble
+
+    b, d = Board(), codec.Decoder()
+    cfg = assemble(SC, 0).cfg
+    assert d.feed(b.receive(codec.encode_reset(1)))[0].kind == "hello"
+    ack = d.feed(b.receive(codec.encode_config(2, cfg)))[0]
+    assert ack.kind == "log" and ack.seq == 2
+    assert ack.payload == f"config ok {zlib.crc32(codec.LAYOUTS['config'].pack(cfg)):08x}"
+    frame = codec.encode_sensor(3, np.zeros(SF_LEN))
+    first = d.feed(b.receive(frame))[0]
+    again = d.feed(b.receive(frame))[0]
+    assert first.kind == again.kind == "actuator" and first.seq == again.seq == 3
+    assert b.answered == 1, "the flight software must not step twice on one frame"
+    assert first.payload[AF_STEP_CYCLES] > 0          # nanoseconds of the step
+    assert d.feed(b.receive(codec.encode_reset(4)))[0].kind == "hello"
+    # unconfigured (after a reset, or a reboot) it answers a sensor frame with its hello
+    assert d.feed(b.receive(codec.encode_sensor(5, np.zeros(SF_LEN))))[0].kind == "hello"
+
+
+# ---------------------------------------------------------------- over a pty
+
+def test_lockstep_descent_over_a_pty_lands_within_the_limits(board):
+    t0 = time.perf_counter()
+    r = run_session(SC, SerialTransport(board(), BAUD), seed=0)
+    wall = time.perf_counter() - t0
+    assert r.summary["outcome"] == "landed", r.summary["failures"]      # judged against [touchdown]
+    assert list(r.telemetry) == telemetry_columns()
+    assert len(r.telemetry["t"]) == r.link["steps"] > 40_000
+    assert np.isnan(r.telemetry["nav_sig_pos_e"]).all()                 # the covariance never crosses the link
+    f = r.link["frames"]
+    assert f["lost"] == f["corrupted"] == f["held_steps"] == 0
+    assert f["on_time"] == r.link["steps"]
+    assert r.link["board_step_s"]["p50"] > 0
+    print(f"\nfull descent over a pty: {r.link['steps']} steps in {wall:.1f} s, round trip "
+          f"p50 {r.link['round_trip_s']['p50'] * 1e3:.3f} ms")
+
+
+def test_silent_board_in_real_time_is_detected_within_3_periods_and_aborts(board, tmp_path):
+    path = board("silent-after=150")
+    p = _hil_cli("--port", path, "--baud", str(BAUD), "--mode", "realtime", "descent", "--out", str(tmp_path),
+                 "-q", "--no-plots")
+    assert p.returncode == 3
+    assert len(p.stderr.strip().splitlines()) == 1 and "silent" in p.stderr and "Traceback" not in p.stderr
+    assert json.loads((tmp_path / "summary.json").read_text())["outcome"] == "aborted"
+    link = json.loads((tmp_path / "link.json").read_text())
+    silent = next(e for e in link["events"] if e["event"] == "silent")
+    assert silent["last_answer_step"] == 149
+    assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
+    assert silent["quiet_s"] <= SILENT_PERIODS * PERIOD + SCHEDULING_SLACK_S
+    tel = np.load(tmp_path / "telemetry.npz")          # readable, up to the step before the abort
+    assert len(tel["t"]) == silent["step"] and np.isfinite(tel["alt"]).all()
+
+
+def test_silent_board_hold_keeps_the_last_thrust_for_a_bounded_time(board):
+    hold_s = 0.5
+    r = run_session(SC, SerialTransport(board("silent-after=150"), BAUD), on_silence="hold", hold_s=hold_s)
+    assert r.summary["outcome"] == "aborted" and "hold" in r.summary["failures"][0]
+    silent = _silent_event(r)
+    assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
+    held = np.flatnonzero(r.link_series["held"])
+    assert len(held) == r.link["frames"]["held_steps"] == round(hold_s / PERIOD)
+    tel = r.telemetry
+    assert np.all(tel["af.thrust_cmd"][held] == tel["af.thrust_cmd"][held[0] - 1])
+    assert all(np.all(tel[f"af.rcs_on[{i}]"][held] == 0.0) for i in range(12))
+
+
+def test_silent_board_fails_over_to_the_stub_and_lands(board):
+    r = run_session(SC, SerialTransport(board("silent-after=150"), BAUD), on_silence="stub")
+    assert r.summary["outcome"] == "landed", r.summary["failures"]
+    silent = _silent_event(r)
+    assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
+    assert [t["transport"] for t in r.link["transports"]] == ["serial", "stub"]
+    assert any(e["event"] == "fail-over" for e in r.link["events"])
+
+
+def test_garbage_and_corrupted_replies_are_counted_and_the_session_lands(board):
+    r = run_session(SC, SerialTransport(board("garbage-every=150"), BAUD), seed=0)
+    assert r.summary["outcome"] == "landed", r.summary["failures"]
+    d, f = r.link["decoder"], r.link["frames"]
+    assert d["bad_crc"] + d["bad_cobs"] > 0 and f["corrupted"] > 0
+    # a corrupted reply is asked for again: none is lost for good, nothing held
+    assert f["retransmitted"] > 0 and f["lost"] == 0 and f["held_steps"] == 0
+
+
+def test_port_vanishing_mid_session_is_one_line_and_keeps_the_telemetry(board, tmp_path):
+    path = board("exit-after=150")
+    p = _hil_cli("--port", path, "--baud", str(BAUD), "descent", "--out", str(tmp_path), "-q", "--no-plots")
+    assert p.returncode == 3
+    assert len(p.stderr.strip().splitlines()) == 1 and "gone" in p.stderr and "Traceback" not in p.stderr
+    assert json.loads((tmp_path / "summary.json").read_text())["outcome"] == "aborted"
+    tel = np.load(tmp_path / "telemetry.npz")
+    assert 140 <= len(tel["t"]) <= 150 and np.isfinite(tel["alt"]).all()
+
+
+def test_a_port_that_cannot_be_opened_is_one_line(tmp_path):
+    p = _hil_cli("--port", str(tmp_path / "no-such-port"), "descent", "--out", str(tmp_path / "out"), "-q")
+    assert p.returncode == 3
+    assert p.stderr.count("\n") == 1 and "cannot open" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_board_reset_mid_session_resumes_and_lands(board):
+    r = run_session(SC, SerialTransport(board("reset-after=150"), BAUD), on_reset="resume")
+    assert r.summary["outcome"] == "landed", r.summary["failures"]
+    kinds = [e["event"] for e in r.link["events"]]
+    assert kinds == ["board reset", "resumed"]
+    assert len(r.link["handshakes"]) == 2 and r.link["handshakes"][1]["step"] == 150
+
+
+def test_board_reset_mid_session_aborts_by_policy(board):
+    r = run_session(SC, SerialTransport(board("reset-after=150"), BAUD), on_reset="abort")
+    assert r.summary["outcome"] == "aborted" and "reset" in r.summary["failures"][0]
+    assert len(r.telemetry["t"]) == 150
+
+
+def test_no_board_at_the_other_end_is_a_handshake_error(monkeypatch):
+    import hil.session
+
+    monkeypatch.setattr(hil.session, "HELLO_TIMEOUT_S", 0.3)
+    master, slave = os.openpty()          # nothing serves the master: no board
+    try:
+        with pytest.raises(HandshakeError, match="no hello"):
+            run_session(SC, SerialTransport(os.ttyname(slave)))
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+# ---------------------------------------------------------------- the stub link
+
+def test_lockstep_session_flies_the_in_process_loop_with_the_wire_rounding():
+    """The session is the closed loop of gnc.core.loop with the frames crossing a wire:
+    replayed here in Python with the codec in the middle, the telemetry agrees exactly."""
+    from gnc.assemble import assemble
+    from gnc.core import hdu
+    from gnc.core import loop as LP
+    from gnc.core import vehicle as V
+    from gnc.core.fsw.step import fsw_reset, fsw_step
+    from gnc.core.layout import AF_LEN, FS_LEN
+    from gnc.core.plant import advance, sense_step
+    from hil.session import _seed_noise
+
+    sc = load("descent", ["sim.max_duration_s=10"])
+    r = run_session(sc, StubTransport(), seed=5)
+    a = assemble(sc, 5)
+    x, sf, af, fs, imu = a.x0.copy(), np.zeros(SF_LEN), np.zeros(AF_LEN), np.zeros(FS_LEN), np.zeros(6)
+    work, duty, touch = np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1)
+    hs, hmap = hdu.allocate(a.hdu)
+    tel = np.zeros((a.n_steps, LP.T_LEN))
+    cfg = codec.decode(codec.encode_config(1, a.cfg)).payload
+    fsw_reset(fs)
+    _seed_noise(5)
+    for k in range(a.n_steps):
+        sense_step(k, a.dt, x, imu, a.sp, a.world, a.dem, sf, af, a.hdu, hs, hmap)
+        fsw_step(codec.decode(codec.encode_sensor(k, sf)).payload, cfg, fs, af)
+        af[:] = codec.decode(codec.encode_actuator(k, af)).payload
+        LP.record(tel[k], k * a.dt, x, a.world, a.dem, fs, sf, af)
+        advance(k, a.dt, a.substeps, x, a.vp, a.world, a.dem, af, imu, work, duty, touch)
+    for i, name in enumerate(telemetry_columns()):
+        if not name.startswith("nav_sig") and name != "af.step_cycles":
+            np.testing.assert_array_equal(r.telemetry[name], tel[:, i], err_msg=name)
+
+
+def test_stub_link_adds_wire_time_latency_and_jitter():
+    sc = load("descent", ["sim.max_duration_s=2"])
+    baud, latency, jitter = 921600, 2e-3, 1e-3
+    r = run_session(sc, StubTransport(baud=baud, latency_s=latency, jitter_s=jitter))
+    rtt = r.link_series["rtt"]
+    floor = round_trip_wire_time(baud) + 2 * latency
+    assert rtt.min() >= floor                         # by construction of the emulated line
+    assert np.median(rtt) <= floor + 2 * jitter + SCHEDULING_SLACK_S
+    assert r.link["frames"]["on_time"] == r.link["steps"] == 100
+
+
+def test_stub_realtime_answers_later_than_the_period_mean_held_commands():
+    sc = load("descent", ["sim.max_duration_s=2", "sim.fsw_rate_hz=100"])
+    r = run_session(sc, StubTransport(latency_s=8e-3), mode="realtime")   # 16 ms round trip, 10 ms period
+    f = r.link["frames"]
+    assert f["held_steps"] == r.link["steps"] == 200 and f["on_time"] == 0
+    assert f["late"] >= 190                           # they do come, one step late
+    assert r.summary["outcome"] == "no_touchdown"     # 2 s of flight, never silent: late answers are life
+
+
+def test_stub_drops_are_lost_frames_and_lockstep_recovers_them():
+    sc = load("descent", ["sim.max_duration_s=4"])
+    r = run_session(sc, StubTransport(drop=0.02, seed=3))
+    f = r.link["frames"]
+    assert f["retransmitted"] > 0 and f["lost"] == 0 and f["on_time"] == 200
+
+
+def test_stub_port_vanishing_ends_the_session_as_aborted():
+    r = run_session(SC, StubTransport(Board(faults=Faults(exit_after=50))))
+    assert r.summary["outcome"] == "aborted" and "gone" in r.summary["failures"][0]
+    assert len(r.telemetry["t"]) == 49        # the 50th answer went down with the port
+    assert math.isfinite(r.summary["duration_s"])
+    stub = StubTransport()
+    stub.close()
+    with pytest.raises(TransportError):
+        stub.write(b"\x00")
