@@ -1,0 +1,323 @@
+"""Hazard detection: lidar scan of the ground, slope/roughness safety map, safe site.
+
+Pure kernels on one preallocated float64 array `maps` of shape (M_LEN, n, n): a
+square map in local-level axes (rows = north, columns = east) centred on the
+sensor's nadir, cell (i, j) at east = (j - c) cell, north = (i - c) cell with
+c = (n - 1) / 2.  Layers M_* below; M_P0 .. M_PV are scratch.
+
+Safety of a cell, as the site of the lander's centre (footprint radius R,
+K = ceil(R / cell), window = the (2K+1)^2 cells around it):
+    slope     least-squares plane over the window; unsafe above slope_max
+    rough     any cell within R (Euclidean, cell centres) whose relief is more
+              than rough_max either way: a rock under the body, or a hole a foot
+              pad drops into (which twists the pads' plane); relief = height
+              above the plane of the footprint centred on that cell (for a full
+              window that plane passes through the window mean at its centre, so
+              relief = z - box mean)
+    coverage  fewer than min_cover of the window's cells have a lidar return, or
+              the window leaves the map
+All terms come from box sums (prefix sums along rows and columns), so the map
+costs O(cells) whatever the footprint.  A site must also have a clearance
+margin: every cell of the (2M+1)^2 window around it safe, M = ceil(margin / cell).
+"""
+import math
+
+import numpy as np
+
+from gnc.core import vec
+from gnc.core.jit import kernel
+from gnc.core.terrain import ray_range
+
+M_Z = 0          # m: highest return in the cell, relative to the sensor
+M_COUNT = 1      # returns in the cell (0 = hole)
+M_SLOPE = 2      # deg: slope of the footprint plane centred here
+M_RELIEF = 3     # m: height above the footprint plane centred here
+M_HAZ = 4        # hazard bits H_* of a site here; 0 = safe
+M_ZF = 5         # m: heights less z0 (safety_map returns it), holes filled
+M_P0 = 6         # scratch: column prefix sums of row-window sums of z
+M_PJ = 7         # ... of column index * z
+M_PI = 8         # ... of row index * z
+M_PV = 9         # ... of the return mask; then the roughness-dilation difference array
+M_LEN = 10
+
+H_SLOPE = 1
+H_ROUGH = 2
+H_COVER = 4
+
+
+@kernel
+def lidar_scan(r_l, q_lb, q_err, rays, fov, range_sig, dropout, cell, w, dem, maps):
+    """Scan a rays x rays square grid of directions spanning fov (rad) about body -z
+    from landing-frame position r_l at true attitude q_lb (body -> landing) and grid
+    the returns into maps[M_Z] / maps[M_COUNT].  Returns the returns gridded.
+    A cell keeps its highest return: protrusions are what endanger a lander.
+
+    Each range has Gaussian noise range_sig and is lost with probability dropout.
+    The unit places its points with its own attitude knowledge q_lb * q_err, so an
+    attitude error tilts the whole map."""
+    n = maps.shape[1]
+    c = 0.5 * (n - 1)
+    for i in range(n):
+        for j in range(n):
+            maps[M_Z, i, j] = 0.0
+            maps[M_COUNT, i, j] = 0.0
+    q_unit = vec.q_mul(q_lb, q_err)
+    step = fov / rays
+    hits = 0
+    for a in range(rays):
+        ty = math.tan(-0.5 * fov + (a + 0.5) * step)
+        for b in range(rays):
+            tx = math.tan(-0.5 * fov + (b + 0.5) * step)
+            d_b = vec.unit((tx, ty, -1.0))
+            s = ray_range(r_l, vec.q_rot(q_lb, d_b), w, dem)
+            if s <= 0.0 or np.random.random() < dropout:
+                continue
+            p = vec.scale(vec.q_rot(q_unit, d_b), s + range_sig * np.random.standard_normal())
+            j = int(math.floor(p[0] / cell + c + 0.5))
+            i = int(math.floor(p[1] / cell + c + 0.5))
+            if 0 <= i < n and 0 <= j < n:
+                if maps[M_COUNT, i, j] == 0.0 or p[2] > maps[M_Z, i, j]:
+                    maps[M_Z, i, j] = p[2]
+                maps[M_COUNT, i, j] += 1.0
+                hits += 1
+    return hits
+
+
+@kernel
+def _fill_holes(maps):
+    """M_ZF = measured height less the mean of all returns (small numbers for the
+    sums); a hole takes the linear interpolation between the nearest returns in its
+    row (the nearest one at a row's ends, the mean in a row without any).  Returns
+    the mean."""
+    n = maps.shape[1]
+    z = maps[M_Z]
+    cnt = maps[M_COUNT]
+    zf = maps[M_ZF]
+    total = 0.0
+    count = 0
+    for i in range(n):
+        for j in range(n):
+            if cnt[i, j] > 0.0:
+                total += z[i, j]
+                count += 1
+    mean = total / count if count > 0 else 0.0
+    for i in range(n):
+        last = -1
+        for j in range(n):
+            if cnt[i, j] <= 0.0:
+                continue
+            zr = z[i, j] - mean
+            zl = z[i, last] - mean if last >= 0 else zr
+            for h in range(last + 1, j):
+                zf[i, h] = zl + (zr - zl) * (h - last) / (j - last)
+            zf[i, j] = zr
+            last = j
+        tail = z[i, last] - mean if last >= 0 else 0.0
+        for h in range(last + 1, n):
+            zf[i, h] = tail
+    return mean
+
+
+@kernel
+def _row_window_sums(src, col_weight, k, out):
+    """out[i, j] = sum over j' in j-k..j+k (clipped to the map) of src[i, j'] * (j' if col_weight else 1)."""
+    n = src.shape[1]
+    for i in range(n):
+        acc = 0.0
+        for j in range(min(k, n - 1) + 1):
+            acc += src[i, j] * (j if col_weight else 1.0)
+        for j in range(n):
+            out[i, j] = acc
+            jn = j + k + 1
+            jo = j - k
+            if jn < n:
+                acc += src[i, jn] * (jn if col_weight else 1.0)
+            if jo >= 0:
+                acc -= src[i, jo] * (jo if col_weight else 1.0)
+
+
+@kernel
+def _col_prefix(src, row_weight, out):
+    """out[i, :] = sum over rows r <= i of src[r, :] * (r if row_weight else 1); out may be src."""
+    n = src.shape[1]
+    for j in range(n):
+        out[0, j] = 0.0 if row_weight else src[0, j]
+    for i in range(1, n):
+        f = i if row_weight else 1.0
+        for j in range(n):
+            out[i, j] = out[i - 1, j] + f * src[i, j]
+
+
+@kernel
+def _window(prefix, i, j, k):
+    """Sum over rows i-k..i+k (inside the map) of a column-prefixed layer, at column j."""
+    s = prefix[i + k, j]
+    if i > k:
+        s -= prefix[i - k - 1, j]
+    return s
+
+
+@kernel
+def _dilate_rough(maps, radius_cells, rough_max):
+    """Set H_ROUGH on every cell within radius_cells of a cell whose |relief|
+    exceeds rough_max: each horizontal run of such cells widens, row offset by row offset,
+    by the disc's half chord, written as +1/-1 marks and summed along rows."""
+    n = maps.shape[1]
+    relief = maps[M_RELIEF]
+    haz = maps[M_HAZ]
+    diff = maps[M_PV]
+    for i in range(n):
+        for j in range(n):
+            diff[i, j] = 0.0
+    kr = int(math.floor(radius_cells))
+    for i in range(n):
+        j = 0
+        while j < n:
+            if abs(relief[i, j]) <= rough_max:
+                j += 1
+                continue
+            j0 = j
+            while j + 1 < n and abs(relief[i, j + 1]) > rough_max:
+                j += 1
+            for di in range(-kr, kr + 1):
+                ii = i + di
+                if ii < 0 or ii >= n:
+                    continue
+                w = int(math.floor(math.sqrt(radius_cells * radius_cells - di * di)))
+                diff[ii, max(j0 - w, 0)] += 1.0
+                if j + w + 1 < n:
+                    diff[ii, j + w + 1] -= 1.0
+            j += 1
+    for i in range(n):
+        run = 0.0
+        for j in range(n):
+            run += diff[i, j]
+            if run > 0.5:
+                haz[i, j] = float(int(haz[i, j]) | H_ROUGH)
+
+
+@kernel
+def _plane(maps, ic, jc, k, sxx, n_win):
+    """Least-squares plane of the window centred at (ic, jc), inside the map: its
+    height at the centre and its east and north gradients."""
+    s0 = _window(maps[M_P0], ic, jc, k)
+    gx = (_window(maps[M_PJ], ic, jc, k) - jc * s0) / sxx
+    gy = (_window(maps[M_PI], ic, jc, k) - ic * s0) / sxx
+    return s0 / n_win, gx, gy
+
+
+@kernel
+def safety_map(maps, cell, foot_r, slope_max, rough_max, min_cover):
+    """Fill M_SLOPE, M_RELIEF and M_HAZ from the gridded scan (M_Z, M_COUNT) for a
+    lander of footprint radius foot_r; slope_max in rad.  Returns (safe cells,
+    z0): M_ZF + z0 is the measured height, holes filled.
+
+    A cell whose window leaves the map takes the plane of the nearest window
+    inside it (so relief is defined everywhere) and is marked H_COVER."""
+    n = maps.shape[1]
+    k = int(math.ceil(foot_r / cell - 1e-9))
+    slope = maps[M_SLOPE]
+    relief = maps[M_RELIEF]
+    hazard = maps[M_HAZ]
+    if n < 2 * k + 1:                          # the map is smaller than one footprint
+        for i in range(n):
+            for j in range(n):
+                slope[i, j] = 0.0
+                relief[i, j] = 0.0
+                hazard[i, j] = H_COVER
+        return 0, 0.0
+    z0 = _fill_holes(maps)
+    zf = maps[M_ZF]
+    p0 = maps[M_P0]
+    pj = maps[M_PJ]
+    pi_ = maps[M_PI]
+    pv = maps[M_PV]
+    _row_window_sums(zf, False, k, p0)
+    _row_window_sums(zf, True, k, pj)
+    _col_prefix(p0, True, pi_)
+    _col_prefix(p0, False, p0)
+    _col_prefix(pj, False, pj)
+    cnt = maps[M_COUNT]
+    for i in range(n):                         # the return mask, borrowing M_HAZ, then its window sums
+        for j in range(n):
+            hazard[i, j] = 1.0 if cnt[i, j] > 0.0 else 0.0
+    _row_window_sums(hazard, False, k, pv)
+    _col_prefix(pv, False, pv)
+    side = 2 * k + 1
+    n_win = float(side * side)
+    sxx = side * k * (k + 1) * (2 * k + 1) / 3.0 * cell    # sum of squared offsets (cells) times cell
+    tan2_max = math.tan(slope_max) ** 2
+    cover_min = min_cover * n_win
+    # interior: straight-line code over whole rows (this loop is most of the cost)
+    for i in range(k, n - k):
+        top = i + k
+        bot = i - k - 1
+        for j in range(k, n - k):
+            s0 = p0[top, j]
+            sj = pj[top, j]
+            si = pi_[top, j]
+            sv = pv[top, j]
+            if bot >= 0:
+                s0 -= p0[bot, j]
+                sj -= pj[bot, j]
+                si -= pi_[bot, j]
+                sv -= pv[bot, j]
+            gx = (sj - j * s0) / sxx
+            gy = (si - i * s0) / sxx
+            g2 = gx * gx + gy * gy
+            slope[i, j] = math.degrees(math.atan(math.sqrt(g2)))
+            relief[i, j] = zf[i, j] - s0 / n_win
+            haz = 0.0
+            if g2 > tan2_max:
+                haz += H_SLOPE
+            if sv < cover_min:
+                haz += H_COVER
+            hazard[i, j] = haz
+    # the band within k of the edge: the plane of the nearest full window
+    for i in range(n):
+        edge_row = i < k or i >= n - k
+        for j in range(n):
+            if not edge_row and k <= j < n - k:
+                continue
+            ic = min(max(i, k), n - 1 - k)
+            jc = min(max(j, k), n - 1 - k)
+            mean, gx, gy = _plane(maps, ic, jc, k, sxx, n_win)
+            g2 = gx * gx + gy * gy
+            slope[i, j] = math.degrees(math.atan(math.sqrt(g2)))
+            relief[i, j] = zf[i, j] - (mean + (gx * (j - jc) + gy * (i - ic)) * cell)
+            hazard[i, j] = H_COVER + (H_SLOPE if g2 > tan2_max else 0)
+    _dilate_rough(maps, foot_r / cell, rough_max)
+    safe = 0
+    for i in range(n):
+        for j in range(n):
+            if hazard[i, j] == 0.0:
+                safe += 1
+    return safe, z0
+
+
+@kernel
+def choose_site(maps, cell, margin, ti, tj):
+    """The cell nearest (ti, tj) (row, column; fractions allowed) whose (2M+1)^2
+    window, M = ceil(margin / cell), lies in the map and holds only safe cells
+    (M_HAZ == 0); ties go to the first in row-major order.  Returns (row, col), or
+    (-1, -1) if there is none.  Uses M_P0 and M_PV as scratch."""
+    n = maps.shape[1]
+    m = int(math.ceil(margin / cell - 1e-9))
+    unsafe = maps[M_PV]
+    for i in range(n):
+        for j in range(n):
+            unsafe[i, j] = 0.0 if maps[M_HAZ, i, j] == 0.0 else 1.0
+    _row_window_sums(unsafe, False, m, maps[M_P0])
+    _col_prefix(maps[M_P0], False, maps[M_P0])
+    best_i = -1
+    best_j = -1
+    best_d = math.inf
+    for i in range(m, n - m):
+        di = i - ti
+        for j in range(m, n - m):
+            d = di * di + (j - tj) * (j - tj)
+            if d < best_d and _window(maps[M_P0], i, j, m) < 0.5:
+                best_d = d
+                best_i = i
+                best_j = j
+    return best_i, best_j

@@ -1,0 +1,456 @@
+"""Hazard detection and avoidance: terrain populations against their size-frequency
+laws, the safety map against hand-made ground and a brute-force reference, the
+unit's site never one it measured unsafe, the touchdown judge on synthetic ground,
+the unit in the closed loop, and the avoidance on/off Monte Carlo on rough ground."""
+import math
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gnc import hazard_plots, hazard_report, montecarlo, scenario, terrain_gen
+from gnc.assemble import _quat_from_matrix, assemble, c_lf, landing_to_inertial
+from gnc.core import hazard as HZ
+from gnc.core import hdu, plant
+from gnc.core import layout as L
+from gnc.core import moon as M
+from gnc.core import vehicle as V
+from gnc.core.fsw.step import fsw_reset, fsw_step
+from gnc.core.terrain_features import stamp_craters, stamp_rocks
+from gnc.core.touchdown import judge
+from gnc.core.vec import q_from_rotvec
+from gnc.run import _touchdown
+
+SC = scenario.load("descent")
+ROUGH = scenario.load("rough")
+CELL = 0.2
+FOOT_R = 2.2
+
+
+def _terrain_params(**changes):
+    p = dict(vars(SC.terrain))
+    p.update(changes)
+    return SimpleNamespace(**p)
+
+
+# ---------------------------------------------------------------- terrain ----
+
+@pytest.mark.parametrize("b", [1.8, 2.5])
+def test_crater_diameters_follow_the_power_law(b):
+    p = _terrain_params(half_width_m=200.0, resolution_m=1.0, crater_density=0.08, crater_exponent=b,
+                        crater_d_min_m=1.0, crater_d_max_m=100.0)
+    t = terrain_gen.generate(p, seed=1)
+    inside = np.all(np.abs(t.craters[:, :2]) < p.half_width_m, axis=1)     # centres on the map: no size bias
+    d = t.craters[inside, 2]
+    assert len(d) > 3000
+    b_fit = len(d) / np.sum(np.log(d / p.crater_d_min_m))                  # maximum likelihood, Pareto
+    assert b_fit == pytest.approx(b, rel=0.10)
+    expected = p.crater_density * (2 * p.half_width_m) ** 2 * (1.0 - (p.crater_d_max_m / p.crater_d_min_m) ** -b)
+    assert len(d) == pytest.approx(expected, rel=0.10)
+
+
+@pytest.mark.parametrize("k", [0.02, 0.10])
+def test_rock_populations_follow_golombek_rapp(k):
+    p = _terrain_params(half_width_m=150.0, resolution_m=1.0, rock_abundance=k, rock_d_min_m=0.2, rock_d_max_m=3.0)
+    t = terrain_gen.generate(p, seed=2)
+    d = np.sort(t.rocks[:, 2])[::-1]
+    area = (2 * p.half_width_m) ** 2
+    frac = np.cumsum(0.25 * np.pi * d * d) / area            # fractional area of rocks >= d
+    q = terrain_gen.rock_q(k)
+    fit = (np.arange(1, len(d) + 1) >= 30) & (d >= p.rock_d_min_m)   # where the tail has enough rocks
+    slope, intercept = np.polyfit(d[fit], np.log(frac[fit]), 1)
+    assert -slope == pytest.approx(q, rel=0.10)
+    assert math.exp(intercept) == pytest.approx(k, rel=0.10)
+
+
+def test_crater_profile_bowl_rim_ejecta():
+    n, res = 201, 0.1
+    half = 0.5 * (n - 1) * res
+    dem = np.zeros((n, n))
+    diam, ratio = 4.0, 0.2
+    stamp_craters(dem, res, half, np.array([[0.0, 0.0, diam, ratio]]))
+    c = n // 2
+    depth, rim = ratio * diam, 0.2 * ratio * diam
+    assert dem[c, c] == pytest.approx(-depth)
+    assert dem[c, c + 20] == pytest.approx(rim)                                 # r = R
+    taper = 1.0 / 27.0
+    assert dem[c, c + 40] == pytest.approx(rim * (1.0 / 8.0 - taper) / (1.0 - taper))   # r = 2R: ~ r^-3
+    assert dem[c, c + 60] == pytest.approx(0.0, abs=1e-12)                      # ejecta end at 3R
+
+
+def test_rocks_are_hemispheres_on_the_ground():
+    n, res = 101, 0.05
+    half = 0.5 * (n - 1) * res
+    dem = np.full((n, n), 0.3)
+    stamp_rocks(dem, res, half, np.array([[0.0, 0.0, 1.0]]), np.empty(1))
+    c = n // 2
+    assert dem[c, c] == pytest.approx(0.8)
+    assert dem[c, c + 6] == pytest.approx(0.3 + math.sqrt(0.25 - 0.3 ** 2))
+    assert dem[c, c + 11] == pytest.approx(0.3)
+
+
+def test_terrain_is_deterministic_per_seed():
+    a, b, c = (terrain_gen.generate(SC.terrain, s) for s in (4, 4, 5))
+    assert np.array_equal(a.dem, b.dem)
+    assert not np.array_equal(a.dem, c.dem)
+
+
+# ------------------------------------------------------------- safety map ----
+
+@numba.njit(cache=False)
+def _seed_core(seed):
+    """Seed the generator compiled code draws from (numpy's global one is another)."""
+    np.random.seed(seed)
+
+
+def _maps(z, count=None):
+    n = z.shape[0]
+    maps = np.zeros((HZ.M_LEN, n, n))
+    maps[HZ.M_Z] = z
+    maps[HZ.M_COUNT] = 1.0 if count is None else count
+    return maps
+
+
+def _grid(n):
+    i, j = np.mgrid[0:n, 0:n]
+    return i, j
+
+
+def test_flat_plane_with_one_boulder_is_unsafe_exactly_within_the_footprint():
+    n = 121
+    z = np.full((n, n), -100.0)
+    bi, bj = 60, 45
+    z[bi, bj] += 0.5
+    maps = _maps(z)
+    HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    haz = maps[HZ.M_HAZ].astype(int)
+    i, j = _grid(n)
+    k = math.ceil(FOOT_R / CELL)
+    interior = (i >= k) & (i < n - k) & (j >= k) & (j < n - k)
+    near = np.hypot(i - bi, j - bj) <= FOOT_R / CELL + 1e-9
+    assert np.array_equal((haz & HZ.H_ROUGH) != 0, near)
+    assert np.all(haz[interior & ~near] == 0)
+    assert np.all((haz[~interior] & HZ.H_COVER) != 0)
+    assert not np.any(haz & HZ.H_SLOPE)
+
+
+@pytest.mark.parametrize("slope_deg", [2.0, 5.9, 6.1, 10.0])
+@pytest.mark.parametrize("azimuth_deg", [0.0, 35.0])
+def test_tilted_plane_gives_its_slope_everywhere(slope_deg, azimuth_deg):
+    n = 81
+    i, j = _grid(n)
+    g = math.tan(math.radians(slope_deg))
+    a = math.radians(azimuth_deg)
+    z = -100.0 + g * CELL * (math.cos(a) * j + math.sin(a) * i)
+    maps = _maps(z)
+    HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    assert np.allclose(maps[HZ.M_SLOPE], slope_deg, atol=1e-6)
+    assert np.allclose(maps[HZ.M_RELIEF], 0.0, atol=1e-9)
+    haz = maps[HZ.M_HAZ].astype(int)
+    assert np.all(((haz & HZ.H_SLOPE) != 0) == (slope_deg > 6.0))
+
+
+def test_holes_in_the_scan_are_filled_and_counted():
+    n = 81
+    i, j = _grid(n)
+    z = -100.0 + 0.05 * CELL * j
+    count = np.ones((n, n))
+    count[40, 30:33] = 0.0                     # three missing cells in a row
+    count[:, 60:] = 0.0                        # and a strip with no returns at all
+    z_scan = np.where(count > 0, z, 0.0)
+    maps = _maps(z_scan, count)
+    _, z0 = HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    assert np.allclose((maps[HZ.M_ZF] + z0)[:, :60], z[:, :60])     # linear in the row: filled exactly
+    haz = maps[HZ.M_HAZ].astype(int)
+    k = math.ceil(FOOT_R / CELL)
+    side = 2 * k + 1
+    covered = np.array([[count[max(r - k, 0):r + k + 1, max(c - k, 0):c + k + 1].sum() >= 0.8 * side * side
+                         for c in range(n)] for r in range(n)])
+    inner = (i >= k) & (i < n - k) & (j >= k) & (j < n - k)
+    assert np.array_equal((haz & HZ.H_COVER) != 0, ~(covered & inner))
+
+
+def _reference(zf, count, cell, foot_r, slope_max, rough_max, min_cover):
+    """Hazard bits by brute force: a least-squares plane per window, relief of every
+    cell against the plane of its own (or the nearest full) window, discs by distance."""
+    n = zf.shape[0]
+    k = math.ceil(foot_r / cell - 1e-9)
+    side = 2 * k + 1
+    oi, oj = np.mgrid[-k:k + 1, -k:k + 1]
+    design = np.column_stack([np.ones(side * side), oj.ravel() * cell, oi.ravel() * cell])
+    wins = np.lib.stride_tricks.sliding_window_view(zf, (side, side)).reshape(-1, side * side)
+    coef = np.linalg.lstsq(design, wins.T, rcond=None)[0].reshape(3, n - 2 * k, n - 2 * k)
+    cover = np.lib.stride_tricks.sliding_window_view(count > 0, (side, side)).sum(axis=(2, 3))
+    i, j = np.mgrid[0:n, 0:n]
+    ic, jc = np.clip(i, k, n - 1 - k), np.clip(j, k, n - 1 - k)
+    a0, gx, gy = (c[ic - k, jc - k] for c in coef)
+    relief = zf - (a0 + gx * (j - jc) * cell + gy * (i - ic) * cell)
+    slope = np.degrees(np.arctan(np.hypot(gx, gy)))
+    haz = np.zeros((n, n), int)
+    haz[slope > math.degrees(slope_max)] |= HZ.H_SLOPE
+    haz[(i != ic) | (j != jc) | (cover[ic - k, jc - k] < min_cover * side * side)] |= HZ.H_COVER
+    r = foot_r / cell
+    for ri, rj in np.argwhere(np.abs(relief) > rough_max):
+        haz[np.hypot(i - ri, j - rj) <= r] |= HZ.H_ROUGH
+    return haz, slope, relief
+
+
+def _reference_site(haz, cell, margin, ti, tj):
+    n = haz.shape[0]
+    m = math.ceil(margin / cell - 1e-9)
+    best, best_d = (-1, -1), math.inf
+    for i in range(m, n - m):
+        for j in range(m, n - m):
+            d = (i - ti) ** 2 + (j - tj) ** 2
+            if d < best_d and not haz[i - m:i + m + 1, j - m:j + m + 1].any():
+                best, best_d = (i, j), d
+    return best
+
+
+def _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, margin):
+    """A lidar scan from 60 m over generated terrain (small map), then the map and site."""
+    p = _terrain_params(half_width_m=40.0, resolution_m=0.2, rock_abundance=k_rock, crater_density=craters,
+                        crater_d_max_m=30.0)
+    t = terrain_gen.generate(p, seed)
+    w = assemble(SC, 0).world.copy()
+    w[M.W_DEM_RES], w[M.W_DEM_HALF] = t.res, t.half
+    rng = np.random.default_rng(seed)
+    r_l = np.array([*rng.uniform(-5.0, 5.0, 2), 60.0])
+    q_lb = q_from_rotvec(tuple(rng.normal(0.0, 0.02, 3)))
+    maps = np.zeros((HZ.M_LEN, 101, 101))
+    _seed_core(seed)
+    HZ.lidar_scan(r_l, q_lb, (1.0, 0.0, 0.0, 0.0), 160, math.radians(28.0), noise, dropout, 0.25, w, t.dem, maps)
+    count = maps[HZ.M_COUNT].copy()
+    HZ.safety_map(maps, 0.25, FOOT_R, math.radians(slope_deg), rough_m, 0.8)
+    zf = maps[HZ.M_ZF].copy()
+    site = HZ.choose_site(maps, 0.25, margin, 50.0, 50.0)
+    return maps, zf, count, site
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), k_rock=st.sampled_from([0.0, 0.03, 0.1, 0.2]),
+       craters=st.sampled_from([0.0, 0.03, 0.1]), slope_deg=st.floats(3.0, 10.0),
+       rough_m=st.floats(0.1, 0.4), noise=st.sampled_from([0.0, 0.03]), dropout=st.sampled_from([0.0, 0.05]),
+       margin=st.sampled_from([0.0, 0.5, 1.5]))
+def test_the_unit_never_reports_a_site_it_measured_unsafe(seed, k_rock, craters, slope_deg, rough_m, noise,
+                                                          dropout, margin):
+    maps, zf, count, site = _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, margin)
+    ref, ref_slope, ref_relief = _reference(zf, count, 0.25, FOOT_R, math.radians(slope_deg), rough_m, 0.8)
+    assert np.allclose(maps[HZ.M_SLOPE], ref_slope, atol=1e-7)
+    assert np.allclose(maps[HZ.M_RELIEF], ref_relief, atol=1e-7)
+    # the compiled map is the reference map (but for values within rounding of a threshold)
+    borderline = (np.abs(ref_slope - slope_deg) < 1e-6) | (np.abs(np.abs(ref_relief) - rough_m) < 1e-6)
+    if not borderline.any():
+        assert np.array_equal(maps[HZ.M_HAZ].astype(int), ref)
+    assert site == _reference_site(maps[HZ.M_HAZ] != 0, 0.25, margin, 50.0, 50.0)
+    if site[0] >= 0:
+        m = math.ceil(margin / 0.25 - 1e-9)
+        i, j = site
+        assert not ref[i - m:i + m + 1, j - m:j + m + 1].any()
+
+
+def test_no_site_is_reported_when_nothing_is_safe():
+    n = 81
+    _, j = _grid(n)
+    maps = _maps(-100.0 + math.tan(math.radians(12.0)) * CELL * j)
+    safe, _ = HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    assert safe == 0
+    assert HZ.choose_site(maps, CELL, 1.0, 40.0, 40.0) == (-1, -1)
+
+
+# --------------------------------------------------------- touchdown judge ----
+
+def _ground(dem_fn, res=0.05, half=6.0):
+    """World and DEM of the descent scenario with the ground dem_fn(east, north) near the target."""
+    w = assemble(SC, 0).world.copy()
+    n = int(round(2 * half / res)) + 1
+    i, j = _grid(n)
+    dem = dem_fn(-half + j * res, -half + i * res)
+    w[M.W_DEM_RES], w[M.W_DEM_HALF] = res, half
+    return w, dem
+
+
+def _landed(w, vp, r_l, v_l=(0.0, 0.0, 0.0), t=0.0):
+    """Truth state at time t, body vertical (landing axes), at landing-frame r_l moving at v_l."""
+    r_i, v_i = landing_to_inertial(w, np.asarray(r_l, float), np.asarray(v_l, float))    # at t = 0
+    th = M.theta(t, w)
+    rz = np.array([[math.cos(th), -math.sin(th), 0.0], [math.sin(th), math.cos(th), 0.0], [0.0, 0.0, 1.0]])
+    x = np.zeros(V.X_LEN)
+    x[V.X_R:V.X_R + 3] = rz @ r_i
+    x[V.X_V:V.X_V + 3] = rz @ v_i
+    x[V.X_Q:V.X_Q + 4] = _quat_from_matrix(rz @ c_lf(w).T)
+    x[V.X_M] = 1500.0
+    return x
+
+
+VP = assemble(SC, 0).vp
+LEG_H = SC.vehicle.leg_height_m
+
+
+def test_judge_on_flat_ground():
+    w, dem = _ground(lambda e, n: np.zeros_like(e))
+    slope, rock, tipped = judge(_landed(w, VP, (0.3, -0.2, LEG_H)), 0.0, VP, w, dem)
+    assert slope == pytest.approx(0.0, abs=0.01)
+    assert rock == pytest.approx(0.0, abs=1e-3)
+    assert not tipped
+
+
+@pytest.mark.parametrize("slope_deg, azimuth_deg", [(10.0, 0.0), (10.0, 30.0), (4.0, 90.0)])
+def test_judge_on_a_tilted_plane(slope_deg, azimuth_deg):
+    g, a = math.tan(math.radians(slope_deg)), math.radians(azimuth_deg)
+    w, dem = _ground(lambda e, n: g * (math.cos(a) * e + math.sin(a) * n))
+    slope, rock, tipped = judge(_landed(w, VP, (0.0, 0.0, LEG_H + 1.0)), 0.0, VP, w, dem)
+    assert slope == pytest.approx(slope_deg, abs=0.05)
+    assert rock == pytest.approx(0.0, abs=1e-3)
+    assert not tipped
+
+
+def test_judge_finds_the_boulder_under_the_body():
+    def ground(e, n):
+        dem = np.zeros_like(e)
+        stamp_rocks(dem, 0.05, 6.0, np.array([[0.6, -0.4, 0.7]]), np.empty(1))
+        return dem
+    w, dem = _ground(ground)
+    slope, rock, tipped = judge(_landed(w, VP, (0.0, 0.0, LEG_H + 0.5)), 0.0, VP, w, dem)
+    assert rock == pytest.approx(0.35, abs=0.01)
+    assert slope == pytest.approx(0.0, abs=0.01)
+
+
+@pytest.mark.parametrize("slope_deg, v_l, expected", [
+    (0.0, (0.0, 0.0, -3.0), False),       # hard vertical landing: the legs take it
+    (0.0, (0.5, 0.0, -2.0), False),       # a little sideways drift
+    (0.0, (3.0, 0.0, -2.0), True),        # 3 m/s sideways: over the edge
+    (20.0, (0.0, 0.0, -2.0), False),      # a steep slope, statically stable, slides little
+    (35.0, (0.0, 0.0, -2.0), True),       # near the static limit (44 deg): the slide downhill tips it
+    (55.0, (0.0, 0.0, 0.0), True),        # centre of mass outside the support polygon
+])
+def test_judge_tip_over(slope_deg, v_l, expected):
+    g = math.tan(math.radians(slope_deg))
+    w, dem = _ground(lambda e, n: g * (e + n) / math.sqrt(2.0))          # downhill toward a support edge
+    _, _, tipped = judge(_landed(w, VP, (0.0, 0.0, LEG_H + 2.0), v_l), 0.0, VP, w, dem)
+    assert tipped == expected
+
+
+# --------------------------------------------------------- the unit in flight ----
+
+def test_the_unit_scans_at_hover_and_reports_the_nearest_safe_site():
+    """Flat ground with a 1 m boulder right below the hovering vehicle: nothing until the
+    hover command, then after the scan the site just clear of the boulder, tracked as the
+    vehicle moves."""
+    a = assemble(SC, 0)
+    boulder = np.array([[0.4, -0.3, 1.0]])
+    w, dem = _ground(lambda e, n: np.zeros_like(e), res=0.1, half=60.0)
+    stamp_rocks(dem, 0.1, 60.0, boulder, np.empty(1))
+    hp = a.hdu.copy()
+    hp[hdu.HP_ATT_SIG] = 0.0
+    hs, hmap = hdu.allocate(hp)
+    sf, af, imu = np.zeros(L.SF_LEN), np.zeros(L.AF_LEN), np.zeros(6)
+    dt = 0.02
+
+    def sense(k, r_l):
+        plant.sense_step(k, dt, _landed(w, a.vp, r_l, t=k * dt), imu, a.sp, w, dem, sf, af, hp, hs, hmap)
+
+    _seed_core(0)
+    sense(10, (0.0, 0.0, 100.0))
+    assert hs[hdu.HS_STATUS] == hdu.ST_IDLE and not int(sf[L.SF_VALID]) & L.VALID_HDU
+    af[L.AF_PHASE] = L.PHASE_HOVER
+    sense(11, (0.0, 0.0, 100.0))
+    assert hs[hdu.HS_STATUS] == hdu.ST_SCANNING and not int(sf[L.SF_VALID]) & L.VALID_HDU
+    k_map = 11 + int(math.ceil(hp[hdu.HP_DURATION] / dt))
+    sense(k_map, (0.0, 0.0, 100.0))
+    assert hs[hdu.HS_STATUS] == hdu.ST_SITE and int(sf[L.SF_VALID]) & L.VALID_HDU
+    site = hs[hdu.HS_SITE:hdu.HS_SITE + 3]
+    # the nearest site keeps the footprint plus the margin off the boulder's rim
+    clear = 0.5 + hp[hdu.HP_FOOT_R] + hp[hdu.HP_MARGIN]
+    gap = np.hypot(*(site[:2] - boulder[0, :2]))
+    assert clear <= gap + 0.5 * hp[hdu.HP_CELL] * math.sqrt(2)
+    assert np.hypot(*site[:2]) <= clear + 3 * hp[hdu.HP_CELL] + np.hypot(*boulder[0, :2])
+    assert site[2] == pytest.approx(0.0, abs=0.1)
+    rel = sf[L.SF_HDU_REL:L.SF_HDU_REL + 3]                          # body = landing axes here
+    assert rel == pytest.approx(site - np.array([0.0, 0.0, 100.0]), abs=5 * hp[hdu.HP_SITE_SIG])
+    sense(k_map + 50, (3.0, -2.0, 90.0))
+    assert sf[L.SF_HDU_REL:L.SF_HDU_REL + 3] == pytest.approx(site - np.array([3.0, -2.0, 90.0]),
+                                                              abs=5 * hp[hdu.HP_SITE_SIG])
+
+
+def test_the_unit_stays_silent_when_not_fitted():
+    a = assemble(SC.with_values({"hdu.enabled": False}), 0)
+    hs, hmap = hdu.allocate(a.hdu)
+    assert hmap.shape == (HZ.M_LEN, 1, 1)
+    sf, af = np.zeros(L.SF_LEN), np.zeros(L.AF_LEN)
+    af[L.AF_PHASE] = L.PHASE_HOVER
+    x = _landed(a.world, a.vp, (0.0, 0.0, 100.0), t=500 * a.dt)
+    plant.sense_step(500, a.dt, x, np.zeros(6), a.sp, a.world, a.dem, sf, af, a.hdu, hs, hmap)
+    assert hs[hdu.HS_STATUS] == hdu.ST_IDLE and not int(sf[L.SF_VALID]) & L.VALID_HDU
+    assert hazard_report.hdu_summary(a.hdu, hs, hmap) == {"status": "off"}
+
+
+# ------------------------------------------------------- closed-loop flights ----
+# A private closed loop over the plant's step functions, as gnc.core.loop flies it
+# once that passes the unit's arrays; not cached (numba checks only this file).
+
+@numba.njit(cache=False, nogil=True)
+def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, touch, hp, hs, hmap, n_steps, dt, substeps, seed):
+    np.random.seed(seed)
+    for k in range(n_steps):
+        plant.sense_step(k, dt, x, imu, sp, w, dem, sf, af, hp, hs, hmap)
+        fsw_step(sf, cfg, fs, af)
+        if plant.advance(k, dt, substeps, x, vp, w, dem, af, imu, work, duty, touch) == plant.EV_CONTACT:
+            return True
+    return False
+
+
+def fly(sc, seed, disperse=True):
+    """One run: its touchdown summary (with the verdict), the unit's summary, state and map."""
+    a = assemble(sc, seed, disperse)
+    x, fs = a.x0.copy(), np.zeros(L.FS_LEN)
+    fsw_reset(fs)
+    hs, hmap = hdu.allocate(a.hdu)
+    touch = np.zeros(V.X_LEN + 1)
+    landed = _fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, np.zeros(L.SF_LEN), np.zeros(L.AF_LEN), np.zeros(6),
+                  np.zeros(plant.WORK_LEN), np.zeros(V.N_RCS), touch, a.hdu, hs, hmap, a.n_steps, a.dt, a.substeps,
+                  seed)
+    td = None
+    if landed:
+        td = _touchdown(a, touch)
+        td.update(hazard_report.touchdown_verdict(sc, a.vp, a.world, a.dem, touch))
+    return {"seed": seed, "touchdown": td, "hdu": hazard_report.hdu_summary(a.hdu, hs, hmap)}, a.hdu, hs, hmap
+
+
+def test_a_descent_diverts_to_the_units_site_and_draws_its_map(tmp_path):
+    run, hp, hs, hmap = fly(ROUGH, seed=3)
+    td, unit = run["touchdown"], run["hdu"]
+    assert unit["status"] == "site" and td is not None
+    i, j = hs[hdu.HS_SITE_CELL:hdu.HS_SITE_CELL + 2].astype(int)
+    m = math.ceil(hp[hdu.HP_MARGIN] / hp[hdu.HP_CELL])
+    assert not hmap[HZ.M_HAZ, i - m:i + m + 1, j - m:j + m + 1].any()          # measured safe, margin too
+    assert math.hypot(td["east_m"] - unit["site_east_m"], td["north_m"] - unit["site_north_m"]) < hp[hdu.HP_MARGIN]
+    assert td["safe"]
+    png = hazard_plots.safety_map(tmp_path / "safety_map.png", hp, hs, hmap, td)
+    assert png.stat().st_size > 10_000
+
+
+def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsys):
+    """200 seeded dispersed runs each way on the rough scenario: with avoidance at most
+    1 % of touchdowns on unsafe ground; without it, reported beside it."""
+    seeds = montecarlo.run_seeds(2024, 200)
+    campaigns = {}
+    for label, on in (("avoidance on", True), ("avoidance off", False)):
+        sc = ROUGH.with_values({"hdu.enabled": on})
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            campaigns[label] = [r for r, *_ in pool.map(lambda s: fly(sc, s), seeds)]
+    unsafe = {label: sum(1 for r in runs if r["touchdown"] is None or not r["touchdown"]["safe"])
+              for label, runs in campaigns.items()}
+    with capsys.disabled():
+        print(f"\nrough ground, 200 runs each: unsafe touchdowns {unsafe['avoidance on']} with avoidance "
+              f"({unsafe['avoidance on'] / 2:.1f} %), {unsafe['avoidance off']} without "
+              f"({unsafe['avoidance off'] / 2:.1f} %)")
+    assert unsafe["avoidance on"] <= 2
+    assert unsafe["avoidance off"] >= 40                 # the ground is rough enough to matter
+    lim = ROUGH.touchdown
+    png = hazard_plots.touchdowns(tmp_path / "touchdowns.png", campaigns, lim.max_slope_deg, lim.max_rock_m)
+    assert png.stat().st_size > 10_000
