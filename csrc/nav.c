@@ -150,12 +150,17 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         if (s > RC(0.0) && cos_inc > RC(0.1)) {
             real rho = sf[SF_ALT_RANGE];
             real sig = cfg[CF_SIG_ALT] * rho;
-            real var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN];
+            real st = cfg[CF_SIG_TERRAIN];
+            real var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st;
             /* only the altitude part: at tens of km slant range the datum's curvature makes
              * horizontal position weakly observable, and trusting that lets errors wander */
             vec3 up = v3_unit(v3(r.x, r.y, r.z + cfg[CF_R_SITE]));
             if (!update(fs, cfg, v3_scale(up, v3_dot(n, up) / cos_inc), zero, rho - s, var))
                 health |= HEALTH_ALT_REJECTED;
+            /* the beam ranges to the real ground, the filter to the datum: the ground's
+             * unknown height under the beam bounds the vertical estimate however long we average */
+            if (fs[FS_COV + 14] < st * st)
+                fs[FS_COV + 14] = st * st;
         }
     }
     for (j = 0; j < 3; ++j) {

@@ -6,6 +6,8 @@ Two kinds of randomness, both from the seed so any run replays exactly:
   core from the same seed);
 - vehicle dispersions (thrust, Isp, mass, inertia, misalignment, centre of mass,
   PDI truth state), drawn only when `disperse=True` (Monte Carlo).
+The terrain draws from its own seed (run seed + terrain.seed_offset), so it never
+shifts the other draws.
 """
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gnc.core import hdu as H
 from gnc.core import layout as L
 from gnc.core import moon as M
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.scenario import Scenario
+from gnc.terrain_gen import generate
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Assembly:
     n_steps: int
     seed: int
     truth_pdi_landing: np.ndarray     # (6,) truth PDI position/velocity, landing frame
+    hdu: np.ndarray                   # hazard-detection unit parameters, gnc.core.hdu HP_*
 
 
 def _unit(v):
@@ -235,6 +240,27 @@ def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     return sp
 
 
+def hdu_params(sc: Scenario) -> np.ndarray:
+    h = sc.hdu
+    hp = np.zeros(H.HP_LEN)
+    hp[H.HP_ENABLED] = 1.0 if h.enabled else 0.0
+    hp[H.HP_RAYS] = h.rays
+    hp[H.HP_FOV] = math.radians(h.fov_deg)
+    hp[H.HP_RANGE_SIG] = h.range_sigma_m
+    hp[H.HP_DROPOUT] = h.dropout
+    hp[H.HP_ATT_SIG] = math.radians(h.attitude_sigma_deg)
+    hp[H.HP_DURATION] = h.scan_duration_s
+    hp[H.HP_CELL] = h.cell_m
+    hp[H.HP_CELLS] = 2 * round(0.5 * h.map_size_m / h.cell_m) + 1     # odd: the nadir is a cell centre
+    hp[H.HP_SLOPE_MAX] = math.radians(h.max_slope_deg)
+    hp[H.HP_ROUGH_MAX] = h.max_roughness_m
+    hp[H.HP_FOOT_R] = h.footprint_radius_m
+    hp[H.HP_MARGIN] = h.margin_m
+    hp[H.HP_MIN_COVER] = h.min_coverage
+    hp[H.HP_SITE_SIG] = h.site_sigma_m
+    return hp
+
+
 def initial_attitude(sc: Scenario, w, r_i, v_i) -> np.ndarray:
     """Body->MCI at PDI: thrust axis against the ground-relative velocity, +x toward
     -(up + fwd) as the flight software's pointing convention has it."""
@@ -272,6 +298,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_SIG_VEL] = n.sigma_vel_m_s
     cfg[L.CF_SIG_CAM] = n.sigma_cam_frac
     cfg[L.CF_SIG_MAP_TIE] = n.sigma_map_tie_m
+    cfg[L.CF_SIG_TERRAIN] = n.sigma_terrain_m
     cfg[L.CF_GATE] = n.gate_sigma
     cfg[L.CF_STAR_GAIN] = n.star_gain
     cfg[L.CF_ALT_BORE:L.CF_ALT_BORE + 3] = _unit(sc.sensors.altimeter.boresight)
@@ -331,4 +358,10 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     dt = 1.0 / sc.sim.fsw_rate_hz
     n_steps = int(math.ceil(sc.sim.max_duration_s / dt))
     dem = np.zeros((1, 1))
-    return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l)
+    if sc.terrain.enabled:
+        terrain = generate(sc.terrain, seed + sc.terrain.seed_offset)
+        dem = terrain.dem
+        w[M.W_DEM_RES] = terrain.res
+        w[M.W_DEM_HALF] = terrain.half
+    w[M.W_GROUND_MAX] = max(float(dem.max()), 0.0)
+    return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc))

@@ -8,12 +8,13 @@ from typing import Callable
 import numpy as np
 
 from gnc.assemble import Assembly, assemble, quat_to_matrix
-from gnc.core import fsw_c
+from gnc.core import fsw_c, hdu
 from gnc.core import loop as LP
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.layout import AF_PHASE, FS_LEN, SF_LEN, AF_LEN
 from gnc.frames import phase_name, schema
+from gnc.hazard_report import hdu_summary, touchdown_verdict
 from gnc.scenario import Scenario
 
 CHUNK = 1000     # flight-software steps per call into compiled code
@@ -25,6 +26,8 @@ class RunResult:
     seed: int
     summary: dict
     telemetry: dict[str, np.ndarray] = field(repr=False)
+    # (hdu params, state, map) for the safety-map picture; keyword-only so subclasses keep their positions
+    hazard: tuple | None = field(default=None, repr=False, kw_only=True)
 
 
 def telemetry_columns() -> list[str]:
@@ -41,7 +44,8 @@ def telemetry_columns() -> list[str]:
 
 def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1,
         fsw: str = "numba"):
-    """Fly an assembly; returns (telemetry rows, flown steps, event, touch state, final state).
+    """Fly an assembly; returns (telemetry rows, flown steps, event, touch state, final state,
+    hazard unit state, hazard map).
 
     progress(k, n_steps, altitude) is called between chunks.  tel_every > 1 keeps
     one telemetry row in that many steps (Monte Carlo keeps few).  fsw names the
@@ -58,15 +62,16 @@ def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, 
     duty = np.zeros(V.N_RCS)
     tel = np.zeros(((a.n_steps + tel_every - 1) // tel_every, LP.T_LEN))
     touch = np.zeros(V.X_LEN + 1)
+    hs, hmap = hdu.allocate(a.hdu)
     k, event, seed = 0, LP.EV_NONE, a.seed
     while k < a.n_steps and event == LP.EV_NONE:
         k1 = min(k + CHUNK, a.n_steps)
         k, event = fly_loop(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every,
-                            touch, k, k1, a.dt, a.substeps, seed)
+                            touch, k, k1, a.dt, a.substeps, seed, a.hdu, hs, hmap)
         seed = -1
         if progress is not None:
             progress(k, a.n_steps, tel[(k - 1) // tel_every, LP.T_ALT])
-    return tel, k, event, touch, x
+    return tel, k, event, touch, x, hs, hmap
 
 
 def _touchdown(a: Assembly, touch: np.ndarray) -> dict:
@@ -127,6 +132,8 @@ def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
         failures.append(f"tilt {td['tilt_deg']:.2f} deg > {lim.max_tilt_deg:g}")
     if td["rate_dps"] > lim.max_rate_deg_s:
         failures.append(f"body rate {td['rate_dps']:.2f} deg/s > {lim.max_rate_deg_s:g}")
+    if td.get("tipped"):
+        failures.append("tipped over on the ground it touched")
     return ("landed" if not failures else "crashed"), failures
 
 
@@ -137,11 +144,13 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False,
     dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
     flight-software build (see fly)."""
     a = assemble(sc, seed, disperse)
-    tel, n, event, touch, x = fly(a, progress, tel_every, fsw)
+    tel, n, event, touch, x, hs, hmap = fly(a, progress, tel_every, fsw)
     tel = tel[:(n + tel_every - 1) // tel_every]
     cols = telemetry_columns()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(cols)}
     td = _touchdown(a, touch) if event == LP.EV_CONTACT else None
+    if td is not None:
+        td.update(touchdown_verdict(sc, a.vp, a.world, a.dem, touch))
     outcome, failures = judge(sc, td)
     m_end = touch[V.X_M] if td is not None else x[V.X_M]
     summary = {
@@ -150,9 +159,10 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False,
         "duration_s": float(td["time_s"] if td else tel[-1, LP.T_T]),
         "propellant_used_kg": float(a.x0[V.X_M] - m_end),
         "touchdown": td,
+        "hdu": hdu_summary(a.hdu, hs, hmap),
         "phases": phases(telemetry["t"], telemetry["af.phase"]),
         "seed": int(seed),
         "dispersed": bool(disperse),
         "scenario": sc.name,
     }
-    return RunResult(sc, seed, summary, telemetry)
+    return RunResult(sc, seed, summary, telemetry, hazard=(a.hdu, hs, hmap))

@@ -17,8 +17,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from gnc.scenario_orbit import ORBIT_RULES, orbit_cross_check
+
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
-PROGRAMS = ("descent",)
+PROGRAMS = ("descent", "ascent", "rendezvous", "mission")
 
 # (low, high) inclusive bounds; None = unbounded.  Every numeric key must be finite.
 POS = (1e-12, None)
@@ -53,7 +55,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "navigation.od_sigma_pos_m": NONNEG, "navigation.od_sigma_vel_m_s": NONNEG,
     "navigation.attitude_sigma_rad": NONNEG, "navigation.accel_noise": NONNEG,
     "navigation.sigma_alt_frac": NONNEG, "navigation.sigma_alt_min_m": POS, "navigation.sigma_vel_m_s": POS,
-    "navigation.sigma_cam_frac": POS, "navigation.sigma_map_tie_m": NONNEG, "navigation.gate_sigma": (1.0, 1e3), "navigation.star_gain": FRAC,
+    "navigation.sigma_cam_frac": POS, "navigation.sigma_map_tie_m": NONNEG, "navigation.sigma_terrain_m": NONNEG, "navigation.gate_sigma": (1.0, 1e3), "navigation.star_gain": FRAC,
     "guidance.brake_throttle": (0.1, 1.0), "guidance.brake_alt_m": POS, "guidance.brake_gate_m": (-1e6, 1e6),
     "guidance.brake_gate_vel_m_s": (-1e4, 1e4), "guidance.approach_alt_m": POS,
     "guidance.approach_time_s": (5.0, 1e4), "guidance.hover_alt_m": (5.0, 1e4), "guidance.hover_time_s": NONNEG,
@@ -62,11 +64,21 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "guidance.max_tilt_deg": (1.0, 90.0), "guidance.pos_bandwidth": (1e-3, 10.0),
     "control.bandwidth": (1e-3, 100.0), "control.damping": (0.05, 5.0), "control.deadband_deg": (0.0, 45.0), "control.max_rate_deg_s": (0.1, 90.0),
     "touchdown.max_vertical_m_s": POS, "touchdown.max_horizontal_m_s": POS, "touchdown.max_tilt_deg": POS,
-    "touchdown.max_rate_deg_s": POS,
+    "touchdown.max_rate_deg_s": POS, "touchdown.max_slope_deg": (0.0, 90.0), "touchdown.max_rock_m": POS,
+    "terrain.seed_offset": (0, 2 ** 31 - 1), "terrain.half_width_m": (5.0, 5000.0), "terrain.resolution_m": (0.01, 10.0),
+    "terrain.crater_density": NONNEG, "terrain.crater_exponent": (0.1, 6.0), "terrain.crater_d_min_m": POS,
+    "terrain.crater_d_max_m": POS, "terrain.crater_depth_min": FRAC, "terrain.crater_depth_max": FRAC,
+    "terrain.rock_abundance": (0.0, 0.5), "terrain.rock_d_min_m": POS, "terrain.rock_d_max_m": POS,
+    "hdu.rays": (2, 4096), "hdu.fov_deg": (1.0, 120.0), "hdu.range_sigma_m": NONNEG, "hdu.dropout": FRAC,
+    "hdu.attitude_sigma_deg": (0.0, 10.0), "hdu.scan_duration_s": NONNEG, "hdu.map_size_m": (1.0, 1000.0),
+    "hdu.cell_m": (0.01, 10.0), "hdu.max_slope_deg": (0.0, 89.0), "hdu.max_roughness_m": POS,
+    "hdu.footprint_radius_m": (0.1, 20.0), "hdu.margin_m": NONNEG, "hdu.min_coverage": FRAC, "hdu.site_sigma_m": NONNEG,
 }
+MAX_MAP_CELLS = 25_000_000   # per map (terrain DEM, hazard map): 200 MB of float64
 for _k in ("thrust_frac", "isp_frac", "mass_kg", "inertia_frac", "misalignment_deg", "com_offset_m",
            "pdi_pos_m", "pdi_vel_m_s"):
     RULES[f"dispersions.{_k}"] = NONNEG
+RULES.update(ORBIT_RULES)          # ascent, rendezvous and mission keys
 
 
 class ScenarioError(Exception):
@@ -219,6 +231,22 @@ def _cross_checks(data: dict) -> None:
     for hi, lo in zip(order, order[1:]):
         if g[lo] > g[hi]:
             raise ScenarioError(f"guidance.{lo}: {g[lo]:g} must not exceed guidance.{hi} {g[hi]:g} (phases run downward)")
+    t, h = data["terrain"], data["hdu"]
+    for lo, hi in (("crater_d_min_m", "crater_d_max_m"), ("crater_depth_min", "crater_depth_max"),
+                   ("rock_d_min_m", "rock_d_max_m")):
+        if t[lo] > t[hi]:
+            raise ScenarioError(f"terrain.{lo}: {t[lo]:g} exceeds terrain.{hi} {t[hi]:g}")
+    if (2.0 * t["half_width_m"] / t["resolution_m"] + 1.0) ** 2 > MAX_MAP_CELLS:
+        raise ScenarioError(f"terrain.resolution_m: {t['resolution_m']:g} m over a {2 * t['half_width_m']:g} m map "
+                            f"makes more than {MAX_MAP_CELLS:,} cells")
+    if (h["map_size_m"] / h["cell_m"] + 1.0) ** 2 > MAX_MAP_CELLS:
+        raise ScenarioError(f"hdu.cell_m: {h['cell_m']:g} m over a {h['map_size_m']:g} m map makes more than {MAX_MAP_CELLS:,} cells")
+    if h["scan_duration_s"] > g["hover_time_s"]:
+        raise ScenarioError(f"hdu.scan_duration_s: {h['scan_duration_s']:g} exceeds guidance.hover_time_s {g['hover_time_s']:g} "
+                            "(the hover would end before the unit reports)")
+    if h["footprint_radius_m"] < v["leg_radius_m"]:
+        raise ScenarioError(f"hdu.footprint_radius_m: {h['footprint_radius_m']:g} is less than vehicle.leg_radius_m "
+                            f"{v['leg_radius_m']:g} (the unit must judge the whole footprint)")
 
 
 def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> Scenario:
@@ -244,7 +272,10 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
         except KeyError:
             raise ScenarioError(f"{key}: unknown key (see `gnc scenario --doc` for the keys)") from None
         _assign(data, key, _check(key, value, template))
-    _cross_checks(data)
+    if program == "descent":
+        _cross_checks(data)
+    elif (problem := orbit_cross_check(program, data)) is not None:
+        raise ScenarioError(problem)
     return Scenario(path.stem if base_name is None else f"{path.stem}", program, data)
 
 

@@ -25,11 +25,11 @@ import numpy as np
 from gnc.core import vec
 from gnc.core.fsw.step import fsw_step
 from gnc.core.jit import kernel
-from gnc.core.layout import AF_LEN, AF_RCS_ON, AF_THRUST_CMD, FS_COV, SF_LEN
+from gnc.core.layout import AF_LEN, FS_COV, SF_LEN
 from gnc.core.moon import q_inertial_to_landing, state_to_landing
-from gnc.core.sensors import sense
+from gnc.core.plant import EV_CONTACT, EV_NONE, WORK_LEN, advance, sense_step  # noqa: F401 (re-exported)
 from gnc.core.terrain import height
-from gnc.core.vehicle import N_LEGS, N_RCS, VP_LEGS, X_LEN, X_M, X_Q, X_R, X_THRUST, X_V, X_W, rk4_step
+from gnc.core.vehicle import X_M, X_Q, X_R, X_THRUST, X_V, X_W
 
 T_T = 0
 T_POS = 1        # 3: truth position, landing frame
@@ -44,22 +44,6 @@ T_SF = 23        # the sensor frame
 T_AF = T_SF + SF_LEN
 T_LEN = T_AF + AF_LEN
 
-EV_NONE = 0       # chunk finished, still flying
-EV_CONTACT = 1    # a foot pad touched the ground; touch[] holds the state at contact
-
-WORK_LEN = 5 * X_LEN
-
-
-@kernel
-def foot_height(x, t, w, dem, vp):
-    """Lowest foot-pad height above the ground."""
-    r_l, _ = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
-    q_lb = vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q))
-    lowest = 1e30
-    for j in range(N_LEGS):
-        p = vec.add(r_l, vec.q_rot(q_lb, vec.load3(vp, VP_LEGS + 3 * j)))
-        lowest = min(lowest, height(p, w, dem))
-    return lowest
 
 
 @kernel
@@ -81,40 +65,23 @@ def record(row, t, x, w, dem, fs, sf, af):
         row[T_AF + i] = af[i]
 
 
-def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, touch, k0, k1, dt, substeps, seed):
+def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, touch, k0, k1, dt, substeps, seed,
+         hp, hs, hmap):
     """Fly flight-software steps k0..k1-1.  Returns (next k, event).
 
     seed >= 0 reseeds the noise generator (first chunk of a run); -1 continues.
-    Telemetry row k // tel_every is written on every tel_every-th step.
+    Telemetry row k // tel_every is written on every tel_every-th step.  hp, hs,
+    hmap: the hazard-detection unit's parameters, state and map (gnc.core.hdu).
     """
     if seed >= 0:
         np.random.seed(seed)
-    h = dt / substeps
     for k in range(k0, k1):
-        t = k * dt
-        sense(k, t, dt, x, imu, sp, w, dem, sf)
-        for i in range(6):
-            imu[i] = 0.0
+        sense_step(k, dt, x, imu, sp, w, dem, sf, af, hp, hs, hmap)
         fsw_step(sf, cfg, fs, af)
         if k % tel_every == 0:
-            record(tel[k // tel_every], t, x, w, dem, fs, sf, af)
-        thrust_cmd = af[AF_THRUST_CMD]
-        for j in range(substeps):
-            ts = j * h
-            for i in range(N_RCS):
-                duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
-            w0 = vec.load3(x, X_W)
-            f_b = rk4_step(x, vp, w, thrust_cmd, duty, h, work)
-            w1 = vec.load3(x, X_W)
-            for i in range(3):
-                imu[i] += f_b[i] * h
-                imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
-            tc = t + (j + 1) * h
-            if foot_height(x, tc, w, dem, vp) <= 0.0:
-                for i in range(X_LEN):
-                    touch[i] = x[i]
-                touch[X_LEN] = tc
-                return k + 1, EV_CONTACT
+            record(tel[k // tel_every], k * dt, x, w, dem, fs, sf, af)
+        if advance(k, dt, substeps, x, vp, w, dem, af, imu, work, duty, touch) != EV_NONE:
+            return k + 1, EV_CONTACT
     return k1, EV_NONE
 
 

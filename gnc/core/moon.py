@@ -20,7 +20,8 @@ W_C_LF = 6        # 9: rotation MCMF -> L, row major (rows: east, north, up)
 W_P_SITE = 15     # 3: site position, MCMF
 W_DEM_RES = 18    # m per DEM cell (terrain module)
 W_DEM_HALF = 19   # m, half width of the DEM square centred on the target
-W_LEN = 20
+W_GROUND_MAX = 20  # m, highest ground above the datum sphere (contact checks start below it)
+W_LEN = 21
 
 
 @kernel

@@ -1,16 +1,17 @@
 """The vehicle side of one flight-software step, callable one step at a time.
 
-    sense_step:  truth -> sensor frame (and reset the IMU accumulators)
+    sense_step:  truth -> sensor frame (and reset the IMU accumulators), the
+                 hazard-detection unit's report included
     advance:     actuator frame -> truth over one step (RK4 substeps, RCS pulses
                  integrated within the step, IMU accumulation, touchdown detection)
 
 The in-process closed loop (gnc.core.loop) and the HIL session (hil/), where the
 flight software answers over a serial link, fly the same plant.
 """
-from gnc.core import vec
+from gnc.core import hdu, vec
 from gnc.core.jit import kernel
 from gnc.core.layout import AF_RCS_ON, AF_THRUST_CMD
-from gnc.core.moon import q_inertial_to_landing, state_to_landing
+from gnc.core.moon import W_GROUND_MAX, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.sensors import sense
 from gnc.core.terrain import height
 from gnc.core.vehicle import N_LEGS, N_RCS, VP_LEGS, X_LEN, X_Q, X_R, X_V, X_W, rk4_step
@@ -19,6 +20,7 @@ EV_NONE = 0       # still flying
 EV_CONTACT = 1    # a foot pad touched the ground; touch[] holds the state and time at contact
 
 WORK_LEN = 5 * X_LEN
+CONTACT_MARGIN = 20.0   # m: the datum sphere and the ground under the vehicle differ by less
 
 
 @kernel
@@ -34,9 +36,21 @@ def foot_height(x, t, w, dem, vp):
 
 
 @kernel
-def sense_step(k, dt, x, imu, sp, w, dem, sf):
-    """Sensor frame of step k from truth; the IMU accumulators restart."""
-    sense(k, k * dt, dt, x, imu, sp, w, dem, sf)
+def near_ground(x, vp, w):
+    """Could a foot pad reach the ground?  A cheap radius test that spares the full
+    contact check on nearly every step of the flight."""
+    reach = vec.norm(vec.load3(vp, VP_LEGS)) + CONTACT_MARGIN
+    return vec.norm(vec.load3(x, X_R)) <= w[W_SITE_R] + w[W_GROUND_MAX] + reach
+
+
+@kernel
+def sense_step(k, dt, x, imu, sp, w, dem, sf, af, hp, hs, hmap):
+    """Sensor frame of step k from truth; the IMU accumulators restart.  af is the
+    flight software's latest actuator frame (its phase commands the hazard unit);
+    hp, hs, hmap: the unit's parameters, state and map (gnc.core.hdu)."""
+    t = k * dt
+    sense(k, t, dt, x, imu, sp, w, dem, sf)
+    hdu.sense(t, x, af, hp, hs, hmap, w, dem, sf)
     for i in range(6):
         imu[i] = 0.0
 
@@ -58,7 +72,7 @@ def advance(k, dt, substeps, x, vp, w, dem, af, imu, work, duty, touch):
             imu[i] += f_b[i] * h
             imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
         tc = t + (j + 1) * h
-        if foot_height(x, tc, w, dem, vp) <= 0.0:
+        if near_ground(x, vp, w) and foot_height(x, tc, w, dem, vp) <= 0.0:
             for i in range(X_LEN):
                 touch[i] = x[i]
             touch[X_LEN] = tc

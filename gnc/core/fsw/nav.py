@@ -13,7 +13,7 @@ from gnc.core.fsw.frame import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
                              CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_SIG_ALT,
-                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
+                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
                              FS_DV_LAST, FS_MASS, FS_POS, FS_Q_IB, FS_RATE, FS_VEL, HEALTH_ALT_REJECTED,
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
@@ -155,12 +155,17 @@ def correct(sf, cfg, fs, t):
         if s > 0.0 and cos_inc > 0.1:
             rho = sf[SF_ALT_RANGE]
             sig = cfg[CF_SIG_ALT] * rho
-            var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN]
+            st = cfg[CF_SIG_TERRAIN]
+            var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st
             # only the altitude part: at tens of km slant range the datum's curvature makes
             # horizontal position weakly observable, and trusting that lets errors wander
             up = vec.unit((r[0], r[1], r[2] + cfg[CF_R_SITE]))
             if not _update(fs, cfg, vec.scale(up, vec.dot(n, up) / cos_inc), zero, rho - s, var):
                 health |= HEALTH_ALT_REJECTED
+            # the beam ranges to the real ground, the filter to the datum: the ground's
+            # unknown height under the beam bounds the vertical estimate however long we average
+            if fs[FS_COV + 14] < st * st:
+                fs[FS_COV + 14] = st * st
     for j in range(3):
         if valid & (VALID_VEL0 << j):
             b = vec.q_rot(qlb, vec.load3(cfg, CF_VEL_BORE + 3 * j))
