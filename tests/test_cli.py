@@ -68,7 +68,23 @@ def test_bad_toml(tmp_path, capsys):
 
 def test_unknown_base(tmp_path, capsys):
     f = _write(tmp_path, 'base = "mars"\n')
-    _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "mars")
+    _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "base", "mars")
+
+
+def test_a_base_chain_of_files_merges_in_order(tmp_path):
+    from gnc.scenario import load
+    _write(tmp_path, 'base = "rough"\n[guidance]\nhover_time_s = 9.0\n', "parent.toml")
+    child = _write(tmp_path, 'base = "parent.toml"\n[guidance]\navoid_time_s = 31.0\n', "child.toml")
+    sc = load(child)
+    assert sc.program == "descent"
+    assert sc.guidance.hover_time_s == 9.0 and sc.guidance.avoid_time_s == 31.0
+    assert sc.terrain.rock_abundance == load("rough").terrain.rock_abundance
+
+
+def test_a_base_loop_is_refused(tmp_path, capsys):
+    _write(tmp_path, 'base = "b.toml"\n', "a.toml")
+    b = _write(tmp_path, 'base = "a.toml"\n', "b.toml")
+    _bad(capsys, ["run", b, "--out", str(tmp_path / "o")], "base")
 
 
 def test_bad_seed(capsys):

@@ -268,10 +268,12 @@ def test_stub_link_adds_wire_time_latency_and_jitter():
 
 def test_stub_realtime_answers_later_than_the_period_mean_held_commands():
     sc = load("descent", ["sim.max_duration_s=2", "sim.fsw_rate_hz=100"])
-    r = run_session(sc, StubTransport(latency_s=8e-3), mode="realtime")   # 16 ms round trip, 10 ms period
+    # 12 ms round trip, 10 ms period: always late, yet far from the 3-period silence
+    # limit even when a loaded machine stalls the host for a few milliseconds
+    r = run_session(sc, StubTransport(latency_s=6e-3), mode="realtime")
     f = r.link["frames"]
     assert f["held_steps"] == r.link["steps"] == 200 and f["on_time"] == 0
-    assert f["late"] >= 190                           # they do come, one step late
+    assert f["late"] >= 180                           # they do come, one step late
     assert r.summary["outcome"] == "no_touchdown"     # 2 s of flight, never silent: late answers are life
 
 

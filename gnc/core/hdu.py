@@ -99,11 +99,13 @@ def sense(t, x, af, hp, hs, maps, w, dem, sf):
     has filled the rest); af is the flight software's latest actuator frame."""
     if hp[HP_ENABLED] == 0.0:
         return
-    r_l, _ = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
-    q_lb = vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q))
-    if hs[HS_STATUS] == ST_IDLE and int(af[AF_PHASE]) == PHASE_HOVER:
+    if hs[HS_STATUS] == ST_IDLE:
+        if int(af[AF_PHASE]) != PHASE_HOVER:
+            return                   # not commanded yet: nothing to do on most steps
         hs[HS_STATUS] = ST_SCANNING
         hs[HS_T_CMD] = t
+    r_l, _ = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
+    q_lb = vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q))
     if hs[HS_STATUS] == ST_SCANNING and t >= hs[HS_T_CMD] + hp[HP_DURATION]:
         _scan(t, r_l, q_lb, hp, hs, maps, w, dem)
     if hs[HS_STATUS] == ST_SITE:

@@ -63,6 +63,9 @@ def ray_range(p, d, w, dem):
     s = _sphere_hit(p, d, rs, rs)
     if s < 0.0 or dem.shape[0] < 2:
         return s
+    half = w[W_DEM_HALF]
+    if abs(p[0] + s * d[0]) > half + 50.0 or abs(p[1] + s * d[1]) > half + 50.0:
+        return s                     # lands far off the map: the DEM cannot change the answer
     for _ in range(4):
         h = dem_height(p[0] + s * d[0], p[1] + s * d[1], w, dem)
         s2 = _sphere_hit(p, d, rs + h, rs)
