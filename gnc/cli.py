@@ -143,10 +143,10 @@ def cmd_run(args) -> int:
     from gnc.scenario import load
 
     sc = load(args.scenario, args.overrides)
-    if sc.program != "descent":
-        raise UsageError(f"{args.scenario}: program {sc.program!r} cannot be flown by gnc run yet (allowed: descent)")
     out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
     _prepare_out_dir(out)
+    if sc.program != "descent":
+        return _run_orbital(sc, args, out)
 
     from gnc.core.fsw_c import CBuildUnavailable, require     # after the checks: these import numba
     from gnc.results import report, write_run
@@ -171,6 +171,22 @@ def cmd_run(args) -> int:
         print(report(result.summary, sc))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
     return EXIT_OK if result.summary["outcome"] == "landed" else EXIT_NOT_LANDED
+
+
+def _run_orbital(sc, args, out: Path) -> int:
+    """gnc run for the ascent, rendezvous and mission programs."""
+    if args.fsw != "numba":
+        raise UsageError(f"--fsw {args.fsw}: the C flight build flies the descent program only")
+    from gnc import orbit_results, programs     # after the checks: these import numba
+    result = programs.run(sc, seed=args.seed, disperse=args.disperse)
+    try:
+        written = orbit_results.write_run(result, out, plots=not args.no_plots)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    if not args.quiet:
+        print(orbit_results.report(result.summary, sc.program))
+        print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
+    return EXIT_OK if programs.succeeded(result) else EXIT_NOT_LANDED
 
 
 # ---------------------------------------------------------------- gnc scenario
@@ -404,12 +420,19 @@ def cmd_montecarlo(args) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs: {args.jobs} is out of range (allowed 1 .. )")
     sc = load(args.scenario, args.overrides)
+    if sc.program not in ("descent", "rendezvous"):
+        raise UsageError(f"{args.scenario}: program {sc.program!r} has no campaign; gnc montecarlo flies "
+                         "descent and rendezvous (ascent + rendezvous) scenarios")
+    if sc.program == "rendezvous" and args.scheduler:
+        raise UsageError("--scheduler: rendezvous campaigns run on local threads only")
     out = args.out or Path("runs") / f"{sc.name}-mc{args.runs}-seed{args.seed}"
     _prepare_out_dir(out)
 
     import json
 
     from gnc import campaign_plots, montecarlo
+    if sc.program == "rendezvous":
+        return _montecarlo_rendezvous(sc, args, out)
 
     bar = ProgressBar(sys.stderr, sc.name, sc.sim.max_duration_s) if not args.quiet and sys.stderr.isatty() else None
     try:
@@ -429,6 +452,20 @@ def cmd_montecarlo(args) -> int:
         print(montecarlo.report(c))
         print(f"\noutputs in {out}{os.sep}: {' '.join(written)}")
     return EXIT_OK if c.stats["landed"] == c.stats["runs"] else EXIT_NOT_LANDED
+
+
+def _montecarlo_rendezvous(sc, args, out: Path) -> int:
+    import json
+
+    from gnc import montecarlo_rendezvous
+    c = montecarlo_rendezvous.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs)
+    doc = {"scenario": sc.name, "campaign_seed": args.seed, "statistics": c.stats, "runs": c.runs}
+    (out / "montecarlo.json").write_text(json.dumps(doc, indent=2))
+    if not args.quiet:
+        print(montecarlo_rendezvous.report(c))
+        print(f"\noutputs in {out}{os.sep}: montecarlo.json")
+    captured = sum(r["outcome"] == "captured" for r in c.runs)
+    return EXIT_OK if captured == len(c.runs) else EXIT_NOT_LANDED
 
 
 # ---------------------------------------------------------------- main

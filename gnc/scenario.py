@@ -249,22 +249,40 @@ def _cross_checks(data: dict) -> None:
                             f"{v['leg_radius_m']:g} (the unit must judge the whole footprint)")
 
 
-def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> Scenario:
-    """Load, merge over the base, apply overrides, validate.  Raises ScenarioError."""
-    path = _resolve(name_or_path)
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict]]:
+    """(path, table) of a scenario file and of each base under it, the file first.
+    A base path is relative to the file that names it."""
+    if path.resolve() in seen:
+        raise ScenarioError(f"base: {path} is its own base (through the chain of bases)")
     raw = _read_toml(path)
-    base_name = raw.pop("base", None)
-    program = raw.get("program", base_name or path.stem)
-    if program not in PROGRAMS:
+    base = raw.pop("base", None)
+    if base is None:
+        return [(path, raw)]
+    if not isinstance(base, str):
+        raise ScenarioError(f"base: expected a shipped scenario name or a .toml path, got {_kind(base)} {base!r}")
+    local = path.parent / base
+    try:
+        return [(path, raw)] + _chain(_resolve(str(local) if local.suffix == ".toml" or "/" in base else base),
+                                      seen + (path.resolve(),))
+    except ScenarioError as e:
+        raise ScenarioError(str(e) if str(e).startswith("base: ") else f"base: {e}") from None
+
+
+def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> Scenario:
+    """Load, merge over the chain of bases, apply overrides, validate.  Raises ScenarioError."""
+    path = _resolve(name_or_path)
+    chain = _chain(path)
+    declared = [(p, t["program"]) for p, t in chain if "program" in t]
+    program = declared[0][1] if declared else chain[-1][0].stem
+    if not isinstance(program, str) or program not in PROGRAMS:
         raise ScenarioError(f"program: {program!r} is not a flight program (allowed: {', '.join(PROGRAMS)})")
+    for p, other in declared[1:]:
+        if other != program:
+            raise ScenarioError(f"base: {p} has program {other!r}, not {program!r}")
     schema = _read_toml(SCENARIO_DIR / f"{program}.toml")
-    if base_name is not None:
-        data = copy.deepcopy(_read_toml(_resolve(str(base_name))))
-        if data.get("program") != program:
-            raise ScenarioError(f"base: {base_name!r} is not a {program} scenario")
-    else:
-        data = copy.deepcopy(schema)
-    _merge(data, raw, schema)
+    data = copy.deepcopy(schema)
+    for _, table in reversed(chain):
+        _merge(data, table, schema)
     for text in overrides or []:
         key, value = parse_override(text)
         try:
@@ -276,7 +294,7 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
         _cross_checks(data)
     elif (problem := orbit_cross_check(program, data)) is not None:
         raise ScenarioError(problem)
-    return Scenario(path.stem if base_name is None else f"{path.stem}", program, data)
+    return Scenario(path.stem, program, data)
 
 
 def _lookup(schema: dict, dotted: str):

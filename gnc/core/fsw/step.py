@@ -3,15 +3,17 @@
     fsw_step(sensor_frame, config, fsw_state, actuator_frame)
 
 Runs navigation, then the program named in the config, and fills the actuator
-frame.  The C build (csrc/) implements the same function on the same layouts.
+frame; the ascent and rendezvous programs run their own navigation.  The C build
+(csrc/) implements the same function on the same layouts, for the descent program
+only so far (it answers other programs with config_bad).
 """
 from gnc.core import vec
-from gnc.core.fsw import descent, nav
+from gnc.core.fsw import ascent, descent, nav, rendezvous
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_T, CF_DT,
                              CF_PROGRAM, FS_H_GROUND, FS_HEALTH, FS_LEN, FS_PHASE, FS_POS, FS_STARTED, FS_T_LAST,
-                             FS_VEL, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_DESCENT,
-                             SF_CMD, SF_T)
+                             FS_VEL, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_ASCENT,
+                             PROGRAM_DESCENT, PROGRAM_RENDEZVOUS, SF_CMD, SF_T)
 
 
 @kernel
@@ -30,8 +32,14 @@ def fsw_step(sf, cfg, fs, af):
         af[i] = 0.0
     af[AF_T] = t
     program = int(cfg[CF_PROGRAM])
-    if program != PROGRAM_DESCENT or dt <= 0.0:
+    if dt <= 0.0 or (program != PROGRAM_DESCENT and program != PROGRAM_ASCENT and program != PROGRAM_RENDEZVOUS):
         af[AF_HEALTH] = HEALTH_CONFIG_BAD
+        return
+    if program == PROGRAM_ASCENT:
+        ascent.step(sf, cfg, fs, af, t)
+        return
+    if program == PROGRAM_RENDEZVOUS:
+        rendezvous.step(sf, cfg, fs, af, t)
         return
     health = 0
     if int(fs[FS_HEALTH]) & HEALTH_NAV_INIT == 0:

@@ -1,0 +1,213 @@
+"""The rendezvous closed loop: two vehicles, two flight softwares, one clock, in compiled code.
+
+    truth (chaser, target) -> sensors (IMU, star tracker; radar and pose sensor on the
+    chaser) -> fsw_step (rendezvous program on the chaser, ascent program's orbit
+    operations on the target) -> actuator frames -> vehicle models -> truth
+
+Time warp: a ~2 day timeline at the flight-software rate would be ~1.7 million steps
+of both vehicles.  After each step, if neither flight software commanded thrust or an
+RCS pulse, both engines' thrust has died out, and both report a t_idle (the time each
+next needs its full rate) beyond the next whole second, the host steps both vehicles
+to the earliest t_idle (at most h_max_steps, never past k_stop) in one go: 6-DOF RK4
+with substeps of at most h_sub seconds (gravity with J2, torque-free attitude), the
+IMUs accumulating over the whole step.  The flight softwares then see one frame with
+a long time step, which their two-body propagation handles exactly.  Coast steps are
+whole seconds so that every sensor's sample schedule (k % every) still lands.
+
+Contact: in steps at the full rate, after every model substep, the chaser's port is
+compared with the target's (gnc.core.capture): it reaches the target's port plane
+within CONTACT_RADIUS of the axis.  On contact the envelope is judged and the run
+ends, captured or refused.
+"""
+import math
+
+import numpy as np
+
+from gnc.core import capture, vec
+from gnc.core.fsw.step import fsw_step
+from gnc.core.jit import kernel
+from gnc.core.layout import (AF_NAV_POS, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_THRUST_CMD, FS_COV, FS_ORB_POS,
+                             FS_ORB_VEL, FS_T_IDLE,
+                             SF_CMD, SF_RN_RANGE, SF_VALID)
+from gnc.core.moon import W_SITE_R
+from gnc.core.orbit import to_lvlh
+from gnc.core.relnav_sensors import sense_rel
+from gnc.core.sensors import sense
+from gnc.core.vehicle import N_RCS, X_M, X_R, X_THRUST, X_V, X_W, rk4_step
+
+R_T = 0
+R_H = 1            # length of the step that follows this row
+R_PHASE_C = 2      # chaser flight phase
+R_PHASE_T = 3      # target flight phase
+R_REL_POS = 4      # 3: truth chaser relative to target, target LVLH (centres of mass)
+R_REL_VEL = 7      # 3
+R_NAV_POS = 10     # 3: the chaser's estimate of the same
+R_NAV_VEL = 13     # 3
+R_NAV_SIG = 16     # 3: its 1-sigma, position
+R_RANGE = 19       # truth port-to-port distance
+R_AXIAL = 20       # truth axial distance of the ports (along the target's docking axis)
+R_LATERAL = 21
+R_CLOSING = 22
+R_ATT = 23         # rad, relative attitude from docked
+R_RATE = 24        # rad/s, relative body rate
+R_THRUST_C = 25    # actual main-engine thrust, chaser
+R_THRUST_T = 26
+R_MASS_C = 27
+R_MASS_T = 28
+R_ALT_C = 29       # height above the landing site's datum sphere (W_SITE_R)
+R_ALT_T = 30
+R_VALID_C = 31     # the chaser's sensor-frame valid bits
+R_RN_RANGE = 32    # the range it measured (0 if none)
+R_NAV_ERR = 33     # 3: estimate minus truth, both in the chaser's own LVLH frame (from its target-orbit
+                   # estimate, which is off the truth's by the ground's tracking error: ~1e-3 rad)
+R_LEN = 36
+
+EV_NONE = 0        # reached k_stop (a ground event) or ran out of steps
+EV_CAPTURED = 1
+EV_REFUSED = 2
+EV_TEL_FULL = 3    # telemetry buffer full: the caller makes room and calls again
+
+OUT_STATE = 0      # 6: docking state at contact (gnc.core.capture S_*)
+OUT_VERDICT = 6    # refusal bits
+OUT_T = 7          # contact time
+OUT_LEN = 8
+
+THRUST_OFF = 1e-3  # N: below this an engine's lagged thrust counts as off
+CONTACT_RADIUS = 1.0   # m: the chaser's port reaches the target's port plane within this of its axis...
+CONTACT_DEPTH = 1.0    # m: ...and not beyond it (a port plane crossed far off is no contact)
+
+
+@kernel
+def record(row, t, h, xc, xt, w, fsc, afc, aft, sfc, dp):
+    row[R_T] = t
+    row[R_H] = h
+    row[R_PHASE_C] = afc[AF_PHASE]
+    row[R_PHASE_T] = aft[AF_PHASE]
+    rho, rho_dot = to_lvlh(vec.load3(xt, X_R), vec.load3(xt, X_V), vec.load3(xc, X_R), vec.load3(xc, X_V))
+    vec.store3(row, R_REL_POS, rho)
+    vec.store3(row, R_REL_VEL, rho_dot)
+    vec.store3(row, R_NAV_POS, vec.load3(afc, AF_NAV_POS))
+    vec.store3(row, R_NAV_VEL, vec.load3(afc, AF_NAV_VEL))
+    for i in range(3):
+        row[R_NAV_SIG + i] = math.sqrt(max(fsc[FS_COV + 7 * i], 0.0))
+    pc, _, pt, _, _ = capture.port_points(xc, xt, dp)
+    row[R_RANGE] = vec.norm(vec.sub(pt, pc))
+    s, lat, closing, _, att, rate = capture.docking_state(xc, xt, dp)
+    row[R_AXIAL] = s
+    row[R_LATERAL] = lat
+    row[R_CLOSING] = closing
+    row[R_ATT] = att
+    row[R_RATE] = rate
+    row[R_THRUST_C] = xc[X_THRUST]
+    row[R_THRUST_T] = xt[X_THRUST]
+    row[R_MASS_C] = xc[X_M]
+    row[R_MASS_T] = xt[X_M]
+    row[R_ALT_C] = vec.norm(vec.load3(xc, X_R)) - w[W_SITE_R]
+    row[R_ALT_T] = vec.norm(vec.load3(xt, X_R)) - w[W_SITE_R]
+    row[R_VALID_C] = sfc[SF_VALID]
+    row[R_RN_RANGE] = sfc[SF_RN_RANGE]
+    own, _ = to_lvlh(vec.load3(fsc, FS_ORB_POS), vec.load3(fsc, FS_ORB_VEL),
+                     vec.add(vec.load3(fsc, FS_ORB_POS), vec.sub(vec.load3(xc, X_R), vec.load3(xt, X_R))),
+                     vec.load3(fsc, FS_ORB_VEL))
+    vec.store3(row, R_NAV_ERR, vec.sub(vec.load3(afc, AF_NAV_POS), own))
+
+
+@kernel
+def _quiet(af, x):
+    """Nothing commanded and the engine's thrust gone."""
+    if af[AF_THRUST_CMD] > 0.0 or abs(x[X_THRUST]) > THRUST_OFF:
+        return False
+    for i in range(N_RCS):
+        if af[AF_RCS_ON + i] > 0.0:
+            return False
+    return True
+
+
+@kernel
+def _step(x, vp, w, af, imu, work, duty, h, ts):
+    """The model substep starting ts into the step, under an actuator frame."""
+    for i in range(N_RCS):
+        duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
+    w0 = vec.load3(x, X_W)
+    f_b = rk4_step(x, vp, w, af[AF_THRUST_CMD], duty, h, work)
+    w1 = vec.load3(x, X_W)
+    for i in range(3):
+        imu[i] += f_b[i] * h
+        imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
+
+
+@kernel
+def _coast(x, vp, w, imu, work, duty, span, h_sub):
+    """Engine off, no RCS: span seconds in substeps of at most h_sub."""
+    x[X_THRUST] = 0.0
+    for i in range(N_RCS):
+        duty[i] = 0.0
+    n = max(1, int(math.ceil(span / h_sub)))
+    h = span / n
+    for _ in range(n):
+        w0 = vec.load3(x, X_W)
+        rk4_step(x, vp, w, 0.0, duty, h, work)
+        w1 = vec.load3(x, X_W)
+        for i in range(3):
+            imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
+
+
+@kernel
+def fly(xc, xt, vpc, vpt, w, dem, spc, spt, rp, dp, cfgc, cfgt, fsc, fst, sfc, sft, afc, aft, imuc, imut, work, duty,
+        tel, row0, tel_every, k0, k_stop, t0, cmd_c, cmd_t, dt, substeps, steps_per_s, h_max_steps, h_sub, seed, out):
+    """Fly from step k0 (time t0 + k dt) until k_stop, a contact, or a full telemetry buffer.
+    cmd_c / cmd_t go in the first frame of each vehicle (ground commands).  Returns
+    (next k, next telemetry row, event, iterations)."""
+    if seed >= 0:
+        np.random.seed(seed)
+    row = row0
+    it = 0
+    k = k0
+    span_prev = dt
+    h = dt / substeps
+    while k < k_stop:
+        t = t0 + k * dt
+        sense(k, t, span_prev, xc, imuc, spc, w, dem, sfc)
+        sense_rel(k, xc, xt, rp, dp, sfc)
+        sense(k, t, span_prev, xt, imut, spt, w, dem, sft)
+        for i in range(6):
+            imuc[i] = 0.0
+            imut[i] = 0.0
+        sfc[SF_CMD] = cmd_c if k == k0 else 0.0
+        sft[SF_CMD] = cmd_t if k == k0 else 0.0
+        fsw_step(sfc, cfgc, fsc, afc)
+        fsw_step(sft, cfgt, fst, aft)
+        n = 1
+        if _quiet(afc, xc) and _quiet(aft, xt):
+            idle = min(fsc[FS_T_IDLE], fst[FS_T_IDLE])
+            if idle > t + 1.0:
+                n = int(min((idle - t) / dt, h_max_steps)) // steps_per_s * steps_per_s
+                n = max(1, min(n, k_stop - k))
+        if it % tel_every == 0:
+            if row >= tel.shape[0]:
+                return k, row, EV_TEL_FULL, it
+            record(tel[row], t, n * dt, xc, xt, w, fsc, afc, aft, sfc, dp)
+            row += 1
+        if n == 1:
+            for j in range(substeps):
+                _step(xc, vpc, w, afc, imuc, work, duty, h, j * h)
+                _step(xt, vpt, w, aft, imut, work, duty, h, j * h)
+                s, lat, closing, lat_rate, att, rate = capture.docking_state(xc, xt, dp)
+                if -CONTACT_DEPTH < s <= 0.0 and lat < CONTACT_RADIUS:
+                    out[OUT_STATE] = s
+                    out[OUT_STATE + 1] = lat
+                    out[OUT_STATE + 2] = closing
+                    out[OUT_STATE + 3] = lat_rate
+                    out[OUT_STATE + 4] = att
+                    out[OUT_STATE + 5] = rate
+                    bits = capture.verdict(lat, closing, lat_rate, att, rate, dp)
+                    out[OUT_VERDICT] = bits
+                    out[OUT_T] = t + dt
+                    return k + 1, row, EV_CAPTURED if bits == 0 else EV_REFUSED, it + 1
+        else:
+            _coast(xc, vpc, w, imuc, work, duty, n * dt, h_sub)
+            _coast(xt, vpt, w, imut, work, duty, n * dt, h_sub)
+        span_prev = n * dt
+        k += n
+        it += 1
+    return k, row, EV_NONE, it

@@ -1,0 +1,126 @@
+"""The whole mission in one run: descent -> surface stay -> ascent -> rendezvous -> capture.
+
+Each phase flies its own scenario with the same seed; what passes between them is what
+the vehicles would carry:
+    descent -> ascent      where the lander came to rest (latitude, longitude, ground
+                           elevation under it), its attitude (the ascender stands on it,
+                           axes aligned), and the descent navigation's error there
+                           (the ascent's knowledge of its pad);
+    ascent -> rendezvous   the ascender's truth and flight-software state at insertion
+                           (gnc.run_rendezvous continues it).
+Each phase keeps its own clock and inertial frame (Moon-fixed = inertial at its own
+t = 0), so only Moon-fixed quantities cross from the descent to the ascent; the
+surface stay only shifts the mission clock.  The orbiter-returner's plane is the one
+the ascent aims at (the mission's launch window).
+
+Result: `.summary` with a section per phase (and the mission timeline, propellant and
+wall time of each), `.telemetry` with each phase's columns prefixed by its name
+("descent.alt", "ascent.alt", "rendezvous.range"; lengths differ between phases).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gnc import run as run_descent
+from gnc import run_ascent, run_rendezvous
+from gnc.assemble import quat_to_matrix, world_array, _quat_from_matrix
+from gnc.assemble_ascent import Pad
+from gnc.scenario import Scenario, load
+
+
+@dataclass
+class MissionResult:
+    scenario: Scenario
+    seed: int
+    summary: dict
+    telemetry: dict[str, np.ndarray] = field(repr=False)
+    phases: dict = field(repr=False, default_factory=dict)
+
+
+def pad_from_descent(descent_sc: Scenario, result) -> Pad:
+    """Where and how the lander came to rest, and what its navigation thought."""
+    td = result.summary["touchdown"]
+    tel = result.telemetry
+    c_lf = world_array(descent_sc)[6:15].reshape(3, 3)              # Moon-fixed -> landing (ENU at the target)
+    q_lb = np.array([tel["q_w"][-1], tel["q_x"][-1], tel["q_y"][-1], tel["q_z"][-1]])
+    q_body_fixed = _quat_from_matrix(c_lf.T @ quat_to_matrix(q_lb))
+    ground_up = tel["pos_u"][-1] - tel["alt"][-1]                   # ground under the lander, landing frame
+    error = np.array([tel[f"af.nav_pos[{i}]"][-1] - tel[f"pos_{a}"][-1] for i, a in enumerate("enu")])
+    return Pad(td["lat_deg"], td["lon_deg"], descent_sc.site.elevation_m + ground_up, q_body_fixed, error)
+
+
+def _prefixed(name: str, telemetry: dict) -> dict:
+    return {f"{name}.{k}": v for k, v in telemetry.items()}
+
+
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1) -> MissionResult:
+    names = sc.phases
+    descent_sc, ascent_sc, rdv_sc = load(names.descent), load(names.ascent), load(names.rendezvous)
+    wall = {}
+    t = time.perf_counter()
+    # every descent row is kept whatever tel_every: its last one is the lander's state at rest
+    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1)
+    wall["descent"] = time.perf_counter() - t
+    summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
+               "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
+               "rendezvous": None, "wall_s": wall}
+    phases = {"descent": descent}
+    telemetry = _prefixed("descent", descent.telemetry)
+    if descent.summary["outcome"] != "landed":
+        summary["failures"] = ["descent: " + f for f in descent.summary["failures"]]
+        return MissionResult(sc, seed, summary, telemetry, phases)
+
+    pad = pad_from_descent(descent_sc, descent)
+    tilt = math.degrees(math.acos(min(1.0, quat_to_matrix(pad.q_body_fixed)[:, 2]
+                                      @ _up(pad.lat_deg, pad.lon_deg))))
+    summary["surface"] = {"stay_s": sc.surface.stay_s, "lat_deg": pad.lat_deg, "lon_deg": pad.lon_deg,
+                          "ground_elevation_m": pad.elevation_m, "tilt_deg": tilt,
+                          "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
+    t = time.perf_counter()
+    ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, pad=pad)
+    wall["ascent"] = time.perf_counter() - t
+    summary["ascent"] = ascent.summary
+    phases["ascent"] = ascent
+    telemetry.update(_prefixed("ascent", ascent.telemetry))
+    if ascent.summary["outcome"] not in ("inserted", "off_target"):
+        summary["outcome"] = "ascent_failed"
+        summary["failures"] = ["ascent: " + f for f in ascent.summary["failures"]]
+        return MissionResult(sc, seed, summary, telemetry, phases)
+
+    t = time.perf_counter()
+    rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, ascent=ascent)
+    wall["rendezvous"] = time.perf_counter() - t
+    summary["rendezvous"] = rdv.summary
+    phases["rendezvous"] = rdv
+    telemetry.update(_prefixed("rendezvous", rdv.telemetry))
+    summary["outcome"] = rdv.summary["outcome"]
+    summary["failures"] = ["rendezvous: " + f for f in rdv.summary["failures"]]
+    if ascent.summary["outcome"] == "off_target":
+        summary["failures"] += ["ascent: " + f for f in ascent.summary["failures"]]
+
+    # the mission clock: PDI at 0; each phase's clock starts at its own origin
+    td_s = descent.summary["duration_s"]
+    liftoff = td_s + sc.surface.stay_s
+    asc_origin = liftoff - ascent.summary["liftoff_s"]
+    capture = rdv.summary["capture"]
+    summary["timeline_h"] = {
+        "touchdown": td_s / 3600.0,
+        "liftoff": liftoff / 3600.0,
+        "insertion": (asc_origin + ascent.summary["cutoff_s"]) / 3600.0,
+        "handover": (asc_origin + rdv.summary["far_range"]["handover"]["t_s"]) / 3600.0
+        if rdv.summary["far_range"]["handover"] else None,
+        "capture": (asc_origin + capture["time_s"]) / 3600.0 if capture else None,
+    }
+    summary["propellant_kg"] = {"lander": descent.summary["propellant_used_kg"],
+                                "ascender": ascent.summary["propellant_used_kg"] + rdv.summary["target"]["propellant_used_kg"],
+                                "orbiter_returner": rdv.summary["chaser"]["propellant_used_kg"]}
+    return MissionResult(sc, seed, summary, telemetry, phases)
+
+
+def _up(lat_deg: float, lon_deg: float) -> np.ndarray:
+    lat, lon = math.radians(lat_deg), math.radians(lon_deg)
+    return np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])

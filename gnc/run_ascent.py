@@ -1,0 +1,116 @@
+"""Fly one ascent: lift-off to orbit insertion; summary with the insertion orbit and its errors.
+
+The result has `.summary` (JSON-serialisable) and `.telemetry` (column -> array) like
+gnc.run.RunResult, plus `.final`: the truth and flight-software state at the end, which
+the rendezvous phase of a mission continues from.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gnc.assemble_ascent import AscentAssembly, Pad, assemble
+from gnc.core import ascent_loop as AL
+from gnc.core import loop as LP
+from gnc.core import moon as M
+from gnc.core import orbit
+from gnc.core import vehicle as V
+from gnc.core.fsw.step import fsw_reset
+from gnc.core.layout import AF_LEN, FS_LEN, SF_LEN
+from gnc.run import phases, telemetry_columns
+from gnc.scenario import Scenario
+
+CHUNK = 2000
+
+
+@dataclass
+class AscentResult:
+    scenario: Scenario
+    seed: int
+    summary: dict
+    telemetry: dict[str, np.ndarray] = field(repr=False)
+    final: dict = field(repr=False, default_factory=dict)
+
+
+def fly(a: AscentAssembly, tel_every: int = 1):
+    """Returns (telemetry rows, steps flown, event, final truth, fsw state, pad array)."""
+    x = a.x0.copy()
+    fs = np.zeros(FS_LEN)
+    fsw_reset(fs)
+    sf, af, imu = np.zeros(SF_LEN), np.zeros(AF_LEN), np.zeros(6)
+    work, duty = np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS)
+    tel = np.zeros(((a.n_steps + tel_every - 1) // tel_every, LP.T_LEN))
+    pad = a.pad.copy()
+    k, event, seed = 0, AL.EV_NONE, a.seed
+    while k < a.n_steps and event == AL.EV_NONE:
+        k, event = AL.fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every, pad,
+                          k, min(k + CHUNK, a.n_steps), a.k_go, a.dt, a.substeps, a.settle_s, seed)
+        seed = -1
+    return tel, k, event, x, fs, pad
+
+
+def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> dict:
+    a, e, i, raan, argp, nu = orbit.elements(x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3], mu)
+    rp, ra = a * (1.0 - e), a * (1.0 + e)
+    n = np.cross(x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3])
+    plane_error = math.degrees(math.acos(min(1.0, float(n @ target["plane_normal"] / np.linalg.norm(n)))))
+    return {
+        "elements": {"a_m": a, "e": e, "i_deg": math.degrees(i), "raan_deg": math.degrees(raan),
+                     "argp_deg": math.degrees(argp), "true_anomaly_deg": math.degrees(nu)},
+        "perilune_alt_m": rp - radius, "apolune_alt_m": ra - radius,
+        "target": {"a_m": target["a_m"], "e": target["e"], "i_deg": target["i_deg"],
+                   "perilune_alt_m": target["perilune_radius_m"] - radius,
+                   "apolune_alt_m": target["apolune_radius_m"] - radius},
+        "errors": {"a_m": a - target["a_m"], "i_deg": math.degrees(i) - target["i_deg"],
+                   "perilune_alt_m": rp - target["perilune_radius_m"],
+                   "apolune_alt_m": ra - target["apolune_radius_m"], "plane_deg": plane_error},
+    }
+
+
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1, pad: Pad | None = None) -> AscentResult:
+    a = assemble(sc, seed, disperse, pad)
+    tel, n, event, x, fs, padv = fly(a, tel_every)
+    tel = tel[:(n + tel_every - 1) // tel_every]
+    telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
+    ins = insertion_figures(x, sc.moon.mu, sc.moon.radius_m, a.target)
+    t_lift, t_cut = float(padv[AL.PAD_T_LIFTOFF]), float(padv[AL.PAD_T_CUTOFF])
+    failures = []
+    if event == AL.EV_FELL:
+        outcome = "fell"
+        failures.append("the ascender came back down after lift-off")
+    elif event != AL.EV_INSERTED:
+        outcome = "no_cutoff"
+        failures.append(f"no engine cut-off within {sc.sim.max_duration_s:g} s")
+    else:
+        outcome = "inserted"
+        if abs(ins["errors"]["a_m"]) > sc.target.max_sma_error_m:
+            failures.append(f"semi-major axis error {ins['errors']['a_m']:.0f} m > {sc.target.max_sma_error_m:g}")
+        if abs(ins["errors"]["i_deg"]) > sc.target.max_inc_error_deg:
+            failures.append(f"inclination error {ins['errors']['i_deg']:.4f} deg > {sc.target.max_inc_error_deg:g}")
+        if failures:
+            outcome = "off_target"
+    m0, m1 = float(a.x0[V.X_M]), float(x[V.X_M])
+    p_site = a.world[M.W_P_SITE:M.W_P_SITE + 3]
+    summary = {
+        "outcome": outcome,
+        "site": {"lat_deg": math.degrees(math.asin(p_site[2] / np.linalg.norm(p_site))),
+                 "lon_deg": math.degrees(math.atan2(p_site[1], p_site[0])) % 360.0,
+                 "elevation_m": float(a.world[M.W_SITE_R] - sc.moon.radius_m)},
+        "failures": failures,
+        "liftoff_s": t_lift,
+        "cutoff_s": t_cut,
+        "burn_duration_s": t_cut - t_lift if t_cut >= 0.0 and t_lift >= 0.0 else None,
+        "insertion": ins,
+        "delta_v_mps": float(sc.engine.isp_m_s * math.log(m0 / m1)) if m1 > 0 else None,
+        "propellant_used_kg": m0 - m1,
+        "mass_at_insertion_kg": m1,
+        "phases": phases(telemetry["t"], telemetry["af.phase"]),
+        "seed": int(seed),
+        "dispersed": bool(disperse),
+        "scenario": sc.name,
+    }
+    final = {"x": x, "fs": fs, "cfg": a.cfg, "t": n * a.dt, "world": a.world, "vp": a.vp, "sp": a.sp,
+             "target": a.target}
+    return AscentResult(sc, seed, summary, telemetry, final)

@@ -1,0 +1,261 @@
+"""Fly one rendezvous: ground-planned far range, autonomous homing and closing, final
+approach and capture; summary with the burns, the hand-over, the relative state at
+capture and its margins, and the propellant of both vehicles.
+
+A rendezvous starts from a flown ascent (the scenario's `ascent`, same seed and
+dispersions) unless one is given (gnc.mission passes its own).  The compiled loop
+(gnc.core.rendezvous_loop) runs between ground events; at each the ground (gnc.ground)
+tracks both vehicles and uplinks a plan to the ascender (command 3) or, after the last
+manoeuvre, the go with both state vectors to the orbiter-returner (command 1).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gnc import scenario as scenario_mod
+from gnc.assemble_rendezvous import RendezvousAssembly, assemble
+from gnc.core import capture as CP
+from gnc.core import layout as L
+from gnc.core import rendezvous_loop as RL
+from gnc.core import vehicle as V
+from gnc.core.orbit import to_lvlh
+from gnc.ground import Ground
+from gnc.run import phases
+from gnc.run_ascent import AscentResult
+from gnc.run_ascent import run as run_ascent
+from gnc.scenario import Scenario
+
+TEL_ROWS = 50_000          # telemetry rows per buffer (grown as needed)
+MIN_BURN_MPS = 0.1         # the ground does not uplink smaller burns
+
+COLUMNS = {RL.R_T: "t", RL.R_H: "step_s", RL.R_PHASE_C: "phase_chaser", RL.R_PHASE_T: "phase_target",
+           RL.R_RANGE: "range", RL.R_AXIAL: "axial", RL.R_LATERAL: "lateral", RL.R_CLOSING: "closing",
+           RL.R_ATT: "rel_att", RL.R_RATE: "rel_rate", RL.R_THRUST_C: "thrust_chaser", RL.R_THRUST_T: "thrust_target",
+           RL.R_MASS_C: "mass_chaser", RL.R_MASS_T: "mass_target", RL.R_ALT_C: "alt_chaser", RL.R_ALT_T: "alt_target",
+           RL.R_VALID_C: "valid_chaser", RL.R_RN_RANGE: "rn_range"}
+for _i, _a in enumerate("xyz"):
+    COLUMNS[RL.R_REL_POS + _i] = f"rel_pos_{_a}"
+    COLUMNS[RL.R_REL_VEL + _i] = f"rel_vel_{_a}"
+    COLUMNS[RL.R_NAV_POS + _i] = f"nav_pos_{_a}"
+    COLUMNS[RL.R_NAV_VEL + _i] = f"nav_vel_{_a}"
+    COLUMNS[RL.R_NAV_SIG + _i] = f"nav_sig_pos_{_a}"
+    COLUMNS[RL.R_NAV_ERR + _i] = f"nav_err_pos_{_a}"
+REFUSALS = {CP.REFUSE_LATERAL: "lateral offset", CP.REFUSE_SLOW: "closing too slow", CP.REFUSE_FAST: "closing too fast",
+            CP.REFUSE_LATERAL_RATE: "lateral speed", CP.REFUSE_ATTITUDE: "relative attitude",
+            CP.REFUSE_RATE: "relative rate"}
+
+
+@dataclass
+class RendezvousResult:
+    scenario: Scenario
+    seed: int
+    summary: dict
+    telemetry: dict[str, np.ndarray] = field(repr=False)
+    ascent: AscentResult | None = field(repr=False, default=None)
+
+
+def telemetry_columns() -> list[str]:
+    return [COLUMNS[i] for i in range(RL.R_LEN)]
+
+
+class _Flight:
+    """The compiled loop's arrays and the calls between ground events."""
+
+    def __init__(self, a: RendezvousAssembly, sim, tel_every: int):
+        self.a, self.sim, self.tel_every = a, sim, tel_every
+        self.sfc, self.sft = np.zeros(L.SF_LEN), np.zeros(L.SF_LEN)
+        self.afc, self.aft = np.zeros(L.AF_LEN), np.zeros(L.AF_LEN)
+        self.imuc, self.imut = np.zeros(6), np.zeros(6)
+        self.work, self.duty = np.zeros(5 * V.X_LEN), np.zeros(V.N_RCS)
+        self.out = np.zeros(RL.OUT_LEN)
+        self.tel = [np.zeros((TEL_ROWS, RL.R_LEN))]
+        self.row, self.k, self.seed = 0, 0, a.seed
+        self.cmd_c = self.cmd_t = 0.0
+        self.steps = 0
+
+    def t(self) -> float:
+        return self.a.t0 + self.k * self.a.dt
+
+    def until(self, t_stop: float) -> int:
+        """Fly to t_stop (or an event); returns the loop's event."""
+        a = self.a
+        k_stop = min(a.n_steps, max(self.k + 1, int(math.ceil((t_stop - a.t0) / a.dt))))
+        sim = self.sim
+        while True:
+            self.k, self.row, event, it = RL.fly(
+                a.xc, a.xt, a.vpc, a.vpt, a.world, np.zeros((1, 1)), a.spc, a.spt, a.rp, a.dp, a.cfgc, a.cfgt,
+                a.fsc, a.fst, self.sfc, self.sft, self.afc, self.aft, self.imuc, self.imut, self.work, self.duty,
+                self.tel[-1], self.row, self.tel_every, self.k, k_stop, a.t0, self.cmd_c, self.cmd_t, a.dt,
+                a.substeps, int(round(sim.fsw_rate_hz)), int(round(sim.coast_step_max_s / a.dt)),
+                sim.coast_substep_s, self.seed, self.out)
+            self.seed = -1
+            self.cmd_c = self.cmd_t = 0.0
+            self.steps += it
+            if event != RL.EV_TEL_FULL:
+                return event
+            self.tel.append(np.zeros((TEL_ROWS, RL.R_LEN)))
+            self.row = 0
+
+    def telemetry(self) -> np.ndarray:
+        return np.concatenate(self.tel[:-1] + [self.tel[-1][:self.row]])
+
+
+def _uplink_burns(cfg: np.ndarray, t: float, state, burns) -> list:
+    """The ascender's config after a ground pass: its tracked state and the burns to come."""
+    cfg[L.CF_ORB_EPOCH] = t
+    cfg[L.CF_ORB_POS:L.CF_ORB_POS + 3], cfg[L.CF_ORB_VEL:L.CF_ORB_VEL + 3] = state
+    cfg[L.CF_BURN_T:L.CF_BURN_T + 4] = 0.0
+    cfg[L.CF_BURN_DV:L.CF_BURN_DV + 12] = 0.0
+    sent = [b for b in burns if np.linalg.norm(b.dv) >= MIN_BURN_MPS]
+    for i, b in enumerate(sent):
+        cfg[L.CF_BURN_T + i] = b.t
+        cfg[L.CF_BURN_DV + 3 * i:L.CF_BURN_DV + 3 * i + 3] = b.dv
+    return sent
+
+
+def _truth(x):
+    return x[V.X_R:V.X_R + 3].copy(), x[V.X_V:V.X_V + 3].copy()
+
+
+def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1):
+    """The whole rendezvous timeline: ground passes between compiled-loop stretches."""
+    f = _Flight(a, sc.sim, tel_every)
+    ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, rng)
+    t_ins = a.t0
+    plan_log = {}
+    t_end = a.t0 + sc.sim.max_duration_s
+    event = f.until(ground.first_plan_time(a.t0, *_truth(a.xt), t_ins))
+    stages = ["A", "B", "C", "D"]
+    while event == RL.EV_NONE and stages and f.t() < t_end:
+        stage = stages.pop(0)
+        args = (f.t(), *_truth(a.xt), *_truth(a.xc))
+        if stage == "A":
+            burns, state = ground.plan_a(*args, t_ins)
+            if ground.t2 <= ground.t1:
+                stages.remove("B")                     # a single phasing revolution: no room to trim
+        elif stage == "B":
+            burns, state = ground.plan_b(*args)
+        elif stage == "C":
+            burns, state = ground.plan_c(*args)
+        else:
+            burns, state = ground.plan_d(*args)
+            a.cfgt[L.CF_HOLD_BW] = sc.target_hold.docking_bandwidth     # docking attitude mode from now on
+        sent = _uplink_burns(a.cfgt, f.t(), state, burns)
+        for b in burns:
+            plan_log[_burn_name(ground, b.t)] = {"t_s": float(b.t), "dv_mps": float(np.linalg.norm(b.dv)),
+                                                "uplinked": any(b is s for s in sent), "plan": stage}
+        f.cmd_t = 3.0
+        nxt = {"B": ground.t2, "C": ground.t3, "D": ground.t_h}.get(stages[0]) if stages else None
+        if nxt is None:
+            break
+        event = f.until(nxt - sc.ground.uplink_lead_s)
+    handover = None
+    if event == RL.EV_NONE:
+        event = f.until(ground.t_h + sc.ground.go_delay_s)
+    if event == RL.EV_NONE:
+        # the go: both vehicles tracked, the orbiter-returner's config uplinked
+        t = f.t()
+        rc, vc = ground.track(*_truth(a.xc))
+        rt, vt = ground.track(*_truth(a.xt))
+        a.cfgc[L.CF_ORB_EPOCH] = t
+        a.cfgc[L.CF_ORB_POS:L.CF_ORB_POS + 3], a.cfgc[L.CF_ORB_VEL:L.CF_ORB_VEL + 3] = rc, vc
+        a.cfgc[L.CF_ORB_TGT_POS:L.CF_ORB_TGT_POS + 3], a.cfgc[L.CF_ORB_TGT_VEL:L.CF_ORB_TGT_VEL + 3] = rt, vt
+        f.cmd_c = 1.0
+        handover = {"t_s": t, "relative_lvlh_m": _relative(a)[0].tolist(), "relative_lvlh_mps": _relative(a)[1].tolist()}
+        event = f.until(t_end)
+    return f, event, plan_log, handover, ground
+
+
+def _burn_name(ground: Ground, t: float) -> str:
+    for name, tb in (("B1", ground.t1), ("B2", ground.t2), ("B3", ground.t3), ("B4", ground.t_h)):
+        if tb is not None and abs(t - tb) < 1.0:
+            return name
+    return f"burn@{t:.0f}"
+
+
+def _relative(a: RendezvousAssembly):
+    rho, rho_dot = to_lvlh(*(tuple(v) for v in _truth(a.xt)), *(tuple(v) for v in _truth(a.xc)))
+    return np.array(rho), np.array(rho_dot)
+
+
+def _capture_summary(out: np.ndarray, dp: np.ndarray, sc: Scenario, t_ins: float) -> dict:
+    s = out[RL.OUT_STATE:RL.OUT_STATE + 6]
+    bits = int(out[RL.OUT_VERDICT])
+    m = CP.margins(s[CP.S_LATERAL], s[CP.S_CLOSING], s[CP.S_LATERAL_RATE], s[CP.S_ATT], s[CP.S_RATE], dp)
+    return {
+        "time_s": float(out[RL.OUT_T]),
+        "hours_after_insertion": float((out[RL.OUT_T] - t_ins) / 3600.0),
+        "lateral_m": float(s[CP.S_LATERAL]),
+        "closing_mps": float(s[CP.S_CLOSING]),
+        "lateral_rate_mps": float(s[CP.S_LATERAL_RATE]),
+        "attitude_deg": math.degrees(s[CP.S_ATT]),
+        "rate_deg_s": math.degrees(s[CP.S_RATE]),
+        "margins": {"lateral": m[0], "closing": m[1], "lateral_rate": m[2], "attitude": m[3], "rate": m[4]},
+        "refused_for": [name for bit, name in REFUSALS.items() if bits & bit],
+        "envelope": {"max_lateral_m": sc.capture.max_lateral_m, "closing_mps": [sc.capture.min_closing_m_s,
+                     sc.capture.max_closing_m_s], "max_lateral_rate_mps": sc.capture.max_lateral_rate_m_s,
+                     "max_attitude_deg": sc.capture.max_attitude_deg, "max_rate_deg_s": sc.capture.max_rate_deg_s},
+    }
+
+
+def _burns_from_telemetry(t: np.ndarray, thrust: np.ndarray, mass: np.ndarray, isp: float) -> list[dict]:
+    """Each main-engine firing (thrust above 1 N): start, duration, delta-v from the mass used."""
+    on = thrust > 1.0
+    out = []
+    edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
+    for s, e in zip(edges[::2], edges[1::2]):
+        e2 = min(e + 5, len(t) - 1)        # the tail-off
+        out.append({"t_s": float(t[s]), "duration_s": float(t[e2] - t[s]),
+                    "dv_mps": float(isp * math.log(mass[max(s - 1, 0)] / mass[e2]))})
+    return out
+
+
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
+        ascent: AscentResult | None = None) -> RendezvousResult:
+    """Fly the rendezvous; without `ascent`, the scenario's ascent is flown first (same seed)."""
+    ascent_sc = scenario_mod.load(sc.get("ascent"))
+    if ascent is None:
+        ascent = run_ascent(ascent_sc, seed, disperse, tel_every=10 ** 9)
+    if ascent.summary["outcome"] not in ("inserted", "off_target"):
+        raise ValueError(f"the ascent did not reach orbit ({ascent.summary['outcome']}): nothing to rendezvous with")
+    a = assemble(sc, ascent_sc, ascent.final, seed, disperse)
+    m0c, m0t = float(a.xc[V.X_M]), float(a.xt[V.X_M])
+    f, event, plan_log, handover, ground = fly(sc, a, np.random.default_rng(np.random.SeedSequence([seed, 2])), tel_every)
+    tel = f.telemetry()
+    telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
+    outcome = {RL.EV_CAPTURED: "captured", RL.EV_REFUSED: "refused"}.get(event, "no_capture")
+    failures = []
+    cap = None
+    if event in (RL.EV_CAPTURED, RL.EV_REFUSED):
+        cap = _capture_summary(f.out, a.dp, sc, a.t0)
+        if event == RL.EV_REFUSED:
+            failures.append("capture refused: " + ", ".join(cap["refused_for"]))
+    else:
+        failures.append(f"no contact within {sc.sim.max_duration_s / 3600:.0f} h of insertion")
+    rho, rho_dot = _relative(a)
+    summary = {
+        "outcome": outcome,
+        "failures": failures,
+        "insertion_s": a.t0,
+        "duration_h": float((f.t() - a.t0) / 3600.0),
+        "far_range": {"burns": plan_log, "handover": handover,
+                      "phasing_revolutions": ground.m},
+        "capture": cap,
+        "relative_state_at_end": {"lvlh_m": rho.tolist(), "lvlh_mps": rho_dot.tolist()},
+        "chaser": {"propellant_used_kg": m0c - float(a.xc[V.X_M]),
+                   "delta_v_mps": float(sc.engine.isp_m_s * math.log(m0c / a.xc[V.X_M])),
+                   "engine_burns": _burns_from_telemetry(telemetry["t"], telemetry["thrust_chaser"],
+                                                         telemetry["mass_chaser"], sc.engine.isp_m_s)
+                   if tel_every == 1 else None},
+        "target": {"propellant_used_kg": m0t - float(a.xt[V.X_M]),
+                   "delta_v_mps": float(ascent.scenario.engine.isp_m_s * math.log(m0t / a.xt[V.X_M]))},
+        "phases": phases(telemetry["t"], telemetry["phase_chaser"]),
+        "loop_iterations": int(f.steps),
+        "seed": int(seed),
+        "dispersed": bool(disperse),
+        "scenario": sc.name,
+    }
+    return RendezvousResult(sc, seed, summary, telemetry, ascent)

@@ -1,0 +1,115 @@
+"""Ascent: the nominal insertion against its targets and the flown duration, the pad
+(no motion before thrust lifts the vehicle), the phase sequence, the guidance law's own
+behaviour on a synthetic state, and the C build's honest refusal of this program."""
+import math
+
+import numpy as np
+import pytest
+
+from gnc import scenario
+from gnc.assemble_ascent import assemble
+from gnc.core import layout as L
+from gnc.core import vec
+from gnc.core.fsw import ascent as A
+from gnc.core.fsw.frame import q_li
+from gnc.run_ascent import run
+
+SC = scenario.load("ascent")
+
+
+@pytest.fixture(scope="module")
+def nominal():
+    return run(SC, seed=0)
+
+
+def test_nominal_ascent_inserts_on_target_in_about_six_minutes(nominal):
+    s = nominal.summary
+    err = s["insertion"]["errors"]
+    print(f"\n  [ascent] a error {err['a_m']:.0f} m, i error {err['i_deg']:.4f} deg, "
+          f"perilune {err['perilune_alt_m']:.0f} m, apolune {err['apolune_alt_m']:.0f} m, burn {s['burn_duration_s']:.1f} s")
+    assert s["outcome"] == "inserted", s["failures"]
+    assert abs(err["a_m"]) <= 1000.0
+    assert abs(err["i_deg"]) <= 0.05
+    assert 5.5 * 60 <= s["burn_duration_s"] <= 7.0 * 60              # Chang'e-5/6: ~6 min
+    assert [p["name"] for p in s["phases"]] == ["idle", "vertical_rise", "pitch_over", "orbit_injection",
+                                                "ascent_coast"]
+
+
+def test_vehicle_stays_on_the_pad_until_thrust_lifts_it(nominal):
+    tel, s = nominal.telemetry, nominal.summary
+    before = tel["t"] < s["liftoff_s"]
+    assert np.ptp(tel["pos_u"][before]) < 1e-6 and np.abs(tel["vel_u"][before]).max() < 1e-6
+    assert SC.sim.pad_time_s < s["liftoff_s"] < SC.sim.pad_time_s + 1.0   # thrust builds up, then wins
+    assert tel["alt"][tel["t"] > s["liftoff_s"] + 1.0].min() > tel["alt"][0]
+
+
+def test_surface_alignment_holds_the_pad_and_the_star_tracker_settles_attitude(nominal):
+    tel = nominal.telemetry
+    pad = tel["t"] < SC.sim.pad_time_s
+    nav = np.stack([tel[f"af.nav_pos[{i}]"][pad] for i in range(3)], axis=1)
+    assert np.ptp(nav, axis=0).max() == 0.0                          # position held at the uplinked site
+    q_t = np.stack([tel[c][pad] for c in ("q_w", "q_x", "q_y", "q_z")], axis=1)
+    q_n = np.stack([tel[f"af.nav_q[{i}]"][pad] for i in range(4)], axis=1)
+    err = [np.linalg.norm(vec.q_to_rotvec(vec.q_mul(vec.q_conj(tuple(a)), tuple(b)))) for a, b in zip(q_t, q_n)]
+    assert err[-1] < 0.1 * SC.navigation.attitude_sigma_rad + 1e-4   # 1 mrad initial error taken out
+
+
+def test_insertion_guidance_steers_to_null_radial_and_cross_errors():
+    """On a synthetic state below the target altitude, climbing too slowly and off the
+    plane, the command pitches up and yaws back toward the plane."""
+    a = assemble(SC, 0)
+    cfg = a.cfg
+    n = (0.0, 0.0, 1.0)                                            # target plane: the xy plane
+    r_t = cfg[L.CF_ASC_R_INS]
+    r_c = (r_t - 300.0, 0.0, 100.0)                                # 300 m low, 100 m off the plane
+    v_i = (0.0, 1200.0, 0.0)                                       # horizontal, downrange +y
+    u, tgo, v_go, _ = A.insertion(r_c, v_i, n, cfg, 7.0)
+    up = vec.unit(r_c)
+    assert vec.dot(u, up) > 0.05                                   # pitched up to gain altitude
+    assert u[2] < 0.0                                              # back toward the plane
+    assert u[1] > 0.9                                              # mostly downrange
+    assert 0.0 < tgo < 200.0
+    assert v_go[1] == pytest.approx(cfg[L.CF_ASC_V_INS] - 1200.0, rel=1e-3)
+
+
+def test_landing_frame_and_inertial_conversions_invert():
+    cfg = assemble(SC, 0).cfg
+    r, v, t = (1200.0, -5400.0, 18000.0), (300.0, -1500.0, 40.0), 250.0
+    r_i, v_i = A._to_inertial(r, v, t, cfg)
+    r2, v2 = A._to_landing(r_i, v_i, t, cfg)
+    np.testing.assert_allclose(r2, r, atol=1e-6)
+    np.testing.assert_allclose(v2, v, atol=1e-9)
+    assert abs(np.linalg.norm(r_i) - np.linalg.norm(np.add(r, (0, 0, cfg[L.CF_R_SITE])))) < 1e-6
+    q = q_li(t, cfg)
+    assert abs(np.linalg.norm(q) - 1.0) < 1e-12
+
+
+def test_c_build_answers_the_ascent_program_with_config_bad():
+    from gnc.core import fsw_c
+
+    try:
+        step = fsw_c.step_kernel("c")
+    except fsw_c.CBuildUnavailable as e:
+        pytest.skip(str(e))
+    a = assemble(SC, 0)
+    fs, af = np.zeros(L.FS_LEN), np.zeros(L.AF_LEN)
+    fsw_c.reset("c", fs)
+    sf = np.zeros(L.SF_LEN)
+    _call(step, sf, a.cfg, fs, af)
+    assert int(af[L.AF_HEALTH]) == L.HEALTH_CONFIG_BAD
+
+
+def _call(step, sf, cfg, fs, af):
+    import numba
+
+    @numba.njit
+    def once(sf, cfg, fs, af):
+        step(sf, cfg, fs, af)
+    once(sf, cfg, fs, af)
+
+
+def test_a_dispersed_ascent_stays_on_target():
+    s = run(SC, seed=7, disperse=True, tel_every=10 ** 9).summary
+    assert s["outcome"] == "inserted", s["failures"]
+    assert abs(s["insertion"]["errors"]["a_m"]) <= 1000.0
+    assert math.isfinite(s["delta_v_mps"]) and 1700.0 < s["delta_v_mps"] < 2000.0

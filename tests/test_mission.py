@@ -1,0 +1,59 @@
+"""The whole mission from the package's default scenario: descent, surface stay, ascent
+from where the lander came to rest, rendezvous and capture; its outputs; and the
+validation of the new scenarios."""
+import json
+
+import numpy as np
+import pytest
+
+from gnc import orbit_results, scenario
+from gnc.mission import run
+from gnc.scenario import ScenarioError
+
+
+@pytest.fixture(scope="module")
+def mission():
+    return run(scenario.load("mission"), seed=0)
+
+
+def test_mission_completes_end_to_end(mission):
+    s = mission.summary
+    print(f"\n  [mission] {s['outcome']}; timeline (h from PDI) {s['timeline_h']}; wall {s['wall_s']}")
+    assert s["outcome"] == "captured", s["failures"]
+    for phase in ("descent", "surface", "ascent", "rendezvous"):
+        assert s[phase] is not None
+    t = s["timeline_h"]
+    assert t["touchdown"] < t["liftoff"] < t["insertion"] < t["handover"] < t["capture"]
+    assert set(s["propellant_kg"]) == {"lander", "ascender", "orbiter_returner"}
+
+
+def test_ascent_starts_where_the_lander_came_to_rest(mission):
+    s = mission.summary
+    td, surface, site = s["descent"]["touchdown"], s["surface"], s["ascent"]["site"]
+    assert site["lat_deg"] == pytest.approx(td["lat_deg"], abs=1e-9)
+    assert site["lon_deg"] == pytest.approx(td["lon_deg"], abs=1e-9)
+    assert site["elevation_m"] == pytest.approx(surface["ground_elevation_m"], abs=1e-6)
+    assert surface["tilt_deg"] == pytest.approx(td["tilt_deg"], abs=0.5)     # the lander settles a little
+
+
+def test_mission_outputs_are_written(mission, tmp_path):
+    written = orbit_results.write_run(mission, tmp_path)
+    for name in ("summary", "telemetry", "ascent_profile", "relative_trajectory", "range", "altitude"):
+        assert written[name].exists(), name
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["rendezvous"]["capture"]["lateral_m"] == mission.summary["rendezvous"]["capture"]["lateral_m"]
+    tel = np.load(tmp_path / "telemetry.npz")
+    assert {"descent.alt", "ascent.alt", "rendezvous.range"} <= set(tel["columns"])
+    assert "CAPTURED" in orbit_results.report(mission.summary, "mission")
+
+
+@pytest.mark.parametrize("name, override, message", [
+    ("ascent", "target.apolune_alt_m=10000.0", "target.apolune_alt_m"),
+    ("rendezvous", "capture.min_closing_m_s=0.3", "capture.min_closing_m_s"),
+    ("rendezvous", "guidance.hold_m=[100.0, 200.0]", "guidance.hold_m"),
+    ("rendezvous", "sensors.radar.dropout=1.5", "sensors.radar.dropout"),
+    ("mission", "surface.stay_s=-1.0", "surface.stay_s"),
+])
+def test_bad_scenario_values_are_refused_with_the_key(name, override, message):
+    with pytest.raises(ScenarioError, match=message.replace(".", r"\.").replace("[", r"\[")):
+        scenario.load(name, [override])

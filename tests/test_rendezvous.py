@@ -1,0 +1,144 @@
+"""Rendezvous and docking: the capture mechanism's envelope (refused outside it, in unit
+and in closed loop), the nominal run from a flown ascent to capture, the chaser's
+relative navigation against its own covariance, the time warp, the far-range plan,
+and a seeded 100-run Monte Carlo of ascent + rendezvous."""
+import math
+
+import numpy as np
+import pytest
+
+from gnc import montecarlo_rendezvous, scenario
+from gnc.assemble_rendezvous import docking_params
+from gnc.core import capture as CP
+from gnc.core import vehicle as V
+from gnc.run_rendezvous import run
+
+SC = scenario.load("rendezvous")
+DP = docking_params(SC)
+
+
+@pytest.fixture(scope="module")
+def nominal():
+    return run(SC, seed=0)
+
+
+# ---------------------------------------------------------------- the capture envelope
+
+def _docked_pair(lateral=0.0, closing=0.1, lateral_rate=0.0, att_deg=0.0, rate_deg_s=0.0):
+    """Target at the origin, body = inertial; chaser in docking attitude (half turn about
+    x), its port exactly at the target's port plus the given offsets and rates."""
+    xt = np.zeros(V.X_LEN)
+    xt[V.X_R:V.X_R + 3] = (1.9e6, 0.0, 0.0)
+    xt[V.X_Q] = 1.0
+    xc = np.zeros(V.X_LEN)
+    err = CP.vec.q_from_rotvec((math.radians(att_deg), 0.0, 0.0))
+    q_c = CP.vec.q_mul((0.0, 1.0, 0.0, 0.0), err)                   # body -> inertial
+    xc[V.X_Q:V.X_Q + 4] = q_c
+    port_t = np.array(DP[CP.DP_PORT_T:CP.DP_PORT_T + 3])
+    port_c = np.array(CP.vec.q_rot(q_c, tuple(DP[CP.DP_PORT_C:CP.DP_PORT_C + 3])))
+    xc[V.X_R:V.X_R + 3] = xt[V.X_R:V.X_R + 3] + port_t - port_c + (lateral, 0.0, -1e-4)
+    xc[V.X_V:V.X_V + 3] = (0.0, lateral_rate, -closing)               # target port axis is +z
+    xc[V.X_W:V.X_W + 3] = (0.0, math.radians(rate_deg_s), 0.0)
+    return xc, xt
+
+
+def test_docking_state_reads_back_the_constructed_geometry():
+    xc, xt = _docked_pair(lateral=0.04, closing=0.12, lateral_rate=0.01, att_deg=1.0, rate_deg_s=0.1)
+    s, lat, closing, lat_rate, att, rate = CP.docking_state(xc, xt, DP)
+    assert -1e-3 < s <= 0.0
+    assert lat == pytest.approx(0.04, abs=1e-9)
+    assert closing == pytest.approx(0.12, abs=1e-9)
+    # the chaser's body rate swings its port (on a 1.6 m lever) sideways too
+    lever_speed = math.radians(0.1) * DP[CP.DP_PORT_C + 2]
+    assert lat_rate == pytest.approx(math.hypot(0.01, lever_speed), abs=1e-5)
+    assert math.degrees(att) == pytest.approx(1.0, abs=1e-9)
+    assert math.degrees(rate) == pytest.approx(0.1, abs=1e-9)
+
+
+INSIDE = dict(lateral=0.05, closing=0.1, lateral_rate=0.01, att_deg=1.0, rate_deg_s=0.1)
+OUTSIDE = [("lateral", 0.11, CP.REFUSE_LATERAL), ("closing", 0.04, CP.REFUSE_SLOW),
+           ("closing", 0.21, CP.REFUSE_FAST), ("lateral_rate", 0.06, CP.REFUSE_LATERAL_RATE),
+           ("att_deg", 2.1, CP.REFUSE_ATTITUDE), ("rate_deg_s", 0.21, CP.REFUSE_RATE)]
+
+
+def test_capture_inside_the_envelope_is_accepted():
+    state = CP.docking_state(*_docked_pair(**INSIDE), DP)
+    assert CP.verdict(*state[1:], DP) == 0
+    assert min(CP.margins(*state[1:], DP)) > 0.0
+
+
+@pytest.mark.parametrize("key, value, bit", OUTSIDE, ids=[f"{k}={v}" for k, v, _ in OUTSIDE])
+def test_capture_outside_the_envelope_is_refused(key, value, bit):
+    state = CP.docking_state(*_docked_pair(**dict(INSIDE, **{key: value})), DP)
+    assert CP.verdict(*state[1:], DP) == bit
+    assert min(CP.margins(*state[1:], DP)) < 0.0
+
+
+def test_a_too_fast_approach_is_refused_in_closed_loop():
+    fast = SC.with_values({"guidance.v_final_m_s": 0.3, "guidance.v_max_m_s": 0.5})
+    s = run(fast, seed=0, tel_every=10 ** 9).summary
+    assert s["outcome"] == "refused"
+    assert "closing too fast" in s["capture"]["refused_for"]
+    assert s["capture"]["closing_mps"] > SC.capture.max_closing_m_s
+
+
+# ---------------------------------------------------------------- the nominal run
+
+def test_nominal_rendezvous_captures_inside_the_envelope(nominal):
+    s = nominal.summary
+    c = s["capture"]
+    print(f"\n  [rendezvous] capture {c['hours_after_insertion']:.2f} h after insertion: lateral "
+          f"{c['lateral_m']:.3f} m, closing {c['closing_mps']:.3f} m/s, lateral rate {c['lateral_rate_mps']:.4f} m/s, "
+          f"attitude {c['attitude_deg']:.3f} deg, rate {c['rate_deg_s']:.3f} deg/s; loop iterations "
+          f"{s['loop_iterations']}")
+    assert s["outcome"] == "captured", s["failures"]
+    assert c["lateral_m"] <= SC.capture.max_lateral_m
+    assert SC.capture.min_closing_m_s <= c["closing_mps"] <= SC.capture.max_closing_m_s
+    assert c["attitude_deg"] <= SC.capture.max_attitude_deg and c["rate_deg_s"] <= SC.capture.max_rate_deg_s
+    assert 40.0 <= c["hours_after_insertion"] <= 60.0                 # Chang'e-5/6: ~2 days
+    assert [p["name"] for p in s["phases"]] == ["idle", "homing", "closing", "final_approach", "capture"]
+
+
+def test_far_range_delivers_the_hand_over_geometry(nominal):
+    fr = nominal.summary["far_range"]
+    assert sorted(fr["burns"]) == ["B1", "B2", "B3", "B4"]
+    assert all(b["uplinked"] for b in fr["burns"].values())
+    x, y, z = fr["handover"]["relative_lvlh_m"]
+    # the orbiter-returner below and behind, closing (at the go, 15 min after the hand-over)
+    assert -15e3 < x < -7e3 and -50e3 < y < -30e3 and abs(z) < 5e3
+    assert fr["handover"]["relative_lvlh_mps"][1] > 0.0
+
+
+def test_the_coast_is_time_warped(nominal):
+    # two days at 10 Hz would be ~1.7 million steps of both vehicles
+    steps = nominal.telemetry["step_s"]
+    assert nominal.summary["loop_iterations"] < 150_000
+    assert steps.max() == pytest.approx(SC.sim.coast_step_max_s)
+    assert np.sum(steps[steps > 1.0]) > 0.9 * (nominal.telemetry["t"][-1] - nominal.telemetry["t"][0])
+
+
+def test_relative_navigation_stays_inside_three_sigma(nominal):
+    """In the filter's own frame (its LVLH comes from its own estimate of the target's
+    orbit) from radar acquisition to capture."""
+    tel = nominal.telemetry
+    t_go = nominal.summary["far_range"]["handover"]["t_s"]
+    m = (tel["t"] > t_go + SC.guidance.acq_time_s) & (tel["phase_chaser"] >= 12)
+    for a in "xyz":
+        inside = np.mean(np.abs(tel[f"nav_err_pos_{a}"][m]) <= 3.0 * tel[f"nav_sig_pos_{a}"][m])
+        assert inside >= 0.95, f"{a}: only {inside:.3f} inside 3 sigma"
+
+
+def test_a_rendezvous_replays_from_its_seed():
+    a = run(SC, seed=11, disperse=True, tel_every=10 ** 9).summary
+    b = run(SC, seed=11, disperse=True, tel_every=10 ** 9).summary
+    assert a["capture"] == b["capture"]
+
+
+def test_monte_carlo_100_runs_of_ascent_and_rendezvous_capture():
+    c = montecarlo_rendezvous.campaign(SC, 100, seed=2024, jobs=2)
+    print("\n" + montecarlo_rendezvous.report(c))
+    st = c.stats
+    assert st["runs"] == 100
+    assert st["capture_rate"] == 1.0, montecarlo_rendezvous.report(c)
+    assert all(st["margins"][m]["min"] > 0.0 for m in montecarlo_rendezvous.MARGINS)
+    assert max(abs(st["insertion_errors"]["a_m"]["min"]), abs(st["insertion_errors"]["a_m"]["max"])) <= 1000.0
