@@ -30,6 +30,8 @@ METRICS = [  # (touchdown key, label, unit, scenario limit key or None)
     ("tilt_deg", "tilt", "deg", "max_tilt_deg"),
     ("rate_dps", "body rate", "deg/s", "max_rate_deg_s"),
     ("distance_to_target_m", "distance to target", "m", None),
+    ("slope_deg", "ground slope", "deg", "max_slope_deg"),
+    ("max_rock_m", "tallest rock", "m", "max_rock_m"),
 ]
 
 
@@ -121,6 +123,8 @@ def statistics(c: Campaign) -> dict:
         "landed": len(landed),
         "success_rate": len(landed) / n,
         "failed_seeds": [r["seed"] for r in runs if r["outcome"] != "landed"],
+        "unsafe_touchdowns": sum(1 for r in touched if r["touchdown"].get("safe") is False),
+        "unsafe_seeds": [r["seed"] for r in touched if r["touchdown"].get("safe") is False],
         "wall_s": c.wall_s,
         "runs_per_s": n / c.wall_s if c.wall_s > 0 else math.inf,
         "jobs": c.jobs,
@@ -129,7 +133,7 @@ def statistics(c: Campaign) -> dict:
         "propellant_used_kg": _describe(np.array([r["propellant_used_kg"] for r in runs])),
     }
     for key, _, _, _ in METRICS:
-        stats["touchdown"][key] = _describe(np.array([r["touchdown"][key] for r in touched]))
+        stats["touchdown"][key] = _describe(np.array([r["touchdown"][key] for r in touched if key in r["touchdown"]]))
     if len(touched) > 2:
         en = np.array([[r["touchdown"]["east_m"], r["touchdown"]["north_m"]] for r in touched])
         cov = np.cov(en.T)
@@ -148,6 +152,7 @@ def report(c: Campaign) -> str:
     lim = c.scenario.touchdown
     lines = [f"Monte Carlo: {c.scenario.name}, {s['runs']} runs, campaign seed {c.seed}",
              f"  landed        {s['landed']}/{s['runs']} = {100 * s['success_rate']:.1f} %",
+             f"  unsafe ground {s['unsafe_touchdowns']}/{s['runs']} touchdowns (slope or rock beyond the limits)",
              f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} job(s), {s['runs_per_s']:.2f} runs/s",
              "",
              f"  {'touchdown':<22}{'mean':>10}{'3-sigma':>10}{'worst':>10}{'limit':>10}"]

@@ -52,17 +52,31 @@ def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
         with open(tmp, "wb") as fh:
             np.savez(fh, columns=np.array(list(result.telemetry)), **result.telemetry)
     written["telemetry"] = tel_path
+    safety_png = out / "safety_map.png"
     if plots:
         written.update(P.plot_run(result.telemetry, result.summary, result.scenario, out))
+        hazard = getattr(result, "hazard", None)
+        if hazard is not None and scanned(hazard[1]):
+            from gnc.hazard_plots import safety_map
+            written["safety_map"] = safety_map(safety_png, *hazard, result.summary["touchdown"])
+        else:
+            safety_png.unlink(missing_ok=True)
     else:
         for name in P.PLOT_NAMES:
             (out / f"{name}.png").unlink(missing_ok=True)
+        safety_png.unlink(missing_ok=True)
     # Written last: a summary.json on disk means the whole run directory is complete.
     summary_path = out / SUMMARY
     with _replacing(summary_path) as tmp:
         tmp.write_text(json.dumps(_finite(result.summary), indent=2, allow_nan=False) + "\n")
     written["summary"] = summary_path
     return written
+
+
+def scanned(hs) -> bool:
+    """Did the hazard-detection unit make a map in this run (state array hs)?"""
+    from gnc.core import hdu
+    return hs[hdu.HS_STATUS] not in (hdu.ST_IDLE, hdu.ST_SCANNING)
 
 
 class _replacing:
