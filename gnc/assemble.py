@@ -198,13 +198,15 @@ def velocimeter_beams(cant_deg: float) -> np.ndarray:
     return np.array(beams)
 
 
-def _every(rate_hz: float, fsw_rate: float) -> int:
+def every(rate_hz: float, fsw_rate: float) -> int:
+    """Flight-software steps per sensor sample (0 = sensor off)."""
     return 0 if rate_hz <= 0 else max(1, round(fsw_rate / rate_hz))
 
 
-def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
+def imu_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Sensor parameters (gnc.core.sensors SP_*) with the IMU set and every other sensor off;
+    its biases drawn from rng."""
     s = sc.sensors
-    fr = sc.sim.fsw_rate_hz
     sp = np.zeros(S.SP_LEN)
     sp[S.SP_IMU_VRW] = s.imu.accel_vrw
     sp[S.SP_IMU_ARW] = s.imu.gyro_arw
@@ -213,7 +215,14 @@ def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     sp[S.SP_DV_QUANT] = s.imu.dv_quantum
     sp[S.SP_DTH_QUANT] = s.imu.dtheta_quantum
     sp[S.SP_IMU_DROP] = s.imu.dropout
-    sp[S.SP_ALT_EVERY] = _every(s.altimeter.rate_hz, fr)
+    return sp
+
+
+def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
+    s = sc.sensors
+    fr = sc.sim.fsw_rate_hz
+    sp = imu_params(sc, rng)
+    sp[S.SP_ALT_EVERY] = every(s.altimeter.rate_hz, fr)
     sp[S.SP_ALT_SIG] = s.altimeter.sigma_frac
     sp[S.SP_ALT_SIG_MIN] = s.altimeter.sigma_min_m
     sp[S.SP_ALT_MAX] = s.altimeter.max_range_m
@@ -221,15 +230,15 @@ def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     sp[S.SP_ALT_BORE:S.SP_ALT_BORE + 3] = _unit(s.altimeter.boresight)
     sp[S.SP_ALT_DROP] = s.altimeter.dropout
     sp[S.SP_ALT_QUANT] = s.altimeter.quantum_m
-    sp[S.SP_VEL_EVERY] = _every(s.velocimeter.rate_hz, fr)
+    sp[S.SP_VEL_EVERY] = every(s.velocimeter.rate_hz, fr)
     sp[S.SP_VEL_SIG] = s.velocimeter.sigma_m_s
     sp[S.SP_VEL_MAX] = s.velocimeter.max_range_m
     sp[S.SP_VEL_BORE:S.SP_VEL_BORE + 9] = velocimeter_beams(s.velocimeter.cant_deg).ravel()
     sp[S.SP_VEL_DROP] = s.velocimeter.dropout
-    sp[S.SP_STAR_EVERY] = _every(s.star_tracker.rate_hz, fr)
+    sp[S.SP_STAR_EVERY] = every(s.star_tracker.rate_hz, fr)
     sp[S.SP_STAR_SIG] = s.star_tracker.sigma_rad
     sp[S.SP_STAR_DROP] = s.star_tracker.dropout
-    sp[S.SP_CAM_EVERY] = _every(s.camera.rate_hz, fr)
+    sp[S.SP_CAM_EVERY] = every(s.camera.rate_hz, fr)
     sp[S.SP_CAM_SIG] = s.camera.sigma_frac
     sp[S.SP_CAM_MIN] = s.camera.min_range_m
     sp[S.SP_CAM_MAX] = s.camera.max_range_m

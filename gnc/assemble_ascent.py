@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.assemble import _quat_from_matrix, _small_rotation, _unit, c_lf, quat_to_matrix, world_array
+from gnc.assemble import _quat_from_matrix, _small_rotation, _unit, c_lf, every, imu_params, quat_to_matrix, world_array
 from gnc.core import ascent_loop as AL
 from gnc.core import layout as L
 from gnc.core import moon as M
@@ -163,21 +163,10 @@ def vehicle_params(sc: Scenario, rng: np.random.Generator | None) -> np.ndarray:
     return vp
 
 
-def every(rate_hz: float, fsw_rate: float) -> int:
-    return 0 if rate_hz <= 0 else max(1, round(fsw_rate / rate_hz))
-
-
 def imu_star_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     """Sensor parameters with only the IMU and the star tracker on (gnc.core.sensors SP_*)."""
     s = sc.sensors
-    sp = np.zeros(S.SP_LEN)
-    sp[S.SP_IMU_VRW] = s.imu.accel_vrw
-    sp[S.SP_IMU_ARW] = s.imu.gyro_arw
-    sp[S.SP_ACC_BIAS:S.SP_ACC_BIAS + 3] = rng.normal(0.0, s.imu.accel_bias_sigma, 3)
-    sp[S.SP_GYRO_BIAS:S.SP_GYRO_BIAS + 3] = rng.normal(0.0, s.imu.gyro_bias_sigma, 3)
-    sp[S.SP_DV_QUANT] = s.imu.dv_quantum
-    sp[S.SP_DTH_QUANT] = s.imu.dtheta_quantum
-    sp[S.SP_IMU_DROP] = s.imu.dropout
+    sp = imu_params(sc, rng)
     sp[S.SP_STAR_EVERY] = every(s.star_tracker.rate_hz, sc.sim.fsw_rate_hz)
     sp[S.SP_STAR_SIG] = s.star_tracker.sigma_rad
     sp[S.SP_STAR_DROP] = s.star_tracker.dropout

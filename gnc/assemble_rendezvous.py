@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.assemble import _quat_from_matrix, _small_rotation, quat_to_matrix
-from gnc.assemble_ascent import attitude_control_config, every, imu_star_params, orbit_vehicle_params
+from gnc.assemble import _quat_from_matrix, _small_rotation, every, quat_to_matrix
+from gnc.assemble_ascent import attitude_control_config, imu_star_params, vehicle_params
 from gnc.core import capture as CP
 from gnc.core import layout as L
 from gnc.core import moon as M
@@ -49,22 +49,6 @@ class RendezvousAssembly:
     substeps: int
     n_steps: int
     seed: int
-
-
-def vehicle_params(sc: Scenario, rng: np.random.Generator | None) -> np.ndarray:
-    d = sc.dispersions
-    def jit(sigma):
-        return rng.normal(0.0, sigma) if rng is not None else 0.0
-    ve, e = sc.vehicle, sc.engine
-    scale_i = 1.0 + jit(d.inertia_frac)
-    vp = orbit_vehicle_params(
-        ve.mass_kg + jit(d.mass_kg), ve.propellant_kg, np.array(ve.inertia_wet_kgm2) * scale_i,
-        np.array(ve.inertia_dry_kgm2) * scale_i, np.array(ve.com_offset_m) + [jit(d.com_offset_m) for _ in range(3)],
-        e.thrust_n, e.isp_m_s * (1.0 + jit(d.isp_frac)), e.time_constant_s,
-        np.array(e.misalignment_deg) + [jit(d.misalignment_deg), jit(d.misalignment_deg)],
-        sc.rcs.thrust_n, sc.rcs.arm_m, sc.rcs.isp_m_s, rcs_layout="translation")
-    vp[V.VP_T_SCALE] = 1.0 + jit(d.thrust_frac)
-    return vp
 
 
 def relnav_params(sc: Scenario) -> np.ndarray:

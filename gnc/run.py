@@ -12,7 +12,7 @@ from gnc.core import fsw_c, hdu
 from gnc.core import loop as LP
 from gnc.core import moon as M
 from gnc.core import vehicle as V
-from gnc.core.layout import AF_PHASE, FS_LEN, SF_LEN, AF_LEN
+from gnc.core.layout import AF_LEN, FS_LEN, SF_LEN
 from gnc.frames import phase_name, schema
 from gnc.hazard_report import hdu_summary, touchdown_verdict
 from gnc.scenario import Scenario

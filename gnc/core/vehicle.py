@@ -5,7 +5,6 @@ the main engine's actual thrust (first-order lag toward the command).  Body axes
 +z is the main engine's thrust direction (up when hovering).  Parameters in the
 VP_* layout are filled by gnc.assemble from the scenario.
 """
-import math
 
 from gnc.core import vec
 from gnc.core.jit import kernel
