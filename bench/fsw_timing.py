@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -42,6 +40,7 @@ from gnc.core import fsw_c
 from gnc.core import loop as LP
 from gnc.core import vehicle as V
 from gnc.core.layout import AF_LEN, FS_LEN
+from loop_timing import machine, percentile
 
 SCENARIO = "descent"
 SEED = 0
@@ -106,26 +105,9 @@ def rk4_loop(x, vp, w, thrust_cmd, duty, h, n, work, ts, out, timed):
             out[i] = now_ns(ts) - t0
 
 
-def percentile(samples, p):
-    """Nearest rank, so p99 of fewer than 100 samples is the max."""
-    s = np.sort(np.asarray(samples, float))
-    return float(s[max(0, math.ceil(p / 100.0 * len(s)) - 1)])
-
-
 def summary(mean, samples):
     return {"mean": float(mean), "p50": percentile(samples, 50), "p99": percentile(samples, 99),
             "max": float(np.max(samples)), "n": int(len(samples))}
-
-
-def machine():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "cpu_model": cpu, "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "numba": numba.__version__, "numpy": np.__version__}
 
 
 def recorded(result):
