@@ -283,16 +283,23 @@ def initial_attitude(sc: Scenario, w, r_i, v_i) -> np.ndarray:
     return _quat_from_matrix(c_lf(w).T @ m_lb)       # landing = MCMF = MCI rotation at t = 0
 
 
-def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
-    n, g, c = sc.navigation, sc.guidance, sc.control
+def frame_config(sc: Scenario, w, program: int) -> np.ndarray:
+    """A config frame with the fields every program shares: program, step, the Moon and
+    the landing frame (site radius, rotation, inertial->landing rotation at t = 0)."""
     cfg = np.zeros(L.CF_LEN)
-    cfg[L.CF_PROGRAM] = L.PROGRAM_DESCENT
+    cfg[L.CF_PROGRAM] = program
     cfg[L.CF_DT] = 1.0 / sc.sim.fsw_rate_hz
     cfg[L.CF_MU] = sc.moon.mu
     cfg[L.CF_R_SITE] = w[M.W_SITE_R]
     C = c_lf(w)
     cfg[L.CF_OMEGA_L:L.CF_OMEGA_L + 3] = C @ [0.0, 0.0, w[M.W_OMEGA]]
     cfg[L.CF_C_LI0:L.CF_C_LI0 + 9] = (C @ _rz(-w[M.W_THETA0])).ravel()
+    return cfg
+
+
+def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
+    n, g, c = sc.navigation, sc.guidance, sc.control
+    cfg = frame_config(sc, w, L.PROGRAM_DESCENT)
     cfg[L.CF_FWD:L.CF_FWD + 3] = fwd_vector(sc)
     # the ground's orbit determination: truth plus its error
     cfg[L.CF_NAV0_POS:L.CF_NAV0_POS + 3] = truth_l[:3] + rng.normal(0.0, n.od_sigma_pos_m, 3)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.assemble import _quat_from_matrix, _small_rotation, _unit, c_lf, every, imu_params, quat_to_matrix, world_array
+from gnc.assemble import (_quat_from_matrix, _small_rotation, _unit, c_lf, every, frame_config, imu_params,
+                          quat_to_matrix, world_array)
 from gnc.core import ascent_loop as AL
 from gnc.core import layout as L
 from gnc.core import moon as M
@@ -191,14 +192,8 @@ def attitude_control_config(cfg: np.ndarray, sc: Scenario) -> None:
 
 def fsw_config(sc: Scenario, w, q_ib0, pad_l, knowledge_error, n_i, target, rng) -> np.ndarray:
     nv, g = sc.navigation, sc.guidance
-    cfg = np.zeros(L.CF_LEN)
-    cfg[L.CF_PROGRAM] = L.PROGRAM_ASCENT
-    cfg[L.CF_DT] = 1.0 / sc.sim.fsw_rate_hz
-    cfg[L.CF_MU] = sc.moon.mu
-    cfg[L.CF_R_SITE] = w[M.W_SITE_R]
+    cfg = frame_config(sc, w, L.PROGRAM_ASCENT)
     C = c_lf(w)
-    cfg[L.CF_OMEGA_L:L.CF_OMEGA_L + 3] = C @ [0.0, 0.0, w[M.W_OMEGA]]
-    cfg[L.CF_C_LI0:L.CF_C_LI0 + 9] = C.ravel()                # theta0 = 0: Moon-fixed = inertial at t = 0
     east, north = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
     down_track = C @ np.cross(n_i, w[M.W_P_SITE:M.W_P_SITE + 3] / np.linalg.norm(w[M.W_P_SITE:M.W_P_SITE + 3]))
     cfg[L.CF_FWD:L.CF_FWD + 3] = _unit(down_track[0] * east + down_track[1] * north)

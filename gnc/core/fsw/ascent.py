@@ -144,7 +144,7 @@ def _navigate(sf, cfg, fs, t, h, phase):
     health = 0
     zero = (0.0, 0.0, 0.0)
     if phase == PHASE_ASCENT_COAST or phase == PHASE_PHASING:
-        dv_i, health = orbit_ops.strapdown(sf, fs, h)
+        dv_i, health = nav.strapdown(sf, fs, h)
         # commanded, or still sensed: the engine's tail-off after a cut-off counts too
         powered = fs[FS_THRUST_LAST] > 0.0 or vec.norm(dv_i) > orbit_ops.ACC_DETECT * h
         orbit_ops.propagate_orbit(fs, cfg, h, dv_i, powered)

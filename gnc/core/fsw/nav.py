@@ -45,25 +45,32 @@ def q_lb(fs, t, cfg):
 
 
 @kernel
-def propagate(sf, cfg, fs, t, dt):
-    """Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v."""
-    valid = int(sf[SF_VALID])
+def strapdown(sf, fs, h):
+    """Attitude over the last step from the gyros; returns (sensed delta-v, inertial; health).
+    A missing IMU sample reuses the last rate and delta-v."""
     health = 0
-    if valid & VALID_IMU:
+    if int(sf[SF_VALID]) & VALID_IMU:
         dth = vec.load3(sf, SF_IMU_DTH)
         dv_b = vec.load3(sf, SF_IMU_DV)
         vec.store3(fs, FS_DV_LAST, dv_b)
     else:
-        dth = vec.scale(vec.load3(fs, FS_RATE), dt)
+        dth = vec.scale(vec.load3(fs, FS_RATE), h)
         dv_b = vec.load3(fs, FS_DV_LAST)
         health |= HEALTH_IMU_MISSING
     q_old = vec.load4(fs, FS_Q_IB)
     q_new = vec.q_normalize(vec.q_mul(q_old, vec.q_from_rotvec(dth)))
     vec.store4(fs, FS_Q_IB, q_new)
-    vec.store3(fs, FS_RATE, vec.scale(dth, 1.0 / dt))
-    # delta-v rotated with the mid-step attitude into the landing frame
+    if h > 0.0:
+        vec.store3(fs, FS_RATE, vec.scale(dth, 1.0 / h))
     q_mid = vec.q_normalize((q_old[0] + q_new[0], q_old[1] + q_new[1], q_old[2] + q_new[2], q_old[3] + q_new[3]))
-    dv_l = vec.q_rot(q_li(t - 0.5 * dt, cfg), vec.q_rot(q_mid, dv_b))
+    return vec.q_rot(q_mid, dv_b), health
+
+
+@kernel
+def propagate(sf, cfg, fs, t, dt):
+    """Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v."""
+    dv_i, health = strapdown(sf, fs, dt)
+    dv_l = vec.q_rot(q_li(t - 0.5 * dt, cfg), dv_i)
     r = vec.load3(fs, FS_POS)
     v = vec.load3(fs, FS_VEL)
     g = apparent_gravity(r, v, cfg)

@@ -1,6 +1,6 @@
 """Orbit operations shared by the ascent (after insertion) and rendezvous programs:
-strapdown attitude in inertial space, the onboard orbit (Kepler over any step),
-attitude references, and engine burns executed from a delta-v.
+the onboard orbit (Kepler over any step), attitude references, and engine burns
+executed from a delta-v (the strapdown attitude is nav.strapdown).
 
 Accelerometers are integrated into the orbit only while thrust is commanded or sensed
 above ACC_DETECT (thrust detection): in a coast the sensed delta-v is noise and bias,
@@ -23,9 +23,8 @@ import math
 from gnc.core import orbit, vec
 from gnc.core.jit import kernel
 from gnc.core.layout import (CF_ASC_TAILOFF, CF_BURN_DV, CF_BURN_ENGINE_DV, CF_BURN_T, CF_DT, CF_MU, CF_STAR_GAIN,
-                             FS_AIM, FS_A_MEAS, FS_BURN_DV, FS_BURN_K, FS_BURN_ON, FS_BURN_T, FS_DV_LAST, FS_ORB_POS,
-                             FS_ORB_VEL, FS_Q_IB, FS_RATE, FS_THRUST_LAST, HEALTH_IMU_MISSING, SF_IMU_DTH, SF_IMU_DV,
-                             SF_STAR_Q, SF_VALID, VALID_IMU, VALID_STAR)
+                             FS_AIM, FS_A_MEAS, FS_BURN_DV, FS_BURN_K, FS_BURN_ON, FS_BURN_T, FS_ORB_POS, FS_ORB_VEL,
+                             FS_Q_IB, FS_THRUST_LAST, SF_STAR_Q, SF_VALID, VALID_STAR)
 
 N_BURNS = 4
 IGNITION_TOL = math.radians(1.0)    # thrust axis this close to the burn direction before ignition
@@ -35,28 +34,6 @@ TAILOFF_WAIT = 5.0                  # engine time constants from cut-off to the 
 RCS_DONE = 0.003                    # m/s: a trim is done when less than this is left
 A_FILTER = 0.2                      # weight of each new sample in the sensed-acceleration filter
 ACC_DETECT = 0.05                   # m/s^2: sensed acceleration above this is thrust, not accelerometer noise
-
-
-@kernel
-def strapdown(sf, fs, h):
-    """Attitude over the last step from the gyros; returns (sensed delta-v, inertial; health).
-    A missing IMU sample reuses the last rate and delta-v."""
-    health = 0
-    if int(sf[SF_VALID]) & VALID_IMU:
-        dth = vec.load3(sf, SF_IMU_DTH)
-        dv_b = vec.load3(sf, SF_IMU_DV)
-        vec.store3(fs, FS_DV_LAST, dv_b)
-    else:
-        dth = vec.scale(vec.load3(fs, FS_RATE), h)
-        dv_b = vec.load3(fs, FS_DV_LAST)
-        health |= HEALTH_IMU_MISSING
-    q_old = vec.load4(fs, FS_Q_IB)
-    q_new = vec.q_normalize(vec.q_mul(q_old, vec.q_from_rotvec(dth)))
-    vec.store4(fs, FS_Q_IB, q_new)
-    if h > 0.0:
-        vec.store3(fs, FS_RATE, vec.scale(dth, 1.0 / h))
-    q_mid = vec.q_normalize((q_old[0] + q_new[0], q_old[1] + q_new[1], q_old[2] + q_new[2], q_old[3] + q_new[3]))
-    return vec.q_rot(q_mid, dv_b), health
 
 
 @kernel

@@ -32,7 +32,7 @@ inertial.
 import math
 
 from gnc.core import orbit, vec
-from gnc.core.fsw import orbit_ops, rcs, relnav
+from gnc.core.fsw import nav, orbit_ops, rcs, relnav
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_THRUST_CMD, CF_ATT_BW, CF_BURN_LEAD,
                              CF_DT, CF_ISP, CF_MASS0, CF_MU, CF_NAV0_Q, CF_RDV_ACQ_TIME, CF_RDV_AIM,
@@ -163,7 +163,7 @@ def step(sf, cfg, fs, af, t):
     health = 0
     dv_i = (0.0, 0.0, 0.0)
     if h > 0.0:
-        dv_i, health = orbit_ops.strapdown(sf, fs, h)
+        dv_i, health = nav.strapdown(sf, fs, h)
     orbit_ops.star_blend(sf, cfg, fs)
     cmd = int(sf[SF_CMD])
     phase = int(fs[FS_PHASE])
