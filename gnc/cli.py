@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 
 from gnc.scenario import PROGRAMS, RULES, SCENARIO_DIR, ScenarioError, shipped
+from hil.board_cli import add_parser as add_board  # imports gnc.cli only lazily: no cycle
 from hil.cli import add_parser as add_hil       # imports gnc.cli only lazily: no cycle
 
 EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
@@ -470,7 +471,7 @@ def _montecarlo_rendezvous(sc, args, out: Path) -> int:
 
 # ---------------------------------------------------------------- main
 
-SUBCOMMANDS = (add_run, add_montecarlo, add_hil, add_scenario)
+SUBCOMMANDS = (add_run, add_montecarlo, add_hil, add_board, add_scenario)
 
 
 def build_parser() -> argparse.ArgumentParser:

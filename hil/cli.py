@@ -13,6 +13,7 @@ from pathlib import Path
 
 EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_LINK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_BAUD = 115200
+EMULATED_TIMEOUT_MS = 2000.0
 
 HIL_EPILOG = """\
 examples:
@@ -20,6 +21,8 @@ examples:
   gnc hil --port /dev/ttyACM0 --baud 921600 descent  a board on USB, lockstep
   gnc hil --port /dev/pts/5 --mode realtime descent  an emulated board (simavr, QEMU, python -m hil.board --pty)
   gnc hil --port socket://localhost:5555 descent     a board behind TCP (QEMU -serial tcp:...,nodelay=on)
+  gnc hil --emulate avr descent                      the firmware on an emulated ATmega2560 (simavr)
+  gnc hil --emulate stm32f4 descent                  the firmware on an emulated Cortex-M4F (QEMU)
   gnc hil --stub descent                             no board: the flight software in this process
   gnc hil --stub --mode realtime --baud 115200 --latency-ms 1 --jitter-ms 2 descent
   gnc hil --stub --fault silent-after=500 --on-silence hold descent
@@ -44,6 +47,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     from gnc.cli import MAX_SEED, _seed
     from gnc.scenario import shipped
     from hil.board import FAULTS
+    from hil.emulate import TARGETS
     from hil.session import HOLD_S, MODES, ON_RESET, ON_SILENCE
 
     p = sub.add_parser(
@@ -60,6 +64,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                             "rfc2217://host:port")
     where.add_argument("--stub", action="store_true", help="no board: run the flight software in this process "
                                                            "behind an emulated link")
+    where.add_argument("--emulate", choices=tuple(TARGETS), metavar="BOARD",
+                       help="build the firmware, start an emulated board (avr: ATmega2560 in simavr, "
+                            "stm32f4: Cortex-M4F in QEMU), fly the session on its port, stop it")
     p.add_argument("--baud", type=int, metavar="B",
                    help=f"baud rate (serial default {DEFAULT_BAUD}; with --stub it sets the emulated wire time, "
                         "default none)")
@@ -130,9 +137,9 @@ def _ports() -> int:
 def _link_options_ok(args) -> None:
     from gnc.cli import UsageError
 
-    if not (args.port or args.stub):
-        raise UsageError("give --port URL (a board) or --stub (no board)")
-    if args.port:
+    if not (args.port or args.stub or args.emulate):
+        raise UsageError("give --port URL (a board), --emulate BOARD (an emulated board) or --stub (no board)")
+    if not args.stub:
         used = [f"--{name.replace('_', '-')}" for name in ("latency_ms", "jitter_ms", "drop", "corrupt")
                 if getattr(args, name)] + (["--fault"] if args.fault else [])
         if used:
@@ -171,10 +178,7 @@ def _session(args) -> int:
     _prepare_out_dir(out)
 
     from gnc.core.fsw_c import CBuildUnavailable        # after the checks: these import numba and matplotlib
-    from gnc.results import report, write_run
     from hil.board import Board, Faults
-    from hil.link import format_report, write_link
-    from hil.session import HandshakeError, run_session
     from hil.transport import SerialTransport, StubTransport, TransportError
 
     try:
@@ -185,15 +189,50 @@ def _session(args) -> int:
         board = Board(args.fsw, faults)         # the stub's, and the check of --fsw for a fail-over
     except (ValueError, CBuildUnavailable) as e:
         raise UsageError(f"--fsw: {e}") from None
+    emulated = None
     try:
         if args.stub:
             transport = StubTransport(board, args.baud, args.latency_ms / 1e3, args.jitter_ms / 1e3,
                                       args.drop, args.corrupt, args.seed)
+        elif args.emulate:
+            emulated = _start_emulator(args)
+            transport = SerialTransport(emulated.port, emulated.baud, not args.no_low_latency)
         else:
             transport = SerialTransport(args.port, args.baud or DEFAULT_BAUD, not args.no_low_latency)
+        return _fly(args, sc, out, transport)
     except TransportError as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)
         return EXIT_LINK
+    finally:
+        if emulated is not None:
+            emulated.close()
+
+
+def _start_emulator(args):
+    from gnc.cli import UsageError
+    from hil.emulate import EmulatedBoard, EmulatorUnavailable
+
+    board = EmulatedBoard(args.emulate, args.baud)
+    if not args.quiet:
+        print(f"starting the emulated {args.emulate} board: {board.describe}, {board.baud} baud", file=sys.stderr)
+    try:
+        board.start()
+    except EmulatorUnavailable as e:
+        raise UsageError(str(e)) from None
+    if args.timeout_ms is None:
+        # an emulator shares this machine's cores: a slow answer is not a silent board
+        args.timeout_ms = EMULATED_TIMEOUT_MS
+    return board
+
+
+def _fly(args, sc, out, transport) -> int:
+    from gnc.cli import UsageError
+    from gnc.results import report, write_run
+    from hil.board import Board
+    from hil.link import format_report, write_link
+    from hil.session import HandshakeError, run_session
+    from hil.transport import StubTransport, TransportError
+
     bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
     try:
         result = run_session(sc, transport, args.seed, args.mode, args.on_silence, args.on_reset, args.hold_s,

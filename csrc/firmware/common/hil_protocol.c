@@ -1,0 +1,175 @@
+#include "hil_protocol.h"
+
+#include "board.h"
+#include "cobs.h"
+#include "crc32.h"
+#include "frame_codec.h"
+#include "fsw_step.h"
+#include "layout.h"
+#include "rmath.h"
+
+/* One receive buffer serves COBS decoding (in place) and then encoding the reply's
+ * body; one transmit buffer holds the last reply, which is also what a retransmitted
+ * sensor frame gets again.  Static, so the linker's RAM figure is the whole story. */
+static uint8_t rx[GNC_WIRE_MAX];
+static size_t rx_len;
+static uint8_t rx_overflow; /* an over-long message: drop bytes until the next 0x00 */
+static uint8_t tx[GNC_LOG_WIRE_MAX];
+static size_t tx_len;
+
+static real sf[SF_LEN], cfg[CF_LEN], fs[FS_LEN], af[AF_LEN];
+static uint8_t configured;
+static uint8_t have_last; /* tx holds the actuator frame answering last_seq */
+static uint16_t last_seq;
+
+static void send_body(size_t body_len)
+{
+    tx_len = gnc_wire_pack(tx, sizeof tx, rx, body_len);
+    board_write(tx, tx_len);
+}
+
+static void send_hello(uint16_t seq)
+{
+    have_last = 0;
+    send_body(gnc_encode_hello(rx, sizeof rx, seq, 0, board_clock_hz(), board_hello_flags(), board_name()));
+}
+
+static void send_log(uint16_t seq, const char *text, size_t len)
+{
+    have_last = 0;
+    send_body(gnc_encode_log(rx, sizeof rx, seq, 0, text, len));
+}
+
+static char *put_text(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *put_hex32(char *p, uint32_t v)
+{
+    int k;
+    for (k = 28; k >= 0; k -= 4)
+        *p++ = "0123456789abcdef"[(v >> k) & 0xFu];
+    return p;
+}
+
+static char *put_int(char *p, long v)
+{
+    char digits[12];
+    int n = 0;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    if (v < 0)
+        *p++ = '-';
+    do {
+        digits[n++] = (char)('0' + u % 10UL);
+        u /= 10UL;
+    } while (u);
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+static int program_known(int program)
+{
+    return program == PROGRAM_DESCENT || program == PROGRAM_ASCENT || program == PROGRAM_RENDEZVOUS;
+}
+
+/* Acknowledge with the CRC-32 of the payload as received, which the host compares with
+ * its own; refuse what the flight software cannot fly. */
+static void on_config(const uint8_t *body, size_t len, int payload_len, uint16_t seq)
+{
+    char text[40], *p = text;
+    uint16_t unused;
+    configured = 0;
+    if (gnc_decode_config(body, len, &unused, cfg) != GNC_OK)
+        return;
+    if (!program_known((int)cfg[CF_PROGRAM])) {
+        p = put_int(put_text(p, "config bad program "), (long)cfg[CF_PROGRAM]);
+    } else if (!(cfg[CF_DT] > RC(0.0))) {
+        p = put_text(p, "config bad dt <= 0");
+    } else {
+        p = put_hex32(put_text(p, "config ok "), gnc_crc32(0, body + GNC_HEADER_SIZE, (size_t)payload_len));
+        fsw_reset(fs);
+        configured = 1;
+    }
+    send_log(seq, text, (size_t)(p - text));
+}
+
+static void on_sensor(const uint8_t *body, size_t len, uint16_t seq)
+{
+    uint16_t unused;
+    uint32_t t0, cycles;
+    if (!configured) {
+        send_hello(seq); /* tells the host this board has reset and needs a handshake */
+        return;
+    }
+    if (have_last && seq == last_seq) {
+        board_write(tx, tx_len); /* a retransmission: stepping twice would integrate the IMU twice */
+        return;
+    }
+    if (gnc_decode_sensor(body, len, &unused, sf) != GNC_OK)
+        return;
+    t0 = board_cycles();
+    fsw_step(sf, cfg, fs, af);
+    cycles = (board_cycles() - t0) & board_cycle_mask();
+    af[AF_STEP_CYCLES] = (real)cycles;
+    send_body(gnc_encode_actuator(rx, sizeof rx, seq, af));
+    have_last = 1;
+    last_seq = seq;
+}
+
+static void on_message(size_t len)
+{
+    gnc_header h;
+    int payload_len = gnc_parse_header(rx, len, &h);
+    if (payload_len < 0)
+        return; /* corrupted or foreign: the host's timeout and retransmission recover */
+    switch (h.msg_type) {
+    case MSG_RESET:
+        configured = 0;
+        fsw_reset(fs);
+        send_hello(h.seq);
+        break;
+    case MSG_CONFIG:
+        on_config(rx, len, payload_len, h.seq);
+        break;
+    case MSG_SENSOR:
+        on_sensor(rx, len, h.seq);
+        break;
+    default:
+        break;
+    }
+}
+
+void hil_protocol_init(void)
+{
+    rx_len = 0;
+    rx_overflow = 0;
+    configured = 0;
+    have_last = 0;
+    fsw_reset(fs);
+    send_hello(0);
+}
+
+void hil_protocol_poll(void)
+{
+    int c;
+    while ((c = board_read()) >= 0) {
+        if (c != 0) {
+            if (rx_len < sizeof rx)
+                rx[rx_len++] = (uint8_t)c;
+            else
+                rx_overflow = 1;
+            continue;
+        }
+        if (rx_len > 0 && !rx_overflow) {
+            size_t len = gnc_cobs_decode(rx, sizeof rx, rx, rx_len);
+            if (len > 0)
+                on_message(len);
+        }
+        rx_len = 0;
+        rx_overflow = 0;
+    }
+}

@@ -1,0 +1,193 @@
+"""Emulated boards: the firmware of csrc/firmware/<target> built by its Makefile and run
+in an emulator with its UART on a pseudo-terminal, which the HIL session opens with
+pyserial like any board.
+
+    avr      ATmega2560 (Arduino Mega 2560) at 16 MHz in simavr, through the small host
+             program csrc/firmware/avr/simavr_host.c (cycle-accurate: step_cycles are
+             real AVR cycles)
+    stm32f4  STM32F405 (netduinoplus2) in qemu-system-arm; QEMU has no DWT, so the
+             firmware counts SysTick ticks at QEMU's 168 MHz and says so in its hello.
+             With icount=N each guest instruction takes 2^N ns of virtual time and the
+             counts are exact instruction counts times 0.168 * 2^N (ICOUNT_TICKS_PER_INSN).
+
+`gnc board emulate`, `gnc hil --emulate` and the tests use EmulatedBoard:
+
+    with EmulatedBoard("avr") as board:        # builds if needed, starts, waits for the port
+        run_session(sc, SerialTransport(board.port, board.baud))
+
+A missing tool raises EmulatorUnavailable, one line naming the Debian package.
+"""
+from __future__ import annotations
+
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+FIRMWARE = Path(__file__).resolve().parent.parent / "csrc" / "firmware"
+BOOT_TIMEOUT_S = 10.0
+QEMU_SYSTICK_HZ = 168e6
+
+
+def icount_ticks_per_insn(shift: int) -> float:
+    """SysTick ticks per guest instruction under qemu -icount shift=N."""
+    return QEMU_SYSTICK_HZ * 2.0 ** shift * 1e-9
+
+
+class EmulatorUnavailable(RuntimeError):
+    """A tool the emulated board needs is missing, or the build failed; str() is one line."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    folder: str
+    describe: str
+    baud: int                       # default build: what the emulator runs fastest with
+    tools: tuple[tuple[str, str], ...]      # (command or file, Debian package)
+
+    def firmware(self, baud: int) -> Path:
+        sub = "atmega2560" if self.name == "avr" else "netduinoplus2"
+        return FIRMWARE / self.folder / "build" / f"{sub}-{baud}" / "firmware.elf"
+
+
+TARGETS = {
+    # simavr models the baud rate in simulated time: 1 Mbaud (exact at 16 MHz) keeps a
+    # step's 214 bytes at 2.1 ms instead of 18.6 ms.
+    "avr": Target("avr", "avr", "ATmega2560 (Arduino Mega 2560), 16 MHz, in simavr", 1_000_000,
+                  (("make", "make"), ("gcc", "gcc"), ("avr-gcc", "gcc-avr"),
+                   ("/usr/lib/avr/include/avr/io.h", "avr-libc"), ("/usr/include/simavr/sim_avr.h", "libsimavr-dev"))),
+    # QEMU does not model the baud rate.
+    "stm32f4": Target("stm32f4", "stm32f4", "STM32F405 (netduinoplus2), Cortex-M4F, in QEMU", 115_200,
+                      (("make", "make"), ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
+                       ("/usr/lib/arm-none-eabi/newlib", "libnewlib-arm-none-eabi"),
+                       ("qemu-system-arm", "qemu-system-arm"))),
+}
+
+
+def missing(target: str) -> str | None:
+    """One line naming what target lacks on this machine, or None."""
+    absent = [pkg for tool, pkg in TARGETS[target].tools
+              if not (Path(tool).exists() if tool.startswith("/") else shutil.which(tool))]
+    if not absent:
+        return None
+    return (f"the emulated {target} board needs Debian packages that are not installed: {' '.join(absent)} "
+            f"(apt-get install --no-install-recommends {' '.join(absent)})")
+
+
+def build(target: str, baud: int | None = None) -> Path:
+    """make the firmware (and for avr the simavr host); returns the ELF."""
+    t = TARGETS[target]
+    why = missing(target)
+    if why:
+        raise EmulatorUnavailable(why)
+    baud = baud or t.baud
+    goals = ["all", "emulator"] if target == "avr" else ["all"]
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / t.folder), f"BAUD={baud}", *goals],
+                       capture_output=True, text=True)
+    if p.returncode:
+        tail = (p.stderr or p.stdout).strip().splitlines()[-1:] or ["(no output)"]
+        raise EmulatorUnavailable(f"building the {target} firmware failed: {tail[0]}")
+    return t.firmware(baud)
+
+
+class EmulatedBoard:
+    """One emulator process with the firmware; .port is its pty.  Faults for tests and
+    demos: reset() (the reset button), freeze()/thaw() (a hung board), kill() (the
+    board and its port vanish)."""
+
+    def __init__(self, target: str, baud: int | None = None, icount: int | None = None):
+        if target not in TARGETS:
+            raise ValueError(f"unknown board {target!r}: one of {', '.join(TARGETS)}")
+        if icount is not None and target != "stm32f4":
+            raise ValueError("icount applies to the stm32f4 board (QEMU) only")
+        self.target, self.icount = target, icount
+        self.baud = baud or TARGETS[target].baud
+        self.describe = TARGETS[target].describe
+        self.proc: subprocess.Popen | None = None
+        self.port = ""
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"gnc-{target}-")
+        self._monitor = os.path.join(self._tmp.name, "monitor.sock")
+
+    def _command(self, elf: Path) -> list[str]:
+        if self.target == "avr":
+            return [str(FIRMWARE / "avr" / "build" / "simavr_host"), str(elf), "atmega2560", "16000000"]
+        cmd = ["qemu-system-arm", "-M", "netduinoplus2", "-display", "none", "-serial", "pty",
+               "-monitor", f"unix:{self._monitor},server=on,wait=off", "-kernel", str(elf)]
+        return cmd + (["-icount", f"shift={self.icount}"] if self.icount is not None else [])
+
+    def start(self) -> "EmulatedBoard":
+        elf = build(self.target, self.baud)
+        self.proc = subprocess.Popen(self._command(elf), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.port = self._await_port()
+        return self
+
+    def _await_port(self) -> str:
+        """The pty path the emulator prints: simavr_host "PTY /dev/pts/N", QEMU
+        "char device redirected to /dev/pts/N (label serial0)"."""
+        end, text = time.monotonic() + BOOT_TIMEOUT_S, b""
+        pattern = re.compile(rb"(?:PTY |redirected to )(/dev/\S+)")
+        while not (m := pattern.search(text)):
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                self.close()
+                raise EmulatorUnavailable(f"the {self.target} emulator printed no port within {BOOT_TIMEOUT_S:g} s")
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                code = self.proc.wait()
+                self.close()
+                last = text.decode(errors="replace").strip().splitlines()[-1:] or [""]
+                raise EmulatorUnavailable(f"the {self.target} emulator exited ({code}) before its port: {last[0]}")
+            text += chunk
+        return m.group(1).decode()
+
+    def _signal(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+
+    def reset(self) -> None:
+        """Reset the MCU, as its reset pin does: the firmware reboots and says hello."""
+        if self.target == "avr":
+            self._signal(signal.SIGUSR1)
+            return
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self._monitor)
+            s.sendall(b"system_reset\n")
+            time.sleep(0.1)          # let the monitor read it before the socket closes
+
+    def freeze(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait()
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self._signal(signal.SIGCONT)
+            self._signal(signal.SIGTERM)
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.proc.stdout.close()
+            self.proc = None
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "EmulatedBoard":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,253 @@
+"""The flight firmware on emulated boards, through real pseudo-terminals and pyserial:
+csrc/firmware/<target> built by its Makefile with the cross compiler, run by simavr
+(ATmega2560) or QEMU (STM32F405, Cortex-M4F), flown by the HIL session.
+
+Needs Debian's gcc-avr avr-libc libsimavr-dev (avr) and gcc-arm-none-eabi
+libnewlib-arm-none-eabi qemu-system-arm (stm32f4), arduino-core-avr and arduino-mk (the
+Arduino sketch): without them the tests skip, and fail instead when CI=true.
+
+The two full descents take minutes each (44,000 lockstep steps through an emulator:
+simavr runs the AVR at ~5x its real speed, QEMU hands over one received byte per main-loop
+turn); the fault cases fly a few hundred steps and then end the session by killing the
+board, which is itself the port-gone case.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gnc.scenario import load
+from hil import codec
+from hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
+from hil.session import SILENT_PERIODS, run_session
+from hil.transport import SerialTransport
+
+SC = load("descent")
+PERIOD = 1.0 / SC.sim.fsw_rate_hz
+CI = os.environ.get("CI") == "true"
+TIMEOUT_S = 2.0               # lockstep: an emulator sharing 2 cores may answer late, not never
+DESCENT_DEADLINE_S = 1500     # against hangs, not a speed limit
+SHORT_DEADLINE_S = 120
+
+
+def need(target: str) -> None:
+    why = missing(target)
+    if why:
+        if CI:
+            pytest.fail(why + " (CI=true requires it)")
+        pytest.skip(why)
+
+
+@pytest.fixture
+def deadline(request):
+    """deadline(s): fail a test that hangs instead of hanging the suite."""
+    def arm(seconds: int) -> None:
+        def expired(signum, frame):
+            raise TimeoutError(f"{request.node.name} ran past its {seconds} s deadline")
+        signal.signal(signal.SIGALRM, expired)
+        signal.alarm(seconds)
+
+    yield arm
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+@pytest.fixture
+def avr():
+    need("avr")
+    with EmulatedBoard("avr") as board:
+        yield board
+
+
+class Scripted(SerialTransport):
+    """A serial port that runs actions[n]() just before the n-th sensor frame (counting
+    from 1) goes out: board faults at a chosen step."""
+
+    def __init__(self, board: EmulatedBoard, actions: dict):
+        super().__init__(board.port, board.baud)
+        self.actions, self.sensor_frames = dict(actions), 0
+        self._decoder = codec.Decoder()
+
+    def write(self, data: bytes) -> None:
+        for msg in self._decoder.feed(data):
+            if msg.kind == "sensor":
+                self.sensor_frames += 1
+                action = self.actions.pop(self.sensor_frames, None)
+                if action is not None:
+                    action(self)
+        super().write(data)
+
+
+def _ends_session(board):
+    return lambda link: board.kill()
+
+
+def _landed_like_gnc_run(r):
+    assert r.summary["outcome"] == "landed", r.summary["failures"]      # judged against [touchdown]
+    assert len(r.telemetry["t"]) == r.link["steps"] > 40_000
+
+
+# ---------------------------------------------------------------- builds
+
+@pytest.mark.parametrize("target,boards", [("avr", ["atmega2560"]),
+                                           ("stm32f4", ["netduinoplus2", "nucleo-f446re", "disco-f407"])])
+def test_every_target_builds_with_warnings_as_errors(target, boards, tmp_path):
+    need(target)
+    var = "MCU" if target == "avr" else "BOARD"
+    for board in boards:
+        build = tmp_path / board
+        p = subprocess.run(["make", "-C", str(FIRMWARE / target), f"{var}={board}", f"BUILD={build}", "all"],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert "-Werror" in p.stdout and "-Wall" in p.stdout
+        size = subprocess.run([("avr" if target == "avr" else "arm-none-eabi") + "-size", str(build / "firmware.elf")],
+                              capture_output=True, text=True, check=True).stdout.splitlines()[1].split()
+        text, data, bss = map(int, size[:3])
+        flash, ram = (256 * 1024, 8 * 1024) if target == "avr" else (512 * 1024, 128 * 1024)
+        assert 0 < text + data <= flash and data + bss < ram
+        print(f"\n{board}: flash {text + data} B, static RAM {data + bss} B")
+
+
+def test_uno_does_not_fit_and_the_makefile_says_by_how_much():
+    need("avr")
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "avr"), "uno-size"], capture_output=True, text=True)
+    line = p.stdout.strip().splitlines()[-1]
+    print("\n" + line)
+    words = line.split()        # "atmega328p needs F B flash (...) and R B static RAM (has 2048)"
+    flash, ram = int(words[2]), int(words[words.index("static") - 2])
+    assert flash > 32768 - 512 or ram > 2048, line
+
+
+# ---------------------------------------------------------------- full descents
+
+def test_emulated_avr_flies_the_descent_and_lands(deadline, tmp_path):
+    """The one-command path: build, start simavr, lockstep session, teardown."""
+    need("avr")
+    deadline(DESCENT_DEADLINE_S)
+    p = subprocess.run([sys.executable, "-m", "hil.cli", "--emulate", "avr", "descent", "--out", str(tmp_path),
+                        "--no-plots"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["outcome"] == "landed"
+    link = json.loads((tmp_path / "link.json").read_text())
+    assert link["handshakes"][0]["board"].startswith("atmega2560 f32")
+    assert link["steps"] > 40_000 and link["frames"]["lost"] == link["frames"]["held_steps"] == 0
+    series = np.load(tmp_path / "link.npz")
+    cycles = series["board_step_s"] * 16e6          # the hello says clock_hz = 16 MHz: real AVR cycles
+    assert np.all(cycles[np.isfinite(cycles)] > 1000)
+    print(f"\nemulated ATmega2560: {link['steps']} steps, board step p50 {np.nanmedian(cycles):,.0f} cycles; "
+          + p.stdout.splitlines()[-1])
+    assert not [q for q in subprocess.run(["pgrep", "-f", "simavr_host"], capture_output=True, text=True)
+                .stdout.split()]                     # torn down
+
+
+def test_emulated_cortex_m4f_flies_the_descent_and_lands(deadline):
+    need("stm32f4")
+    deadline(DESCENT_DEADLINE_S)
+    with EmulatedBoard("stm32f4") as board:
+        r = run_session(SC, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    _landed_like_gnc_run(r)
+    hello = r.link["handshakes"][0]["board"]
+    assert hello.startswith("netduinoplus2 f32")
+    print(f"\nemulated STM32F405: {r.link['steps']} steps, round trip p50 "
+          f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
+
+
+# ---------------------------------------------------------------- protocol details on the firmware
+
+def test_firmware_refuses_a_bad_config_and_answers_an_unconfigured_sensor_frame_with_hello(avr):
+    from gnc.assemble import assemble
+    from gnc.core import layout as L
+    from hil.session import Link
+
+    cfg = assemble(SC, seed=0).cfg.copy()
+    cfg[L.CF_PROGRAM] = 9
+    link = Link(SerialTransport(avr.port, avr.baud))
+    link.send(b"\x00" + codec.encode_config(7, cfg))
+    msg = link.receive(_later(3.0))
+    assert msg.kind == "log" and msg.seq == 7 and msg.payload == "config bad program 9"
+    link.send(codec.encode_sensor(8, np.zeros(L.SF_LEN)))
+    msg = link.receive(_later(3.0))
+    assert msg.kind == "hello" and msg.seq == 8 and msg.payload.real_size == 4
+    link.transport.close()
+
+
+def _later(s: float) -> float:
+    import time
+    return time.perf_counter() + s
+
+
+# ---------------------------------------------------------------- the HIL fault cases, against the emulated AVR
+
+def test_hung_board_in_real_time_is_detected_within_3_periods_and_aborts(avr, deadline):
+    deadline(SHORT_DEADLINE_S)
+    r = run_session(SC, Scripted(avr, {150: lambda link: avr.freeze()}), mode="realtime")
+    assert r.summary["outcome"] == "aborted" and "silent" in r.summary["failures"][0]
+    silent = next(e for e in r.link["events"] if e["event"] == "silent")
+    assert 140 <= silent["last_answer_step"] <= 149
+    assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
+
+
+def test_hung_board_hold_keeps_the_last_thrust_for_a_bounded_time(avr, deadline):
+    deadline(SHORT_DEADLINE_S)
+    hold_s = 0.5
+    r = run_session(SC, Scripted(avr, {150: lambda link: avr.freeze()}), on_silence="hold", hold_s=hold_s,
+                    timeout_s=TIMEOUT_S)
+    assert r.summary["outcome"] == "aborted" and "hold" in r.summary["failures"][0]
+    held = np.flatnonzero(r.link_series["held"])
+    assert len(held) == r.link["frames"]["held_steps"] == round(hold_s / PERIOD)
+    assert np.all(r.telemetry["af.thrust_cmd"][held] == r.telemetry["af.thrust_cmd"][held[0] - 1])
+
+
+def test_hung_board_fails_over_to_the_stub_and_lands(avr, deadline):
+    deadline(SHORT_DEADLINE_S + 60)
+    r = run_session(SC, Scripted(avr, {150: lambda link: avr.freeze()}), on_silence="stub", timeout_s=0.5)
+    assert r.summary["outcome"] == "landed", r.summary["failures"]
+    assert [t["transport"] for t in r.link["transports"]] == ["serial", "stub"]
+
+
+def test_garbage_on_the_line_is_dropped_by_the_firmware(avr, deadline):
+    """Noise ending in a delimiter before every 25th sensor frame: the firmware drops it
+    (bad COBS or CRC) and answers the frame that follows; then the board vanishes."""
+    deadline(SHORT_DEADLINE_S)
+    rng = np.random.default_rng(1)
+    noise = {n: (lambda link: link._port.write(rng.integers(1, 256, 40, dtype=np.uint8).tobytes() + b"\x00"))
+             for n in range(25, 400, 25)}
+    r = run_session(SC, Scripted(avr, {**noise, 400: _ends_session(avr)}), timeout_s=TIMEOUT_S)
+    f = r.link["frames"]
+    assert f["on_time"] >= 399 and f["lost"] == f["held_steps"] == f["corrupted"] == 0
+
+
+def test_board_vanishing_mid_session_is_one_line_and_keeps_the_telemetry(avr, deadline, tmp_path):
+    deadline(SHORT_DEADLINE_S)
+    r = run_session(SC, Scripted(avr, {150: _ends_session(avr)}), timeout_s=TIMEOUT_S)
+    assert r.summary["outcome"] == "aborted"
+    reason = r.summary["hil"]["abort_reason"]
+    assert "\n" not in reason and ("gone" in reason or "silent" in reason), reason
+    assert 140 <= len(r.telemetry["t"]) <= 150 and np.isfinite(r.telemetry["alt"]).all()
+
+
+def test_board_reset_mid_session_is_handshaken_again_and_resumed(avr, deadline):
+    deadline(SHORT_DEADLINE_S)
+    r = run_session(SC, Scripted(avr, {150: lambda link: avr.reset(), 400: _ends_session(avr)}),
+                    on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert len(r.link["handshakes"]) == 2 and 149 <= r.link["handshakes"][1]["step"] <= 151
+    assert len(r.telemetry["t"]) >= 390         # flown on after the reset, until the board vanished
+
+
+def test_board_reset_mid_session_aborts_by_policy(avr, deadline):
+    deadline(SHORT_DEADLINE_S)
+    r = run_session(SC, Scripted(avr, {150: lambda link: avr.reset()}), on_reset="abort", timeout_s=TIMEOUT_S)
+    assert r.summary["outcome"] == "aborted" and "reset" in r.summary["failures"][0]
+    assert 149 <= len(r.telemetry["t"]) <= 152
+
+
+def test_emulators_are_known_targets():
+    assert set(TARGETS) == {"avr", "stm32f4"}
+    with pytest.raises(ValueError, match="unknown board"):
+        EmulatedBoard("esp32")
