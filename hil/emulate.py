@@ -123,8 +123,13 @@ class EmulatedBoard:
                "-monitor", f"unix:{self._monitor},server=on,wait=off", "-kernel", str(elf)]
         return cmd + (["-icount", f"shift={self.icount}"] if self.icount is not None else [])
 
-    def start(self) -> "EmulatedBoard":
-        elf = build(self.target, self.baud)
+    def start(self, elf: Path | None = None) -> "EmulatedBoard":
+        """Build the target's firmware and run it, or run elf (built elsewhere, e.g. the
+        Arduino sketch) on this target's emulator."""
+        if elf is None:
+            elf = build(self.target, self.baud)
+        elif self.target == "avr":
+            build(self.target, self.baud)        # the simavr host
         self.proc = subprocess.Popen(self._command(elf), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         self.port = self._await_port()

@@ -247,6 +247,40 @@ def test_board_reset_mid_session_aborts_by_policy(avr, deadline):
     assert 149 <= len(r.telemetry["t"]) <= 152
 
 
+# ---------------------------------------------------------------- the Arduino library
+
+ARDUINO_PARTS = {"/usr/share/arduino/Arduino.mk": "arduino-mk",
+                 "/usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h": "arduino-core-avr"}
+
+
+def test_arduino_sketch_builds_with_arduino_mk_and_flies_in_simavr(deadline):
+    """The library layout compiled by Debian's arduino-mk for the Mega 2560 (the Arduino
+    core's main, Serial and micros()), then run on the emulated ATmega2560 for 300 steps."""
+    need("avr")
+    absent = [pkg for path, pkg in ARDUINO_PARTS.items() if not os.path.exists(path)]
+    if absent:
+        (pytest.fail if CI else pytest.skip)(f"needs Debian packages {' '.join(absent)}")
+    deadline(SHORT_DEADLINE_S + 60)
+    baud = 500_000      # exact at 16 MHz; 320 cycles a byte for loop() to drain the core's 64-byte RX buffer
+    p = subprocess.run(["make", "-C", str(FIRMWARE / "arduino"), "sketch", f"LUNAR_GNC_BAUD={baud}"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
+    lib = FIRMWARE / "arduino" / "build" / "LunarGnc"
+    assert (lib / "library.properties").exists() and (lib / "examples" / "HilBoard" / "HilBoard.ino").exists()
+    assert (lib / "src" / "fsw_step.c").read_bytes() == (FIRMWARE.parent / "fsw_step.c").read_bytes()
+    elf = next((FIRMWARE / "arduino" / "build" / "sketch").glob("build-*/*.elf"))
+    board = EmulatedBoard("avr", baud)
+    board.start(elf)
+    try:
+        r = run_session(SC, Scripted(board, {300: _ends_session(board)}), timeout_s=TIMEOUT_S)
+    finally:
+        board.close()
+    assert r.link["handshakes"][0]["board"].startswith("arduino-sketch")
+    f = r.link["frames"]
+    assert f["on_time"] >= 298 and f["corrupted"] == f["held_steps"] == 0
+    print(f"\nArduino sketch on the emulated Mega: step p50 {r.link['board_step_s']['p50'] * 1e6:,.0f} us (micros())")
+
+
 def test_emulators_are_known_targets():
     assert set(TARGETS) == {"avr", "stm32f4"}
     with pytest.raises(ValueError, match="unknown board"):
