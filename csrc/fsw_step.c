@@ -1,8 +1,10 @@
 #include "fsw_step.h"
 
+#include "ascent.h"
 #include "descent.h"
 #include "layout.h"
 #include "nav.h"
+#include "rendezvous.h"
 
 void fsw_reset(real *fs)
 {
@@ -18,12 +20,21 @@ void fsw_step(const real *sf, const real *cfg, real *fs, real *af)
 {
     real t = sf[SF_T];
     real dt = cfg[CF_DT];
-    int health = 0, i;
+    int health = 0, program = (int)cfg[CF_PROGRAM], i;
     for (i = 0; i < AF_LEN; ++i)
         af[i] = RC(0.0);
     af[AF_T] = t;
-    if ((int)cfg[CF_PROGRAM] != PROGRAM_DESCENT || dt <= RC(0.0)) {
+    if (dt <= RC(0.0) || (program != PROGRAM_DESCENT && program != PROGRAM_ASCENT && program != PROGRAM_RENDEZVOUS)) {
         af[AF_HEALTH] = (real)HEALTH_CONFIG_BAD;
+        return;
+    }
+    /* the orbit programs run their own navigation */
+    if (program == PROGRAM_ASCENT) {
+        ascent_step(sf, cfg, fs, af, t);
+        return;
+    }
+    if (program == PROGRAM_RENDEZVOUS) {
+        rendezvous_step(sf, cfg, fs, af, t);
         return;
     }
     if (((int)fs[FS_HEALTH] & HEALTH_NAV_INIT) == 0) {

@@ -33,30 +33,39 @@ quat nav_q_lb(const real *fs, real t, const real *cfg)
     return q_mul(frame_q_li(t, cfg), q_load(fs, FS_Q_IB));
 }
 
-/* Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v. */
-int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
+/* Attitude over the last step (length h) from the gyros; returns the sensed delta-v,
+ * inertial, and ORs health bits into *health. A missing IMU sample reuses the last rate
+ * and delta-v. */
+vec3 nav_strapdown(const real *sf, real *fs, real h, int *health)
 {
-    int valid = (int)sf[SF_VALID], health = 0, i, j;
-    const int c = FS_COV;
-    vec3 dth, dv_b, dv_l, r, v, g, v_new;
+    vec3 dth, dv_b;
     quat q_old, q_new, q_mid;
-    real qv;
-    if (valid & VALID_IMU) {
+    if ((int)sf[SF_VALID] & VALID_IMU) {
         dth = v3_load(sf, SF_IMU_DTH);
         dv_b = v3_load(sf, SF_IMU_DV);
         v3_store(fs, FS_DV_LAST, dv_b);
     } else {
-        dth = v3_scale(v3_load(fs, FS_RATE), dt);
+        dth = v3_scale(v3_load(fs, FS_RATE), h);
         dv_b = v3_load(fs, FS_DV_LAST);
-        health |= HEALTH_IMU_MISSING;
+        *health |= HEALTH_IMU_MISSING;
     }
     q_old = q_load(fs, FS_Q_IB);
     q_new = q_normalize(q_mul(q_old, q_from_rotvec(dth)));
     q_store(fs, FS_Q_IB, q_new);
-    v3_store(fs, FS_RATE, v3_scale(dth, RC(1.0) / dt));
-    /* delta-v rotated with the mid-step attitude into the landing frame */
+    if (h > RC(0.0))
+        v3_store(fs, FS_RATE, v3_scale(dth, RC(1.0) / h));
     q_mid = q_normalize(qt(q_old.w + q_new.w, q_old.x + q_new.x, q_old.y + q_new.y, q_old.z + q_new.z));
-    dv_l = q_rot(frame_q_li(t - RC(0.5) * dt, cfg), q_rot(q_mid, dv_b));
+    return q_rot(q_mid, dv_b);
+}
+
+/* Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v. */
+int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
+{
+    int health = 0, i, j;
+    const int c = FS_COV;
+    vec3 dv_i = nav_strapdown(sf, fs, dt, &health), dv_l, r, v, g, v_new;
+    real qv;
+    dv_l = q_rot(frame_q_li(t - RC(0.5) * dt, cfg), dv_i);
     r = v3_load(fs, FS_POS);
     v = v3_load(fs, FS_VEL);
     g = frame_apparent_gravity(r, v, cfg);
@@ -84,7 +93,7 @@ int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
 }
 
 /* Scalar update with H = [hr, hv]; returns 0 if the innovation fails the gate. */
-static int update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var)
+int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var)
 {
     const int c = FS_COV;
     const real h[6] = {hr.x, hr.y, hr.z, hv.x, hv.y, hv.z};
@@ -155,7 +164,7 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
             /* only the altitude part: at tens of km slant range the datum's curvature makes
              * horizontal position weakly observable, and trusting that lets errors wander */
             vec3 up = v3_unit(v3(r.x, r.y, r.z + cfg[CF_R_SITE]));
-            if (!update(fs, cfg, v3_scale(up, v3_dot(n, up) / cos_inc), zero, rho - s, var))
+            if (!nav_update(fs, cfg, v3_scale(up, v3_dot(n, up) / cos_inc), zero, rho - s, var))
                 health |= HEALTH_ALT_REJECTED;
             /* the beam ranges to the real ground, the filter to the datum: the ground's
              * unknown height under the beam bounds the vertical estimate however long we average */
@@ -167,7 +176,7 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         if (valid & (VALID_VEL0 << j)) {
             vec3 b = q_rot(qlb, v3_load(cfg, CF_VEL_BORE + 3 * j));
             real innov = sf[SF_VEL_BEAM + j] - v3_dot(b, v3_load(fs, FS_VEL));
-            if (!update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]))
+            if (!nav_update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]))
                 health |= HEALTH_VEL_REJECTED;
         }
     }
@@ -178,7 +187,7 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         int used = 0;
         for (i = 0; i < 3; ++i) {
             vec3 hr = v3(i == 0 ? RC(-1.0) : RC(0.0), i == 1 ? RC(-1.0) : RC(0.0), i == 2 ? RC(-1.0) : RC(0.0));
-            if (update(fs, cfg, hr, zero, dd[i] + fs[FS_POS + i], sig * sig))
+            if (nav_update(fs, cfg, hr, zero, dd[i] + fs[FS_POS + i], sig * sig))
                 used = 1;
         }
         if (used) {

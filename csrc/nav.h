@@ -1,5 +1,6 @@
 /* Navigation: strapdown attitude with star-tracker correction and a 6-state EKF
- * (twin of gnc/core/fsw/nav.py). The propagate/correct functions return health bits. */
+ * (twin of gnc/core/fsw/nav.py). The propagate/correct functions return health bits;
+ * nav_strapdown and nav_update serve the orbit programs too. */
 #ifndef GNC_NAV_H
 #define GNC_NAV_H
 
@@ -7,7 +8,9 @@
 
 void nav_init(const real *cfg, real *fs);
 quat nav_q_lb(const real *fs, real t, const real *cfg);
+vec3 nav_strapdown(const real *sf, real *fs, real h, int *health);
 int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt);
 int nav_correct(const real *sf, const real *cfg, real *fs, real t);
+int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var);
 
 #endif

@@ -19,6 +19,7 @@
 #endif
 
 #define RC(x) ((real)(x))
+#define R_PI RC(3.14159265358979323846) /* math.pi */
 
 #if defined(GNC_MATH_BUILTINS) && defined(GNC_REAL_FLOAT)
 #define r_sqrt __builtin_sqrtf
@@ -28,6 +29,11 @@
 #define r_atan2 __builtin_atan2f
 #define r_fabs __builtin_fabsf
 #define r_hypot __builtin_hypotf
+#define r_exp __builtin_expf
+#define r_acos __builtin_acosf
+#define r_cosh __builtin_coshf
+#define r_sinh __builtin_sinhf
+#define r_pow __builtin_powf
 #elif defined(GNC_MATH_BUILTINS)
 #define r_sqrt __builtin_sqrt
 #define r_sin __builtin_sin
@@ -36,6 +42,11 @@
 #define r_atan2 __builtin_atan2
 #define r_fabs __builtin_fabs
 #define r_hypot __builtin_hypot
+#define r_exp __builtin_exp
+#define r_acos __builtin_acos
+#define r_cosh __builtin_cosh
+#define r_sinh __builtin_sinh
+#define r_pow __builtin_pow
 #elif defined(GNC_REAL_FLOAT)
 #define r_sqrt sqrtf
 #define r_sin sinf
@@ -44,6 +55,11 @@
 #define r_atan2 atan2f
 #define r_fabs fabsf
 #define r_hypot hypotf
+#define r_exp expf
+#define r_acos acosf
+#define r_cosh coshf
+#define r_sinh sinhf
+#define r_pow powf
 #else
 #define r_sqrt sqrt
 #define r_sin sin
@@ -52,6 +68,11 @@
 #define r_atan2 atan2
 #define r_fabs fabs
 #define r_hypot hypot
+#define r_exp exp
+#define r_acos acos
+#define r_cosh cosh
+#define r_sinh sinh
+#define r_pow pow
 #endif
 
 /* Python's min/max of two numbers (no NaN reaches them). */

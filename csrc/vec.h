@@ -89,6 +89,9 @@ static inline vec3 q_rot(quat q, vec3 v)
               v.z + q.w * tz + q.x * ty - q.y * tx);
 }
 
+/* Rotate v by the inverse of q. */
+static inline vec3 q_rot_inv(quat q, vec3 v) { return q_rot(q_conj(q), v); }
+
 /* Quaternion of a rotation by |r| about r/|r|. */
 static inline quat q_from_rotvec(vec3 r)
 {

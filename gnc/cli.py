@@ -176,10 +176,13 @@ def cmd_run(args) -> int:
 
 def _run_orbital(sc, args, out: Path) -> int:
     """gnc run for the ascent, rendezvous and mission programs."""
-    if args.fsw != "numba":
-        raise UsageError(f"--fsw {args.fsw}: the C flight build flies the descent program only")
     from gnc import orbit_results, programs     # after the checks: these import numba
-    result = programs.run(sc, seed=args.seed, disperse=args.disperse)
+    from gnc.core.fsw_c import CBuildUnavailable, require
+    try:
+        require(args.fsw)
+    except CBuildUnavailable as e:
+        raise UsageError(str(e)) from None
+    result = programs.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw)
     try:
         written = orbit_results.write_run(result, out, plots=not args.no_plots)
     except OSError as e:

@@ -57,13 +57,14 @@ def _prefixed(name: str, telemetry: dict) -> dict:
     return {f"{name}.{k}": v for k, v in telemetry.items()}
 
 
-def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1) -> MissionResult:
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1, fsw: str = "numba") -> MissionResult:
+    """Fly the whole mission; fsw names the flight-software build of every phase (gnc.core.fsw_c)."""
     names = sc.phases
     descent_sc, ascent_sc, rdv_sc = load(names.descent), load(names.ascent), load(names.rendezvous)
     wall = {}
     t = time.perf_counter()
     # every descent row is kept whatever tel_every: its last one is the lander's state at rest
-    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1)
+    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw)
     wall["descent"] = time.perf_counter() - t
     summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
                "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
@@ -81,7 +82,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1)
                           "ground_elevation_m": pad.elevation_m, "tilt_deg": tilt,
                           "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
     t = time.perf_counter()
-    ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, pad=pad)
+    ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, pad=pad, fsw=fsw)
     wall["ascent"] = time.perf_counter() - t
     summary["ascent"] = ascent.summary
     phases["ascent"] = ascent
@@ -92,7 +93,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1)
         return MissionResult(sc, seed, summary, telemetry, phases)
 
     t = time.perf_counter()
-    rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, ascent=ascent)
+    rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, ascent=ascent, fsw=fsw)
     wall["rendezvous"] = time.perf_counter() - t
     summary["rendezvous"] = rdv.summary
     phases["rendezvous"] = rdv

@@ -13,11 +13,11 @@ import numpy as np
 
 from gnc.assemble_ascent import AscentAssembly, Pad, assemble
 from gnc.core import ascent_loop as AL
+from gnc.core import fsw_c
 from gnc.core import loop as LP
 from gnc.core import moon as M
 from gnc.core import orbit
 from gnc.core import vehicle as V
-from gnc.core.fsw.step import fsw_reset
 from gnc.core.layout import AF_LEN, FS_LEN, SF_LEN
 from gnc.run import phases, telemetry_columns
 from gnc.scenario import Scenario
@@ -34,19 +34,21 @@ class AscentResult:
     final: dict = field(repr=False, default_factory=dict)
 
 
-def fly(a: AscentAssembly, tel_every: int = 1):
-    """Returns (telemetry rows, steps flown, event, final truth, fsw state, pad array)."""
+def fly(a: AscentAssembly, tel_every: int = 1, fsw: str = "numba"):
+    """Returns (telemetry rows, steps flown, event, final truth, fsw state, pad array).
+    fsw names the flight-software build (gnc.core.fsw_c)."""
+    fly_loop = fsw_c.fly_kernel(fsw, "ascent")
     x = a.x0.copy()
     fs = np.zeros(FS_LEN)
-    fsw_reset(fs)
+    fsw_c.reset(fsw, fs)
     sf, af, imu = np.zeros(SF_LEN), np.zeros(AF_LEN), np.zeros(6)
     work, duty = np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS)
     tel = np.zeros(((a.n_steps + tel_every - 1) // tel_every, LP.T_LEN))
     pad = a.pad.copy()
     k, event, seed = 0, AL.EV_NONE, a.seed
     while k < a.n_steps and event == AL.EV_NONE:
-        k, event = AL.fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every, pad,
-                          k, min(k + CHUNK, a.n_steps), a.k_go, a.dt, a.substeps, a.settle_s, seed)
+        k, event = fly_loop(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every, pad,
+                            k, min(k + CHUNK, a.n_steps), a.k_go, a.dt, a.substeps, a.settle_s, seed)
         seed = -1
     return tel, k, event, x, fs, pad
 
@@ -69,9 +71,10 @@ def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> 
     }
 
 
-def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1, pad: Pad | None = None) -> AscentResult:
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1, pad: Pad | None = None,
+        fsw: str = "numba") -> AscentResult:
     a = assemble(sc, seed, disperse, pad)
-    tel, n, event, x, fs, padv = fly(a, tel_every)
+    tel, n, event, x, fs, padv = fly(a, tel_every, fsw)
     tel = tel[:(n + tel_every - 1) // tel_every]
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     ins = insertion_figures(x, sc.moon.mu, sc.moon.radius_m, a.target)

@@ -18,6 +18,7 @@ import numpy as np
 from gnc import scenario as scenario_mod
 from gnc.assemble_rendezvous import RendezvousAssembly, assemble
 from gnc.core import capture as CP
+from gnc.core import fsw_c
 from gnc.core import layout as L
 from gnc.core import rendezvous_loop as RL
 from gnc.core import vehicle as V
@@ -64,8 +65,9 @@ def telemetry_columns() -> list[str]:
 class _Flight:
     """The compiled loop's arrays and the calls between ground events."""
 
-    def __init__(self, a: RendezvousAssembly, sim, tel_every: int):
+    def __init__(self, a: RendezvousAssembly, sim, tel_every: int, fsw: str):
         self.a, self.sim, self.tel_every = a, sim, tel_every
+        self.fly_loop = fsw_c.fly_kernel(fsw, "rendezvous")
         self.sfc, self.sft = np.zeros(L.SF_LEN), np.zeros(L.SF_LEN)
         self.afc, self.aft = np.zeros(L.AF_LEN), np.zeros(L.AF_LEN)
         self.imuc, self.imut = np.zeros(6), np.zeros(6)
@@ -85,7 +87,7 @@ class _Flight:
         k_stop = min(a.n_steps, max(self.k + 1, int(math.ceil((t_stop - a.t0) / a.dt))))
         sim = self.sim
         while True:
-            self.k, self.row, event, it = RL.fly(
+            self.k, self.row, event, it = self.fly_loop(
                 a.xc, a.xt, a.vpc, a.vpt, a.world, np.zeros((1, 1)), a.spc, a.spt, a.rp, a.dp, a.cfgc, a.cfgt,
                 a.fsc, a.fst, self.sfc, self.sft, self.afc, self.aft, self.imuc, self.imut, self.work, self.duty,
                 self.tel[-1], self.row, self.tel_every, self.k, k_stop, a.t0, self.cmd_c, self.cmd_t, a.dt,
@@ -120,9 +122,10 @@ def _truth(x):
     return x[V.X_R:V.X_R + 3].copy(), x[V.X_V:V.X_V + 3].copy()
 
 
-def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1):
-    """The whole rendezvous timeline: ground passes between compiled-loop stretches."""
-    f = _Flight(a, sc.sim, tel_every)
+def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1, fsw: str = "numba"):
+    """The whole rendezvous timeline: ground passes between compiled-loop stretches, both
+    vehicles on the flight-software build fsw (gnc.core.fsw_c)."""
+    f = _Flight(a, sc.sim, tel_every, fsw)
     ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, rng)
     t_ins = a.t0
     plan_log = {}
@@ -214,16 +217,18 @@ def _burns_from_telemetry(t: np.ndarray, thrust: np.ndarray, mass: np.ndarray, i
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
-        ascent: AscentResult | None = None) -> RendezvousResult:
-    """Fly the rendezvous; without `ascent`, the scenario's ascent is flown first (same seed)."""
+        ascent: AscentResult | None = None, fsw: str = "numba") -> RendezvousResult:
+    """Fly the rendezvous; without `ascent`, the scenario's ascent is flown first (same seed
+    and flight-software build)."""
     ascent_sc = scenario_mod.load(sc.get("ascent"))
     if ascent is None:
-        ascent = run_ascent(ascent_sc, seed, disperse, tel_every=10 ** 9)
+        ascent = run_ascent(ascent_sc, seed, disperse, tel_every=10 ** 9, fsw=fsw)
     if ascent.summary["outcome"] not in ("inserted", "off_target"):
         raise ValueError(f"the ascent did not reach orbit ({ascent.summary['outcome']}): nothing to rendezvous with")
     a = assemble(sc, ascent_sc, ascent.final, seed, disperse)
     m0c, m0t = float(a.xc[V.X_M]), float(a.xt[V.X_M])
-    f, event, plan_log, handover, ground = fly(sc, a, np.random.default_rng(np.random.SeedSequence([seed, 2])), tel_every)
+    f, event, plan_log, handover, ground = fly(sc, a, np.random.default_rng(np.random.SeedSequence([seed, 2])), tel_every,
+                                              fsw)
     tel = f.telemetry()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     outcome = {RL.EV_CAPTURED: "captured", RL.EV_REFUSED: "refused"}.get(event, "no_capture")

@@ -18,6 +18,16 @@ are compared at every step.  The metrics (figures and reasons in docs/c_build.md
   health, an RCS thruster firing in one build only) must be rare, everything else tight.
 - closed loop: both C builds land within the scenario's touchdown limits.
 
+The orbit programs get the same treatment: an ascent's sensor frames (one config), and
+a rendezvous's frames of both vehicles (the orbiter-returner's rendezvous program and
+the ascender's orbit operations), each with the config in force at that step (the
+ground uplinks new ones), recorded from the reference closed loop by a recording
+fsw_step and replayed from the state each vehicle started with.  The double build
+must be bit-identical to the reference (NaN where the reference has NaN: the
+rendezvous program's state before the go command); the float build is held to the
+bounds of FLOAT_ORBIT; in closed loop the C builds insert like the reference, and the
+double build captures with the very same numbers.
+
 The C sources also compile as strict C99 for both `real` types and with the avr-gcc and
 arm-none-eabi-gcc cross compilers (skipped if absent, failed instead if CI=true), and
 include nothing beyond math.h, stdint.h, stddef.h and their own headers.
@@ -38,17 +48,24 @@ import numba
 import numpy as np
 import pytest
 
-from gnc import scenario
+from gnc import run_rendezvous, scenario
 from gnc.assemble import assemble
-from gnc.core import fsw_c
+from gnc.assemble_ascent import assemble as assemble_ascent
+from gnc.core import fsw_c, rendezvous_loop
+from gnc.core.fsw.step import fsw_step
 from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_T,
                              AF_THRUST_CMD, CF_DT, CF_LEN, CF_PROGRAM, CF_THRUST_MAX, FS_COV, FS_LEN, FS_MASS, FS_POS,
-                             FS_Q_IB, FS_THRUST_LAST, FS_VEL, HEALTH_ALT_REJECTED, HEALTH_CONFIG_BAD, HEALTH_HDU_USED,
-                             HEALTH_IMU_MISSING, HEALTH_THRUST_SATURATED, HEALTH_VEL_REJECTED, PROGRAM_IDLE,
+                             FS_ATT_QUIET, FS_BURN_ON, FS_ORB_POS, FS_ORB_VEL, FS_Q_IB, FS_STARTED,
+                             FS_THRUST_LAST, FS_VEL, HEALTH_ALT_REJECTED, HEALTH_CONFIG_BAD, HEALTH_HDU_USED,
+                             HEALTH_IMU_MISSING, HEALTH_THRUST_SATURATED, HEALTH_VEL_REJECTED, PROGRAM_ASCENT,
+                             PHASE_ASCENT_COAST, PHASE_CAPTURE, PHASE_CLOSING, PHASE_FINAL_APPROACH,
+                             PHASE_HOMING, PHASE_ORBIT_INJECTION, PHASE_PHASING, PHASE_PITCH_OVER,
+                             PHASE_VERTICAL_RISE, PROGRAM_IDLE, PROGRAM_RENDEZVOUS,
                              SF_ALT_RANGE, SF_CMD, SF_HDU_REL, SF_LEN, SF_T, SF_VALID, SF_VEL_BEAM, VALID_ALT,
                              VALID_HDU, VALID_IMU, VALID_VEL0)
 from gnc.core.loop import T_AF, T_SF
 from gnc.run import run, telemetry_columns
+from gnc.run_ascent import run as run_ascent
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
@@ -101,12 +118,12 @@ def c_build():
 
 def _replay_loop(step):
     @numba.njit
-    def replay(frames, cfg, fs, starts, fs_out, af_out):
+    def replay(frames, cfgs, which, fs, starts, fs_out, af_out):
         af = np.zeros(af_out.shape[1])
         for k in range(frames.shape[0]):
             if starts.shape[0] > 0:
                 fs[:] = starts[k]
-            step(frames[k], cfg, fs, af)
+            step(frames[k], cfgs[which[k]], fs, af)
             fs_out[k] = fs
             af_out[k] = af
     return replay
@@ -117,13 +134,19 @@ def _loop(kind):
     return _replay_loop(fsw_c.step_kernel(kind))
 
 
-def replay(kind, frames, cfg, starts=None):
-    """(actuator frames, states) after each step.  The state runs on from a reset, or
-    with starts, step k starts from starts[k]."""
+def replay(kind, frames, cfg, starts=None, which=None, fs0=None):
+    """(actuator frames, states) after each step.  cfg is the config, or with `which`
+    a stack of configs, step k using cfg[which[k]].  The state runs on from fs0 (a
+    reset if None), or with starts, step k starts from starts[k]."""
+    if which is None:
+        cfg, which = cfg[None], np.zeros(len(frames), np.int64)
     fs = np.zeros(FS_LEN)
-    fsw_c.reset(kind, fs)
+    if fs0 is None:
+        fsw_c.reset(kind, fs)
+    else:
+        fs[:] = fs0
     fs_out, af_out = np.zeros((len(frames), FS_LEN)), np.zeros((len(frames), AF_LEN))
-    _loop(kind)(frames, cfg, fs, np.zeros((0, FS_LEN)) if starts is None else starts, fs_out, af_out)
+    _loop(kind)(frames, cfg, which, fs, np.zeros((0, FS_LEN)) if starts is None else starts, fs_out, af_out)
     return af_out, fs_out
 
 
@@ -140,11 +163,15 @@ def recording(seed, disperse):
     return frames, cfg, ref_af, ref_fs
 
 
-def one_step_starts(ref_fs):
-    """The reference state before each step: reset, then the state after the step before."""
-    reset = np.zeros((1, FS_LEN))
-    fsw_c.reset("numba", reset[0])
-    return np.vstack([reset, ref_fs[:-1]])
+def one_step_starts(ref_fs, fs0=None):
+    """The reference state before each step: fs0 (a reset if None), then the state after
+    the step before."""
+    first = np.zeros((1, FS_LEN))
+    if fs0 is None:
+        fsw_c.reset("numba", first[0])
+    else:
+        first[0] = fs0
+    return np.vstack([first, ref_fs[:-1]])
 
 
 # ---------------------------------------------------------------- metrics
@@ -265,10 +292,14 @@ def test_double_build_matches_reference_on_stressed_frames(c_build):
 
 
 @pytest.mark.parametrize("kind", ["numba", "c", "c-float"])
-def test_bad_config_is_reported_by_every_build(c_build, kind):
+@pytest.mark.parametrize("program, dt_ok", [(PROGRAM_IDLE, True), (7, True), (PROGRAM_ASCENT, False)])
+def test_bad_config_is_reported_by_every_build(c_build, kind, program, dt_ok):
+    """An unknown program, or a known one with dt <= 0."""
     frames, cfg, _, _ = recording(*RUNS[0])
     bad = cfg.copy()
-    bad[CF_PROGRAM] = PROGRAM_IDLE
+    bad[CF_PROGRAM] = program
+    if not dt_ok:
+        bad[CF_DT] = 0.0
     af, _ = replay(kind, frames[:3], bad)
     assert (af[:, AF_HEALTH] == HEALTH_CONFIG_BAD).all()
     assert np.allclose(af[:, AF_T], frames[:3, SF_T], rtol=FREE["t"], atol=0.0)
@@ -311,6 +342,272 @@ def test_closed_loop_lands_like_reference(c_build, fsw, seed, disperse):
     assert reference_outcome(seed, disperse) == "landed"
     summary = run(SC, seed, disperse, tel_every=NO_TELEMETRY, fsw=fsw).summary
     assert summary["outcome"] == "landed", summary["failures"]
+
+
+# ---------------------------------------------------------------- the orbit programs
+
+SC_ASCENT = scenario.load("ascent")
+SC_RDV = scenario.load("rendezvous")
+ASCENT_RUNS = [(0, False), (1, True)]
+RDV_RUNS = [(0, False)]
+# Float build on the orbit programs (docs/c_build.md has the measured figures and why):
+# free running up to the first state-changing flip (phase, health, burn state), and one
+# step from the reference state; units as FREE / ONE_STEP, and for the rendezvous the
+# orbit estimate in m and m/s, the chaser's relative position also in m ("nav_pos_m").
+# The rendezvous bounds record what the reference algorithm gives in float, which is not
+# enough to capture: its relative state is the difference of two float orbits.
+_ASCENT_FREE = {"t": 1e-7, "thrust": 1e-6, "nav_pos": 0.25, "nav_vel": 0.25, "attitude": 5e-6,
+                "rcs_both_on": 0.01, "cov": 1e-3, "mass": 2e-3, "state_rest": 0.01, "reach": 1.0}
+_ASCENT_ONE = {"t": 1e-7, "thrust": 1e-6, "nav_pos": 0.05, "nav_vel": 0.05, "attitude": 1e-6,
+               "rcs_both_on": 0.005, "cov": 1e-5, "mass": 1e-6, "state_rest": 0.01, "discrete": 0.1}
+FLOAT_ORBIT = {
+    "free": {"ascent-0": _ASCENT_FREE, "ascent-1-dispersed": _ASCENT_FREE,
+             "rendezvous-chaser": {"orb_pos_m": 50.0, "orb_vel_mps": 0.05, "attitude": 2e-5, "rcs_both_on": 0.25,
+                                   "mass": 1e-5, "nav_pos_m": 2.0, "nav_pos": 0.5, "nav_vel": 0.25, "reach": 0.6},
+             "rendezvous-target": {"orb_pos_m": 5e4, "orb_vel_mps": 40.0, "attitude": 1e-3, "rcs_both_on": 0.25,
+                                   "mass": 2e-6, "reach": 1.0}},
+    "one_step": {"ascent-0": _ASCENT_ONE, "ascent-1-dispersed": _ASCENT_ONE,
+                 "rendezvous-chaser": {"orb_pos_m": 30.0, "orb_vel_mps": 0.025, "attitude": 3e-4,
+                                       "rcs_both_on": 0.4, "mass": 2e-7, "nav_pos_m": 0.7, "nav_pos": 1500.0,
+                                       "nav_vel": 16.0, "discrete": 0.15},
+                 "rendezvous-target": {"orb_pos_m": 30.0, "orb_vel_mps": 0.025, "attitude": 5e-4,
+                                       "rcs_both_on": 0.12, "mass": 1e-7, "discrete": 0.2}}}
+
+
+def nan_aware(err, c, ref):
+    """err, but 0 where c and ref are the same (NaN included; a zero reference
+    covariance makes err 0/0) and inf where only one is NaN."""
+    same = (c == ref) | (np.isnan(c) & np.isnan(ref))
+    return np.where(same, 0.0, np.where(np.isnan(c) | np.isnan(ref), np.inf, err))
+
+
+def double_errors(c_af, c_fs, ref_af, ref_fs, cfg):
+    """Worst actuator and state error of the double metric (DOUBLE_BOUND), NaN-aware."""
+    with np.errstate(invalid="ignore"):
+        return (float(nan_aware(af_error(c_af, ref_af, cfg), c_af, ref_af).max()),
+                float(nan_aware(fs_error(c_fs, ref_fs), c_fs, ref_fs).max()))
+
+
+@functools.cache
+def ascent_recording(seed, disperse):
+    """Sensor frames of a reference ascent (lift-off to insertion), its config, the numba replay."""
+    r = run_ascent(SC_ASCENT, seed, disperse)
+    cols = telemetry_columns()
+    frames = np.ascontiguousarray(np.column_stack([r.telemetry[c] for c in cols[T_SF:T_AF]]))
+    cfg = assemble_ascent(SC_ASCENT, seed, disperse).cfg
+    ref_af, ref_fs = replay("numba", frames, cfg)
+    assert np.array_equal(ref_af, np.column_stack([r.telemetry[c] for c in cols[T_AF:]])), \
+        "the open-loop replay must reproduce the run's own actuator frames"
+    return frames, cfg, ref_af, ref_fs
+
+
+_RECORDED: dict[int, dict] = {}      # program -> what its vehicle's fsw_step saw and answered
+
+
+def _record_in(sf, cfg, fs):
+    rec = _RECORDED.setdefault(int(cfg[CF_PROGRAM]), {"frames": [], "cfgs": [], "which": [], "af": [],
+                                                       "fs0": fs.copy()})
+    if not rec["cfgs"] or not np.array_equal(rec["cfgs"][-1], cfg):
+        rec["cfgs"].append(cfg.copy())
+    rec["frames"].append(sf.copy())
+    rec["which"].append(len(rec["cfgs"]) - 1)
+
+
+def _record_out(cfg, af):
+    _RECORDED[int(cfg[CF_PROGRAM])]["af"].append(af.copy())
+
+
+@numba.njit
+def _recording_step(sf, cfg, fs, af):
+    """The reference fsw_step, its inputs and outputs copied out (object mode, per call)."""
+    with numba.objmode():
+        _record_in(sf, cfg, fs)
+    fsw_step(sf, cfg, fs, af)
+    with numba.objmode():
+        _record_out(cfg, af)
+
+
+@functools.cache
+def rendezvous_recording(seed, disperse):
+    """A reference rendezvous flown with the recording fsw_step: per program (the
+    chaser's PROGRAM_RENDEZVOUS, the target's PROGRAM_ASCENT) its frames, configs and
+    config index per step, starting state and numba replay; and the run's summary."""
+    _RECORDED.clear()
+    key = ("rendezvous", "numba")
+    flown = fsw_c._FLY[key]
+    fsw_c._FLY[key] = _recording_loop()
+    try:
+        summary = run_rendezvous.run(SC_RDV, seed, disperse, tel_every=NO_TELEMETRY).summary
+    finally:
+        fsw_c._FLY[key] = flown
+    out = {}
+    for program, rec in _RECORDED.items():
+        frames, cfgs, which = np.array(rec["frames"]), np.array(rec["cfgs"]), np.array(rec["which"])
+        ref_af, ref_fs = replay("numba", frames, cfgs, which=which, fs0=rec["fs0"])
+        assert np.array_equal(ref_af, np.array(rec["af"]), equal_nan=True), \
+            "the open-loop replay must reproduce the run's own actuator frames"
+        out[program] = (frames, cfgs, which, rec["fs0"], ref_af, ref_fs)
+    return out, summary
+
+
+@functools.cache
+def _recording_loop():
+    return rendezvous_loop.fly_with(_recording_step, "fly_recording")
+
+
+def test_rendezvous_recording_covers_both_programs_and_their_uplinks(c_build):
+    rec, summary = rendezvous_recording(*RDV_RUNS[0])
+    assert summary["outcome"] == "captured"
+    assert set(rec) == {PROGRAM_ASCENT, PROGRAM_RENDEZVOUS}
+    phases = {p: set(np.unique(rec[p][4][:, AF_PHASE]).astype(int)) for p in rec}
+    assert {PHASE_HOMING, PHASE_CLOSING, PHASE_FINAL_APPROACH, PHASE_CAPTURE} <= phases[PROGRAM_RENDEZVOUS]
+    assert {PHASE_ASCENT_COAST, PHASE_PHASING} <= phases[PROGRAM_ASCENT]
+    assert len(rec[PROGRAM_ASCENT][1]) > 2 and len(rec[PROGRAM_RENDEZVOUS][1]) >= 2     # ground uplinks
+
+
+@pytest.mark.parametrize("seed, disperse", ASCENT_RUNS)
+def test_double_build_matches_reference_ascent(c_build, seed, disperse):
+    frames, cfg, ref_af, ref_fs = ascent_recording(seed, disperse)
+    c_af, c_fs = replay("c", frames, cfg)
+    print(f"\ndouble build, ascent seed {seed}: {len(frames)} steps, bit-identical: "
+          f"{np.array_equal(c_af, ref_af) and np.array_equal(c_fs, ref_fs)}")
+    af_err, fs_err = double_errors(c_af, c_fs, ref_af, ref_fs, cfg)
+    assert af_err <= DOUBLE_BOUND and fs_err <= DOUBLE_BOUND, (af_err, fs_err)
+    assert {PHASE_VERTICAL_RISE, PHASE_PITCH_OVER, PHASE_ORBIT_INJECTION, PHASE_ASCENT_COAST} <= \
+        set(ref_af[:, AF_PHASE].astype(int))
+
+
+@pytest.mark.parametrize("program", [PROGRAM_RENDEZVOUS, PROGRAM_ASCENT])
+def test_double_build_matches_reference_rendezvous(c_build, program):
+    frames, cfgs, which, fs0, ref_af, ref_fs = rendezvous_recording(*RDV_RUNS[0])[0][program]
+    c_af, c_fs = replay("c", frames, cfgs, which=which, fs0=fs0)
+    print(f"\ndouble build, rendezvous, program {program}: {len(frames)} steps, bit-identical: "
+          f"{np.array_equal(c_af, ref_af, equal_nan=True) and np.array_equal(c_fs, ref_fs, equal_nan=True)}")
+    af_err, fs_err = double_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0])
+    assert af_err <= DOUBLE_BOUND and fs_err <= DOUBLE_BOUND, (af_err, fs_err)
+
+
+ORBIT_CASES = {"ascent-0": ("ascent", 0), "ascent-1-dispersed": ("ascent", 1),
+               "rendezvous-chaser": ("rendezvous", PROGRAM_RENDEZVOUS),
+               "rendezvous-target": ("rendezvous", PROGRAM_ASCENT)}
+
+
+def orbit_case(name):
+    """(frames, configs, config index per step, starting state, reference af, fs) of a recording."""
+    kind, which = ORBIT_CASES[name]
+    if kind == "ascent":
+        frames, cfg, ref_af, ref_fs = ascent_recording(*ASCENT_RUNS[which])
+        return frames, cfg[None], np.zeros(len(frames), np.int64), None, ref_af, ref_fs
+    return rendezvous_recording(*RDV_RUNS[0])[0][which]
+
+
+def _finite(ref_af, ref_fs):
+    """Steps whose reference is all numbers (not the chaser's state before the go)."""
+    return np.isfinite(ref_af).all(axis=1) & np.isfinite(ref_fs).all(axis=1)
+
+
+def orbit_discrete(c_af, c_fs, ref_af, ref_fs):
+    """Per step: a decision differs (phase, health, an RCS thruster, the engine on or off,
+    the burn state, the attitude-hold quiet flag)."""
+    return ((c_af[:, AF_PHASE] != ref_af[:, AF_PHASE]) | (c_af[:, AF_HEALTH] != ref_af[:, AF_HEALTH])
+            | rcs_flips(c_af, ref_af) | ((c_af[:, AF_THRUST_CMD] > 0) != (ref_af[:, AF_THRUST_CMD] > 0))
+            | (c_fs[:, FS_BURN_ON] != ref_fs[:, FS_BURN_ON]) | (c_fs[:, FS_ATT_QUIET] != ref_fs[:, FS_ATT_QUIET]))
+
+
+def rendezvous_errors(c_af, c_fs, ref_af, ref_fs, cfg, steps, program):
+    """The float metrics of a rendezvous vehicle over the selected steps: the chaser's
+    relative navigation against its filter's sigma, the orbit estimate (the target's,
+    which both vehicles carry) in metres, attitude, RCS on-times, mass."""
+    d_fs = np.abs(c_fs[steps] - ref_fs[steps])
+    rr, rc = ref_af[steps, AF_RCS_ON:AF_RCS_ON + 12], c_af[steps, AF_RCS_ON:AF_RCS_ON + 12]
+    both = (rr > 0) & (rc > 0)
+    m = {"orb_pos_m": float(d_fs[:, FS_ORB_POS:FS_ORB_POS + 3].max()),
+         "orb_vel_mps": float(d_fs[:, FS_ORB_VEL:FS_ORB_VEL + 3].max()),
+         "attitude": float(d_fs[:, FS_Q_IB:FS_Q_IB + 4].max()),
+         "rcs_both_on": float(np.abs(rr - rc)[both].max(initial=0.0) / cfg[CF_DT]),
+         "mass": float((d_fs[:, FS_MASS] / ref_fs[steps, FS_MASS]).max())}
+    if program == PROGRAM_RENDEZVOUS:
+        sig = np.sqrt(ref_fs[steps][:, FS_COV + 7 * np.arange(6)])
+        m["nav_pos_m"] = float(d_fs[:, FS_POS:FS_POS + 3].max())
+        m["nav_pos"] = float((d_fs[:, FS_POS:FS_POS + 3] / sig[:, :3]).max())
+        m["nav_vel"] = float((d_fs[:, FS_VEL:FS_VEL + 3] / sig[:, 3:]).max())
+    return m
+
+
+def float_orbit_run(case, one_step):
+    """Replay a recording through the float build; the measured metrics."""
+    frames, cfgs, which, fs0, ref_af, ref_fs = orbit_case(case)
+    starts = one_step_starts(ref_fs, fs0) if one_step else None
+    c_af, c_fs = replay("c-float", frames, cfgs, starts=starts, which=which, fs0=fs0)
+    kind, program = ORBIT_CASES[case]
+    if kind == "ascent":
+        end = state_divergence(c_af, ref_af)
+        discrete = ((c_af[:, AF_PHASE] != ref_af[:, AF_PHASE]) | (c_af[:, AF_HEALTH] != ref_af[:, AF_HEALTH])
+                    | rcs_flips(c_af, ref_af))
+        steps = ~discrete if one_step else np.arange(len(frames)) < end
+        measured = float_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0], steps)
+    else:
+        discrete = orbit_discrete(c_af, c_fs, ref_af, ref_fs)
+        # the chaser from the go command on (its state before it is the reference's NaN)
+        valid = _finite(ref_af, ref_fs) & (ref_fs[:, FS_STARTED] > 0 if program == PROGRAM_RENDEZVOUS else True)
+        # free running: up to the first flip that changes the state (phase, health, burn state)
+        flips = (np.arange(len(frames)) >= state_divergence(c_af, ref_af)) | (c_fs[:, FS_BURN_ON] != ref_fs[:, FS_BURN_ON])
+        end = len(frames) if one_step or not (flips & valid).any() else int(np.argmax(flips & valid))
+        steps = valid & ~discrete if one_step else valid & (np.arange(len(frames)) < end)
+        measured = rendezvous_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0], steps, program)
+    if one_step:
+        measured["discrete"] = float(discrete.mean())
+    else:
+        measured["reach"] = end / len(frames)
+    return measured
+
+
+@pytest.mark.parametrize("case", ORBIT_CASES)
+def test_float_build_orbit_programs_free_running_within_bound(c_build, case):
+    measured = float_orbit_run(case, one_step=False)
+    print(f"\nfloat build, free running, {case}: " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items()))
+    bounds = FLOAT_ORBIT["free"][case]
+    assert measured["reach"] >= bounds["reach"], measured["reach"]
+    assert not within(measured, {k: v for k, v in bounds.items() if k != "reach"}), within(measured, bounds)
+
+
+@pytest.mark.parametrize("case", ORBIT_CASES)
+def test_float_build_orbit_programs_one_step_within_bound(c_build, case):
+    measured = float_orbit_run(case, one_step=True)
+    print(f"\nfloat build, one step, {case}: " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items()))
+    assert not within(measured, FLOAT_ORBIT["one_step"][case]), within(measured, FLOAT_ORBIT["one_step"][case])
+
+
+@pytest.mark.parametrize("fsw", ["c", "c-float"])
+@pytest.mark.parametrize("seed, disperse", ASCENT_RUNS)
+def test_closed_loop_ascent_inserts_like_reference(c_build, fsw, seed, disperse):
+    """Within tests/test_ascent.py's insertion tolerance, as the reference is."""
+    for kind in ("numba", fsw):
+        s = run_ascent(SC_ASCENT, seed, disperse, tel_every=NO_TELEMETRY, fsw=kind).summary
+        err = s["insertion"]["errors"]
+        print(f"\n{kind} ascent seed {seed}: {s['outcome']}, a error {err['a_m']:.1f} m, i error {err['i_deg']:.5f} deg")
+        assert s["outcome"] == "inserted", s["failures"]
+        assert abs(err["a_m"]) <= 1000.0 and abs(err["i_deg"]) <= 0.05
+
+
+def test_closed_loop_rendezvous_double_build_captures_with_the_reference_numbers(c_build):
+    ref = rendezvous_recording(*RDV_RUNS[0])[1]
+    s = run_rendezvous.run(SC_RDV, RDV_RUNS[0][0], RDV_RUNS[0][1], tel_every=NO_TELEMETRY, fsw="c").summary
+    assert s["outcome"] == "captured"
+    assert s["capture"] == ref["capture"] and s["loop_iterations"] == ref["loop_iterations"]
+
+
+@pytest.mark.xfail(strict=True, reason="float: the chaser's relative state is the difference of two float orbits "
+                                       "(0.1-0.3 m a step) and its covariance loses positive definiteness; the "
+                                       "reference algorithm must change first (docs/c_build.md)")
+def test_closed_loop_rendezvous_float_build_captures(c_build):
+    s = run_rendezvous.run(SC_RDV, RDV_RUNS[0][0], RDV_RUNS[0][1], tel_every=NO_TELEMETRY, fsw="c-float").summary
+    assert s["outcome"] == "captured", s["failures"]
+
+
+def test_cli_flies_the_ascent_on_the_float_build(c_build, tmp_path):
+    from gnc.cli import main
+    assert main(["run", "ascent", "--fsw", "c-float", "-q", "--no-plots", "--out", str(tmp_path)]) == 0
 
 
 # ---------------------------------------------------------------- the build itself

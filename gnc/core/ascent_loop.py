@@ -13,8 +13,10 @@ no jump at ignition.
 
 Telemetry rows are gnc.core.loop's (landing-frame truth, filter sigmas, both frames).
 The go command goes out at step k_go; the pad time before it is the surface alignment.
+Like gnc.core.loop, one loop body flies any flight-software build (fly_with).
 """
 import math
+import types
 
 import numpy as np
 
@@ -66,9 +68,8 @@ def hold_on_pad(x, vp, pad, w, t):
     return vec.q_rot_inv(q, vec.sub(a_pad, g)), True
 
 
-@kernel
-def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, pad, k0, k1, k_go, dt, substeps,
-        settle, seed):
+def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, pad, k0, k1, k_go, dt, substeps,
+         settle, seed):
     """Fly flight-software steps k0..k1-1.  Returns (next k, event).  settle: seconds
     after the cut-off before the run counts as inserted (the tail-off dies out)."""
     if seed >= 0:
@@ -108,3 +109,15 @@ def fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, pad
                 if height(r_l, w, dem) < pad[PAD_H0] - FALL_MARGIN:
                     return k + 1, EV_FELL
     return k1, EV_NONE
+
+
+def fly_with(step, name):
+    """`_fly` compiled with `fsw_step` bound to the kernel `step`, cached under `name`
+    (one per step kernel; gnc.core.loop.fly_with says why not a switch or a closure)."""
+    fn = types.FunctionType(_fly.__code__, dict(globals(), fsw_step=step), name)
+    fn.__qualname__ = name
+    fn.__doc__ = _fly.__doc__
+    return kernel(fn)
+
+
+fly = fly_with(fsw_step, "fly")

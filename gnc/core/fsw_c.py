@@ -4,8 +4,9 @@
     "c"        csrc/ compiled with real = double   (extension module gnc._fsw_c)
     "c-float"  csrc/ compiled with real = float    (gnc._fsw_cf), the microcontroller arithmetic
 
-Every build takes and returns the same float64 frames, so one closed loop flies any of
-them (loop.fly_with) and the back-to-back tests feed them the same sensor frames.  The
+Every build takes and returns the same float64 frames and runs every program (descent,
+ascent, rendezvous), so each program's closed loop flies any of them (the loop modules'
+fly_with) and the back-to-back tests feed them the same sensor frames.  The
 float build converts the frames to float and back inside C on every call; its state
 array therefore only ever holds float values.
 
@@ -30,7 +31,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from gnc.core import loop
+from gnc.core import ascent_loop, loop, rendezvous_loop
 from gnc.core.fsw.step import fsw_reset, fsw_step
 from gnc.core.jit import kernel
 
@@ -102,7 +103,11 @@ def fsw_step_cf(sf, cfg, fs, af):
 
 
 _STEP = {"numba": fsw_step, "c": fsw_step_c, "c-float": fsw_step_cf}
-_FLY = {"numba": loop.fly, "c": loop.fly_with(fsw_step_c, "fly_c"), "c-float": loop.fly_with(fsw_step_cf, "fly_cf")}
+# the closed loop of each program with each build (each loop module's fly_with)
+_LOOPS = {"descent": loop, "ascent": ascent_loop, "rendezvous": rendezvous_loop}
+_FLY = {(program, "numba"): m.fly for program, m in _LOOPS.items()}
+_FLY.update({(program, kind): m.fly_with(_STEP[kind], name) for program, m in _LOOPS.items()
+             for kind, name in (("c", "fly_c"), ("c-float", "fly_cf"))})
 
 
 def step_kernel(fsw: str):
@@ -111,10 +116,11 @@ def step_kernel(fsw: str):
     return _STEP[fsw]
 
 
-def fly_kernel(fsw: str):
-    """The closed loop (gnc.core.loop.fly's signature) flying a build."""
+def fly_kernel(fsw: str, program: str = "descent"):
+    """The closed loop of a program ("descent": gnc.core.loop.fly's signature, "ascent":
+    gnc.core.ascent_loop.fly's, "rendezvous": gnc.core.rendezvous_loop.fly's) flying a build."""
     require(fsw)
-    return _FLY[fsw]
+    return _FLY[program, fsw]
 
 
 def reset(fsw: str, fs: np.ndarray) -> None:

@@ -18,8 +18,11 @@ Contact: in steps at the full rate, after every model substep, the chaser's port
 compared with the target's (gnc.core.capture): it reaches the target's port plane
 within CONTACT_RADIUS of the axis.  On contact the envelope is judged and the run
 ends, captured or refused.
+
+Both vehicles fly the same flight-software build; fly_with binds it (gnc.core.loop).
 """
 import math
+import types
 
 import numpy as np
 
@@ -152,9 +155,8 @@ def _coast(x, vp, w, imu, work, duty, span, h_sub):
             imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
 
 
-@kernel
-def fly(xc, xt, vpc, vpt, w, dem, spc, spt, rp, dp, cfgc, cfgt, fsc, fst, sfc, sft, afc, aft, imuc, imut, work, duty,
-        tel, row0, tel_every, k0, k_stop, t0, cmd_c, cmd_t, dt, substeps, steps_per_s, h_max_steps, h_sub, seed, out):
+def _fly(xc, xt, vpc, vpt, w, dem, spc, spt, rp, dp, cfgc, cfgt, fsc, fst, sfc, sft, afc, aft, imuc, imut, work, duty,
+         tel, row0, tel_every, k0, k_stop, t0, cmd_c, cmd_t, dt, substeps, steps_per_s, h_max_steps, h_sub, seed, out):
     """Fly from step k0 (time t0 + k dt) until k_stop, a contact, or a full telemetry buffer.
     cmd_c / cmd_t go in the first frame of each vehicle (ground commands).  Returns
     (next k, next telemetry row, event, iterations)."""
@@ -211,3 +213,15 @@ def fly(xc, xt, vpc, vpt, w, dem, spc, spt, rp, dp, cfgc, cfgt, fsc, fst, sfc, s
         k += n
         it += 1
     return k, row, EV_NONE, it
+
+
+def fly_with(step, name):
+    """`_fly` compiled with `fsw_step` (both vehicles') bound to the kernel `step`, cached
+    under `name` (one per step kernel; gnc.core.loop.fly_with says why)."""
+    fn = types.FunctionType(_fly.__code__, dict(globals(), fsw_step=step), name)
+    fn.__qualname__ = name
+    fn.__doc__ = _fly.__doc__
+    return kernel(fn)
+
+
+fly = fly_with(fsw_step, "fly")

@@ -3,9 +3,9 @@
     fsw_step(sensor_frame, config, fsw_state, actuator_frame)
 
 Runs navigation, then the program named in the config, and fills the actuator
-frame; the ascent and rendezvous programs run their own navigation.  The C build
-(csrc/) implements the same function on the same layouts, for the descent program
-only so far (it answers other programs with config_bad).
+frame; the ascent and rendezvous programs run their own navigation.  A program
+other than these three, or a step dt <= 0, is answered with config_bad.  The C build
+(csrc/fsw_step.c) implements the same function, every program, on the same layouts.
 """
 from gnc.core import vec
 from gnc.core.fsw import ascent, descent, nav, rendezvous
