@@ -99,6 +99,11 @@ class Terrain:
         w[M.W_REG_U0] = reg.u0
         w[M.W_REG_V0] = reg.v0
         w[M.W_REG_DIR:M.W_REG_DIR + 2] = reg.uprange
+        # only nodes within a crater's reach are non-zero; a bilinear lookup reads nodes
+        # up to res sqrt(2) away
+        c = reg.craters
+        near = np.min(np.hypot(c[:, 0], c[:, 1]) - 0.5 * EJECTA_REACH * c[:, 2], initial=math.inf)
+        w[M.W_REG_QUIET] = max(near - math.sqrt(2.0) * reg.res, 0.0)
         # the heights add: the sum of the maxima bounds the ground (contact checks start below it)
         w[M.W_GROUND_MAX] = max(float(self.dem.max()), 0.0) + max(float(reg.heights.max()), 0.0)
         return out

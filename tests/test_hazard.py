@@ -152,6 +152,13 @@ def test_regional_map_lies_along_the_approach_and_spares_the_site():
     assert np.all(np.hypot(reg.craters[:, 0], reg.craters[:, 1]) - 1.5 * reg.craters[:, 2] > p.regional_clear_m)
     for e, n in rng.uniform(-0.9 * t.half, 0.9 * t.half, (200, 2)):
         assert dem_height(e, n, w, dem) == dem_height(e, n, *_fine_only(w, dem, nf))
+    # and the lookup's shortcut there is exact: read anyway, the regional map adds nothing
+    quiet, w_read = w[M.W_REG_QUIET], w.copy()
+    w_read[M.W_REG_QUIET] = 0.0
+    assert quiet > t.half
+    for r, a in zip(rng.uniform(0.0, quiet, 500), rng.uniform(0.0, 2.0 * math.pi, 500)):
+        e, n = r * math.cos(a), r * math.sin(a)
+        assert dem_height(e, n, w_read, dem) == dem_height(e, n, w, dem)
 
 
 def _fine_only(w, dem, nf):
@@ -164,11 +171,12 @@ def test_height_is_continuous_across_the_fine_map_edge_and_the_regional_edge():
     # rocky fine map; regional craters stamped across the seam (the site clearing keeps them off it)
     t = terrain_gen.generate(_terrain_params(regional_enabled=True, rock_abundance=0.10), 1, HEADING)
     reg = t.regional
+    seam = np.array([[*reg.to_uv(e, n), 150.0, 0.1]
+                     for e, n in ((t.half, 0.0), (-t.half, 30.0), (10.0, t.half), (-40.0, -t.half), (t.half, t.half))])
     heights = reg.heights.copy()
-    for e, n in ((t.half, 0.0), (-t.half, 30.0), (10.0, t.half), (-40.0, -t.half), (t.half, t.half)):
-        u, v = reg.to_uv(e, n)
-        stamp_craters(heights, reg.res, 0.0, np.array([[v - reg.v0, u - reg.u0, 150.0, 0.1]]))
-    t = dataclasses.replace(t, regional=dataclasses.replace(reg, heights=heights))
+    stamp_craters(heights, reg.res, 0.0, np.column_stack([seam[:, 1] - reg.v0, seam[:, 0] - reg.u0, seam[:, 2:]]))
+    t = dataclasses.replace(t, regional=dataclasses.replace(reg, heights=heights,
+                                                           craters=np.vstack([reg.craters, seam])))
     w, dem = _world_and_dem(t)
     w_fine, dem_fine = _fine_only(w, dem, t.dem.shape[0])
     step = 1e-3

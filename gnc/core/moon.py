@@ -27,7 +27,8 @@ W_REG_RES = 23    # m per regional cell
 W_REG_U0 = 24     # m, along-track (uprange +) coordinate of the regional map's first row
 W_REG_V0 = 25     # m, cross-track coordinate of its first column
 W_REG_DIR = 26    # 2: east, north of the uprange unit vector
-W_LEN = 28
+W_REG_QUIET = 28  # m: the regional map is 0 within this distance of the target (lookups skip it there)
+W_LEN = 29
 
 
 @kernel

@@ -9,13 +9,14 @@ plus two height maps in one array `dem` (metres):
     the approach ground track: row i at u = W_REG_U0 + i res metres uprange (along
     the unit vector W_REG_DIR), column j at v = W_REG_V0 + j res across it.
 The heights add, each map counting 0 off its extent (gnc.terrain_gen fades each to
-zero at its edges, so the sum is continuous); beyond both, the sphere.
+zero at its edges, so the sum is continuous); beyond both, the sphere.  Within
+W_REG_QUIET of the target the regional map is all zeros and is not read.
 """
 import math
 
 from gnc.core.jit import kernel
-from gnc.core.moon import (W_DEM_HALF, W_DEM_RES, W_REG_COLS, W_REG_DIR, W_REG_RES, W_REG_ROW, W_REG_U0,
-                           W_REG_V0, W_SITE_R)
+from gnc.core.moon import (W_DEM_HALF, W_DEM_RES, W_REG_COLS, W_REG_DIR, W_REG_QUIET, W_REG_RES, W_REG_ROW,
+                           W_REG_U0, W_REG_V0, W_SITE_R)
 
 RAY_PASSES = 8        # most fixed-point passes of a ray cast
 RAY_TOL_M = 1e-3      # a pass moving the hit less than this ends the cast
@@ -45,7 +46,8 @@ def dem_height(e, n, w, dem):
     half = w[W_DEM_HALF]
     res = w[W_DEM_RES]
     h = _bilinear(dem, 0, nf, nf, (e + half) / res, (n + half) / res)
-    if r0 > 0:
+    quiet = w[W_REG_QUIET]
+    if r0 > 0 and e * e + n * n >= quiet * quiet:      # near the target (hazard scan, landing): zeros
         ae, an = w[W_REG_DIR], w[W_REG_DIR + 1]
         u = e * ae + n * an
         v = e * an - n * ae
