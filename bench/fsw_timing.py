@@ -4,6 +4,10 @@ Measures, in one run:
   - fsw_step of each build ("numba", "c" double, "c-float") on the sensor frames a
     reference descent recorded, from a reset state with the run's config, in a
     compiled loop: each call timed on its own (p50/p99/max) and the loop as a whole (mean);
+  - the same for the orbit programs: an ascent (lift-off to insertion) and both vehicles
+    of a rendezvous (the orbiter-returner's rendezvous program, the ascender's orbit
+    operations), their frames recorded from the reference closed loop with the config in
+    force at each step, replayed from the state each started with;
   - the closed loop flown by each build (gnc.run.run, no telemetry) as wall time per
     flight-software step and real-time factor, after a warm-up run;
   - the vehicle-model step: the closed loop's time per step less its flight software
@@ -34,12 +38,16 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 import gnc.run
+import gnc.run_ascent
+import gnc.run_rendezvous
 import gnc.scenario
 from gnc.assemble import assemble
 from gnc.core import fsw_c
 from gnc.core import loop as LP
+from gnc.core import rendezvous_loop
 from gnc.core import vehicle as V
-from gnc.core.layout import AF_LEN, FS_LEN
+from gnc.core.fsw.step import fsw_step
+from gnc.core.layout import AF_LEN, CF_PROGRAM, FS_LEN, PROGRAM_ASCENT, PROGRAM_RENDEZVOUS
 from loop_timing import machine, percentile
 
 SCENARIO = "descent"
@@ -80,18 +88,18 @@ def clock_pairs(ts, out):
 
 
 def fsw_loops(step):
-    """(timed, tight) replay loops of one build's fsw_step."""
+    """(timed, tight) replay loops of one build's fsw_step; step k uses config cfgs[which[k]]."""
     @numba.njit(cache=False)
-    def timed(frames, cfg, fs, af, ts, out):
+    def timed(frames, cfgs, which, fs, af, ts, out):
         for k in range(frames.shape[0]):
             t0 = now_ns(ts)
-            step(frames[k], cfg, fs, af)
+            step(frames[k], cfgs[which[k]], fs, af)
             out[k] = now_ns(ts) - t0
 
     @numba.njit(cache=False)
-    def tight(frames, cfg, fs, af):
+    def tight(frames, cfgs, which, fs, af):
         for k in range(frames.shape[0]):
-            step(frames[k], cfg, fs, af)
+            step(frames[k], cfgs[which[k]], fs, af)
 
     return timed, tight
 
@@ -116,22 +124,68 @@ def recorded(result):
     return np.ascontiguousarray(np.column_stack([tel[c] for c in cols[LP.T_SF:LP.T_AF]]))
 
 
-def time_fsw(kind, frames, cfg, runs, ts):
-    """(mean ns from tight loops, per-call ns pooled over runs, actuator frame of the last step)."""
+def one_config(frames, cfg):
+    """A replay (frames, configs, config index per step, starting state: None = reset) on one config."""
+    return frames, cfg[None], np.zeros(len(frames), np.int64), None
+
+
+_RECORDED: dict[int, dict] = {}      # program -> frames, configs and starting state its vehicle saw
+
+
+def _record(sf, cfg, fs):
+    rec = _RECORDED.setdefault(int(cfg[CF_PROGRAM]), {"frames": [], "cfgs": [], "which": [], "fs0": fs.copy()})
+    if not rec["cfgs"] or not np.array_equal(rec["cfgs"][-1], cfg):
+        rec["cfgs"].append(cfg.copy())
+    rec["frames"].append(sf.copy())
+    rec["which"].append(len(rec["cfgs"]) - 1)
+
+
+@numba.njit(cache=False)
+def _recording_step(sf, cfg, fs, af):
+    with numba.objmode():
+        _record(sf, cfg, fs)
+    fsw_step(sf, cfg, fs, af)
+
+
+def record_rendezvous(sc):
+    """Both vehicles' replays of a reference rendezvous, flown by a loop whose fsw_step
+    copies out what it is given (the ground uplinks new configs on the way); and its outcome."""
+    _RECORDED.clear()
+    key = ("rendezvous", "numba")
+    flown = fsw_c._FLY[key]
+    fsw_c._FLY[key] = rendezvous_loop.fly_with(_recording_step, "fly_recording", cache=False)
+    try:
+        outcome = gnc.run_rendezvous.run(sc, SEED, tel_every=NO_TELEMETRY).summary["outcome"]
+    finally:
+        fsw_c._FLY[key] = flown
+    return {p: (np.array(r["frames"]), np.array(r["cfgs"]), np.array(r["which"]), r["fs0"])
+            for p, r in _RECORDED.items()}, outcome
+
+
+def time_fsw(kind, replay, runs, ts):
+    """(mean ns from tight loops, per-call ns pooled over runs) of a replay (one_config)."""
+    frames, cfgs, which, fs0 = replay
     timed, tight = fsw_loops(fsw_c.step_kernel(kind))
     fs, af = np.zeros(FS_LEN), np.zeros(AF_LEN)
     out = np.zeros(len(frames), np.int64)
-    fsw_c.reset(kind, fs)
-    timed(frames[:2], cfg, fs, af, ts, out)          # compile both before any clock runs
-    tight(frames[:2], cfg, fs, af)
+
+    def start():
+        if fs0 is None:
+            fsw_c.reset(kind, fs)
+        else:
+            fs[:] = fs0
+
+    start()
+    timed(frames[:2], cfgs, which, fs, af, ts, out)          # compile both before any clock runs
+    tight(frames[:2], cfgs, which, fs, af)
     means, calls = [], []
     for _ in range(runs):
-        fsw_c.reset(kind, fs)
+        start()
         t0 = time.perf_counter_ns()
-        tight(frames, cfg, fs, af)
+        tight(frames, cfgs, which, fs, af)
         means.append((time.perf_counter_ns() - t0) / len(frames))
-        fsw_c.reset(kind, fs)
-        timed(frames, cfg, fs, af, ts, out)
+        start()
+        timed(frames, cfgs, which, fs, af, ts, out)
         calls.append(out.copy())
     return float(np.median(means)), np.concatenate(calls)
 
@@ -209,7 +263,8 @@ def main(argv=None):
             {"name": "rk4_step: one 6-DOF RK4 model step (floor)", **summary(rk4_mean, rk4_calls)}]
     fsw_rows, loop_rows = {}, {}
     for kind in kinds:
-        fsw_rows[kind] = {"name": f"fsw_step, {LABEL[kind]}", **summary(*time_fsw(kind, frames, a.cfg, args.runs, ts))}
+        fsw_rows[kind] = {"name": f"fsw_step, {LABEL[kind]}",
+                          **summary(*time_fsw(kind, one_config(frames, a.cfg), args.runs, ts))}
     outcomes = {}
     for kind in kinds:
         per_step, rtf, outcomes[kind] = time_closed_loop(sc, kind, args.runs)
@@ -225,6 +280,22 @@ def main(argv=None):
         rows += group.values()
     for r in rows[1:]:
         r["x_floor"] = r["mean"] / floor
+
+    # the orbit programs: fsw_step only (their closed loops are other vehicle models)
+    asc_sc, rdv_sc = gnc.scenario.load("ascent"), gnc.scenario.load("rendezvous")
+    ascent = gnc.run_ascent.run(asc_sc, SEED)
+    rdv, rdv_outcome = record_rendezvous(rdv_sc)
+    orbit = {"ascent": ("ascent to insertion", one_config(recorded(ascent), ascent.final["cfg"])),
+             "rendezvous": ("rendezvous, orbiter-returner", rdv[PROGRAM_RENDEZVOUS]),
+             "orbit_ops": ("orbit operations, ascender", rdv[PROGRAM_ASCENT])}
+    orbit_rows = []
+    for program, (label, replay) in orbit.items():
+        group = {kind: {"name": f"{label}, {LABEL[kind]}", "program": program,
+                        **summary(*time_fsw(kind, replay, args.runs, ts))} for kind in kinds}
+        for kind, r in group.items():
+            if kind != "numba" and "numba" in group:
+                r["x_numba"] = r["mean"] / group["numba"]["mean"]
+        orbit_rows += group.values()
     load_end = os.getloadavg()[0]
 
     print(f"lunar-gnc flight-software timing: {args.runs} runs each; {host['cpu_model']}, {host['cpu_count']} CPUs, "
@@ -233,6 +304,10 @@ def main(argv=None):
           f"at {sc.sim.fsw_rate_hz:g} Hz x {a.substeps} model steps; closed-loop outcomes "
           + ", ".join(f"{LABEL[k]} {o}" for k, o in outcomes.items()) + "\n")
     print_table(rows)
+    print(f"\norbit programs, fsw_step per call: ascent seed {SEED} ({len(orbit['ascent'][1][0])} steps, "
+          f"{ascent.summary['outcome']}); rendezvous seed {SEED} ({len(orbit['rendezvous'][1][0])} steps of each "
+          f"vehicle, time-warped coasts included, {rdv_outcome})\n")
+    print_table(orbit_rows)
     print("\nmean: untimed compiled loop / steps; p50/p99/max: each call between two clock_gettime calls in the "
           "compiled loop (pooled over runs; closed-loop rows: one sample per run); x floor = mean / rk4_step mean; "
           "x numba = mean / the numba row's mean; real-time = flight time / wall, median over runs; the vehicle-model "
@@ -249,6 +324,9 @@ def main(argv=None):
                    "clock": "clock_gettime(CLOCK_MONOTONIC) from the compiled loop"},
         "unit": "ns per call (closed loop: ns per flight-software step); rtf: flight time / wall",
         "figures": rows,
+        "orbit_programs": {"ascent_steps": len(orbit["ascent"][1][0]), "rendezvous_steps": len(orbit["rendezvous"][1][0]),
+                           "ascent_outcome": ascent.summary["outcome"], "rendezvous_outcome": rdv_outcome,
+                           "figures": orbit_rows},
         "closed_loop_outcomes": outcomes,
         "not_measured": missing,
     }

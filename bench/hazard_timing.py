@@ -9,7 +9,8 @@ Measures, in one run and side by side (every kernel warmed up first):
     the site), if scipy is present;
   - lidar_scan with the scenario's ray grid from the 100 m hover, and the map and
     site at the scenario's map size;
-  - terrain generation for the descent (mare) and rough scenarios; the touchdown judge.
+  - terrain generation for the descent (mare: fine map and regional map, and the fine map
+    alone) and rough scenarios; the touchdown judge.
 
     python bench/hazard_timing.py [--runs N] [--json PATH]
 """
@@ -55,7 +56,7 @@ def timed(fn, runs, *args):
 def mcell_map(sc):
     """A scanned-looking 1 Mcell height map: the terrain, range noise, 1 % holes."""
     rng = np.random.default_rng(SEED)
-    dem = terrain_gen.generate(sc.terrain, SEED).dem
+    dem = terrain_gen.generate(sc.terrain, SEED, sc.orbit.approach_azimuth_deg).dem
     maps = np.zeros((HZ.M_LEN, *dem.shape))
     maps[HZ.M_Z] = dem - 100.0 + rng.normal(0.0, 0.03, dem.shape)
     maps[HZ.M_COUNT] = (rng.random(dem.shape) >= 0.01).astype(float)
@@ -154,14 +155,26 @@ def main(argv=None):
     flight_ms = timed(map_and_site, args.runs, fmap, hp[hdu.HP_CELL], hp)
 
     rough = gnc.scenario.load("rough")
-    gen_ms = timed(terrain_gen.generate, max(3, args.runs // 3), sc.terrain, SEED)
-    gen_rough_ms = timed(terrain_gen.generate, max(3, args.runs // 3), rough.terrain, SEED)
-    t_rough = terrain_gen.generate(rough.terrain, SEED)
+    heading = sc.orbit.approach_azimuth_deg
+    fine_only = sc.with_values({"terrain.regional_enabled": False}).terrain
+    w = a.world.copy()
+
+    def terrain_for_a_run(p):
+        """What assembly does: draw and stamp the maps, pack them into the core's array."""
+        return terrain_gen.generate(p, SEED, heading).core(w)
+
+    gen_ms = timed(terrain_for_a_run, max(3, args.runs // 3), sc.terrain)
+    gen_fine_ms = timed(terrain_for_a_run, max(3, args.runs // 3), fine_only)
+    gen_rough_ms = timed(terrain_for_a_run, max(3, args.runs // 3), rough.terrain)
+    t_mare = terrain_gen.generate(sc.terrain, SEED, heading)
+    t_rough = terrain_gen.generate(rough.terrain, SEED, heading)
 
     judge_us = [1e3 * t for t in timed(judge, args.runs * 20, standing(a), 0.0, a.vp, a.world, a.dem)]
     load_end = os.getloadavg()[0]
 
     floor = float(np.median(both_ms))
+    n_fine = t_mare.dem.shape[0]
+    n_u, n_v = t_mare.regional.heights.shape
     n_flight = fmap.shape[1]
     rows = [
         row(f"safety_map, 1 Mcell ({n_big}^2, {CELL} m cells)", "ms", summarise(safety_ms),
@@ -175,7 +188,8 @@ def main(argv=None):
     rows += [
         row(f"lidar_scan, {rays}x{rays} rays from {r_hover[2]:g} m", "ms", summarise(scan_ms)),
         row(f"safety_map + choose_site, flight map {n_flight}^2", "ms", summarise(flight_ms)),
-        row(f"terrain generate, descent ({a.dem.shape[0]}^2)", "ms", summarise(gen_ms)),
+        row(f"terrain generate, descent ({n_fine}^2 + regional {n_u}x{n_v})", "ms", summarise(gen_ms)),
+        row(f"terrain generate, descent, fine map alone ({n_fine}^2)", "ms", summarise(gen_fine_ms)),
         row(f"terrain generate, rough ({len(t_rough.rocks)} rocks)", "ms", summarise(gen_rough_ms)),
         row("touchdown judge", "us", summarise(judge_us)),
     ]

@@ -351,6 +351,11 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     return cfg
 
 
+def terrain_of(sc: Scenario, seed: int):
+    """The run's terrain (gnc.terrain_gen.Terrain): its own seed, the strip along the approach."""
+    return generate(sc.terrain, seed + sc.terrain.seed_offset, sc.orbit.approach_azimuth_deg)
+
+
 def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     rng = np.random.default_rng(seed)
     w = world_array(sc)
@@ -375,9 +380,5 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     n_steps = int(math.ceil(sc.sim.max_duration_s / dt))
     dem = np.zeros((1, 1))
     if sc.terrain.enabled:
-        terrain = generate(sc.terrain, seed + sc.terrain.seed_offset)
-        dem = terrain.dem
-        w[M.W_DEM_RES] = terrain.res
-        w[M.W_DEM_HALF] = terrain.half
-    w[M.W_GROUND_MAX] = max(float(dem.max()), 0.0)
+        dem = terrain_of(sc, seed).core(w)
     return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc))

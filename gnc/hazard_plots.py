@@ -1,5 +1,6 @@
 """Hazard-detection pictures: one run's safety map with the target, the chosen site
-and the touchdown point; Monte Carlo touchdowns marked safe or unsafe."""
+and the touchdown point; Monte Carlo touchdowns marked safe or unsafe; the regional
+terrain map under the approach with the ground track and the fine map."""
 from __future__ import annotations
 
 import math
@@ -23,8 +24,13 @@ HAZARD_RGBA = ((H_ROUGH, (0.85, 0.1, 0.1, 0.55), "rock or hole"),      # drawn i
 
 def _hillshade(z: np.ndarray, cell: float) -> np.ndarray:
     gy, gx = np.gradient(z, cell)
-    light = np.array([-1.0, 1.0, 1.5]) / math.sqrt(4.25)       # from the north-west, 47 deg up
-    return np.clip((-gx * light[0] - gy * light[1] + light[2]) / np.sqrt(1.0 + gx * gx + gy * gy), 0.0, 1.0)
+    return _lit(gx, gy)
+
+
+def _lit(ge: np.ndarray, gn: np.ndarray) -> np.ndarray:
+    """Brightness of ground with east and north slopes ge, gn, lit from the north-west, 47 deg up."""
+    light = np.array([-1.0, 1.0, 1.5]) / math.sqrt(4.25)
+    return np.clip((-ge * light[0] - gn * light[1] + light[2]) / np.sqrt(1.0 + ge * ge + gn * gn), 0.0, 1.0)
 
 
 def safety_map(path: Path, hp: np.ndarray, hs: np.ndarray, maps: np.ndarray, touchdown: dict | None = None,
@@ -109,3 +115,58 @@ def touchdowns(path: Path, campaigns: dict[str, list[dict]], max_slope_deg: floa
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def regional_map(path: Path, terrain, tel: dict, phases: list[dict], boresight,
+                 title: str = "Regional terrain") -> Path:
+    """Hillshade of the regional map (gnc.terrain_gen.Terrain.regional) in landing axes, km
+    from the target, with the ground track over it, the altimeter's hits from the quick
+    adjustment on (tel: one run's telemetry; boresight: the altimeter's, body axes), and the
+    fine map's square."""
+    reg = terrain.regional
+    z = reg.heights
+    n_u, n_v = z.shape
+    # the strip is turned to the ground track: draw its cells as a mesh at their true positions
+    uu, vv = np.meshgrid(reg.u0 + reg.res * np.arange(n_u), reg.v0 + reg.res * np.arange(n_v), indexing="ij")
+    e, n = reg.to_en(uu, vv)
+    gu, gv = np.gradient(z, reg.res)
+    ae, an = reg.uprange
+    shade = _lit(ae * gu + an * gv, an * gu - ae * gv)       # d/de, d/dn from d/du, d/dv
+    step = max(1, round(max(n_u, n_v) / 700))               # ~700 cells a side is all a figure shows
+    fig, ax = plt.subplots(figsize=(6.5, 9))
+    ax.pcolormesh(e[::step, ::step] / 1e3, n[::step, ::step] / 1e3, shade[::step, ::step], cmap="gray",
+                  vmin=0, vmax=1, shading="nearest", rasterized=True)
+    ax.plot(tel["pos_e"][::10] / 1e3, tel["pos_n"][::10] / 1e3, color="tab:blue", lw=1.2, label="ground track")
+    t0 = next((p["start_s"] for p in phases if p["name"] == "quick_adjustment"), tel["t"][0])
+    rows = np.flatnonzero((tel["t"] >= t0) & (tel["sf.alt_range"] > 0))
+    he, hn = _altimeter_hits(tel, rows, boresight)
+    ax.scatter(he / 1e3, hn / 1e3, s=2, c="tab:orange", label="altimeter hits from the quick adjustment",
+               rasterized=True)
+    h = terrain.half / 1e3
+    ax.add_patch(Rectangle((-h, -h), 2 * h, 2 * h, fill=False, ec="red", lw=1.2, label="fine map"))
+    ax.plot(0, 0, marker="*", ms=12, c="gold", mec="k", ls="none", label="target")
+    ax.set_xlim(e.min() / 1e3, e.max() / 1e3)
+    ax.set_ylim(n.min() / 1e3, n.max() / 1e3)
+    ax.set_aspect("equal")
+    ax.set_xlabel("east of target [km]")
+    ax.set_ylabel("north of target [km]")
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.85)
+    d = reg.craters[:, 2]
+    sizes = f"{d.min():.0f}-{d.max():.0f} m" if len(d) else "none"
+    ax.set_title(f"{title}\n{len(d)} craters ({sizes}), relief {z.min():.0f} .. {z.max():+.0f} m, "
+                 f"{reg.res:g} m cells", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def _altimeter_hits(tel: dict, rows: np.ndarray, boresight) -> tuple[np.ndarray, np.ndarray]:
+    """East, north of the ground points the altimeter ranged: truth position plus the measured
+    range along the boresight turned by the truth attitude (body -> landing)."""
+    w, x, y, z = (tel[k][rows] for k in ("q_w", "q_x", "q_y", "q_z"))
+    bx, by, bz = boresight
+    de = (1 - 2 * (y * y + z * z)) * bx + 2 * (x * y - w * z) * by + 2 * (x * z + w * y) * bz
+    dn = 2 * (x * y + w * z) * bx + (1 - 2 * (x * x + z * z)) * by + 2 * (y * z - w * x) * bz
+    s = tel["sf.alt_range"][rows]
+    return tel["pos_e"][rows] + s * de, tel["pos_n"][rows] + s * dn

@@ -30,9 +30,10 @@ CAPTURE_STATE = [("lateral_m", "lateral offset", "m"), ("closing_mps", "closing 
                  ("rate_deg_s", "relative rate", "deg/s")]
 
 
-def fly_one(sc: Scenario, seed: int) -> dict:
-    """One dispersed ascent + rendezvous, reduced to what the campaign keeps."""
-    r = run(sc, seed, disperse=True, tel_every=10 ** 9)
+def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
+    """One dispersed ascent + rendezvous on the flight-software build fsw, reduced to what
+    the campaign keeps."""
+    r = run(sc, seed, disperse=True, tel_every=10 ** 9, fsw=fsw)
     s, a = r.summary, r.ascent.summary
     return {"seed": seed, "outcome": s["outcome"], "failures": s["failures"], "capture": s["capture"],
             "insertion_errors": a["insertion"]["errors"], "ascent_burn_s": a["burn_duration_s"],
@@ -51,14 +52,14 @@ class Campaign:
     stats: dict = field(default_factory=dict)
 
 
-def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1) -> Campaign:
+def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, fsw: str = "numba") -> Campaign:
     if n < 1:
         raise ValueError("a campaign needs at least one run")
     seeds = run_seeds(seed, n)
-    fly_one(sc, seeds[0])                     # compile (or load the cache) once, not per worker
+    fly_one(sc, seeds[0], fsw)                # compile (or load the cache) once, not per worker
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = list(pool.map(lambda s: fly_one(sc, s), seeds))
+        runs = list(pool.map(lambda s: fly_one(sc, s, fsw), seeds))
     c = Campaign(sc, seed, runs, time.perf_counter() - t0, jobs)
     c.stats = statistics(c)
     return c

@@ -1,6 +1,7 @@
 """PNG plots of one run (matplotlib, Agg backend: no display needed).
 
-plot_run() writes one file per figure, named after PLOT_NAMES.  Long runs are
+plot_run() writes one file per figure, named after PLOT_NAMES (regional_map only with a
+regional terrain map).  Long runs are
 thinned to a few thousand points per curve: a 50 Hz descent has ~50k rows, far
 more than a figure can show, and drawing them all is what makes plotting slow.
 """
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-PLOT_NAMES = ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error")
+PLOT_NAMES = ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error",
+              "regional_map")
 MAX_POINTS = 4000
 ZOOM_M = 200.0          # ground track inset: the last this many metres around touchdown
 DPI = 110
@@ -213,4 +215,14 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir) -> di
             _shade(a, phases, colors)
     ax[0, 0].legend(fontsize=8, loc="upper right")
     finish(fig, "nav_error")
+
+    # the regional terrain under the approach: regenerated from the run's seed (a few ms)
+    path = out / "regional_map.png"
+    if scenario.terrain.enabled and scenario.terrain.regional_enabled:
+        from gnc.assemble import terrain_of
+        from gnc.hazard_plots import regional_map
+        written["regional_map"] = regional_map(path, terrain_of(scenario, summary["seed"]), tel, phases,
+                                               scenario.sensors.altimeter.boresight, title=f"{title}: regional terrain")
+    else:
+        path.unlink(missing_ok=True)
     return written

@@ -69,6 +69,10 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "terrain.crater_density": NONNEG, "terrain.crater_exponent": (0.1, 6.0), "terrain.crater_d_min_m": POS,
     "terrain.crater_d_max_m": POS, "terrain.crater_depth_min": FRAC, "terrain.crater_depth_max": FRAC,
     "terrain.rock_abundance": (0.0, 0.5), "terrain.rock_d_min_m": POS, "terrain.rock_d_max_m": POS,
+    "terrain.regional_uprange_m": (0.0, 1e6), "terrain.regional_downrange_m": (0.0, 1e6),
+    "terrain.regional_half_width_m": (10.0, 1e6), "terrain.regional_resolution_m": (0.5, 1000.0),
+    "terrain.regional_crater_density": NONNEG, "terrain.regional_crater_exponent": (0.1, 6.0),
+    "terrain.regional_d_max_m": POS, "terrain.regional_clear_m": NONNEG,
     "hdu.rays": (2, 4096), "hdu.fov_deg": (1.0, 120.0), "hdu.range_sigma_m": NONNEG, "hdu.dropout": FRAC,
     "hdu.attitude_sigma_deg": (0.0, 10.0), "hdu.scan_duration_s": NONNEG, "hdu.map_size_m": (1.0, 1000.0),
     "hdu.cell_m": (0.01, 10.0), "hdu.max_slope_deg": (0.0, 89.0), "hdu.max_roughness_m": POS,
@@ -239,6 +243,13 @@ def _cross_checks(data: dict) -> None:
     if (2.0 * t["half_width_m"] / t["resolution_m"] + 1.0) ** 2 > MAX_MAP_CELLS:
         raise ScenarioError(f"terrain.resolution_m: {t['resolution_m']:g} m over a {2 * t['half_width_m']:g} m map "
                             f"makes more than {MAX_MAP_CELLS:,} cells")
+    if t["crater_d_max_m"] > t["regional_d_max_m"]:
+        raise ScenarioError(f"terrain.crater_d_max_m: {t['crater_d_max_m']:g} exceeds terrain.regional_d_max_m "
+                            f"{t['regional_d_max_m']:g} (the regional map carries the craters from one to the other)")
+    along, res = t["regional_uprange_m"] + t["regional_downrange_m"], t["regional_resolution_m"]
+    if (along / res + 1.0) * (2.0 * t["regional_half_width_m"] / res + 1.0) > MAX_MAP_CELLS:
+        raise ScenarioError(f"terrain.regional_resolution_m: {t['regional_resolution_m']:g} m over a {along:g} x "
+                            f"{2 * t['regional_half_width_m']:g} m map makes more than {MAX_MAP_CELLS:,} cells")
     if (h["map_size_m"] / h["cell_m"] + 1.0) ** 2 > MAX_MAP_CELLS:
         raise ScenarioError(f"hdu.cell_m: {h['cell_m']:g} m over a {h['map_size_m']:g} m map makes more than {MAX_MAP_CELLS:,} cells")
     if h["scan_duration_s"] > g["hover_time_s"]:

@@ -17,16 +17,54 @@ east = -half + j res, north = -half + i res (gnc.core.terrain).  Outside it the
 ground is the datum sphere, so the outer EDGE_TAPER of the square blends the
 relief down to zero: no cliff for a slant altimeter beam to fall off.  Profiles
 and stamping: gnc.core.terrain_features.
+
+Regional map (issue #4): the approach flies kilometres of ground, so the fine map
+sits in a coarser one, a strip along the approach ground track (rows along track,
+u metres uprange of the target; columns across it, v metres to the right of the
+uprange direction) at regional_resolution_m.  It carries the craters the fine map
+cannot hold, from crater_d_max_m to regional_d_max_m, drawn from the same law
+N(>D) = c D^-b with its own c and b.  Above a few hundred metres a mare is not
+saturated: its craters follow the production function, cumulative slope ~3
+(Moore et al. 1980: 2.8; Hartmann 1999: 3.8 below 1.4 km).  The default c = 3.0,
+b = 3.0 meets the fine map's law (0.03 D^-2) at D = 100 m and gives
+N(>1 km) = 3e-3 per km^2, the Neukum (2001) density of a ~3 Ga mare (the
+Chang'e-6 basalt is 2.8 Ga).  No rocks: at 10 m posting they are not terrain.
+The landing site was picked clear of large craters: no regional crater's ejecta
+(3 radii) comes within regional_clear_m of the target, so the fine map's ground,
+and the hazard statistics on it, stay as they were.  The heights of the two maps
+add; each fades to zero at its own edges, so the ground is continuous across the
+fine map's edge and the regional map's, and beyond both it is the datum sphere.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from gnc.core import moon as M
 from gnc.core.terrain_features import EJECTA_REACH, stamp_craters, stamp_rocks
 
 EDGE_TAPER = 0.1        # fraction of the half width over which the relief fades out at the edges
+
+
+@dataclass(frozen=True)
+class Regional:
+    heights: np.ndarray    # (n_u, n_v): rows along track (u), columns across it (v), m
+    res: float             # m per cell
+    u0: float              # m, u of row 0 (negative: downrange of the target)
+    v0: float              # m, v of column 0
+    uprange: tuple         # (ae, an): east, north of the unit vector of +u; +v is (an, -ae), right of it
+    craters: np.ndarray    # (m, 4): u, v, diameter, depth/diameter; every crater reaching the map
+
+    def to_en(self, u, v):
+        """(east, north) of map coordinates (u, v)."""
+        ae, an = self.uprange
+        return u * ae + v * an, u * an - v * ae
+
+    def to_uv(self, e, n):
+        ae, an = self.uprange
+        return e * ae + n * an, e * an - n * ae
 
 
 @dataclass(frozen=True)
@@ -36,6 +74,39 @@ class Terrain:
     half: float            # m, half width of the square
     craters: np.ndarray    # (m, 4): east, north, diameter, depth/diameter; every crater reaching the map
     rocks: np.ndarray      # (r, 3): east, north, diameter; centres on the map
+    regional: Regional | None = None
+
+    def core(self, w: np.ndarray) -> np.ndarray:
+        """The one height array the core flies, with its W_DEM_* / W_REG_* fields set in w.
+
+        One 2-D array, so every kernel that takes `dem` keeps its signature: rows
+        [0, n) the fine map, then (if any) the regional map's rows (gnc.core.terrain)."""
+        w[M.W_DEM_RES] = self.res
+        w[M.W_DEM_HALF] = self.half
+        w[M.W_REG_ROW] = 0.0
+        reg = self.regional
+        if reg is None:
+            w[M.W_GROUND_MAX] = max(float(self.dem.max()), 0.0)
+            return self.dem
+        n = self.dem.shape[0]
+        n_u, n_v = reg.heights.shape
+        out = np.zeros((n + n_u, max(n, n_v)))
+        out[:n, :n] = self.dem
+        out[n:, :n_v] = reg.heights
+        w[M.W_REG_ROW] = n
+        w[M.W_REG_COLS] = n_v
+        w[M.W_REG_RES] = reg.res
+        w[M.W_REG_U0] = reg.u0
+        w[M.W_REG_V0] = reg.v0
+        w[M.W_REG_DIR:M.W_REG_DIR + 2] = reg.uprange
+        # only nodes within a crater's reach are non-zero; a bilinear lookup reads nodes
+        # up to res sqrt(2) away
+        c = reg.craters
+        near = np.min(np.hypot(c[:, 0], c[:, 1]) - 0.5 * EJECTA_REACH * c[:, 2], initial=math.inf)
+        w[M.W_REG_QUIET] = max(near - math.sqrt(2.0) * reg.res, 0.0)
+        # the heights add: the sum of the maxima bounds the ground (contact checks start below it)
+        w[M.W_GROUND_MAX] = max(float(self.dem.max()), 0.0) + max(float(reg.heights.max()), 0.0)
+        return out
 
 
 def rock_q(k: float) -> float:
@@ -80,21 +151,67 @@ def _draw_rocks(p, rng: np.random.Generator, half: float) -> np.ndarray:
     return np.column_stack([pos, diam])
 
 
-def generate(p, seed: int) -> Terrain:
-    """The terrain of scenario section p ([terrain]) for this seed; same seed, same map.
+def _draw_regional_craters(p, rng: np.random.Generator, u_lo, u_hi, v_half) -> np.ndarray:
+    """Craters of diameter crater_d_max_m..regional_d_max_m whose ejecta reach the strip,
+    less those reaching within regional_clear_m of the target (the site was chosen clear)."""
+    d_lo, d_hi, b = p.crater_d_max_m, p.regional_d_max_m, p.regional_crater_exponent
+    pad = 0.5 * EJECTA_REACH * d_hi
+    lo = np.array([u_lo - pad, -v_half - pad])
+    hi = np.array([u_hi + pad, v_half + pad])
+    per_m2 = p.regional_crater_density * (d_lo ** -b - d_hi ** -b)
+    n = rng.poisson(per_m2 * np.prod(hi - lo))
+    u = rng.random(n)
+    diam = (d_lo ** -b - u * (d_lo ** -b - d_hi ** -b)) ** (-1.0 / b)
+    pos = lo + (hi - lo) * rng.random((n, 2))
+    ratio = rng.uniform(p.crater_depth_min, p.crater_depth_max, n)
+    reach = 0.5 * EJECTA_REACH * diam
+    keep = ((pos[:, 0] + reach > u_lo) & (pos[:, 0] - reach < u_hi) & (np.abs(pos[:, 1]) - reach < v_half)
+            & (np.hypot(pos[:, 0], pos[:, 1]) - reach > p.regional_clear_m))
+    out = np.column_stack([pos, diam, ratio])[keep]
+    return out[np.argsort(-out[:, 2], kind="stable")]
 
-    Craters and rocks draw from independent streams, so changing one population's
-    parameters leaves the other where it was."""
+
+def _fade(x: np.ndarray, lo: float, hi: float, band: float) -> np.ndarray:
+    """1 inside [lo, hi], falling to 0 at its ends over `band`, smooth at both ends of the band."""
+    f = np.clip(np.minimum(x - lo, hi - x) / band, 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * f)
+
+
+def _regional(p, rng: np.random.Generator, heading_deg: float) -> Regional:
+    res = float(p.regional_resolution_m)
+    n_u = int(round((p.regional_uprange_m + p.regional_downrange_m) / res)) + 1
+    n_v = int(round(2.0 * p.regional_half_width_m / res)) + 1
+    u0, v0 = -float(p.regional_downrange_m), -0.5 * (n_v - 1) * res
+    u1, v1 = u0 + (n_u - 1) * res, -v0
+    h = math.radians(heading_deg)
+    uprange = (-math.sin(h), -math.cos(h))         # against the ground track's heading
+    craters = _draw_regional_craters(p, rng, u0, u1, v1)
+    heights = np.zeros((n_u, n_v))
+    # stamp in map-corner coordinates: column = v - v0 (the kernel's "east"), row = u - u0
+    stamp_craters(heights, res, 0.0, np.column_stack([craters[:, 1] - v0, craters[:, 0] - u0, craters[:, 2:]]))
+    band = EDGE_TAPER * p.regional_half_width_m
+    heights *= _fade(np.linspace(u0, u1, n_u), u0, u1, band)[:, None]
+    heights *= _fade(np.linspace(v0, v1, n_v), v0, v1, band)[None, :]
+    return Regional(heights, res, u0, v0, uprange, craters)
+
+
+def generate(p, seed: int, heading_deg: float) -> Terrain:
+    """The terrain of scenario section p ([terrain]) for this seed; same seed, same map.
+    heading_deg: the ground track's heading over the target (orbit.approach_azimuth_deg),
+    which the regional strip follows uprange.
+
+    Fine craters, rocks and regional craters draw from independent streams, so changing
+    one population's parameters leaves the others where they were."""
     half, res = float(p.half_width_m), float(p.resolution_m)
     n_nodes = int(round(2.0 * half / res)) + 1
-    crater_rng, rock_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    crater_rng, rock_rng, regional_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     craters = _draw_craters(p, crater_rng, half)
     rocks = _draw_rocks(p, rock_rng, half)
     dem = np.zeros((n_nodes, n_nodes))
     stamp_craters(dem, res, half, craters)
     stamp_rocks(dem, res, half, rocks, np.empty(len(rocks)))
     dist = np.linspace(-half, half, n_nodes)
-    fade = np.clip((half - np.abs(dist)) / (EDGE_TAPER * half), 0.0, 1.0)
-    fade = 0.5 - 0.5 * np.cos(np.pi * fade)          # smooth at both ends of the band
+    fade = _fade(dist, -half, half, EDGE_TAPER * half)
     dem *= fade[:, None] * fade[None, :]
-    return Terrain(dem, res, half, craters, rocks)
+    regional = _regional(p, regional_rng, heading_deg) if p.regional_enabled else None
+    return Terrain(dem, res, half, craters, rocks, regional)

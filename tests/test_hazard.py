@@ -2,6 +2,7 @@
 laws, the safety map against hand-made ground and a brute-force reference, the
 unit's site never one it measured unsafe, the touchdown judge on synthetic ground,
 the unit in the closed loop, and the avoidance on/off Monte Carlo on rough ground."""
+import dataclasses
 import math
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -13,26 +14,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gnc import hazard_plots, hazard_report, montecarlo, scenario, terrain_gen
-from gnc.assemble import _quat_from_matrix, assemble, c_lf, landing_to_inertial
+from gnc.assemble import _quat_from_matrix, assemble, c_lf, landing_to_inertial, world_array
 from gnc.core import hazard as HZ
 from gnc.core import hdu, plant
 from gnc.core import layout as L
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_reset, fsw_step
+from gnc.core.terrain import dem_height, ray_range
 from gnc.core.terrain_features import stamp_craters, stamp_rocks
 from gnc.core.touchdown import judge
-from gnc.core.vec import q_from_rotvec
-from gnc.run import _touchdown
+from gnc.core.vec import q_from_rotvec, q_rot
+from gnc.run import _touchdown, run
 
 SC = scenario.load("descent")
 ROUGH = scenario.load("rough")
+HEADING = SC.orbit.approach_azimuth_deg
 CELL = 0.2
 FOOT_R = 2.2
 
 
 def _terrain_params(**changes):
-    p = dict(vars(SC.terrain))
+    """The descent's [terrain] with changes; without the regional map unless asked."""
+    p = dict(vars(SC.terrain), regional_enabled=False)
     p.update(changes)
     return SimpleNamespace(**p)
 
@@ -43,7 +47,7 @@ def _terrain_params(**changes):
 def test_crater_diameters_follow_the_power_law(b):
     p = _terrain_params(half_width_m=200.0, resolution_m=1.0, crater_density=0.08, crater_exponent=b,
                         crater_d_min_m=1.0, crater_d_max_m=100.0)
-    t = terrain_gen.generate(p, seed=1)
+    t = terrain_gen.generate(p, seed=1, heading_deg=HEADING)
     inside = np.all(np.abs(t.craters[:, :2]) < p.half_width_m, axis=1)     # centres on the map: no size bias
     d = t.craters[inside, 2]
     assert len(d) > 3000
@@ -56,7 +60,7 @@ def test_crater_diameters_follow_the_power_law(b):
 @pytest.mark.parametrize("k", [0.02, 0.10])
 def test_rock_populations_follow_golombek_rapp(k):
     p = _terrain_params(half_width_m=150.0, resolution_m=1.0, rock_abundance=k, rock_d_min_m=0.2, rock_d_max_m=3.0)
-    t = terrain_gen.generate(p, seed=2)
+    t = terrain_gen.generate(p, seed=2, heading_deg=HEADING)
     d = np.sort(t.rocks[:, 2])[::-1]
     area = (2 * p.half_width_m) ** 2
     frac = np.cumsum(0.25 * np.pi * d * d) / area            # fractional area of rocks >= d
@@ -94,10 +98,138 @@ def test_rocks_are_hemispheres_on_the_ground():
 
 
 def test_terrain_is_deterministic_per_seed():
-    a, b, c = (terrain_gen.generate(SC.terrain, s) for s in (4, 4, 5))
-    assert np.array_equal(a.dem, b.dem)
-    assert not np.array_equal(a.dem, c.dem)
+    a, b, c = (terrain_gen.generate(SC.terrain, s, HEADING) for s in (4, 4, 5))
+    assert np.array_equal(a.dem, b.dem) and np.array_equal(a.regional.heights, b.regional.heights)
+    assert not np.array_equal(a.dem, c.dem) and not np.array_equal(a.regional.heights, c.regional.heights)
 
+
+
+# -------------------------------------------------------- regional map ----
+
+def _world_and_dem(t):
+    w = world_array(SC)
+    return w, t.core(w)
+
+
+@pytest.mark.parametrize("b", [2.5, 3.5])
+def test_regional_craters_follow_their_power_law(b):
+    # ~4000 craters on a 20 x 10 km strip; no clearing around the target (it removes big craters)
+    c = 2e-5 * 100.0 ** b                                       # N(>100 m) = 20 per km^2
+    p = _terrain_params(regional_enabled=True, regional_uprange_m=20000.0, regional_downrange_m=0.0,
+                        regional_half_width_m=5000.0, regional_resolution_m=50.0, regional_crater_density=c,
+                        regional_crater_exponent=b, regional_d_max_m=2000.0, regional_clear_m=0.0)
+    reg = terrain_gen.generate(p, seed=3, heading_deg=HEADING).regional
+    u, v, d = reg.craters[:, 0], reg.craters[:, 1], reg.craters[:, 2]
+    inside = (u >= 0.0) & (u <= p.regional_uprange_m) & (np.abs(v) <= p.regional_half_width_m)
+    d = d[inside]
+    d_lo = p.crater_d_max_m                                      # the regional map takes over where the fine one ends
+    assert len(d) > 3000 and d.min() >= d_lo and d.max() <= p.regional_d_max_m
+    b_fit = len(d) / np.sum(np.log(d / d_lo))                   # maximum likelihood, Pareto
+    assert b_fit == pytest.approx(b, rel=0.10)
+    area = p.regional_uprange_m * 2.0 * p.regional_half_width_m
+    assert len(d) == pytest.approx(c * area * (d_lo ** -b - p.regional_d_max_m ** -b), rel=0.10)
+
+
+def test_regional_map_lies_along_the_approach_and_spares_the_site():
+    t = terrain_gen.generate(SC.terrain, 0, HEADING)
+    reg, p = t.regional, SC.terrain
+    w, dem = _world_and_dem(t)
+    nf = t.dem.shape[0]
+    # every regional node is where the core looks for it: the uprange axis against the heading
+    rng = np.random.default_rng(0)
+    for i, j in zip(rng.integers(0, reg.heights.shape[0], 200), rng.integers(0, reg.heights.shape[1], 200)):
+        e, n = reg.to_en(reg.u0 + i * reg.res, reg.v0 + j * reg.res)
+        if max(abs(e), abs(n)) > t.half:                         # off the fine map
+            assert dem_height(e, n, w, dem) == pytest.approx(reg.heights[i, j], abs=1e-9)
+    assert reg.to_en(1.0, 0.0) == pytest.approx((-math.sin(math.radians(HEADING)), -math.cos(math.radians(HEADING))))
+    # a crater's centre is its bowl: the stamp and the lookup agree on (u, v)
+    big = reg.craters[np.argmax(reg.craters[:, 2])]
+    e, n = reg.to_en(big[0], big[1])
+    rim = [dem_height(*reg.to_en(big[0] + 0.5 * big[2] * math.cos(a), big[1] + 0.5 * big[2] * math.sin(a)), w, dem)
+           for a in np.linspace(0.0, 2.0 * math.pi, 8, endpoint=False)]
+    assert dem_height(e, n, w, dem) < np.mean(rim) - 0.5 * big[3] * big[2]
+    # site selection: no regional ejecta within regional_clear_m, so the fine map's ground is as it was
+    assert np.all(np.hypot(reg.craters[:, 0], reg.craters[:, 1]) - 1.5 * reg.craters[:, 2] > p.regional_clear_m)
+    for e, n in rng.uniform(-0.9 * t.half, 0.9 * t.half, (200, 2)):
+        assert dem_height(e, n, w, dem) == dem_height(e, n, *_fine_only(w, dem, nf))
+    # and the lookup's shortcut there is exact: read anyway, the regional map adds nothing
+    quiet, w_read = w[M.W_REG_QUIET], w.copy()
+    w_read[M.W_REG_QUIET] = 0.0
+    assert quiet > t.half
+    for r, a in zip(rng.uniform(0.0, quiet, 500), rng.uniform(0.0, 2.0 * math.pi, 500)):
+        e, n = r * math.cos(a), r * math.sin(a)
+        assert dem_height(e, n, w_read, dem) == dem_height(e, n, w, dem)
+
+
+def _fine_only(w, dem, nf):
+    w2 = w.copy()
+    w2[M.W_REG_ROW] = 0.0
+    return w2, np.ascontiguousarray(dem[:nf, :nf])
+
+
+def test_height_is_continuous_across_the_fine_map_edge_and_the_regional_edge():
+    # rocky fine map; regional craters stamped across the seam (the site clearing keeps them off it)
+    t = terrain_gen.generate(_terrain_params(regional_enabled=True, rock_abundance=0.10), 1, HEADING)
+    reg = t.regional
+    seam = np.array([[*reg.to_uv(e, n), 150.0, 0.1]
+                     for e, n in ((t.half, 0.0), (-t.half, 30.0), (10.0, t.half), (-40.0, -t.half), (t.half, t.half))])
+    heights = reg.heights.copy()
+    stamp_craters(heights, reg.res, 0.0, np.column_stack([seam[:, 1] - reg.v0, seam[:, 0] - reg.u0, seam[:, 2:]]))
+    t = dataclasses.replace(t, regional=dataclasses.replace(reg, heights=heights,
+                                                           craters=np.vstack([reg.craters, seam])))
+    w, dem = _world_and_dem(t)
+    w_fine, dem_fine = _fine_only(w, dem, t.dem.shape[0])
+    step = 1e-3
+    x = np.arange(-2.0, 2.0, step)
+    seam_regional = 0.0
+    for along in np.linspace(-0.95 * t.half, 0.95 * t.half, 15):
+        for sign in (-1.0, 1.0):
+            for e, n in ((sign * t.half + x, np.full_like(x, along)), (np.full_like(x, along), sign * t.half + x)):
+                h = np.array([dem_height(a, b, w, dem) for a, b in zip(e, n)])
+                fine = np.array([dem_height(a, b, w_fine, dem_fine) for a, b in zip(e, n)])
+                assert np.max(np.abs(np.diff(h))) < 5.0 * step          # no step: slope under 80 deg
+                seam_regional = max(seam_regional, np.max(np.abs(h - fine)))
+    assert seam_regional > 5.0          # the regional ground is metres off the datum at the seam
+    # the regional map's own edges fade into the datum sphere
+    reg = t.regional
+    u1, v1 = reg.u0 + (reg.heights.shape[0] - 1) * reg.res, -reg.v0
+    dx = np.arange(-5.0, 5.0, 0.01)
+    for c in np.linspace(0.0, 1.0, 21):
+        for u, v, du, dv in ((reg.u0, reg.v0 + c * 2 * v1, -1, 0), (u1, reg.v0 + c * 2 * v1, 1, 0),
+                             (reg.u0 + c * (u1 - reg.u0), reg.v0, 0, -1), (reg.u0 + c * (u1 - reg.u0), v1, 0, 1)):
+            h = np.array([dem_height(*reg.to_en(u + du * x, v + dv * x), w, dem) for x in dx])
+            assert np.max(np.abs(np.diff(h))) < 0.05 and h[-1] == 0.0      # outward, onto the sphere
+
+
+def test_the_approach_altimeter_ranges_to_the_regional_terrain():
+    """The nominal descent's approach: every altimeter hit on the regional map, and the
+    measured range follows the terrain where it departs from the datum sphere."""
+    res = run(SC, seed=0)
+    T, a = res.telemetry, assemble(SC, 0)
+    bore = np.array(SC.sensors.altimeter.boresight)
+    rows = np.flatnonzero((T["af.phase"] == L.PHASE_APPROACH) & ((T["sf.valid"].astype(int) & L.VALID_ALT) != 0))
+    reg = terrain_gen.generate(SC.terrain, 0, HEADING).regional
+    u1, v1 = reg.u0 + (reg.heights.shape[0] - 1) * reg.res, -reg.v0
+    flat = np.zeros((1, 1))
+    terrain, sphere, measured = [], [], T["sf.alt_range"][rows]
+    for k in rows:
+        p = np.array([T["pos_e"][k], T["pos_n"][k], T["pos_u"][k]])
+        q = (T["q_w"][k], T["q_x"][k], T["q_y"][k], T["q_z"][k])
+        b = np.array(q_rot(q, bore))
+        s = ray_range(p, b, a.world, a.dem)
+        u, v = reg.to_uv(p[0] + s * b[0], p[1] + s * b[1])
+        assert reg.u0 < u < u1 and abs(v) < v1, "an approach hit off the regional map"
+        terrain.append(s)
+        sphere.append(ray_range(p, b, a.world, flat))
+    terrain, sphere = np.array(terrain), np.array(sphere)
+    sig = np.hypot(SC.sensors.altimeter.sigma_frac * terrain, SC.sensors.altimeter.sigma_min_m)
+    x, y = (terrain - sphere) / sig, (measured - sphere) / sig       # in units of the altimeter's noise
+    assert len(rows) > 500 and np.abs(terrain - sphere).max() > 10.0
+    # the terrain's signal stands well above the noise over the approach (slope 0 would be
+    # > 8 sigma off), and the measured range follows it one for one
+    strength = math.sqrt(np.sum(x * x))
+    assert strength > 8.0
+    assert np.sum(x * y) / np.sum(x * x) == pytest.approx(1.0, abs=4.0 / strength)
 
 # ------------------------------------------------------------- safety map ----
 
@@ -215,15 +347,15 @@ def _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, mar
     """A lidar scan from 60 m over generated terrain (small map), then the map and site."""
     p = _terrain_params(half_width_m=40.0, resolution_m=0.2, rock_abundance=k_rock, crater_density=craters,
                         crater_d_max_m=30.0)
-    t = terrain_gen.generate(p, seed)
+    t = terrain_gen.generate(p, seed, HEADING)
     w = assemble(SC, 0).world.copy()
-    w[M.W_DEM_RES], w[M.W_DEM_HALF] = t.res, t.half
+    dem = t.core(w)
     rng = np.random.default_rng(seed)
     r_l = np.array([*rng.uniform(-5.0, 5.0, 2), 60.0])
     q_lb = q_from_rotvec(tuple(rng.normal(0.0, 0.02, 3)))
     maps = np.zeros((HZ.M_LEN, 101, 101))
     _seed_core(seed)
-    HZ.lidar_scan(r_l, q_lb, (1.0, 0.0, 0.0, 0.0), 160, math.radians(28.0), noise, dropout, 0.25, w, t.dem, maps)
+    HZ.lidar_scan(r_l, q_lb, (1.0, 0.0, 0.0, 0.0), 160, math.radians(28.0), noise, dropout, 0.25, w, dem, maps)
     count = maps[HZ.M_COUNT].copy()
     HZ.safety_map(maps, 0.25, FOOT_R, math.radians(slope_deg), rough_m, 0.8)
     zf = maps[HZ.M_ZF].copy()
@@ -270,7 +402,7 @@ def _ground(dem_fn, res=0.05, half=6.0):
     n = int(round(2 * half / res)) + 1
     i, j = _grid(n)
     dem = dem_fn(-half + j * res, -half + i * res)
-    w[M.W_DEM_RES], w[M.W_DEM_HALF] = res, half
+    w[M.W_DEM_RES], w[M.W_DEM_HALF], w[M.W_REG_ROW] = res, half, 0.0
     return w, dem
 
 

@@ -24,6 +24,7 @@ Both vehicles fly the same flight-software build; fly_with binds it (gnc.core.lo
 import math
 import types
 
+import numba
 import numpy as np
 
 from gnc.core import capture, vec
@@ -215,13 +216,15 @@ def _fly(xc, xt, vpc, vpt, w, dem, spc, spt, rp, dp, cfgc, cfgt, fsc, fst, sfc, 
     return k, row, EV_NONE, it
 
 
-def fly_with(step, name):
+def fly_with(step, name, cache=True):
     """`_fly` compiled with `fsw_step` (both vehicles') bound to the kernel `step`, cached
-    under `name` (one per step kernel; gnc.core.loop.fly_with says why)."""
+    under `name` (one per step kernel; gnc.core.loop.fly_with says why).  cache=False for
+    a step that only lives in one process (a test's recorder): the cache key holds the
+    name, not the binding, so another process could load it under the same name."""
     fn = types.FunctionType(_fly.__code__, dict(globals(), fsw_step=step), name)
     fn.__qualname__ = name
     fn.__doc__ = _fly.__doc__
-    return kernel(fn)
+    return kernel(fn) if cache else numba.njit(fn, nogil=True, error_model="numpy")
 
 
 fly = fly_with(fsw_step, "fly")

@@ -1,33 +1,61 @@
 """Terrain: height of the ground in the landing frame and laser ray casts onto it.
 
 The ground is the site's datum sphere (radius W_SITE_R about the Moon's centre)
-plus a digital elevation model `dem` (metres, rows = north, columns = east) on a
-square of half width W_DEM_HALF centred on the target; outside it, the sphere.
+plus two height maps in one array `dem` (metres):
+  - rows [0, n) (n = W_REG_ROW, or all rows without a regional map): the fine map,
+    a square of n x n nodes, half width W_DEM_HALF, centred on the target, rows =
+    north, columns = east;
+  - rows [W_REG_ROW, end), columns [0, W_REG_COLS): the regional map, a strip along
+    the approach ground track: row i at u = W_REG_U0 + i res metres uprange (along
+    the unit vector W_REG_DIR), column j at v = W_REG_V0 + j res across it.
+The heights add, each map counting 0 off its extent (gnc.terrain_gen fades each to
+zero at its edges, so the sum is continuous); beyond both, the sphere.  Within
+W_REG_QUIET of the target the regional map is all zeros and is not read.
 """
 import math
 
 from gnc.core.jit import kernel
-from gnc.core.moon import W_DEM_HALF, W_DEM_RES, W_SITE_R
+from gnc.core.moon import (W_DEM_HALF, W_DEM_RES, W_REG_COLS, W_REG_DIR, W_REG_QUIET, W_REG_RES, W_REG_ROW,
+                           W_REG_U0, W_REG_V0, W_SITE_R)
+
+RAY_PASSES = 8        # most fixed-point passes of a ray cast
+RAY_TOL_M = 1e-3      # a pass moving the hit less than this ends the cast
 
 
 @kernel
-def dem_height(e, n, w, dem):
-    """Bilinear DEM height at (east, north); 0 off the map or with a 1x1 map."""
-    half = w[W_DEM_HALF]
-    nr, nc = dem.shape
-    if nr < 2 or e <= -half or n <= -half:
+def _bilinear(dem, r0, nr, nc, fx, fy):
+    """Bilinear height at fractional (column fx, row fy) of the nr x nc block from row r0; 0 off it."""
+    if nr < 2 or fx <= 0.0 or fy <= 0.0:
         return 0.0
-    res = w[W_DEM_RES]
-    fx = (e + half) / res
-    fy = (n + half) / res
     i = int(fy)
     j = int(fx)
     if i >= nr - 1 or j >= nc - 1:
         return 0.0
     ax = fx - j
     ay = fy - i
+    i += r0
     return ((1.0 - ay) * ((1.0 - ax) * dem[i, j] + ax * dem[i, j + 1])
             + ay * ((1.0 - ax) * dem[i + 1, j] + ax * dem[i + 1, j + 1]))
+
+
+@kernel
+def dem_height(e, n, w, dem):
+    """Height of the ground above the datum at (east, north): fine map plus regional map."""
+    r0 = int(w[W_REG_ROW])
+    nf = r0 if r0 > 0 else dem.shape[0]
+    half = w[W_DEM_HALF]
+    res = w[W_DEM_RES]
+    h = _bilinear(dem, 0, nf, nf, (e + half) / res, (n + half) / res)
+    quiet = w[W_REG_QUIET]
+    if r0 > 0 and e * e + n * n >= quiet * quiet:      # near the target (hazard scan, landing): zeros
+        ae, an = w[W_REG_DIR], w[W_REG_DIR + 1]
+        u = e * ae + n * an
+        v = e * an - n * ae
+        rr = w[W_REG_RES]
+        h += _bilinear(dem, r0, dem.shape[0] - r0, int(w[W_REG_COLS]), (v - w[W_REG_V0]) / rr,
+                       (u - w[W_REG_U0]) / rr)
+    return h
+
 
 
 @kernel
@@ -56,20 +84,22 @@ def _sphere_hit(p, d, radius, rs):
 def ray_range(p, d, w, dem):
     """Range along unit vector d from p to the ground, or -1 if the ray misses.
 
-    Sphere intersection, then a few fixed-point passes with the DEM height at the
-    hit point (exact on the sphere; converges for slopes well under 45 degrees).
+    Sphere intersection, then fixed-point passes with the map height at the hit
+    point until the hit moves less than RAY_TOL_M (exact on the sphere; converges
+    for slopes well under 45 degrees).  Off the maps the height is 0, so the first
+    pass already stands still: a ray landing off the maps costs one height lookup.
     """
     rs = w[W_SITE_R]
     s = _sphere_hit(p, d, rs, rs)
     if s < 0.0 or dem.shape[0] < 2:
-        return s
-    half = w[W_DEM_HALF]
-    if abs(p[0] + s * d[0]) > half + 50.0 or abs(p[1] + s * d[1]) > half + 50.0:
-        return s                     # lands far off the map: the DEM cannot change the answer
-    for _ in range(4):
+        return s                     # a miss, or no maps: the sphere is the ground
+    for _ in range(RAY_PASSES):
         h = dem_height(p[0] + s * d[0], p[1] + s * d[1], w, dem)
         s2 = _sphere_hit(p, d, rs + h, rs)
         if s2 < 0.0:
             return s
+        moved = abs(s2 - s)
         s = s2
+        if moved < RAY_TOL_M:
+            break
     return s
