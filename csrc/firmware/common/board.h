@@ -10,7 +10,8 @@
 /* UART at the build's baud rate, cycle counter, interrupts on. */
 void board_init(void);
 
-/* Next received byte (0..255), or -1 if none has arrived.  Never blocks. */
+/* Next received byte (0..255), or -1 if none has arrived.  It may sleep until the next
+ * interrupt first (WFI), never longer. */
 int board_read(void);
 
 /* Send len bytes; returns when the last one is queued in the UART. */
