@@ -184,8 +184,11 @@ def _later(s: float) -> float:
 # ---------------------------------------------------------------- the HIL fault cases, against the emulated AVR
 
 def test_hung_board_in_real_time_is_detected_within_3_periods_and_aborts(avr, deadline):
+    """At 10 Hz: a period of 100 ms keeps an emulator on a busy 2-core machine on time
+    until it is frozen (at 50 Hz a slow turn of the emulator alone could look silent)."""
     deadline(SHORT_DEADLINE_S)
-    r = run_session(SC, Scripted(avr, {150: lambda link: avr.freeze()}), mode="realtime")
+    sc = load("descent", ["sim.fsw_rate_hz=10"])
+    r = run_session(sc, Scripted(avr, {150: lambda link: avr.freeze()}), mode="realtime")
     assert r.summary["outcome"] == "aborted" and "silent" in r.summary["failures"][0]
     silent = next(e for e in r.link["events"] if e["event"] == "silent")
     assert 140 <= silent["last_answer_step"] <= 149
