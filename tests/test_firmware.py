@@ -289,3 +289,19 @@ def test_emulators_are_known_targets():
     assert set(TARGETS) == {"avr", "stm32f4"}
     with pytest.raises(ValueError, match="unknown board"):
         EmulatedBoard("esp32")
+
+
+def test_a_missing_emulator_is_one_line_naming_the_debian_packages(monkeypatch):
+    import hil.emulate
+
+    monkeypatch.setattr(hil.emulate.shutil, "which", lambda tool: None)
+    why = missing("stm32f4")
+    assert "\n" not in why and "gcc-arm-none-eabi" in why and "qemu-system-arm" in why
+    with pytest.raises(hil.emulate.EmulatorUnavailable, match="apt-get install"):
+        hil.emulate.build("stm32f4")
+
+
+def test_board_command_refuses_icount_for_the_avr():
+    p = subprocess.run([sys.executable, "-c", "import sys; from gnc.cli import main; sys.exit(main(sys.argv[1:]))",
+                        "board", "emulate", "avr", "--icount", "3"], capture_output=True, text=True)
+    assert p.returncode == 2 and "stm32f4" in p.stderr and "Traceback" not in p.stderr
