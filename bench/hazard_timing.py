@@ -188,9 +188,9 @@ def main(argv=None):
     rows += [
         row(f"lidar_scan, {rays}x{rays} rays from {r_hover[2]:g} m", "ms", summarise(scan_ms)),
         row(f"safety_map + choose_site, flight map {n_flight}^2", "ms", summarise(flight_ms)),
-        row(f"terrain generate, descent ({n_fine}^2 + regional {n_u}x{n_v})", "ms", summarise(gen_ms)),
-        row(f"terrain generate, descent, fine map alone ({n_fine}^2)", "ms", summarise(gen_fine_ms)),
-        row(f"terrain generate, rough ({len(t_rough.rocks)} rocks)", "ms", summarise(gen_rough_ms)),
+        row(f"terrain, descent: {n_fine}^2 + regional {n_u}x{n_v}", "ms", summarise(gen_ms)),
+        row(f"terrain, descent: {n_fine}^2 fine map alone", "ms", summarise(gen_fine_ms)),
+        row(f"terrain, rough: as descent, {len(t_rough.rocks)} rocks", "ms", summarise(gen_rough_ms)),
         row("touchdown judge", "us", summarise(judge_us)),
     ]
     print(f"{host['cpu_model']}, {host['cpu_count']} CPUs, numba {host['numba']}; 1-min load "
