@@ -29,10 +29,12 @@ static uint8_t ring_tail;
 static volatile uint16_t timer_high;
 static uint8_t reset_flags;
 
+/* A full ring overwrites its oldest bytes: that takes more than two sensor frames queued
+ * behind one step, which only a real-time host outrunning the board sends. */
 ISR(RX_VECT)
 {
     ring[ring_head] = UDR0;
-    ring_head = (uint8_t)(ring_head + 1u); /* a full ring overwrites: only a host ignoring lockstep fills 256 B */
+    ring_head = (uint8_t)(ring_head + 1u);
 }
 
 ISR(TIMER1_OVF_vect)
