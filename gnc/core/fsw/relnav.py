@@ -8,7 +8,8 @@ two gravities in Battin's form, which never subtracts two ~1.9e6 m vectors or tw
 nearly equal accelerations: in float that difference would be ~0.1 m of rounding a
 step), in inertial axes between the LVLH frames at both ends of the step, plus the
 sensed delta-v when thrust was commanded.  One RK4 step per RK_STEP (the host's coast
-steps are at most 60 s, n h < 0.06 rad: its error is micrometres).  The covariance goes
+steps are at most 60 s: against two Kepler orbits differenced in double, 23 mm after
+44 min of them at 50 km, 0.2 mm at 150 m; tests/test_rendezvous.py).  The covariance goes
 through the Clohessy-Wiltshire transition matrix of the same step (exact for the
 linearised motion at any step length) plus white acceleration noise q_accel, which
 also covers what two-body leaves out (J2, the target's eccentricity in the transition
