@@ -312,6 +312,8 @@ size_t gnc_encode_config(uint8_t *body, size_t cap, uint16_t seq, const real *fr
     p = put_f32(p, frame[CF_SIG_CAM]);
     p = put_f32(p, frame[CF_SIG_MAP_TIE]);
     p = put_f32(p, frame[CF_SIG_TERRAIN]);
+    p = put_f32(p, frame[CF_SIG_RELIEF]);
+    p = put_f32(p, frame[CF_RELIEF_CORR]);
     p = put_f32(p, frame[CF_GATE]);
     p = put_f32(p, frame[CF_STAR_GAIN]);
     for (i = 0; i < 3; ++i)
@@ -439,6 +441,8 @@ int gnc_decode_config(const uint8_t *body, size_t len, uint16_t *seq, real *fram
     p = take_f32(p, &frame[CF_SIG_CAM]);
     p = take_f32(p, &frame[CF_SIG_MAP_TIE]);
     p = take_f32(p, &frame[CF_SIG_TERRAIN]);
+    p = take_f32(p, &frame[CF_SIG_RELIEF]);
+    p = take_f32(p, &frame[CF_RELIEF_CORR]);
     p = take_f32(p, &frame[CF_GATE]);
     p = take_f32(p, &frame[CF_STAR_GAIN]);
     for (i = 0; i < 3; ++i)

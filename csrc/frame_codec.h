@@ -27,9 +27,9 @@
 #define GNC_RESET_PAYLOAD_MAX 0
 #define GNC_RESET_BODY_MAX 12
 #define GNC_RESET_WIRE_MAX 14
-#define GNC_CONFIG_PAYLOAD_MAX 617
-#define GNC_CONFIG_BODY_MAX 629
-#define GNC_CONFIG_WIRE_MAX 633
+#define GNC_CONFIG_PAYLOAD_MAX 625
+#define GNC_CONFIG_BODY_MAX 637
+#define GNC_CONFIG_WIRE_MAX 641
 #define GNC_SENSOR_PAYLOAD_MAX 111
 #define GNC_SENSOR_BODY_MAX 123
 #define GNC_SENSOR_WIRE_MAX 125
@@ -39,9 +39,9 @@
 #define GNC_LOG_PAYLOAD_MAX 200
 #define GNC_LOG_BODY_MAX 212
 #define GNC_LOG_WIRE_MAX 214
-#define GNC_PAYLOAD_MAX 617
-#define GNC_BODY_MAX 629 /* receive buffer */
-#define GNC_WIRE_MAX 633 /* transmit buffer */
+#define GNC_PAYLOAD_MAX 625
+#define GNC_BODY_MAX 637 /* receive buffer */
+#define GNC_WIRE_MAX 641 /* transmit buffer */
 
 /* Decoder results: GNC_OK, or why the message must be dropped. */
 #define GNC_OK 0

@@ -1,5 +1,7 @@
 /* Measurements are processed one scalar at a time (no matrix inverse), each behind an
- * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too. */
+ * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too.
+ * The altimeter's terrain error model (white part, range-grown relief correlated along
+ * the ground) is described in gnc/core/fsw/nav.py. */
 #include "nav.h"
 
 #include "frame.h"
@@ -25,6 +27,7 @@ void nav_init(const real *cfg, real *fs)
     }
     q_store(fs, FS_Q_IB, q_normalize(q_load(cfg, CF_NAV0_Q)));
     fs[FS_MASS] = cfg[CF_MASS0];
+    fs[FS_T_ALT] = RC(-1.0);
 }
 
 /* Attitude estimate body->landing frame. */
@@ -160,14 +163,30 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
             real rho = sf[SF_ALT_RANGE];
             real sig = cfg[CF_SIG_ALT] * rho;
             real st = cfg[CF_SIG_TERRAIN];
-            real var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st;
+            real sr = cfg[CF_SIG_RELIEF] * rho;
+            real phi = RC(0.0), var;
+            vec3 up;
+            if (fs[FS_T_ALT] >= RC(0.0)) {
+                /* the footprint's velocity along the ground: the beam origin's, swept by the
+                 * body rate at range s, less its part along the beam */
+                vec3 omega = q_rot(qlb, v3_load(fs, FS_RATE));
+                vec3 w = v3_add(v3_load(fs, FS_VEL), v3_scale(v3_cross(omega, b), s));
+                vec3 foot = v3_add(w, v3_scale(b, v3_dot(n, w) / cos_inc));
+                /* floored: a still footprint's factor is infinite, 1e-6 already makes its relief term moot */
+                real x = v3_norm(foot) * (t - fs[FS_T_ALT]) / cfg[CF_RELIEF_CORR];
+                phi = r_exp(-(x > RC(1e-6) ? x : RC(1e-6)));
+            }
+            var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st
+                   + sr * sr * (RC(1.0) + phi) / (RC(1.0) - phi));
             /* only the altitude part: at tens of km slant range the datum's curvature makes
              * horizontal position weakly observable, and trusting that lets errors wander */
-            vec3 up = v3_unit(v3(r.x, r.y, r.z + cfg[CF_R_SITE]));
-            if (!nav_update(fs, cfg, v3_scale(up, v3_dot(n, up) / cos_inc), zero, rho - s, var))
+            up = v3_unit(v3(r.x, r.y, r.z + cfg[CF_R_SITE]));
+            if (nav_update(fs, cfg, v3_scale(up, v3_dot(n, up) / cos_inc), zero, rho - s, var))
+                fs[FS_T_ALT] = t;
+            else
                 health |= HEALTH_ALT_REJECTED;
-            /* the beam ranges to the real ground, the filter to the datum: the ground's
-             * unknown height under the beam bounds the vertical estimate however long we average */
+            /* the white part is the rough ground at the site the datum is tied to: it bounds
+             * the vertical estimate however long we average */
             if (fs[FS_COV + 14] < st * st)
                 fs[FS_COV + 14] = st * st;
         }

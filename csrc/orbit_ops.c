@@ -23,6 +23,14 @@ void orbit_ops_sense_thrust(real *fs, vec3 dv_i, real h)
         fs[FS_A_MEAS] += A_FILTER * (a - fs[FS_A_MEAS]);
 }
 
+/* Time since the last step as a whole number of steps dt (the host steps in whole steps):
+ * 50 h after t = 0 a float time tag has 15.6 ms resolution, so t - t_last itself would
+ * jitter by up to 16 % of a 0.1 s step, and with it the body rate dtheta / h. */
+real orbit_ops_step_length(real t, real t_last, real dt)
+{
+    return dt * (real)(long)((t - t_last) / dt + RC(0.5));
+}
+
 /* The onboard orbit over the last step: Kepler, plus the sensed delta-v if powered. */
 void orbit_ops_propagate_orbit(real *fs, const real *cfg, real h, vec3 dv_i, int powered)
 {

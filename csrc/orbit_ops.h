@@ -17,6 +17,7 @@ typedef struct {
     int done;
 } burn_step;
 
+real orbit_ops_step_length(real t, real t_last, real dt);
 void orbit_ops_sense_thrust(real *fs, vec3 dv_i, real h);
 void orbit_ops_propagate_orbit(real *fs, const real *cfg, real h, vec3 dv_i, int powered);
 void orbit_ops_uplinked_orbit(const real *cfg, real t, int pos_idx, int vel_idx, real epoch, vec3 *r, vec3 *v);

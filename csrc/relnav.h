@@ -7,6 +7,7 @@
 #include "vec.h"
 
 #define RELNAV_POSE_MEMORY RC(2.0) /* s: a pose sample this recent gives the target's attitude */
+#define RELNAV_RK_STEP RC(100.0)    /* s: longest RK4 step of the relative motion */
 
 /* Target body -> chaser body when docked (gnc.core.capture). */
 static inline quat relnav_q_docked(void) { return qt(RC(0.0), RC(1.0), RC(0.0), RC(0.0)); }

@@ -148,7 +148,7 @@ void rendezvous_step(const real *sf, const real *cfg, real *fs, real *af, real t
         fs[FS_T_POSE] = -NEVER;
         h = RC(0.0);
     } else {
-        h = t > fs[FS_T_LAST] ? t - fs[FS_T_LAST] : dt;
+        h = t > fs[FS_T_LAST] ? orbit_ops_step_length(t, fs[FS_T_LAST], dt) : dt;
     }
     fs[FS_T_LAST] = t;
     if (h > RC(0.0))

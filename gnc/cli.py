@@ -411,6 +411,8 @@ def add_montecarlo(sub) -> None:
                    help="override one scenario key (TOML value); repeatable")
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="output directory (default: runs/<scenario>-mc<N>-seed<S>)")
+    p.add_argument("--fsw", choices=("numba", "c", "c-float"), default="numba",
+                   help="flight-software build to fly, rendezvous campaigns only (default: numba)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report")
     p.set_defaults(func=cmd_montecarlo)
@@ -429,6 +431,8 @@ def cmd_montecarlo(args) -> int:
                          "descent and rendezvous (ascent + rendezvous) scenarios")
     if sc.program == "rendezvous" and args.scheduler:
         raise UsageError("--scheduler: rendezvous campaigns run on local threads only")
+    if sc.program != "rendezvous" and args.fsw != "numba":
+        raise UsageError("--fsw: descent campaigns fly the numba reference only")
     out = args.out or Path("runs") / f"{sc.name}-mc{args.runs}-seed{args.seed}"
     _prepare_out_dir(out)
 
@@ -462,7 +466,12 @@ def _montecarlo_rendezvous(sc, args, out: Path) -> int:
     import json
 
     from gnc import montecarlo_rendezvous
-    c = montecarlo_rendezvous.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs)
+    from gnc.core.fsw_c import CBuildUnavailable, require
+    try:
+        require(args.fsw)
+    except CBuildUnavailable as e:
+        raise UsageError(str(e)) from None
+    c = montecarlo_rendezvous.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, fsw=args.fsw)
     doc = {"scenario": sc.name, "campaign_seed": args.seed, "statistics": c.stats, "runs": c.runs}
     (out / "montecarlo.json").write_text(json.dumps(doc, indent=2))
     if not args.quiet:

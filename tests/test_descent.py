@@ -135,7 +135,9 @@ def test_nominal_descent_lands_inside_the_limits_and_the_flown_band(nominal):
                      "slow_descent", "free_fall"]
 
 
-@pytest.mark.parametrize("seed, disperse", [(0, False), (3, True)])
+# 10 and 12 dispersed: the worst over the regional map while the filter took the ground
+# under the beam for white 0.5 m relief (96.9 % and 97.1 % of steps inside, vertical)
+@pytest.mark.parametrize("seed, disperse", [(0, False), (3, True), (10, True), (12, True)])
 def test_navigation_error_stays_inside_three_sigma(seed, disperse, nominal):
     T = (nominal if seed == 0 else run(SC, seed=seed, disperse=disperse)).telemetry
     for axis, name in enumerate("enu"):

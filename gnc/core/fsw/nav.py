@@ -2,6 +2,16 @@
 extended Kalman filter (position, velocity in the landing frame) driven by IMU
 delta-v and updated by altimeter range, velocimeter beams and camera fixes.
 
+The altimeter ranges to the real ground, the filter to the datum sphere.  The ground's
+height about the datum under the beam is an error of two parts: a white one
+(sig_terrain, the rough ground near the surveyed site) and the unsurveyed relief, whose
+1-sigma grows with slant range (sig_relief per metre: the farther the footprint, the
+larger the craters it can sit in) and which is correlated along the ground over
+relief_corr.  Samples a distance d apart share it with correlation phi = exp(-d / L);
+n such samples tell the mean (1 + phi) / (1 - phi) times less than independent ones, so
+each carries the relief variance times that factor.  A still footprint (hover) then
+learns nothing more about its relief, only the white part.
+
 Measurements are processed one scalar at a time (no matrix inverse), each behind an
 innovation gate, with the covariance update P -= (P h)(P h)^T / s, which stays
 symmetric in single precision too.
@@ -12,9 +22,10 @@ from gnc.core import vec
 from gnc.core.fsw.frame import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
-                             CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_SIG_ALT,
-                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
-                             FS_DV_LAST, FS_MASS, FS_POS, FS_Q_IB, FS_RATE, FS_VEL, HEALTH_ALT_REJECTED,
+                             CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ALT,
+                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF, CF_SIG_TERRAIN, CF_SIG_VEL,
+                             CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
+                             FS_DV_LAST, FS_MASS, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT, FS_VEL, HEALTH_ALT_REJECTED,
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
                              VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
@@ -36,6 +47,7 @@ def init(cfg, fs):
         fs[FS_COV + 7 * (i + 3)] = sv2
     vec.store4(fs, FS_Q_IB, vec.q_normalize(vec.load4(cfg, CF_NAV0_Q)))
     fs[FS_MASS] = cfg[CF_MASS0]
+    fs[FS_T_ALT] = -1.0
 
 
 @kernel
@@ -163,14 +175,28 @@ def correct(sf, cfg, fs, t):
             rho = sf[SF_ALT_RANGE]
             sig = cfg[CF_SIG_ALT] * rho
             st = cfg[CF_SIG_TERRAIN]
-            var = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st
+            sr = cfg[CF_SIG_RELIEF] * rho
+            phi = 0.0
+            if fs[FS_T_ALT] >= 0.0:
+                # the footprint's velocity along the ground: the beam origin's, swept by the
+                # body rate at range s, less its part along the beam
+                omega = vec.q_rot(qlb, vec.load3(fs, FS_RATE))
+                w = vec.add(vec.load3(fs, FS_VEL), vec.scale(vec.cross(omega, b), s))
+                foot = vec.add(w, vec.scale(b, vec.dot(n, w) / cos_inc))
+                # floored: a still footprint's factor is infinite, 1e-6 already makes its relief term moot
+                x = vec.norm(foot) * (t - fs[FS_T_ALT]) / cfg[CF_RELIEF_CORR]
+                phi = math.exp(-max(x, 1e-6))
+            var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st
+                   + sr * sr * (1.0 + phi) / (1.0 - phi))
             # only the altitude part: at tens of km slant range the datum's curvature makes
             # horizontal position weakly observable, and trusting that lets errors wander
             up = vec.unit((r[0], r[1], r[2] + cfg[CF_R_SITE]))
-            if not _update(fs, cfg, vec.scale(up, vec.dot(n, up) / cos_inc), zero, rho - s, var):
+            if _update(fs, cfg, vec.scale(up, vec.dot(n, up) / cos_inc), zero, rho - s, var):
+                fs[FS_T_ALT] = t
+            else:
                 health |= HEALTH_ALT_REJECTED
-            # the beam ranges to the real ground, the filter to the datum: the ground's
-            # unknown height under the beam bounds the vertical estimate however long we average
+            # the white part is the rough ground at the site the datum is tied to: it bounds
+            # the vertical estimate however long we average
             if fs[FS_COV + 14] < st * st:
                 fs[FS_COV + 14] = st * st
     for j in range(3):

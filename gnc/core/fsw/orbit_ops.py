@@ -49,6 +49,14 @@ def sense_thrust(fs, dv_i, h):
 
 
 @kernel
+def step_length(t, t_last, dt):
+    """Time since the last step as a whole number of steps dt (the host steps in whole
+    steps): 50 h after t = 0 a float time tag has 15.6 ms resolution, so t - t_last
+    itself would jitter by up to 16 % of a 0.1 s step, and with it the body rate dtheta / h."""
+    return dt * float(int((t - t_last) / dt + 0.5))
+
+
+@kernel
 def propagate_orbit(fs, cfg, h, dv_i, powered):
     """The onboard orbit over the last step: Kepler, plus the sensed delta-v if powered."""
     r, v = orbit.kepler(vec.load3(fs, FS_ORB_POS), vec.load3(fs, FS_ORB_VEL), h, cfg[CF_MU])

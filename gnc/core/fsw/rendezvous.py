@@ -158,7 +158,7 @@ def step(sf, cfg, fs, af, t):
         fs[FS_T_POSE] = -NEVER
         h = 0.0
     else:
-        h = t - fs[FS_T_LAST] if t > fs[FS_T_LAST] else dt
+        h = orbit_ops.step_length(t, fs[FS_T_LAST], dt) if t > fs[FS_T_LAST] else dt
     fs[FS_T_LAST] = t
     health = 0
     dv_i = (0.0, 0.0, 0.0)
