@@ -223,7 +223,8 @@ def test_garbage_on_the_line_is_dropped_by_the_firmware(avr, deadline):
              for n in range(25, 400, 25)}
     r = run_session(SC, Scripted(avr, {**noise, 400: _ends_session(avr)}), timeout_s=TIMEOUT_S)
     f = r.link["frames"]
-    assert f["on_time"] >= 399 and f["lost"] == f["held_steps"] == f["corrupted"] == 0
+    # every frame before the kill answered on time; the one in flight at the kill may be lost
+    assert f["on_time"] >= 399 and f["held_steps"] == f["corrupted"] == 0 and f["lost"] <= 1
 
 
 def test_board_vanishing_mid_session_is_one_line_and_keeps_the_telemetry(avr, deadline, tmp_path):
