@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -177,7 +178,6 @@ def test_firmware_refuses_a_bad_config_and_answers_an_unconfigured_sensor_frame_
 
 
 def _later(s: float) -> float:
-    import time
     return time.perf_counter() + s
 
 

@@ -9,7 +9,7 @@
  *
  * The pty bridge is our own, in the simulation thread, rather than simavr's uart_pty
  * part: that part reads the pty in chunks into a 512-byte FIFO that overflows on a
- * config message (633 bytes) and then stops answering.  Here bytes wait in our buffer
+ * config message (over 600 bytes) and then stops answering.  Here bytes wait in our buffer
  * until the UART's flow control (XON/XOFF irqs) takes them, so nothing is lost, and the
  * slave side stays open so output written before a client connects is kept. */
 #define _XOPEN_SOURCE 600
