@@ -50,9 +50,5 @@ void fsw_step(const real *sf, const real *cfg, real *fs, real *af)
         fs[FS_STARTED] = RC(1.0);
     if (fs[FS_STARTED] > RC(0.0))
         health |= descent_step(sf, cfg, fs, af, t);
-    af[AF_PHASE] = fs[FS_PHASE];
-    af[AF_HEALTH] = (real)((int)fs[FS_HEALTH] | health);
-    v3_store(af, AF_NAV_POS, v3_load(fs, FS_POS));
-    v3_store(af, AF_NAV_VEL, v3_load(fs, FS_VEL));
-    q_store(af, AF_NAV_Q, nav_q_lb(fs, t, cfg));
+    nav_report(fs, af, health, nav_q_lb(fs, t, cfg));
 }

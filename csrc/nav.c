@@ -221,3 +221,12 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
     }
     return health;
 }
+
+void nav_report(const real *fs, real *af, int health, quat q_nav)
+{
+    af[AF_PHASE] = fs[FS_PHASE];
+    af[AF_HEALTH] = (real)((int)fs[FS_HEALTH] | health);
+    v3_store(af, AF_NAV_POS, v3_load(fs, FS_POS));
+    v3_store(af, AF_NAV_VEL, v3_load(fs, FS_VEL));
+    q_store(af, AF_NAV_Q, q_nav);
+}

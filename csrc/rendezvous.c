@@ -263,9 +263,5 @@ void rendezvous_step(const real *sf, const real *cfg, real *fs, real *af, real t
     }
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP];
     fs[FS_THRUST_LAST] = thrust + v3_norm(force_i);
-    af[AF_PHASE] = fs[FS_PHASE];
-    af[AF_HEALTH] = (real)((int)fs[FS_HEALTH] | health);
-    v3_store(af, AF_NAV_POS, v3_load(fs, FS_POS));
-    v3_store(af, AF_NAV_VEL, v3_load(fs, FS_VEL));
-    q_store(af, AF_NAV_Q, q_load(fs, FS_Q_IB));
+    nav_report(fs, af, health, q_load(fs, FS_Q_IB));
 }

@@ -219,9 +219,6 @@ def _start_emulator(args):
         board.start()
     except EmulatorUnavailable as e:
         raise UsageError(str(e)) from None
-    if args.timeout_ms is None:
-        # an emulator shares this machine's cores: a slow answer is not a silent board
-        args.timeout_ms = EMULATED_TIMEOUT_MS
     return board
 
 
@@ -233,10 +230,13 @@ def _fly(args, sc, out, transport) -> int:
     from hil.session import HandshakeError, run_session
     from hil.transport import StubTransport, TransportError
 
+    timeout_ms = args.timeout_ms
+    if timeout_ms is None and args.emulate:
+        timeout_ms = EMULATED_TIMEOUT_MS    # an emulator shares this machine's cores: slow is not silent
     bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
     try:
         result = run_session(sc, transport, args.seed, args.mode, args.on_silence, args.on_reset, args.hold_s,
-                             None if args.timeout_ms is None else args.timeout_ms / 1e3, bar,
+                             None if timeout_ms is None else timeout_ms / 1e3, bar,
                              lambda: StubTransport(Board(args.fsw)))
     except (HandshakeError, TransportError) as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)

@@ -50,22 +50,23 @@ class Target:
     name: str
     folder: str
     describe: str
+    board: str                      # the Makefile's MCU or BOARD the emulator runs
     baud: int                       # default build: what the emulator runs fastest with
     tools: tuple[tuple[str, str], ...]      # (command or file, Debian package)
 
     def firmware(self, baud: int) -> Path:
-        sub = "atmega2560" if self.name == "avr" else "netduinoplus2"
-        return FIRMWARE / self.folder / "build" / f"{sub}-{baud}" / "firmware.elf"
+        return FIRMWARE / self.folder / "build" / f"{self.board}-{baud}" / "firmware.elf"
 
 
 TARGETS = {
     # simavr models the baud rate in simulated time: 1 Mbaud (exact at 16 MHz) keeps a
     # step's 214 bytes at 2.1 ms instead of 18.6 ms.
-    "avr": Target("avr", "avr", "ATmega2560 (Arduino Mega 2560), 16 MHz, in simavr", 1_000_000,
+    "avr": Target("avr", "avr", "ATmega2560 (Arduino Mega 2560), 16 MHz, in simavr", "atmega2560", 1_000_000,
                   (("make", "make"), ("gcc", "gcc"), ("avr-gcc", "gcc-avr"),
                    ("/usr/lib/avr/include/avr/io.h", "avr-libc"), ("/usr/include/simavr/sim_avr.h", "libsimavr-dev"))),
     # QEMU does not model the baud rate.
-    "stm32f4": Target("stm32f4", "stm32f4", "STM32F405 (netduinoplus2), Cortex-M4F, in QEMU", 115_200,
+    "stm32f4": Target("stm32f4", "stm32f4", "STM32F405 (netduinoplus2), Cortex-M4F, in QEMU", "netduinoplus2",
+                      115_200,
                       (("make", "make"), ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
                        ("/usr/lib/arm-none-eabi/newlib", "libnewlib-arm-none-eabi"),
                        ("qemu-system-arm", "qemu-system-arm"))),

@@ -151,17 +151,20 @@ def replay(kind, frames, cfg, starts=None, which=None, fs0=None):
     return af_out, fs_out
 
 
-@functools.cache
-def recording(seed, disperse):
-    """Sensor frames of a reference closed-loop run, its config, and the numba replay."""
-    r = run(SC, seed, disperse)
+def _recorded(r, cfg):
+    """A reference run's sensor frames, its config, and the numba replay of them."""
     cols = telemetry_columns()
     frames = np.ascontiguousarray(np.column_stack([r.telemetry[c] for c in cols[T_SF:T_AF]]))
-    cfg = assemble(SC, seed, disperse).cfg
     ref_af, ref_fs = replay("numba", frames, cfg)
     assert np.array_equal(ref_af, np.column_stack([r.telemetry[c] for c in cols[T_AF:]])), \
         "the open-loop replay must reproduce the run's own actuator frames"
     return frames, cfg, ref_af, ref_fs
+
+
+@functools.cache
+def recording(seed, disperse):
+    """A reference descent (closed loop), recorded."""
+    return _recorded(run(SC, seed, disperse), assemble(SC, seed, disperse).cfg)
 
 
 def one_step_starts(ref_fs, fs0=None):
@@ -394,15 +397,8 @@ def double_errors(c_af, c_fs, ref_af, ref_fs, cfg):
 
 @functools.cache
 def ascent_recording(seed, disperse):
-    """Sensor frames of a reference ascent (lift-off to insertion), its config, the numba replay."""
-    r = run_ascent(SC_ASCENT, seed, disperse)
-    cols = telemetry_columns()
-    frames = np.ascontiguousarray(np.column_stack([r.telemetry[c] for c in cols[T_SF:T_AF]]))
-    cfg = assemble_ascent(SC_ASCENT, seed, disperse).cfg
-    ref_af, ref_fs = replay("numba", frames, cfg)
-    assert np.array_equal(ref_af, np.column_stack([r.telemetry[c] for c in cols[T_AF:]])), \
-        "the open-loop replay must reproduce the run's own actuator frames"
-    return frames, cfg, ref_af, ref_fs
+    """A reference ascent (lift-off to insertion), recorded."""
+    return _recorded(run_ascent(SC_ASCENT, seed, disperse), assemble_ascent(SC_ASCENT, seed, disperse).cfg)
 
 
 _RECORDED: dict[int, dict] = {}      # program -> what its vehicle's fsw_step saw and answered

@@ -8,6 +8,7 @@
 #include <avr/wdt.h>
 
 #include "frame_codec.h"
+#include "rx_ring.h"
 
 #ifndef F_CPU
 #error "F_CPU (Hz) must be set by the build"
@@ -23,18 +24,12 @@
 #define RX_VECT USART_RX_vect
 #endif
 
-static volatile uint8_t ring[256]; /* uint8_t indices wrap by themselves */
-static volatile uint8_t ring_head;
-static uint8_t ring_tail;
 static volatile uint16_t timer_high;
 static uint8_t reset_flags;
 
-/* A full ring overwrites its oldest bytes: that takes more than two sensor frames queued
- * behind one step, which only a real-time host outrunning the board sends. */
 ISR(RX_VECT)
 {
-    ring[ring_head] = UDR0;
-    ring_head = (uint8_t)(ring_head + 1u);
+    rx_ring_put(UDR0);
 }
 
 ISR(TIMER1_OVF_vect)
@@ -58,15 +53,7 @@ void board_init(void)
     sei();
 }
 
-int board_read(void)
-{
-    int c;
-    if (ring_tail == ring_head)
-        return -1;
-    c = ring[ring_tail];
-    ring_tail = (uint8_t)(ring_tail + 1u);
-    return c;
-}
+int board_read(void) { return rx_ring_get(); }
 
 void board_write(const uint8_t *data, size_t len)
 {

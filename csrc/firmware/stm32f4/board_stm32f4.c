@@ -8,6 +8,7 @@
 #include "board.h"
 
 #include "frame_codec.h"
+#include "rx_ring.h"
 
 #ifndef BAUD
 #error "BAUD must be set by the build"
@@ -64,18 +65,13 @@
 #define SR_RXNE (1u << 5)
 #define SR_TXE (1u << 7)
 
-static volatile uint8_t ring[256]; /* uint8_t indices wrap by themselves */
-static volatile uint8_t ring_head;
-static uint8_t ring_tail;
 static uint8_t use_dwt;
 static uint32_t reset_flags;
 
 static void usart_irq(void)
 {
-    while (USART_SR & SR_RXNE) {
-        ring[ring_head] = (uint8_t)USART_DR;
-        ring_head = (uint8_t)(ring_head + 1u);
-    }
+    while (USART_SR & SR_RXNE)
+        rx_ring_put((uint8_t)USART_DR);
 }
 
 void USART1_IRQHandler(void) { usart_irq(); }
@@ -127,18 +123,13 @@ void board_init(void)
  * and the WFI so a byte arriving in between still wakes it. */
 int board_read(void)
 {
-    int c;
-    if (ring_tail == ring_head) {
+    if (rx_ring_empty()) {
         __asm__ volatile("cpsid i" ::: "memory");
-        if (ring_tail == ring_head)
+        if (rx_ring_empty())
             __asm__ volatile("wfi");
         __asm__ volatile("cpsie i" ::: "memory");
-        if (ring_tail == ring_head)
-            return -1;
     }
-    c = ring[ring_tail];
-    ring_tail = (uint8_t)(ring_tail + 1u);
-    return c;
+    return rx_ring_get();
 }
 
 void board_write(const uint8_t *data, size_t len)

@@ -49,15 +49,15 @@ from gnc.core import vec
 from gnc.core.fsw import nav, orbit_ops, rcs
 from gnc.core.fsw.frame import q_li
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_THRUST_CMD, CF_ASC_PITCH_TIME,
-                             CF_ASC_PLANE_N, CF_ASC_R_INS, CF_ASC_RISE_TIME, CF_ASC_TAILOFF, CF_ASC_TGO_HOLD,
-                             CF_ASC_V_INS, CF_ATT_BW, CF_BURN_LEAD, CF_DT, CF_HOLD_BW, CF_ISP, CF_MU, CF_NAV0_POS, CF_NAV0_VEL,
-                             CF_OMEGA_L, CF_ORB_EPOCH, CF_ORB_POS, CF_ORB_VEL, CF_R_SITE, CF_THRUST_MAX, FS_AIM,
-                             FS_A_MEAS, FS_ATT_QUIET, FS_BURN_DV, FS_BURN_K, FS_BURN_ON, FS_BURN_T, FS_HEALTH, FS_MASS,
-                             FS_ORB_POS, FS_ORB_VEL, FS_PHASE, FS_POS, FS_Q_IB, FS_RATE, FS_STARTED, FS_T_IDLE,
-                             FS_T_LAST, FS_T_PHASE, FS_TGO, FS_THRUST_LAST, FS_VEL, HEALTH_NAV_INIT,
-                             PHASE_ASCENT_COAST, PHASE_IDLE, PHASE_ORBIT_INJECTION, PHASE_PHASING,
-                             PHASE_PITCH_OVER, PHASE_VERTICAL_RISE, SF_CMD, SF_IMU_DV, SF_VALID, VALID_IMU)
+from gnc.core.layout import (AF_THRUST_CMD, CF_ASC_PITCH_TIME, CF_ASC_PLANE_N, CF_ASC_R_INS, CF_ASC_RISE_TIME,
+                             CF_ASC_TAILOFF, CF_ASC_TGO_HOLD, CF_ASC_V_INS, CF_ATT_BW, CF_BURN_LEAD, CF_DT, CF_HOLD_BW,
+                             CF_ISP, CF_MU, CF_NAV0_POS, CF_NAV0_VEL, CF_OMEGA_L, CF_ORB_EPOCH, CF_ORB_POS, CF_ORB_VEL,
+                             CF_R_SITE, CF_THRUST_MAX, FS_AIM, FS_A_MEAS, FS_ATT_QUIET, FS_BURN_DV, FS_BURN_K,
+                             FS_BURN_ON, FS_BURN_T, FS_HEALTH, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_PHASE, FS_POS,
+                             FS_Q_IB, FS_RATE, FS_STARTED, FS_T_IDLE, FS_T_LAST, FS_T_PHASE, FS_TGO, FS_THRUST_LAST,
+                             FS_VEL, HEALTH_NAV_INIT, PHASE_ASCENT_COAST, PHASE_IDLE, PHASE_ORBIT_INJECTION,
+                             PHASE_PHASING, PHASE_PITCH_OVER, PHASE_VERTICAL_RISE, SF_CMD, SF_IMU_DV, SF_VALID,
+                             VALID_IMU)
 
 NEVER = 1e30
 A_H_MIN = 0.05                        # at least this fraction of the thrust acceleration goes downrange
@@ -287,8 +287,4 @@ def step(sf, cfg, fs, af, t):
         rcs.allocate(vec.q_rot_inv(q_now, force_i), torque, cfg, dt, af)
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP]
     fs[FS_THRUST_LAST] = thrust + vec.norm(force_i)
-    af[AF_PHASE] = fs[FS_PHASE]
-    af[AF_HEALTH] = float(int(fs[FS_HEALTH]) | health)
-    vec.store3(af, AF_NAV_POS, vec.load3(fs, FS_POS))
-    vec.store3(af, AF_NAV_VEL, vec.load3(fs, FS_VEL))
-    vec.store4(af, AF_NAV_Q, nav.q_lb(fs, t, cfg))
+    nav.report(fs, af, health, nav.q_lb(fs, t, cfg))

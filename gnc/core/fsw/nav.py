@@ -21,10 +21,10 @@ import math
 from gnc.core import vec
 from gnc.core.fsw.frame import apparent_gravity, q_li
 from gnc.core.jit import kernel
-from gnc.core.layout import (CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
+from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
                              CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ALT,
                              CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF, CF_SIG_TERRAIN, CF_SIG_VEL,
-                             CF_STAR_GAIN, CF_VEL_BORE, FS_COV,
+                             CF_STAR_GAIN, CF_VEL_BORE, FS_COV, FS_HEALTH, FS_PHASE,
                              FS_DV_LAST, FS_MASS, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT, FS_VEL, HEALTH_ALT_REJECTED,
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
@@ -222,3 +222,14 @@ def correct(sf, cfg, fs, t):
                 if fs[FS_COV + 7 * i] < floor:
                     fs[FS_COV + 7 * i] = floor
     return health
+
+
+@kernel
+def report(fs, af, health, q_nav):
+    """The end of every program's step: phase, health bits, and the navigation state
+    (position, velocity, attitude q_nav in the program's frame) into the actuator frame."""
+    af[AF_PHASE] = fs[FS_PHASE]
+    af[AF_HEALTH] = float(int(fs[FS_HEALTH]) | health)
+    vec.store3(af, AF_NAV_POS, vec.load3(fs, FS_POS))
+    vec.store3(af, AF_NAV_VEL, vec.load3(fs, FS_VEL))
+    vec.store4(af, AF_NAV_Q, q_nav)

@@ -34,9 +34,8 @@ import math
 from gnc.core import orbit, vec
 from gnc.core.fsw import nav, orbit_ops, rcs, relnav
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_THRUST_CMD, CF_ATT_BW, CF_BURN_LEAD,
-                             CF_DT, CF_ISP, CF_MASS0, CF_MU, CF_NAV0_Q, CF_RDV_ACQ_TIME, CF_RDV_AIM,
-                             CF_RDV_CAPTURE_DIST, CF_RDV_HOLD_TIME, CF_RDV_LAT_BW,
+from gnc.core.layout import (AF_THRUST_CMD, CF_ATT_BW, CF_BURN_LEAD, CF_DT, CF_ISP, CF_MASS0, CF_MU, CF_NAV0_Q,
+                             CF_RDV_ACQ_TIME, CF_RDV_AIM, CF_RDV_CAPTURE_DIST, CF_RDV_HOLD_TIME, CF_RDV_LAT_BW,
                              CF_RDV_T_TRANSFER, CF_RDV_TAU, CF_RDV_V_FINAL, CF_RDV_V_MAX, CF_THRUST_MAX, FS_AIM,
                              FS_BURN_DV, FS_BURN_K, FS_BURN_ON, FS_BURN_T, FS_HEALTH, FS_MASS, FS_PHASE, FS_POS,
                              FS_Q_IB, FS_RATE, FS_STARTED, FS_T_ARRIVE, FS_T_IDLE, FS_T_LAST, FS_T_MCC, FS_T_PHASE,
@@ -263,8 +262,4 @@ def step(sf, cfg, fs, af, t):
         rcs.allocate(vec.q_rot_inv(q_now, force_i), torque, cfg, dt, af)
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP]
     fs[FS_THRUST_LAST] = thrust + vec.norm(force_i)
-    af[AF_PHASE] = fs[FS_PHASE]
-    af[AF_HEALTH] = float(int(fs[FS_HEALTH]) | health)
-    vec.store3(af, AF_NAV_POS, vec.load3(fs, FS_POS))
-    vec.store3(af, AF_NAV_VEL, vec.load3(fs, FS_VEL))
-    vec.store4(af, AF_NAV_Q, vec.load4(fs, FS_Q_IB))
+    nav.report(fs, af, health, vec.load4(fs, FS_Q_IB))

@@ -7,12 +7,10 @@ frame; the ascent and rendezvous programs run their own navigation.  A program
 other than these three, or a step dt <= 0, is answered with config_bad.  The C build
 (csrc/fsw_step.c) implements the same function, every program, on the same layouts.
 """
-from gnc.core import vec
 from gnc.core.fsw import ascent, descent, nav, rendezvous
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_T, CF_DT,
-                             CF_PROGRAM, FS_H_GROUND, FS_HEALTH, FS_LEN, FS_PHASE, FS_POS, FS_STARTED, FS_T_LAST,
-                             FS_VEL, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_ASCENT,
+from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_T, CF_DT, CF_PROGRAM, FS_H_GROUND, FS_HEALTH, FS_LEN, FS_PHASE,
+                             FS_STARTED, FS_T_LAST, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_ASCENT,
                              PROGRAM_DESCENT, PROGRAM_RENDEZVOUS, SF_CMD, SF_T)
 
 
@@ -54,8 +52,4 @@ def fsw_step(sf, cfg, fs, af):
         fs[FS_STARTED] = 1.0
     if fs[FS_STARTED] > 0.0:
         health |= descent.step(sf, cfg, fs, af, t)
-    af[AF_PHASE] = fs[FS_PHASE]
-    af[AF_HEALTH] = float(int(fs[FS_HEALTH]) | health)
-    vec.store3(af, AF_NAV_POS, vec.load3(fs, FS_POS))
-    vec.store3(af, AF_NAV_VEL, vec.load3(fs, FS_VEL))
-    vec.store4(af, AF_NAV_Q, nav.q_lb(fs, t, cfg))
+    nav.report(fs, af, health, nav.q_lb(fs, t, cfg))
