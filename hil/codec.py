@@ -321,6 +321,10 @@ class Decoder:
         self._run = bytearray()
         self._skipping = False                    # inside an over-long run: drop up to the next 0x00
 
+    def errors(self) -> int:
+        """Dropped runs of every kind so far."""
+        return sum(v for kind, v in self.stats.items() if kind != "messages")
+
     def feed(self, data: bytes) -> list[Message]:
         data = bytes(data)
         out = []

@@ -58,6 +58,13 @@ def round_trip_wire_time(baud: float) -> float:
     return codec.wire_time(codec.MSG["sensor"], baud) + codec.wire_time(codec.MSG["actuator"], baud)
 
 
+def corrupted_in_flight(decoder: dict, handshakes: list[dict]) -> int:
+    """Messages the decoder dropped, less those heard before a handshake's hello (the tail
+    of whatever the board was sending when the port opened)."""
+    dropped = sum(v for kind, v in decoder.items() if kind != "messages")
+    return int(dropped - sum(h["garbled_before_hello"] for h in handshakes))
+
+
 class LinkStats:
     """What a session measures about its link, one slot per flight-software step.
 
@@ -86,7 +93,6 @@ class LinkStats:
         s = {name: arr[:steps] for name, arr in self.series.items()}
         period = np.diff(s["t_send"])
         margin = s["margin"][np.isfinite(s["margin"])]
-        corrupted = sum(v for k, v in decoder.items() if k != "messages")
         c = self.count
         fresh = c["sent"] - c["retransmitted"]
         wire = {"sensor_bytes": codec.wire_size(codec.MSG["sensor"]),
@@ -104,7 +110,8 @@ class LinkStats:
             "board": hello,
             "frames": {**{k: v for k, v in c.items() if k not in ("overruns", "slips")},
                        "lost": max(fresh - c["on_time"] - c["late"], 0),
-                       "corrupted": int(corrupted)},
+                       "corrupted": corrupted_in_flight(decoder, self.handshakes),
+                       "garbled_before_hello": sum(h["garbled_before_hello"] for h in self.handshakes)},
             "decoder": {k: int(v) for k, v in decoder.items()},
             "round_trip_s": spread(s["rtt"]),
             "wire_time_limit": wire,
@@ -213,7 +220,8 @@ def format_report(link: dict) -> str:
         lines.append(f"           {tr.get('describe', tr.get('transport'))}")
     lines += [f"frames     sent {f['sent']} (retransmitted {f['retransmitted']}), received {f['received']}: "
               f"on time {f['on_time']}, late {f['late']}, lost {f['lost']}, corrupted {f['corrupted']}, "
-              f"duplicate {f['duplicate']}, stray {f['stray']}; held steps {f['held_steps']}",
+              f"duplicate {f['duplicate']}, stray {f['stray']}; held steps {f['held_steps']}; "
+              f"garbled before a hello {f['garbled_before_hello']}",
               f"{'':<22}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
     for label, key in (("round trip", "round_trip_s"), ("board step", "board_step_s"),
                        ("loop period", "loop_period_s"), ("period jitter", "period_jitter_s"),

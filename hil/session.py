@@ -50,7 +50,7 @@ from gnc.frames import phase_name
 from gnc.run import RunResult, _touchdown, judge, phases, telemetry_columns
 from gnc.scenario import Scenario
 from hil import codec
-from hil.link import LinkStats, round_trip_wire_time, wait_until
+from hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
 from hil.transport import StubTransport, TransportError
 
 MODES = ("lockstep", "realtime")
@@ -133,6 +133,7 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
     `config` until the board acknowledges it with the log line "config ok <crc>"."""
     name = link.transport.name
     t0 = time.perf_counter()
+    garbled_at_start = link.decoder.errors()
     link.send(b"\x00")                   # ends whatever partial message the board holds
     hello, resets, next_reset = None, 0, t0
     while hello is None:
@@ -142,9 +143,9 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
             if version is not None:
                 raise HandshakeError(f"{name}: the board speaks protocol version {version}, this host "
                                      f"{codec.PROTOCOL_VERSION}: update the firmware or the host")
-            heard = sum(v for k, v in link.decoder.stats.items() if k != "messages")
             raise HandshakeError(f"{name}: no hello from the board within {HELLO_TIMEOUT_S:g} s "
-                                 f"({resets} resets sent, {heard} garbled messages heard): is it running "
+                                 f"({resets} resets sent, {link.decoder.errors() - garbled_at_start} garbled "
+                                 f"messages heard): is it running "
                                  f"the lunar-gnc firmware, at this baud rate?")
         if now >= next_reset:
             link.send(codec.encode_reset(link.next_seq()))
@@ -154,6 +155,9 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
         if msg is not None and msg.kind == "hello":
             hello = msg.payload
     t_hello = time.perf_counter() - t0
+    # The tail of a message the board was sending when the port opened (pyserial flushes
+    # its input on open) is expected here, not a link fault: counted apart from the flight.
+    garbled_before_hello = link.decoder.errors() - garbled_at_start
     crc = zlib.crc32(codec.LAYOUTS["config"].pack(cfg))
     wire = codec.wire_time(codec.MSG["config"], link.transport.baud) if link.transport.baud else 0.0
     for attempt in range(1, CONFIG_TRIES + 1):
@@ -168,7 +172,8 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
                 raise HandshakeError(f"{name}: the board refused the config: {msg.payload!r}")
             if stats is not None:
                 stats.handshakes.append({"step": step, "board": hello.name, "resets_sent": resets,
-                                         "hello_after_s": t_hello, "config_tries": attempt,
+                                         "hello_after_s": t_hello, "garbled_before_hello": garbled_before_hello,
+                                         "config_tries": attempt,
                                          "total_s": time.perf_counter() - t0})
             return hello
     raise HandshakeError(f"{name}: the board did not acknowledge the config ({CONFIG_TRIES} tries)")
@@ -392,6 +397,14 @@ class Session:
         self._connect(k, self._resume_config(k))
         self.stats.event(k, "fail-over", f"flying on {self.link.transport.info['describe']}")
 
+    def _decoder_stats(self) -> dict:
+        """The decoder counters summed over every link of the session (board, then stub)."""
+        total = dict(self.link.decoder.stats)
+        for d in self.retired_decoders:
+            for key, v in d.items():
+                total[key] += v
+        return total
+
     # ------------------------------------------------------------ the flight
 
     def _report_status(self, k: int, row: np.ndarray, af: np.ndarray) -> None:
@@ -406,8 +419,7 @@ class Session:
             "altitude_m": row[LP.T_ALT], "speed_mps": float(np.linalg.norm(row[LP.T_VEL:LP.T_VEL + 3])),
             "rtt_ms": float(np.nanmedian(rtt)) * 1e3 if np.isfinite(rtt).any() else math.nan,
             "lost": c["sent"] - c["retransmitted"] - c["on_time"] - c["late"],
-            "corrupted": sum(v for key, v in self.link.decoder.stats.items() if key != "messages")
-                         + sum(sum(v for key, v in d.items() if key != "messages") for d in self.retired_decoders),
+            "corrupted": corrupted_in_flight(self._decoder_stats(), self.stats.handshakes),
             "late": c["late"], "held": c["held_steps"],
             "link": ("holding" if self.holding_since is not None else
                      "stub" if len(self.transports) > 1 else "ok"),
@@ -476,10 +488,7 @@ class Session:
             "hil": {"mode": self.mode, "link": [t["describe"] for t in self.transports],
                     "board": self.hello.name if self.hello else None, "abort_reason": reason},
         }
-        decoder = dict(self.link.decoder.stats)
-        for d in self.retired_decoders:
-            for key, v in d.items():
-                decoder[key] += v
+        decoder = self._decoder_stats()
         hello = None if self.hello is None else {
             "name": self.hello.name, "real_size": self.hello.real_size, "clock_hz": self.hello.clock_hz,
             "flags": self.hello.flags, "protocol_version": codec.PROTOCOL_VERSION}

@@ -171,7 +171,7 @@ def test_garbage_and_corrupted_replies_are_counted_and_the_session_lands(board):
     r = run_session(SC, SerialTransport(board("garbage-every=150"), BAUD), seed=0)
     assert r.summary["outcome"] == "landed", r.summary["failures"]
     d, f = r.link["decoder"], r.link["frames"]
-    assert d["bad_crc"] + d["bad_cobs"] > 0 and f["corrupted"] > 0
+    assert d["bad_crc"] + d["bad_cobs"] > 0 and f["corrupted"] > 0 and f["garbled_before_hello"] == 0
     # a corrupted reply is asked for again: none is lost for good, nothing held
     assert f["retransmitted"] > 0 and f["lost"] == 0 and f["held_steps"] == 0
 
@@ -282,6 +282,23 @@ def test_stub_drops_are_lost_frames_and_lockstep_recovers_them():
     r = run_session(sc, StubTransport(drop=0.02, seed=3))
     f = r.link["frames"]
     assert f["retransmitted"] > 0 and f["lost"] == 0 and f["on_time"] == 200
+
+
+class OpenedMidHello(Board):
+    """A board whose banner was half sent when the host opened the port (pyserial
+    flushes its input on open): the host hears the hello's tail first."""
+
+    def boot(self) -> bytes:
+        hello = super().boot()
+        return hello[len(hello) // 2:] + hello
+
+
+def test_a_hello_cut_by_the_port_opening_is_not_a_corrupted_frame():
+    r = run_session(load("descent", ["sim.max_duration_s=1"]), StubTransport(OpenedMidHello()))
+    f = r.link["frames"]
+    assert r.link["decoder"]["bad_crc"] + r.link["decoder"]["bad_cobs"] == 1
+    assert f["garbled_before_hello"] == 1 and r.link["handshakes"][0]["garbled_before_hello"] == 1
+    assert f["corrupted"] == 0 and f["on_time"] == 50
 
 
 def test_stub_port_vanishing_ends_the_session_as_aborted():
