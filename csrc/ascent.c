@@ -128,7 +128,7 @@ void ascent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         fs[FS_BURN_T] = RC(-1.0);
         h = RC(0.0);
     } else {
-        h = t > fs[FS_T_LAST] ? t - fs[FS_T_LAST] : dt;
+        h = t > fs[FS_T_LAST] ? orbit_ops_step_length(t, fs[FS_T_LAST], dt) : dt;
     }
     fs[FS_T_LAST] = t;
     cmd = (int)sf[SF_CMD];

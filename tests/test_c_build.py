@@ -366,7 +366,7 @@ FLOAT_RDV_RUNS = [(0, False), (1, False), (2, True), (3, True)]
 _ASCENT_FREE = {"t": 1e-7, "thrust": 1e-6, "nav_pos": 0.25, "nav_vel": 0.25, "attitude": 5e-6,
                 "rcs_both_on": 0.01, "cov": 1e-3, "mass": 2e-3, "state_rest": 0.01, "reach": 1.0}
 _ASCENT_ONE = {"t": 1e-7, "thrust": 1e-6, "nav_pos": 0.05, "nav_vel": 0.05, "attitude": 1e-6,
-               "rcs_both_on": 0.005, "cov": 1e-5, "mass": 1e-6, "state_rest": 0.01, "discrete": 0.1}
+               "rcs_both_on": 1e-5, "cov": 1e-5, "mass": 1e-6, "state_rest": 0.01, "discrete": 0.08}
 FLOAT_ORBIT = {
     "free": {"ascent-0": _ASCENT_FREE, "ascent-1-dispersed": _ASCENT_FREE,
              "rendezvous-chaser": {"orb_pos_m": 200.0, "orb_vel_mps": 0.15, "attitude": 5e-7, "rcs_both_on": 0.75,
@@ -377,8 +377,8 @@ FLOAT_ORBIT = {
                  "rendezvous-chaser": {"orb_pos_m": 0.5, "orb_vel_mps": 5e-4, "attitude": 5e-7,
                                        "rcs_both_on": 1e-4, "mass": 2e-7, "nav_pos_m": 0.15, "nav_pos": 0.02,
                                        "nav_vel": 0.005, "discrete": 1e-3},
-                 "rendezvous-target": {"orb_pos_m": 30.0, "orb_vel_mps": 0.025, "attitude": 5e-4,
-                                       "rcs_both_on": 0.12, "mass": 1e-7, "discrete": 0.2}}}
+                 "rendezvous-target": {"orb_pos_m": 0.5, "orb_vel_mps": 5e-4, "attitude": 5e-7,
+                                       "rcs_both_on": 1e-4, "mass": 1e-7, "discrete": 1e-3}}}
 
 
 def nan_aware(err, c, ref):

@@ -175,7 +175,7 @@ def step(sf, cfg, fs, af, t):
         fs[FS_BURN_T] = -1.0
         h = 0.0
     else:
-        h = t - fs[FS_T_LAST] if t > fs[FS_T_LAST] else dt
+        h = orbit_ops.step_length(t, fs[FS_T_LAST], dt) if t > fs[FS_T_LAST] else dt
     fs[FS_T_LAST] = t
     cmd = int(sf[SF_CMD])
     if cmd == 1:
