@@ -182,6 +182,7 @@ def attitude_control_config(cfg: np.ndarray, sc: Scenario) -> None:
     cfg[L.CF_THRUST_MAX] = cfg[L.CF_THRUST_MIN] = sc.engine.thrust_n
     cfg[L.CF_INERTIA:L.CF_INERTIA + 3] = sc.vehicle.inertia_wet_kgm2
     cfg[L.CF_RCS_MIN_ON] = sc.rcs.min_on_s
+    cfg[L.CF_RCS_TORQUE:L.CF_RCS_TORQUE + 3] = 2.0 * sc.rcs.thrust_n * sc.rcs.arm_m
     cfg[L.CF_ATT_BW] = c.bandwidth
     cfg[L.CF_HOLD_BW] = c.bandwidth
     cfg[L.CF_ATT_ZETA] = c.damping
@@ -206,7 +207,6 @@ def fsw_config(sc: Scenario, w, q_ib0, pad_l, knowledge_error, n_i, target, rng)
     cfg[L.CF_GATE] = nv.gate_sigma
     cfg[L.CF_STAR_GAIN] = nv.star_gain
     attitude_control_config(cfg, sc)
-    cfg[L.CF_RCS_TORQUE:L.CF_RCS_TORQUE + 3] = 2.0 * sc.rcs.thrust_n * sc.rcs.arm_m
     cfg[L.CF_RCS_FORCE] = sc.rcs.thrust_n
     cfg[L.CF_BURN_ENGINE_DV] = g.engine_dv_m_s
     cfg[L.CF_ASC_RISE_TIME] = g.rise_time_s

@@ -101,7 +101,6 @@ def chaser_config(sc: Scenario, q0: np.ndarray, rng: np.random.Generator) -> np.
     cfg[L.CF_STAR_GAIN] = nv.star_gain
     attitude_control_config(cfg, sc)
     cfg[L.CF_RCS_FORCE] = sc.rcs.thrust_n
-    cfg[L.CF_RCS_TORQUE:L.CF_RCS_TORQUE + 3] = 2.0 * sc.rcs.thrust_n * sc.rcs.arm_m
     cfg[L.CF_BURN_LEAD] = g.burn_lead_s
     cfg[L.CF_RDV_AIM:L.CF_RDV_AIM + 2] = g.hold_m
     cfg[L.CF_RDV_T_TRANSFER:L.CF_RDV_T_TRANSFER + 2] = g.transfer_s

@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from gnc.montecarlo import run_seeds
+from gnc.montecarlo import Campaign, run_seeds
 from gnc.run_rendezvous import run
 from gnc.scenario import Scenario
 
@@ -40,16 +39,6 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
             "hours_to_capture": s["capture"]["hours_after_insertion"] if s["capture"] else None,
             "propellant_kg": {"ascender": a["propellant_used_kg"] + s["target"]["propellant_used_kg"],
                               "orbiter_returner": s["chaser"]["propellant_used_kg"]}}
-
-
-@dataclass
-class Campaign:
-    scenario: Scenario
-    seed: int
-    runs: list[dict]
-    wall_s: float
-    jobs: int
-    stats: dict = field(default_factory=dict)
 
 
 def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, fsw: str = "numba") -> Campaign:

@@ -14,17 +14,16 @@ Each function takes the run's telemetry and summary and returns {name: path}.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
 from gnc.frames import phase_name
+from gnc.plots import _save
 
 ASCENT_PLOTS = ("ascent_profile",)
 RENDEZVOUS_PLOTS = ("relative_trajectory", "range")
 MAX_POINTS = 4000
-DPI = 110
 CLOSE_M = 300.0          # the close-range panel of the relative trajectory
 
 
@@ -40,15 +39,6 @@ def _thin(n: int) -> np.ndarray:
     if n <= MAX_POINTS:
         return np.arange(n)
     return np.r_[np.arange(0, n, -(-n // MAX_POINTS)), n - 1]
-
-
-def _save(fig, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, dpi=DPI, format="png")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _title(summary: dict) -> str:

@@ -12,13 +12,10 @@ for the descent (its helpers are reused).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
-
 from gnc import orbit_plots
-from gnc.results import SUMMARY, TELEMETRY, _finite, _replacing
+from gnc.results import write_summary, write_telemetry
 
 
 def _strip(telemetry: dict, prefix: str) -> dict:
@@ -30,18 +27,10 @@ def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
     RendezvousResult or MissionResult; returns {label: path}."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = {}
-    tel_path = out / TELEMETRY
-    with _replacing(tel_path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, columns=np.array(list(result.telemetry)), **result.telemetry)
-    written["telemetry"] = tel_path
+    written = {"telemetry": write_telemetry(out, result.telemetry)}
     if plots:
         written.update(_plots(result, out))
-    summary_path = out / SUMMARY
-    with _replacing(summary_path) as tmp:
-        tmp.write_text(json.dumps(_finite(result.summary), indent=2, allow_nan=False) + "\n")
-    written["summary"] = summary_path
+    written["summary"] = write_summary(out, result.summary)
     return written
 
 

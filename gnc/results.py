@@ -46,12 +46,7 @@ def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = {}
-    tel_path = out / TELEMETRY
-    with _replacing(tel_path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, columns=np.array(list(result.telemetry)), **result.telemetry)
-    written["telemetry"] = tel_path
+    written = {"telemetry": write_telemetry(out, result.telemetry)}
     safety_png = out / "safety_map.png"
     if plots:
         written.update(P.plot_run(result.telemetry, result.summary, result.scenario, out))
@@ -65,12 +60,26 @@ def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
         for name in P.PLOT_NAMES:
             (out / f"{name}.png").unlink(missing_ok=True)
         safety_png.unlink(missing_ok=True)
-    # Written last: a summary.json on disk means the whole run directory is complete.
-    summary_path = out / SUMMARY
-    with _replacing(summary_path) as tmp:
-        tmp.write_text(json.dumps(_finite(result.summary), indent=2, allow_nan=False) + "\n")
-    written["summary"] = summary_path
+    written["summary"] = write_summary(out, result.summary)
     return written
+
+
+def write_telemetry(out: Path, telemetry: dict) -> Path:
+    """out/telemetry.npz, replaced atomically: every column, and their names in order."""
+    path = out / TELEMETRY
+    with _replacing(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, columns=np.array(list(telemetry)), **telemetry)
+    return path
+
+
+def write_summary(out: Path, summary: dict) -> Path:
+    """out/summary.json, replaced atomically.  Written last by every run writer: a
+    summary.json on disk means the whole run directory is complete."""
+    path = out / SUMMARY
+    with _replacing(path) as tmp:
+        tmp.write_text(json.dumps(_finite(summary), indent=2, allow_nan=False) + "\n")
+    return path
 
 
 def scanned(hs) -> bool:

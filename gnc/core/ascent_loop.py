@@ -23,12 +23,13 @@ import numpy as np
 from gnc.core import vec
 from gnc.core.fsw.step import fsw_step
 from gnc.core.jit import kernel
-from gnc.core.layout import AF_PHASE, AF_RCS_ON, AF_THRUST_CMD, PHASE_ASCENT_COAST, SF_CMD
+from gnc.core.layout import AF_PHASE, AF_THRUST_CMD, PHASE_ASCENT_COAST, SF_CMD
 from gnc.core.loop import record
 from gnc.core.moon import W_J2, W_MU, W_OMEGA, W_RREF, fixed_to_inertial, gravity, state_to_landing, theta
+from gnc.core.plant import accumulate_imu, rcs_duty
 from gnc.core.sensors import sense
 from gnc.core.terrain import height
-from gnc.core.vehicle import N_RCS, VP_T_DIR, X_M, X_Q, X_R, X_THRUST, X_V, X_W, rk4_step
+from gnc.core.vehicle import VP_T_DIR, X_M, X_Q, X_R, X_THRUST, X_V, X_W, rk4_step
 
 PAD_ON = 0          # 1 while on the pad
 PAD_R = 1           # 3: position, Moon-fixed
@@ -90,9 +91,7 @@ def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, pa
             return k, EV_INSERTED
         thrust_cmd = af[AF_THRUST_CMD]
         for j in range(substeps):
-            ts = j * h
-            for i in range(N_RCS):
-                duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
+            rcs_duty(af, j * h, h, duty)
             w0 = vec.load3(x, X_W)
             f_b = rk4_step(x, vp, w, thrust_cmd, duty, h, work)
             tc = t + (j + 1) * h
@@ -100,10 +99,7 @@ def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, pa
                 f_pad, held = hold_on_pad(x, vp, pad, w, tc)
                 if held:
                     f_b = f_pad
-            w1 = vec.load3(x, X_W)
-            for i in range(3):
-                imu[i] += f_b[i] * h
-                imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
+            accumulate_imu(imu, f_b, w0, vec.load3(x, X_W), h)
             if pad[PAD_ON] == 0.0:
                 r_l, _ = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), tc, w)
                 if height(r_l, w, dem) < pad[PAD_H0] - FALL_MARGIN:

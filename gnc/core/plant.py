@@ -4,6 +4,8 @@
                  hazard-detection unit's report included
     advance:     actuator frame -> truth over one step (RK4 substeps, RCS pulses
                  integrated within the step, IMU accumulation, touchdown detection)
+    rcs_duty, accumulate_imu: the pieces of a substep the ascent and rendezvous
+                 loops share
 
 The in-process closed loop (gnc.core.loop) and the HIL session (hil/), where the
 flight software answers over a serial link, fly the same plant.
@@ -56,21 +58,33 @@ def sense_step(k, dt, x, imu, sp, w, dem, sf, af, hp, hs, hmap):
 
 
 @kernel
+def rcs_duty(af, ts, h, duty):
+    """Share of the substep [ts, ts + h] each RCS thruster fires: its pulse (on-time
+    from the start of the step in af) integrated within the step."""
+    for i in range(N_RCS):
+        duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
+
+
+@kernel
+def accumulate_imu(imu, f_b, w0, w1, h):
+    """Add a substep to the IMU's delta-v (specific force) and delta-angle (the body
+    rate, trapezoidal) accumulators."""
+    for i in range(3):
+        imu[i] += f_b[i] * h
+        imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
+
+
+@kernel
 def advance(k, dt, substeps, x, vp, w, dem, af, imu, work, duty, touch):
     """Fly truth from step k to k+1 under actuator frame af.  Returns EV_*."""
     h = dt / substeps
     t = k * dt
     thrust_cmd = af[AF_THRUST_CMD]
     for j in range(substeps):
-        ts = j * h
-        for i in range(N_RCS):
-            duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
+        rcs_duty(af, j * h, h, duty)
         w0 = vec.load3(x, X_W)
         f_b = rk4_step(x, vp, w, thrust_cmd, duty, h, work)
-        w1 = vec.load3(x, X_W)
-        for i in range(3):
-            imu[i] += f_b[i] * h
-            imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
+        accumulate_imu(imu, f_b, w0, vec.load3(x, X_W), h)
         tc = t + (j + 1) * h
         if near_ground(x, vp, w) and foot_height(x, tc, w, dem, vp) <= 0.0:
             for i in range(X_LEN):

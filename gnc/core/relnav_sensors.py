@@ -24,6 +24,7 @@ from gnc.core.capture import port_points, relative_attitude
 from gnc.core.jit import kernel
 from gnc.core.layout import (SF_RN_ATT, SF_RN_LOS, SF_RN_RANGE, SF_RN_RANGE_RATE, SF_VALID, VALID_RN_POSE,
                              VALID_RN_RADAR)
+from gnc.core.sensors import due
 from gnc.core.vehicle import X_Q
 
 RP_RADAR_EVERY = 0
@@ -47,14 +48,6 @@ RP_LEN = 17
 
 
 @kernel
-def _due(rp, every_idx, drop_idx, k):
-    every = int(rp[every_idx])
-    if every <= 0 or k % every != 0:
-        return False
-    return np.random.random() >= rp[drop_idx]
-
-
-@kernel
 def los_angles(d_b):
     return math.atan2(d_b[0], d_b[2]), math.atan2(d_b[1], math.hypot(d_b[0], d_b[2]))
 
@@ -72,7 +65,7 @@ def sense_rel(k, xc, xt, rp, dp, sf):
     off_axis = math.acos(min(max(d_b[2] / rng, -1.0), 1.0))
     valid = int(sf[SF_VALID])
     if (rp[RP_RADAR_MIN] <= rng <= rp[RP_RADAR_MAX] and off_axis <= rp[RP_RADAR_FOV]
-            and _due(rp, RP_RADAR_EVERY, RP_RADAR_DROP, k)):
+            and due(rp, RP_RADAR_EVERY, RP_RADAR_DROP, k)):
         az, el = los_angles(d_b)
         sig = math.hypot(rp[RP_RADAR_FRAC] * rng, rp[RP_RADAR_FLOOR])
         sf[SF_RN_RANGE] = rng + sig * np.random.standard_normal()
@@ -80,7 +73,7 @@ def sense_rel(k, xc, xt, rp, dp, sf):
         sf[SF_RN_LOS] = az + rp[RP_RADAR_LOS] * np.random.standard_normal()
         sf[SF_RN_LOS + 1] = el + rp[RP_RADAR_LOS] * np.random.standard_normal()
         valid |= VALID_RN_RADAR
-    if rng <= rp[RP_POSE_MAX] and off_axis <= rp[RP_POSE_FOV] and _due(rp, RP_POSE_EVERY, RP_POSE_DROP, k):
+    if rng <= rp[RP_POSE_MAX] and off_axis <= rp[RP_POSE_FOV] and due(rp, RP_POSE_EVERY, RP_POSE_DROP, k):
         az, el = los_angles(d_b)
         sig = math.hypot(rp[RP_POSE_FRAC] * rng, rp[RP_POSE_FLOOR])
         sf[SF_RN_RANGE] = rng + sig * np.random.standard_normal()

@@ -35,6 +35,7 @@ from gnc.core.layout import (AF_NAV_POS, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_THR
                              SF_CMD, SF_RN_RANGE, SF_VALID)
 from gnc.core.moon import W_SITE_R
 from gnc.core.orbit import to_lvlh
+from gnc.core.plant import accumulate_imu, rcs_duty
 from gnc.core.relnav_sensors import sense_rel
 from gnc.core.sensors import sense
 from gnc.core.vehicle import N_RCS, X_M, X_R, X_THRUST, X_V, X_W, rk4_step
@@ -130,14 +131,10 @@ def _quiet(af, x):
 @kernel
 def _step(x, vp, w, af, imu, work, duty, h, ts):
     """The model substep starting ts into the step, under an actuator frame."""
-    for i in range(N_RCS):
-        duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
+    rcs_duty(af, ts, h, duty)
     w0 = vec.load3(x, X_W)
     f_b = rk4_step(x, vp, w, af[AF_THRUST_CMD], duty, h, work)
-    w1 = vec.load3(x, X_W)
-    for i in range(3):
-        imu[i] += f_b[i] * h
-        imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
+    accumulate_imu(imu, f_b, w0, vec.load3(x, X_W), h)
 
 
 @kernel

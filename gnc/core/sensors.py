@@ -52,7 +52,9 @@ SP_LEN = 48
 
 
 @kernel
-def _due(sp, every_idx, drop_idx, k):
+def due(sp, every_idx, drop_idx, k):
+    """Does a sensor sampled every sp[every_idx] steps (0: never) report at step k, and
+    not drop out (probability sp[drop_idx])?  Draws from numba's generator only when due."""
     every = int(sp[every_idx])
     if every <= 0 or k % every != 0:
         return False
@@ -98,7 +100,7 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
     q_lb = vec.q_mul(q_inertial_to_landing(t, w), q_ib)
     rs = w[W_SITE_R]
 
-    if _due(sp, SP_ALT_EVERY, SP_ALT_DROP, k):
+    if due(sp, SP_ALT_EVERY, SP_ALT_DROP, k):
         b = vec.q_rot(q_lb, vec.load3(sp, SP_ALT_BORE))
         s = ray_range(r_l, b, w, dem)
         if 0.0 < s <= sp[SP_ALT_MAX]:
@@ -108,7 +110,7 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
                 sf[SF_ALT_RANGE] = _quantise(s + sig * np.random.standard_normal(), sp[SP_ALT_QUANT])
                 valid |= VALID_ALT
 
-    if _due(sp, SP_VEL_EVERY, SP_VEL_DROP, k):
+    if due(sp, SP_VEL_EVERY, SP_VEL_DROP, k):
         for j in range(3):
             b = vec.q_rot(q_lb, vec.load3(sp, SP_VEL_BORE + 3 * j))
             s = ray_range(r_l, b, w, dem)
@@ -116,14 +118,14 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
                 sf[SF_VEL_BEAM + j] = vec.dot(b, v_l) + sp[SP_VEL_SIG] * np.random.standard_normal()
                 valid |= VALID_VEL0 << j
 
-    if _due(sp, SP_STAR_EVERY, SP_STAR_DROP, k):
+    if due(sp, SP_STAR_EVERY, SP_STAR_DROP, k):
         qm = vec.q_mul(q_ib, vec.q_from_rotvec(_normal3(sp[SP_STAR_SIG])))
         if qm[0] < 0.0:
             qm = (-qm[0], -qm[1], -qm[2], -qm[3])
         vec.store4(sf, SF_STAR_Q, qm)
         valid |= VALID_STAR
 
-    if _due(sp, SP_CAM_EVERY, SP_CAM_DROP, k):
+    if due(sp, SP_CAM_EVERY, SP_CAM_DROP, k):
         # map-relative navigation: the image of the ground in view is matched to the
         # onboard map, so the target need not be in view; the fix is the target's
         # position relative to the vehicle, its error growing with range, plus the
