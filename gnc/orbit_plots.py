@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc.frames import phase_name
-from gnc.plots import _save
+from gnc.plots import save_png
 
 ASCENT_PLOTS = ("ascent_profile",)
 RENDEZVOUS_PLOTS = ("relative_trajectory", "range")
@@ -84,7 +84,7 @@ def plot_ascent(tel: dict, summary: dict, scenario, out_dir) -> dict[str, Path]:
                           va="bottom", color="0.4")
     fig.tight_layout()
     path = Path(out_dir) / "ascent_profile.png"
-    _save(fig, path)
+    save_png(fig, path)
     plt.close(fig)
     return {"ascent_profile": path}
 
@@ -123,7 +123,7 @@ def plot_rendezvous(tel: dict, summary: dict, out_dir) -> dict[str, Path]:
         a.grid(True, alpha=0.3)
         a.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, out / "relative_trajectory.png")
+    save_png(fig, out / "relative_trajectory.png")
     plt.close(fig)
     written["relative_trajectory"] = out / "relative_trajectory.png"
 
@@ -143,7 +143,7 @@ def plot_rendezvous(tel: dict, summary: dict, out_dir) -> dict[str, Path]:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, out / "range.png")
+    save_png(fig, out / "range.png")
     plt.close(fig)
     written["range"] = out / "range.png"
     return written

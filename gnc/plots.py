@@ -56,7 +56,8 @@ def _phase_legend(fig, colors) -> None:
                frameon=False, title="flight phase (shaded)", title_fontsize=8)
 
 
-def _save(fig, path: Path) -> None:
+def save_png(fig, path: Path) -> None:
+    """fig as a PNG at path, replacing it atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fig.savefig(tmp, dpi=DPI, format="png")
@@ -94,7 +95,7 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir) -> di
         legend_in = 0.65          # the phase legend's height in inches, whatever the figure's
         fig.tight_layout(rect=(0, legend_in / fig.get_figheight() if legend else 0, 1, 1))
         path = out / f"{name}.png"
-        _save(fig, path)
+        save_png(fig, path)
         plt.close(fig)
         written[name] = path
 
