@@ -34,7 +34,7 @@ void orbit_kepler(vec3 *r, vec3 *v, real dt, real mu)
     sqmu = r_sqrt(mu);
     t = dt;
     if (alpha > RC(1e-12)) { /* ellipse: whole revolutions change nothing */
-        real period = RC(2.0) * R_PI / (sqmu * r_pow(alpha, RC(1.5)));
+        real period = RC(2.0) * R_PI / (sqmu * (alpha * r_sqrt(alpha)));
         t = dt - period * (real)(long)(dt / period);
     }
     chi = alpha > RC(1e-12) ? sqmu * r_fabs(alpha) * t : sqmu * t / rn0;

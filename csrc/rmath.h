@@ -16,6 +16,8 @@
 #endif
 #ifndef GNC_MATH_BUILTINS
 #include <math.h>
+#elif !defined(GNC_REAL_FLOAT)
+#error "the double build needs <math.h> (pmath.c uses its exact functions: floor, frexp, ldexp, copysign)"
 #endif
 
 #define RC(x) ((real)(x))
@@ -33,20 +35,6 @@
 #define r_acos __builtin_acosf
 #define r_cosh __builtin_coshf
 #define r_sinh __builtin_sinhf
-#define r_pow __builtin_powf
-#elif defined(GNC_MATH_BUILTINS)
-#define r_sqrt __builtin_sqrt
-#define r_sin __builtin_sin
-#define r_cos __builtin_cos
-#define r_tan __builtin_tan
-#define r_atan2 __builtin_atan2
-#define r_fabs __builtin_fabs
-#define r_hypot __builtin_hypot
-#define r_exp __builtin_exp
-#define r_acos __builtin_acos
-#define r_cosh __builtin_cosh
-#define r_sinh __builtin_sinh
-#define r_pow __builtin_pow
 #elif defined(GNC_REAL_FLOAT)
 #define r_sqrt sqrtf
 #define r_sin sinf
@@ -59,20 +47,21 @@
 #define r_acos acosf
 #define r_cosh coshf
 #define r_sinh sinhf
-#define r_pow powf
 #else
+/* double: the portable functions (pmath.h), so the build matches the numba reference
+ * bit for bit on any CPU; sqrt and fabs are exact in every libm */
+#include "pmath.h"
 #define r_sqrt sqrt
-#define r_sin sin
-#define r_cos cos
-#define r_tan tan
-#define r_atan2 atan2
+#define r_sin pm_sin
+#define r_cos pm_cos
+#define r_tan pm_tan
+#define r_atan2 pm_atan2
 #define r_fabs fabs
-#define r_hypot hypot
-#define r_exp exp
-#define r_acos acos
-#define r_cosh cosh
-#define r_sinh sinh
-#define r_pow pow
+#define r_hypot pm_hypot
+#define r_exp pm_exp
+#define r_acos pm_acos
+#define r_cosh pm_cosh
+#define r_sinh pm_sinh
 #endif
 
 /* Python's min/max of two numbers (no NaN reaches them). */

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gnc.core import pmath
+from gnc import linalg3 as la
 from gnc.core import hdu as H
 from gnc.core import layout as L
 from gnc.core import moon as M
@@ -43,11 +45,11 @@ class Assembly:
 
 def _unit(v):
     v = np.asarray(v, float)
-    return v / np.linalg.norm(v)
+    return v / la.norm(v)
 
 
 def _rz(a):
-    c, s = math.cos(a), math.sin(a)
+    c, s = pmath.cos(a), pmath.sin(a)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
@@ -67,7 +69,7 @@ def _quat_from_matrix(m: np.ndarray) -> np.ndarray:
         q[1 + j] = (m[j, i] + m[i, j]) / s
         q[1 + k] = (m[k, i] + m[i, k]) / s
     q = np.array(q)
-    return q / np.linalg.norm(q) * (1 if q[0] >= 0 else -1)
+    return q / la.norm(q) * (1 if q[0] >= 0 else -1)
 
 
 def quat_to_matrix(q) -> np.ndarray:
@@ -79,12 +81,12 @@ def quat_to_matrix(q) -> np.ndarray:
 
 def _small_rotation(rng, sigma) -> np.ndarray:
     rv = rng.normal(0.0, sigma, 3)
-    a = np.linalg.norm(rv)
+    a = la.norm(rv)
     if a == 0:
         return np.eye(3)
     k = rv / a
     K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + math.sin(a) * K + (1 - math.cos(a)) * K @ K
+    return np.eye(3) + pmath.sin(a) * K + (1 - pmath.cos(a)) * la.mm(K, K)
 
 
 def world_array(sc: Scenario) -> np.ndarray:
@@ -97,9 +99,9 @@ def world_array(sc: Scenario) -> np.ndarray:
     r_site = sc.moon.radius_m + sc.site.elevation_m
     w[M.W_SITE_R] = r_site
     lat, lon = math.radians(sc.site.lat_deg), math.radians(sc.site.lon_deg)
-    east = [-math.sin(lon), math.cos(lon), 0.0]
-    north = [-math.sin(lat) * math.cos(lon), -math.sin(lat) * math.sin(lon), math.cos(lat)]
-    up = [math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)]
+    east = [-pmath.sin(lon), pmath.cos(lon), 0.0]
+    north = [-pmath.sin(lat) * pmath.cos(lon), -pmath.sin(lat) * pmath.sin(lon), pmath.cos(lat)]
+    up = [pmath.cos(lat) * pmath.cos(lon), pmath.cos(lat) * pmath.sin(lon), pmath.sin(lat)]
     w[M.W_C_LF:M.W_C_LF + 9] = np.array([east, north, up]).ravel()
     w[M.W_P_SITE:M.W_P_SITE + 3] = r_site * np.array(up)
     w[M.W_DEM_RES] = 1.0
@@ -114,31 +116,31 @@ def c_lf(w) -> np.ndarray:
 def landing_to_inertial(w, r_l, v_l):
     """t = 0 (theta0 = 0): landing-frame state -> MCI state (v_l ground-relative)."""
     C = c_lf(w)
-    r_i = C.T @ r_l + w[M.W_P_SITE:M.W_P_SITE + 3]
+    r_i = la.mv(C.T, r_l) + w[M.W_P_SITE:M.W_P_SITE + 3]
     om = np.array([0.0, 0.0, w[M.W_OMEGA]])
-    return r_i, C.T @ v_l + np.cross(om, r_i)
+    return r_i, la.mv(C.T, v_l) + np.cross(om, r_i)
 
 
 def inertial_to_landing(w, r_i, v_i):
     C = c_lf(w)
     om = np.array([0.0, 0.0, w[M.W_OMEGA]])
-    return C @ (r_i - w[M.W_P_SITE:M.W_P_SITE + 3]), C @ (v_i - np.cross(om, r_i))
+    return la.mv(C, r_i - w[M.W_P_SITE:M.W_P_SITE + 3]), la.mv(C, v_i - np.cross(om, r_i))
 
 
 def fwd_vector(sc: Scenario) -> np.ndarray:
     az = math.radians(sc.orbit.approach_azimuth_deg)
-    return np.array([math.sin(az), math.cos(az), 0.0])
+    return np.array([pmath.sin(az), pmath.cos(az), 0.0])
 
 
 def pdi_state(sc: Scenario, w) -> tuple[np.ndarray, np.ndarray]:
     """Nominal PDI, MCI: perilune of the descent orbit, pdi_range_m uprange of the
     target along a ground track through it; inertial speed from vis-viva."""
     C = c_lf(w)
-    up0 = w[M.W_P_SITE:M.W_P_SITE + 3] / np.linalg.norm(w[M.W_P_SITE:M.W_P_SITE + 3])
-    fwd = C.T @ fwd_vector(sc)                        # MCMF, horizontal at the site
+    up0 = w[M.W_P_SITE:M.W_P_SITE + 3] / la.norm(w[M.W_P_SITE:M.W_P_SITE + 3])
+    fwd = la.mv(C.T, fwd_vector(sc))                        # MCMF, horizontal at the site
     ang = sc.orbit.pdi_range_m / w[M.W_SITE_R]
-    u = math.cos(ang) * up0 - math.sin(ang) * fwd     # walk back along the great circle
-    t_dir = math.sin(ang) * up0 + math.cos(ang) * fwd
+    u = pmath.cos(ang) * up0 - pmath.sin(ang) * fwd     # walk back along the great circle
+    t_dir = pmath.sin(ang) * up0 + pmath.cos(ang) * fwd
     rp = sc.moon.radius_m + sc.orbit.perilune_alt_m
     ra = sc.moon.radius_m + sc.orbit.apolune_alt_m
     a = 0.5 * (rp + ra)
@@ -166,7 +168,7 @@ def vehicle_params(sc: Scenario, rng: np.random.Generator | None) -> np.ndarray:
     vp[V.VP_TAU] = sc.engine.time_constant_s
     vp[V.VP_T_SCALE] = 1.0 + jit(d.thrust_frac)
     mis = np.radians(np.array(sc.engine.misalignment_deg) + [jit(d.misalignment_deg), jit(d.misalignment_deg)])
-    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = _unit([math.tan(mis[0]), math.tan(mis[1]), 1.0])
+    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = _unit([pmath.tan(mis[0]), pmath.tan(mis[1]), 1.0])
     vp[V.VP_COM:V.VP_COM + 3] = np.array(sc.vehicle.com_offset_m) + [jit(d.com_offset_m) for _ in range(3)]
     vp[V.VP_RCS_F] = sc.rcs.thrust_n
     vp[V.VP_RCS_ISP] = sc.rcs.isp_m_s
@@ -194,7 +196,7 @@ def velocimeter_beams(cant_deg: float) -> np.ndarray:
     beams = []
     for k in range(3):
         az = 2.0 * math.pi * k / 3.0
-        beams.append([math.sin(c) * math.cos(az), math.sin(c) * math.sin(az), -math.cos(c)])
+        beams.append([pmath.sin(c) * pmath.cos(az), pmath.sin(c) * pmath.sin(az), -pmath.cos(c)])
     return np.array(beams)
 
 
@@ -278,9 +280,9 @@ def initial_attitude(sc: Scenario, w, r_i, v_i) -> np.ndarray:
     fwd = fwd_vector(sc)
     z = -_unit(v_l)
     x = -(up + fwd)
-    x = _unit(x - z * (x @ z))
+    x = _unit(x - z * la.dot(x, z))
     m_lb = np.column_stack([x, np.cross(z, x), z])
-    return _quat_from_matrix(c_lf(w).T @ m_lb)       # landing = MCMF = MCI rotation at t = 0
+    return _quat_from_matrix(la.mm(c_lf(w).T, m_lb))       # landing = MCMF = MCI rotation at t = 0
 
 
 def frame_config(sc: Scenario, w, program: int) -> np.ndarray:
@@ -292,8 +294,8 @@ def frame_config(sc: Scenario, w, program: int) -> np.ndarray:
     cfg[L.CF_MU] = sc.moon.mu
     cfg[L.CF_R_SITE] = w[M.W_SITE_R]
     C = c_lf(w)
-    cfg[L.CF_OMEGA_L:L.CF_OMEGA_L + 3] = C @ [0.0, 0.0, w[M.W_OMEGA]]
-    cfg[L.CF_C_LI0:L.CF_C_LI0 + 9] = (C @ _rz(-w[M.W_THETA0])).ravel()
+    cfg[L.CF_OMEGA_L:L.CF_OMEGA_L + 3] = la.mv(C, [0.0, 0.0, w[M.W_OMEGA]])
+    cfg[L.CF_C_LI0:L.CF_C_LI0 + 9] = la.mm(C, _rz(-w[M.W_THETA0])).ravel()
     return cfg
 
 
@@ -305,7 +307,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_NAV0_POS:L.CF_NAV0_POS + 3] = truth_l[:3] + rng.normal(0.0, n.od_sigma_pos_m, 3)
     cfg[L.CF_NAV0_VEL:L.CF_NAV0_VEL + 3] = truth_l[3:] + rng.normal(0.0, n.od_sigma_vel_m_s, 3)
     m_err = _small_rotation(rng, n.attitude_sigma_rad)
-    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(quat_to_matrix(q_ib0) @ m_err)
+    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(la.mm(quat_to_matrix(q_ib0), m_err))
     cfg[L.CF_NAV0_SIG_POS] = max(n.od_sigma_pos_m, 1.0)
     cfg[L.CF_NAV0_SIG_VEL] = max(n.od_sigma_vel_m_s, 0.01)
     cfg[L.CF_Q_ACCEL] = n.accel_noise

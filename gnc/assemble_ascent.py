@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gnc.core import pmath
+from gnc import linalg3 as la
 from gnc.assemble import (_quat_from_matrix, _small_rotation, _unit, c_lf, every, frame_config, imu_params,
                           quat_to_matrix, world_array)
 from gnc.core import ascent_loop as AL
@@ -57,14 +59,14 @@ class AscentAssembly:
 def _rot(axis: np.ndarray, angle: float) -> np.ndarray:
     k = _unit(axis)
     K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + math.sin(angle) * K + (1 - math.cos(angle)) * K @ K
+    return np.eye(3) + pmath.sin(angle) * K + (1 - pmath.cos(angle)) * la.mm(K, K)
 
 
 def local_axes(lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """East, north, up at a site, Moon-fixed."""
     lat, lon = math.radians(lat_deg), math.radians(lon_deg)
-    east = np.array([-math.sin(lon), math.cos(lon), 0.0])
-    north = np.array([-math.sin(lat) * math.cos(lon), -math.sin(lat) * math.sin(lon), math.cos(lat)])
+    east = np.array([-pmath.sin(lon), pmath.cos(lon), 0.0])
+    north = np.array([-pmath.sin(lat) * pmath.cos(lon), -pmath.sin(lat) * pmath.sin(lon), pmath.cos(lat)])
     return east, north, np.cross(east, north)
 
 
@@ -72,25 +74,25 @@ def pad_attitude(lat_deg, lon_deg, heading_deg, tilt_deg, tilt_azimuth_deg) -> n
     """Body -> Moon-fixed quaternion: +z up, +x toward heading, then tilted."""
     east, north, up = local_axes(lat_deg, lon_deg)
     hd = math.radians(heading_deg)
-    x = math.sin(hd) * east + math.cos(hd) * north
+    x = pmath.sin(hd) * east + pmath.cos(hd) * north
     m = np.column_stack([x, np.cross(up, x), up])
     ta = math.radians(tilt_azimuth_deg)
-    lean = math.sin(ta) * east + math.cos(ta) * north
-    return _quat_from_matrix(_rot(np.cross(up, lean), math.radians(tilt_deg)) @ m)
+    lean = pmath.sin(ta) * east + pmath.cos(ta) * north
+    return _quat_from_matrix(la.mm(_rot(np.cross(up, lean), math.radians(tilt_deg)), m))
 
 
 def plane_normal(sc: Scenario, site_up: np.ndarray) -> np.ndarray:
     """Unit normal (angular momentum direction) of the target plane through the site
     direction site_up (inertial, at lift-off) with the scenario's inclination."""
     inc = math.radians(sc.target.inclination_deg)
-    lat = math.asin(site_up[2])
-    lon = math.atan2(site_up[1], site_up[0])
-    q = -math.tan(lat) / math.tan(inc) if abs(math.tan(inc)) > 1e-12 else 0.0
+    lat = pmath.asin(site_up[2])
+    lon = pmath.atan2(site_up[1], site_up[0])
+    q = -pmath.tan(lat) / pmath.tan(inc) if abs(pmath.tan(inc)) > 1e-12 else 0.0
     if abs(q) > 1.0:
         raise ValueError(f"target.inclination_deg {sc.target.inclination_deg:g}: no orbit of that inclination "
                          f"passes over latitude {math.degrees(lat):.3f} deg")
-    for node in (lon + math.asin(q), lon + math.pi - math.asin(q)):
-        n = np.array([math.sin(inc) * math.sin(node), -math.sin(inc) * math.cos(node), math.cos(inc)])
+    for node in (lon + pmath.asin(q), lon + math.pi - pmath.asin(q)):
+        n = np.array([pmath.sin(inc) * pmath.sin(node), -pmath.sin(inc) * pmath.cos(node), pmath.cos(inc)])
         northbound = np.cross(n, site_up)[2] > 0.0
         if northbound == sc.target.northbound:
             return n
@@ -101,7 +103,7 @@ def target_orbit(sc: Scenario, n: np.ndarray) -> dict:
     rp = sc.moon.radius_m + sc.target.perilune_alt_m
     ra = sc.moon.radius_m + sc.target.apolune_alt_m
     a = 0.5 * (rp + ra)
-    return {"a_m": a, "e": (ra - rp) / (ra + rp), "i_deg": math.degrees(math.acos(n[2])),
+    return {"a_m": a, "e": (ra - rp) / (ra + rp), "i_deg": math.degrees(pmath.acos(n[2])),
             "perilune_radius_m": rp, "apolune_radius_m": ra,
             "perilune_speed_mps": math.sqrt(sc.moon.mu * (2.0 / rp - 1.0 / a)), "plane_normal": n.tolist()}
 
@@ -123,7 +125,7 @@ def orbit_vehicle_params(mass_kg, propellant_kg, inertia_wet, inertia_dry, com_o
     vp[V.VP_TAU] = tau
     vp[V.VP_T_SCALE] = 1.0
     mis = np.radians(misalignment_deg)
-    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = _unit([math.tan(mis[0]), math.tan(mis[1]), 1.0])
+    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = _unit([pmath.tan(mis[0]), pmath.tan(mis[1]), 1.0])
     vp[V.VP_COM:V.VP_COM + 3] = com_offset
     vp[V.VP_RCS_F] = rcs_thrust
     vp[V.VP_RCS_ISP] = rcs_isp
@@ -196,11 +198,11 @@ def fsw_config(sc: Scenario, w, q_ib0, pad_l, knowledge_error, n_i, target, rng)
     cfg = frame_config(sc, w, L.PROGRAM_ASCENT)
     C = c_lf(w)
     east, north = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
-    down_track = C @ np.cross(n_i, w[M.W_P_SITE:M.W_P_SITE + 3] / np.linalg.norm(w[M.W_P_SITE:M.W_P_SITE + 3]))
+    down_track = la.mv(C, np.cross(n_i, w[M.W_P_SITE:M.W_P_SITE + 3] / la.norm(w[M.W_P_SITE:M.W_P_SITE + 3])))
     cfg[L.CF_FWD:L.CF_FWD + 3] = _unit(down_track[0] * east + down_track[1] * north)
     cfg[L.CF_NAV0_POS:L.CF_NAV0_POS + 3] = pad_l + knowledge_error
     cfg[L.CF_NAV0_VEL:L.CF_NAV0_VEL + 3] = 0.0
-    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(quat_to_matrix(q_ib0) @ _small_rotation(rng, nv.attitude_sigma_rad))
+    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(la.mm(quat_to_matrix(q_ib0), _small_rotation(rng, nv.attitude_sigma_rad)))
     cfg[L.CF_NAV0_SIG_POS] = max(nv.site_sigma_m, 1.0)
     cfg[L.CF_NAV0_SIG_VEL] = 0.01
     cfg[L.CF_Q_ACCEL] = nv.accel_noise
@@ -243,7 +245,7 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False, pad: Pad | Non
     x0[V.X_R:V.X_R + 3] = r_f
     x0[V.X_V:V.X_V + 3] = np.cross([0.0, 0.0, w[M.W_OMEGA]], r_f)
     x0[V.X_Q:V.X_Q + 4] = pad.q_body_fixed
-    x0[V.X_W:V.X_W + 3] = quat_to_matrix(pad.q_body_fixed).T @ [0.0, 0.0, w[M.W_OMEGA]]
+    x0[V.X_W:V.X_W + 3] = la.mv(quat_to_matrix(pad.q_body_fixed).T, [0.0, 0.0, w[M.W_OMEGA]])
     x0[V.X_M] = vp[V.VP_MASS_WET]
     padv = np.zeros(AL.PAD_LEN)
     padv[AL.PAD_ON] = 1.0

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gnc.core import pmath
+from gnc import linalg3 as la
 from gnc.assemble import _quat_from_matrix, _small_rotation, every, quat_to_matrix
 from gnc.assemble_ascent import attitude_control_config, imu_star_params, vehicle_params
 from gnc.core import capture as CP
@@ -95,7 +97,7 @@ def chaser_config(sc: Scenario, q0: np.ndarray, rng: np.random.Generator) -> np.
     cfg[L.CF_PROGRAM] = L.PROGRAM_RENDEZVOUS
     cfg[L.CF_DT] = 1.0 / sc.sim.fsw_rate_hz
     cfg[L.CF_MU] = sc.moon.mu
-    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(quat_to_matrix(q0) @ _small_rotation(rng, nv.attitude_sigma_rad))
+    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(la.mm(quat_to_matrix(q0), _small_rotation(rng, nv.attitude_sigma_rad)))
     cfg[L.CF_Q_ACCEL] = nv.accel_noise
     cfg[L.CF_GATE] = nv.gate_sigma
     cfg[L.CF_STAR_GAIN] = nv.star_gain
@@ -130,10 +132,10 @@ def chaser_orbit(sc: Scenario, xt: np.ndarray, plane_normal: np.ndarray, lead_de
     """Circular orbit in the target plane, lead_deg ahead of the ascender's position."""
     n = np.asarray(plane_normal, float)
     r_t = xt[V.X_R:V.X_R + 3]
-    u = r_t - (r_t @ n) * n
-    u /= np.linalg.norm(u)
+    u = r_t - la.dot(r_t, n) * n
+    u /= la.norm(u)
     ang = math.radians(lead_deg)
-    u = math.cos(ang) * u + math.sin(ang) * np.cross(n, u)
+    u = pmath.cos(ang) * u + pmath.sin(ang) * np.cross(n, u)
     radius = sc.moon.radius_m + sc.orbiter.altitude_m
     return radius * u, math.sqrt(sc.moon.mu / radius) * np.cross(n, u)
 
@@ -161,8 +163,8 @@ def assemble(sc: Scenario, ascent_sc: Scenario, ascent_final: dict, seed: int = 
     vpc = vehicle_params(sc, rng if disperse else None)
     lead = sc.orbiter.lead_deg + (rng.normal(0.0, sc.dispersions.lead_deg) if disperse else 0.0)
     r_c, v_c = chaser_orbit(sc, xt, ascent_final["target"]["plane_normal"], lead)
-    z = -v_c / np.linalg.norm(v_c)
-    x = r_c / np.linalg.norm(r_c)
+    z = -v_c / la.norm(v_c)
+    x = r_c / la.norm(r_c)
     q0 = _quat_from_matrix(np.column_stack([x, np.cross(z, x), z]))
     xc = np.zeros(V.X_LEN)
     xc[V.X_R:V.X_R + 3] = r_c

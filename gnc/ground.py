@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gnc.core import pmath
+from gnc import linalg3 as la
 from gnc.core import handover, orbit
 from gnc.core.propagate import propagate
 
@@ -59,22 +61,22 @@ def _t(v) -> tuple:
 
 def _unit(v):
     v = np.asarray(v, float)
-    return v / np.linalg.norm(v)
+    return v / la.norm(v)
 
 
 def _rotation(rotvec) -> np.ndarray:
     """Rotation matrix of a (small) rotation vector."""
-    ang = float(np.linalg.norm(rotvec))
+    ang = float(la.norm(rotvec))
     if ang == 0.0:
         return np.eye(3)
     k = np.asarray(rotvec) / ang
     K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + math.sin(ang) * K + (1 - math.cos(ang)) * K @ K
+    return np.eye(3) + pmath.sin(ang) * K + (1 - pmath.cos(ang)) * la.mm(K, K)
 
 
 def signed_angle(a, b, axis) -> float:
     """Angle from a to b about axis, in (-pi, pi]."""
-    return math.atan2(float(np.dot(axis, np.cross(a, b))), float(np.dot(a, b)))
+    return pmath.atan2(la.dot(axis, np.cross(a, b)), la.dot(a, b))
 
 
 @dataclass
@@ -101,14 +103,14 @@ class Ground:
         r, v = np.asarray(r, float), np.asarray(v, float)
         axes = np.array(orbit.lvlh_axes(_t(r), _t(v)))          # rows: R, S, W
         sr, ss, sw = self.g.od_sigma_pos_m
-        rn, vn = np.linalg.norm(r), np.linalg.norm(v)
+        rn, vn = la.norm(r), la.norm(v)
         angles = self.rng.normal(0.0, 1.0, 3) * [self.g.od_sigma_cross_vel_m_s / vn, sw / rn, ss / rn]
-        rot = _rotation(axes.T @ angles)
-        r_od = rot @ r + self.rng.normal(0.0, sr) * axes[0]
-        v_od = rot @ v
+        rot = _rotation(la.mv(axes.T, angles))
+        r_od = la.mv(rot, r) + self.rng.normal(0.0, sr) * axes[0]
+        v_od = la.mv(rot, v)
         a = orbit.elements(_t(r), _t(v), self.mu)[0] + self.rng.normal(0.0, self.g.od_sigma_sma_m)
-        speed = math.sqrt(self.mu * (2.0 / np.linalg.norm(r_od) - 1.0 / a))
-        return r_od, v_od * (speed / np.linalg.norm(v_od))
+        speed = math.sqrt(self.mu * (2.0 / la.norm(r_od) - 1.0 / a))
+        return r_od, v_od * (speed / la.norm(v_od))
 
     def prop(self, r, v, span) -> tuple[np.ndarray, np.ndarray]:
         r2, v2 = propagate(_t(r), _t(v), float(span), self.w, H_PLAN)
@@ -120,7 +122,7 @@ class Ground:
 
     def _period(self, r, v) -> float:
         a = orbit.elements(_t(r), _t(v), self.mu)[0]
-        return 2 * math.pi * math.sqrt(a ** 3 / self.mu)
+        return 2 * math.pi * math.sqrt(a * a * a / self.mu)
 
     # -------------------------------------------------------------- geometry
     def handover_point(self, rc, vc) -> tuple[np.ndarray, np.ndarray]:
@@ -140,14 +142,14 @@ class Ground:
 
     def _transfer_time(self, r3) -> float:
         rc, _ = self._chaser_at(self.t_nom)
-        a = 0.5 * (np.linalg.norm(r3) + np.linalg.norm(rc) + self.g.above_m)
-        return math.pi * math.sqrt(a ** 3 / self.mu)
+        a = 0.5 * (la.norm(r3) + la.norm(rc) + self.g.above_m)
+        return math.pi * math.sqrt(a * a * a / self.mu)
 
     def next_apolune(self, r, v, t, not_before) -> float:
         a, e, _, _, _, nu = orbit.elements(_t(r), _t(v), self.mu)
-        n = math.sqrt(self.mu / a ** 3)
-        ecc_anom = 2.0 * math.atan2(math.sqrt(1 - e) * math.sin(nu / 2), math.sqrt(1 + e) * math.cos(nu / 2))
-        t_apo = t + ((math.pi - (ecc_anom - e * math.sin(ecc_anom))) % (2 * math.pi)) / n
+        n = math.sqrt(self.mu / (a * a * a))
+        ecc_anom = 2.0 * pmath.atan2(math.sqrt(1 - e) * pmath.sin(nu / 2), math.sqrt(1 + e) * pmath.cos(nu / 2))
+        t_apo = t + ((math.pi - (ecc_anom - e * pmath.sin(ecc_anom))) % (2 * math.pi)) / n
         while t_apo < not_before:
             t_apo += 2 * math.pi / n
         return t_apo
@@ -229,18 +231,19 @@ class Ground:
     def _phasing(self, r1, v1) -> float:
         """B1's delta-v (along the velocity at the apolune r1) and the number m of phasing
         revolutions: the root of the phase condition nearest the nominal hand-over."""
-        mu, r_apo, speed = self.mu, np.linalg.norm(r1), np.linalg.norm(v1)
+        mu, r_apo, speed = self.mu, la.norm(r1), la.norm(v1)
 
         def dv_for(perilune_radius):
             return math.sqrt(mu * (2 / r_apo - 2 / (r_apo + perilune_radius))) - speed
 
         dvs = np.linspace(dv_for(self.radius + self.g.min_phasing_alt_m), dv_for(r_apo), SCAN)
-        periods = 2 * math.pi * np.sqrt((1.0 / (2 / r_apo - (speed + dvs) ** 2 / mu)) ** 3 / mu)
+        a_s = 1.0 / (2 / r_apo - (speed + dvs) * (speed + dvs) / mu)
+        periods = 2 * math.pi * np.sqrt(a_s * a_s * a_s / mu)
         t_tr = self._transfer_time(r1)
 
         def err(m, dv):
-            a = 1.0 / (2 / r_apo - (speed + dv) ** 2 / mu)
-            return self._phase_error(r1, self.t1 + m * 2 * math.pi * math.sqrt(a ** 3 / mu) + t_tr)
+            a = 1.0 / (2 / r_apo - (speed + dv) * (speed + dv) / mu)
+            return self._phase_error(r1, self.t1 + m * 2 * math.pi * math.sqrt(a * a * a / mu) + t_tr)
 
         best = None
         for m in range(1, 200):
@@ -258,8 +261,8 @@ class Ground:
                         lo = mid
                     else:
                         hi = mid
-                a = 1.0 / (2 / r_apo - (speed + lo) ** 2 / mu)
-                miss = abs(self.t1 + m * 2 * math.pi * math.sqrt(a ** 3 / mu) + t_tr - self.t_nom)
+                a = 1.0 / (2 / r_apo - (speed + lo) * (speed + lo) / mu)
+                miss = abs(self.t1 + m * 2 * math.pi * math.sqrt(a * a * a / mu) + t_tr - self.t_nom)
                 if best is None or miss < best[0]:
                     best = (miss, lo, m)
         if best is None:
@@ -281,16 +284,16 @@ class Ground:
 
         def resid(x):
             r_a, v_a = self.prop(r3, v3 + x[0] * e_r + x[1] * e_t, span)
-            return np.array([np.linalg.norm(r_a) - np.linalg.norm(r_h),
-                             signed_angle(r_a, r_h, h_c) * np.linalg.norm(r_h)]), v_a
+            return np.array([la.norm(r_a) - la.norm(r_h),
+                             signed_angle(r_a, r_h, h_c) * la.norm(r_h)]), v_a
 
-        a_tr = 0.5 * (np.linalg.norm(r3) + np.linalg.norm(r_h))
-        x = np.array([-float(v3 @ e_r), math.sqrt(self.mu * (2 / np.linalg.norm(r3) - 1 / a_tr)) - float(v3 @ e_t)])
+        a_tr = 0.5 * (la.norm(r3) + la.norm(r_h))
+        x = np.array([-la.dot(v3, e_r), math.sqrt(self.mu * (2 / la.norm(r3) - 1 / a_tr)) - la.dot(v3, e_t)])
         for _ in range(8):
             f, v_a = resid(x)
-            if np.linalg.norm(f) < 1.0:
+            if la.norm(f) < 1.0:
                 break
             jac = np.column_stack([(resid(x + SHOOT_EPS * np.eye(2)[j])[0] - f) / SHOOT_EPS for j in range(2)])
-            x = x - np.linalg.solve(jac, f)
+            x = x - la.solve2(jac, f)
         f, v_a = resid(x)
         return [Burn(self.t3, x[0] * e_r + x[1] * e_t), Burn(self.t_h, v_h - v_a)]

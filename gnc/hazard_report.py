@@ -38,5 +38,5 @@ def hdu_summary(hp: np.ndarray, hs: np.ndarray, maps: np.ndarray) -> dict:
         site = hs[H.HS_SITE:H.HS_SITE + 3]
         nadir = hs[H.HS_SCAN_POS:H.HS_SCAN_POS + 2]
         out.update({"site_east_m": float(site[0]), "site_north_m": float(site[1]), "site_up_m": float(site[2]),
-                    "divert_m": float(np.hypot(*(site[:2] - nadir)))})
+                    "divert_m": float(np.sqrt(np.sum((site[:2] - nadir) ** 2)))})
     return out

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gnc import linalg3 as la
+from gnc.core import pmath
 from gnc import run as run_descent
 from gnc import run_ascent, run_rendezvous
 from gnc.assemble import quat_to_matrix, world_array, _quat_from_matrix
@@ -47,7 +49,7 @@ def pad_from_descent(descent_sc: Scenario, result) -> Pad:
     tel = result.telemetry
     c_lf = world_array(descent_sc)[6:15].reshape(3, 3)              # Moon-fixed -> landing (ENU at the target)
     q_lb = np.array([tel["q_w"][-1], tel["q_x"][-1], tel["q_y"][-1], tel["q_z"][-1]])
-    q_body_fixed = _quat_from_matrix(c_lf.T @ quat_to_matrix(q_lb))
+    q_body_fixed = _quat_from_matrix(la.mm(c_lf.T, quat_to_matrix(q_lb)))
     ground_up = tel["pos_u"][-1] - tel["alt"][-1]                   # ground under the lander, landing frame
     error = np.array([tel[f"af.nav_pos[{i}]"][-1] - tel[f"pos_{a}"][-1] for i, a in enumerate("enu")])
     return Pad(td["lat_deg"], td["lon_deg"], descent_sc.site.elevation_m + ground_up, q_body_fixed, error)
@@ -76,8 +78,8 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
         return MissionResult(sc, seed, summary, telemetry, phases)
 
     pad = pad_from_descent(descent_sc, descent)
-    tilt = math.degrees(math.acos(min(1.0, quat_to_matrix(pad.q_body_fixed)[:, 2]
-                                      @ _up(pad.lat_deg, pad.lon_deg))))
+    tilt = math.degrees(pmath.acos(min(1.0, la.dot(quat_to_matrix(pad.q_body_fixed)[:, 2],
+                                                      _up(pad.lat_deg, pad.lon_deg)))))
     summary["surface"] = {"stay_s": sc.surface.stay_s, "lat_deg": pad.lat_deg, "lon_deg": pad.lon_deg,
                           "ground_elevation_m": pad.elevation_m, "tilt_deg": tilt,
                           "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
@@ -124,4 +126,4 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
 
 def _up(lat_deg: float, lon_deg: float) -> np.ndarray:
     lat, lon = math.radians(lat_deg), math.radians(lon_deg)
-    return np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
+    return np.array([pmath.cos(lat) * pmath.cos(lon), pmath.cos(lat) * pmath.sin(lon), pmath.sin(lat)])

@@ -65,12 +65,22 @@ def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
 
 
 def write_telemetry(out: Path, telemetry: dict) -> Path:
-    """out/telemetry.npz, replaced atomically: every column, and their names in order."""
+    """out/telemetry.npz, replaced atomically: every column, and their names in order.
+    NaNs are written as the one quiet NaN: the sign and payload an operation gives a NaN
+    differ by CPU and compiler, and the file should be the same bytes on every machine."""
     path = out / TELEMETRY
+    columns = {k: canonical_nans(v) for k, v in telemetry.items()}
     with _replacing(path) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, columns=np.array(list(telemetry)), **telemetry)
+            np.savez(fh, columns=np.array(list(columns)), **columns)
     return path
+
+
+def canonical_nans(a):
+    a = np.asarray(a)
+    if a.dtype.kind != "f" or not np.isnan(a).any():
+        return a
+    return np.where(np.isnan(a), np.nan, a)
 
 
 def write_summary(out: Path, summary: dict) -> Path:

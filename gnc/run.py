@@ -7,6 +7,8 @@ from typing import Callable
 
 import numpy as np
 
+from gnc.core import pmath
+from gnc import linalg3 as la
 from gnc.assemble import Assembly, assemble, quat_to_matrix
 from gnc.core import fsw_c, hdu
 from gnc.core import loop as LP
@@ -78,32 +80,32 @@ def _touchdown(a: Assembly, touch: np.ndarray) -> dict:
     t = touch[V.X_LEN]
     w = a.world
     th = w[M.W_THETA0] + w[M.W_OMEGA] * t
-    c, s = math.cos(th), math.sin(th)
+    c, s = pmath.cos(th), pmath.sin(th)
     rz = np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])             # MCI -> MCMF
     C = w[M.W_C_LF:M.W_C_LF + 9].reshape(3, 3)
     r_i, v_i = touch[V.X_R:V.X_R + 3], touch[V.X_V:V.X_V + 3]
     om = np.array([0.0, 0.0, w[M.W_OMEGA]])
-    r_f = rz @ r_i
-    r_l = C @ (r_f - w[M.W_P_SITE:M.W_P_SITE + 3])
-    v_l = C @ rz @ (v_i - np.cross(om, r_i))
-    up = r_f / np.linalg.norm(r_f)
-    up_l = C @ up
-    v_vert = float(-v_l @ up_l)
-    v_hor = float(np.linalg.norm(v_l + v_vert * up_l))
-    z_body_l = C @ rz @ quat_to_matrix(touch[V.X_Q:V.X_Q + 4])[:, 2]
-    tilt = math.degrees(math.acos(max(-1.0, min(1.0, float(z_body_l @ up_l)))))
-    rate = math.degrees(float(np.linalg.norm(touch[V.X_W:V.X_W + 3])))
+    r_f = la.mv(rz, r_i)
+    r_l = la.mv(C, r_f - w[M.W_P_SITE:M.W_P_SITE + 3])
+    v_l = la.mv(C, la.mv(rz, v_i - np.cross(om, r_i)))
+    up = r_f / la.norm(r_f)
+    up_l = la.mv(C, up)
+    v_vert = -la.dot(v_l, up_l)
+    v_hor = float(la.norm(v_l + v_vert * up_l))
+    z_body_l = la.mv(C, la.mv(rz, quat_to_matrix(touch[V.X_Q:V.X_Q + 4])[:, 2]))
+    tilt = math.degrees(pmath.acos(max(-1.0, min(1.0, la.dot(z_body_l, up_l)))))
+    rate = math.degrees(float(la.norm(touch[V.X_W:V.X_W + 3])))
     return {
         "time_s": float(t),
         "vertical_speed_mps": v_vert,
         "horizontal_speed_mps": v_hor,
         "tilt_deg": tilt,
         "rate_dps": rate,
-        "distance_to_target_m": float(math.hypot(r_l[0], r_l[1])),
+        "distance_to_target_m": float(pmath.hypot(r_l[0], r_l[1])),
         "east_m": float(r_l[0]),
         "north_m": float(r_l[1]),
-        "lat_deg": math.degrees(math.asin(up[2])),
-        "lon_deg": math.degrees(math.atan2(up[1], up[0])) % 360.0,
+        "lat_deg": math.degrees(pmath.asin(up[2])),
+        "lon_deg": math.degrees(pmath.atan2(up[1], up[0])) % 360.0,
     }
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gnc.core import pmath
+from gnc import linalg3 as la
 from gnc.assemble_ascent import AscentAssembly, Pad, assemble
 from gnc.core import ascent_loop as AL
 from gnc.core import fsw_c
@@ -57,7 +59,7 @@ def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> 
     a, e, i, raan, argp, nu = orbit.elements(x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3], mu)
     rp, ra = a * (1.0 - e), a * (1.0 + e)
     n = np.cross(x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3])
-    plane_error = math.degrees(math.acos(min(1.0, float(n @ target["plane_normal"] / np.linalg.norm(n)))))
+    plane_error = math.degrees(pmath.acos(min(1.0, la.dot(n, target["plane_normal"]) / la.norm(n))))
     return {
         "elements": {"a_m": a, "e": e, "i_deg": math.degrees(i), "raan_deg": math.degrees(raan),
                      "argp_deg": math.degrees(argp), "true_anomaly_deg": math.degrees(nu)},
@@ -98,15 +100,15 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
     p_site = a.world[M.W_P_SITE:M.W_P_SITE + 3]
     summary = {
         "outcome": outcome,
-        "site": {"lat_deg": math.degrees(math.asin(p_site[2] / np.linalg.norm(p_site))),
-                 "lon_deg": math.degrees(math.atan2(p_site[1], p_site[0])) % 360.0,
+        "site": {"lat_deg": math.degrees(pmath.asin(p_site[2] / la.norm(p_site))),
+                 "lon_deg": math.degrees(pmath.atan2(p_site[1], p_site[0])) % 360.0,
                  "elevation_m": float(a.world[M.W_SITE_R] - sc.moon.radius_m)},
         "failures": failures,
         "liftoff_s": t_lift,
         "cutoff_s": t_cut,
         "burn_duration_s": t_cut - t_lift if t_cut >= 0.0 and t_lift >= 0.0 else None,
         "insertion": ins,
-        "delta_v_mps": float(sc.engine.isp_m_s * math.log(m0 / m1)) if m1 > 0 else None,
+        "delta_v_mps": float(sc.engine.isp_m_s * pmath.log(m0 / m1)) if m1 > 0 else None,
         "propellant_used_kg": m0 - m1,
         "mass_at_insertion_kg": m1,
         "phases": phases(telemetry["t"], telemetry["af.phase"]),

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gnc.core import pmath
+from gnc import linalg3 as la
 from gnc import scenario as scenario_mod
 from gnc.assemble_rendezvous import RendezvousAssembly, assemble
 from gnc.core import capture as CP
@@ -111,7 +113,7 @@ def _uplink_burns(cfg: np.ndarray, t: float, state, burns) -> list:
     cfg[L.CF_ORB_POS:L.CF_ORB_POS + 3], cfg[L.CF_ORB_VEL:L.CF_ORB_VEL + 3] = state
     cfg[L.CF_BURN_T:L.CF_BURN_T + 4] = 0.0
     cfg[L.CF_BURN_DV:L.CF_BURN_DV + 12] = 0.0
-    sent = [b for b in burns if np.linalg.norm(b.dv) >= MIN_BURN_MPS]
+    sent = [b for b in burns if la.norm(b.dv) >= MIN_BURN_MPS]
     for i, b in enumerate(sent):
         cfg[L.CF_BURN_T + i] = b.t
         cfg[L.CF_BURN_DV + 3 * i:L.CF_BURN_DV + 3 * i + 3] = b.dv
@@ -148,7 +150,7 @@ def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every
             a.cfgt[L.CF_HOLD_BW] = sc.target_hold.docking_bandwidth     # docking attitude mode from now on
         sent = _uplink_burns(a.cfgt, f.t(), state, burns)
         for b in burns:
-            plan_log[_burn_name(ground, b.t)] = {"t_s": float(b.t), "dv_mps": float(np.linalg.norm(b.dv)),
+            plan_log[_burn_name(ground, b.t)] = {"t_s": float(b.t), "dv_mps": float(la.norm(b.dv)),
                                                 "uplinked": any(b is s for s in sent), "plan": stage}
         f.cmd_t = 3.0
         nxt = {"B": ground.t2, "C": ground.t3, "D": ground.t_h}.get(stages[0]) if stages else None
@@ -212,7 +214,7 @@ def _burns_from_telemetry(t: np.ndarray, thrust: np.ndarray, mass: np.ndarray, i
     for s, e in zip(edges[::2], edges[1::2]):
         e2 = min(e + 5, len(t) - 1)        # the tail-off
         out.append({"t_s": float(t[s]), "duration_s": float(t[e2] - t[s]),
-                    "dv_mps": float(isp * math.log(mass[max(s - 1, 0)] / mass[e2]))})
+                    "dv_mps": float(isp * pmath.log(mass[max(s - 1, 0)] / mass[e2]))})
     return out
 
 
@@ -251,12 +253,12 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
         "capture": cap,
         "relative_state_at_end": {"lvlh_m": rho.tolist(), "lvlh_mps": rho_dot.tolist()},
         "chaser": {"propellant_used_kg": m0c - float(a.xc[V.X_M]),
-                   "delta_v_mps": float(sc.engine.isp_m_s * math.log(m0c / a.xc[V.X_M])),
+                   "delta_v_mps": float(sc.engine.isp_m_s * pmath.log(m0c / a.xc[V.X_M])),
                    "engine_burns": _burns_from_telemetry(telemetry["t"], telemetry["thrust_chaser"],
                                                          telemetry["mass_chaser"], sc.engine.isp_m_s)
                    if tel_every == 1 else None},
         "target": {"propellant_used_kg": m0t - float(a.xt[V.X_M]),
-                   "delta_v_mps": float(ascent.scenario.engine.isp_m_s * math.log(m0t / a.xt[V.X_M]))},
+                   "delta_v_mps": float(ascent.scenario.engine.isp_m_s * pmath.log(m0t / a.xt[V.X_M]))},
         "phases": phases(telemetry["t"], telemetry["phase_chaser"]),
         "loop_iterations": int(f.steps),
         "seed": int(seed),

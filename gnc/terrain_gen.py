@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gnc.core import pmath
 from gnc.core import moon as M
 from gnc.core.terrain_features import EJECTA_REACH, stamp_craters, stamp_rocks
 
@@ -102,7 +103,7 @@ class Terrain:
         # only nodes within a crater's reach are non-zero; a bilinear lookup reads nodes
         # up to res sqrt(2) away
         c = reg.craters
-        near = np.min(np.hypot(c[:, 0], c[:, 1]) - 0.5 * EJECTA_REACH * c[:, 2], initial=math.inf)
+        near = np.min(np.sqrt(c[:, 0] * c[:, 0] + c[:, 1] * c[:, 1]) - 0.5 * EJECTA_REACH * c[:, 2], initial=math.inf)
         w[M.W_REG_QUIET] = max(near - math.sqrt(2.0) * reg.res, 0.0)
         # the heights add: the sum of the maxima bounds the ground (contact checks start below it)
         w[M.W_GROUND_MAX] = max(float(self.dem.max()), 0.0) + max(float(reg.heights.max()), 0.0)
@@ -117,17 +118,18 @@ def rock_q(k: float) -> float:
 def rock_number_density(k: float, d: np.ndarray) -> np.ndarray:
     """Rocks per m^2 per m of diameter at diameter d."""
     q = rock_q(k)
-    return k * q * np.exp(-q * d) / (0.25 * np.pi * d * d)
+    return k * q * pmath.exp_each(-q * d) / (0.25 * np.pi * d * d)
 
 
 def _draw_craters(p, rng: np.random.Generator, half: float) -> np.ndarray:
     """Craters whose ejecta reach the map, from a square wide enough to hold every such centre."""
     d_lo, d_hi, b = p.crater_d_min_m, p.crater_d_max_m, p.crater_exponent
     ext = half + 0.5 * EJECTA_REACH * d_hi
-    per_m2 = p.crater_density * (d_lo ** -b - d_hi ** -b)
-    n = rng.poisson(per_m2 * (2.0 * ext) ** 2)
+    lo_b, hi_b = pmath.pow(d_lo, -b), pmath.pow(d_hi, -b)
+    per_m2 = p.crater_density * (lo_b - hi_b)
+    n = rng.poisson(per_m2 * (2.0 * ext) * (2.0 * ext))
     u = rng.random(n)
-    diam = (d_lo ** -b - u * (d_lo ** -b - d_hi ** -b)) ** (-1.0 / b)    # inverse CDF, truncated power law
+    diam = pmath.pow_each(lo_b - u * (lo_b - hi_b), -1.0 / b)    # inverse CDF, truncated power law
     pos = rng.uniform(-ext, ext, (n, 2))
     ratio = rng.uniform(p.crater_depth_min, p.crater_depth_max, n)
     reach = 0.5 * EJECTA_REACH * diam
@@ -141,11 +143,11 @@ def _draw_rocks(p, rng: np.random.Generator, half: float) -> np.ndarray:
     k = p.rock_abundance
     if k <= 0.0:
         return np.zeros((0, 3))
-    grid = np.geomspace(p.rock_d_min_m, p.rock_d_max_m, 4096)
+    grid = pmath.exp_each(np.linspace(pmath.log(p.rock_d_min_m), pmath.log(p.rock_d_max_m), 4096))
     dens = rock_number_density(k, grid)
     # cumulative number per m^2 from d_min upward (trapezoid in d)
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))])
-    n = rng.poisson(cum[-1] * (2.0 * half) ** 2)
+    n = rng.poisson(cum[-1] * (2.0 * half) * (2.0 * half))
     diam = np.interp(rng.random(n) * cum[-1], cum, grid)
     pos = rng.uniform(-half, half, (n, 2))
     return np.column_stack([pos, diam])
@@ -158,15 +160,16 @@ def _draw_regional_craters(p, rng: np.random.Generator, u_lo, u_hi, v_half) -> n
     pad = 0.5 * EJECTA_REACH * d_hi
     lo = np.array([u_lo - pad, -v_half - pad])
     hi = np.array([u_hi + pad, v_half + pad])
-    per_m2 = p.regional_crater_density * (d_lo ** -b - d_hi ** -b)
+    lo_b, hi_b = pmath.pow(d_lo, -b), pmath.pow(d_hi, -b)
+    per_m2 = p.regional_crater_density * (lo_b - hi_b)
     n = rng.poisson(per_m2 * np.prod(hi - lo))
     u = rng.random(n)
-    diam = (d_lo ** -b - u * (d_lo ** -b - d_hi ** -b)) ** (-1.0 / b)
+    diam = pmath.pow_each(lo_b - u * (lo_b - hi_b), -1.0 / b)
     pos = lo + (hi - lo) * rng.random((n, 2))
     ratio = rng.uniform(p.crater_depth_min, p.crater_depth_max, n)
     reach = 0.5 * EJECTA_REACH * diam
     keep = ((pos[:, 0] + reach > u_lo) & (pos[:, 0] - reach < u_hi) & (np.abs(pos[:, 1]) - reach < v_half)
-            & (np.hypot(pos[:, 0], pos[:, 1]) - reach > p.regional_clear_m))
+            & (np.sqrt(pos[:, 0] * pos[:, 0] + pos[:, 1] * pos[:, 1]) - reach > p.regional_clear_m))
     out = np.column_stack([pos, diam, ratio])[keep]
     return out[np.argsort(-out[:, 2], kind="stable")]
 
@@ -174,7 +177,7 @@ def _draw_regional_craters(p, rng: np.random.Generator, u_lo, u_hi, v_half) -> n
 def _fade(x: np.ndarray, lo: float, hi: float, band: float) -> np.ndarray:
     """1 inside [lo, hi], falling to 0 at its ends over `band`, smooth at both ends of the band."""
     f = np.clip(np.minimum(x - lo, hi - x) / band, 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * f)
+    return 0.5 - 0.5 * pmath.cos_each(np.pi * f)
 
 
 def _regional(p, rng: np.random.Generator, heading_deg: float) -> Regional:
@@ -184,7 +187,7 @@ def _regional(p, rng: np.random.Generator, heading_deg: float) -> Regional:
     u0, v0 = -float(p.regional_downrange_m), -0.5 * (n_v - 1) * res
     u1, v1 = u0 + (n_u - 1) * res, -v0
     h = math.radians(heading_deg)
-    uprange = (-math.sin(h), -math.cos(h))         # against the ground track's heading
+    uprange = (-pmath.sin(h), -pmath.cos(h))         # against the ground track's heading
     craters = _draw_regional_craters(p, rng, u0, u1, v1)
     heights = np.zeros((n_u, n_v))
     # stamp in map-corner coordinates: column = v - v0 (the kernel's "east"), row = u - u0

@@ -30,6 +30,7 @@ from gnc.core.plant import accumulate_imu, rcs_duty
 from gnc.core.sensors import sense
 from gnc.core.terrain import height
 from gnc.core.vehicle import VP_T_DIR, X_M, X_Q, X_R, X_THRUST, X_V, X_W, rk4_step
+from gnc.core import pmath
 
 PAD_ON = 0          # 1 while on the pad
 PAD_R = 1           # 3: position, Moon-fixed
@@ -53,7 +54,7 @@ def hold_on_pad(x, vp, pad, w, t):
     th = theta(t, w)
     om = w[W_OMEGA]
     r = fixed_to_inertial(vec.load3(pad, PAD_R), th)
-    q = vec.q_mul((math.cos(0.5 * th), 0.0, 0.0, math.sin(0.5 * th)), vec.load4(pad, PAD_Q))
+    q = vec.q_mul((pmath.cos(0.5 * th), 0.0, 0.0, pmath.sin(0.5 * th)), vec.load4(pad, PAD_Q))
     g = gravity(r, w[W_MU], w[W_J2], w[W_RREF])
     a_pad = (-om * om * r[0], -om * om * r[1], 0.0)
     up = vec.unit(r)

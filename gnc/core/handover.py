@@ -4,6 +4,7 @@ import math
 
 from gnc.core import orbit, vec
 from gnc.core.jit import kernel
+from gnc.core import pmath
 
 
 @kernel
@@ -14,7 +15,7 @@ def handover_point(rc, vc, ahead, above, mu):
     rn = vec.norm(rc)
     x = vec.scale(rc, 1.0 / rn)
     ang = ahead / rn
-    u = vec.add(vec.scale(x, math.cos(ang)), vec.scale(vec.cross(h, x), math.sin(ang)))
+    u = vec.add(vec.scale(x, pmath.cos(ang)), vec.scale(vec.cross(h, x), pmath.sin(ang)))
     r = rn + above
     return vec.scale(u, r), vec.scale(vec.cross(h, u), math.sqrt(mu / r))
 
@@ -28,4 +29,4 @@ def phase_error(r3, t_h, rc_ref, vc_ref, t_ref, ahead, above, mu):
     r_h, _ = handover_point(rc, vc, ahead, above, mu)
     h = vec.unit(vec.cross(rc, vc))
     a = vec.scale(r3, -1.0)
-    return math.atan2(vec.dot(h, vec.cross(a, r_h)), vec.dot(a, r_h))
+    return pmath.atan2(vec.dot(h, vec.cross(a, r_h)), vec.dot(a, r_h))

@@ -27,6 +27,7 @@ import numpy as np
 from gnc.core import vec
 from gnc.core.jit import kernel
 from gnc.core.terrain import ray_range
+from gnc.core import pmath
 
 M_Z = 0          # m: highest return in the cell, relative to the sensor
 M_COUNT = 1      # returns in the cell (0 = hole)
@@ -65,14 +66,14 @@ def lidar_scan(r_l, q_lb, q_err, rays, fov, range_sig, dropout, cell, w, dem, ma
     step = fov / rays
     hits = 0
     for a in range(rays):
-        ty = math.tan(-0.5 * fov + (a + 0.5) * step)
+        ty = pmath.tan(-0.5 * fov + (a + 0.5) * step)
         for b in range(rays):
-            tx = math.tan(-0.5 * fov + (b + 0.5) * step)
+            tx = pmath.tan(-0.5 * fov + (b + 0.5) * step)
             d_b = vec.unit((tx, ty, -1.0))
             s = ray_range(r_l, vec.q_rot(q_lb, d_b), w, dem)
             if s <= 0.0 or np.random.random() < dropout:
                 continue
-            p = vec.scale(vec.q_rot(q_unit, d_b), s + range_sig * np.random.standard_normal())
+            p = vec.scale(vec.q_rot(q_unit, d_b), s + range_sig * pmath.normal())
             j = int(math.floor(p[0] / cell + c + 0.5))
             i = int(math.floor(p[1] / cell + c + 0.5))
             if 0 <= i < n and 0 <= j < n:
@@ -246,7 +247,7 @@ def safety_map(maps, cell, foot_r, slope_max, rough_max, min_cover):
     side = 2 * k + 1
     n_win = float(side * side)
     sxx = side * k * (k + 1) * (2 * k + 1) / 3.0 * cell    # sum of squared offsets (cells) times cell
-    tan2_max = math.tan(slope_max) ** 2
+    tan2_max = pmath.tan(slope_max) ** 2
     cover_min = min_cover * n_win
     # interior: straight-line code over whole rows (this loop is most of the cost)
     for i in range(k, n - k):
@@ -265,7 +266,7 @@ def safety_map(maps, cell, foot_r, slope_max, rough_max, min_cover):
             gx = (sj - j * s0) / sxx
             gy = (si - i * s0) / sxx
             g2 = gx * gx + gy * gy
-            slope[i, j] = math.degrees(math.atan(math.sqrt(g2)))
+            slope[i, j] = math.degrees(pmath.atan(math.sqrt(g2)))
             relief[i, j] = zf[i, j] - s0 / n_win
             haz = 0.0
             if g2 > tan2_max:
@@ -283,7 +284,7 @@ def safety_map(maps, cell, foot_r, slope_max, rough_max, min_cover):
             jc = min(max(j, k), n - 1 - k)
             mean, gx, gy = _plane(maps, ic, jc, k, sxx, n_win)
             g2 = gx * gx + gy * gy
-            slope[i, j] = math.degrees(math.atan(math.sqrt(g2)))
+            slope[i, j] = math.degrees(pmath.atan(math.sqrt(g2)))
             relief[i, j] = zf[i, j] - (mean + (gx * (j - jc) + gy * (i - ic)) * cell)
             hazard[i, j] = H_COVER + (H_SLOPE if g2 > tan2_max else 0)
     _dilate_rough(maps, foot_r / cell, rough_max)

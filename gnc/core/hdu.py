@@ -24,6 +24,7 @@ from gnc.core.jit import kernel
 from gnc.core.layout import AF_PHASE, PHASE_HOVER, SF_HDU_REL, SF_VALID, VALID_HDU
 from gnc.core.moon import q_inertial_to_landing, state_to_landing
 from gnc.core.vehicle import X_Q, X_R, X_V
+from gnc.core import pmath
 
 HP_ENABLED = 0      # 1 = the unit is fitted
 HP_RAYS = 1         # rays per side of the square scan
@@ -67,8 +68,8 @@ def allocate(hp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @kernel
 def _scan(t, r_l, q_lb, hp, hs, maps, w, dem):
     """Scan from truth pose (r_l, q_lb) at time t, map, choose the site into hs."""
-    rv = (hp[HP_ATT_SIG] * np.random.standard_normal(), hp[HP_ATT_SIG] * np.random.standard_normal(),
-          hp[HP_ATT_SIG] * np.random.standard_normal())
+    rv = (hp[HP_ATT_SIG] * pmath.normal(), hp[HP_ATT_SIG] * pmath.normal(),
+          hp[HP_ATT_SIG] * pmath.normal())
     q_err = vec.q_from_rotvec(rv)
     cell = hp[HP_CELL]
     hs[HS_RETURNS] = hazard.lidar_scan(r_l, q_lb, q_err, int(hp[HP_RAYS]), hp[HP_FOV], hp[HP_RANGE_SIG],
@@ -111,7 +112,7 @@ def sense(t, x, af, hp, hs, maps, w, dem, sf):
     if hs[HS_STATUS] == ST_SITE:
         rel_b = vec.q_rot_inv(q_lb, vec.sub(vec.load3(hs, HS_SITE), r_l))
         s = hp[HP_SITE_SIG]
-        vec.store3(sf, SF_HDU_REL, (rel_b[0] + s * np.random.standard_normal(),
-                                    rel_b[1] + s * np.random.standard_normal(),
-                                    rel_b[2] + s * np.random.standard_normal()))
+        vec.store3(sf, SF_HDU_REL, (rel_b[0] + s * pmath.normal(),
+                                    rel_b[1] + s * pmath.normal(),
+                                    rel_b[2] + s * pmath.normal()))
         sf[SF_VALID] = float(int(sf[SF_VALID]) | VALID_HDU)

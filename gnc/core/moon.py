@@ -9,6 +9,7 @@ import math
 
 from gnc.core import vec
 from gnc.core.jit import kernel
+from gnc.core import pmath
 
 W_MU = 0          # m^3/s^2
 W_J2 = 1          # unnormalised J2 (0 disables)
@@ -55,13 +56,13 @@ def theta(t, w):
 
 @kernel
 def inertial_to_fixed(v, th):
-    c, s = math.cos(th), math.sin(th)
+    c, s = pmath.cos(th), pmath.sin(th)
     return (c * v[0] + s * v[1], -s * v[0] + c * v[1], v[2])
 
 
 @kernel
 def fixed_to_inertial(v, th):
-    c, s = math.cos(th), math.sin(th)
+    c, s = pmath.cos(th), pmath.sin(th)
     return (c * v[0] - s * v[1], s * v[0] + c * v[1], v[2])
 
 
@@ -105,7 +106,7 @@ def inertial_to_landing_vec(d_i, t, w):
 def q_inertial_to_landing(t, w):
     """Quaternion of the rotation taking inertial vectors to landing-frame vectors."""
     th = theta(t, w)
-    c, s = math.cos(0.5 * th), math.sin(0.5 * th)
+    c, s = pmath.cos(0.5 * th), pmath.sin(0.5 * th)
     q_fi = (c, 0.0, 0.0, -s)                 # inertial -> fixed: rotate by -theta about z
     q_lf = vec.q_from_mat(w, W_C_LF)
     return vec.q_mul(q_lf, q_fi)

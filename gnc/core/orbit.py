@@ -24,6 +24,7 @@ import math
 
 from gnc.core import vec
 from gnc.core.jit import kernel
+from gnc.core import pmath
 
 E_SMALL = 1e-10        # eccentricity below which the orbit counts as circular
 N_SMALL = 1e-10        # sin(i) below which the orbit counts as equatorial
@@ -32,7 +33,7 @@ N_SMALL = 1e-10        # sin(i) below which the orbit counts as equatorial
 @kernel
 def _angle_about(p, q, h_hat):
     """Angle from p to q measured about the unit axis h_hat, in [0, 2 pi)."""
-    a = math.atan2(vec.dot(h_hat, vec.cross(p, q)), vec.dot(p, q))
+    a = pmath.atan2(vec.dot(h_hat, vec.cross(p, q)), vec.dot(p, q))
     return a + 2.0 * math.pi if a < 0.0 else a
 
 
@@ -48,12 +49,12 @@ def elements(r, v, mu):
     rv = vec.dot(r, v)
     ev = vec.scale(vec.sub(vec.scale(r, v2 - mu / rn), vec.scale(v, rv)), 1.0 / mu)
     e = vec.norm(ev)
-    inc = math.atan2(math.hypot(h[0], h[1]), h[2])     # acos(h_z/|h|) loses digits near 0 and pi
+    inc = pmath.atan2(pmath.hypot(h[0], h[1]), h[2])     # acos(h_z/|h|) loses digits near 0 and pi
     node = (-h[1], h[0], 0.0)                   # z x h
     nn = vec.norm(node)
     if nn > N_SMALL * hn:
         n_hat = vec.scale(node, 1.0 / nn)
-        raan = math.atan2(n_hat[1], n_hat[0])
+        raan = pmath.atan2(n_hat[1], n_hat[0])
         if raan < 0.0:
             raan += 2.0 * math.pi
     else:                                       # equatorial: the node is the x axis
@@ -72,13 +73,13 @@ def elements(r, v, mu):
 def state(a, e, inc, raan, argp, nu, mu):
     """Inertial position and velocity from classical elements (inverse of `elements`)."""
     p = a * (1.0 - e * e)
-    cn, sn = math.cos(nu), math.sin(nu)
+    cn, sn = pmath.cos(nu), pmath.sin(nu)
     r_pf = p / (1.0 + e * cn)
     k = math.sqrt(mu / p)
     # perifocal (P toward periapsis, Q 90 deg ahead in the motion) rotated by R3(-raan) R1(-i) R3(-argp)
-    co, so = math.cos(raan), math.sin(raan)
-    ci, si = math.cos(inc), math.sin(inc)
-    cw, sw = math.cos(argp), math.sin(argp)
+    co, so = pmath.cos(raan), pmath.sin(raan)
+    ci, si = pmath.cos(inc), pmath.sin(inc)
+    cw, sw = pmath.cos(argp), pmath.sin(argp)
     P = (co * cw - so * sw * ci, so * cw + co * sw * ci, sw * si)
     Q = (-co * sw - so * cw * ci, -so * sw + co * cw * ci, cw * si)
     r = vec.add(vec.scale(P, r_pf * cn), vec.scale(Q, r_pf * sn))
@@ -91,10 +92,10 @@ def stumpff(z):
     """Stumpff functions C(z), S(z); series near zero, where the closed forms cancel."""
     if z > 1e-6:
         sz = math.sqrt(z)
-        return (1.0 - math.cos(sz)) / z, (sz - math.sin(sz)) / (sz * z)
+        return (1.0 - pmath.cos(sz)) / z, (sz - pmath.sin(sz)) / (sz * z)
     if z < -1e-6:
         sz = math.sqrt(-z)
-        return (math.cosh(sz) - 1.0) / (-z), (math.sinh(sz) - sz) / (sz * -z)
+        return (pmath.cosh(sz) - 1.0) / (-z), (pmath.sinh(sz) - sz) / (sz * -z)
     return 0.5 - z / 24.0 + z * z / 720.0, 1.0 / 6.0 - z / 120.0 + z * z / 5040.0
 
 
@@ -109,7 +110,7 @@ def kepler(r0, v0, dt, mu):
     sqmu = math.sqrt(mu)
     t = dt
     if alpha > 1e-12:                                # ellipse: whole revolutions change nothing
-        period = 2.0 * math.pi / (sqmu * alpha ** 1.5)
+        period = 2.0 * math.pi / (sqmu * (alpha * math.sqrt(alpha)))
         t = dt - period * float(int(dt / period))
     chi = sqmu * abs(alpha) * t if alpha > 1e-12 else sqmu * t / rn0
     for _ in range(60):
@@ -192,7 +193,7 @@ def cw(rho, rho_dot, n, t):
     x0, y0, z0 = rho
     u0, v0, w0 = rho_dot
     nt = n * t
-    c, s = math.cos(nt), math.sin(nt)
+    c, s = pmath.cos(nt), pmath.sin(nt)
     x = (4.0 - 3.0 * c) * x0 + s / n * u0 + 2.0 * (1.0 - c) / n * v0
     y = 6.0 * (s - nt) * x0 + y0 - 2.0 * (1.0 - c) / n * u0 + (4.0 * s - 3.0 * nt) / n * v0
     z = c * z0 + s / n * w0
@@ -210,7 +211,7 @@ def cw_velocity_for(rho0, rho_f, n, t):
     (px, py, pz), _ = cw(rho0, (0.0, 0.0, 0.0), n, t)
     dx, dy, dz = rho_f[0] - px, rho_f[1] - py, rho_f[2] - pz
     nt = n * t
-    c, s = math.cos(nt), math.sin(nt)
+    c, s = pmath.cos(nt), pmath.sin(nt)
     a11, a12 = s / n, 2.0 * (1.0 - c) / n
     a21, a22 = -2.0 * (1.0 - c) / n, (4.0 * s - 3.0 * nt) / n
     det = a11 * a22 - a12 * a21

@@ -26,6 +26,7 @@ from gnc.core.layout import (SF_RN_ATT, SF_RN_LOS, SF_RN_RANGE, SF_RN_RANGE_RATE
                              VALID_RN_RADAR)
 from gnc.core.sensors import due
 from gnc.core.vehicle import X_Q
+from gnc.core import pmath
 
 RP_RADAR_EVERY = 0
 RP_RADAR_MIN = 1       # m
@@ -49,7 +50,7 @@ RP_LEN = 17
 
 @kernel
 def los_angles(d_b):
-    return math.atan2(d_b[0], d_b[2]), math.atan2(d_b[1], math.hypot(d_b[0], d_b[2]))
+    return pmath.atan2(d_b[0], d_b[2]), pmath.atan2(d_b[1], pmath.hypot(d_b[0], d_b[2]))
 
 
 @kernel
@@ -62,26 +63,26 @@ def sense_rel(k, xc, xt, rp, dp, sf):
         return
     q_c = vec.load4(xc, X_Q)
     d_b = vec.q_rot_inv(q_c, d)
-    off_axis = math.acos(min(max(d_b[2] / rng, -1.0), 1.0))
+    off_axis = pmath.acos(min(max(d_b[2] / rng, -1.0), 1.0))
     valid = int(sf[SF_VALID])
     if (rp[RP_RADAR_MIN] <= rng <= rp[RP_RADAR_MAX] and off_axis <= rp[RP_RADAR_FOV]
             and due(rp, RP_RADAR_EVERY, RP_RADAR_DROP, k)):
         az, el = los_angles(d_b)
-        sig = math.hypot(rp[RP_RADAR_FRAC] * rng, rp[RP_RADAR_FLOOR])
-        sf[SF_RN_RANGE] = rng + sig * np.random.standard_normal()
-        sf[SF_RN_RANGE_RATE] = vec.dot(d, vec.sub(vt, vc)) / rng + rp[RP_RADAR_RR] * np.random.standard_normal()
-        sf[SF_RN_LOS] = az + rp[RP_RADAR_LOS] * np.random.standard_normal()
-        sf[SF_RN_LOS + 1] = el + rp[RP_RADAR_LOS] * np.random.standard_normal()
+        sig = pmath.hypot(rp[RP_RADAR_FRAC] * rng, rp[RP_RADAR_FLOOR])
+        sf[SF_RN_RANGE] = rng + sig * pmath.normal()
+        sf[SF_RN_RANGE_RATE] = vec.dot(d, vec.sub(vt, vc)) / rng + rp[RP_RADAR_RR] * pmath.normal()
+        sf[SF_RN_LOS] = az + rp[RP_RADAR_LOS] * pmath.normal()
+        sf[SF_RN_LOS + 1] = el + rp[RP_RADAR_LOS] * pmath.normal()
         valid |= VALID_RN_RADAR
     if rng <= rp[RP_POSE_MAX] and off_axis <= rp[RP_POSE_FOV] and due(rp, RP_POSE_EVERY, RP_POSE_DROP, k):
         az, el = los_angles(d_b)
-        sig = math.hypot(rp[RP_POSE_FRAC] * rng, rp[RP_POSE_FLOOR])
-        sf[SF_RN_RANGE] = rng + sig * np.random.standard_normal()
-        sf[SF_RN_LOS] = az + rp[RP_POSE_LOS] * np.random.standard_normal()
-        sf[SF_RN_LOS + 1] = el + rp[RP_POSE_LOS] * np.random.standard_normal()
+        sig = pmath.hypot(rp[RP_POSE_FRAC] * rng, rp[RP_POSE_FLOOR])
+        sf[SF_RN_RANGE] = rng + sig * pmath.normal()
+        sf[SF_RN_LOS] = az + rp[RP_POSE_LOS] * pmath.normal()
+        sf[SF_RN_LOS + 1] = el + rp[RP_POSE_LOS] * pmath.normal()
         att = relative_attitude(q_c, vec.load4(xt, X_Q))
         s = rp[RP_POSE_ATT]
-        vec.store3(sf, SF_RN_ATT, (att[0] + s * np.random.standard_normal(), att[1] + s * np.random.standard_normal(),
-                                   att[2] + s * np.random.standard_normal()))
+        vec.store3(sf, SF_RN_ATT, (att[0] + s * pmath.normal(), att[1] + s * pmath.normal(),
+                                   att[2] + s * pmath.normal()))
         valid |= VALID_RN_POSE
     sf[SF_VALID] = float(valid)

@@ -16,6 +16,7 @@ from gnc.core.layout import (SF_ALT_RANGE, SF_CAM_REL, SF_CMD, SF_IMU_DTH, SF_IM
 from gnc.core.moon import W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.terrain import dem_height, ray_range
 from gnc.core.vehicle import X_Q, X_R, X_V
+from gnc.core import pmath
 
 SP_IMU_VRW = 0        # m/s/sqrt(s) accelerometer velocity random walk
 SP_IMU_ARW = 1        # rad/sqrt(s) gyro angle random walk
@@ -70,7 +71,7 @@ def _quantise(v, q):
 
 @kernel
 def _normal3(s):
-    return (s * np.random.standard_normal(), s * np.random.standard_normal(), s * np.random.standard_normal())
+    return (s * pmath.normal(), s * pmath.normal(), s * pmath.normal())
 
 
 @kernel
@@ -105,9 +106,9 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
         s = ray_range(r_l, b, w, dem)
         if 0.0 < s <= sp[SP_ALT_MAX]:
             hit = (r_l[0] + s * b[0], r_l[1] + s * b[1], r_l[2] + s * b[2] + rs)
-            if -vec.dot(b, vec.unit(hit)) >= math.cos(sp[SP_ALT_MAX_INC]):
-                sig = math.hypot(sp[SP_ALT_SIG] * s, sp[SP_ALT_SIG_MIN])
-                sf[SF_ALT_RANGE] = _quantise(s + sig * np.random.standard_normal(), sp[SP_ALT_QUANT])
+            if -vec.dot(b, vec.unit(hit)) >= pmath.cos(sp[SP_ALT_MAX_INC]):
+                sig = pmath.hypot(sp[SP_ALT_SIG] * s, sp[SP_ALT_SIG_MIN])
+                sf[SF_ALT_RANGE] = _quantise(s + sig * pmath.normal(), sp[SP_ALT_QUANT])
                 valid |= VALID_ALT
 
     if due(sp, SP_VEL_EVERY, SP_VEL_DROP, k):
@@ -115,7 +116,7 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
             b = vec.q_rot(q_lb, vec.load3(sp, SP_VEL_BORE + 3 * j))
             s = ray_range(r_l, b, w, dem)
             if 0.0 < s <= sp[SP_VEL_MAX]:
-                sf[SF_VEL_BEAM + j] = vec.dot(b, v_l) + sp[SP_VEL_SIG] * np.random.standard_normal()
+                sf[SF_VEL_BEAM + j] = vec.dot(b, v_l) + sp[SP_VEL_SIG] * pmath.normal()
                 valid |= VALID_VEL0 << j
 
     if due(sp, SP_STAR_EVERY, SP_STAR_DROP, k):
@@ -135,7 +136,7 @@ def sense(k, t, dt, x, imu_acc, sp, w, dem, sf):
         d_b = vec.q_rot_inv(q_lb, d_l)
         bore_l = vec.q_rot(q_lb, vec.load3(sp, SP_CAM_BORE))
         down = vec.scale(vec.unit((r_l[0], r_l[1], r_l[2] + rs)), -1.0)
-        if sp[SP_CAM_MIN] <= rng <= sp[SP_CAM_MAX] and vec.dot(bore_l, down) >= math.cos(sp[SP_CAM_OFF_NADIR]):
+        if sp[SP_CAM_MIN] <= rng <= sp[SP_CAM_MAX] and vec.dot(bore_l, down) >= pmath.cos(sp[SP_CAM_OFF_NADIR]):
             noise = _normal3(sp[SP_CAM_SIG] * rng)
             vec.store3(sf, SF_CAM_REL, vec.add(d_b, noise))
             valid |= VALID_CAM

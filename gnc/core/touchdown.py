@@ -29,6 +29,7 @@ from gnc.core.jit import kernel
 from gnc.core.moon import W_DEM_HALF, W_DEM_RES, W_MU, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.terrain import dem_height
 from gnc.core.vehicle import N_LEGS, VP_LEGS, X_Q, X_R, X_V
+from gnc.core import pmath
 
 
 @kernel
@@ -99,13 +100,13 @@ def judge(x, t, vp, w, dem):
         pts[k, 0] = p[0]
         pts[k, 1] = p[1]
         pts[k, 2] = ground_z(p[0], p[1], w, dem)
-        ang[k] = math.atan2(leg[1], leg[0])
-        radius = max(radius, math.hypot(leg[0], leg[1]))
+        ang[k] = pmath.atan2(leg[1], leg[0])
+        radius = max(radius, pmath.hypot(leg[0], leg[1]))
         height -= leg[2] / N_LEGS
     xm, ym, zm, gx, gy = _plane(pts)
     up = vec.unit((xm, ym, zm + w[W_SITE_R]))
     normal = vec.unit((-gx, -gy, 1.0))
-    slope = math.degrees(math.acos(min(1.0, vec.dot(normal, up))))
+    slope = math.degrees(pmath.acos(min(1.0, vec.dot(normal, up))))
     rock = _max_rock(xm, ym, zm, gx, gy, radius, w, dem)
 
     centre = (xm, ym, zm)
@@ -113,7 +114,7 @@ def judge(x, t, vp, w, dem):
         leg = vec.load3(vp, VP_LEGS + 3 * k)
         h = vec.unit((pts[k, 0] - xm, pts[k, 1] - ym, 0.0))
         along = vec.unit((h[0], h[1], gx * h[0] + gy * h[1]))
-        p = vec.add(centre, vec.scale(along, math.hypot(leg[0], leg[1])))
+        p = vec.add(centre, vec.scale(along, pmath.hypot(leg[0], leg[1])))
         pts[k, 0] = p[0]
         pts[k, 1] = p[1]
         pts[k, 2] = p[2]

@@ -7,6 +7,7 @@ the frame it rotates to (body->inertial for an attitude quaternion).
 import math
 
 from gnc.core.jit import kernel
+from gnc.core import pmath
 
 
 @kernel
@@ -143,8 +144,8 @@ def q_from_rotvec(r):
     a = norm(r)
     if a < 1e-12:
         return q_normalize((1.0, 0.5 * r[0], 0.5 * r[1], 0.5 * r[2]))
-    s = math.sin(0.5 * a) / a
-    return (math.cos(0.5 * a), r[0] * s, r[1] * s, r[2] * s)
+    s = pmath.sin(0.5 * a) / a
+    return (pmath.cos(0.5 * a), r[0] * s, r[1] * s, r[2] * s)
 
 
 @kernel
@@ -156,7 +157,7 @@ def q_to_rotvec(q):
     s = math.sqrt(x * x + y * y + z * z)
     if s < 1e-12:
         return (2.0 * x, 2.0 * y, 2.0 * z)
-    a = 2.0 * math.atan2(s, w)
+    a = 2.0 * pmath.atan2(s, w)
     return (x * a / s, y * a / s, z * a / s)
 
 

@@ -58,6 +58,7 @@ from gnc.core.layout import (AF_THRUST_CMD, CF_ASC_PITCH_TIME, CF_ASC_PLANE_N, C
                              FS_VEL, HEALTH_NAV_INIT, PHASE_ASCENT_COAST, PHASE_IDLE, PHASE_ORBIT_INJECTION,
                              PHASE_PHASING, PHASE_PITCH_OVER, PHASE_VERTICAL_RISE, SF_CMD, SF_IMU_DV, SF_VALID,
                              VALID_IMU)
+from gnc.core import pmath
 
 NEVER = 1e30
 A_H_MIN = 0.05                        # at least this fraction of the thrust acceleration goes downrange
@@ -107,7 +108,7 @@ def insertion(r_c, v_i, n, cfg, a_t):
     tgo = 0.0
     for _ in range(3):
         dv = math.sqrt((v_t - vh) ** 2 + (rdot + g * tgo) ** 2 + ydot * ydot)
-        tgo = ve / a_t * (1.0 - math.exp(-dv / ve))
+        tgo = ve / a_t * (1.0 - pmath.exp(-dv / ve))
     tgo = max(tgo, 1e-3)
     t2 = tgo * tgo
     a_r = 6.0 * (r_t - (rn + rdot * tgo + 0.5 * g * t2)) / t2 + 2.0 * (rdot + g * tgo) / tgo

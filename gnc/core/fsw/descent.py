@@ -32,6 +32,7 @@ from gnc.core.layout import (AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APP
                              PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
                              PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT, SF_ALT_RANGE, SF_HDU_REL,
                              SF_VALID, VALID_ALT, VALID_HDU)
+from gnc.core import pmath
 
 
 HOLD_V_MAX = 6.0      # m/s: fastest position-hold transfer
@@ -135,7 +136,7 @@ def step(sf, cfg, fs, af, t):
     if phase == PHASE_APPROACH and fs[FS_TGO] <= 4.0:
         _enter(fs, PHASE_HOVER, t)
         phase = PHASE_HOVER
-    settled = (math.hypot(r[0] - hover_pt[0], r[1] - hover_pt[1]) <= SETTLED_POS
+    settled = (pmath.hypot(r[0] - hover_pt[0], r[1] - hover_pt[1]) <= SETTLED_POS
                and vec.norm(v) <= SETTLED_VEL)
     hover_s = t - fs[FS_T_PHASE]
     if phase == PHASE_HOVER and ((hover_s >= cfg[CF_HOVER_TIME] and settled)

@@ -4,6 +4,7 @@ import math
 from gnc.core import vec
 from gnc.core.jit import kernel
 from gnc.core.layout import CF_C_LI0, CF_MU, CF_OMEGA_L, CF_R_SITE
+from gnc.core import pmath
 
 
 @kernel
@@ -13,7 +14,7 @@ def q_li(t, cfg):
     w = vec.norm(om)
     q0 = vec.q_from_mat(cfg, CF_C_LI0)
     a = -0.5 * w * t
-    q_rz = (math.cos(a), 0.0, 0.0, math.sin(a))
+    q_rz = (pmath.cos(a), 0.0, 0.0, pmath.sin(a))
     return vec.q_mul(q0, q_rz)
 
 

@@ -22,6 +22,7 @@ import math
 
 from gnc.core import vec
 from gnc.core.jit import kernel
+from gnc.core import pmath
 
 
 @kernel
@@ -79,7 +80,7 @@ def shape_thrust(a, up, a_min, max_tilt):
     ah = vec.axpy(-av, up, a)
     av = max(av, a_min)
     hn = vec.norm(ah)
-    h_max = av * math.tan(max_tilt)
+    h_max = av * pmath.tan(max_tilt)
     if hn > h_max:
         ah = vec.scale(ah, h_max / hn)
     return vec.axpy(av, up, ah)
@@ -97,7 +98,7 @@ def local_level(r, v, rs, mu):
     if tn < 1e-9:
         return up, (1.0, 0.0, 0.0), vec.cross(up, (1.0, 0.0, 0.0)), 0.0, rn - rs, -mu / (rn * rn)
     d = vec.scale(to_target, 1.0 / tn)
-    arc = rs * math.atan2(tn, up[2])
+    arc = rs * pmath.atan2(tn, up[2])
     vh = vec.reject(v, up)
     g_eff = -mu / (rn * rn) + vec.dot(vh, vh) / rn
     return up, d, vec.cross(up, d), arc, rn - rs, g_eff

@@ -29,6 +29,7 @@ from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHA
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
                              VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
+from gnc.core import pmath
 
 
 @kernel
@@ -185,7 +186,7 @@ def correct(sf, cfg, fs, t):
                 foot = vec.add(w, vec.scale(b, vec.dot(n, w) / cos_inc))
                 # floored: a still footprint's factor is infinite, 1e-6 already makes its relief term moot
                 x = vec.norm(foot) * (t - fs[FS_T_ALT]) / cfg[CF_RELIEF_CORR]
-                phi = math.exp(-max(x, 1e-6))
+                phi = pmath.exp(-max(x, 1e-6))
             var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st
                    + sr * sr * (1.0 + phi) / (1.0 - phi))
             # only the altitude part: at tens of km slant range the datum's curvature makes

@@ -25,6 +25,7 @@ from gnc.core.jit import kernel
 from gnc.core.layout import (CF_ASC_TAILOFF, CF_BURN_DV, CF_BURN_ENGINE_DV, CF_BURN_T, CF_DT, CF_MU, CF_STAR_GAIN,
                              FS_AIM, FS_A_MEAS, FS_BURN_DV, FS_BURN_K, FS_BURN_ON, FS_BURN_T, FS_ORB_POS, FS_ORB_VEL,
                              FS_Q_IB, FS_THRUST_LAST, SF_STAR_Q, SF_VALID, VALID_STAR)
+from gnc.core import pmath
 
 N_BURNS = 4
 IGNITION_TOL = math.radians(1.0)    # thrust axis this close to the burn direction before ignition
@@ -93,7 +94,7 @@ def q_pointing(q_ib, z_target):
         if c > 0.0:
             return q_ib
         return vec.q_mul(q_ib, (0.0, 1.0, 0.0, 0.0))
-    ang = math.atan2(s, c)
+    ang = pmath.atan2(s, c)
     return vec.q_mul(q_ib, vec.q_from_rotvec(vec.scale(axis, ang / s)))
 
 
@@ -108,7 +109,7 @@ def q_lvlh_hold(r, v):
 def axis_error(q_ib, u):
     """Angle between body +z and the inertial direction u."""
     z = vec.q_rot(q_ib, (0.0, 0.0, 1.0))
-    return math.acos(min(max(vec.dot(z, vec.unit(u)), -1.0), 1.0))
+    return pmath.acos(min(max(vec.dot(z, vec.unit(u)), -1.0), 1.0))
 
 
 @kernel

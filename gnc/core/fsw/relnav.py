@@ -37,6 +37,7 @@ from gnc.core.layout import (CF_GATE, CF_MU, CF_ORB_EPOCH, CF_ORB_POS, CF_ORB_SI
                              CF_SIG_POSE, CF_SIG_RNG, CF_SIG_RR, FS_COV, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_Q_IB,
                              FS_RATE, FS_REL_ATT, FS_T_POSE, FS_T_TRACK, FS_VEL, SF_RN_ATT, SF_RN_LOS, SF_RN_RANGE,
                              SF_RN_RANGE_RATE, SF_VALID, VALID_RN_POSE, VALID_RN_RADAR)
+from gnc.core import pmath
 
 POSE_MEMORY = 2.0                    # s: a pose sample this recent gives the target's attitude
 RK_STEP = 100.0                      # s: longest RK4 step of the relative motion
@@ -77,7 +78,7 @@ def chaser_state(fs):
 def _cw_rows(n, h):
     """Rows of the CW state transition matrix over h, state (x, y, z, vx, vy, vz)."""
     nt = n * h
-    c, s = math.cos(nt), math.sin(nt)
+    c, s = pmath.cos(nt), pmath.sin(nt)
     return ((4.0 - 3.0 * c, 0.0, 0.0, s / n, 2.0 * (1.0 - c) / n, 0.0),
             (6.0 * (s - nt), 1.0, 0.0, -2.0 * (1.0 - c) / n, (4.0 * s - 3.0 * nt) / n, 0.0),
             (0.0, 0.0, c, 0.0, 0.0, s / n),
@@ -292,8 +293,8 @@ def _fix(fs, cfg, d_meas, lev, sig_along, sig_across):
 @kernel
 def los_unit(az, el):
     """Body unit vector of a line of sight (azimuth about body y from +z, elevation toward +y)."""
-    ce = math.cos(el)
-    return (ce * math.sin(az), math.sin(el), ce * math.cos(az))
+    ce = pmath.cos(el)
+    return (ce * pmath.sin(az), pmath.sin(el), ce * pmath.cos(az))
 
 
 @kernel
@@ -314,7 +315,7 @@ def correct(sf, cfg, fs, t):
     else:
         sig = (cfg[CF_SIG_RNG], cfg[CF_SIG_RNG + 1], cfg[CF_SIG_LOS])
     lev = lever(fs, cfg, t)
-    accepted = _fix(fs, cfg, d_meas, lev, math.hypot(sig[0] * rng, sig[1]), max(sig[2] * rng, 1e-4))
+    accepted = _fix(fs, cfg, d_meas, lev, pmath.hypot(sig[0] * rng, sig[1]), max(sig[2] * rng, 1e-4))
     if radar:
         rho = vec.load3(fs, FS_POS)
         rho_dot = vec.load3(fs, FS_VEL)
