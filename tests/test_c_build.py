@@ -5,17 +5,21 @@ the same frames, with the run's config, go open loop from a reset state through 
 numba fsw_step and through each C build, and every actuator field and the state array
 are compared at every step.  The metrics (figures and reasons in docs/c_build.md):
 
-- double build: |c - ref| <= 1e-9 * max(|ref|, unit), unit the field's natural size
-  (thrust_max for thrust, dt for RCS on-times, 1 for everything else); a covariance
-  entry against sqrt(P_ii P_jj).  Integer fields (phase, health) must then be equal.
-- float build, free running: errors accumulate in the state, so discrete decisions
-  eventually flip.  Compared up to the first flip that changes the state (phase, or a
-  health bit other than the output-only thrust-saturated flag); the navigation error
-  is measured against the filter's own sigma.  RCS fire/no-fire flips feed nothing
-  back in an open-loop replay, so they are counted, not a divergence.
+- double build: bit for bit the reference's actuator frames and states (NaN where the
+  reference has NaN), on every step: both use the portable math (gnc.core.pmath,
+  csrc/pmath.c) and round every operation alike (-ffp-contract=off).
 - float build, one step: every step starts from the reference state (rounded to
   float), so the difference is one step's arithmetic; discrete disagreements (phase,
-  health, an RCS thruster firing in one build only) must be rare, everything else tight.
+  health, an RCS thruster firing in one build only) must be rare, everything else
+  tight.  The bounds (ONE_STEP, FLOAT_ORBIT) are twice the worst over several seeds,
+  rounded up to 1, 2 or 5 in their decade: `python bench/float_build_spread.py` measures
+  them, for this machine and as an older x86-64 flies it (a run is the same bits on
+  every CPU: tests/test_reproducible.py).
+- float build, free running over a whole recorded descent: how far a float and a
+  double build drift apart on a closed-loop trajectory is not a property of the
+  flight software, so it is not bounded; the float filter is held instead to the
+  reference's own requirement (tests/test_descent.py): its estimate inside its own
+  3 sigma of the truth on >= 99 % of steps, each axis.
 - closed loop: both C builds land within the scenario's touchdown limits.
 
 The orbit programs get the same treatment: an ascent's sensor frames (one config), and
@@ -23,11 +27,11 @@ a rendezvous's frames of both vehicles (the orbiter-returner's rendezvous progra
 the ascender's orbit operations), each with the config in force at that step (the
 ground uplinks new ones), recorded from the reference closed loop by a recording
 fsw_step and replayed from the state each vehicle started with.  The double build
-must be bit-identical to the reference (NaN where the reference has NaN: the
-rendezvous program's state before the go command); the float build is held to the
-bounds of FLOAT_ORBIT; in closed loop the C builds insert like the reference, the
-double build captures with the very same numbers, and the float build captures too
-(nominal and dispersed seeds), its relative filter inside its own 3 sigma.
+must be bit-identical to the reference; the float build is held one step at a time to
+FLOAT_ORBIT, and in closed loop to what the flight must achieve: the C builds insert
+within the ascent's tolerance, the double build captures with the very same numbers,
+and the float build captures too (nominal and dispersed seeds) with every capture
+margin positive, its relative filter inside its own 3 sigma.
 
 The C sources also compile as strict C99 for both `real` types and with the avr-gcc and
 arm-none-eabi-gcc cross compilers (skipped if absent, failed instead if CI=true), and
@@ -58,7 +62,7 @@ from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL
                              AF_THRUST_CMD, CF_DT, CF_LEN, CF_PROGRAM, CF_THRUST_MAX, FS_COV, FS_LEN, FS_MASS, FS_POS,
                              FS_ATT_QUIET, FS_BURN_ON, FS_ORB_POS, FS_ORB_VEL, FS_Q_IB, FS_STARTED,
                              FS_THRUST_LAST, FS_VEL, HEALTH_ALT_REJECTED, HEALTH_CONFIG_BAD, HEALTH_HDU_USED,
-                             HEALTH_IMU_MISSING, HEALTH_THRUST_SATURATED, HEALTH_VEL_REJECTED, PROGRAM_ASCENT,
+                             HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, PROGRAM_ASCENT,
                              PHASE_ASCENT_COAST, PHASE_CAPTURE, PHASE_CLOSING, PHASE_FINAL_APPROACH,
                              PHASE_HOMING, PHASE_ORBIT_INJECTION, PHASE_PHASING, PHASE_PITCH_OVER,
                              PHASE_VERTICAL_RISE, PROGRAM_IDLE, PROGRAM_RENDEZVOUS,
@@ -76,22 +80,18 @@ SC = scenario.load("descent")
 RUNS = [(0, False), (1, True)]         # (seed, disperse) of the recorded reference runs
 NO_TELEMETRY = 10**7
 
-DOUBLE_BOUND = 1e-9
-# float build, free running, up to the first state-changing divergence
-FREE = {"t": 1e-7,              # relative: the time tag rounded to float (2^-24)
-        "thrust": 0.02,         # of thrust_max
-        "nav_pos": 2.0,         # filter sigmas; the altimeter's datum-sphere range in float, near the ground
-        "nav_vel": 0.25,        # filter sigmas
-        "attitude": 1e-5,       # quaternion components
-        "rcs_both_on": 0.25,    # of dt, where both builds fire the thruster
-        "cov": 0.01,            # against sqrt(P_ii P_jj)
-        "mass": 1e-3,           # relative
-        "state_rest": 0.01,     # the other state fields (times, rate, aim, t_go, ground height...), relative
-        "reach": 0.9}           # the comparison must cover at least this fraction of the run
-# float build, one step from the reference state (same units as FREE); discrete: the
-# fraction of steps with a flipped decision (phase, health bit, an RCS thruster)
-ONE_STEP = {"thrust": 2e-3, "nav_pos": 0.25, "nav_vel": 0.1, "attitude": 5e-6, "rcs_both_on": 0.05, "cov": 0.01,
-            "mass": 1e-6, "state_rest": 0.01, "discrete": 0.02}
+# float build, one step from the reference state: "t" relative (the time tag rounded to
+# float: at most half a float ulp, 2^-24), "thrust" of thrust_max, "nav_pos"/"nav_vel" in
+# filter sigmas, "attitude" quaternion components, "rcs_both_on" of dt where both builds
+# fire, "cov" against sqrt(P_ii P_jj), "mass" relative, "state_rest" the other state fields
+# relative (floor 1), "discrete" the fraction of steps with a flipped decision (phase,
+# health bit, thruster).  All but "t": twice the worst of descent seeds 0-7 (odd seeds
+# dispersed), rounded up to 1-2-5, the same on this CPU and on an older x86-64:
+# python bench/float_build_spread.py --program descent --older-x86-64
+FLOAT_T = 2.0 ** -24
+ONE_STEP = {"t": FLOAT_T, "thrust": 0.002, "nav_pos": 0.005, "nav_vel": 0.01, "attitude": 5e-06,
+            "rcs_both_on": 0.05, "cov": 0.0001, "mass": 5e-07, "state_rest": 0.0005, "discrete": 0.05}
+INSIDE_3_SIGMA = 0.99      # tests/test_descent.py's requirement on the reference filter
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror"]
 NO_DOUBLE = ["-Wdouble-promotion"]      # no silent double arithmetic in the float build (soft on an MCU)
 CROSS = {"avr-gcc": ["-mmcu=atmega2560", "-Os"],     # avr double is float: its libm "promotes" needlessly
@@ -162,9 +162,15 @@ def _recorded(r, cfg):
 
 
 @functools.cache
+def descent_run(seed, disperse):
+    """A reference descent (closed loop) with its telemetry: truth and frames."""
+    return run(SC, seed, disperse)
+
+
+@functools.cache
 def recording(seed, disperse):
-    """A reference descent (closed loop), recorded."""
-    return _recorded(run(SC, seed, disperse), assemble(SC, seed, disperse).cfg)
+    """A reference descent, recorded."""
+    return _recorded(descent_run(seed, disperse), assemble(SC, seed, disperse).cfg)
 
 
 def one_step_starts(ref_fs, fs0=None):
@@ -179,14 +185,6 @@ def one_step_starts(ref_fs, fs0=None):
 
 
 # ---------------------------------------------------------------- metrics
-
-def af_error(c, ref, cfg):
-    """Per step and field: |c - ref| / max(|ref|, unit)."""
-    unit = np.ones(AF_LEN)
-    unit[AF_THRUST_CMD] = cfg[CF_THRUST_MAX]
-    unit[AF_RCS_ON:AF_RCS_ON + 12] = cfg[CF_DT]
-    return np.abs(c - ref) / np.maximum(np.abs(ref), unit)
-
 
 def _cov(fs):
     return fs[:, FS_COV:FS_COV + 36].reshape(-1, 6, 6)
@@ -204,13 +202,6 @@ def fs_error(c, ref):
     return err
 
 
-def state_divergence(c_af, ref_af):
-    """First step whose phase or state-changing health bits differ (len if none)."""
-    health = (c_af[:, AF_HEALTH].astype(np.int64) ^ ref_af[:, AF_HEALTH].astype(np.int64)) & ~HEALTH_THRUST_SATURATED
-    k = np.flatnonzero((c_af[:, AF_PHASE] != ref_af[:, AF_PHASE]) | (health != 0))
-    return int(k[0]) if len(k) else len(c_af)
-
-
 def rcs_flips(c_af, ref_af):
     """Per step: does some thruster fire in one build only?"""
     return ((c_af[:, AF_RCS_ON:AF_RCS_ON + 12] > 0) != (ref_af[:, AF_RCS_ON:AF_RCS_ON + 12] > 0)).any(axis=1)
@@ -222,7 +213,7 @@ STATE_REST = np.setdiff1d(np.arange(FS_LEN), np.r_[FS_POS:FS_POS + 3, FS_VEL:FS_
 
 
 def float_errors(c_af, c_fs, ref_af, ref_fs, cfg, steps):
-    """The float metrics (see FREE) over the selected steps."""
+    """The float metrics (see ONE_STEP) over the selected steps."""
     sig = np.sqrt(ref_fs[steps][:, FS_COV + 7 * np.arange(6)])
     d_af = np.abs(c_af[steps] - ref_af[steps])
     d_fs = np.abs(c_fs[steps] - ref_fs[steps])
@@ -249,17 +240,27 @@ def within(measured: dict, bounds: dict) -> list[str]:
 
 # ---------------------------------------------------------------- back to back
 
+def identical(c, ref) -> bool:
+    return np.array_equal(c, ref, equal_nan=True)
+
+
+def first_difference(c, ref) -> str:
+    """Where two recordings first differ, for a failure message."""
+    diff = ~((c == ref) | (np.isnan(c) & np.isnan(ref)))
+    k, field = np.argwhere(diff)[0]
+    return f"step {k}, field {field}: {c[k, field]!r} against {ref[k, field]!r} ({diff.sum()} values differ)"
+
+
+def assert_identical(c_af, c_fs, ref_af, ref_fs):
+    assert identical(c_af, ref_af), "actuator frames: " + first_difference(c_af, ref_af)
+    assert identical(c_fs, ref_fs), "states: " + first_difference(c_fs, ref_fs)
+
+
 @pytest.mark.parametrize("seed, disperse", RUNS)
 def test_double_build_matches_reference_every_step(c_build, seed, disperse):
     frames, cfg, ref_af, ref_fs = recording(seed, disperse)
     c_af, c_fs = replay("c", frames, cfg)
-    af_err, fs_err = af_error(c_af, ref_af, cfg), fs_error(c_fs, ref_fs)
-    print(f"\ndouble build, seed {seed}: max error actuator {af_err.max():.3g}, state {fs_err.max():.3g} "
-          f"over {len(frames)} steps")
-    worst = np.unravel_index(np.argmax(af_err), af_err.shape)
-    assert af_err.max() <= DOUBLE_BOUND, f"actuator field {worst[1]} at step {worst[0]}: {af_err[worst]:.3g}"
-    worst = np.unravel_index(np.argmax(fs_err), fs_err.shape)
-    assert fs_err.max() <= DOUBLE_BOUND, f"state field {worst[1]} at step {worst[0]}: {fs_err[worst]:.3g}"
+    assert_identical(c_af, c_fs, ref_af, ref_fs)
 
 
 def stressed_frames(frames):
@@ -291,8 +292,7 @@ def test_double_build_matches_reference_on_stressed_frames(c_build):
     for bit in (HEALTH_IMU_MISSING, HEALTH_ALT_REJECTED, HEALTH_VEL_REJECTED, HEALTH_HDU_USED):
         assert seen & bit, f"the stressed frames should exercise health bit {bit}"
     c_af, c_fs = replay("c", frames, cfg)
-    assert af_error(c_af, ref_af, cfg).max() <= DOUBLE_BOUND
-    assert fs_error(c_fs, ref_fs).max() <= DOUBLE_BOUND
+    assert_identical(c_af, c_fs, ref_af, ref_fs)
 
 
 @pytest.mark.parametrize("kind", ["numba", "c", "c-float"])
@@ -306,31 +306,40 @@ def test_bad_config_is_reported_by_every_build(c_build, kind, program, dt_ok):
         bad[CF_DT] = 0.0
     af, _ = replay(kind, frames[:3], bad)
     assert (af[:, AF_HEALTH] == HEALTH_CONFIG_BAD).all()
-    assert np.allclose(af[:, AF_T], frames[:3, SF_T], rtol=FREE["t"], atol=0.0)
+    assert np.allclose(af[:, AF_T], frames[:3, SF_T], rtol=ONE_STEP["t"], atol=0.0)
 
 
 @pytest.mark.parametrize("seed, disperse", RUNS)
-def test_float_build_free_running_within_bound(c_build, seed, disperse):
-    frames, cfg, ref_af, ref_fs = recording(seed, disperse)
+def test_float_build_filter_free_running_stays_inside_its_own_three_sigma(c_build, seed, disperse):
+    """The float build replays a whole recorded descent from a reset, on its own state."""
+    frames, cfg, _, _ = recording(seed, disperse)
     c_af, c_fs = replay("c-float", frames, cfg)
-    end = state_divergence(c_af, ref_af)
-    measured = float_errors(c_af, c_fs, ref_af, ref_fs, cfg, slice(0, end))
-    flips = rcs_flips(c_af[:end], ref_af[:end]).mean()
-    print(f"\nfloat build, free running, seed {seed}: first state-changing divergence at step {end} of "
-          f"{len(frames)} (phase {ref_af[min(end, len(frames) - 1), AF_PHASE]:.0f}); RCS flips in {flips:.1%} "
-          f"of the steps before it; " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items()))
-    assert end >= FREE["reach"] * len(frames), f"diverged at step {end} of {len(frames)}"
-    assert not within(measured, FREE), within(measured, FREE)
+    truth = descent_run(seed, disperse).telemetry
+    inside = {}
+    for kind, af_at, cov_at in (("pos", AF_NAV_POS, 0), ("vel", AF_NAV_VEL, 3)):
+        for axis, name in enumerate("enu"):
+            err = c_af[:, af_at + axis] - truth[f"{kind}_{name}"]
+            sig = np.sqrt(np.maximum(c_fs[:, FS_COV + 7 * (cov_at + axis)], 0.0))
+            inside[f"{kind}_{name}"] = float(np.mean(np.abs(err) <= 3.0 * sig))
+    print(f"\nfloat build, free running, seed {seed}: inside its own 3 sigma " +
+          ", ".join(f"{k} {v:.4f}" for k, v in inside.items()))
+    assert min(inside.values()) >= INSIDE_3_SIGMA, inside
 
 
-@pytest.mark.parametrize("seed, disperse", RUNS)
-def test_float_build_one_step_within_bound(c_build, seed, disperse):
+def descent_one_step(seed, disperse) -> dict:
+    """The float metrics of a recorded descent replayed one step at a time."""
     frames, cfg, ref_af, ref_fs = recording(seed, disperse)
     c_af, c_fs = replay("c-float", frames, cfg, one_step_starts(ref_fs))
     discrete = ((c_af[:, AF_PHASE] != ref_af[:, AF_PHASE]) | (c_af[:, AF_HEALTH] != ref_af[:, AF_HEALTH])
                 | rcs_flips(c_af, ref_af))
     measured = float_errors(c_af, c_fs, ref_af, ref_fs, cfg, ~discrete)
     measured["discrete"] = float(discrete.mean())
+    return measured
+
+
+@pytest.mark.parametrize("seed, disperse", RUNS)
+def test_float_build_one_step_within_bound(c_build, seed, disperse):
+    measured = descent_one_step(seed, disperse)
     print(f"\nfloat build, one step, seed {seed}: " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items()))
     assert not within(measured, ONE_STEP), within(measured, ONE_STEP)
 
@@ -355,44 +364,21 @@ SC_RDV = scenario.load("rendezvous")
 ASCENT_RUNS = [(0, False), (1, True)]
 RDV_RUNS = [(0, False)]
 FLOAT_RDV_RUNS = [(0, False), (1, False), (2, True), (3, True)]
-# Float build on the orbit programs (docs/c_build.md has the measured figures and why):
-# free running up to the first state-changing flip (phase, health, burn state), and one
-# step from the reference state; units as FREE / ONE_STEP, and for the rendezvous the
-# orbit estimate in m and m/s, the chaser's relative position also in m ("nav_pos_m").
-# The chaser's relative state is propagated in its own right and its time step counted
-# (gnc.core.fsw.relnav, orbit_ops.step_length): one step in float is millimetres off, not
-# the decimetres of differencing two float orbits.  The ascender's orbit operations
-# (the ascent program) still take t - t_last, hence its metres of one-step orbit error.
-_ASCENT_FREE = {"t": 1e-7, "thrust": 1e-6, "nav_pos": 0.25, "nav_vel": 0.25, "attitude": 5e-6,
-                "rcs_both_on": 0.01, "cov": 1e-3, "mass": 2e-3, "state_rest": 0.01, "reach": 1.0}
-_ASCENT_ONE = {"t": 1e-7, "thrust": 1e-6, "nav_pos": 0.05, "nav_vel": 0.05, "attitude": 1e-6,
-               "rcs_both_on": 1e-5, "cov": 1e-5, "mass": 1e-6, "state_rest": 0.01, "discrete": 0.08}
-FLOAT_ORBIT = {
-    "free": {"ascent-0": _ASCENT_FREE, "ascent-1-dispersed": _ASCENT_FREE,
-             "rendezvous-chaser": {"orb_pos_m": 200.0, "orb_vel_mps": 0.15, "attitude": 5e-7, "rcs_both_on": 0.75,
-                                   "mass": 1e-5, "nav_pos_m": 0.75, "nav_pos": 0.5, "nav_vel": 0.15, "reach": 0.65},
-             "rendezvous-target": {"orb_pos_m": 5e4, "orb_vel_mps": 40.0, "attitude": 1e-3, "rcs_both_on": 0.25,
-                                   "mass": 2e-6, "reach": 1.0}},
-    "one_step": {"ascent-0": _ASCENT_ONE, "ascent-1-dispersed": _ASCENT_ONE,
-                 "rendezvous-chaser": {"orb_pos_m": 0.5, "orb_vel_mps": 5e-4, "attitude": 5e-7,
-                                       "rcs_both_on": 1e-4, "mass": 2e-7, "nav_pos_m": 0.15, "nav_pos": 0.02,
-                                       "nav_vel": 0.005, "discrete": 1e-3},
-                 "rendezvous-target": {"orb_pos_m": 0.5, "orb_vel_mps": 5e-4, "attitude": 5e-7,
-                                       "rcs_both_on": 1e-4, "mass": 1e-7, "discrete": 1e-3}}}
-
-
-def nan_aware(err, c, ref):
-    """err, but 0 where c and ref are the same (NaN included; a zero reference
-    covariance makes err 0/0) and inf where only one is NaN."""
-    same = (c == ref) | (np.isnan(c) & np.isnan(ref))
-    return np.where(same, 0.0, np.where(np.isnan(c) | np.isnan(ref), np.inf, err))
-
-
-def double_errors(c_af, c_fs, ref_af, ref_fs, cfg):
-    """Worst actuator and state error of the double metric (DOUBLE_BOUND), NaN-aware."""
-    with np.errstate(invalid="ignore"):
-        return (float(nan_aware(af_error(c_af, ref_af, cfg), c_af, ref_af).max()),
-                float(nan_aware(fs_error(c_fs, ref_fs), c_fs, ref_fs).max()))
+# Float build on the orbit programs, one step from the reference state: units as
+# ONE_STEP, and for the rendezvous the orbit estimate in m and m/s, the chaser's relative
+# position also in m ("nav_pos_m").  The chaser's relative state is propagated in its own
+# right and its time step counted (gnc.core.fsw.relnav, orbit_ops.step_length).
+# Twice the worst of ascent seeds 0-7 and rendezvous seeds 0-3 (odd seeds dispersed),
+# rounded up to 1-2-5, the same on this CPU and on an older x86-64 ("t" as ONE_STEP's;
+# the ascent engine's thrust is a constant that float holds exactly):
+# python bench/float_build_spread.py --program ascent --program rendezvous --older-x86-64
+FLOAT_ORBIT = {"ascent": {"t": FLOAT_T, "thrust": 0.0, "nav_pos": 0.05, "nav_vel": 0.02, "attitude": 5e-07,
+                          "rcs_both_on": 0.0001, "cov": 5e-07, "mass": 2e-07, "state_rest": 0.01, "discrete": 0.1},
+               "rendezvous-chaser": {"orb_pos_m": 0.5, "orb_vel_mps": 0.0005, "attitude": 5e-07,
+                                     "rcs_both_on": 0.0001, "mass": 2e-07, "nav_pos_m": 0.2, "nav_pos": 0.02,
+                                     "nav_vel": 0.01, "discrete": 0.0001},
+               "rendezvous-target": {"orb_pos_m": 1.0, "orb_vel_mps": 0.0005, "attitude": 5e-07,
+                                     "rcs_both_on": 0.0002, "mass": 1e-07, "discrete": 0.0002}}
 
 
 @functools.cache
@@ -469,10 +455,7 @@ def test_rendezvous_recording_covers_both_programs_and_their_uplinks(c_build):
 def test_double_build_matches_reference_ascent(c_build, seed, disperse):
     frames, cfg, ref_af, ref_fs = ascent_recording(seed, disperse)
     c_af, c_fs = replay("c", frames, cfg)
-    print(f"\ndouble build, ascent seed {seed}: {len(frames)} steps, bit-identical: "
-          f"{np.array_equal(c_af, ref_af) and np.array_equal(c_fs, ref_fs)}")
-    af_err, fs_err = double_errors(c_af, c_fs, ref_af, ref_fs, cfg)
-    assert af_err <= DOUBLE_BOUND and fs_err <= DOUBLE_BOUND, (af_err, fs_err)
+    assert_identical(c_af, c_fs, ref_af, ref_fs)
     assert {PHASE_VERTICAL_RISE, PHASE_PITCH_OVER, PHASE_ORBIT_INJECTION, PHASE_ASCENT_COAST} <= \
         set(ref_af[:, AF_PHASE].astype(int))
 
@@ -481,24 +464,22 @@ def test_double_build_matches_reference_ascent(c_build, seed, disperse):
 def test_double_build_matches_reference_rendezvous(c_build, program):
     frames, cfgs, which, fs0, ref_af, ref_fs = rendezvous_recording(*RDV_RUNS[0])[0][program]
     c_af, c_fs = replay("c", frames, cfgs, which=which, fs0=fs0)
-    print(f"\ndouble build, rendezvous, program {program}: {len(frames)} steps, bit-identical: "
-          f"{np.array_equal(c_af, ref_af, equal_nan=True) and np.array_equal(c_fs, ref_fs, equal_nan=True)}")
-    af_err, fs_err = double_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0])
-    assert af_err <= DOUBLE_BOUND and fs_err <= DOUBLE_BOUND, (af_err, fs_err)
+    assert_identical(c_af, c_fs, ref_af, ref_fs)
 
 
-ORBIT_CASES = {"ascent-0": ("ascent", 0), "ascent-1-dispersed": ("ascent", 1),
-               "rendezvous-chaser": ("rendezvous", PROGRAM_RENDEZVOUS),
-               "rendezvous-target": ("rendezvous", PROGRAM_ASCENT)}
+ORBIT_CASES = {"ascent-0": ("ascent", 0, False), "ascent-1-dispersed": ("ascent", 1, True),
+               "rendezvous-chaser": ("rendezvous-chaser", 0, False),
+               "rendezvous-target": ("rendezvous-target", 0, False)}
+PROGRAM_OF = {"rendezvous-chaser": PROGRAM_RENDEZVOUS, "rendezvous-target": PROGRAM_ASCENT}
 
 
-def orbit_case(name):
-    """(frames, configs, config index per step, starting state, reference af, fs) of a recording."""
-    kind, which = ORBIT_CASES[name]
+def orbit_recording(kind, seed, disperse):
+    """(frames, configs, config index per step, starting state, reference af, fs) of a
+    recording: kind "ascent", "rendezvous-chaser" or "rendezvous-target"."""
     if kind == "ascent":
-        frames, cfg, ref_af, ref_fs = ascent_recording(*ASCENT_RUNS[which])
+        frames, cfg, ref_af, ref_fs = ascent_recording(seed, disperse)
         return frames, cfg[None], np.zeros(len(frames), np.int64), None, ref_af, ref_fs
-    return rendezvous_recording(*RDV_RUNS[0])[0][which]
+    return rendezvous_recording(seed, disperse)[0][PROGRAM_OF[kind]]
 
 
 def _finite(ref_af, ref_fs):
@@ -534,48 +515,30 @@ def rendezvous_errors(c_af, c_fs, ref_af, ref_fs, cfg, steps, program):
     return m
 
 
-def float_orbit_run(case, one_step):
-    """Replay a recording through the float build; the measured metrics."""
-    frames, cfgs, which, fs0, ref_af, ref_fs = orbit_case(case)
-    starts = one_step_starts(ref_fs, fs0) if one_step else None
-    c_af, c_fs = replay("c-float", frames, cfgs, starts=starts, which=which, fs0=fs0)
-    kind, program = ORBIT_CASES[case]
+def orbit_one_step(kind, seed, disperse) -> dict:
+    """The float metrics of an orbit recording replayed one step at a time."""
+    frames, cfgs, which, fs0, ref_af, ref_fs = orbit_recording(kind, seed, disperse)
+    c_af, c_fs = replay("c-float", frames, cfgs, starts=one_step_starts(ref_fs, fs0), which=which, fs0=fs0)
     if kind == "ascent":
-        end = state_divergence(c_af, ref_af)
         discrete = ((c_af[:, AF_PHASE] != ref_af[:, AF_PHASE]) | (c_af[:, AF_HEALTH] != ref_af[:, AF_HEALTH])
                     | rcs_flips(c_af, ref_af))
-        steps = ~discrete if one_step else np.arange(len(frames)) < end
-        measured = float_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0], steps)
+        measured = float_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0], ~discrete)
     else:
+        program = PROGRAM_OF[kind]
         discrete = orbit_discrete(c_af, c_fs, ref_af, ref_fs)
         # the chaser from the go command on (its state before it is the reference's NaN)
         valid = _finite(ref_af, ref_fs) & (ref_fs[:, FS_STARTED] > 0 if program == PROGRAM_RENDEZVOUS else True)
-        # free running: up to the first flip that changes the state (phase, health, burn state)
-        flips = (np.arange(len(frames)) >= state_divergence(c_af, ref_af)) | (c_fs[:, FS_BURN_ON] != ref_fs[:, FS_BURN_ON])
-        end = len(frames) if one_step or not (flips & valid).any() else int(np.argmax(flips & valid))
-        steps = valid & ~discrete if one_step else valid & (np.arange(len(frames)) < end)
-        measured = rendezvous_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0], steps, program)
-    if one_step:
-        measured["discrete"] = float(discrete.mean())
-    else:
-        measured["reach"] = end / len(frames)
+        measured = rendezvous_errors(c_af, c_fs, ref_af, ref_fs, cfgs[0], valid & ~discrete, program)
+    measured["discrete"] = float(discrete.mean())
     return measured
 
 
 @pytest.mark.parametrize("case", ORBIT_CASES)
-def test_float_build_orbit_programs_free_running_within_bound(c_build, case):
-    measured = float_orbit_run(case, one_step=False)
-    print(f"\nfloat build, free running, {case}: " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items()))
-    bounds = FLOAT_ORBIT["free"][case]
-    assert measured["reach"] >= bounds["reach"], measured["reach"]
-    assert not within(measured, {k: v for k, v in bounds.items() if k != "reach"}), within(measured, bounds)
-
-
-@pytest.mark.parametrize("case", ORBIT_CASES)
 def test_float_build_orbit_programs_one_step_within_bound(c_build, case):
-    measured = float_orbit_run(case, one_step=True)
+    kind, seed, disperse = ORBIT_CASES[case]
+    measured = orbit_one_step(kind, seed, disperse)
     print(f"\nfloat build, one step, {case}: " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items()))
-    assert not within(measured, FLOAT_ORBIT["one_step"][case]), within(measured, FLOAT_ORBIT["one_step"][case])
+    assert not within(measured, FLOAT_ORBIT[kind]), within(measured, FLOAT_ORBIT[kind])
 
 
 @pytest.mark.parametrize("fsw", ["c", "c-float"])
@@ -711,3 +674,50 @@ def test_sources_include_only_math_and_project_headers():
     for path in sorted(CSRC.glob("*.[ch]")):
         for name in re.findall(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', path.read_text(), re.M):
             assert name in ALLOWED_SYSTEM_HEADERS | project, f"{path.name} includes {name}"
+
+
+# ---------------------------------------------------------------- another architecture
+
+REPLAY_MAIN = r"""
+#include <stdio.h>
+#include "fsw_step.h"
+#include "layout.h"
+/* argv[1]: the config, then one sensor frame after another (doubles); argv[2]: per step
+ * the actuator frame and the state after it */
+int main(int argc, char **argv)
+{
+    double cfg[CF_LEN], sf[SF_LEN], fs[FS_LEN], af[AF_LEN];
+    FILE *in, *out;
+    if (argc != 3 || !(in = fopen(argv[1], "rb")) || !(out = fopen(argv[2], "wb"))) return 2;
+    if (fread(cfg, sizeof cfg, 1, in) != 1) return 3;
+    fsw_reset(fs);
+    while (fread(sf, sizeof sf, 1, in) == 1) {
+        fsw_step(sf, cfg, fs, af);
+        fwrite(af, sizeof af, 1, out);
+        fwrite(fs, sizeof fs, 1, out);
+    }
+    return fclose(out) != 0;
+}
+"""
+
+
+def test_double_build_on_aarch64_answers_like_the_reference_bit_for_bit(tmp_path):
+    """The double flight build cross-compiled for AArch64 and run under qemu-aarch64
+    replays a recorded descent with the x86-64 numba reference's very bits
+    (docs/reproducibility.md).  Contraction off, as the host build has it: in GNU C mode
+    GCC fuses a*b + c on AArch64, and 416,836 of the values then differ."""
+    cc, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
+    if cc is None or qemu is None:
+        skip_or_fail("aarch64-linux-gnu-gcc or qemu-aarch64 not on PATH (Debian: gcc-aarch64-linux-gnu "
+                     "libc6-dev-arm64-cross qemu-user)")
+    (tmp_path / "replay.c").write_text(REPLAY_MAIN)
+    exe = tmp_path / "replay"
+    cmd = [cc, "-std=c99", "-O2", "-ffp-contract=off", "-static", f"-I{CSRC}", str(tmp_path / "replay.c"),
+           *[str(CSRC / k) for k in KERNELS], "-o", str(exe), "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
+    frames, cfg, ref_af, ref_fs = recording(*RUNS[1])
+    (tmp_path / "in.bin").write_bytes(cfg.astype("<f8").tobytes() + frames.astype("<f8").tobytes())
+    subprocess.run([qemu, str(exe), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")], check=True, timeout=600)
+    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), "<f8").reshape(len(frames), AF_LEN + FS_LEN)
+    assert_identical(out[:, :AF_LEN], out[:, AF_LEN:], ref_af, ref_fs)

@@ -15,7 +15,6 @@ Telemetry rows are gnc.core.loop's (landing-frame truth, filter sigmas, both fra
 The go command goes out at step k_go; the pad time before it is the surface alignment.
 Like gnc.core.loop, one loop body flies any flight-software build (fly_with).
 """
-import math
 import types
 
 import numpy as np

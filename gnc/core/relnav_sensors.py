@@ -15,9 +15,7 @@ the pose sensor's (the finer), range rate the radar's.  Noise: range 1-sigma =
 hypot(fraction x range, floor); angles 1-sigma per axis; each sensor drops a sample
 with its probability; samples come every RP_*_EVERY flight-software steps.
 """
-import math
 
-import numpy as np
 
 from gnc.core import vec
 from gnc.core.capture import port_points, relative_attitude

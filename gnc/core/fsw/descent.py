@@ -16,7 +16,6 @@
                         at cutoff_alt
     free fall           engine off, body rates damped, until touchdown
 """
-import math
 
 from gnc.core import vec
 from gnc.core.fsw import control, guidance, nav
