@@ -97,10 +97,12 @@ class Scenario:
     data: dict
 
     def __getattr__(self, section: str) -> Any:
-        try:
-            return _namespace(self.data[section])
-        except KeyError:
-            raise AttributeError(section) from None
+        # only the sections: pickle looks up __setstate__ & co. on an instance whose
+        # fields are not set yet, and self.data would land here again
+        data = self.__dict__.get("data")
+        if data is None or section not in data:
+            raise AttributeError(section)
+        return _namespace(data[section])
 
     def get(self, dotted: str) -> Any:
         node = self.data

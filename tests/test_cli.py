@@ -155,3 +155,17 @@ def test_scenario_doc_is_current():
 def test_help_explains(argv, capsys):
     assert main(argv) == 0
     assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["descent", "ascent", "rendezvous", "mission"])
+def test_a_scenario_pickles_as_a_dask_worker_receives_it(name):
+    import pickle
+
+    from gnc.scenario import load
+    sc = load(name, ["sim.fsw_rate_hz=50"] if name == "descent" else [])
+    back = pickle.loads(pickle.dumps(sc))
+    assert back == sc and back.data == sc.data
+    section = next(k for k, v in sc.data.items() if isinstance(v, dict))
+    assert vars(getattr(back, section)) == vars(getattr(sc, section))
+    with pytest.raises(AttributeError):
+        back.no_such_section
