@@ -4,6 +4,7 @@
 (a run is the same bits wherever it flies: docs/reproducibility.md)."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -46,9 +47,7 @@ def _stop(procs):
 
 @pytest.fixture
 def cluster():
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("distributed") is None:
         if CI:
             pytest.fail("dask.distributed is not installed (CI=true requires it; the [test] extra has it)")
         pytest.skip("dask.distributed is not installed: python -m pip install 'lunar-gnc[dask]'")
