@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc import linalg3 as la
 from gnc.core import hdu as H
 from gnc.core import layout as L
 from gnc.core import moon as M
+from gnc.core import pmath
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.scenario import Scenario

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc import linalg3 as la
 from gnc.assemble import (_quat_from_matrix, _small_rotation, _unit, c_lf, every, frame_config, imu_params,
                           quat_to_matrix, world_array)
 from gnc.core import ascent_loop as AL
 from gnc.core import layout as L
 from gnc.core import moon as M
+from gnc.core import pmath
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.scenario import Scenario

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc import linalg3 as la
 from gnc.assemble import _quat_from_matrix, _small_rotation, every, quat_to_matrix
 from gnc.assemble_ascent import attitude_control_config, imu_star_params, vehicle_params
 from gnc.core import capture as CP
 from gnc.core import layout as L
 from gnc.core import moon as M
+from gnc.core import pmath
 from gnc.core import relnav_sensors as RS
 from gnc.core import sensors as S
 from gnc.core import vehicle as V

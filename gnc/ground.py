@@ -45,9 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc import linalg3 as la
-from gnc.core import handover, orbit
+from gnc.core import handover, orbit, pmath
 from gnc.core.propagate import propagate
 
 H_PLAN = 30.0          # s, RK4 step of the ground's numerical propagation

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc.core import pmath
 from gnc import run as run_descent
 from gnc import run_ascent, run_rendezvous
 from gnc.assemble import quat_to_matrix, world_array, _quat_from_matrix
 from gnc.assemble_ascent import Pad
+from gnc.core import pmath
 from gnc.scenario import Scenario, load
 
 

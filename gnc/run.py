@@ -7,10 +7,9 @@ from typing import Callable
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc import linalg3 as la
 from gnc.assemble import Assembly, assemble, quat_to_matrix
-from gnc.core import fsw_c, hdu
+from gnc.core import fsw_c, hdu, pmath
 from gnc.core import loop as LP
 from gnc.core import moon as M
 from gnc.core import vehicle as V

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc import linalg3 as la
 from gnc.assemble_ascent import AscentAssembly, Pad, assemble
 from gnc.core import ascent_loop as AL
-from gnc.core import fsw_c
+from gnc.core import fsw_c, pmath
 from gnc.core import loop as LP
 from gnc.core import moon as M
 from gnc.core import orbit

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc import linalg3 as la
 from gnc import scenario as scenario_mod
 from gnc.assemble_rendezvous import RendezvousAssembly, assemble
 from gnc.core import capture as CP
-from gnc.core import fsw_c
+from gnc.core import fsw_c, pmath
 from gnc.core import layout as L
 from gnc.core import rendezvous_loop as RL
 from gnc.core import vehicle as V

@@ -42,8 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gnc.core import pmath
 from gnc.core import moon as M
+from gnc.core import pmath
 from gnc.core.terrain_features import EJECTA_REACH, stamp_craters, stamp_rocks
 
 EDGE_TAPER = 0.1        # fraction of the half width over which the relief fades out at the edges

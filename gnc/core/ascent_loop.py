@@ -19,7 +19,7 @@ import types
 
 import numpy as np
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.fsw.step import fsw_step
 from gnc.core.jit import kernel
 from gnc.core.layout import AF_PHASE, AF_THRUST_CMD, PHASE_ASCENT_COAST, SF_CMD
@@ -29,7 +29,6 @@ from gnc.core.plant import accumulate_imu, rcs_duty
 from gnc.core.sensors import sense
 from gnc.core.terrain import height
 from gnc.core.vehicle import VP_T_DIR, X_M, X_Q, X_R, X_THRUST, X_V, X_W, rk4_step
-from gnc.core import pmath
 
 PAD_ON = 0          # 1 while on the pad
 PAD_R = 1           # 3: position, Moon-fixed

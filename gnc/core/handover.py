@@ -2,9 +2,8 @@
 (gnc.ground) evaluates thousands of times per plan."""
 import math
 
-from gnc.core import orbit, vec
+from gnc.core import orbit, pmath, vec
 from gnc.core.jit import kernel
-from gnc.core import pmath
 
 
 @kernel

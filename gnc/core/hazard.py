@@ -24,10 +24,9 @@ import math
 
 import numpy as np
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.jit import kernel
 from gnc.core.terrain import ray_range
-from gnc.core import pmath
 
 M_Z = 0          # m: highest return in the cell, relative to the sensor
 M_COUNT = 1      # returns in the cell (0 = hole)

@@ -19,12 +19,11 @@ and the safety-map picture.
 """
 import numpy as np
 
-from gnc.core import hazard, vec
+from gnc.core import hazard, pmath, vec
 from gnc.core.jit import kernel
 from gnc.core.layout import AF_PHASE, PHASE_HOVER, SF_HDU_REL, SF_VALID, VALID_HDU
 from gnc.core.moon import q_inertial_to_landing, state_to_landing
 from gnc.core.vehicle import X_Q, X_R, X_V
-from gnc.core import pmath
 
 HP_ENABLED = 0      # 1 = the unit is fitted
 HP_RAYS = 1         # rays per side of the square scan

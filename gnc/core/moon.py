@@ -7,9 +7,8 @@ the Moon.  The world array (W_* below) holds the constants of one scenario.
 """
 import math
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.jit import kernel
-from gnc.core import pmath
 
 W_MU = 0          # m^3/s^2
 W_J2 = 1          # unnormalised J2 (0 disables)

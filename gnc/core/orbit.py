@@ -22,9 +22,8 @@ equations in it, for a circular target orbit of mean motion n, are
 """
 import math
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.jit import kernel
-from gnc.core import pmath
 
 E_SMALL = 1e-10        # eccentricity below which the orbit counts as circular
 N_SMALL = 1e-10        # sin(i) below which the orbit counts as equatorial

@@ -17,14 +17,13 @@ with its probability; samples come every RP_*_EVERY flight-software steps.
 """
 
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.capture import port_points, relative_attitude
 from gnc.core.jit import kernel
 from gnc.core.layout import (SF_RN_ATT, SF_RN_LOS, SF_RN_RANGE, SF_RN_RANGE_RATE, SF_VALID, VALID_RN_POSE,
                              VALID_RN_RADAR)
 from gnc.core.sensors import due
 from gnc.core.vehicle import X_Q
-from gnc.core import pmath
 
 RP_RADAR_EVERY = 0
 RP_RADAR_MIN = 1       # m

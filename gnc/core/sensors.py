@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.jit import kernel
 from gnc.core.layout import (SF_ALT_RANGE, SF_CAM_REL, SF_CMD, SF_IMU_DTH, SF_IMU_DV, SF_LEN, SF_STAR_Q,
                              SF_T, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR,
@@ -16,7 +16,6 @@ from gnc.core.layout import (SF_ALT_RANGE, SF_CAM_REL, SF_CMD, SF_IMU_DTH, SF_IM
 from gnc.core.moon import W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.terrain import dem_height, ray_range
 from gnc.core.vehicle import X_Q, X_R, X_V
-from gnc.core import pmath
 
 SP_IMU_VRW = 0        # m/s/sqrt(s) accelerometer velocity random walk
 SP_IMU_ARW = 1        # rad/sqrt(s) gyro angle random walk

@@ -24,12 +24,11 @@ import math
 
 import numpy as np
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.jit import kernel
 from gnc.core.moon import W_DEM_HALF, W_DEM_RES, W_MU, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.terrain import dem_height
 from gnc.core.vehicle import N_LEGS, VP_LEGS, X_Q, X_R, X_V
-from gnc.core import pmath
 
 
 @kernel

@@ -6,8 +6,8 @@ the frame it rotates to (body->inertial for an attitude quaternion).
 """
 import math
 
-from gnc.core.jit import kernel
 from gnc.core import pmath
+from gnc.core.jit import kernel
 
 
 @kernel

@@ -45,7 +45,7 @@ coordinates by Kepler (orbit_ops), and the landing-frame outputs are derived fro
 """
 import math
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.fsw import nav, orbit_ops, rcs
 from gnc.core.fsw.frame import q_li
 from gnc.core.jit import kernel
@@ -58,7 +58,6 @@ from gnc.core.layout import (AF_THRUST_CMD, CF_ASC_PITCH_TIME, CF_ASC_PLANE_N, C
                              FS_VEL, HEALTH_NAV_INIT, PHASE_ASCENT_COAST, PHASE_IDLE, PHASE_ORBIT_INJECTION,
                              PHASE_PHASING, PHASE_PITCH_OVER, PHASE_VERTICAL_RISE, SF_CMD, SF_IMU_DV, SF_VALID,
                              VALID_IMU)
-from gnc.core import pmath
 
 NEVER = 1e30
 A_H_MIN = 0.05                        # at least this fraction of the thrust acceleration goes downrange

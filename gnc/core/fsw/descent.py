@@ -17,7 +17,7 @@
     free fall           engine off, body rates damped, until touchdown
 """
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.fsw import control, guidance, nav
 from gnc.core.fsw.frame import altitude, apparent_gravity, local_up
 from gnc.core.jit import kernel
@@ -31,7 +31,6 @@ from gnc.core.layout import (AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APP
                              PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
                              PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT, SF_ALT_RANGE, SF_HDU_REL,
                              SF_VALID, VALID_ALT, VALID_HDU)
-from gnc.core import pmath
 
 
 HOLD_V_MAX = 6.0      # m/s: fastest position-hold transfer

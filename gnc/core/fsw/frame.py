@@ -1,10 +1,9 @@
 """The landing frame as the flight software knows it: from its config and the time tag."""
 import math
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.jit import kernel
 from gnc.core.layout import CF_C_LI0, CF_MU, CF_OMEGA_L, CF_R_SITE
-from gnc.core import pmath
 
 
 @kernel

@@ -20,9 +20,8 @@ second-order position/velocity hold.
 """
 import math
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.jit import kernel
-from gnc.core import pmath
 
 
 @kernel

@@ -18,7 +18,7 @@ symmetric in single precision too.
 """
 import math
 
-from gnc.core import vec
+from gnc.core import pmath, vec
 from gnc.core.fsw.frame import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
@@ -29,7 +29,6 @@ from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHA
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
                              VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
-from gnc.core import pmath
 
 
 @kernel

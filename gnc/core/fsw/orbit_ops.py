@@ -20,12 +20,11 @@ translation only.
 """
 import math
 
-from gnc.core import orbit, vec
+from gnc.core import orbit, pmath, vec
 from gnc.core.jit import kernel
 from gnc.core.layout import (CF_ASC_TAILOFF, CF_BURN_DV, CF_BURN_ENGINE_DV, CF_BURN_T, CF_DT, CF_MU, CF_STAR_GAIN,
                              FS_AIM, FS_A_MEAS, FS_BURN_DV, FS_BURN_K, FS_BURN_ON, FS_BURN_T, FS_ORB_POS, FS_ORB_VEL,
                              FS_Q_IB, FS_THRUST_LAST, SF_STAR_Q, SF_VALID, VALID_STAR)
-from gnc.core import pmath
 
 N_BURNS = 4
 IGNITION_TOL = math.radians(1.0)    # thrust axis this close to the burn direction before ignition

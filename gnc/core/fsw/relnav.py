@@ -29,7 +29,7 @@ approach), and the short form P -= (P h)(P h)'/s lost positive definiteness in f
 """
 import math
 
-from gnc.core import orbit, vec
+from gnc.core import orbit, pmath, vec
 from gnc.core.fsw import orbit_ops
 from gnc.core.jit import kernel
 from gnc.core.layout import (CF_GATE, CF_MU, CF_ORB_EPOCH, CF_ORB_POS, CF_ORB_SIG_POS, CF_ORB_SIG_VEL, CF_ORB_TGT_POS,
@@ -37,7 +37,6 @@ from gnc.core.layout import (CF_GATE, CF_MU, CF_ORB_EPOCH, CF_ORB_POS, CF_ORB_SI
                              CF_SIG_POSE, CF_SIG_RNG, CF_SIG_RR, FS_COV, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_Q_IB,
                              FS_RATE, FS_REL_ATT, FS_T_POSE, FS_T_TRACK, FS_VEL, SF_RN_ATT, SF_RN_LOS, SF_RN_RANGE,
                              SF_RN_RANGE_RATE, SF_VALID, VALID_RN_POSE, VALID_RN_RADAR)
-from gnc.core import pmath
 
 POSE_MEMORY = 2.0                    # s: a pose sample this recent gives the target's attitude
 RK_STEP = 100.0                      # s: longest RK4 step of the relative motion
