@@ -1,6 +1,8 @@
 """The `gnc` command line: one-line errors with exit status 2 for every kind of bad
 input, and a real run and campaign writing their outputs."""
+import io
 import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,21 @@ def _bad(capsys, argv, *must_contain):
     for text in must_contain:
         assert text in lines[0], lines[0]
     return lines[0]
+
+
+def _blank_png_bytes(data: bytes) -> int:
+    """Bytes of an empty one-axes figure of this PNG's pixel size: what a plot weighs with
+    nothing drawn (10.1 kB for the 10 x 4.5 in plots at 110 dpi; a 10,000-byte floor let
+    empty axes through).  The plots of descent seed 1 weigh 5 to 35 times their blank."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    w, h = struct.unpack(">II", data[16:24])                        # the IHDR chunk
+    fig, _ = plt.subplots(figsize=(w / 100.0, h / 100.0))
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=100, format="png")
+    plt.close(fig)
+    return len(buf.getvalue())
 
 
 def _write(tmp_path, text, name="s.toml"):
@@ -120,10 +137,10 @@ def test_run_writes_summary_telemetry_and_plots(tmp_path, capsys):
     tel = np.load(out / "telemetry.npz")
     columns = list(tel["columns"])
     assert {"t", "alt", "af.thrust_cmd", "af.nav_pos[0]", "sf.alt_range", "nav_sig_pos_u"} <= set(columns)
-    assert len({len(tel[c]) for c in columns}) == 1 and len(tel["t"]) > 1000
+    assert len({len(tel[c]) for c in columns}) == 1 and len(tel["t"]) > 1000     # 50 Hz over >= 12 min: ~44,000
     for name in ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error"):
         data = (out / f"{name}.png").read_bytes()
-        assert data.startswith(PNG_MAGIC) and len(data) > 10_000, name
+        assert data.startswith(PNG_MAGIC) and len(data) > 2 * _blank_png_bytes(data), name
     assert summary["outcome"].upper() in printed
 
 

@@ -2,6 +2,7 @@
 filter against its own covariance, the nominal landing against the flown band, an
 honest failure, and a seeded Monte Carlo."""
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -77,7 +78,7 @@ HOVER_PT = (0.0, 0.0, 100.0)
     (HOVER_PT, G.hover_time_s - 0.1, L.PHASE_HOVER),                        # scan not done
     (HOVER_PT, G.hover_time_s + 0.01, L.PHASE_OBSTACLE_AVOIDANCE),          # done and settled
     ((10.0, 0.0, 100.0), G.hover_time_s + 1.0, L.PHASE_HOVER),              # done, not over the point
-    ((10.0, 0.0, 100.0), 4.0 * G.hover_time_s + 0.01, L.PHASE_OBSTACLE_AVOIDANCE),  # time cap
+    ((10.0, 0.0, 100.0), descent.HOVER_MAX_FACTOR * G.hover_time_s + 0.01, L.PHASE_OBSTACLE_AVOIDANCE),  # time cap
 ])
 def test_hover_ends_after_scan_when_settled_or_at_the_cap(pos, elapsed, expected):
     assert _step(*_fsw(L.PHASE_HOVER, pos, (0.0, 0.0, 0.0), t=100.0, t_phase=100.0 - elapsed)) == expected
@@ -127,6 +128,8 @@ def test_nominal_descent_lands_inside_the_limits_and_the_flown_band(nominal):
     assert td["horizontal_speed_mps"] <= lim.max_horizontal_m_s
     assert td["tilt_deg"] <= lim.max_tilt_deg
     assert td["rate_dps"] <= lim.max_rate_deg_s
+    # the flown band (shared/reference/mission_facts.md), not this program's output; seeds 0-19
+    # both ways fly 14.4-15.0 min and 1839-1921 kg (python bench/test_bounds.py descent-band)
     assert 12 * 60 <= s["duration_s"] <= 15 * 60               # Chang'e-3..6: about 12-15 min
     assert 1700.0 <= s["propellant_used_kg"] <= 2000.0         # Chang'e-5: 1898 kg
     assert math.isfinite(td["distance_to_target_m"])
@@ -135,16 +138,71 @@ def test_nominal_descent_lands_inside_the_limits_and_the_flown_band(nominal):
                      "slow_descent", "free_fall"]
 
 
-# 10 and 12 dispersed: the worst over the regional map while the filter took the ground
-# under the beam for white 0.5 m relief (96.9 % and 97.1 % of steps inside, vertical)
-@pytest.mark.parametrize("seed, disperse", [(0, False), (3, True), (10, True), (12, True)])
-def test_navigation_error_stays_inside_three_sigma(seed, disperse, nominal):
-    T = (nominal if seed == 0 else run(SC, seed=seed, disperse=disperse)).telemetry
-    for axis, name in enumerate("enu"):
-        for kind, truth in (("pos", "pos_"), ("vel", "vel_")):
-            err = T[f"af.nav_{kind}[{axis}]"] - T[truth + name]
-            inside = np.mean(np.abs(err) <= 3.0 * T[f"nav_sig_{kind}_{name}"])
-            assert inside >= 0.99, f"{kind} {name}: only {inside:.4f} of steps inside 3 sigma"
+# The filter against its own covariance.  Divided by its 1-sigma, a consistent filter's
+# error is N(0, 1) at every step across runs, but within a run the steps are far from
+# independent: a PDI orbit-determination error or a camera map tie drawn beyond 3 sigma
+# stays beyond it until a sensor sees it.  So the share of steps inside 3 sigma of one run
+# has no bound a consistent filter keeps: of dispersed and undispersed seeds 0-39, 10 of 80
+# runs had some axis inside on fewer than 99 % of steps, the worst 70.7 % (seed 18
+# undispersed: a 3.3-sigma vertical PDI error, unobserved for 240 s of braking; seeds 10
+# and 12, the worst of an earlier sample, now stay inside on every step).  Across
+# independent runs the error is bounded however it is correlated in time: the mean over
+# NAV_RUNS runs of each run's share of steps outside 3 sigma (Hoeffding: variables in
+# [0, 1] of mean 0.27 %), and of each run's mean z^2 (Chernoff: a run's mean of squared
+# N(0, 1) variables lies below chi2_1 in convex order).  A false alarm at most 1e-3 for
+# the whole test (six series, two statistics): share <= 0.091, mean z^2 <= 2.30 for 40
+# runs.  Measured, seeds 0-39 dispersed: share 0.34 % at worst, mean z^2 1.11 at worst
+# (python bench/test_bounds.py descent-nav).  The known over-confidence in the vertical
+# over fine-map craters under the altimeter beam (docs/hazard.md, Limits) is inside them.
+NAV_RUNS = 40
+NAV_ALPHA = 1e-3 / 12
+NAV_SERIES = [(kind, ax) for kind in ("pos", "vel") for ax in "enu"]
+P_OUTSIDE_3_SIGMA = math.erfc(3.0 / math.sqrt(2.0))
+
+
+def hoeffding_bound(p, n, alpha):
+    """Smallest q with exp(-n KL(q || p)) <= alpha: the mean of n independent variables
+    in [0, 1] of mean p exceeds q with probability at most alpha (Hoeffding 1963, Th. 1)."""
+    lo, hi, target = p, 1.0, math.log(1.0 / alpha) / n
+    for _ in range(200):
+        q = 0.5 * (lo + hi)
+        kl = q * math.log(q / p) + (1.0 - q) * math.log((1.0 - q) / (1.0 - p))
+        lo, hi = (lo, q) if kl >= target else (q, hi)
+    return hi
+
+
+def chi2_mean_bound(n, alpha):
+    """Smallest c > 1 with (c e^(1-c))^(n/2) <= alpha: chi2_n / n exceeds c with
+    probability at most alpha (Chernoff), and so does a mean of n variables each below
+    chi2_1 in convex order."""
+    lo, hi, target = 1.0, 100.0, 2.0 * math.log(1.0 / alpha) / n
+    for _ in range(200):
+        c = 0.5 * (lo + hi)
+        lo, hi = (lo, c) if c - 1.0 - math.log(c) >= target else (c, hi)
+    return hi
+
+
+def _nav_statistics(seed):
+    """Per series of NAV_SERIES: (share of steps outside 3 sigma, mean z^2) of one dispersed run."""
+    T = run(SC, seed=seed, disperse=True).telemetry
+    out = []
+    for kind, ax in NAV_SERIES:
+        i = "enu".index(ax)
+        z = (T[f"af.nav_{kind}[{i}]"] - T[f"{kind}_{ax}"]) / T[f"nav_sig_{kind}_{ax}"]
+        out.append((np.mean(np.abs(z) > 3.0), np.mean(z * z)))
+    return out
+
+
+def test_navigation_error_is_consistent_with_its_sigma():
+    with ThreadPoolExecutor(max_workers=2) as pool:                 # the compiled loop releases the GIL
+        r = np.array(list(pool.map(_nav_statistics, range(NAV_RUNS))))
+    share_max = hoeffding_bound(P_OUTSIDE_3_SIGMA, NAV_RUNS, NAV_ALPHA)
+    z2_max = chi2_mean_bound(NAV_RUNS, NAV_ALPHA)
+    assert 0.05 < share_max < 0.1 and 2.0 < z2_max < 2.5            # the figures quoted above
+    for j, (kind, ax) in enumerate(NAV_SERIES):
+        share, z2 = r[:, j, 0].mean(), r[:, j, 1].mean()
+        assert share <= share_max, f"{kind} {ax}: {share:.4f} of steps outside 3 sigma over {NAV_RUNS} runs"
+        assert z2 <= z2_max, f"{kind} {ax}: mean (error / sigma)^2 {z2:.3f} over {NAV_RUNS} runs"
 
 
 def test_flight_software_never_commands_outside_engine_limits(nominal):
@@ -168,6 +226,8 @@ def test_a_too_weak_engine_fails_honestly():
 
 
 def test_monte_carlo_200_runs_meets_the_success_and_accuracy_aims():
+    # the aims, not measured figures: at most 1 failure in 200, and the SLIM goal of 100 m
+    # (mission_facts.md); campaign 2024 lands all 200 (python bench/test_bounds.py descent-mc)
     c = montecarlo.campaign(SC, 200, seed=2024, jobs=2)
     st = c.stats
     assert st["runs"] == 200

@@ -3,8 +3,11 @@ laws, the safety map against hand-made ground and a brute-force reference, the
 unit's site never one it measured unsafe, the touchdown judge on synthetic ground,
 the unit in the closed loop, and the avoidance on/off Monte Carlo on rough ground."""
 import dataclasses
+import io
 import math
+import struct
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 
 import numba
@@ -41,8 +44,25 @@ def _terrain_params(**changes):
     return SimpleNamespace(**p)
 
 
+def _blank_png_bytes(png: Path) -> int:
+    """Bytes of an empty one-axes figure of png's pixel size: what a plot weighs with nothing drawn."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    w, h = struct.unpack(">II", png.read_bytes()[16:24])            # the IHDR chunk
+    fig, _ = plt.subplots(figsize=(w / 100.0, h / 100.0))
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=100, format="png")
+    plt.close(fig)
+    return len(buf.getvalue())
+
+
 # ---------------------------------------------------------------- terrain ----
 
+# Sampling error, not a measured margin: the maximum-likelihood exponent and the count of n
+# craters scatter by ~1/sqrt(n) (0.9 % for n ~ 12,800; 1.6 % for the regional ~4,000), so
+# 10 % is some 10 (6) of their sigmas.  Seeds 0-39: worst 2.6 % and 2.4 % (fine), 4.0 % and
+# 3.4 % (regional) (python bench/test_bounds.py terrain).
 @pytest.mark.parametrize("b", [1.8, 2.5])
 def test_crater_diameters_follow_the_power_law(b):
     p = _terrain_params(half_width_m=200.0, resolution_m=1.0, crater_density=0.08, crater_exponent=b,
@@ -57,8 +77,12 @@ def test_crater_diameters_follow_the_power_law(b):
     assert len(d) == pytest.approx(expected, rel=0.10)
 
 
-@pytest.mark.parametrize("k", [0.02, 0.10])
-def test_rock_populations_follow_golombek_rapp(k):
+# The fit of the cumulative area has no closed-form error: tolerances are 1.5 x the worst
+# relative error over seeds 0-39, rounded up to 0.01 (q, k: 9.7 %, 18.9 % at k = 0.02;
+# 3.4 %, 1.9 % at k = 0.10; python bench/test_bounds.py terrain).  The 10 % both had before
+# was read off seed 2: a tenth of the seeds miss it at k = 0.02.
+@pytest.mark.parametrize("k, q_tol, k_tol", [(0.02, 0.15, 0.29), (0.10, 0.06, 0.03)])
+def test_rock_populations_follow_golombek_rapp(k, q_tol, k_tol):
     p = _terrain_params(half_width_m=150.0, resolution_m=1.0, rock_abundance=k, rock_d_min_m=0.2, rock_d_max_m=3.0)
     t = terrain_gen.generate(p, seed=2, heading_deg=HEADING)
     d = np.sort(t.rocks[:, 2])[::-1]
@@ -67,8 +91,8 @@ def test_rock_populations_follow_golombek_rapp(k):
     q = terrain_gen.rock_q(k)
     fit = (np.arange(1, len(d) + 1) >= 30) & (d >= p.rock_d_min_m)   # where the tail has enough rocks
     slope, intercept = np.polyfit(d[fit], np.log(frac[fit]), 1)
-    assert -slope == pytest.approx(q, rel=0.10)
-    assert math.exp(intercept) == pytest.approx(k, rel=0.10)
+    assert -slope == pytest.approx(q, rel=q_tol)
+    assert math.exp(intercept) == pytest.approx(k, rel=k_tol)
 
 
 def test_crater_profile_bowl_rim_ejecta():
@@ -224,9 +248,13 @@ def test_the_approach_altimeter_ranges_to_the_regional_terrain():
     terrain, sphere = np.array(terrain), np.array(sphere)
     sig = np.hypot(SC.sensors.altimeter.sigma_frac * terrain, SC.sensors.altimeter.sigma_min_m)
     x, y = (terrain - sphere) / sig, (measured - sphere) / sig       # in units of the altimeter's noise
-    assert len(rows) > 500 and np.abs(terrain - sphere).max() > 10.0
+    assert len(rows) > 500                           # ~80 s of approach at 10 Hz, 1 % dropped: ~780
     # the terrain's signal stands well above the noise over the approach (slope 0 would be
-    # > 8 sigma off), and the measured range follows it one for one
+    # > 8 sigma off, twice the tolerance below), and the measured range follows it one for one:
+    # the regression's slope has sigma 1/strength, the tolerance is 4 sigma.  Seed 0: strength
+    # 13.3; seeds 0-19: 2.4-66, |slope - 1| <= 2.0 sigma (python bench/test_bounds.py altimeter).
+    # (A check that the terrain departs over 10 m from the sphere was read off seed 0: 12 of
+    # seeds 0-19 depart less; the strength is what makes the test able to fail.)
     strength = math.sqrt(np.sum(x * x))
     assert strength > 8.0
     assert np.sum(x * y) / np.sum(x * x) == pytest.approx(1.0, abs=4.0 / strength)
@@ -560,15 +588,17 @@ def test_a_descent_diverts_to_the_units_site_and_draws_its_map(tmp_path):
     i, j = hs[hdu.HS_SITE_CELL:hdu.HS_SITE_CELL + 2].astype(int)
     m = math.ceil(hp[hdu.HP_MARGIN] / hp[hdu.HP_CELL])
     assert not hmap[HZ.M_HAZ, i - m:i + m + 1, j - m:j + m + 1].any()          # measured safe, margin too
+    # the margin is the landing error the site allows for (hdu.margin_m); seeds 0-99: every run
+    # found a site and landed safe, 1.0 m at worst from it (python bench/test_bounds.py divert)
     assert math.hypot(td["east_m"] - unit["site_east_m"], td["north_m"] - unit["site_north_m"]) < hp[hdu.HP_MARGIN]
     assert td["safe"]
     png = hazard_plots.safety_map(tmp_path / "safety_map.png", hp, hs, hmap, td)
-    assert png.stat().st_size > 10_000
+    assert png.stat().st_size > 2 * _blank_png_bytes(png)           # a map drawn, not empty axes
 
 
 def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsys):
-    """200 seeded dispersed runs each way on the rough scenario: with avoidance at most
-    1 % of touchdowns on unsafe ground; without it, reported beside it."""
+    """200 seeded dispersed runs each way on the rough scenario: with avoidance no more
+    unsafe touchdowns than the aim of 1 % allows; without it, reported beside it."""
     seeds = montecarlo.run_seeds(2024, 200)
     campaigns = {}
     for label, on in (("avoidance on", True), ("avoidance off", False)):
@@ -581,8 +611,16 @@ def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsy
         print(f"\nrough ground, 200 runs each: unsafe touchdowns {unsafe['avoidance on']} with avoidance "
               f"({unsafe['avoidance on'] / 2:.1f} %), {unsafe['avoidance off']} without "
               f"({unsafe['avoidance off'] / 2:.1f} %)")
-    assert unsafe["avoidance on"] <= 2
-    assert unsafe["avoidance off"] >= 40                 # the ground is rough enough to matter
+    # Binomial bounds on 200 runs, false alarm under 1e-3 (python bench/test_bounds.py hazard-mc).
+    # With avoidance, the aim is at most 1 % unsafe: 9 or more of 200 reject it (P = 2e-4 at
+    # 1 %).  "At most 2" read the aim off one campaign: campaigns 2024, 7, 11 give 0, 3, 0
+    # (3/600 = 0.5 %; P(3 or more of 200) = 8 % at 0.5 %).  The three: a 0.32 m and a 0.30007 m
+    # rock under the body 0.6 m from a site the unit measured safe (the unit holds relief to
+    # 0.2 m off the footprint's plane, the verdict rocks to 0.3 m above the pads'), and a map
+    # 1.2 % safe with no site, landed at the target.
+    # Without avoidance: 294/600 unsafe, p >= 0.426 at 99.9 %; P(fewer than 53 of 200) < 1e-6.
+    assert unsafe["avoidance on"] <= 8
+    assert unsafe["avoidance off"] >= 53                 # the ground is rough enough to matter
     lim = ROUGH.touchdown
     png = hazard_plots.touchdowns(tmp_path / "touchdowns.png", campaigns, lim.max_slope_deg, lim.max_rock_m)
-    assert png.stat().st_size > 10_000
+    assert png.stat().st_size > 2 * _blank_png_bytes(png)           # points drawn, not empty axes

@@ -33,7 +33,12 @@ def test_ascent_starts_where_the_lander_came_to_rest(mission):
     assert site["lat_deg"] == pytest.approx(td["lat_deg"], abs=1e-9)
     assert site["lon_deg"] == pytest.approx(td["lon_deg"], abs=1e-9)
     assert site["elevation_m"] == pytest.approx(surface["ground_elevation_m"], abs=1e-6)
-    assert surface["tilt_deg"] == pytest.approx(td["tilt_deg"], abs=0.5)     # the lander settles a little
+    # the surface attitude is the last telemetry row's, at most one flight-software step before
+    # first contact: the body turns at most the touchdown rate limit times that step, 0.04 deg
+    # (seeds 0-19 both ways: 0.0096 deg at worst; python bench/test_bounds.py mission)
+    d = scenario.load(mission.scenario.phases.descent)
+    turn = d.touchdown.max_rate_deg_s / d.sim.fsw_rate_hz
+    assert surface["tilt_deg"] == pytest.approx(td["tilt_deg"], abs=turn)
 
 
 def test_mission_outputs_are_written(mission, tmp_path):

@@ -84,6 +84,11 @@ def test_a_too_fast_approach_is_refused_in_closed_loop():
 
 # ---------------------------------------------------------------- relative propagation
 
+# Deterministic (no seed, and the same on every CPU since gnc.core.pmath): each tolerance is
+# 2.2-14 times the truncation error relnav.propagate makes, ~1000 times the rounding at 10 Hz
+# (python bench/test_bounds.py relprop: 60-s steps at 51 km 0.023 m, 3.0e-5 m/s; 10 Hz
+# 5.7e-10 m, 9.2e-13 m/s; 60-s steps at 150 m 1.8e-4 m, 7.3e-8 m/s; 600-s gaps 5.9e-4 m,
+# 3.8e-7 m/s)
 @pytest.mark.parametrize("rho0, rho_dot0, h, n, tol_m, tol_mps", [
     ((-10e3, -50e3, 2e3), (0.0, 16.0, 1.0), 60.0, 44, 0.05, 1e-4),     # homing start, 60-s coast steps
     ((-10e3, -50e3, 2e3), (0.0, 16.0, 1.0), 0.1, 3000, 1e-6, 1e-9),    # 10 Hz steps
@@ -125,7 +130,7 @@ def test_nominal_rendezvous_captures_inside_the_envelope(nominal):
     assert c["lateral_m"] <= SC.capture.max_lateral_m
     assert SC.capture.min_closing_m_s <= c["closing_mps"] <= SC.capture.max_closing_m_s
     assert c["attitude_deg"] <= SC.capture.max_attitude_deg and c["rate_deg_s"] <= SC.capture.max_rate_deg_s
-    assert 40.0 <= c["hours_after_insertion"] <= 60.0                 # Chang'e-5/6: ~2 days
+    assert 40.0 <= c["hours_after_insertion"] <= 60.0                 # Chang'e-5/6: ~2 days (flown 50.6 h)
     assert [p["name"] for p in s["phases"]] == ["idle", "homing", "closing", "final_approach", "capture"]
 
 
@@ -134,17 +139,26 @@ def test_far_range_delivers_the_hand_over_geometry(nominal):
     assert sorted(fr["burns"]) == ["B1", "B2", "B3", "B4"]
     assert all(b["uplinked"] for b in fr["burns"].values())
     x, y, z = fr["handover"]["relative_lvlh_m"]
-    # the orbiter-returner below and behind, closing (at the go, 15 min after the hand-over)
-    assert -15e3 < x < -7e3 and -50e3 < y < -30e3 and abs(z) < 5e3
+    # the orbiter-returner below and behind, closing (at the go, 15 min after the hand-over):
+    # above_m below and ahead_m behind the ascender at the hand-over, then go_delay_s of CW drift
+    # toward it at 1.5 n above_m (-10, -39.0 km); the half-widths are 1.5 x the worst deviation
+    # over seeds 0-19 both ways (3.44, 2.67, 1.75 km), rounded up to 0.1 km
+    # (python bench/test_bounds.py rendezvous)
+    g = SC.ground
+    n = math.sqrt(SC.moon.mu / (SC.moon.radius_m + SC.orbiter.altitude_m + g.above_m) ** 3)
+    x0, y0 = -g.above_m, -g.ahead_m + 1.5 * n * g.above_m * g.go_delay_s
+    assert abs(x - x0) < 5.2e3 and abs(y - y0) < 4.1e3 and abs(z) < 2.7e3
     assert fr["handover"]["relative_lvlh_mps"][1] > 0.0
 
 
 def test_the_coast_is_time_warped(nominal):
     # two days at 10 Hz would be ~1.7 million steps of both vehicles
+    # 1.5 x the worst over seeds 0-19 both ways: 72,436 iterations, 3.8 % of the time in steps
+    # of 1 s or less (python bench/test_bounds.py rendezvous)
     steps = nominal.telemetry["step_s"]
-    assert nominal.summary["loop_iterations"] < 150_000
+    assert nominal.summary["loop_iterations"] < 110_000
     assert steps.max() == pytest.approx(SC.sim.coast_step_max_s)
-    assert np.sum(steps[steps > 1.0]) > 0.9 * (nominal.telemetry["t"][-1] - nominal.telemetry["t"][0])
+    assert np.sum(steps[steps > 1.0]) > 0.94 * (nominal.telemetry["t"][-1] - nominal.telemetry["t"][0])
 
 
 def test_relative_navigation_stays_inside_three_sigma(nominal):
@@ -153,6 +167,9 @@ def test_relative_navigation_stays_inside_three_sigma(nominal):
     tel = nominal.telemetry
     t_go = nominal.summary["far_range"]["handover"]["t_s"]
     m = (tel["t"] > t_go + SC.guidance.acq_time_s) & (tel["phase_chaser"] >= 12)
+    # 1 - 1.5 x the worst share outside over seeds 0-19 both ways (3.2 %, x); the radial and
+    # cross-track sigmas are small: mean (error / sigma)^2 is 1.6 and 1.7 over those 40 runs,
+    # over 1.1 in every one (python bench/test_bounds.py rendezvous)
     for a in "xyz":
         inside = np.mean(np.abs(tel[f"nav_err_pos_{a}"][m]) <= 3.0 * tel[f"nav_sig_pos_{a}"][m])
         assert inside >= 0.95, f"{a}: only {inside:.3f} inside 3 sigma"
@@ -169,6 +186,9 @@ def test_monte_carlo_100_runs_of_ascent_and_rendezvous_capture():
     print("\n" + montecarlo_rendezvous.report(c))
     st = c.stats
     assert st["runs"] == 100
+    # requirements: every run captured, inside the envelope, inserted on target (worst margin 0.46,
+    # |a error| 598 m for campaign 2024)
     assert st["capture_rate"] == 1.0, montecarlo_rendezvous.report(c)
     assert all(st["margins"][m]["min"] > 0.0 for m in montecarlo_rendezvous.MARGINS)
-    assert max(abs(st["insertion_errors"]["a_m"]["min"]), abs(st["insertion_errors"]["a_m"]["max"])) <= 1000.0
+    assert max(abs(st["insertion_errors"]["a_m"]["min"]), abs(st["insertion_errors"]["a_m"]["max"])) \
+        <= scenario.load(SC.get("ascent")).target.max_sma_error_m
