@@ -27,7 +27,8 @@ import numpy as np
 
 import gnc.scenario
 from gnc import terrain_gen
-from gnc.assemble import _quat_from_matrix, assemble, c_lf, landing_to_inertial
+from gnc.assemble import assemble, c_lf, landing_to_inertial
+from gnc.rotations import quat_from_matrix
 from gnc.core import hazard as HZ
 from gnc.core import hdu
 from gnc.core import vehicle as V
@@ -68,7 +69,7 @@ def standing(a):
     r_i, v_i = landing_to_inertial(a.world, np.array([0.0, 0.0, a.cfg[CF_LEG_HEIGHT]]), np.zeros(3))
     x = np.zeros(V.X_LEN)
     x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3] = r_i, v_i
-    x[V.X_Q:V.X_Q + 4] = _quat_from_matrix(c_lf(a.world).T)
+    x[V.X_Q:V.X_Q + 4] = quat_from_matrix(c_lf(a.world).T)
     x[V.X_M] = a.vp[V.VP_MASS_DRY]
     return x
 

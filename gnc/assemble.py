@@ -23,6 +23,7 @@ from gnc.core import moon as M
 from gnc.core import pmath
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
+from gnc.rotations import quat_from_matrix, quat_to_matrix, rz, small_rotation
 from gnc.scenario import Scenario
 from gnc.terrain_gen import generate
 
@@ -43,50 +44,14 @@ class Assembly:
     hdu: np.ndarray                   # hazard-detection unit parameters, gnc.core.hdu HP_*
 
 
-def _unit(v):
-    v = np.asarray(v, float)
-    return v / la.norm(v)
 
 
-def _rz(a):
-    c, s = pmath.cos(a), pmath.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-def _quat_from_matrix(m: np.ndarray) -> np.ndarray:
-    """Scalar-first quaternion of a rotation matrix (columns = rotated basis)."""
-    tr = np.trace(m)
-    if tr > 0:
-        s = 2.0 * math.sqrt(1.0 + tr)
-        q = [0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s]
-    else:
-        i = int(np.argmax(np.diag(m)))
-        j, k = (i + 1) % 3, (i + 2) % 3
-        s = 2.0 * math.sqrt(1.0 + m[i, i] - m[j, j] - m[k, k])
-        q = [0.0, 0.0, 0.0, 0.0]
-        q[0] = (m[k, j] - m[j, k]) / s
-        q[1 + i] = 0.25 * s
-        q[1 + j] = (m[j, i] + m[i, j]) / s
-        q[1 + k] = (m[k, i] + m[i, k]) / s
-    q = np.array(q)
-    return q / la.norm(q) * (1 if q[0] >= 0 else -1)
 
 
-def quat_to_matrix(q) -> np.ndarray:
-    w, x, y, z = q
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
 
 
-def _small_rotation(rng, sigma) -> np.ndarray:
-    rv = rng.normal(0.0, sigma, 3)
-    a = la.norm(rv)
-    if a == 0:
-        return np.eye(3)
-    k = rv / a
-    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + pmath.sin(a) * K + (1 - pmath.cos(a)) * la.mm(K, K)
 
 
 def world_array(sc: Scenario) -> np.ndarray:
@@ -168,7 +133,7 @@ def vehicle_params(sc: Scenario, rng: np.random.Generator | None) -> np.ndarray:
     vp[V.VP_TAU] = sc.engine.time_constant_s
     vp[V.VP_T_SCALE] = 1.0 + jit(d.thrust_frac)
     mis = np.radians(np.array(sc.engine.misalignment_deg) + [jit(d.misalignment_deg), jit(d.misalignment_deg)])
-    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = _unit([pmath.tan(mis[0]), pmath.tan(mis[1]), 1.0])
+    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = la.unit([pmath.tan(mis[0]), pmath.tan(mis[1]), 1.0])
     vp[V.VP_COM:V.VP_COM + 3] = np.array(sc.vehicle.com_offset_m) + [jit(d.com_offset_m) for _ in range(3)]
     vp[V.VP_RCS_F] = sc.rcs.thrust_n
     vp[V.VP_RCS_ISP] = sc.rcs.isp_m_s
@@ -229,7 +194,7 @@ def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     sp[S.SP_ALT_SIG_MIN] = s.altimeter.sigma_min_m
     sp[S.SP_ALT_MAX] = s.altimeter.max_range_m
     sp[S.SP_ALT_MAX_INC] = math.radians(s.altimeter.max_incidence_deg)
-    sp[S.SP_ALT_BORE:S.SP_ALT_BORE + 3] = _unit(s.altimeter.boresight)
+    sp[S.SP_ALT_BORE:S.SP_ALT_BORE + 3] = la.unit(s.altimeter.boresight)
     sp[S.SP_ALT_DROP] = s.altimeter.dropout
     sp[S.SP_ALT_QUANT] = s.altimeter.quantum_m
     sp[S.SP_VEL_EVERY] = every(s.velocimeter.rate_hz, fr)
@@ -245,7 +210,7 @@ def sensor_params(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     sp[S.SP_CAM_MIN] = s.camera.min_range_m
     sp[S.SP_CAM_MAX] = s.camera.max_range_m
     sp[S.SP_CAM_OFF_NADIR] = math.radians(s.camera.max_off_nadir_deg)
-    sp[S.SP_CAM_BORE:S.SP_CAM_BORE + 3] = _unit(s.camera.boresight)
+    sp[S.SP_CAM_BORE:S.SP_CAM_BORE + 3] = la.unit(s.camera.boresight)
     sp[S.SP_CAM_DROP] = s.camera.dropout
     sp[S.SP_CAM_TIE:S.SP_CAM_TIE + 2] = rng.normal(0.0, s.camera.map_tie_sigma_m, 2)
     return sp
@@ -276,13 +241,13 @@ def initial_attitude(sc: Scenario, w, r_i, v_i) -> np.ndarray:
     """Body->MCI at PDI: thrust axis against the ground-relative velocity, +x toward
     -(up + fwd) as the flight software's pointing convention has it."""
     r_l, v_l = inertial_to_landing(w, r_i, v_i)
-    up = _unit(r_l + [0.0, 0.0, w[M.W_SITE_R]])
+    up = la.unit(r_l + [0.0, 0.0, w[M.W_SITE_R]])
     fwd = fwd_vector(sc)
-    z = -_unit(v_l)
+    z = -la.unit(v_l)
     x = -(up + fwd)
-    x = _unit(x - z * la.dot(x, z))
+    x = la.unit(x - z * la.dot(x, z))
     m_lb = np.column_stack([x, np.cross(z, x), z])
-    return _quat_from_matrix(la.mm(c_lf(w).T, m_lb))       # landing = MCMF = MCI rotation at t = 0
+    return quat_from_matrix(la.mm(c_lf(w).T, m_lb))       # landing = MCMF = MCI rotation at t = 0
 
 
 def frame_config(sc: Scenario, w, program: int) -> np.ndarray:
@@ -295,7 +260,7 @@ def frame_config(sc: Scenario, w, program: int) -> np.ndarray:
     cfg[L.CF_R_SITE] = w[M.W_SITE_R]
     C = c_lf(w)
     cfg[L.CF_OMEGA_L:L.CF_OMEGA_L + 3] = la.mv(C, [0.0, 0.0, w[M.W_OMEGA]])
-    cfg[L.CF_C_LI0:L.CF_C_LI0 + 9] = la.mm(C, _rz(-w[M.W_THETA0])).ravel()
+    cfg[L.CF_C_LI0:L.CF_C_LI0 + 9] = la.mm(C, rz(-w[M.W_THETA0])).ravel()
     return cfg
 
 
@@ -306,8 +271,8 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     # the ground's orbit determination: truth plus its error
     cfg[L.CF_NAV0_POS:L.CF_NAV0_POS + 3] = truth_l[:3] + rng.normal(0.0, n.od_sigma_pos_m, 3)
     cfg[L.CF_NAV0_VEL:L.CF_NAV0_VEL + 3] = truth_l[3:] + rng.normal(0.0, n.od_sigma_vel_m_s, 3)
-    m_err = _small_rotation(rng, n.attitude_sigma_rad)
-    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(la.mm(quat_to_matrix(q_ib0), m_err))
+    m_err = small_rotation(rng, n.attitude_sigma_rad)
+    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = quat_from_matrix(la.mm(quat_to_matrix(q_ib0), m_err))
     cfg[L.CF_NAV0_SIG_POS] = max(n.od_sigma_pos_m, 1.0)
     cfg[L.CF_NAV0_SIG_VEL] = max(n.od_sigma_vel_m_s, 0.01)
     cfg[L.CF_Q_ACCEL] = n.accel_noise
@@ -321,7 +286,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_RELIEF_CORR] = n.relief_corr_m
     cfg[L.CF_GATE] = n.gate_sigma
     cfg[L.CF_STAR_GAIN] = n.star_gain
-    cfg[L.CF_ALT_BORE:L.CF_ALT_BORE + 3] = _unit(sc.sensors.altimeter.boresight)
+    cfg[L.CF_ALT_BORE:L.CF_ALT_BORE + 3] = la.unit(sc.sensors.altimeter.boresight)
     cfg[L.CF_VEL_BORE:L.CF_VEL_BORE + 9] = velocimeter_beams(sc.sensors.velocimeter.cant_deg).ravel()
     # the flight software's knowledge of the vehicle is nominal, not the dispersed truth
     cfg[L.CF_MASS0] = sc.vehicle.mass_kg

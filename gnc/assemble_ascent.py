@@ -17,14 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc.assemble import (_quat_from_matrix, _small_rotation, _unit, c_lf, every, frame_config, imu_params,
-                          quat_to_matrix, world_array)
+from gnc.assemble import c_lf, every, frame_config, imu_params, world_array
 from gnc.core import ascent_loop as AL
 from gnc.core import layout as L
 from gnc.core import moon as M
 from gnc.core import pmath
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
+from gnc.rotations import quat_from_matrix, quat_to_matrix, rotation_about, small_rotation
 from gnc.scenario import Scenario
 
 
@@ -56,10 +56,6 @@ class AscentAssembly:
     target: dict                    # the target orbit: a, e, i, perilune and apolune radii, plane normal
 
 
-def _rot(axis: np.ndarray, angle: float) -> np.ndarray:
-    k = _unit(axis)
-    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + pmath.sin(angle) * K + (1 - pmath.cos(angle)) * la.mm(K, K)
 
 
 def local_axes(lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,7 +74,7 @@ def pad_attitude(lat_deg, lon_deg, heading_deg, tilt_deg, tilt_azimuth_deg) -> n
     m = np.column_stack([x, np.cross(up, x), up])
     ta = math.radians(tilt_azimuth_deg)
     lean = pmath.sin(ta) * east + pmath.cos(ta) * north
-    return _quat_from_matrix(la.mm(_rot(np.cross(up, lean), math.radians(tilt_deg)), m))
+    return quat_from_matrix(la.mm(rotation_about(np.cross(up, lean), math.radians(tilt_deg)), m))
 
 
 def plane_normal(sc: Scenario, site_up: np.ndarray) -> np.ndarray:
@@ -125,7 +121,7 @@ def orbit_vehicle_params(mass_kg, propellant_kg, inertia_wet, inertia_dry, com_o
     vp[V.VP_TAU] = tau
     vp[V.VP_T_SCALE] = 1.0
     mis = np.radians(misalignment_deg)
-    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = _unit([pmath.tan(mis[0]), pmath.tan(mis[1]), 1.0])
+    vp[V.VP_T_DIR:V.VP_T_DIR + 3] = la.unit([pmath.tan(mis[0]), pmath.tan(mis[1]), 1.0])
     vp[V.VP_COM:V.VP_COM + 3] = com_offset
     vp[V.VP_RCS_F] = rcs_thrust
     vp[V.VP_RCS_ISP] = rcs_isp
@@ -199,10 +195,10 @@ def fsw_config(sc: Scenario, w, q_ib0, pad_l, knowledge_error, n_i, target, rng)
     C = c_lf(w)
     east, north = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
     down_track = la.mv(C, np.cross(n_i, w[M.W_P_SITE:M.W_P_SITE + 3] / la.norm(w[M.W_P_SITE:M.W_P_SITE + 3])))
-    cfg[L.CF_FWD:L.CF_FWD + 3] = _unit(down_track[0] * east + down_track[1] * north)
+    cfg[L.CF_FWD:L.CF_FWD + 3] = la.unit(down_track[0] * east + down_track[1] * north)
     cfg[L.CF_NAV0_POS:L.CF_NAV0_POS + 3] = pad_l + knowledge_error
     cfg[L.CF_NAV0_VEL:L.CF_NAV0_VEL + 3] = 0.0
-    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(la.mm(quat_to_matrix(q_ib0), _small_rotation(rng, nv.attitude_sigma_rad)))
+    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = quat_from_matrix(la.mm(quat_to_matrix(q_ib0), small_rotation(rng, nv.attitude_sigma_rad)))
     cfg[L.CF_NAV0_SIG_POS] = max(nv.site_sigma_m, 1.0)
     cfg[L.CF_NAV0_SIG_VEL] = 0.01
     cfg[L.CF_Q_ACCEL] = nv.accel_noise

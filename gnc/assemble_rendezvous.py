@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc.assemble import _quat_from_matrix, _small_rotation, every, quat_to_matrix
+from gnc.assemble import every
 from gnc.assemble_ascent import attitude_control_config, imu_star_params, vehicle_params
 from gnc.core import capture as CP
 from gnc.core import layout as L
@@ -28,6 +28,7 @@ from gnc.core import relnav_sensors as RS
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_reset
+from gnc.rotations import quat_from_matrix, quat_to_matrix, small_rotation
 from gnc.scenario import Scenario
 
 
@@ -97,7 +98,7 @@ def chaser_config(sc: Scenario, q0: np.ndarray, rng: np.random.Generator) -> np.
     cfg[L.CF_PROGRAM] = L.PROGRAM_RENDEZVOUS
     cfg[L.CF_DT] = 1.0 / sc.sim.fsw_rate_hz
     cfg[L.CF_MU] = sc.moon.mu
-    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = _quat_from_matrix(la.mm(quat_to_matrix(q0), _small_rotation(rng, nv.attitude_sigma_rad)))
+    cfg[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = quat_from_matrix(la.mm(quat_to_matrix(q0), small_rotation(rng, nv.attitude_sigma_rad)))
     cfg[L.CF_Q_ACCEL] = nv.accel_noise
     cfg[L.CF_GATE] = nv.gate_sigma
     cfg[L.CF_STAR_GAIN] = nv.star_gain
@@ -165,7 +166,7 @@ def assemble(sc: Scenario, ascent_sc: Scenario, ascent_final: dict, seed: int = 
     r_c, v_c = chaser_orbit(sc, xt, ascent_final["target"]["plane_normal"], lead)
     z = -v_c / la.norm(v_c)
     x = r_c / la.norm(r_c)
-    q0 = _quat_from_matrix(np.column_stack([x, np.cross(z, x), z]))
+    q0 = quat_from_matrix(np.column_stack([x, np.cross(z, x), z]))
     xc = np.zeros(V.X_LEN)
     xc[V.X_R:V.X_R + 3] = r_c
     xc[V.X_V:V.X_V + 3] = v_c

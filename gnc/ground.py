@@ -48,6 +48,7 @@ import numpy as np
 from gnc import linalg3 as la
 from gnc.core import handover, orbit, pmath
 from gnc.core.propagate import propagate
+from gnc.rotations import rotation_matrix
 
 H_PLAN = 30.0          # s, RK4 step of the ground's numerical propagation
 SCAN = 120             # samples of B1's delta-v per candidate m (the phase turns ~1 revolution over them)
@@ -58,19 +59,8 @@ def _t(v) -> tuple:
     return tuple(float(x) for x in v)
 
 
-def _unit(v):
-    v = np.asarray(v, float)
-    return v / la.norm(v)
 
 
-def _rotation(rotvec) -> np.ndarray:
-    """Rotation matrix of a (small) rotation vector."""
-    ang = float(la.norm(rotvec))
-    if ang == 0.0:
-        return np.eye(3)
-    k = np.asarray(rotvec) / ang
-    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + pmath.sin(ang) * K + (1 - pmath.cos(ang)) * la.mm(K, K)
 
 
 def signed_angle(a, b, axis) -> float:
@@ -104,7 +94,7 @@ class Ground:
         sr, ss, sw = self.g.od_sigma_pos_m
         rn, vn = la.norm(r), la.norm(v)
         angles = self.rng.normal(0.0, 1.0, 3) * [self.g.od_sigma_cross_vel_m_s / vn, sw / rn, ss / rn]
-        rot = _rotation(la.mv(axes.T, angles))
+        rot = rotation_matrix(la.mv(axes.T, angles))
         r_od = la.mv(rot, r) + self.rng.normal(0.0, sr) * axes[0]
         v_od = la.mv(rot, v)
         a = orbit.elements(_t(r), _t(v), self.mu)[0] + self.rng.normal(0.0, self.g.od_sigma_sma_m)
@@ -174,7 +164,7 @@ class Ground:
         self.t1 = self.next_apolune(rt, vt, t, t + 0.5 * self.g.uplink_lead_s)
         r1, v1 = self.prop(rt, vt, self.t1 - t)
         dv1 = self._phasing(r1, v1)
-        period = self._period(r1, v1 + dv1 * _unit(v1))
+        period = self._period(r1, v1 + dv1 * la.unit(v1))
         self.t2 = self.t1 + (self.m // 2) * period
         self.t3 = self.t1 + self.m * period
         self.t_h = self.t3 + self._transfer_time(r1)
@@ -182,27 +172,27 @@ class Ground:
         # revolutions remain); with J2, ~20 deg of phase over two days
         bias = self.g.trim_bias_m_s if self.t2 > self.t1 else 0.0
         dv1 = self._phase_trim(r1, v1, self.t1, dv1 - bias, bias)
-        r2, v2 = self.prop(r1, v1 + dv1 * _unit(v1), self.t2 - self.t1)
-        burns = [Burn(self.t1, dv1 * _unit(v1)), Burn(self.t2, bias * _unit(v2))]
-        return burns + self._final(r2, v2 + bias * _unit(v2), self.t2), (rt, vt)
+        r2, v2 = self.prop(r1, v1 + dv1 * la.unit(v1), self.t2 - self.t1)
+        burns = [Burn(self.t1, dv1 * la.unit(v1)), Burn(self.t2, bias * la.unit(v2))]
+        return burns + self._final(r2, v2 + bias * la.unit(v2), self.t2), (rt, vt)
 
     def plan_b(self, t, xt_r, xt_v, xc_r, xc_v) -> tuple[list[Burn], tuple]:
         """B2 (tangential phasing trim), B3, B4."""
         rt, vt = self._track_both(t, xt_r, xt_v, xc_r, xc_v)
         r2, v2 = self.prop(rt, vt, self.t2 - t)
         dv2 = self._phase_trim(r2, v2, self.t2, self.g.trim_bias_m_s)
-        return [Burn(self.t2, dv2 * _unit(v2))] + self._final(r2, v2 + dv2 * _unit(v2), self.t2), (rt, vt)
+        return [Burn(self.t2, dv2 * la.unit(v2))] + self._final(r2, v2 + dv2 * la.unit(v2), self.t2), (rt, vt)
 
     def _phase_trim(self, r, v, t_burn, dv0, b2=0.0) -> float:
         """Tangential delta-v at t_burn that nulls the phase error at B3 on the numerical
         propagation (secant from dv0), with a tangential b2 still to come at B2."""
-        along = _unit(v)
+        along = la.unit(v)
 
         def err(dv):
             r3, v3 = self.prop(r, v + dv * along, self.t3 - t_burn)
             if b2 != 0.0:
                 r2, v2 = self.prop(r, v + dv * along, self.t2 - t_burn)
-                r3, v3 = self.prop(r2, v2 + b2 * _unit(v2), self.t3 - self.t2)
+                r3, v3 = self.prop(r2, v2 + b2 * la.unit(v2), self.t3 - self.t2)
             return self._phase_error(r3, self.t_h)
 
         x0, x1 = dv0, dv0 + 0.5
@@ -276,9 +266,9 @@ class Ground:
         r3, v3 = self.prop(r, v, self.t3 - t_from)
         rc, vc = self._chaser_at(self.t_h)
         r_h, v_h = self.handover_point(rc, vc)
-        h_c = _unit(np.cross(rc, vc))
-        e_r = _unit(r3)
-        e_t = np.cross(_unit(np.cross(r3, v3)), e_r)
+        h_c = la.unit(np.cross(rc, vc))
+        e_r = la.unit(r3)
+        e_t = np.cross(la.unit(np.cross(r3, v3)), e_r)
         span = self.t_h - self.t3
 
         def resid(x):

@@ -28,9 +28,10 @@ import numpy as np
 from gnc import linalg3 as la
 from gnc import run as run_descent
 from gnc import run_ascent, run_rendezvous
-from gnc.assemble import quat_to_matrix, world_array, _quat_from_matrix
+from gnc.assemble import world_array
 from gnc.assemble_ascent import Pad
 from gnc.core import pmath
+from gnc.rotations import quat_from_matrix, quat_to_matrix
 from gnc.scenario import Scenario, load
 
 
@@ -49,7 +50,7 @@ def pad_from_descent(descent_sc: Scenario, result) -> Pad:
     tel = result.telemetry
     c_lf = world_array(descent_sc)[6:15].reshape(3, 3)              # Moon-fixed -> landing (ENU at the target)
     q_lb = np.array([tel["q_w"][-1], tel["q_x"][-1], tel["q_y"][-1], tel["q_z"][-1]])
-    q_body_fixed = _quat_from_matrix(la.mm(c_lf.T, quat_to_matrix(q_lb)))
+    q_body_fixed = quat_from_matrix(la.mm(c_lf.T, quat_to_matrix(q_lb)))
     ground_up = tel["pos_u"][-1] - tel["alt"][-1]                   # ground under the lander, landing frame
     error = np.array([tel[f"af.nav_pos[{i}]"][-1] - tel[f"pos_{a}"][-1] for i, a in enumerate("enu")])
     return Pad(td["lat_deg"], td["lon_deg"], descent_sc.site.elevation_m + ground_up, q_body_fixed, error)

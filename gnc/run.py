@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc.assemble import Assembly, assemble, quat_to_matrix
+from gnc.assemble import Assembly, assemble
 from gnc.core import fsw_c, hdu, pmath
 from gnc.core import loop as LP
 from gnc.core import moon as M
@@ -16,6 +16,7 @@ from gnc.core import vehicle as V
 from gnc.core.layout import AF_LEN, FS_LEN, SF_LEN
 from gnc.frames import phase_name, schema
 from gnc.hazard_report import hdu_summary, touchdown_verdict
+from gnc.rotations import quat_to_matrix
 from gnc.scenario import Scenario
 
 CHUNK = 1000     # flight-software steps per call into compiled code
@@ -75,7 +76,8 @@ def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, 
     return tel, k, event, touch, x, hs, hmap
 
 
-def _touchdown(a: Assembly, touch: np.ndarray) -> dict:
+def touchdown_summary(a: Assembly, touch: np.ndarray) -> dict:
+    """The touchdown report of a contact state: speeds, tilt, rate, distance to the target, site."""
     t = touch[V.X_LEN]
     w = a.world
     th = w[M.W_THETA0] + w[M.W_OMEGA] * t
@@ -149,7 +151,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False,
     tel = tel[:(n + tel_every - 1) // tel_every]
     cols = telemetry_columns()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(cols)}
-    td = _touchdown(a, touch) if event == LP.EV_CONTACT else None
+    td = touchdown_summary(a, touch) if event == LP.EV_CONTACT else None
     if td is not None:
         td.update(touchdown_verdict(sc, a.vp, a.world, a.dem, touch))
     outcome, failures = judge(sc, td)

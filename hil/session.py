@@ -47,7 +47,7 @@ from gnc.core.layout import (AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE,
                              SF_LEN)
 from gnc.core.plant import advance, sense_step
 from gnc.frames import phase_name
-from gnc.run import RunResult, _touchdown, judge, phases, telemetry_columns
+from gnc.run import RunResult, judge, phases, telemetry_columns, touchdown_summary
 from gnc.scenario import Scenario
 from hil import codec
 from hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
@@ -470,7 +470,7 @@ class Session:
         tel[:, LP.T_NAV_SIG:LP.T_NAV_SIG + 6] = np.nan
         telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
         if reason is None:
-            td = _touchdown(a, touch) if event == LP.EV_CONTACT else None
+            td = touchdown_summary(a, touch) if event == LP.EV_CONTACT else None
             outcome, failures = judge(sc, td)
         else:
             td, outcome, failures = None, "aborted", [reason]

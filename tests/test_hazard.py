@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gnc import hazard_plots, hazard_report, montecarlo, scenario, terrain_gen
-from gnc.assemble import _quat_from_matrix, assemble, c_lf, landing_to_inertial, world_array
+from gnc.assemble import assemble, c_lf, landing_to_inertial, world_array
 from gnc.core import hazard as HZ
 from gnc.core import hdu, plant
 from gnc.core import layout as L
@@ -28,7 +28,8 @@ from gnc.core.terrain import dem_height, ray_range
 from gnc.core.terrain_features import stamp_craters, stamp_rocks
 from gnc.core.touchdown import judge
 from gnc.core.vec import q_from_rotvec, q_rot
-from gnc.run import _touchdown, run
+from gnc.rotations import quat_from_matrix
+from gnc.run import run, touchdown_summary
 
 SC = scenario.load("descent")
 ROUGH = scenario.load("rough")
@@ -442,7 +443,7 @@ def _landed(w, vp, r_l, v_l=(0.0, 0.0, 0.0), t=0.0):
     x = np.zeros(V.X_LEN)
     x[V.X_R:V.X_R + 3] = rz @ r_i
     x[V.X_V:V.X_V + 3] = rz @ v_i
-    x[V.X_Q:V.X_Q + 4] = _quat_from_matrix(rz @ c_lf(w).T)
+    x[V.X_Q:V.X_Q + 4] = quat_from_matrix(rz @ c_lf(w).T)
     x[V.X_M] = 1500.0
     return x
 
@@ -576,7 +577,7 @@ def fly(sc, seed, disperse=True):
                   seed)
     td = None
     if landed:
-        td = _touchdown(a, touch)
+        td = touchdown_summary(a, touch)
         td.update(hazard_report.touchdown_verdict(sc, a.vp, a.world, a.dem, touch))
     return {"seed": seed, "touchdown": td, "hdu": hazard_report.hdu_summary(a.hdu, hs, hmap)}, a.hdu, hs, hmap
 
