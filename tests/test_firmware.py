@@ -26,11 +26,13 @@ from hil import codec
 from hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
 from hil.session import SILENT_PERIODS, run_session
 from hil.transport import SerialTransport
+from scripted import Scripted
 
 SC = load("descent")
 PERIOD = 1.0 / SC.sim.fsw_rate_hz
 CI = os.environ.get("CI") == "true"
 TIMEOUT_S = 2.0               # lockstep: an emulator sharing 2 cores may answer late, not never
+SILENCE_WINDOW_S = 2.0        # lockstep tests of a frozen board: declared silent after this, not the default
 DESCENT_DEADLINE_S = 1500     # against hangs, not a speed limit
 SHORT_DEADLINE_S = 120
 
@@ -62,25 +64,6 @@ def avr():
     need("avr")
     with EmulatedBoard("avr") as board:
         yield board
-
-
-class Scripted(SerialTransport):
-    """A serial port that runs actions[n]() just before the n-th sensor frame (counting
-    from 1) goes out: board faults at a chosen step."""
-
-    def __init__(self, board: EmulatedBoard, actions: dict):
-        super().__init__(board.port, board.baud)
-        self.actions, self.sensor_frames = dict(actions), 0
-        self._decoder = codec.Decoder()
-
-    def write(self, data: bytes) -> None:
-        for msg in self._decoder.feed(data):
-            if msg.kind == "sensor":
-                self.sensor_frames += 1
-                action = self.actions.pop(self.sensor_frames, None)
-                if action is not None:
-                    action(self)
-        super().write(data)
 
 
 def _ends_session(board):
@@ -188,7 +171,7 @@ def test_hung_board_in_real_time_is_detected_within_3_periods_and_aborts(avr, de
     until it is frozen (at 50 Hz a slow turn of the emulator alone could look silent)."""
     deadline(SHORT_DEADLINE_S)
     sc = load("descent", ["sim.fsw_rate_hz=10"])
-    r = run_session(sc, Scripted(avr, {150: lambda link: avr.freeze()}), mode="realtime")
+    r = run_session(sc, Scripted(avr.port, avr.baud, {150: lambda link: avr.freeze()}), mode="realtime")
     assert r.summary["outcome"] == "aborted" and "silent" in r.summary["failures"][0]
     silent = next(e for e in r.link["events"] if e["event"] == "silent")
     assert 140 <= silent["last_answer_step"] <= 149
@@ -199,8 +182,8 @@ def test_hung_board_hold_keeps_the_last_thrust_for_a_bounded_time(avr, deadline)
     deadline(SHORT_DEADLINE_S)
     hold_s = 0.5
     # every held step waits one timeout for a frozen board: keep it short
-    r = run_session(SC, Scripted(avr, {150: lambda link: avr.freeze()}), on_silence="hold", hold_s=hold_s,
-                    timeout_s=0.3)
+    r = run_session(SC, Scripted(avr.port, avr.baud, {150: lambda link: avr.freeze()}), on_silence="hold",
+                    hold_s=hold_s, timeout_s=0.3, silence_s=SILENCE_WINDOW_S)
     assert r.summary["outcome"] == "aborted" and "hold" in r.summary["failures"][0]
     held = np.flatnonzero(r.link_series["held"])
     assert len(held) == r.link["frames"]["held_steps"] == round(hold_s / PERIOD)
@@ -209,7 +192,8 @@ def test_hung_board_hold_keeps_the_last_thrust_for_a_bounded_time(avr, deadline)
 
 def test_hung_board_fails_over_to_the_stub_and_lands(avr, deadline):
     deadline(SHORT_DEADLINE_S + 60)
-    r = run_session(SC, Scripted(avr, {150: lambda link: avr.freeze()}), on_silence="stub", timeout_s=0.5)
+    r = run_session(SC, Scripted(avr.port, avr.baud, {150: lambda link: avr.freeze()}), on_silence="stub",
+                    timeout_s=0.5, silence_s=SILENCE_WINDOW_S)
     assert r.summary["outcome"] == "landed", r.summary["failures"]
     assert [t["transport"] for t in r.link["transports"]] == ["serial", "stub"]
 
@@ -221,7 +205,7 @@ def test_garbage_on_the_line_is_dropped_by_the_firmware(avr, deadline):
     rng = np.random.default_rng(1)
     noise = {n: (lambda link: link._port.write(rng.integers(1, 256, 40, dtype=np.uint8).tobytes() + b"\x00"))
              for n in range(25, 400, 25)}
-    r = run_session(SC, Scripted(avr, {**noise, 400: _ends_session(avr)}), timeout_s=TIMEOUT_S)
+    r = run_session(SC, Scripted(avr.port, avr.baud, {**noise, 400: _ends_session(avr)}), timeout_s=TIMEOUT_S)
     f = r.link["frames"]
     # every frame before the kill answered on time; the one in flight at the kill may be lost
     assert f["on_time"] >= 399 and f["held_steps"] == f["corrupted"] == 0 and f["lost"] <= 1
@@ -229,7 +213,7 @@ def test_garbage_on_the_line_is_dropped_by_the_firmware(avr, deadline):
 
 def test_board_vanishing_mid_session_is_one_line_and_keeps_the_telemetry(avr, deadline, tmp_path):
     deadline(SHORT_DEADLINE_S)
-    r = run_session(SC, Scripted(avr, {150: _ends_session(avr)}), timeout_s=TIMEOUT_S)
+    r = run_session(SC, Scripted(avr.port, avr.baud, {150: _ends_session(avr)}), timeout_s=TIMEOUT_S)
     assert r.summary["outcome"] == "aborted"
     reason = r.summary["hil"]["abort_reason"]
     assert "\n" not in reason and ("gone" in reason or "silent" in reason), reason
@@ -238,7 +222,7 @@ def test_board_vanishing_mid_session_is_one_line_and_keeps_the_telemetry(avr, de
 
 def test_board_reset_mid_session_is_handshaken_again_and_resumed(avr, deadline):
     deadline(SHORT_DEADLINE_S)
-    r = run_session(SC, Scripted(avr, {150: lambda link: avr.reset(), 400: _ends_session(avr)}),
+    r = run_session(SC, Scripted(avr.port, avr.baud, {150: lambda link: avr.reset(), 400: _ends_session(avr)}),
                     on_reset="resume", timeout_s=TIMEOUT_S)
     assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
     assert len(r.link["handshakes"]) == 2 and 149 <= r.link["handshakes"][1]["step"] <= 151
@@ -247,7 +231,7 @@ def test_board_reset_mid_session_is_handshaken_again_and_resumed(avr, deadline):
 
 def test_board_reset_mid_session_aborts_by_policy(avr, deadline):
     deadline(SHORT_DEADLINE_S)
-    r = run_session(SC, Scripted(avr, {150: lambda link: avr.reset()}), on_reset="abort", timeout_s=TIMEOUT_S)
+    r = run_session(SC, Scripted(avr.port, avr.baud, {150: lambda link: avr.reset()}), on_reset="abort", timeout_s=TIMEOUT_S)
     assert r.summary["outcome"] == "aborted" and "reset" in r.summary["failures"][0]
     assert 149 <= len(r.telemetry["t"]) <= 152
 
@@ -277,7 +261,7 @@ def test_arduino_sketch_builds_with_arduino_mk_and_flies_in_simavr(deadline):
     board = EmulatedBoard("avr", baud)
     board.start(elf)
     try:
-        r = run_session(SC, Scripted(board, {300: _ends_session(board)}), timeout_s=TIMEOUT_S)
+        r = run_session(SC, Scripted(board.port, board.baud, {300: _ends_session(board)}), timeout_s=TIMEOUT_S)
     finally:
         board.close()
     assert r.link["handshakes"][0]["board"].startswith("arduino-sketch")
