@@ -165,13 +165,17 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
     garbled_before_hello = link.decoder.errors() - garbled_at_start
     crc = zlib.crc32(codec.LAYOUTS["config"].pack(cfg))
     wire = codec.wire_time(codec.MSG["config"], link.transport.baud) if link.transport.baud else 0.0
+    tries: set[int] = set()
     for attempt in range(1, CONFIG_TRIES + 1):
         seq = link.next_seq()
+        tries.add(seq)
         link.send(codec.encode_config(seq, cfg))
         deadline = time.perf_counter() + CONFIG_TIMEOUT_S + 2 * wire
         while (msg := link.receive(deadline)) is not None:
-            # hellos here answer our earlier resets: the board handles messages in order
-            if msg.kind != "log" or msg.seq != seq or not msg.payload.startswith("config"):
+            # hellos here answer our earlier resets: the board handles messages in order.
+            # The ack of an earlier try counts (its CRC names the config): a board slowed
+            # down by a busy machine would otherwise always answer the try before the last.
+            if msg.kind != "log" or msg.seq not in tries or not msg.payload.startswith("config"):
                 continue
             if msg.payload != f"config ok {crc:08x}":
                 raise HandshakeError(f"{name}: the board refused the config: {msg.payload!r}")
