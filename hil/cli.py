@@ -233,6 +233,8 @@ def _start_emulator(args):
         board.start()
     except EmulatorUnavailable as e:
         raise UsageError(str(e)) from None
+    if not args.quiet:
+        print(f"emulated {args.emulate} board on {board.port}, process {board.proc.pid}", file=sys.stderr)
     return board
 
 
