@@ -9,7 +9,7 @@ Arduino sketch): without them the tests skip, and fail instead when CI=true.
 The two full descents take minutes each: on the ATmega2560 the scenario's 50 Hz, 44,000
 lockstep steps (simavr runs the AVR at ~5x its real speed); on the Cortex-M4F 10 Hz, 8,800
 steps, since QEMU hands over one received byte per main-loop turn and a step costs it
-~14 ms on a busy 2-core machine.  The fault cases fly a few hundred steps and then end
+~10-12 ms on the 2-core machine, idle or busy.  The fault cases fly a few hundred steps and then end
 the session by killing the board, which is itself the port-gone case.
 """
 import json
