@@ -7,6 +7,7 @@ as `gnc hil ARGS`.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ examples:
   gnc hil --stub descent                             no board: the flight software in this process
   gnc hil --stub --mode realtime --baud 115200 --latency-ms 1 --jitter-ms 2 descent
   gnc hil --stub --fault silent-after=500 --on-silence hold descent
+  gnc hil --emulate avr --silence-s 30 descent       lockstep: wait up to 30 s for a slow board
 
 modes: lockstep waits for every answer (as fast as the board allows); realtime sends a
 sensor frame every period (sleep, then spin to the tick) and holds the last command
@@ -48,7 +50,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     from gnc.scenario import shipped
     from hil.board import FAULTS
     from hil.emulate import TARGETS
-    from hil.session import HOLD_S, MODES, ON_RESET, ON_SILENCE
+    from hil.session import HOLD_S, MODES, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
 
     p = sub.add_parser(
         "hil", help="fly a scenario with the flight software on a board over a serial link (or a stub)",
@@ -72,16 +74,21 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "default none)")
     p.add_argument("--mode", choices=MODES, default="lockstep", help="default: lockstep")
     p.add_argument("--on-silence", choices=ON_SILENCE, default="abort",
-                   help="when the board says nothing for 3 periods: abort the session, hold the last "
-                        "command (up to --hold-s), or fail over to the in-process stub (default: abort)")
+                   help=f"when the board is silent (real time: nothing for {SILENT_PERIODS} periods; lockstep: "
+                        "nothing for --silence-s): abort the session, hold the last command (up to --hold-s), "
+                        "or fail over to the in-process stub (default: abort)")
     p.add_argument("--hold-s", type=float, default=HOLD_S, metavar="S",
                    help=f"longest hold of --on-silence hold, mission seconds (default {HOLD_S:g})")
     p.add_argument("--on-reset", choices=ON_RESET, default="resume",
                    help="when the board resets mid-session: handshake again and resume from the current "
                         "state, or abort (default: resume)")
     p.add_argument("--timeout-ms", type=float, metavar="MS",
-                   help="lockstep: ask again after this long without an answer; 3 in a row make the board "
-                        "silent (default: one period plus the wire time of both frames at --baud)")
+                   help="lockstep: ask again every MS without an answer (default: one period plus the wire "
+                        f"time of both frames at --baud; {EMULATED_TIMEOUT_MS:g} with --emulate)")
+    p.add_argument("--silence-s", type=float, metavar="S",
+                   help="lockstep: the board is silent after S seconds of wall time with nothing valid from "
+                        f"it (default: {SILENCE_S:g}, or {SILENT_PERIODS} timeouts if longer); a busy "
+                        "machine or an emulator answers late, not never")
     p.add_argument("--no-low-latency", action="store_true",
                    help="do not ask the serial driver for its low-latency mode")
     stub = p.add_argument_group("stub link (--stub only)")
@@ -136,6 +143,7 @@ def _ports() -> int:
 
 def _link_options_ok(args) -> None:
     from gnc.cli import UsageError
+    from hil.session import SILENT_PERIODS
 
     if not (args.port or args.stub or args.emulate):
         raise UsageError("give --port URL (a board), --emulate BOARD (an emulated board) or --stub (no board)")
@@ -144,10 +152,16 @@ def _link_options_ok(args) -> None:
                 if getattr(args, name)] + (["--fault"] if args.fault else [])
         if used:
             raise UsageError(f"{', '.join(used)} only apply to --stub")
-    for name in ("latency_ms", "jitter_ms", "timeout_ms", "hold_s"):
+    for name in ("latency_ms", "jitter_ms", "hold_s"):
         value = getattr(args, name)
-        if value is not None and not value >= 0.0:
+        if not value >= 0.0:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 0, not {value:g}")
+    for name in ("timeout_ms", "silence_s"):
+        value = getattr(args, name)
+        if value is not None and not 0.0 < value < math.inf:
+            raise UsageError(f"--{name.replace('_', '-')} must be a positive number, not {value:g}")
+    if args.mode == "realtime" and args.silence_s is not None:
+        raise UsageError(f"--silence-s is for lockstep; real time declares silence after {SILENT_PERIODS} periods")
     for name in ("drop", "corrupt"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             raise UsageError(f"--{name} is a probability, 0 .. 1")
@@ -219,6 +233,8 @@ def _start_emulator(args):
         board.start()
     except EmulatorUnavailable as e:
         raise UsageError(str(e)) from None
+    if not args.quiet:
+        print(f"emulated {args.emulate} board on {board.port}, process {board.proc.pid}", file=sys.stderr)
     return board
 
 
@@ -236,8 +252,8 @@ def _fly(args, sc, out, transport) -> int:
     bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
     try:
         result = run_session(sc, transport, args.seed, args.mode, args.on_silence, args.on_reset, args.hold_s,
-                             None if timeout_ms is None else timeout_ms / 1e3, bar,
-                             lambda: StubTransport(Board(args.fsw)))
+                             timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
+                             status=bar, stub=lambda: StubTransport(Board(args.fsw)))
     except (HandshakeError, TransportError) as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)
         return EXIT_LINK

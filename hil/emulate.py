@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "csrc" / "firmware"
-BOOT_TIMEOUT_S = 10.0
+BOOT_TIMEOUT_S = 60.0         # for an emulator that never prints its port, not a speed limit (a busy machine)
+MONITOR_TIMEOUT_S = 30.0      # for a QEMU monitor that never answers, not a speed limit
 QEMU_SYSTICK_HZ = 168e6
 
 
@@ -165,9 +166,17 @@ class EmulatedBoard:
             self._signal(signal.SIGUSR1)
             return
         with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(MONITOR_TIMEOUT_S)
             s.connect(self._monitor)
             s.sendall(b"system_reset\n")
-            time.sleep(0.1)          # let the monitor read it before the socket closes
+            # the monitor prompts on connect and again once it has run the command: closing
+            # the socket before that may lose the command when a busy machine holds QEMU back
+            seen = b""
+            while seen.count(b"(qemu)") < 2:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise EmulatorUnavailable("the QEMU monitor closed before it ran system_reset")
+                seen += chunk
 
     def freeze(self) -> None:
         self._signal(signal.SIGSTOP)

@@ -7,16 +7,18 @@ in-process loop (gnc.core.loop.fly):
 Modes:
   lockstep  wait for every answer, as fast as the board allows; an answer missing after
             timeout_s (default: one period plus the two frames' wire time at the link's
-            baud) is asked for again with the same frame (the board answers a repeated seq
-            from its cache without stepping twice).  The flight does not depend on the
-            link's speed: CI and emulated boards.
+            baud) is asked for again with the same frame, every timeout_s (the board
+            answers a repeated seq from its cache without stepping twice).  The flight does
+            not depend on the link's speed: CI and emulated boards.
   realtime  sensor frame k leaves at tick t0 + k * dt (sleep, then spin to the tick); its
             answer must arrive GUARD_S before the next tick.  A late or lost answer means
             the held command for that step (main engine thrust kept, RCS off).
 
 Link faults (docs/hil.md):
-  silence     no valid message for SILENT_PERIODS waits in a row (a period each in
-              real time, a timeout each in lockstep) ->
+  silence     real time: no valid message for SILENT_PERIODS waits in a row, a period
+              each; lockstep: no valid message for silence_s of wall time (default
+              SILENCE_S, at least SILENT_PERIODS timeouts), since on a loaded machine or
+              under an emulator a slow answer is not a hung board ->
               on_silence: abort | hold (held command, at most hold_s of mission time,
               resumes if the board answers again) | stub (fail over to the in-process board)
   board reset a hello during the session -> on_reset: resume (handshake again, config
@@ -56,7 +58,8 @@ from hil.transport import StubTransport, TransportError
 MODES = ("lockstep", "realtime")
 ON_SILENCE = ("abort", "hold", "stub")
 ON_RESET = ("resume", "abort")
-SILENT_PERIODS = 3            # waits in a row with nothing valid heard: the board is silent
+SILENT_PERIODS = 3            # real time: periods in a row with nothing valid heard: the board is silent
+SILENCE_S = 5.0               # lockstep: wall time with nothing valid heard: the board is silent
 HOLD_S = 2.0                  # default bound of --on-silence hold, mission seconds
 HELLO_TIMEOUT_S = 5.0         # an Uno's bootloader takes ~2 s after the DTR reset at open
 RESET_EVERY_S = 0.05
@@ -82,7 +85,9 @@ class _BoardReset(Exception):
 
 
 class _Silent(Exception):
-    pass
+    def __init__(self, retransmitted: int):
+        super().__init__(retransmitted)
+        self.retransmitted = retransmitted
 
 
 @dataclass
@@ -160,13 +165,17 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
     garbled_before_hello = link.decoder.errors() - garbled_at_start
     crc = zlib.crc32(codec.LAYOUTS["config"].pack(cfg))
     wire = codec.wire_time(codec.MSG["config"], link.transport.baud) if link.transport.baud else 0.0
+    tries: set[int] = set()
     for attempt in range(1, CONFIG_TRIES + 1):
         seq = link.next_seq()
+        tries.add(seq)
         link.send(codec.encode_config(seq, cfg))
         deadline = time.perf_counter() + CONFIG_TIMEOUT_S + 2 * wire
         while (msg := link.receive(deadline)) is not None:
-            # hellos here answer our earlier resets: the board handles messages in order
-            if msg.kind != "log" or msg.seq != seq or not msg.payload.startswith("config"):
+            # hellos here answer our earlier resets: the board handles messages in order.
+            # The ack of an earlier try counts (its CRC names the config): a board slowed
+            # down by a busy machine would otherwise always answer the try before the last.
+            if msg.kind != "log" or msg.seq not in tries or not msg.payload.startswith("config"):
                 continue
             if msg.payload != f"config ok {crc:08x}":
                 raise HandshakeError(f"{name}: the board refused the config: {msg.payload!r}")
@@ -191,12 +200,15 @@ def _warm_up(a: Assembly) -> None:
 
 class Session:
     def __init__(self, sc: Scenario, transport, seed: int, mode: str, on_silence: str, on_reset: str,
-                 hold_s: float, timeout_s: float | None, status: Callable[[dict], None] | None,
-                 stub: Callable[[], object]):
+                 hold_s: float, timeout_s: float | None, silence_s: float | None,
+                 status: Callable[[dict], None] | None, stub: Callable[[], object]):
         for value, allowed, what in ((mode, MODES, "mode"), (on_silence, ON_SILENCE, "on_silence"),
                                      (on_reset, ON_RESET, "on_reset")):
             if value not in allowed:
                 raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
+        for value, what in ((timeout_s, "timeout_s"), (silence_s, "silence_s")):
+            if value is not None and not 0.0 < value < math.inf:
+                raise ValueError(f"{what} must be a positive number of seconds, not {value!r}")
         self.sc, self.seed, self.mode = sc, seed, mode
         self.on_silence, self.on_reset, self.hold_s = on_silence, on_reset, hold_s
         self.status, self.stub = status, stub
@@ -205,6 +217,7 @@ class Session:
         # a frame cannot come back faster than the wire carries it (18.6 ms at 115200 baud)
         wire = round_trip_wire_time(transport.baud) if transport.baud else 0.0
         self.timeout_s = timeout_s if timeout_s is not None else a.dt + wire
+        self.silence_s = silence_s if silence_s is not None else max(SILENCE_S, SILENT_PERIODS * self.timeout_s)
         self.link = Link(transport)
         self.baud = transport.baud
         self.transports = [transport.info]
@@ -215,7 +228,7 @@ class Session:
         self.last_answer_step = -1
         self.m_est = a.cfg[CF_MASS0]               # the ground's mass estimate from the thrust commands
         self.quiet = 0                             # waits in a row with nothing valid heard
-        self.quiet_since = 0.0                     # when the first of those waits began
+        self.quiet_since = 0.0                     # since when nothing valid was heard while waiting
         self.holding_since: int | None = None
         self.tick0, self.k0 = 0.0, 0
         self._answered: deque[int] = deque(maxlen=32)
@@ -237,7 +250,7 @@ class Session:
         """The actuator frame answering seq, or None at the deadline."""
         count = self.stats.count
         while (msg := self.link.receive(deadline)) is not None:
-            self.quiet = 0
+            self.quiet, self.quiet_since = 0, time.perf_counter()
             if msg.kind == "actuator":
                 count["received"] += 1
                 if msg.seq == seq and seq not in self._answered:
@@ -281,14 +294,17 @@ class Session:
             self.link.send(wire)
             count["sent"] += 1
             if tries == 0:
-                s["t_send"][k] = t_first = t_send
+                s["t_send"][k] = t_send
             else:
                 count["retransmitted"] += 1
             if self.quiet == 0:
                 self.quiet_since = t_send
-            # lockstep retries keep the first send's rhythm, so silence is declared
-            # SILENT_PERIODS timeouts after the first unanswered frame, not later
-            deadline = self._tick(k + 1) - GUARD_S if realtime else t_first + (tries + 1) * self.timeout_s
+            if realtime:
+                deadline = self._tick(k + 1) - GUARD_S
+            elif self.holding_since is not None:
+                deadline = t_send + self.timeout_s
+            else:
+                deadline = min(t_send + self.timeout_s, self.quiet_since + self.silence_s)
             answer = self._await(seq, deadline)
             if answer is not None:
                 if tries == 0:        # after a retransmission it is unknown which send this answers (Karn)
@@ -297,9 +313,11 @@ class Session:
                     s["board_step"][k] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
                 return answer
             self.quiet += 1
-            if self.quiet >= SILENT_PERIODS and self.holding_since is None:
+            silent = (self.quiet >= SILENT_PERIODS if realtime
+                      else time.perf_counter() >= self.quiet_since + self.silence_s)
+            if silent and self.holding_since is None:
                 self._give_up(seq, k)
-                raise _Silent()
+                raise _Silent(tries)
             if realtime or self.holding_since is not None:
                 self._give_up(seq, k)
                 return None
@@ -323,12 +341,15 @@ class Session:
                     raise LinkFault(f"the board reset at step {k} (t = {k * self.dt:.2f} s); "
                                     f"--on-reset abort") from None
                 self._reconnect(k)
-            except _Silent:
+            except _Silent as e:
                 quiet_s = time.perf_counter() - self.quiet_since
-                self.stats.event(k, "silent", f"nothing valid from the board for {SILENT_PERIODS} waits "
-                                 f"({quiet_s * 1e3:.0f} ms); last answer at step {self.last_answer_step}; "
-                                 f"policy {self.on_silence}", last_answer_step=self.last_answer_step,
-                                 quiet_s=quiet_s)
+                rule = (f"{SILENT_PERIODS} periods" if self.mode == "realtime" else
+                        f"the lockstep silence window of {self.silence_s:g} s, step {k}'s frame "
+                        f"sent {e.retransmitted + 1} times")
+                self.stats.event(k, "silent", f"nothing valid from the board for {quiet_s * 1e3:.0f} ms ({rule}); "
+                                 f"last answer at step {self.last_answer_step}; policy {self.on_silence}",
+                                 last_answer_step=self.last_answer_step, quiet_s=quiet_s,
+                                 retransmitted=e.retransmitted)
                 if self.on_silence == "abort":
                     raise LinkFault(f"{self.link.transport.name}: the board went silent at step {k} "
                                     f"(t = {k * self.dt:.2f} s, no answer for {quiet_s * 1e3:.0f} ms); "
@@ -500,7 +521,7 @@ class Session:
 
 def run_session(sc: Scenario, transport, seed: int = 0, mode: str = "lockstep", on_silence: str = "abort",
                 on_reset: str = "resume", hold_s: float = HOLD_S, timeout_s: float | None = None,
-                status: Callable[[dict], None] | None = None,
+                silence_s: float | None = None, status: Callable[[dict], None] | None = None,
                 stub: Callable[[], object] | None = None) -> HilResult:
     """Fly scenario sc with the flight software at the other end of transport.
 
@@ -509,8 +530,10 @@ def run_session(sc: Scenario, transport, seed: int = 0, mode: str = "lockstep", 
     with outcome "aborted" and the telemetry so far.  status(dict) is called about
     every STATUS_EVERY_S with step, t, phase, altitude_m, speed_mps and link health.
     stub() makes the transport --on-silence stub fails over to (default: an
-    in-process board, no link delays)."""
-    session = Session(sc, transport, seed, mode, on_silence, on_reset, hold_s, timeout_s, status,
+    in-process board, no link delays).  timeout_s: lockstep, ask again after this long;
+    silence_s: lockstep, the board is silent after this long with nothing valid from it
+    (default: the longer of SILENCE_S and SILENT_PERIODS timeouts)."""
+    session = Session(sc, transport, seed, mode, on_silence, on_reset, hold_s, timeout_s, silence_s, status,
                       stub or StubTransport)
     try:
         return session.run()

@@ -12,6 +12,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zlib
 
@@ -24,15 +25,16 @@ from gnc.scenario import load
 from hil import codec
 from hil.board import Board, Faults
 from hil.link import round_trip_wire_time
-from hil.session import SILENT_PERIODS, HandshakeError, run_session
-from hil.transport import SerialTransport, StubTransport, TransportError
+from hil.session import SILENCE_S, SILENT_PERIODS, HandshakeError, run_session
+from hil.transport import SerialTransport, StubTransport, TransportError, _Line
+from scripted import Scripted
 
 SC = load("descent")
 PERIOD = 1.0 / SC.sim.fsw_rate_hz
-BOARD_START_S = 60.0          # a cold numba cache compiles the flight software first
+BOARD_START_S = 300.0         # a cold numba cache compiles the flight software first, slowly on a busy machine
 BAUD = 921600                 # a pty ignores it; it sets the wire time the session allows for
-SCHEDULING_SLACK_S = 0.02     # wake-up delay a loaded 2-core machine may add to a deadline
-TEST_DEADLINE_S = 150         # against hangs, not a speed limit: a full descent takes ~15 s
+SILENCE_WINDOW_S = 1.0        # lockstep tests of a board that never answers again: keep them quick
+TEST_DEADLINE_S = 600         # against hangs, not a speed limit: a full descent takes ~15-30 s
 
 
 @pytest.fixture(autouse=True)
@@ -48,15 +50,19 @@ def deadline(request):
     signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture
-def board():
-    """start(*faults) -> the pty path of a new board process; all are killed afterwards."""
-    procs = []
+class BoardProcesses:
+    """board(*faults) starts a board process and returns its pty path; stall(path, s)
+    stops it for s seconds, as a loaded machine deschedules a board process or an emulator."""
 
-    def start(*faults: str) -> str:
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+        self.pids: dict[str, int] = {}
+        self.timers: list[threading.Timer] = []
+
+    def __call__(self, *faults: str) -> str:
         cmd = [sys.executable, "-m", "hil.board", "--pty"] + [f"--fault={f}" for f in faults]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        procs.append(proc)
+        self.procs.append(proc)
         end = time.monotonic() + BOARD_START_S
         line = b""
         while not line.endswith(b"\n"):
@@ -66,23 +72,42 @@ def board():
             assert chunk, f"board exited: {proc.wait()}"
             line += chunk
         assert line.startswith(b"PTY "), line
-        return line.split()[1].decode()
+        path = line.split()[1].decode()
+        self.pids[path] = proc.pid
+        return path
 
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(3)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        proc.stdout.close()
+    def stall(self, path: str, seconds: float) -> None:
+        os.killpg(self.pids[path], signal.SIGSTOP)
+        timer = threading.Timer(seconds, os.killpg, (self.pids[path], signal.SIGCONT))
+        timer.start()
+        self.timers.append(timer)
+
+    def close(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGCONT)       # a stopped process would not act on SIGTERM
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(3)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            proc.stdout.close()
 
 
-def _hil_cli(*args, timeout=120):
+@pytest.fixture
+def board():
+    """Board processes on ptys, all killed afterwards."""
+    boards = BoardProcesses()
+    yield boards
+    boards.close()
+
+
+def _hil_cli(*args):
     return subprocess.run([sys.executable, "-m", "hil.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=TEST_DEADLINE_S)
 
 
 def _silent_event(result):
@@ -129,25 +154,49 @@ def test_lockstep_descent_over_a_pty_lands_within_the_limits(board):
           f"p50 {r.link['round_trip_s']['p50'] * 1e3:.3f} ms")
 
 
+def test_lockstep_rides_out_a_board_stall_far_longer_than_3_timeouts(board):
+    """The board process stopped for a second at step 150, as a loaded machine deschedules
+    an emulator: some 45 timeouts, well inside the lockstep silence window.  The host asks
+    again every timeout and the flight goes on, nothing lost or held."""
+    path = board()
+    sc = load("descent", ["sim.max_duration_s=6"])
+    r = run_session(sc, Scripted(path, BAUD, {151: lambda link: board.stall(path, 1.0)}))
+    assert r.link["events"] == [] and r.summary["outcome"] == "no_touchdown"     # flew its 6 s
+    f = r.link["frames"]
+    assert f["retransmitted"] > SILENT_PERIODS
+    assert f["on_time"] == r.link["steps"] == 300 and f["lost"] == f["held_steps"] == 0
+
+
+def test_lockstep_board_silent_past_the_window_is_declared_silent_and_aborts(board):
+    r = run_session(SC, SerialTransport(board("silent-after=150"), BAUD), silence_s=SILENCE_WINDOW_S)
+    assert r.summary["outcome"] == "aborted" and "silent" in r.summary["failures"][0]
+    silent = _silent_event(r)
+    assert silent["step"] == 150 and silent["last_answer_step"] == 149 and len(r.telemetry["t"]) == 150
+    assert silent["quiet_s"] >= SILENCE_WINDOW_S            # the window, not 3 timeouts
+    assert silent["retransmitted"] == r.link["frames"]["retransmitted"] > 0
+
+
 def test_silent_board_in_real_time_is_detected_within_3_periods_and_aborts(board, tmp_path):
-    path = board("silent-after=150")
-    p = _hil_cli("--port", path, "--baud", str(BAUD), "--mode", "realtime", "descent", "--out", str(tmp_path),
-                 "-q", "--no-plots")
+    """At 10 Hz: a loaded 2-core machine delays a board process by milliseconds, far from
+    the 3 periods (300 ms) that make it silent; what is judged is counted in periods."""
+    path = board("silent-after=30")
+    p = _hil_cli("--port", path, "--baud", str(BAUD), "--mode", "realtime", "descent", "--set", "sim.fsw_rate_hz=10",
+                 "--out", str(tmp_path), "-q", "--no-plots")
     assert p.returncode == 3
     assert len(p.stderr.strip().splitlines()) == 1 and "silent" in p.stderr and "Traceback" not in p.stderr
     assert json.loads((tmp_path / "summary.json").read_text())["outcome"] == "aborted"
     link = json.loads((tmp_path / "link.json").read_text())
     silent = next(e for e in link["events"] if e["event"] == "silent")
-    assert silent["last_answer_step"] == 149
+    assert 20 <= silent["last_answer_step"] <= 29              # a late answer is held, not an answer
     assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
-    assert silent["quiet_s"] <= SILENT_PERIODS * PERIOD + SCHEDULING_SLACK_S
     tel = np.load(tmp_path / "telemetry.npz")          # readable, up to the step before the abort
     assert len(tel["t"]) == silent["step"] and np.isfinite(tel["alt"]).all()
 
 
 def test_silent_board_hold_keeps_the_last_thrust_for_a_bounded_time(board):
     hold_s = 0.5
-    r = run_session(SC, SerialTransport(board("silent-after=150"), BAUD), on_silence="hold", hold_s=hold_s)
+    r = run_session(SC, SerialTransport(board("silent-after=150"), BAUD), on_silence="hold", hold_s=hold_s,
+                    silence_s=SILENCE_WINDOW_S)
     assert r.summary["outcome"] == "aborted" and "hold" in r.summary["failures"][0]
     silent = _silent_event(r)
     assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
@@ -159,7 +208,8 @@ def test_silent_board_hold_keeps_the_last_thrust_for_a_bounded_time(board):
 
 
 def test_silent_board_fails_over_to_the_stub_and_lands(board):
-    r = run_session(SC, SerialTransport(board("silent-after=150"), BAUD), on_silence="stub")
+    r = run_session(SC, SerialTransport(board("silent-after=150"), BAUD), on_silence="stub",
+                    silence_s=SILENCE_WINDOW_S)
     assert r.summary["outcome"] == "landed", r.summary["failures"]
     silent = _silent_event(r)
     assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
@@ -260,10 +310,16 @@ def test_stub_link_adds_wire_time_latency_and_jitter():
     baud, latency, jitter = 921600, 2e-3, 1e-3
     r = run_session(sc, StubTransport(baud=baud, latency_s=latency, jitter_s=jitter))
     rtt = r.link_series["rtt"]
-    floor = round_trip_wire_time(baud) + 2 * latency
-    assert rtt.min() >= floor                         # by construction of the emulated line
-    assert np.median(rtt) <= floor + 2 * jitter + SCHEDULING_SLACK_S
+    assert rtt.min() >= round_trip_wire_time(baud) + 2 * latency     # by construction of the emulated line
     assert r.link["frames"]["on_time"] == r.link["steps"] == 100
+    # the most the line adds, on its own clock: the host's wall time would add a busy machine's delays
+    line = _Line(baud, latency, jitter, 0.0, 0.0, np.random.default_rng(0))
+    frame = codec.encode_sensor(1, np.zeros(SF_LEN))
+    sent = np.arange(100) * PERIOD
+    for t in sent:
+        line.send(t, frame)
+    delay = np.array([arrival for arrival, _ in line.queue]) - sent - len(frame) * 10 / baud
+    assert np.all(delay >= latency) and np.all(delay <= latency + jitter) and np.ptp(delay) > jitter / 2
 
 
 def test_stub_realtime_answers_later_than_the_period_mean_held_commands():
