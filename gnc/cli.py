@@ -10,39 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
 from gnc.scenario import PROGRAMS, RULES, SCENARIO_DIR, ScenarioError, shipped
-from hil.board_cli import add_parser as add_board  # imports gnc.cli only lazily: no cycle
-from hil.cli import add_parser as add_hil       # imports gnc.cli only lazily: no cycle
-
-EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
-MAX_SEED = 2**32 - 1      # the core seeds numpy's legacy generator, which takes 32 bits
-
-
-class UsageError(Exception):
-    """Bad input found by the CLI itself; str(e) is the one line to show."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        # argparse prints the whole usage block; one line is easier to read and to grep
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer 0 .. {MAX_SEED}, got {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"{value} is out of range (allowed 0 .. {MAX_SEED})")
-    return value
-
+from gnc.cli_common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_LANDED, EXIT_OK, MAX_SEED, Parser,
+                             ProgressBar, UsageError, prepare_out_dir, seed_arg)
+from hil.board_cli import add_parser as add_board
+from hil.cli import add_parser as add_hil
 
 # ---------------------------------------------------------------- gnc run
 
@@ -74,7 +50,7 @@ def add_run(sub) -> None:
                    help=f"a shipped scenario ({', '.join(shipped())}) or the path of a .toml file")
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="output directory, created if missing (default: runs/<scenario>-seed<N>)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="N",
                    help=f"seed of every random draw (sensor noise, biases, terrain), 0 .. {MAX_SEED}; "
                         "the same seed replays the same run (default: 0)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -92,60 +68,12 @@ def add_run(sub) -> None:
     p.set_defaults(func=cmd_run)
 
 
-class ProgressBar:
-    """progress(k, n_steps, altitude_m) callback (or .count(done, total) for a campaign):
-    one self-overwriting line on a terminal."""
-
-    WIDTH = 24
-
-    def __init__(self, stream, label: str, max_duration_s: float):
-        self.stream, self.label, self.max_duration_s = stream, label, max_duration_s
-        self.drawn = 0
-        self._draw(f"{label}: starting (a first run compiles the flight code, ~15-30 s)")
-
-    def __call__(self, k: int, n_steps: int, altitude_m: float) -> None:
-        frac = k / n_steps
-        fill = round(frac * self.WIDTH)
-        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {frac:4.0%} of "
-                   f"{self.max_duration_s:g} s max  altitude {altitude_m:9,.0f} m")
-
-    def count(self, done: int, total: int) -> None:
-        """Progress of a campaign: done of total runs."""
-        fill = round(done / total * self.WIDTH)
-        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {done}/{total} runs")
-
-    def _draw(self, text: str) -> None:
-        text = text[:shutil.get_terminal_size().columns - 1]    # a wrapped line cannot be overwritten
-        self.stream.write("\r" + text.ljust(self.drawn))
-        self.stream.flush()
-        self.drawn = len(text)
-
-    def close(self) -> None:
-        self.stream.write("\r" + " " * self.drawn + "\r")
-        self.stream.flush()
-
-
-def _prepare_out_dir(out: Path) -> None:
-    """Fail before a long run, not after it, if DIR cannot hold the outputs."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise UsageError(f"--out {out}: exists and is not a directory") from None
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot create the directory ({e.strerror})") from None
-    try:
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write in this directory ({e.strerror})") from None
-
-
 def cmd_run(args) -> int:
     from gnc.scenario import load
 
     sc = load(args.scenario, args.overrides)
     out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
-    _prepare_out_dir(out)
+    prepare_out_dir(out)
     if sc.program != "descent":
         return _run_orbital(sc, args, out)
 
@@ -402,7 +330,7 @@ def add_montecarlo(sub) -> None:
         epilog=MC_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", metavar="SCENARIO", help="a shipped scenario or a .toml path")
     p.add_argument("-n", "--runs", type=int, default=200, metavar="N", help="number of runs (default: 200)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="campaign seed (default: 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="S", help="campaign seed (default: 0)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
                    help="parallel runs on this machine (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -434,7 +362,7 @@ def cmd_montecarlo(args) -> int:
     if sc.program != "rendezvous" and args.fsw != "numba":
         raise UsageError("--fsw: descent campaigns fly the numba reference only")
     out = args.out or Path("runs") / f"{sc.name}-mc{args.runs}-seed{args.seed}"
-    _prepare_out_dir(out)
+    prepare_out_dir(out)
 
     import json
 
@@ -487,13 +415,13 @@ SUBCOMMANDS = (add_run, add_montecarlo, add_hil, add_board, add_scenario)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="gnc",
         description="Emulator of the guidance, navigation and control of a Chang'e-6 class "
                     "lunar lander: fly scenarios, run Monte Carlo campaigns and hardware-in-the-loop "
                     "sessions, inspect scenarios.",
         epilog="Run 'gnc COMMAND --help' for the options and examples of a command.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
     for add in SUBCOMMANDS:
         add(sub)
     return parser

@@ -44,7 +44,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
-    from gnc.cli import UsageError
+    from gnc.cli_common import UsageError
     from hil.emulate import TARGETS, EmulatedBoard, EmulatorUnavailable, build
 
     if args.baud is not None and args.baud <= 0:

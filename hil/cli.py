@@ -16,6 +16,8 @@ EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_LINK, EXIT_INTERRUPTED = 0, 1, 2,
 DEFAULT_BAUD = 115200
 EMULATED_TIMEOUT_MS = 2000.0
 
+DESCENTS = ("descent", "rough")     # the shipped scenarios a session flies
+
 HIL_EPILOG = """\
 examples:
   gnc hil ports                                      serial ports pyserial sees
@@ -46,7 +48,7 @@ See docs/hil.md for the protocol session, baud rates, latency timers and fault p
 
 def add_parser(sub) -> argparse.ArgumentParser:
     """Register `hil` on gnc's subparsers; sets func=main."""
-    from gnc.cli import MAX_SEED, _seed
+    from gnc.cli_common import MAX_SEED, seed_arg
     from gnc.scenario import shipped
     from hil.board import FAULTS
     from hil.emulate import TARGETS
@@ -59,7 +61,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "a board on a serial port, or from the in-process stub.  'gnc hil ports' lists ports.",
         epilog=HIL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("target", metavar="SCENARIO",
-                   help=f"a shipped scenario ({', '.join(shipped())}) or a .toml file; or 'ports'")
+                   help=f"a descent scenario: shipped ({', '.join(n for n in shipped() if n in DESCENTS)}) or a "
+                        ".toml file with base = \"descent\"; or 'ports' (the orbit programs fly in process only, "
+                        "with gnc run)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--port", metavar="URL",
                        help="serial port or pyserial URL: /dev/ttyACM0, COM3, /dev/pts/N, socket://host:port, "
@@ -105,7 +109,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "(C builds where installed; default: numba)")
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="output directory, created if missing (default: runs/<scenario>-hil-seed<N>)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="N",
                    help=f"seed of every random draw, 0 .. {MAX_SEED} (default: 0)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one scenario key, VALUE in TOML syntax; repeatable")
@@ -116,7 +120,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
-    from gnc.cli import UsageError
+    from gnc.cli_common import UsageError
     from gnc.scenario import ScenarioError
 
     try:
@@ -142,7 +146,7 @@ def _ports() -> int:
 
 
 def _link_options_ok(args) -> None:
-    from gnc.cli import UsageError
+    from gnc.cli_common import UsageError
     from hil.session import SILENT_PERIODS
 
     if not (args.port or args.stub or args.emulate):
@@ -170,7 +174,7 @@ def _link_options_ok(args) -> None:
 
 
 def _status_line(stream, label: str):
-    from gnc.cli import ProgressBar
+    from gnc.cli_common import ProgressBar
 
     class StatusLine(ProgressBar):
         def __call__(self, s: dict) -> None:
@@ -183,13 +187,16 @@ def _status_line(stream, label: str):
 
 
 def _session(args) -> int:
-    from gnc.cli import UsageError, _prepare_out_dir
+    from gnc.cli_common import UsageError, prepare_out_dir
     from gnc.scenario import load
 
     _link_options_ok(args)
     sc = load(args.target, args.overrides)
+    if sc.program != "descent":
+        raise UsageError(f"{args.target}: gnc hil flies descent scenarios only so far, this is the {sc.program} "
+                         f"program; 'gnc run {args.target}' flies it in process")
     out = args.out or Path("runs") / f"{sc.name}-hil-seed{args.seed}"
-    _prepare_out_dir(out)
+    prepare_out_dir(out)
 
     from gnc.core.fsw_c import CBuildUnavailable        # after the checks: these import numba and matplotlib
     from hil.board import Board, Faults
@@ -223,7 +230,7 @@ def _session(args) -> int:
 
 
 def _start_emulator(args):
-    from gnc.cli import UsageError
+    from gnc.cli_common import UsageError
     from hil.emulate import EmulatedBoard, EmulatorUnavailable
 
     board = EmulatedBoard(args.emulate, args.baud)
@@ -239,7 +246,7 @@ def _start_emulator(args):
 
 
 def _fly(args, sc, out, transport) -> int:
-    from gnc.cli import UsageError
+    from gnc.cli_common import UsageError
     from gnc.results import report, write_run
     from hil.board import Board
     from hil.link import format_report, write_link
@@ -281,10 +288,10 @@ def _fly(args, sc, out, transport) -> int:
 
 
 def _standalone(argv: list[str]) -> int:
-    from gnc.cli import _Parser
+    from gnc.cli_common import Parser
 
-    parser = _Parser(prog="gnc")
-    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    parser = Parser(prog="gnc")
+    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     try:
         args = parser.parse_args(["hil", *argv])
     except SystemExit as e:

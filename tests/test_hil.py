@@ -366,3 +366,11 @@ def test_stub_port_vanishing_ends_the_session_as_aborted():
     stub.close()
     with pytest.raises(TransportError):
         stub.write(b"\x00")
+
+
+@pytest.mark.parametrize("program", ["ascent", "rendezvous", "mission"])
+def test_a_session_of_an_orbit_program_is_refused_in_one_line(program, capsys):
+    from gnc.cli import main
+    assert main(["hil", "--stub", program, "--out", "/nonexistent/never-made"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"this is the {program} program" in err[0] and "Traceback" not in err[0], err

@@ -1,0 +1,84 @@
+"""What every `gnc` subcommand shares: exit statuses, the usage error, the parser with
+one-line errors, seed parsing, the progress bar, the output-directory check.  gnc.cli and
+the hil subcommands (hil.cli, hil.board_cli) import it; it imports neither, so the
+command line has no import cycle."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
+MAX_SEED = 2**32 - 1      # the core seeds numpy's legacy generator, which takes 32 bits
+
+
+class UsageError(Exception):
+    """Bad input found by the CLI itself; str(e) is the one line to show."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message):
+        # argparse prints the whole usage block; one line is easier to read and to grep
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def seed_arg(text: str) -> int:
+    """argparse type of a --seed."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer 0 .. {MAX_SEED}, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is out of range (allowed 0 .. {MAX_SEED})")
+    return value
+
+
+class ProgressBar:
+    """progress(k, n_steps, altitude_m) callback (or .count(done, total) for a campaign):
+    one self-overwriting line on a terminal."""
+
+    WIDTH = 24
+
+    def __init__(self, stream, label: str, max_duration_s: float):
+        self.stream, self.label, self.max_duration_s = stream, label, max_duration_s
+        self.drawn = 0
+        self._draw(f"{label}: starting (a first run compiles the flight code, ~15-30 s)")
+
+    def __call__(self, k: int, n_steps: int, altitude_m: float) -> None:
+        frac = k / n_steps
+        fill = round(frac * self.WIDTH)
+        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {frac:4.0%} of "
+                   f"{self.max_duration_s:g} s max  altitude {altitude_m:9,.0f} m")
+
+    def count(self, done: int, total: int) -> None:
+        """Progress of a campaign: done of total runs."""
+        fill = round(done / total * self.WIDTH)
+        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {done}/{total} runs")
+
+    def _draw(self, text: str) -> None:
+        text = text[:shutil.get_terminal_size().columns - 1]    # a wrapped line cannot be overwritten
+        self.stream.write("\r" + text.ljust(self.drawn))
+        self.stream.flush()
+        self.drawn = len(text)
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * self.drawn + "\r")
+        self.stream.flush()
+
+
+def prepare_out_dir(out: Path) -> None:
+    """Fail before a long run, not after it, if DIR cannot hold the outputs."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"--out {out}: exists and is not a directory") from None
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot create the directory ({e.strerror})") from None
+    try:
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write in this directory ({e.strerror})") from None
