@@ -35,7 +35,7 @@ import gnc.scenario
 from gnc.assemble import assemble
 from gnc.core import loop as LP
 from gnc.core.layout import AF_STEP_CYCLES
-from hil import codec
+from gnc import wire
 from hil.link import round_trip_wire_time
 from hil.session import Link, handshake, run_session
 from hil.transport import SerialTransport, StubTransport
@@ -74,9 +74,9 @@ def round_trips(link: Link, frames: np.ndarray, n: int) -> tuple[list[float], li
     rtt, board = [], []
     for i in range(WARM_UP + n):
         seq = link.next_seq()
-        wire = codec.encode_sensor(seq, frames[i % len(frames)])
+        packet = wire.encode_sensor(seq, frames[i % len(frames)])
         t0 = time.perf_counter()
-        link.send(wire)
+        link.send(packet)
         while (msg := link.receive(t0 + 1.0)) is not None and not (msg.kind == "actuator" and msg.seq == seq):
             pass
         if msg is None:
@@ -90,13 +90,13 @@ def round_trips(link: Link, frames: np.ndarray, n: int) -> tuple[list[float], li
 
 def codec_costs(frames: np.ndarray, n: int) -> tuple[list[float], list[float]]:
     """Host-side seconds per encode_sensor and per decoding of an actuator frame."""
-    reply = codec.encode_actuator(1, np.zeros(codec.LAYOUTS["actuator"].length))
+    reply = wire.encode_actuator(1, np.zeros(wire.LAYOUTS["actuator"].length))
     enc, dec = [], []
     for i in range(n):
         t0 = time.perf_counter()
-        codec.encode_sensor(i, frames[i % len(frames)])
+        wire.encode_sensor(i, frames[i % len(frames)])
         t1 = time.perf_counter()
-        codec.Decoder().feed(reply)
+        wire.Decoder().feed(reply)
         t2 = time.perf_counter()
         enc.append(t1 - t0)
         dec.append(t2 - t1)
@@ -160,8 +160,8 @@ def main(argv=None):
     rt = run_session(rt_sc, StubTransport(baud=STUB_BAUD), SEED, mode="realtime").link
     load_end = os.getloadavg()[0]
 
-    sensor_b, actuator_b = codec.wire_size(codec.MSG["sensor"]), codec.wire_size(codec.MSG["actuator"])
-    wire = {b: round_trip_wire_time(b) for b in BAUDS}
+    sensor_b, actuator_b = wire.wire_size(wire.MSG["sensor"]), wire.wire_size(wire.MSG["actuator"])
+    wire_s = {b: round_trip_wire_time(b) for b in BAUDS}
     pty_p50 = float(np.median(pty_rtt))
     rows = [
         row("pty + board process, round trip", "ms", scaled(pty_rtt, 1e3),
@@ -173,8 +173,8 @@ def main(argv=None):
     ]
     for b in BAUDS:
         rows.append(row(f"wire time, {sensor_b} + {actuator_b} B at {b} baud (8N1, arithmetic)", "ms",
-                        {"median": wire[b] * 1e3, "p99": wire[b] * 1e3, "max": wire[b] * 1e3, "n": 1},
-                        f"pty overhead p50 = {100 * pty_p50 / wire[b]:.1f}% of it"))
+                        {"median": wire_s[b] * 1e3, "p99": wire_s[b] * 1e3, "max": wire_s[b] * 1e3, "n": 1},
+                        f"pty overhead p50 = {100 * pty_p50 / wire_s[b]:.1f}% of it"))
     rows += [
         row(f"real-time stub session at {args.rate:g} Hz: loop period", "ms", in_ms(rt["loop_period_s"]),
             f"nominal {1e3 / args.rate:g} ms"),
@@ -200,8 +200,8 @@ def main(argv=None):
                    "pty_board": hello.name, "sensor_wire_bytes": sensor_b, "actuator_wire_bytes": actuator_b,
                    "realtime_rate_hz": args.rate, "realtime_seconds": args.seconds, "stub_baud": STUB_BAUD},
         "figures": rows,
-        "wire_time_round_trip_s": {str(b): wire[b] for b in BAUDS},
-        "estimated_uart_round_trip_p50_s": {str(b): wire[b] + pty_p50 for b in BAUDS},
+        "wire_time_round_trip_s": {str(b): wire_s[b] for b in BAUDS},
+        "estimated_uart_round_trip_p50_s": {str(b): wire_s[b] + pty_p50 for b in BAUDS},
         "realtime_session": {k: rt[k] for k in ("steps", "loop_period_s", "period_jitter_s", "send_late_s",
                                                 "margin_s", "overruns", "slips", "frames", "round_trip_s",
                                                 "board_step_s")},

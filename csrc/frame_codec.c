@@ -43,7 +43,7 @@ static const uint8_t *take_uint(const uint8_t *p, unsigned size, real scale, rea
     return p + size;
 }
 
-/* round-half-even(x) clamped to [0, hi], NaN -> 0: numpy's rint(clip(x)) in hil/codec.py. */
+/* round-half-even(x) clamped to [0, hi], NaN -> 0: numpy's rint(clip(x)) in gnc/wire.py. */
 static uint32_t quantise(real x, uint32_t hi)
 {
     uint32_t n;

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from gnc.frames import ENUM_PREFIX, FRAME_KINDS, PREFIX, schema
-from hil import codec
+from gnc import wire
 
 ROOT = Path(__file__).resolve().parent.parent
 PY_OUT = ROOT / "gnc" / "core" / "layout.py"
@@ -62,7 +62,7 @@ def c_source() -> str:
 
 # ------------------------------------------------------------ C wire codec
 # The wire format itself (header, CRC, hello/log layouts, rounding) is defined by
-# hil/codec.py; the C side is generated from it so the two cannot disagree.
+# gnc/wire.py; the C side is generated from it so the two cannot disagree.
 
 _C_WIRE_BYTES = {"f32": 4, "u8": 1, "u16": 2, "u32": 4}
 _C_INT_MAX = {"u8": "0xFFu", "u16": "0xFFFFu", "u32": "0xFFFFFFFFu"}
@@ -70,14 +70,14 @@ _C_INT_MAX = {"u8": "0xFFu", "u16": "0xFFFFu", "u32": "0xFFFFFFFFu"}
 
 def codec_header_source() -> str:
     sizes = []
-    for code, name in sorted(codec.MSG_NAME.items()):
-        body = codec.HEADER_SIZE + codec.payload_max(code) + codec.CRC_SIZE
-        sizes += [f"#define GNC_{name.upper()}_PAYLOAD_MAX {codec.payload_max(code)}",
+    for code, name in sorted(wire.MSG_NAME.items()):
+        body = wire.HEADER_SIZE + wire.payload_max(code) + wire.CRC_SIZE
+        sizes += [f"#define GNC_{name.upper()}_PAYLOAD_MAX {wire.payload_max(code)}",
                   f"#define GNC_{name.upper()}_BODY_MAX {body}",
-                  f"#define GNC_{name.upper()}_WIRE_MAX {codec.wire_size(code)}"]
-    payload_max = max(codec.payload_max(code) for code in codec.MSG_NAME)
+                  f"#define GNC_{name.upper()}_WIRE_MAX {wire.wire_size(code)}"]
+    payload_max = max(wire.payload_max(code) for code in wire.MSG_NAME)
     frames = []
-    for kind, layout in codec.LAYOUTS.items():
+    for kind, layout in wire.LAYOUTS.items():
         frames += [
             "",
             f"/* {kind} frame (real[{PREFIX[kind]}_LEN]) <-> body of GNC_{kind.upper()}_BODY_MAX bytes.",
@@ -101,18 +101,18 @@ def codec_header_source() -> str:
 #include "layout.h"
 #include "real.h"
 
-#define GNC_HEADER_SIZE {codec.HEADER_SIZE} /* u8 version, u8 msg_type, u16 seq, u32 t_ms */
-#define GNC_CRC_SIZE {codec.CRC_SIZE}
-#define GNC_HELLO_FIXED_SIZE {codec.HELLO.size} /* u8 real_size, u32 clock_hz, u8 flags; the name follows */
-#define GNC_HELLO_NAME_MAX {codec.HELLO_NAME_MAX}
-#define GNC_HELLO_FLAG_SYSTICK_CYCLES {codec.HELLO_FLAG_SYSTICK_CYCLES} /* cycle counter emulated from SysTick */
-#define GNC_LOG_MAX {codec.LOG_MAX}
+#define GNC_HEADER_SIZE {wire.HEADER_SIZE} /* u8 version, u8 msg_type, u16 seq, u32 t_ms */
+#define GNC_CRC_SIZE {wire.CRC_SIZE}
+#define GNC_HELLO_FIXED_SIZE {wire.HELLO.size} /* u8 real_size, u32 clock_hz, u8 flags; the name follows */
+#define GNC_HELLO_NAME_MAX {wire.HELLO_NAME_MAX}
+#define GNC_HELLO_FLAG_SYSTICK_CYCLES {wire.HELLO_FLAG_SYSTICK_CYCLES} /* cycle counter emulated from SysTick */
+#define GNC_LOG_MAX {wire.LOG_MAX}
 
 /* Per message: largest payload and body, worst case on the wire (COBS and delimiter). */
 {chr(10).join(sizes)}
 #define GNC_PAYLOAD_MAX {payload_max}
-#define GNC_BODY_MAX {codec.HEADER_SIZE + payload_max + codec.CRC_SIZE} /* receive buffer */
-#define GNC_WIRE_MAX {max(codec.wire_size(code) for code in codec.MSG_NAME)} /* transmit buffer */
+#define GNC_BODY_MAX {wire.HEADER_SIZE + payload_max + wire.CRC_SIZE} /* receive buffer */
+#define GNC_WIRE_MAX {max(wire.wire_size(code) for code in wire.MSG_NAME)} /* transmit buffer */
 
 /* Decoder results: GNC_OK, or why the message must be dropped. */
 #define GNC_OK 0
@@ -193,7 +193,7 @@ static const uint8_t *take_uint(const uint8_t *p, unsigned size, real scale, rea
     return p + size;
 }
 
-/* round-half-even(x) clamped to [0, hi], NaN -> 0: numpy's rint(clip(x)) in hil/codec.py. */
+/* round-half-even(x) clamped to [0, hi], NaN -> 0: numpy's rint(clip(x)) in gnc/wire.py. */
 static uint32_t quantise(real x, uint32_t hi)
 {
     uint32_t n;
@@ -312,7 +312,7 @@ size_t gnc_encode_reset(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms)
 """
 
 
-def _c_frame_functions(kind: str, layout: codec.FrameLayout) -> str:
+def _c_frame_functions(kind: str, layout: wire.FrameLayout) -> str:
     prefix, big = PREFIX[kind], kind.upper()
     has_loop = any(f.n > 1 for f in layout.fields)
     loop_var = ["    unsigned i;"] if has_loop else []
@@ -366,7 +366,7 @@ def _c_frame_functions(kind: str, layout: codec.FrameLayout) -> str:
 
 
 def codec_c_source() -> str:
-    frames = "\n".join(_c_frame_functions(kind, layout) for kind, layout in codec.LAYOUTS.items())
+    frames = "\n".join(_c_frame_functions(kind, layout) for kind, layout in wire.LAYOUTS.items())
     return (f"/* {BANNER} */\n#include \"frame_codec.h\"\n\n#include \"cobs.h\"\n#include \"crc32.h\"\n\n"
             f"{_CODEC_C_HELPERS}\n{frames}")
 
@@ -378,7 +378,7 @@ def doc_source() -> str:
     _, end, tail = rest.partition(DOC_END)
     if not (begin and end):
         raise SystemExit(f"{DOC_OUT.relative_to(ROOT)} lacks the generated-table markers {DOC_BEGIN!r} ... {DOC_END!r}")
-    return f"{head}{DOC_BEGIN}\n{codec.protocol_tables()}{DOC_END}{tail}"
+    return f"{head}{DOC_BEGIN}\n{wire.protocol_tables()}{DOC_END}{tail}"
 
 
 def outputs() -> dict[Path, str]:

@@ -32,7 +32,7 @@ import numpy as np
 
 from gnc.core import layout as L
 from gnc.frames import schema
-from hil import codec
+from gnc import wire
 
 CLOCK_HZ = 1_000_000_000       # step_cycles are nanoseconds
 FAULTS = ("silent-after", "garbage-every", "reset-after", "exit-after")
@@ -71,7 +71,7 @@ class Board:
         self._reset = functools.partial(fsw_c.reset, fsw)
         self.faults = faults or Faults()
         self._rng = np.random.default_rng(self.faults.seed)
-        self.decoder = codec.Decoder()
+        self.decoder = wire.Decoder()
         self.name = f"python-board/{fsw}-fsw"
         self.cfg = None
         self.fs = np.zeros(L.FS_LEN)
@@ -99,7 +99,7 @@ class Board:
         return self._hello(0)
 
     def _hello(self, seq: int) -> bytes:
-        return codec.encode_hello(seq, 0.0, 8, CLOCK_HZ, 0, self.name)
+        return wire.encode_hello(seq, 0.0, 8, CLOCK_HZ, 0, self.name)
 
     @property
     def silent(self) -> bool:
@@ -120,18 +120,18 @@ class Board:
                 out.append(self._sense(msg))
         return b"".join(out)
 
-    def _configure(self, msg: codec.Message) -> bytes:
+    def _configure(self, msg: wire.Message) -> bytes:
         cfg = msg.payload
-        crc = zlib.crc32(codec.LAYOUTS["config"].pack(cfg))   # = CRC of the payload received
+        crc = zlib.crc32(wire.LAYOUTS["config"].pack(cfg))   # = CRC of the payload received
         programs = set(dict(schema().enums["programs"]).values())
         if int(cfg[L.CF_PROGRAM]) not in programs or not cfg[L.CF_DT] > 0.0:
-            return codec.encode_log(msg.seq, 0.0, f"config bad program {int(cfg[L.CF_PROGRAM])} dt {cfg[L.CF_DT]:g}")
+            return wire.encode_log(msg.seq, 0.0, f"config bad program {int(cfg[L.CF_PROGRAM])} dt {cfg[L.CF_DT]:g}")
         self.cfg = cfg
         self._reset(self.fs)
         self._last = (None, b"")
-        return codec.encode_log(msg.seq, 0.0, f"config ok {crc:08x}")
+        return wire.encode_log(msg.seq, 0.0, f"config ok {crc:08x}")
 
-    def _sense(self, msg: codec.Message) -> bytes:
+    def _sense(self, msg: wire.Message) -> bytes:
         if self.cfg is None:
             return self._hello(msg.seq)          # not configured: say who we are, so the host re-handshakes
         if msg.seq == self._last[0]:
@@ -140,7 +140,7 @@ class Board:
             t0 = time.perf_counter_ns()
             self._step(msg.payload, self.cfg, self.fs, self.af)
             self.af[L.AF_STEP_CYCLES] = time.perf_counter_ns() - t0
-            reply = codec.encode_actuator(msg.seq, self.af)
+            reply = wire.encode_actuator(msg.seq, self.af)
             self._last = (msg.seq, reply)
             self.answered += 1
         self.replies += 1

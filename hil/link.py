@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hil import codec
+from gnc import wire
 
 SPIN_S = 200e-6          # sleep to this close to a deadline, then spin on perf_counter
 LINK_JSON, LINK_NPZ, LINK_PNG = "link.json", "link.npz", "link.png"
@@ -55,7 +55,7 @@ def spread(samples) -> dict | None:
 
 def round_trip_wire_time(baud: float) -> float:
     """Seconds for one sensor frame out and one actuator frame back at 8N1, back to back."""
-    return codec.wire_time(codec.MSG["sensor"], baud) + codec.wire_time(codec.MSG["actuator"], baud)
+    return wire.wire_time(wire.MSG["sensor"], baud) + wire.wire_time(wire.MSG["actuator"], baud)
 
 
 def corrupted_in_flight(decoder: dict, handshakes: list[dict]) -> int:
@@ -95,13 +95,13 @@ class LinkStats:
         margin = s["margin"][np.isfinite(s["margin"])]
         c = self.count
         fresh = c["sent"] - c["retransmitted"]
-        wire = {"sensor_bytes": codec.wire_size(codec.MSG["sensor"]),
-                "actuator_bytes": codec.wire_size(codec.MSG["actuator"]),
+        limit = {"sensor_bytes": wire.wire_size(wire.MSG["sensor"]),
+                "actuator_bytes": wire.wire_size(wire.MSG["actuator"]),
                 "bits_per_byte": 10,
                 "round_trip_s": {str(b): round_trip_wire_time(b) for b in REFERENCE_BAUDS}}
         if baud:
-            wire["round_trip_s"]["session"] = round_trip_wire_time(baud)
-            wire["session_baud"] = baud
+            limit["round_trip_s"]["session"] = round_trip_wire_time(baud)
+            limit["session_baud"] = baud
         return {
             "mode": self.mode,
             "period_s": self.period,
@@ -114,7 +114,7 @@ class LinkStats:
                        "garbled_before_hello": sum(h["garbled_before_hello"] for h in self.handshakes)},
             "decoder": {k: int(v) for k, v in decoder.items()},
             "round_trip_s": spread(s["rtt"]),
-            "wire_time_limit": wire,
+            "wire_time_limit": limit,
             "board_step_s": spread(s["board_step"]),
             "loop_period_s": spread(period),
             "period_jitter_s": spread(np.abs(period - self.period)) if self.mode == "realtime" else None,
@@ -174,8 +174,8 @@ def plot_link(report: dict, series: dict[str, np.ndarray], path: Path) -> None:
         a.hist(rtt, bins=np.geomspace(max(rtt.min(), 1e-3), max(rtt.max(), 1e-2) * 1.01, 80),
                color="C0", log=True)
     a.set_xscale("log")
-    wire = report["wire_time_limit"]["round_trip_s"]
-    for (label, limit), color in zip(wire.items(), ("C1", "C2", "C3")):
+    limits = report["wire_time_limit"]["round_trip_s"]
+    for (label, limit), color in zip(limits.items(), ("C1", "C2", "C3")):
         name = f"wire time at {label} baud" if label != "session" else \
             f"wire time at the session's {report['wire_time_limit']['session_baud']:g} baud"
         a.axvline(limit * 1e3, color=color, ls="--", lw=1.0, label=f"{name}: {limit * 1e3:.2f} ms")
@@ -230,13 +230,13 @@ def format_report(link: dict) -> str:
         if d is None and key in ("period_jitter_s", "send_late_s"):    # lockstep: no schedule to miss
             continue
         lines.append(f"  {label:<20}{ms(d):>10}{ms(d, 'p99'):>10}{ms(d, 'max'):>10}")
-    wire = link["wire_time_limit"]
-    session = wire.get("session_baud")
-    limits = [f"{wire['round_trip_s'][str(b)] * 1e3:.2f} ms at {b} baud" + (" (this link)" if b == session else "")
+    limit = link["wire_time_limit"]
+    session = limit.get("session_baud")
+    limits = [f"{limit['round_trip_s'][str(b)] * 1e3:.2f} ms at {b} baud" + (" (this link)" if b == session else "")
               for b in REFERENCE_BAUDS]
     if session and session not in REFERENCE_BAUDS:
-        limits.insert(0, f"{wire['round_trip_s']['session'] * 1e3:.2f} ms at {session:g} baud (this link)")
-    lines.append(f"wire time  {wire['sensor_bytes']} + {wire['actuator_bytes']} bytes a step: {', '.join(limits)}")
+        limits.insert(0, f"{limit['round_trip_s']['session'] * 1e3:.2f} ms at {session:g} baud (this link)")
+    lines.append(f"wire time  {limit['sensor_bytes']} + {limit['actuator_bytes']} bytes a step: {', '.join(limits)}")
     if link["margin_s"]:
         lines.append(f"timing     overruns {link['overruns']}, slips {link['slips']}, "
                      f"smallest margin {link['margin_s']['min'] * 1e3:.3f} ms")

@@ -51,7 +51,7 @@ from gnc.core.plant import advance, sense_step
 from gnc.frames import phase_name
 from gnc.run import RunResult, judge, phases, telemetry_columns, touchdown_summary
 from gnc.scenario import Scenario
-from hil import codec
+from gnc import wire
 from hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
 from hil.transport import StubTransport, TransportError
 
@@ -79,7 +79,7 @@ class HandshakeError(LinkFault):
 
 
 class _BoardReset(Exception):
-    def __init__(self, hello: codec.Hello):
+    def __init__(self, hello: wire.Hello):
         super().__init__(hello.name)
         self.hello = hello
 
@@ -109,9 +109,9 @@ class Link:
 
     def __init__(self, transport):
         self.transport = transport
-        self.decoder = codec.Decoder()
+        self.decoder = wire.Decoder()
         self.seq = 0
-        self._inbox: deque[codec.Message] = deque()
+        self._inbox: deque[wire.Message] = deque()
 
     def next_seq(self) -> int:
         self.seq = (self.seq + 1) & 0xFFFF
@@ -120,7 +120,7 @@ class Link:
     def send(self, wire: bytes) -> None:
         self.transport.write(wire)
 
-    def receive(self, deadline: float) -> codec.Message | None:
+    def receive(self, deadline: float) -> wire.Message | None:
         """The next valid message, or None once perf_counter() passes deadline."""
         while not self._inbox:
             left = deadline - time.perf_counter()
@@ -132,7 +132,7 @@ class Link:
         return self._inbox.popleft()
 
 
-def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step: int = 0) -> codec.Hello:
+def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step: int = 0) -> wire.Hello:
     """Host-driven: `reset` every RESET_EVERY_S until a `hello` (boards that reset on
     open, drop early bytes or lose their banner all end up answering one), then
     `config` until the board acknowledges it with the log line "config ok <crc>"."""
@@ -147,13 +147,13 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
             version = link.decoder.foreign_version
             if version is not None:
                 raise HandshakeError(f"{name}: the board speaks protocol version {version}, this host "
-                                     f"{codec.PROTOCOL_VERSION}: update the firmware or the host")
+                                     f"{wire.PROTOCOL_VERSION}: update the firmware or the host")
             raise HandshakeError(f"{name}: no hello from the board within {HELLO_TIMEOUT_S:g} s "
                                  f"({resets} resets sent, {link.decoder.errors() - garbled_at_start} garbled "
                                  f"messages heard): is it running "
                                  f"the lunar-gnc firmware, at this baud rate?")
         if now >= next_reset:
-            link.send(codec.encode_reset(link.next_seq()))
+            link.send(wire.encode_reset(link.next_seq()))
             resets += 1
             next_reset = now + RESET_EVERY_S
         msg = link.receive(min(next_reset, t0 + HELLO_TIMEOUT_S))
@@ -163,14 +163,14 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
     # The tail of a message the board was sending when the port opened (pyserial flushes
     # its input on open) is expected here, not a link fault: counted apart from the flight.
     garbled_before_hello = link.decoder.errors() - garbled_at_start
-    crc = zlib.crc32(codec.LAYOUTS["config"].pack(cfg))
-    wire = codec.wire_time(codec.MSG["config"], link.transport.baud) if link.transport.baud else 0.0
+    crc = zlib.crc32(wire.LAYOUTS["config"].pack(cfg))
+    wire_s = wire.wire_time(wire.MSG["config"], link.transport.baud) if link.transport.baud else 0.0
     tries: set[int] = set()
     for attempt in range(1, CONFIG_TRIES + 1):
         seq = link.next_seq()
         tries.add(seq)
-        link.send(codec.encode_config(seq, cfg))
-        deadline = time.perf_counter() + CONFIG_TIMEOUT_S + 2 * wire
+        link.send(wire.encode_config(seq, cfg))
+        deadline = time.perf_counter() + CONFIG_TIMEOUT_S + 2 * wire_s
         while (msg := link.receive(deadline)) is not None:
             # hellos here answer our earlier resets: the board handles messages in order.
             # The ack of an earlier try counts (its CRC names the config): a board slowed
@@ -215,15 +215,15 @@ class Session:
         self.a = a = assemble(sc, seed)
         self.dt = a.dt
         # a frame cannot come back faster than the wire carries it (18.6 ms at 115200 baud)
-        wire = round_trip_wire_time(transport.baud) if transport.baud else 0.0
-        self.timeout_s = timeout_s if timeout_s is not None else a.dt + wire
+        wire_s = round_trip_wire_time(transport.baud) if transport.baud else 0.0
+        self.timeout_s = timeout_s if timeout_s is not None else a.dt + wire_s
         self.silence_s = silence_s if silence_s is not None else max(SILENCE_S, SILENT_PERIODS * self.timeout_s)
         self.link = Link(transport)
         self.baud = transport.baud
         self.transports = [transport.info]
         self.retired_decoders: list[dict] = []
         self.stats = LinkStats(a.n_steps, a.dt, mode)
-        self.hello: codec.Hello | None = None
+        self.hello: wire.Hello | None = None
         self.last_af: np.ndarray | None = None     # the last actuator frame received
         self.last_answer_step = -1
         self.m_est = a.cfg[CF_MASS0]               # the ground's mass estimate from the thrust commands
@@ -280,7 +280,7 @@ class Session:
         """Send step k's sensor frame; its answer, or None where the held command applies."""
         s, count = self.stats.series, self.stats.count
         seq = self.link.next_seq()
-        wire = codec.encode_sensor(seq, sf)
+        packet = wire.encode_sensor(seq, sf)
         realtime = self.mode == "realtime"
         if realtime:
             now = wait_until(self._tick(k))
@@ -291,7 +291,7 @@ class Session:
         tries = 0
         while True:
             t_send = time.perf_counter()
-            self.link.send(wire)
+            self.link.send(packet)
             count["sent"] += 1
             if tries == 0:
                 s["t_send"][k] = t_send
@@ -512,7 +512,7 @@ class Session:
         decoder = self._decoder_stats()
         hello = None if self.hello is None else {
             "name": self.hello.name, "real_size": self.hello.real_size, "clock_hz": self.hello.clock_hz,
-            "flags": self.hello.flags, "protocol_version": codec.PROTOCOL_VERSION}
+            "flags": self.hello.flags, "protocol_version": wire.PROTOCOL_VERSION}
         link = self.stats.report(k, decoder, self.transports, hello, self.baud)
         series = {name: arr[:k] for name, arr in self.stats.series.items()}
         series["t"] = np.arange(k) * self.dt

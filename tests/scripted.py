@@ -1,6 +1,6 @@
 """A serial port that runs a test's actions at chosen sensor frames: board faults
 (freeze, reset, kill) injected at a known step of a session, whatever the board."""
-from hil import codec
+from gnc import wire
 from hil.transport import SerialTransport
 
 
@@ -12,7 +12,7 @@ class Scripted(SerialTransport):
     def __init__(self, port: str, baud: int, actions: dict):
         super().__init__(port, baud)
         self.actions, self.sensor_frames, self._last_seq = dict(actions), 0, None
-        self._decoder = codec.Decoder()
+        self._decoder = wire.Decoder()
 
     def write(self, data: bytes) -> None:
         for msg in self._decoder.feed(data):

@@ -1,4 +1,4 @@
-"""The Python HIL wire codec (hil/codec.py) against its contract.
+"""The Python HIL wire codec (gnc/wire.py) against its contract.
 
 tests/vectors/frames.json is the contract shared with the C codec; regenerate it
 with `python tests/test_codec.py` after a deliberate protocol change.
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from gnc import codegen
 from gnc.frames import schema
-from hil import codec
+from gnc import wire
 
 VECTORS_PATH = Path(__file__).with_name("vectors") / "frames.json"
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
@@ -38,12 +38,12 @@ def frame_from(kind: str, **values) -> np.ndarray:
 # ---------------------------------------------------------------- shared vectors
 
 def _vector(name, msg_type, seq, t, payload) -> dict:
-    kind = codec.MSG_NAME[msg_type]
-    wire = codec.encode(msg_type, seq, t, payload)
+    kind = wire.MSG_NAME[msg_type]
+    packet = wire.encode(msg_type, seq, t, payload)
     v = {"name": name, "type": kind, "msg_type": msg_type, "seq": seq, "t": t}
-    if kind in codec.LAYOUTS:
+    if kind in wire.LAYOUTS:
         v["frame"] = [float(x) for x in payload]
-        v["decoded"] = [float(x) for x in codec.decode(wire).payload]
+        v["decoded"] = [float(x) for x in wire.decode(packet).payload]
     elif kind == "hello":
         v["hello"] = {"real_size": payload.real_size, "clock_hz": payload.clock_hz,
                       "flags": payload.flags, "name": payload.name}
@@ -58,14 +58,14 @@ def _long_run_config() -> np.ndarray:
     for seed in range(1000):
         cfg = np.random.default_rng(seed).uniform(-1e3, 1e3, schema()["config"].length)
         cfg[schema()["config"].field("program").offset] = 1
-        body = codec.encode_body(codec.MSG["config"], 0x0101, None, cfg)
-        if len(codec.cobs_encode(body)) == codec.cobs_max(len(body)):
+        body = wire.encode_body(wire.MSG["config"], 0x0101, None, cfg)
+        if len(wire.cobs_encode(body)) == wire.cobs_max(len(body)):
             return cfg
     raise AssertionError("no seed gives a worst-case body")
 
 
 def build_vectors() -> dict:
-    m = codec.MSG
+    m = wire.MSG
     sensor = frame_from(
         "sensor", t=12.34, imu_dv=[0.0125, -0.003, 0.0321], imu_dth=[1e-4, -2e-4, 5e-5],
         alt_range=2345.5, vel_beam=[-12.5, 3.25, 40.0], star_q=[0.70710677, 0.0, 0.70710677, 0.0],
@@ -89,15 +89,15 @@ def build_vectors() -> dict:
         _vector("actuator_saturated", m["actuator"], 1, None, saturated),
         _vector("config_descent", m["config"], 1, None, cfg),
         _vector("config_long_run", m["config"], 0x0101, None, _long_run_config()),
-        _vector("hello_avr", m["hello"], 0, 0.0, codec.Hello(4, 16_000_000, 1, "arduino-mega2560/0.1.0")),
-        _vector("hello_host", m["hello"], 3, 1.5, codec.Hello(8, 0, 0, "host-stub/0.1.0")),
-        _vector("hello_long_name", m["hello"], 4, 2.0, codec.Hello(4, 168_000_000, 0, "n" * 48)),
+        _vector("hello_avr", m["hello"], 0, 0.0, wire.Hello(4, 16_000_000, 1, "arduino-mega2560/0.1.0")),
+        _vector("hello_host", m["hello"], 3, 1.5, wire.Hello(8, 0, 0, "host-stub/0.1.0")),
+        _vector("hello_long_name", m["hello"], 4, 2.0, wire.Hello(4, 168_000_000, 0, "n" * 48)),
         _vector("log_ascii", m["log"], 9, 61.25, "main braking: alt 1.2e4 m"),
         _vector("log_utf8", m["log"], 10, 62.0, "\u0394v gate \u00b13\u03c3"),
         _vector("log_empty", m["log"], 11, 63.0, ""),
         _vector("reset", m["reset"], 7, 0.0, None),
     ]
-    return {"protocol_version": codec.PROTOCOL_VERSION,
+    return {"protocol_version": wire.PROTOCOL_VERSION,
             "about": "HIL wire test vectors (docs/protocol.md). `wire` is the complete message: "
                      "COBS(header|payload|CRC-32) and the 0x00 delimiter. Frames: `frame` is what is "
                      "encoded (t null = the frame's time field), `decoded` what decoding `wire` gives.",
@@ -114,36 +114,36 @@ VECTORS = load_vectors() if VECTORS_PATH.exists() else []
 
 def _payload_of(v: dict):
     kind = v["type"]
-    if kind in codec.LAYOUTS:
+    if kind in wire.LAYOUTS:
         return np.array(v["frame"])
     if kind == "hello":
-        return codec.Hello(**v["hello"])
+        return wire.Hello(**v["hello"])
     return v.get("text")
 
 
 @pytest.mark.parametrize("v", VECTORS, ids=lambda v: v["name"])
 def test_python_encoder_matches_vector(v):
-    assert codec.encode(v["msg_type"], v["seq"], v["t"], _payload_of(v)).hex() == v["wire"]
+    assert wire.encode(v["msg_type"], v["seq"], v["t"], _payload_of(v)).hex() == v["wire"]
 
 
 @pytest.mark.parametrize("v", VECTORS, ids=lambda v: v["name"])
 def test_python_decoder_reads_vector(v):
-    message = codec.decode(bytes.fromhex(v["wire"]))
+    message = wire.decode(bytes.fromhex(v["wire"]))
     assert (message.kind, message.seq) == (v["type"], v["seq"])
-    if v["type"] in codec.LAYOUTS:
+    if v["type"] in wire.LAYOUTS:
         np.testing.assert_array_equal(message.payload, v["decoded"])
     else:
         assert message.payload == _payload_of(v)
 
 
 def test_vectors_cover_every_message_type():
-    assert {v["type"] for v in load_vectors()} == set(codec.MSG)
+    assert {v["type"] for v in load_vectors()} == set(wire.MSG)
 
 
 def test_vectors_hold_a_full_cobs_block():
     # COBS adds one byte plus one per full 254-byte block: the worst case needs one.
-    wire = bytes.fromhex(next(v["wire"] for v in load_vectors() if v["name"] == "config_long_run"))
-    assert len(wire) == codec.wire_size(codec.MSG["config"])
+    packet = bytes.fromhex(next(v["wire"] for v in load_vectors() if v["name"] == "config_long_run"))
+    assert len(packet) == wire.wire_size(wire.MSG["config"])
 
 
 # ---------------------------------------------------------------- COBS
@@ -151,27 +151,27 @@ def test_vectors_hold_a_full_cobs_block():
 @FAST
 @given(st.binary(max_size=800))
 def test_cobs_round_trip(data):
-    encoded = codec.cobs_encode(data)
+    encoded = wire.cobs_encode(data)
     assert 0 not in encoded
-    assert len(encoded) <= codec.cobs_max(len(data))
-    assert codec.cobs_decode(encoded) == data
+    assert len(encoded) <= wire.cobs_max(len(data))
+    assert wire.cobs_decode(encoded) == data
 
 
 @pytest.mark.parametrize("n", [253, 254, 255, 508, 509])
 def test_cobs_block_boundaries(n):
     data = bytes(range(1, 256)) * 3
     data = data[:n]
-    encoded = codec.cobs_encode(data)
-    assert len(encoded) == codec.cobs_max(n)
-    assert codec.cobs_decode(encoded) == data
-    assert codec.cobs_encode(data + b"\x00")[-1] == 1
+    encoded = wire.cobs_encode(data)
+    assert len(encoded) == wire.cobs_max(n)
+    assert wire.cobs_decode(encoded) == data
+    assert wire.cobs_encode(data + b"\x00")[-1] == 1
 
 
 @FAST
 @given(st.binary(max_size=300))
 def test_cobs_decode_rejects_only_with_value_error(data):
     try:
-        codec.cobs_decode(data)
+        wire.cobs_decode(data)
     except ValueError:
         pass
 
@@ -199,27 +199,27 @@ def any_frames(kind: str):
                     max_size=schema()[kind].length).map(np.array)
 
 
-@pytest.mark.parametrize("kind", codec.FRAME_MESSAGES)
+@pytest.mark.parametrize("kind", wire.FRAME_MESSAGES)
 def test_representable_frames_round_trip_exactly(kind):
     @FAST
     @given(exact_frames(kind), st.integers(0, 0xFFFF))
     def check(frame, seq):
-        wire = codec.encode(codec.MSG[kind], seq, None, frame)
-        assert len(wire) <= codec.wire_size(codec.MSG[kind])
-        message = codec.decode(wire)
+        packet = wire.encode(wire.MSG[kind], seq, None, frame)
+        assert len(packet) <= wire.wire_size(wire.MSG[kind])
+        message = wire.decode(packet)
         assert (message.kind, message.seq) == (kind, seq)
         np.testing.assert_array_equal(message.payload, frame)
     check()
 
 
-@pytest.mark.parametrize("kind", codec.FRAME_MESSAGES)
+@pytest.mark.parametrize("kind", wire.FRAME_MESSAGES)
 def test_any_frame_decodes_to_its_wire_rounding(kind):
-    layout = codec.LAYOUTS[kind]
+    layout = wire.LAYOUTS[kind]
 
     @FAST
     @given(any_frames(kind))
     def check(frame):
-        got = codec.decode(codec.encode(codec.MSG[kind], 0, None, frame)).payload
+        got = wire.decode(wire.encode(wire.MSG[kind], 0, None, frame)).payload
         with np.errstate(over="ignore", invalid="ignore"):
             for f in layout.fields:
                 x, y = frame[f.offset:f.offset + f.n], got[f.offset:f.offset + f.n]
@@ -235,7 +235,7 @@ def test_any_frame_decodes_to_its_wire_rounding(kind):
 
 def test_f32_and_integer_rounding_rules():
     frame = frame_from("sensor", t=0.0005, imu_dv=[0.1, np.nan, 1e39], valid=np.nan, cmd=2.5)
-    got = codec.decode(codec.encode_sensor(0, frame)).payload
+    got = wire.decode(wire.encode_sensor(0, frame)).payload
     at = {f.name: f.offset for f in schema()["sensor"].fields}
     assert got[at["imu_dv"]] == np.float32(0.1)
     assert np.isnan(got[at["imu_dv"] + 1])
@@ -249,42 +249,42 @@ def test_f32_and_integer_rounding_rules():
                                    (4294967.296, 0), (5.0e6, 5_000_000_000 % 2 ** 32),
                                    (float("nan"), 0), (float("inf"), 0), (1e300, 0)])
 def test_time_tag(t, ms):
-    assert codec.time_to_ms(t) == ms
+    assert wire.time_to_ms(t) == ms
 
 
 def test_frame_time_comes_from_its_field_unless_given():
     frame = frame_from("actuator", t=3.5)
-    assert codec.decode(codec.encode_actuator(1, frame)).t_ms == 3500
-    assert codec.decode(codec.encode(codec.MSG["actuator"], 1, 4.0, frame)).payload[0] == 4.0
-    assert codec.decode(codec.encode_config(1, np.zeros(schema()["config"].length))).t_ms == 0
+    assert wire.decode(wire.encode_actuator(1, frame)).t_ms == 3500
+    assert wire.decode(wire.encode(wire.MSG["actuator"], 1, 4.0, frame)).payload[0] == 4.0
+    assert wire.decode(wire.encode_config(1, np.zeros(schema()["config"].length))).t_ms == 0
 
 
 def test_encoder_rejects_what_the_wire_cannot_carry():
     with pytest.raises(ValueError):
-        codec.encode_sensor(0, np.zeros(schema()["sensor"].length + 1))
+        wire.encode_sensor(0, np.zeros(schema()["sensor"].length + 1))
     with pytest.raises(ValueError):
-        codec.encode_hello(0, 0.0, 4, 1, 0, "x" * 49)
+        wire.encode_hello(0, 0.0, 4, 1, 0, "x" * 49)
     with pytest.raises(ValueError):
-        codec.encode_hello(0, 0.0, 4, 1, 0, "a\x00b")
+        wire.encode_hello(0, 0.0, 4, 1, 0, "a\x00b")
     with pytest.raises(ValueError):
-        codec.encode_log(0, 0.0, "x" * 201)
+        wire.encode_log(0, 0.0, "x" * 201)
     with pytest.raises(ValueError):
-        codec.encode(99, 0, 0.0, None)
+        wire.encode(99, 0, 0.0, None)
 
 
 def test_seq_wraps_at_16_bits():
-    assert codec.decode(codec.encode_reset(65536 + 5)).seq == 5
+    assert wire.decode(wire.encode_reset(65536 + 5)).seq == 5
 
 
 def test_wire_sizes():
-    fixed = {name: codec.wire_size(codec.MSG[name]) for name in ("hello", "reset", "log")}
+    fixed = {name: wire.wire_size(wire.MSG[name]) for name in ("hello", "reset", "log")}
     assert fixed == {"hello": 68, "reset": 14, "log": 214}
-    for kind, layout in codec.LAYOUTS.items():
+    for kind, layout in wire.LAYOUTS.items():
         wire_bytes = {"f32": 4, "u8": 1, "u16": 2, "u32": 4}
         assert layout.payload_size == sum(f.n * wire_bytes[f.wire] for f in layout.fields)
-        body = codec.encode_body(codec.MSG[kind], 0, None, np.ones(layout.length))
-        assert len(body) == codec.HEADER_SIZE + layout.payload_size + codec.CRC_SIZE
-        assert codec.wire_size(codec.MSG[kind]) == len(body) + len(body) // 254 + 2
+        body = wire.encode_body(wire.MSG[kind], 0, None, np.ones(layout.length))
+        assert len(body) == wire.HEADER_SIZE + layout.payload_size + wire.CRC_SIZE
+        assert wire.wire_size(wire.MSG[kind]) == len(body) + len(body) // 254 + 2
 
 
 # ---------------------------------------------------------------- streaming decoder
@@ -292,25 +292,25 @@ def test_wire_sizes():
 def _sample_messages() -> list[bytes]:
     rng = np.random.default_rng(7)
     out = []
-    for i, kind in enumerate(codec.FRAME_MESSAGES * 2):
+    for i, kind in enumerate(wire.FRAME_MESSAGES * 2):
         frame = rng.normal(0, 100, schema()[kind].length)
         frame[0] = abs(frame[0])
-        out.append(codec.encode(codec.MSG[kind], i, None, frame))
-    out += [codec.encode_hello(20, 0.1, 4, 16_000_000, 1, "uno/1"), codec.encode_log(21, 0.2, "hi"),
-            codec.encode_reset(22)]
+        out.append(wire.encode(wire.MSG[kind], i, None, frame))
+    out += [wire.encode_hello(20, 0.1, 4, 16_000_000, 1, "uno/1"), wire.encode_log(21, 0.2, "hi"),
+            wire.encode_reset(22)]
     return out
 
 
 SAMPLES = _sample_messages()
 
 
-def reencode(message: codec.Message) -> bytes:
-    return codec.encode(message.msg_type, message.seq, message.t, message.payload)
+def reencode(message: wire.Message) -> bytes:
+    return wire.encode(message.msg_type, message.seq, message.t, message.payload)
 
 
 def test_decoder_reads_every_vector_in_one_stream():
     wires = [bytes.fromhex(v["wire"]) for v in VECTORS]
-    decoder = codec.Decoder()
+    decoder = wire.Decoder()
     assert [reencode(m) for m in decoder.feed(b"".join(wires))] == wires
     assert decoder.stats["messages"] == len(wires)
 
@@ -319,19 +319,19 @@ def test_decoder_reads_every_vector_in_one_stream():
 @given(st.lists(st.integers(0, len(SAMPLES) - 1), max_size=12), st.lists(st.integers(1, 64), max_size=20))
 def test_stream_decodes_everything_in_any_chunking(order, cuts):
     stream = b"".join(SAMPLES[i] for i in order)
-    decoder, got, at = codec.Decoder(), [], 0
+    decoder, got, at = wire.Decoder(), [], 0
     for cut in cuts:
         got += decoder.feed(stream[at:at + cut])
         at += cut
     got += decoder.feed(stream[at:])
     assert [reencode(m) for m in got] == [SAMPLES[i] for i in order]
-    assert decoder.stats == {"messages": len(order), **{k: 0 for k in codec.ERROR_KINDS}}
+    assert decoder.stats == {"messages": len(order), **{k: 0 for k in wire.ERROR_KINDS}}
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2000))
 def test_garbage_never_raises_nor_decodes(data):
-    decoder = codec.Decoder()
+    decoder = wire.Decoder()
     assert decoder.feed(data) == []
     assert decoder.stats["messages"] == 0
 
@@ -360,7 +360,7 @@ def mutate(stream: bytes, edits) -> bytes:
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.integers(0, len(SAMPLES) - 1), min_size=1, max_size=8), st.lists(mutation, max_size=6))
 def test_mutated_stream_yields_only_sent_messages(order, edits):
-    decoder = codec.Decoder()
+    decoder = wire.Decoder()
     got = decoder.feed(mutate(b"".join(SAMPLES[i] for i in order), edits))
     sent = set(SAMPLES)
     assert all(reencode(m) in sent for m in got)
@@ -371,7 +371,7 @@ def test_mutated_stream_yields_only_sent_messages(order, edits):
 @given(st.binary(max_size=600))
 def test_resynchronises_within_one_frame(garbage):
     first, second = SAMPLES[0], SAMPLES[1]
-    got = codec.Decoder().feed(garbage + first + second)
+    got = wire.Decoder().feed(garbage + first + second)
     assert reencode(got[-1]) == second
     if garbage == b"" or garbage.endswith(b"\x00"):
         assert [reencode(m) for m in got[-2:]] == [first, second]
@@ -379,46 +379,46 @@ def test_resynchronises_within_one_frame(garbage):
 
 def _sealed(header_payload: bytes) -> bytes:
     body = header_payload + struct.pack("<I", zlib.crc32(header_payload))
-    return codec.cobs_encode(body) + b"\x00"
+    return wire.cobs_encode(body) + b"\x00"
 
 
-SENSOR_BODY = codec.encode_body(codec.MSG["sensor"], 1, None, frame_from("sensor", t=1.0))
-GOOD = codec.encode_reset(99)
+SENSOR_BODY = wire.encode_body(wire.MSG["sensor"], 1, None, frame_from("sensor", t=1.0))
+GOOD = wire.encode_reset(99)
 BAD_INPUTS = {
     "bad_cobs": b"\x05\x01\x00",
-    "short": codec.cobs_encode(b"\x01\x04\x00\x00") + b"\x00",
-    "bad_crc": codec.cobs_encode(SENSOR_BODY[:20] + bytes([SENSOR_BODY[20] ^ 4]) + SENSOR_BODY[21:]) + b"\x00",
-    "bad_version": _sealed(codec.HEADER.pack(codec.PROTOCOL_VERSION + 1, codec.MSG["reset"], 0, 0)),
-    "unknown_type": _sealed(codec.HEADER.pack(codec.PROTOCOL_VERSION, 0xEE, 0, 0)),
+    "short": wire.cobs_encode(b"\x01\x04\x00\x00") + b"\x00",
+    "bad_crc": wire.cobs_encode(SENSOR_BODY[:20] + bytes([SENSOR_BODY[20] ^ 4]) + SENSOR_BODY[21:]) + b"\x00",
+    "bad_version": _sealed(wire.HEADER.pack(wire.PROTOCOL_VERSION + 1, wire.MSG["reset"], 0, 0)),
+    "unknown_type": _sealed(wire.HEADER.pack(wire.PROTOCOL_VERSION, 0xEE, 0, 0)),
     "bad_length": _sealed(SENSOR_BODY[:-5]),
-    "overflow": b"\x01" * (codec.MAX_RUN + 1) + b"\x00",
+    "overflow": b"\x01" * (wire.MAX_RUN + 1) + b"\x00",
 }
 
 
 @pytest.mark.parametrize("kind", BAD_INPUTS)
 def test_each_error_counts_once_and_the_next_frame_decodes(kind):
-    decoder = codec.Decoder()
+    decoder = wire.Decoder()
     got = decoder.feed(BAD_INPUTS[kind] + GOOD)
     assert [reencode(m) for m in got] == [GOOD]
-    assert decoder.stats == {"messages": 1, **{k: int(k == kind) for k in codec.ERROR_KINDS}}
+    assert decoder.stats == {"messages": 1, **{k: int(k == kind) for k in wire.ERROR_KINDS}}
 
 
 @pytest.mark.parametrize("kind, payload", [("hello", b"\x04\x00"), ("log", b"x" * 201), ("reset", b"x"),
                                            ("actuator", b"\x01" * 76)])
 def test_payload_length_checked_per_type(kind, payload):
-    decoder = codec.Decoder()
-    decoder.feed(_sealed(codec.HEADER.pack(codec.PROTOCOL_VERSION, codec.MSG[kind], 0, 0) + payload))
+    decoder = wire.Decoder()
+    decoder.feed(_sealed(wire.HEADER.pack(wire.PROTOCOL_VERSION, wire.MSG[kind], 0, 0) + payload))
     assert decoder.stats["bad_length"] == 1
 
 
 def test_foreign_protocol_version_is_reported():
-    decoder = codec.Decoder()
+    decoder = wire.Decoder()
     decoder.feed(BAD_INPUTS["bad_version"])
-    assert decoder.foreign_version == codec.PROTOCOL_VERSION + 1
+    assert decoder.foreign_version == wire.PROTOCOL_VERSION + 1
 
 
 def test_overlong_run_counts_once_then_resyncs():
-    decoder = codec.Decoder()
+    decoder = wire.Decoder()
     for _ in range(100):
         decoder.feed(b"\x01" * 1000)
     assert decoder.stats["overflow"] == 1
@@ -426,7 +426,7 @@ def test_overlong_run_counts_once_then_resyncs():
 
 
 def test_hello_flags():
-    hello = codec.decode(codec.encode_hello(0, 0.0, 4, 72_000_000, codec.HELLO_FLAG_SYSTICK_CYCLES, "b/1")).payload
+    hello = wire.decode(wire.encode_hello(0, 0.0, 4, 72_000_000, wire.HELLO_FLAG_SYSTICK_CYCLES, "b/1")).payload
     assert hello.systick_cycles and hello.real_size == 4 and hello.name == "b/1"
 
 

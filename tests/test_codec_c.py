@@ -1,4 +1,4 @@
-"""The C wire codec (csrc/frame_codec.c, cobs.c, crc32.c) against the Python codec.
+"""The C wire codec (csrc/frame_codec.c, cobs.c, crc32.c) against the Python wire.
 
 Builds the C files as shared libraries with the system compiler (strict C99 flags, a
 double and a float `real`) and calls them through cffi in ABI mode, so nothing but a
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from gnc.frames import schema
-from hil import codec
+from gnc import wire
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
@@ -41,7 +41,7 @@ uint32_t gnc_crc32(uint32_t crc, const uint8_t *data, size_t len);
 """ + "".join(f"""
 size_t gnc_encode_{kind}(uint8_t *body, size_t cap, uint16_t seq, const real *frame);
 int gnc_decode_{kind}(const uint8_t *body, size_t len, uint16_t *seq, real *frame);
-""" for kind in codec.FRAME_MESSAGES)
+""" for kind in wire.FRAME_MESSAGES)
 ERR = {"short": -1, "bad_crc": -2, "bad_version": -3, "type": -4, "bad_length": -5}
 
 
@@ -76,8 +76,8 @@ class CCodec:
 
     def encode(self, v: dict) -> bytes:
         lib, kind, body = self.lib, v["type"], self._out()
-        t_ms = codec.time_to_ms(v["t"] or 0.0)
-        if kind in codec.LAYOUTS:
+        t_ms = wire.time_to_ms(v["t"] or 0.0)
+        if kind in wire.LAYOUTS:
             frame = np.ascontiguousarray(v["frame"], dtype=self.dtype)
             n = getattr(lib, f"gnc_encode_{kind}")(body, len(body), v["seq"], self.ffi.from_buffer("real[]", frame))
         elif kind == "hello":
@@ -134,21 +134,21 @@ def test_c_encoder_matches_vector(c, v):
     want = v["wire"]
     if v["type"] == "hello" and v["hello"]["real_size"] != c.real_size:
         # a C build always announces its own sizeof(real)
-        hello = codec.Hello(**{**v["hello"], "real_size": c.real_size})
-        want = codec.encode(v["msg_type"], v["seq"], v["t"], hello).hex()
+        hello = wire.Hello(**{**v["hello"], "real_size": c.real_size})
+        want = wire.encode(v["msg_type"], v["seq"], v["t"], hello).hex()
     assert c.encode(v).hex() == want
 
 
 @pytest.mark.parametrize("v", VECTORS, ids=lambda v: v["name"])
 def test_c_decoder_reads_vector(c, v):
-    wire = bytes.fromhex(v["wire"])
-    body = c.unwire(wire)
-    assert body == codec.cobs_decode(wire[:-1])
+    packet = bytes.fromhex(v["wire"])
+    body = c.unwire(packet)
+    assert body == wire.cobs_decode(packet[:-1])
     rc, (version, msg_type, seq, t_ms) = c.header(body)
-    want = codec.decode(wire)
-    assert rc == len(body) - codec.HEADER_SIZE - codec.CRC_SIZE
-    assert (version, msg_type, seq, t_ms) == (codec.PROTOCOL_VERSION, v["msg_type"], v["seq"], want.t_ms)
-    if v["type"] not in codec.LAYOUTS:
+    want = wire.decode(packet)
+    assert rc == len(body) - wire.HEADER_SIZE - wire.CRC_SIZE
+    assert (version, msg_type, seq, t_ms) == (wire.PROTOCOL_VERSION, v["msg_type"], v["seq"], want.t_ms)
+    if v["type"] not in wire.LAYOUTS:
         return
     rc, seq, frame = c.decode(v["type"], body)
     assert (rc, seq) == (0, v["seq"])
@@ -175,15 +175,15 @@ def _random_frame(rng, n: int) -> np.ndarray:
 def test_c_matches_python_on_random_frames(c_double):
     rng = np.random.default_rng(2024)
     for _ in range(300):
-        for kind in codec.FRAME_MESSAGES:
+        for kind in wire.FRAME_MESSAGES:
             frame = _random_frame(rng, schema()[kind].length)
             seq = int(rng.integers(0, 65536))
-            want = codec.encode(codec.MSG[kind], seq, None, frame)
+            want = wire.encode(wire.MSG[kind], seq, None, frame)
             v = {"type": kind, "frame": frame, "seq": seq, "t": None}
             assert c_double.encode(v) == want, (kind, frame)
-            rc, got_seq, got = c_double.decode(kind, codec.cobs_decode(want[:-1]))
+            rc, got_seq, got = c_double.decode(kind, wire.cobs_decode(want[:-1]))
             assert (rc, got_seq) == (0, seq)
-            np.testing.assert_array_equal(got, codec.decode(want).payload)
+            np.testing.assert_array_equal(got, wire.decode(want).payload)
 
 
 def test_crc32_matches_zlib(c):
@@ -203,8 +203,8 @@ def test_cobs_matches_python(c):
         data[rng.random(n) < rng.choice([0.0, 0.001, 0.05, 0.5])] = 0
         data = data.tobytes()
         m = c.lib.gnc_cobs_encode(out, len(out), data, n)
-        assert bytes(c.ffi.buffer(out, m)) == codec.cobs_encode(data)
-        encoded = codec.cobs_encode(data)
+        assert bytes(c.ffi.buffer(out, m)) == wire.cobs_encode(data)
+        encoded = wire.cobs_encode(data)
         m = c.lib.gnc_cobs_decode(out, len(out), encoded, len(encoded))
         assert bytes(c.ffi.buffer(out, m)) == data
         assert c.lib.gnc_cobs_encode(out, len(encoded) - 1, data, n) == 0   # too small: refused
@@ -212,7 +212,7 @@ def test_cobs_matches_python(c):
 
 def test_cobs_decode_in_place(c):
     data = bytes(range(256)) * 2
-    encoded = codec.cobs_encode(data)
+    encoded = wire.cobs_encode(data)
     buf = c.ffi.new("uint8_t[]", len(encoded))
     c.ffi.memmove(buf, encoded, len(encoded))
     n = c.lib.gnc_cobs_decode(buf, len(encoded), buf, len(encoded))
@@ -227,7 +227,7 @@ def test_cobs_decode_rejects_malformed(c):
         data[rng.random(len(data)) < 0.02] = 0
         data = data.tobytes()
         try:
-            want = codec.cobs_decode(data)
+            want = wire.cobs_decode(data)
         except ValueError:
             want = b""
         n = c.lib.gnc_cobs_decode(out, len(out), data, len(data))
@@ -235,7 +235,7 @@ def test_cobs_decode_rejects_malformed(c):
 
 
 def _body(**changes) -> bytes:
-    body = bytearray(codec.encode_body(codec.MSG["sensor"], 5, None, np.ones(schema()["sensor"].length)))
+    body = bytearray(wire.encode_body(wire.MSG["sensor"], 5, None, np.ones(schema()["sensor"].length)))
     for at, value in changes.get("set", {}).items():
         body[at] = value
     if changes.get("reseal", False):
@@ -246,8 +246,8 @@ def _body(**changes) -> bytes:
 @pytest.mark.parametrize("body, want", [
     (_body()[:11], ERR["short"]),
     (_body(set={20: 0x55}), ERR["bad_crc"]),
-    (_body(set={0: codec.PROTOCOL_VERSION + 1}, reseal=True), ERR["bad_version"]),
-    (_body(set={1: codec.MSG["actuator"]}, reseal=True), ERR["type"]),
+    (_body(set={0: wire.PROTOCOL_VERSION + 1}, reseal=True), ERR["bad_version"]),
+    (_body(set={1: wire.MSG["actuator"]}, reseal=True), ERR["type"]),
     (_body()[:-5] + zlib.crc32(_body()[:-5]).to_bytes(4, "little"), ERR["bad_length"]),
 ], ids=["short", "crc", "version", "type", "length"])
 def test_c_decoder_errors(c, body, want):
@@ -259,7 +259,7 @@ def test_c_decoder_errors(c, body, want):
 def test_c_encoder_refuses_small_buffer(c):
     frame = np.zeros(schema()["actuator"].length, dtype=c.dtype)
     body = c._out()
-    size = codec.HEADER_SIZE + codec.LAYOUTS["actuator"].payload_size + codec.CRC_SIZE
+    size = wire.HEADER_SIZE + wire.LAYOUTS["actuator"].payload_size + wire.CRC_SIZE
     assert c.lib.gnc_encode_actuator(body, size - 1, 0, c.ffi.from_buffer("real[]", frame)) == 0
     assert c.lib.gnc_encode_actuator(body, size, 0, c.ffi.from_buffer("real[]", frame)) == size
 
@@ -268,7 +268,7 @@ def test_c_log_is_cut_at_the_limit(c):
     text = b"x" * 300
     body = c._out()
     n = c.lib.gnc_encode_log(body, len(body), 1, 0, text, len(text))
-    assert codec.decode(c.wire(body, n)).payload == "x" * codec.LOG_MAX
+    assert wire.decode(c.wire(body, n)).payload == "x" * wire.LOG_MAX
 
 
 @pytest.mark.parametrize("cross, flags", [

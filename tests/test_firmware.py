@@ -25,7 +25,7 @@ import pytest
 
 from gnc.run import run
 from gnc.scenario import load
-from hil import codec
+from gnc import wire
 from hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
 from hil.session import SILENT_PERIODS, run_session
 from hil.transport import SerialTransport
@@ -160,10 +160,10 @@ def test_firmware_refuses_a_bad_config_and_answers_an_unconfigured_sensor_frame_
     cfg = assemble(SC, seed=0).cfg.copy()
     cfg[L.CF_PROGRAM] = 9
     link = Link(SerialTransport(avr.port, avr.baud))
-    link.send(b"\x00" + codec.encode_config(7, cfg))
+    link.send(b"\x00" + wire.encode_config(7, cfg))
     msg = link.receive(_later(REPLY_WAIT_S))
     assert msg.kind == "log" and msg.seq == 7 and msg.payload == "config bad program 9"
-    link.send(codec.encode_sensor(8, np.zeros(L.SF_LEN)))
+    link.send(wire.encode_sensor(8, np.zeros(L.SF_LEN)))
     msg = link.receive(_later(REPLY_WAIT_S))
     assert msg.kind == "hello" and msg.seq == 8 and msg.payload.real_size == 4
     link.transport.close()

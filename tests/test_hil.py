@@ -22,10 +22,10 @@ import pytest
 from gnc.core.layout import AF_STEP_CYCLES, SF_LEN
 from gnc.run import telemetry_columns
 from gnc.scenario import load
-from hil import codec
+from gnc import wire
 from hil.board import Board, Faults
 from hil.link import round_trip_wire_time
-from hil.session import SILENCE_S, SILENT_PERIODS, HandshakeError, run_session
+from hil.session import SILENT_PERIODS, HandshakeError, run_session
 from hil.transport import SerialTransport, StubTransport, TransportError, _Line
 from scripted import Scripted
 
@@ -119,21 +119,21 @@ def _silent_event(result):
 def test_board_answers_a_retransmission_from_its_cache():
     from gnc.assemble import assemble
 
-    b, d = Board(), codec.Decoder()
+    b, d = Board(), wire.Decoder()
     cfg = assemble(SC, 0).cfg
-    assert d.feed(b.receive(codec.encode_reset(1)))[0].kind == "hello"
-    ack = d.feed(b.receive(codec.encode_config(2, cfg)))[0]
+    assert d.feed(b.receive(wire.encode_reset(1)))[0].kind == "hello"
+    ack = d.feed(b.receive(wire.encode_config(2, cfg)))[0]
     assert ack.kind == "log" and ack.seq == 2
-    assert ack.payload == f"config ok {zlib.crc32(codec.LAYOUTS['config'].pack(cfg)):08x}"
-    frame = codec.encode_sensor(3, np.zeros(SF_LEN))
+    assert ack.payload == f"config ok {zlib.crc32(wire.LAYOUTS['config'].pack(cfg)):08x}"
+    frame = wire.encode_sensor(3, np.zeros(SF_LEN))
     first = d.feed(b.receive(frame))[0]
     again = d.feed(b.receive(frame))[0]
     assert first.kind == again.kind == "actuator" and first.seq == again.seq == 3
     assert b.answered == 1, "the flight software must not step twice on one frame"
     assert first.payload[AF_STEP_CYCLES] > 0          # nanoseconds of the step
-    assert d.feed(b.receive(codec.encode_reset(4)))[0].kind == "hello"
+    assert d.feed(b.receive(wire.encode_reset(4)))[0].kind == "hello"
     # unconfigured (after a reset, or a reboot) it answers a sensor frame with its hello
-    assert d.feed(b.receive(codec.encode_sensor(5, np.zeros(SF_LEN))))[0].kind == "hello"
+    assert d.feed(b.receive(wire.encode_sensor(5, np.zeros(SF_LEN))))[0].kind == "hello"
 
 
 # ---------------------------------------------------------------- over a pty
@@ -291,13 +291,13 @@ def test_lockstep_session_flies_the_in_process_loop_with_the_wire_rounding():
     work, duty, touch = np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1)
     hs, hmap = hdu.allocate(a.hdu)
     tel = np.zeros((a.n_steps, LP.T_LEN))
-    cfg = codec.decode(codec.encode_config(1, a.cfg)).payload
+    cfg = wire.decode(wire.encode_config(1, a.cfg)).payload
     fsw_reset(fs)
     _seed_noise(5)
     for k in range(a.n_steps):
         sense_step(k, a.dt, x, imu, a.sp, a.world, a.dem, sf, af, a.hdu, hs, hmap)
-        fsw_step(codec.decode(codec.encode_sensor(k, sf)).payload, cfg, fs, af)
-        af[:] = codec.decode(codec.encode_actuator(k, af)).payload
+        fsw_step(wire.decode(wire.encode_sensor(k, sf)).payload, cfg, fs, af)
+        af[:] = wire.decode(wire.encode_actuator(k, af)).payload
         LP.record(tel[k], k * a.dt, x, a.world, a.dem, fs, sf, af)
         advance(k, a.dt, a.substeps, x, a.vp, a.world, a.dem, af, imu, work, duty, touch)
     for i, name in enumerate(telemetry_columns()):
@@ -314,7 +314,7 @@ def test_stub_link_adds_wire_time_latency_and_jitter():
     assert r.link["frames"]["on_time"] == r.link["steps"] == 100
     # the most the line adds, on its own clock: the host's wall time would add a busy machine's delays
     line = _Line(baud, latency, jitter, 0.0, 0.0, np.random.default_rng(0))
-    frame = codec.encode_sensor(1, np.zeros(SF_LEN))
+    frame = wire.encode_sensor(1, np.zeros(SF_LEN))
     sent = np.arange(100) * PERIOD
     for t in sent:
         line.send(t, frame)

@@ -1,4 +1,5 @@
-"""HIL wire codec: the messages of gnc/frames.toml as bytes on a serial link.
+"""The wire codec: the messages of gnc/frames.toml as bytes on a serial link (HIL).
+It lives beside its schema (gnc/frames.py), which gnc.codegen turns into the C codec.
 
 A message on the wire is COBS(body) followed by one 0x00 delimiter, where
 
