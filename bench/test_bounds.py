@@ -25,12 +25,17 @@ import argparse
 import math
 import sys
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
 
 from gnc import scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from test_descent import chi2_mean_bound, hoeffding_bound  # noqa: E402  (the test's own bounds)
+from test_rendezvous import relative_propagation_errors  # noqa: E402
 
 FACTOR = 1.5                       # bound = FACTOR x the worst over the seeds (the rule above)
 ALPHA = 1e-3                       # false-alarm probability of a statistical bound, whole test
@@ -46,28 +51,6 @@ def _row(name, measured, bound, rule):
 
 
 # ------------------------------------------------------------------ descent (tests/test_descent.py)
-
-def hoeffding_bound(p: float, n: int, alpha: float) -> float:
-    """Smallest q with exp(-n KL(q || p)) <= alpha: the mean of n independent [0, 1]
-    variables of mean p exceeds it with probability at most alpha (Hoeffding 1963, Th. 1)."""
-    lo, hi, target = p, 1.0, math.log(1.0 / alpha) / n
-    for _ in range(200):
-        q = 0.5 * (lo + hi)
-        kl = q * math.log(q / p) + (1.0 - q) * math.log((1.0 - q) / (1.0 - p))
-        lo, hi = (lo, q) if kl >= target else (q, hi)
-    return hi
-
-
-def chi2_mean_bound(n: int, alpha: float) -> float:
-    """Smallest c > 1 with (c e^(1-c))^(n/2) <= alpha: the Chernoff bound on chi2_n / n.
-    It also bounds the mean of n independent run-averages of z^2 with z ~ N(0, 1) at each
-    step, however correlated in time (a run-average is below chi2_1 in convex order)."""
-    lo, hi, target = 1.0, 100.0, 2.0 * math.log(1.0 / alpha) / n
-    for _ in range(200):
-        c = 0.5 * (lo + hi)
-        lo, hi = (lo, c) if c - 1.0 - math.log(c) >= target else (c, hi)
-    return hi
-
 
 NAV_SERIES = [(kind, ax) for kind in ("pos", "vel") for ax in "enu"]
 
@@ -226,26 +209,13 @@ def rendezvous(seeds, jobs):
 
 def relprop(_seeds, _jobs):
     """Deterministic: relnav.propagate against two Kepler orbits differenced (no seed)."""
-    from gnc.core import orbit
-    from gnc.core.fsw import relnav
-    from gnc.core.layout import CF_LEN, CF_MU, FS_LEN, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_VEL
     print("relprop: test_rendezvous.py::test_relative_propagation_matches_two_kepler_orbits_differenced (no seed)")
     for rho0, rho_dot0, h, n, tol_m, tol_mps in [
             ((-10e3, -50e3, 2e3), (0.0, 16.0, 1.0), 60.0, 44, 0.05, 1e-4),
             ((-10e3, -50e3, 2e3), (0.0, 16.0, 1.0), 0.1, 3000, 1e-6, 1e-9),
             ((0.5, -150.0, 0.2), (0.0, 0.1, 0.0), 60.0, 44, 1e-3, 1e-6),
             ((0.5, -150.0, 0.2), (0.0, 0.1, 0.0), 600.0, 4, 2e-3, 1e-6)]:
-        mu = 4.9048695e12
-        rt, vt = orbit.state(1.8e6, 0.04, math.radians(137.0), 0.3, 0.5, 1.0, mu)
-        fs, cfg = np.zeros(FS_LEN), np.zeros(CF_LEN)
-        cfg[CF_MU] = mu
-        fs[FS_ORB_POS:FS_ORB_POS + 3], fs[FS_ORB_VEL:FS_ORB_VEL + 3] = rt, vt
-        fs[FS_POS:FS_POS + 3], fs[FS_VEL:FS_VEL + 3] = rho0, rho_dot0
-        for _ in range(n):
-            relnav.propagate(fs, cfg, h, (0.0, 0.0, 0.0), False)
-        rc, vc = orbit.from_lvlh(rt, vt, rho0, rho_dot0)
-        rho, rho_dot = orbit.to_lvlh(*orbit.kepler(rt, vt, h * n, mu), *orbit.kepler(rc, vc, h * n, mu))
-        ep, ev = np.abs(fs[FS_POS:FS_POS + 3] - rho).max(), np.abs(fs[FS_VEL:FS_VEL + 3] - rho_dot).max()
+        ep, ev, _ = relative_propagation_errors(rho0, rho_dot0, h, n)
         _row(f"|rho| {np.linalg.norm(rho0):.0f} m, {n} x {h:g} s: position, velocity", f"{ep:.2e} m, {ev:.2e} m/s",
              f"{tol_m:g} m, {tol_mps:g} m/s", f"x {tol_m / ep:.1f}, x {tol_mps / ev:.1f} the error")
 

@@ -96,32 +96,35 @@
 #define PM_H10 0x1.71b8ef6dcf572p-66
 #define PM_H11 0x1.761b41316381ap-75
 
+
+/* the coefficients, highest power first, for horner() */
+static const double SIN[] = {PM_S9, PM_S8, PM_S7, PM_S6, PM_S5, PM_S4, PM_S3, PM_S2, PM_S1};
+static const double COS[] = {PM_C11, PM_C10, PM_C9, PM_C8, PM_C7, PM_C6, PM_C5, PM_C4, PM_C3, PM_C2};
+static const double EXP[] = {PM_E13, PM_E12, PM_E11, PM_E10, PM_E9, PM_E8, PM_E7, PM_E6, PM_E5, PM_E4, PM_E3, PM_E2};
+static const double ATAN[] = {PM_A14, PM_A13, PM_A12, PM_A11, PM_A10, PM_A9, PM_A8,
+                              PM_A7, PM_A6, PM_A5, PM_A4, PM_A3, PM_A2, PM_A1};
+static const double LOG[] = {PM_L11, PM_L10, PM_L9, PM_L8, PM_L7, PM_L6, PM_L5, PM_L4, PM_L3, PM_L2, PM_L1};
+static const double SINH[] = {PM_H11, PM_H10, PM_H9, PM_H8, PM_H7, PM_H6, PM_H5, PM_H4, PM_H3, PM_H2, PM_H1};
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Horner's rule from 0: the first step, 0 z + c, is exact (gnc/core/pmath.py's _horner). */
+static double horner(const double *c, int n, double z)
+{
+    double p = 0.0;
+    int i;
+    for (i = 0; i < n; ++i) p = p * z + c[i];
+    return p;
+}
+
 static double sin_r(double r)
 {
-    double z = r * r, p = PM_S9;
-    p = p * z + PM_S8;
-    p = p * z + PM_S7;
-    p = p * z + PM_S6;
-    p = p * z + PM_S5;
-    p = p * z + PM_S4;
-    p = p * z + PM_S3;
-    p = p * z + PM_S2;
-    p = p * z + PM_S1;
+    double z = r * r, p = horner(SIN, N_OF(SIN), z);
     return r + r * z * p;
 }
 
 static double cos_r(double r)
 {
-    double z = r * r, q = PM_C11, hz, w;
-    q = q * z + PM_C10;
-    q = q * z + PM_C9;
-    q = q * z + PM_C8;
-    q = q * z + PM_C7;
-    q = q * z + PM_C6;
-    q = q * z + PM_C5;
-    q = q * z + PM_C4;
-    q = q * z + PM_C3;
-    q = q * z + PM_C2;
+    double z = r * r, q = horner(COS, N_OF(COS), z), hz, w;
     hz = 0.5 * z;
     w = 1.0 - hz;
     return w + (((1.0 - w) - hz) + z * (z * q));
@@ -172,20 +175,7 @@ double pm_tan(double x)
 
 static double atan_r(double t)
 {
-    double z = t * t, p = PM_A14;
-    p = p * z + PM_A13;
-    p = p * z + PM_A12;
-    p = p * z + PM_A11;
-    p = p * z + PM_A10;
-    p = p * z + PM_A9;
-    p = p * z + PM_A8;
-    p = p * z + PM_A7;
-    p = p * z + PM_A6;
-    p = p * z + PM_A5;
-    p = p * z + PM_A4;
-    p = p * z + PM_A3;
-    p = p * z + PM_A2;
-    p = p * z + PM_A1;
+    double z = t * t, p = horner(ATAN, N_OF(ATAN), z);
     return t + t * z * p;
 }
 
@@ -237,18 +227,7 @@ double pm_exp(double x)
     if (x < PM_EXP_MIN) return 0.0;
     n = floor(x * PM_INV_LN2 + 0.5);
     r = (x - n * PM_LN2_HI) - n * PM_LN2_LO;
-    p = PM_E13;
-    p = p * r + PM_E12;
-    p = p * r + PM_E11;
-    p = p * r + PM_E10;
-    p = p * r + PM_E9;
-    p = p * r + PM_E8;
-    p = p * r + PM_E7;
-    p = p * r + PM_E6;
-    p = p * r + PM_E5;
-    p = p * r + PM_E4;
-    p = p * r + PM_E3;
-    p = p * r + PM_E2;
+    p = horner(EXP, N_OF(EXP), r);
     return ldexp(1.0 + (r + r * r * p), (int)n);
 }
 
@@ -267,17 +246,7 @@ double pm_log(double x)
     f = m - 1.0;
     s = f / (2.0 + f);
     z = s * s;
-    p = PM_L11;
-    p = p * z + PM_L10;
-    p = p * z + PM_L9;
-    p = p * z + PM_L8;
-    p = p * z + PM_L7;
-    p = p * z + PM_L6;
-    p = p * z + PM_L5;
-    p = p * z + PM_L4;
-    p = p * z + PM_L3;
-    p = p * z + PM_L2;
-    p = p * z + PM_L1;
+    p = horner(LOG, N_OF(LOG), z);
     rr = z * p;
     k = (double)e;
     return k * PM_LN2_HI + (f - (s * (f - rr) - k * PM_LN2_LO));
@@ -288,17 +257,7 @@ double pm_sinh(double x)
     double a = fabs(x), e;
     if (a < PM_TINY) return x;
     if (a < 1.0) {
-        double z = x * x, p = PM_H11;
-        p = p * z + PM_H10;
-        p = p * z + PM_H9;
-        p = p * z + PM_H8;
-        p = p * z + PM_H7;
-        p = p * z + PM_H6;
-        p = p * z + PM_H5;
-        p = p * z + PM_H4;
-        p = p * z + PM_H3;
-        p = p * z + PM_H2;
-        p = p * z + PM_H1;
+        double z = x * x, p = horner(SINH, N_OF(SINH), z);
         return x + x * z * p;
     }
     if (a > PM_HALF_E_BIG) {

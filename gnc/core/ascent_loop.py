@@ -15,13 +15,12 @@ Telemetry rows are gnc.core.loop's (landing-frame truth, filter sigmas, both fra
 The go command goes out at step k_go; the pad time before it is the surface alignment.
 Like gnc.core.loop, one loop body flies any flight-software build (fly_with).
 """
-import types
 
 import numpy as np
 
 from gnc.core import pmath, vec
 from gnc.core.fsw.step import fsw_step
-from gnc.core.jit import kernel
+from gnc.core.jit import bind_step, kernel
 from gnc.core.layout import AF_PHASE, AF_THRUST_CMD, PHASE_ASCENT_COAST, SF_CMD
 from gnc.core.loop import record
 from gnc.core.moon import W_J2, W_MU, W_OMEGA, W_RREF, fixed_to_inertial, gravity, state_to_landing, theta
@@ -106,13 +105,9 @@ def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, pa
     return k1, EV_NONE
 
 
-def fly_with(step, name):
-    """`_fly` compiled with `fsw_step` bound to the kernel `step`, cached under `name`
-    (one per step kernel; gnc.core.loop.fly_with says why not a switch or a closure)."""
-    fn = types.FunctionType(_fly.__code__, dict(globals(), fsw_step=step), name)
-    fn.__qualname__ = name
-    fn.__doc__ = _fly.__doc__
-    return kernel(fn)
+def fly_with(step, name, cache=True):
+    """`_fly` with `fsw_step` bound to the kernel `step` (gnc.core.jit.bind_step)."""
+    return bind_step(_fly, step, name, cache)
 
 
 fly = fly_with(fsw_step, "fly")

@@ -18,13 +18,12 @@ a factory closure over the step kernel is never found in numba's cache (the key
 pickles the closure, and a dispatcher pickles with a per-process id), so every
 process would recompile the loop.
 """
-import types
 
 import numpy as np
 
 from gnc.core import vec
 from gnc.core.fsw.step import fsw_step
-from gnc.core.jit import kernel
+from gnc.core.jit import bind_step, kernel
 from gnc.core.layout import AF_LEN, FS_COV, SF_LEN
 from gnc.core.moon import q_inertial_to_landing, state_to_landing
 from gnc.core.plant import EV_CONTACT, EV_NONE, WORK_LEN, advance, sense_step  # noqa: F401 (re-exported)
@@ -85,13 +84,9 @@ def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, to
     return k1, EV_NONE
 
 
-def fly_with(step, name):
-    """The closed loop `_fly` compiled with `fsw_step` bound to the kernel `step`; name
-    (unique per step kernel) names the compiled function and its cache files."""
-    fn = types.FunctionType(_fly.__code__, dict(globals(), fsw_step=step), name)
-    fn.__qualname__ = name
-    fn.__doc__ = _fly.__doc__
-    return kernel(fn)
+def fly_with(step, name, cache=True):
+    """`_fly` with `fsw_step` bound to the kernel `step` (gnc.core.jit.bind_step)."""
+    return bind_step(_fly, step, name, cache)
 
 
 fly = fly_with(fsw_step, "fly")

@@ -79,19 +79,30 @@ H7, H8, H9 = _h("0x1.ae7f3e733b81fp-41"), _h("0x1.952c77030ad4ap-49"), _h("0x1.2
 H10, H11 = _h("0x1.71b8ef6dcf572p-66"), _h("0x1.761b41316381ap-75")
 
 
+# the same, highest power first, for _horner
+SIN = (S9, S8, S7, S6, S5, S4, S3, S2, S1)
+COS = (C11, C10, C9, C8, C7, C6, C5, C4, C3, C2)
+EXP = (E13, E12, E11, E10, E9, E8, E7, E6, E5, E4, E3, E2)
+ATAN = (A14, A13, A12, A11, A10, A9, A8, A7, A6, A5, A4, A3, A2, A1)
+LOG = (L11, L10, L9, L8, L7, L6, L5, L4, L3, L2, L1)
+SINH = (H11, H10, H9, H8, H7, H6, H5, H4, H3, H2, H1)
+
+
+@kernel
+def _horner(coeffs, z):
+    """The polynomial with these coefficients (highest power first) at z; the first
+    step, 0 z + c, is exact, so this is Horner's rule from the leading coefficient."""
+    p = 0.0
+    for c in coeffs:
+        p = p * z + c
+    return p
+
+
 @kernel
 def _sin_r(r):
     """sin on |r| <= pi/4: Taylor to r^19 (the next term is below 2^-70 of the result)."""
     z = r * r
-    p = S9
-    p = p * z + S8
-    p = p * z + S7
-    p = p * z + S6
-    p = p * z + S5
-    p = p * z + S4
-    p = p * z + S3
-    p = p * z + S2
-    p = p * z + S1
+    p = _horner(SIN, z)
     return r + r * z * p
 
 
@@ -99,16 +110,7 @@ def _sin_r(r):
 def _cos_r(r):
     """cos on |r| <= pi/4: Taylor to r^22; 1 - r^2/2 split so its rounding error is kept."""
     z = r * r
-    q = C11
-    q = q * z + C10
-    q = q * z + C9
-    q = q * z + C8
-    q = q * z + C7
-    q = q * z + C6
-    q = q * z + C5
-    q = q * z + C4
-    q = q * z + C3
-    q = q * z + C2
+    q = _horner(COS, z)
     hz = 0.5 * z
     w = 1.0 - hz
     return w + (((1.0 - w) - hz) + z * (z * q))
@@ -168,20 +170,7 @@ def tan(x):
 def _atan_r(t):
     """atan on |t| <= 2 - sqrt 3: Taylor to t^29 (the next term is below 2^-58 of t)."""
     z = t * t
-    p = A14
-    p = p * z + A13
-    p = p * z + A12
-    p = p * z + A11
-    p = p * z + A10
-    p = p * z + A9
-    p = p * z + A8
-    p = p * z + A7
-    p = p * z + A6
-    p = p * z + A5
-    p = p * z + A4
-    p = p * z + A3
-    p = p * z + A2
-    p = p * z + A1
+    p = _horner(ATAN, z)
     return t + t * z * p
 
 
@@ -252,18 +241,7 @@ def exp(x):
         return 0.0
     n = np.floor(x * INV_LN2 + 0.5)
     r = (x - n * LN2_HI) - n * LN2_LO                # |r| <= ln2/2: Taylor to r^13
-    p = E13
-    p = p * r + E12
-    p = p * r + E11
-    p = p * r + E10
-    p = p * r + E9
-    p = p * r + E8
-    p = p * r + E7
-    p = p * r + E6
-    p = p * r + E5
-    p = p * r + E4
-    p = p * r + E3
-    p = p * r + E2
+    p = _horner(EXP, r)
     return math.ldexp(1.0 + (r + r * r * p), int(n))
 
 
@@ -282,17 +260,7 @@ def log(x):
     f = m - 1.0                                      # exact, |f| < 0.42
     s = f / (2.0 + f)                                # log(1+f) = 2 atanh(s) = f - s (f - R)
     z = s * s
-    p = L11
-    p = p * z + L10
-    p = p * z + L9
-    p = p * z + L8
-    p = p * z + L7
-    p = p * z + L6
-    p = p * z + L5
-    p = p * z + L4
-    p = p * z + L3
-    p = p * z + L2
-    p = p * z + L1
+    p = _horner(LOG, z)
     rr = z * p
     k = float(e)
     return k * LN2_HI + (f - (s * (f - rr) - k * LN2_LO))
@@ -305,17 +273,7 @@ def sinh(x):
         return x
     if a < 1.0:                                      # Taylor to x^23: exp's cancellation avoided
         z = x * x
-        p = H11
-        p = p * z + H10
-        p = p * z + H9
-        p = p * z + H8
-        p = p * z + H7
-        p = p * z + H6
-        p = p * z + H5
-        p = p * z + H4
-        p = p * z + H3
-        p = p * z + H2
-        p = p * z + H1
+        p = _horner(SINH, z)
         return x + x * z * p
     if a > HALF_E_BIG:                               # e^a overflows before e^a/2 does
         h = exp(0.5 * a)

@@ -22,14 +22,12 @@ ends, captured or refused.
 Both vehicles fly the same flight-software build; fly_with binds it (gnc.core.loop).
 """
 import math
-import types
 
-import numba
 import numpy as np
 
 from gnc.core import capture, vec
 from gnc.core.fsw.step import fsw_step
-from gnc.core.jit import kernel
+from gnc.core.jit import bind_step, kernel
 from gnc.core.layout import (AF_NAV_POS, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_THRUST_CMD, FS_COV, FS_ORB_POS,
                              FS_ORB_VEL, FS_T_IDLE,
                              SF_CMD, SF_RN_RANGE, SF_VALID)
@@ -214,14 +212,8 @@ def _fly(xc, xt, vpc, vpt, w, dem, spc, spt, rp, dp, cfgc, cfgt, fsc, fst, sfc, 
 
 
 def fly_with(step, name, cache=True):
-    """`_fly` compiled with `fsw_step` (both vehicles') bound to the kernel `step`, cached
-    under `name` (one per step kernel; gnc.core.loop.fly_with says why).  cache=False for
-    a step that only lives in one process (a test's recorder): the cache key holds the
-    name, not the binding, so another process could load it under the same name."""
-    fn = types.FunctionType(_fly.__code__, dict(globals(), fsw_step=step), name)
-    fn.__qualname__ = name
-    fn.__doc__ = _fly.__doc__
-    return kernel(fn) if cache else numba.njit(fn, nogil=True, error_model="numpy")
+    """`_fly` with `fsw_step` bound to the kernel `step` (gnc.core.jit.bind_step)."""
+    return bind_step(_fly, step, name, cache)
 
 
 fly = fly_with(fsw_step, "fly")
