@@ -1,6 +1,7 @@
 /* Portable math for the double build: see pmath.h and gnc/core/pmath.py (the twin,
  * whose comments give each function's method and accuracy). */
 #include "pmath.h"
+#include "real.h" /* decides GNC_REAL_FLOAT, also where only ARDUINO is defined */
 
 #ifndef GNC_REAL_FLOAT
 
