@@ -32,10 +32,10 @@ import numpy as np
 
 import gnc.run
 import gnc.scenario
+from gnc import wire
 from gnc.assemble import assemble
 from gnc.core import loop as LP
 from gnc.core.layout import AF_STEP_CYCLES
-from gnc import wire
 from hil.link import round_trip_wire_time
 from hil.session import Link, handshake, run_session
 from hil.transport import SerialTransport, StubTransport

@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from gnc.frames import ENUM_PREFIX, FRAME_KINDS, PREFIX, schema
 from gnc import wire
+from gnc.frames import ENUM_PREFIX, FRAME_KINDS, PREFIX, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 PY_OUT = ROOT / "gnc" / "core" / "layout.py"

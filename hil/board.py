@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gnc import wire
 from gnc.core import layout as L
 from gnc.frames import schema
-from gnc import wire
 
 CLOCK_HZ = 1_000_000_000       # step_cycles are nanoseconds
 FAULTS = ("silent-after", "garbage-every", "reset-after", "exit-after")

@@ -37,6 +37,7 @@ from typing import Callable
 
 import numpy as np
 
+from gnc import wire
 from gnc.assemble import Assembly, assemble
 from gnc.core import hdu
 from gnc.core import loop as LP
@@ -51,7 +52,6 @@ from gnc.core.plant import advance, sense_step
 from gnc.frames import phase_name
 from gnc.run import RunResult, judge, phases, telemetry_columns, touchdown_summary
 from gnc.scenario import Scenario
-from gnc import wire
 from hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
 from hil.transport import StubTransport, TransportError
 

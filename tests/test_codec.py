@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gnc import codegen
-from gnc.frames import schema
 from gnc import wire
+from gnc.frames import schema
 
 VECTORS_PATH = Path(__file__).with_name("vectors") / "frames.json"
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"

@@ -17,8 +17,8 @@ import cffi
 import numpy as np
 import pytest
 
-from gnc.frames import schema
 from gnc import wire
+from gnc.frames import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"

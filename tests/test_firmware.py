@@ -23,9 +23,9 @@ import time
 import numpy as np
 import pytest
 
+from gnc import wire
 from gnc.run import run
 from gnc.scenario import load
-from gnc import wire
 from hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
 from hil.session import SILENT_PERIODS, run_session
 from hil.transport import SerialTransport

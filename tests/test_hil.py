@@ -19,10 +19,10 @@ import zlib
 import numpy as np
 import pytest
 
+from gnc import wire
 from gnc.core.layout import AF_STEP_CYCLES, SF_LEN
 from gnc.run import telemetry_columns
 from gnc.scenario import load
-from gnc import wire
 from hil.board import Board, Faults
 from hil.link import round_trip_wire_time
 from hil.session import SILENT_PERIODS, HandshakeError, run_session
