@@ -138,6 +138,15 @@ static double reduce(double x, int *quadrant)
     return ((x - n * PM_PIO2_1) - n * PM_PIO2_2) - n * PM_PIO2_3;
 }
 
+/* sin(r + q pi/2) for |r| <= ~pi/4: cos(x) is sin in the next quadrant. */
+static double sin_quadrant(double r, int q)
+{
+    if (q == 0) return sin_r(r);
+    if (q == 1) return cos_r(r);
+    if (q == 2) return -sin_r(r);
+    return -cos_r(r);
+}
+
 double pm_sin(double x)
 {
     int q;
@@ -145,10 +154,7 @@ double pm_sin(double x)
     if (!isfinite(x)) return x - x;
     if (fabs(x) < PM_TINY) return x;
     r = reduce(x, &q);
-    if (q == 0) return sin_r(r);
-    if (q == 1) return cos_r(r);
-    if (q == 2) return -sin_r(r);
-    return -cos_r(r);
+    return sin_quadrant(r, q);
 }
 
 double pm_cos(double x)
@@ -157,10 +163,7 @@ double pm_cos(double x)
     double r;
     if (!isfinite(x)) return x - x;
     r = reduce(x, &q);
-    if (q == 0) return cos_r(r);
-    if (q == 1) return -sin_r(r);
-    if (q == 2) return -cos_r(r);
-    return sin_r(r);
+    return sin_quadrant(r, (q + 1) & 3);
 }
 
 double pm_tan(double x)

@@ -125,12 +125,8 @@ def _reduce(x):
 
 
 @kernel
-def sin(x):
-    if not math.isfinite(x):
-        return x - x
-    if abs(x) < TINY:
-        return x
-    r, q = _reduce(x)
+def _sin_quadrant(r, q):
+    """sin(r + q pi/2) for |r| <= ~pi/4: cos(x) is sin in the next quadrant."""
     if q == 0:
         return _sin_r(r)
     if q == 1:
@@ -141,17 +137,21 @@ def sin(x):
 
 
 @kernel
+def sin(x):
+    if not math.isfinite(x):
+        return x - x
+    if abs(x) < TINY:
+        return x
+    r, q = _reduce(x)
+    return _sin_quadrant(r, q)
+
+
+@kernel
 def cos(x):
     if not math.isfinite(x):
         return x - x
     r, q = _reduce(x)
-    if q == 0:
-        return _cos_r(r)
-    if q == 1:
-        return -_sin_r(r)
-    if q == 2:
-        return -_cos_r(r)
-    return _sin_r(r)
+    return _sin_quadrant(r, (q + 1) & 3)
 
 
 @kernel
