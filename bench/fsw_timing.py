@@ -41,13 +41,13 @@ import gnc.run
 import gnc.run_ascent
 import gnc.run_rendezvous
 import gnc.scenario
+from gnc import programs
 from gnc.assemble import assemble
 from gnc.core import fsw_c
-from gnc.core import loop as LP
-from gnc.core import rendezvous_loop
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_step
 from gnc.core.layout import AF_LEN, CF_PROGRAM, FS_LEN, PROGRAM_ASCENT, PROGRAM_RENDEZVOUS
+from gnc.programs.descent import plant as P
 from loop_timing import machine, percentile
 
 SCENARIO = "descent"
@@ -121,7 +121,7 @@ def summary(mean, samples):
 def recorded(result):
     cols = gnc.run.telemetry_columns()
     tel = result.telemetry
-    return np.ascontiguousarray(np.column_stack([tel[c] for c in cols[LP.T_SF:LP.T_AF]]))
+    return np.ascontiguousarray(np.column_stack([tel[c] for c in cols[P.T_SF:P.T_AF]]))
 
 
 def one_config(frames, cfg):
@@ -151,13 +151,8 @@ def record_rendezvous(sc):
     """Both vehicles' replays of a reference rendezvous, flown by a loop whose fsw_step
     copies out what it is given (the ground uplinks new configs on the way); and its outcome."""
     _RECORDED.clear()
-    key = ("rendezvous", "numba")
-    flown = fsw_c._FLY[key]
-    fsw_c._FLY[key] = rendezvous_loop.fly_with(_recording_step, "fly_recording", cache=False)
-    try:
+    with programs.flying_with("rendezvous", _recording_step):
         outcome = gnc.run_rendezvous.run(sc, SEED, tel_every=NO_TELEMETRY).summary["outcome"]
-    finally:
-        fsw_c._FLY[key] = flown
     return {p: (np.array(r["frames"]), np.array(r["cfgs"]), np.array(r["which"]), r["fs0"])
             for p, r in _RECORDED.items()}, outcome
 
@@ -191,7 +186,7 @@ def time_fsw(kind, replay, runs, ts):
 
 
 def time_rk4(a, runs, ts):
-    duty, work = np.zeros(V.N_RCS), np.zeros(5 * V.X_LEN)
+    duty, work = np.zeros(V.N_RCS), np.zeros(V.WORK_LEN)
     h = a.dt / a.substeps
     out = np.zeros(RK4_STEPS, np.int64)
     rk4_loop(a.x0.copy(), a.vp, a.world, 0.0, duty, h, 10, work, ts, out, True)

@@ -34,8 +34,8 @@ import gnc.run
 import gnc.scenario
 from gnc import wire
 from gnc.assemble import assemble
-from gnc.core import loop as LP
 from gnc.core.layout import AF_STEP_CYCLES
+from gnc.programs.descent import plant as P
 from hil.link import round_trip_wire_time
 from hil.session import Link, handshake, run_session
 from hil.transport import SerialTransport, StubTransport
@@ -140,7 +140,7 @@ def main(argv=None):
     sc = gnc.scenario.load(SCENARIO)
     recorded = gnc.run.run(sc, SEED)
     cols = gnc.run.telemetry_columns()
-    frames = np.ascontiguousarray(np.column_stack([recorded.telemetry[c] for c in cols[LP.T_SF:LP.T_AF]]))
+    frames = np.ascontiguousarray(np.column_stack([recorded.telemetry[c] for c in cols[P.T_SF:P.T_AF]]))
     cfg = assemble(sc, SEED).cfg
 
     proc, pty = start_board()

@@ -30,10 +30,10 @@ import numpy as np
 import gnc.run
 import gnc.scenario
 from gnc.assemble import assemble
-from gnc.core import loop as LP
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_reset, fsw_step
 from gnc.core.layout import AF_LEN, FS_LEN
+from gnc.programs.descent import plant as P
 
 SCENARIO = "descent"
 SEED = 0
@@ -103,7 +103,7 @@ def time_descent(sc, runs, tel_every):
 def time_rk4(a, runs):
     """ns per step; coasting from the PDI state (engine and RCS off: a burn does the same
     arithmetic, the engine only scales a vector) at the scenario's model step."""
-    work = np.zeros(5 * V.X_LEN)
+    work = np.zeros(V.WORK_LEN)
     duty = np.zeros(V.N_RCS)
     h = a.dt / a.substeps
     rk4_loop(a.x0.copy(), a.vp, a.world, 0.0, duty, h, 10, work)    # compile
@@ -121,8 +121,8 @@ def recorded_frames(result):
     one row per step, in schema order."""
     cols = gnc.run.telemetry_columns()
     tel = result.telemetry
-    sf = np.ascontiguousarray(np.column_stack([tel[c] for c in cols[LP.T_SF:LP.T_AF]]))
-    af = np.column_stack([tel[c] for c in cols[LP.T_AF:LP.T_LEN]])
+    sf = np.ascontiguousarray(np.column_stack([tel[c] for c in cols[P.T_SF:P.T_AF]]))
+    af = np.column_stack([tel[c] for c in cols[P.T_AF:P.T_LEN]])
     return sf, af
 
 

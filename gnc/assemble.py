@@ -23,6 +23,7 @@ from gnc.core import moon as M
 from gnc.core import pmath
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
+from gnc.programs.descent import plant as P
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rz, small_rotation
 from gnc.scenario import Scenario
 from gnc.terrain_gen import generate
@@ -43,15 +44,11 @@ class Assembly:
     truth_pdi_landing: np.ndarray     # (6,) truth PDI position/velocity, landing frame
     hdu: np.ndarray                   # hazard-detection unit parameters, gnc.core.hdu HP_*
 
-
-
-
-
-
-
-
-
-
+    def plant(self) -> P.Plant:
+        """A fresh plant to fly: truth at the start, empty accumulators, the unit's state and map."""
+        hs, hmap = H.allocate(self.hdu)
+        return P.Plant(self.x0.copy(), self.vp, self.world, self.dem, self.sp, np.zeros(6), np.zeros(V.WORK_LEN),
+                       np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1), self.hdu, hs, hmap, self.dt, self.substeps)
 
 
 def world_array(sc: Scenario) -> np.ndarray:

@@ -18,12 +18,12 @@ import numpy as np
 
 from gnc import linalg3 as la
 from gnc.assemble import c_lf, every, frame_config, imu_params, world_array
-from gnc.core import ascent_loop as AL
 from gnc.core import layout as L
 from gnc.core import moon as M
 from gnc.core import pmath
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
+from gnc.programs.ascent import plant as AL
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rotation_about, small_rotation
 from gnc.scenario import Scenario
 
@@ -46,7 +46,7 @@ class AscentAssembly:
     dem: np.ndarray
     sp: np.ndarray
     cfg: np.ndarray
-    pad: np.ndarray                 # gnc.core.ascent_loop PAD_*
+    pad: np.ndarray                 # gnc.programs.ascent.plant PAD_*
     dt: float
     substeps: int
     n_steps: int
@@ -55,7 +55,10 @@ class AscentAssembly:
     seed: int
     target: dict                    # the target orbit: a, e, i, perilune and apolune radii, plane normal
 
-
+    def plant(self) -> AL.Plant:
+        """A fresh plant to fly: truth and the pad at the start, empty accumulators."""
+        return AL.Plant(self.x0.copy(), self.vp, self.world, self.dem, self.sp, np.zeros(6), np.zeros(V.WORK_LEN),
+                        np.zeros(V.N_RCS), self.pad.copy(), self.k_go, self.settle_s, self.dt, self.substeps)
 
 
 def local_axes(lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

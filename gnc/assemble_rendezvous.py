@@ -43,15 +43,19 @@ class RendezvousAssembly:
     spt: np.ndarray
     rp: np.ndarray            # relative sensors, gnc.core.relnav_sensors RP_*
     dp: np.ndarray            # docking ports and capture envelope, gnc.core.capture DP_*
-    cfgc: np.ndarray
-    cfgt: np.ndarray
-    fsc: np.ndarray
-    fst: np.ndarray
+    cfg: np.ndarray           # 2 x CF_LEN: the chaser's config (row 0), the target's (row 1)
+    fs: np.ndarray            # 2 x FS_LEN: their flight-software states
     t0: float                 # clock at the start (the ascent's, since its pad time began)
     dt: float
     substeps: int
     n_steps: int
     seed: int
+
+    # the rows as views: the ground's uplinks write into them
+    cfgc = property(lambda self: self.cfg[0])
+    cfgt = property(lambda self: self.cfg[1])
+    fsc = property(lambda self: self.fs[0])
+    fst = property(lambda self: self.fs[1])
 
 
 def relnav_params(sc: Scenario) -> np.ndarray:
@@ -177,5 +181,5 @@ def assemble(sc: Scenario, ascent_sc: Scenario, ascent_final: dict, seed: int = 
     fsc = np.zeros(L.FS_LEN)
     fsw_reset(fsc)
     return RendezvousAssembly(xc, xt, vpc, ascent_final["vp"], w, spc, spt, relnav_params(sc), docking_params(sc),
-                              cfgc, cfgt, fsc, fst, float(ascent_final["t"]), dt, int(sc.sim.substeps),
+                              np.stack([cfgc, cfgt]), np.stack([fsc, fst]), float(ascent_final["t"]), dt, int(sc.sim.substeps),
                               int(math.ceil(sc.sim.max_duration_s / dt)), seed)

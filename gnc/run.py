@@ -8,15 +8,17 @@ from typing import Callable
 import numpy as np
 
 from gnc import linalg3 as la
+from gnc import programs
 from gnc.assemble import Assembly, assemble
-from gnc.core import fsw_c, hdu, pmath
-from gnc.core import loop as LP
+from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
-from gnc.core.layout import AF_LEN, FS_LEN, SF_LEN
+from gnc.core.layout import FS_LEN
+from gnc.flight import Flight
 from gnc.frames import phase_name, schema
 from gnc.hazard_report import hdu_summary, touchdown_verdict
 from gnc.rotations import quat_to_matrix
+from gnc.programs.descent import plant as P
 from gnc.scenario import Scenario
 
 CHUNK = 1000     # flight-software steps per call into compiled code
@@ -33,47 +35,34 @@ class RunResult:
 
 
 def telemetry_columns() -> list[str]:
-    """Names of the columns of the core's telemetry rows (gnc.core.loop T_*)."""
+    """Names of the columns of the descent's and ascent's telemetry rows (gnc.programs.descent.plant T_*)."""
     cols = ["t", "pos_e", "pos_n", "pos_u", "vel_e", "vel_n", "vel_u", "alt", "q_w", "q_x", "q_y", "q_z",
             "rate_x", "rate_y", "rate_z", "mass", "thrust",
             "nav_sig_pos_e", "nav_sig_pos_n", "nav_sig_pos_u", "nav_sig_vel_e", "nav_sig_vel_n", "nav_sig_vel_u"]
-    assert len(cols) == LP.T_SF
+    assert len(cols) == P.T_SF
     cols += ["sf." + c for c in schema()["sensor"].column_names()]
     cols += ["af." + c for c in schema()["actuator"].column_names()]
-    assert len(cols) == LP.T_LEN
+    assert len(cols) == P.T_LEN
     return cols
 
 
 def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1,
-        fsw: str = "numba"):
-    """Fly an assembly; returns (telemetry rows, flown steps, event, touch state, final state,
-    hazard unit state, hazard map).
+        fsw: str = "numba") -> Flight:
+    """Fly an assembly to touchdown or the end of its time; the Flight holds the outcome
+    (its plant: truth, contact state, hazard unit; its telemetry).
 
     progress(k, n_steps, altitude) is called between chunks.  tel_every > 1 keeps
     one telemetry row in that many steps (Monte Carlo keeps few).  fsw names the
     flight-software build ("numba", "c", "c-float"; gnc.core.fsw_c), which raises
     CBuildUnavailable for a C build that is not installed."""
-    fly_loop = fsw_c.fly_kernel(fsw)
-    x = a.x0.copy()
-    fs = np.zeros(FS_LEN)
-    fsw_c.reset(fsw, fs)
-    sf = np.zeros(SF_LEN)
-    af = np.zeros(AF_LEN)
-    imu = np.zeros(6)
-    work = np.zeros(LP.WORK_LEN)
-    duty = np.zeros(V.N_RCS)
-    tel = np.zeros(((a.n_steps + tel_every - 1) // tel_every, LP.T_LEN))
-    touch = np.zeros(V.X_LEN + 1)
-    hs, hmap = hdu.allocate(a.hdu)
-    k, event, seed = 0, LP.EV_NONE, a.seed
-    while k < a.n_steps and event == LP.EV_NONE:
-        k1 = min(k + CHUNK, a.n_steps)
-        k, event = fly_loop(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every,
-                            touch, k, k1, a.dt, a.substeps, seed, a.hdu, hs, hmap)
-        seed = -1
-        if progress is not None:
-            progress(k, a.n_steps, tel[(k - 1) // tel_every, LP.T_ALT])
-    return tel, k, event, touch, x, hs, hmap
+    fly_loop = programs.loop("descent", fsw)
+    fs = np.zeros((1, FS_LEN))
+    fsw_c.reset(fsw, fs[0])
+    f = Flight(fly_loop, a.plant(), a.cfg[None, :], fs, P.T_LEN, (a.n_steps + tel_every - 1) // tel_every,
+               tel_every, a.seed)
+    f.until(a.n_steps, CHUNK, None if progress is None else
+            lambda fl: progress(fl.k, a.n_steps, fl.last_row()[P.T_ALT]))
+    return f
 
 
 def touchdown_summary(a: Assembly, touch: np.ndarray) -> dict:
@@ -147,11 +136,14 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False,
     dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
     flight-software build (see fly)."""
     a = assemble(sc, seed, disperse)
-    tel, n, event, touch, x, hs, hmap = fly(a, progress, tel_every, fsw)
-    tel = tel[:(n + tel_every - 1) // tel_every]
+    f = fly(a, progress, tel_every, fsw)
+    p = f.plant
+    touch, x, hs, hmap = p.touch, p.x, p.hs, p.hmap
+    event = f.event
+    tel = f.telemetry()
     cols = telemetry_columns()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(cols)}
-    td = touchdown_summary(a, touch) if event == LP.EV_CONTACT else None
+    td = touchdown_summary(a, touch) if event == P.EV_CONTACT else None
     if td is not None:
         td.update(touchdown_verdict(sc, a.vp, a.world, a.dem, touch))
     outcome, failures = judge(sc, td)
@@ -159,7 +151,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False,
     summary = {
         "outcome": outcome,
         "failures": failures,
-        "duration_s": float(td["time_s"] if td else tel[-1, LP.T_T]),
+        "duration_s": float(td["time_s"] if td else tel[-1, P.T_T]),
         "propellant_used_kg": float(a.x0[V.X_M] - m_end),
         "touchdown": td,
         "hdu": hdu_summary(a.hdu, hs, hmap),

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gnc import linalg3 as la
+from gnc import programs
 from gnc.assemble_ascent import AscentAssembly, Pad, assemble
-from gnc.core import ascent_loop as AL
 from gnc.core import fsw_c, pmath
-from gnc.core import loop as LP
 from gnc.core import moon as M
 from gnc.core import orbit
 from gnc.core import vehicle as V
-from gnc.core.layout import AF_LEN, FS_LEN, SF_LEN
+from gnc.core.layout import FS_LEN
+from gnc.flight import Flight
+from gnc.programs.ascent import plant as AL
+from gnc.programs.descent import plant as DP
 from gnc.run import phases, telemetry_columns
 from gnc.scenario import Scenario
 
@@ -35,23 +37,16 @@ class AscentResult:
     final: dict = field(repr=False, default_factory=dict)
 
 
-def fly(a: AscentAssembly, tel_every: int = 1, fsw: str = "numba"):
-    """Returns (telemetry rows, steps flown, event, final truth, fsw state, pad array).
+def fly(a: AscentAssembly, tel_every: int = 1, fsw: str = "numba") -> Flight:
+    """Fly an assembly to insertion, a fall or the end of its time; the Flight holds the
+    outcome (its plant: truth and the pad's times; its fs: the flight software's state).
     fsw names the flight-software build (gnc.core.fsw_c)."""
-    fly_loop = fsw_c.fly_kernel(fsw, "ascent")
-    x = a.x0.copy()
-    fs = np.zeros(FS_LEN)
-    fsw_c.reset(fsw, fs)
-    sf, af, imu = np.zeros(SF_LEN), np.zeros(AF_LEN), np.zeros(6)
-    work, duty = np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS)
-    tel = np.zeros(((a.n_steps + tel_every - 1) // tel_every, LP.T_LEN))
-    pad = a.pad.copy()
-    k, event, seed = 0, AL.EV_NONE, a.seed
-    while k < a.n_steps and event == AL.EV_NONE:
-        k, event = fly_loop(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, sf, af, imu, work, duty, tel, tel_every, pad,
-                            k, min(k + CHUNK, a.n_steps), a.k_go, a.dt, a.substeps, a.settle_s, seed)
-        seed = -1
-    return tel, k, event, x, fs, pad
+    fs = np.zeros((1, FS_LEN))
+    fsw_c.reset(fsw, fs[0])
+    f = Flight(programs.loop("ascent", fsw), a.plant(), a.cfg[None, :], fs, DP.T_LEN,
+               (a.n_steps + tel_every - 1) // tel_every, tel_every, a.seed)
+    f.until(a.n_steps, CHUNK)
+    return f
 
 
 def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> dict:
@@ -75,8 +70,8 @@ def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1, pad: Pad | None = None,
         fsw: str = "numba") -> AscentResult:
     a = assemble(sc, seed, disperse, pad)
-    tel, n, event, x, fs, padv = fly(a, tel_every, fsw)
-    tel = tel[:(n + tel_every - 1) // tel_every]
+    f = fly(a, tel_every, fsw)
+    tel, n, event, x, fs, padv = f.telemetry(), f.k, f.event, f.plant.x, f.fs[0], f.plant.pad
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     ins = insertion_figures(x, sc.moon.mu, sc.moon.radius_m, a.target)
     t_lift, t_cut = float(padv[AL.PAD_T_LIFTOFF]), float(padv[AL.PAD_T_CUTOFF])

@@ -4,7 +4,7 @@ capture and its margins, and the propellant of both vehicles.
 
 A rendezvous starts from a flown ascent (the scenario's `ascent`, same seed and
 dispersions) unless one is given (gnc.mission passes its own).  The compiled loop
-(gnc.core.rendezvous_loop) runs between ground events; at each the ground (gnc.ground)
+(gnc.core.loop over gnc.programs.rendezvous.plant) runs between ground events; at each the ground (gnc.ground)
 tracks both vehicles and uplinks a plan to the ascender (command 3) or, after the last
 manoeuvre, the go with both state vectors to the orbiter-returner (command 1).
 """
@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gnc import linalg3 as la
+from gnc import programs
 from gnc import scenario as scenario_mod
 from gnc.assemble_rendezvous import RendezvousAssembly, assemble
 from gnc.core import capture as CP
-from gnc.core import fsw_c, pmath
+from gnc.core import pmath
 from gnc.core import layout as L
-from gnc.core import rendezvous_loop as RL
 from gnc.core import vehicle as V
 from gnc.core.orbit import to_lvlh
+from gnc.flight import Flight
 from gnc.ground import Ground
+from gnc.programs.rendezvous import plant as RL
 from gnc.run import phases
 from gnc.run_ascent import AscentResult
 from gnc.run_ascent import run as run_ascent
@@ -63,47 +65,36 @@ def telemetry_columns() -> list[str]:
     return [COLUMNS[i] for i in range(RL.R_LEN)]
 
 
-class _Flight:
-    """The compiled loop's arrays and the calls between ground events."""
+def _plant(a: RendezvousAssembly, sim) -> RL.Plant:
+    """The plant over the assembly's own truth arrays (the ground tracks them between calls)."""
+    return RL.Plant(a.xc, a.xt, a.vpc, a.vpt, a.world, np.zeros((1, 1)), a.spc, a.spt, a.rp, a.dp, np.zeros(6),
+                    np.zeros(6), np.zeros(V.WORK_LEN), np.zeros(V.N_RCS), np.zeros(RL.OUT_LEN), np.zeros(2),
+                    np.full(1, a.dt), a.t0, a.dt, a.substeps, int(round(sim.fsw_rate_hz)),
+                    int(round(sim.coast_step_max_s / a.dt)), sim.coast_substep_s)
+
+
+class _Timeline:
+    """The flight between ground events, on the clock of the assembly."""
 
     def __init__(self, a: RendezvousAssembly, sim, tel_every: int, fsw: str):
-        self.a, self.sim, self.tel_every = a, sim, tel_every
-        self.fly_loop = fsw_c.fly_kernel(fsw, "rendezvous")
-        self.sfc, self.sft = np.zeros(L.SF_LEN), np.zeros(L.SF_LEN)
-        self.afc, self.aft = np.zeros(L.AF_LEN), np.zeros(L.AF_LEN)
-        self.imuc, self.imut = np.zeros(6), np.zeros(6)
-        self.work, self.duty = np.zeros(5 * V.X_LEN), np.zeros(V.N_RCS)
-        self.out = np.zeros(RL.OUT_LEN)
-        self.tel = [np.zeros((TEL_ROWS, RL.R_LEN))]
-        self.row, self.k, self.seed = 0, 0, a.seed
-        self.cmd_c = self.cmd_t = 0.0
-        self.steps = 0
+        self.a = a
+        self.flight = Flight(programs.loop("rendezvous", fsw), _plant(a, sim), a.cfg, a.fs, RL.R_LEN, TEL_ROWS,
+                             tel_every, a.seed)
+        self.out = self.flight.plant.out
 
     def t(self) -> float:
-        return self.a.t0 + self.k * self.a.dt
+        return self.a.t0 + self.flight.k * self.a.dt
+
+    def command(self, chaser: float = 0.0, target: float = 0.0) -> None:
+        """Ground commands for the next sensor frames (gnc.frames cmd codes)."""
+        self.flight.plant.cmd[:] = chaser, target
 
     def until(self, t_stop: float) -> int:
         """Fly to t_stop (or an event); returns the loop's event."""
-        a = self.a
-        k_stop = min(a.n_steps, max(self.k + 1, int(math.ceil((t_stop - a.t0) / a.dt))))
-        sim = self.sim
-        while True:
-            self.k, self.row, event, it = self.fly_loop(
-                a.xc, a.xt, a.vpc, a.vpt, a.world, np.zeros((1, 1)), a.spc, a.spt, a.rp, a.dp, a.cfgc, a.cfgt,
-                a.fsc, a.fst, self.sfc, self.sft, self.afc, self.aft, self.imuc, self.imut, self.work, self.duty,
-                self.tel[-1], self.row, self.tel_every, self.k, k_stop, a.t0, self.cmd_c, self.cmd_t, a.dt,
-                a.substeps, int(round(sim.fsw_rate_hz)), int(round(sim.coast_step_max_s / a.dt)),
-                sim.coast_substep_s, self.seed, self.out)
-            self.seed = -1
-            self.cmd_c = self.cmd_t = 0.0
-            self.steps += it
-            if event != RL.EV_TEL_FULL:
-                return event
-            self.tel.append(np.zeros((TEL_ROWS, RL.R_LEN)))
-            self.row = 0
-
-    def telemetry(self) -> np.ndarray:
-        return np.concatenate(self.tel[:-1] + [self.tel[-1][:self.row]])
+        a, f = self.a, self.flight
+        k_stop = min(a.n_steps, max(f.k + 1, int(math.ceil((t_stop - a.t0) / a.dt))))
+        f.plant.span[0] = a.dt
+        return f.until(k_stop)
 
 
 def _uplink_burns(cfg: np.ndarray, t: float, state, burns) -> list:
@@ -126,7 +117,7 @@ def _truth(x):
 def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1, fsw: str = "numba"):
     """The whole rendezvous timeline: ground passes between compiled-loop stretches, both
     vehicles on the flight-software build fsw (gnc.core.fsw_c)."""
-    f = _Flight(a, sc.sim, tel_every, fsw)
+    f = _Timeline(a, sc.sim, tel_every, fsw)
     ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, rng)
     t_ins = a.t0
     plan_log = {}
@@ -151,7 +142,7 @@ def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every
         for b in burns:
             plan_log[_burn_name(ground, b.t)] = {"t_s": float(b.t), "dv_mps": float(la.norm(b.dv)),
                                                 "uplinked": any(b is s for s in sent), "plan": stage}
-        f.cmd_t = 3.0
+        f.command(target=3.0)
         nxt = {"B": ground.t2, "C": ground.t3, "D": ground.t_h}.get(stages[0]) if stages else None
         if nxt is None:
             break
@@ -167,7 +158,7 @@ def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every
         a.cfgc[L.CF_ORB_EPOCH] = t
         a.cfgc[L.CF_ORB_POS:L.CF_ORB_POS + 3], a.cfgc[L.CF_ORB_VEL:L.CF_ORB_VEL + 3] = rc, vc
         a.cfgc[L.CF_ORB_TGT_POS:L.CF_ORB_TGT_POS + 3], a.cfgc[L.CF_ORB_TGT_VEL:L.CF_ORB_TGT_VEL + 3] = rt, vt
-        f.cmd_c = 1.0
+        f.command(chaser=1.0)
         handover = {"t_s": t, "relative_lvlh_m": _relative(a)[0].tolist(), "relative_lvlh_mps": _relative(a)[1].tolist()}
         event = f.until(t_end)
     return f, event, plan_log, handover, ground
@@ -230,7 +221,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
     m0c, m0t = float(a.xc[V.X_M]), float(a.xt[V.X_M])
     f, event, plan_log, handover, ground = fly(sc, a, np.random.default_rng(np.random.SeedSequence([seed, 2])), tel_every,
                                               fsw)
-    tel = f.telemetry()
+    tel = f.flight.telemetry()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     outcome = {RL.EV_CAPTURED: "captured", RL.EV_REFUSED: "refused"}.get(event, "no_capture")
     failures = []
@@ -259,7 +250,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
         "target": {"propellant_used_kg": m0t - float(a.xt[V.X_M]),
                    "delta_v_mps": float(ascent.scenario.engine.isp_m_s * pmath.log(m0t / a.xt[V.X_M]))},
         "phases": phases(telemetry["t"], telemetry["phase_chaser"]),
-        "loop_iterations": int(f.steps),
+        "loop_iterations": f.flight.iterations,
         "seed": int(seed),
         "dispersed": bool(disperse),
         "scenario": sc.name,

@@ -1,8 +1,8 @@
 """A hardware-in-the-loop session: the host flies the vehicle model, the flight software
 answers over a link (hil.transport).  Per flight-software step k, in the order of the
-in-process loop (gnc.core.loop.fly):
+in-process loop (gnc.core.loop), over the same plant kernels (gnc.programs.descent.plant):
 
-    sense_step(k) -> sensor frame out -> actuator frame back -> record -> advance(k)
+    sense(k) -> sensor frame out -> actuator frame back -> record -> advance(k)
 
 Modes:
   lockstep  wait for every answer, as fast as the board allows; an answer missing after
@@ -39,17 +39,15 @@ import numpy as np
 
 from gnc import wire
 from gnc.assemble import Assembly, assemble
-from gnc.core import hdu
-from gnc.core import loop as LP
 from gnc.core import vec
 from gnc.core import vehicle as V
 from gnc.core.fsw.frame import q_li
-from gnc.core.jit import kernel
 from gnc.core.layout import (AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_STEP_CYCLES, AF_T,
                              AF_THRUST_CMD, CF_ISP, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_VEL, FS_LEN, SF_CMD,
                              SF_LEN)
-from gnc.core.plant import advance, sense_step
+from gnc.core.loop import EV_NONE, seed_noise
 from gnc.frames import phase_name
+from gnc.programs.descent import plant as P
 from gnc.run import RunResult, judge, phases, telemetry_columns, touchdown_summary
 from gnc.scenario import Scenario
 from hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
@@ -95,13 +93,6 @@ class HilResult(RunResult):
     """gnc.run.RunResult plus the link report (link.json) and per-step link series."""
     link: dict = field(default_factory=dict)
     link_series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-
-
-@kernel
-def _seed_noise(seed):
-    # numba keeps its own generator, shared by every compiled function: seed it as
-    # gnc.core.loop.fly does, so the sensor noise replays `gnc run` with the same seed
-    np.random.seed(seed)
 
 
 class Link:
@@ -190,11 +181,10 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
 
 def _warm_up(a: Assembly) -> None:
     """Load or compile every kernel the step loop calls, before the clock matters."""
-    x, imu, sf, af = a.x0.copy(), np.zeros(6), np.zeros(SF_LEN), np.zeros(AF_LEN)
-    sense_step(0, a.dt, x, imu, a.sp, a.world, a.dem, sf, af, a.hdu, *hdu.allocate(a.hdu))
-    advance(0, a.dt, a.substeps, x, a.vp, a.world, a.dem, af, imu, np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS),
-            np.zeros(V.X_LEN + 1))
-    LP.record(np.zeros(LP.T_LEN), 0.0, x, a.world, a.dem, np.zeros(FS_LEN), sf, af)
+    p, sf, fs, af = a.plant(), np.zeros((1, SF_LEN)), np.zeros((1, FS_LEN)), np.zeros((1, AF_LEN))
+    P.sense(0, p, sf, af)
+    P.record(np.zeros(P.T_LEN), 0, 1, p, sf, fs, af)
+    P.advance(0, 1, p, fs, af)
     vec.q_mul(vec.q_conj(q_li(0.0, a.cfg)), (1.0, 0.0, 0.0, 0.0))
 
 
@@ -436,8 +426,8 @@ class Session:
         c = self.stats.count
         rtt = self.stats.series["rtt"][max(0, k - 50):k + 1]
         self.status({
-            "step": k, "n_steps": self.a.n_steps, "t": row[LP.T_T], "phase": phase_name(int(af[AF_PHASE])),
-            "altitude_m": row[LP.T_ALT], "speed_mps": float(np.linalg.norm(row[LP.T_VEL:LP.T_VEL + 3])),
+            "step": k, "n_steps": self.a.n_steps, "t": row[P.T_T], "phase": phase_name(int(af[AF_PHASE])),
+            "altitude_m": row[P.T_ALT], "speed_mps": float(np.linalg.norm(row[P.T_VEL:P.T_VEL + 3])),
             "rtt_ms": float(np.nanmedian(rtt)) * 1e3 if np.isfinite(rtt).any() else math.nan,
             "lost": c["sent"] - c["retransmitted"] - c["on_time"] - c["late"],
             "corrupted": corrupted_in_flight(self._decoder_stats(), self.stats.handshakes),
@@ -449,29 +439,27 @@ class Session:
     def run(self) -> HilResult:
         a, dt = self.a, self.dt
         n = a.n_steps
-        x = a.x0.copy()
-        sf, af, imu = np.zeros(SF_LEN), np.zeros(AF_LEN), np.zeros(6)
-        work, duty, touch = np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1)
-        tel = np.zeros((n, LP.T_LEN))
-        hs, hmap = hdu.allocate(a.hdu)
-        filter_unseen = np.zeros(FS_LEN)       # the filter covariance never crosses the link
+        p = a.plant()
+        sf, af = np.zeros((1, SF_LEN)), np.zeros((1, AF_LEN))
+        tel = np.zeros((n, P.T_LEN))
+        filter_unseen = np.zeros((1, FS_LEN))       # the filter covariance never crosses the link
         _warm_up(a)
         self._connect(0, a.cfg)
-        _seed_noise(a.seed)
-        k, event, reason = 0, LP.EV_NONE, None
+        seed_noise(a.seed)
+        k, event, reason = 0, EV_NONE, None
         margin = self.stats.series["margin"]
-        sense_step(0, dt, x, imu, a.sp, a.world, a.dem, sf, af, a.hdu, hs, hmap)
+        P.sense(0, p, sf, af)
         try:
             while True:
-                self._exchange(k, sf, af)
-                LP.record(tel[k], k * dt, x, a.world, a.dem, filter_unseen, sf, af)
-                self.m_est -= af[AF_THRUST_CMD] * dt / a.cfg[CF_ISP]
-                event = advance(k, dt, a.substeps, x, a.vp, a.world, a.dem, af, imu, work, duty, touch)
-                self._report_status(k, tel[k], af)
+                self._exchange(k, sf[0], af[0])
+                P.record(tel[k], k, k + 1, p, sf, filter_unseen, af)
+                self.m_est -= af[0, AF_THRUST_CMD] * dt / a.cfg[CF_ISP]
+                _, event = P.advance(k, k + 1, p, filter_unseen, af)
+                self._report_status(k, tel[k], af[0])
                 k += 1
-                if event == LP.EV_CONTACT or k == n:
+                if event == P.EV_CONTACT or k == n:
                     break
-                sense_step(k, dt, x, imu, a.sp, a.world, a.dem, sf, af, a.hdu, hs, hmap)
+                P.sense(k, p, sf, af)
                 if self.mode == "realtime":
                     margin[k - 1] = self._tick(k) - time.perf_counter()
                     if margin[k - 1] < 0.0:
@@ -484,14 +472,14 @@ class Session:
             self.link.transport.close()
         if reason is not None:
             self.stats.event(k, "aborted", reason)
-        return self._result(tel[:k], k, event, touch, x, reason)
+        return self._result(tel[:k], k, event, p.touch, p.x, reason)
 
     def _result(self, tel, k, event, touch, x, reason) -> HilResult:
         a, sc = self.a, self.sc
-        tel[:, LP.T_NAV_SIG:LP.T_NAV_SIG + 6] = np.nan
+        tel[:, P.T_NAV_SIG:P.T_NAV_SIG + 6] = np.nan
         telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
         if reason is None:
-            td = touchdown_summary(a, touch) if event == LP.EV_CONTACT else None
+            td = touchdown_summary(a, touch) if event == P.EV_CONTACT else None
             outcome, failures = judge(sc, td)
         else:
             td, outcome, failures = None, "aborted", [reason]
@@ -499,7 +487,7 @@ class Session:
         summary = {
             "outcome": outcome,
             "failures": failures,
-            "duration_s": float(td["time_s"] if td else (tel[-1, LP.T_T] if k else 0.0)),
+            "duration_s": float(td["time_s"] if td else (tel[-1, P.T_T] if k else 0.0)),
             "propellant_used_kg": float(a.x0[V.X_M] - m_end),
             "touchdown": td,
             "phases": phases(telemetry["t"], telemetry["af.phase"]),

@@ -56,7 +56,8 @@ import pytest
 from gnc import run_rendezvous, scenario
 from gnc.assemble import assemble
 from gnc.assemble_ascent import assemble as assemble_ascent
-from gnc.core import fsw_c, rendezvous_loop
+from gnc import programs
+from gnc.core import fsw_c
 from gnc.core.fsw.step import fsw_step
 from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_T,
                              AF_THRUST_CMD, CF_DT, CF_LEN, CF_PROGRAM, CF_THRUST_MAX, FS_COV, FS_LEN, FS_MASS, FS_POS,
@@ -68,7 +69,7 @@ from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL
                              PHASE_VERTICAL_RISE, PROGRAM_IDLE, PROGRAM_RENDEZVOUS,
                              SF_ALT_RANGE, SF_CMD, SF_HDU_REL, SF_LEN, SF_T, SF_VALID, SF_VEL_BEAM, VALID_ALT,
                              VALID_HDU, VALID_IMU, VALID_VEL0)
-from gnc.core.loop import T_AF, T_SF
+from gnc.programs.descent.plant import T_AF, T_SF
 from gnc.run import run, telemetry_columns
 from gnc.run_ascent import run as run_ascent
 
@@ -419,13 +420,8 @@ def rendezvous_recording(seed, disperse):
     chaser's PROGRAM_RENDEZVOUS, the target's PROGRAM_ASCENT) its frames, configs and
     config index per step, starting state and numba replay; and the run's summary."""
     _RECORDED.clear()
-    key = ("rendezvous", "numba")
-    flown = fsw_c._FLY[key]
-    fsw_c._FLY[key] = _recording_loop()
-    try:
+    with programs.flying_with("rendezvous", _recording_step):
         summary = run_rendezvous.run(SC_RDV, seed, disperse, tel_every=NO_TELEMETRY).summary
-    finally:
-        fsw_c._FLY[key] = flown
     out = {}
     for program, rec in _RECORDED.items():
         frames, cfgs, which = np.array(rec["frames"]), np.array(rec["cfgs"]), np.array(rec["which"])
@@ -434,11 +430,6 @@ def rendezvous_recording(seed, disperse):
             "the open-loop replay must reproduce the run's own actuator frames"
         out[program] = (frames, cfgs, which, rec["fs0"], ref_af, ref_fs)
     return out, summary
-
-
-@functools.cache
-def _recording_loop():
-    return rendezvous_loop.fly_with(_recording_step, "fly_recording", cache=False)
 
 
 def test_rendezvous_recording_covers_both_programs_and_their_uplinks(c_build):

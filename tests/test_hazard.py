@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,16 +18,18 @@ from hypothesis import strategies as st
 from gnc import hazard_plots, hazard_report, montecarlo, scenario, terrain_gen
 from gnc.assemble import assemble, c_lf, landing_to_inertial, world_array
 from gnc.core import hazard as HZ
-from gnc.core import hdu, plant
+from gnc.core import hdu
 from gnc.core import layout as L
 from gnc.core import moon as M
 from gnc.core import vehicle as V
-from gnc.core.fsw.step import fsw_reset, fsw_step
+from gnc.core.loop import seed_noise
 from gnc.core.terrain import dem_height, ray_range
 from gnc.core.terrain_features import stamp_craters, stamp_rocks
 from gnc.core.touchdown import judge
 from gnc.core.vec import q_from_rotvec, q_rot
+from gnc.programs.descent import plant as P
 from gnc.rotations import quat_from_matrix
+from gnc import run as gnc_run
 from gnc.run import run, touchdown_summary
 
 SC = scenario.load("descent")
@@ -262,12 +263,6 @@ def test_the_approach_altimeter_ranges_to_the_regional_terrain():
 
 # ------------------------------------------------------------- safety map ----
 
-@numba.njit(cache=False)
-def _seed_core(seed):
-    """Seed the generator compiled code draws from (numpy's global one is another)."""
-    np.random.seed(seed)
-
-
 def _maps(z, count=None):
     n = z.shape[0]
     maps = np.zeros((HZ.M_LEN, n, n))
@@ -383,7 +378,7 @@ def _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, mar
     r_l = np.array([*rng.uniform(-5.0, 5.0, 2), 60.0])
     q_lb = q_from_rotvec(tuple(rng.normal(0.0, 0.02, 3)))
     maps = np.zeros((HZ.M_LEN, 101, 101))
-    _seed_core(seed)
+    seed_noise(seed)
     HZ.lidar_scan(r_l, q_lb, (1.0, 0.0, 0.0, 0.0), 160, math.radians(28.0), noise, dropout, 0.25, w, dem, maps)
     count = maps[HZ.M_COUNT].copy()
     HZ.safety_map(maps, 0.25, FOOT_R, math.radians(slope_deg), rough_m, 0.8)
@@ -509,13 +504,15 @@ def test_the_unit_scans_at_hover_and_reports_the_nearest_safe_site():
     hp = a.hdu.copy()
     hp[hdu.HP_ATT_SIG] = 0.0
     hs, hmap = hdu.allocate(hp)
-    sf, af, imu = np.zeros(L.SF_LEN), np.zeros(L.AF_LEN), np.zeros(6)
+    sf2, af2 = np.zeros((1, L.SF_LEN)), np.zeros((1, L.AF_LEN))
+    sf, af = sf2[0], af2[0]
     dt = 0.02
+    p = a.plant()._replace(w=w, dem=dem, hp=hp, hs=hs, hmap=hmap, dt=dt)
 
     def sense(k, r_l):
-        plant.sense_step(k, dt, _landed(w, a.vp, r_l, t=k * dt), imu, a.sp, w, dem, sf, af, hp, hs, hmap)
+        P.sense(k, p._replace(x=_landed(w, a.vp, r_l, t=k * dt)), sf2, af2)
 
-    _seed_core(0)
+    seed_noise(0)
     sense(10, (0.0, 0.0, 100.0))
     assert hs[hdu.HS_STATUS] == hdu.ST_IDLE and not int(sf[L.SF_VALID]) & L.VALID_HDU
     af[L.AF_PHASE] = L.PHASE_HOVER
@@ -542,44 +539,24 @@ def test_the_unit_stays_silent_when_not_fitted():
     a = assemble(SC.with_values({"hdu.enabled": False}), 0)
     hs, hmap = hdu.allocate(a.hdu)
     assert hmap.shape == (HZ.M_LEN, 1, 1)
-    sf, af = np.zeros(L.SF_LEN), np.zeros(L.AF_LEN)
-    af[L.AF_PHASE] = L.PHASE_HOVER
+    sf, af = np.zeros((1, L.SF_LEN)), np.zeros((1, L.AF_LEN))
+    af[0, L.AF_PHASE] = L.PHASE_HOVER
     x = _landed(a.world, a.vp, (0.0, 0.0, 100.0), t=500 * a.dt)
-    plant.sense_step(500, a.dt, x, np.zeros(6), a.sp, a.world, a.dem, sf, af, a.hdu, hs, hmap)
-    assert hs[hdu.HS_STATUS] == hdu.ST_IDLE and not int(sf[L.SF_VALID]) & L.VALID_HDU
+    P.sense(500, a.plant()._replace(x=x, hs=hs, hmap=hmap), sf, af)
+    assert hs[hdu.HS_STATUS] == hdu.ST_IDLE and not int(sf[0, L.SF_VALID]) & L.VALID_HDU
     assert hazard_report.hdu_summary(a.hdu, hs, hmap) == {"status": "off"}
 
 
 # ------------------------------------------------------- closed-loop flights ----
-# A private closed loop over the plant's step functions, as gnc.core.loop flies it
-# once that passes the unit's arrays; not cached (numba checks only this file).
-
-@numba.njit(cache=False, nogil=True)
-def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, touch, hp, hs, hmap, n_steps, dt, substeps, seed):
-    np.random.seed(seed)
-    for k in range(n_steps):
-        plant.sense_step(k, dt, x, imu, sp, w, dem, sf, af, hp, hs, hmap)
-        fsw_step(sf, cfg, fs, af)
-        if plant.advance(k, dt, substeps, x, vp, w, dem, af, imu, work, duty, touch) == plant.EV_CONTACT:
-            return True
-    return False
-
-
 def fly(sc, seed, disperse=True):
     """One run: its touchdown summary (with the verdict), the unit's summary, state and map."""
     a = assemble(sc, seed, disperse)
-    x, fs = a.x0.copy(), np.zeros(L.FS_LEN)
-    fsw_reset(fs)
-    hs, hmap = hdu.allocate(a.hdu)
-    touch = np.zeros(V.X_LEN + 1)
-    landed = _fly(x, a.vp, a.world, a.dem, a.sp, a.cfg, fs, np.zeros(L.SF_LEN), np.zeros(L.AF_LEN), np.zeros(6),
-                  np.zeros(plant.WORK_LEN), np.zeros(V.N_RCS), touch, a.hdu, hs, hmap, a.n_steps, a.dt, a.substeps,
-                  seed)
+    p = gnc_run.fly(a, tel_every=10 ** 9).plant
     td = None
-    if landed:
-        td = touchdown_summary(a, touch)
-        td.update(hazard_report.touchdown_verdict(sc, a.vp, a.world, a.dem, touch))
-    return {"seed": seed, "touchdown": td, "hdu": hazard_report.hdu_summary(a.hdu, hs, hmap)}, a.hdu, hs, hmap
+    if p.touch[V.X_LEN] > 0.0:
+        td = touchdown_summary(a, p.touch)
+        td.update(hazard_report.touchdown_verdict(sc, a.vp, a.world, a.dem, p.touch))
+    return {"seed": seed, "touchdown": td, "hdu": hazard_report.hdu_summary(a.hdu, p.hs, p.hmap)}, a.hdu, p.hs, p.hmap
 
 
 def test_a_descent_diverts_to_the_units_site_and_draws_its_map(tmp_path):

@@ -276,30 +276,25 @@ def test_lockstep_session_flies_the_in_process_loop_with_the_wire_rounding():
     """The session is the closed loop of gnc.core.loop with the frames crossing a wire:
     replayed here in Python with the codec in the middle, the telemetry agrees exactly."""
     from gnc.assemble import assemble
-    from gnc.core import hdu
-    from gnc.core import loop as LP
-    from gnc.core import vehicle as V
     from gnc.core.fsw.step import fsw_reset, fsw_step
     from gnc.core.layout import AF_LEN, FS_LEN
-    from gnc.core.plant import advance, sense_step
-    from hil.session import _seed_noise
+    from gnc.core.loop import seed_noise
+    from gnc.programs.descent import plant as P
 
     sc = load("descent", ["sim.max_duration_s=10"])
     r = run_session(sc, StubTransport(), seed=5)
     a = assemble(sc, 5)
-    x, sf, af, fs, imu = a.x0.copy(), np.zeros(SF_LEN), np.zeros(AF_LEN), np.zeros(FS_LEN), np.zeros(6)
-    work, duty, touch = np.zeros(LP.WORK_LEN), np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1)
-    hs, hmap = hdu.allocate(a.hdu)
-    tel = np.zeros((a.n_steps, LP.T_LEN))
+    p, sf, af, fs = a.plant(), np.zeros((1, SF_LEN)), np.zeros((1, AF_LEN)), np.zeros((1, FS_LEN))
+    tel = np.zeros((a.n_steps, P.T_LEN))
     cfg = wire.decode(wire.encode_config(1, a.cfg)).payload
-    fsw_reset(fs)
-    _seed_noise(5)
+    fsw_reset(fs[0])
+    seed_noise(5)
     for k in range(a.n_steps):
-        sense_step(k, a.dt, x, imu, a.sp, a.world, a.dem, sf, af, a.hdu, hs, hmap)
-        fsw_step(wire.decode(wire.encode_sensor(k, sf)).payload, cfg, fs, af)
-        af[:] = wire.decode(wire.encode_actuator(k, af)).payload
-        LP.record(tel[k], k * a.dt, x, a.world, a.dem, fs, sf, af)
-        advance(k, a.dt, a.substeps, x, a.vp, a.world, a.dem, af, imu, work, duty, touch)
+        P.sense(k, p, sf, af)
+        fsw_step(wire.decode(wire.encode_sensor(k, sf[0])).payload, cfg, fs[0], af[0])
+        af[0] = wire.decode(wire.encode_actuator(k, af[0])).payload
+        P.record(tel[k], k, k + 1, p, sf, fs, af)
+        P.advance(k, k + 1, p, fs, af)
     for i, name in enumerate(telemetry_columns()):
         if not name.startswith("nav_sig") and name != "af.step_cycles":
             np.testing.assert_array_equal(r.telemetry[name], tel[:, i], err_msg=name)

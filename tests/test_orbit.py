@@ -63,7 +63,7 @@ def _rk4(r, v, dt, h, mu=MU, j2=0.0):
     vp[V.VP_TAU], vp[V.VP_RCS_ISP] = 0.1, 3000.0
     x = np.zeros(V.X_LEN)
     x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3], x[V.X_Q], x[V.X_M] = r, v, 1.0, 100.0
-    work, duty = np.zeros(5 * V.X_LEN), np.zeros(V.N_RCS)
+    work, duty = np.zeros(V.WORK_LEN), np.zeros(V.N_RCS)
     n = round(dt / h)
     for _ in range(n):
         V.rk4_step(x, vp, w, 0.0, duty, dt / n, work)

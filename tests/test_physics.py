@@ -51,7 +51,7 @@ class Stepper:
     def __init__(self, vp, w, thrust_cmd=0.0, duty=None):
         self.vp, self.w, self.thrust_cmd = vp, w, thrust_cmd
         self.duty = np.zeros(V.N_RCS) if duty is None else duty
-        self.work = np.zeros(5 * V.X_LEN)
+        self.work = np.zeros(V.WORK_LEN)
 
     def __call__(self, x, h):
         return V.rk4_step(x, self.vp, self.w, self.thrust_cmd, self.duty, h, self.work)

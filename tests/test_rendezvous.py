@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from gnc import montecarlo_rendezvous, scenario
+from gnc import montecarlo_rendezvous, run_rendezvous, scenario
 from gnc.assemble_rendezvous import docking_params
 from gnc.core import capture as CP
 from gnc.core import vehicle as V
@@ -186,6 +186,19 @@ def test_a_rendezvous_replays_from_its_seed():
     a = run(SC, seed=11, disperse=True, tel_every=10 ** 9).summary
     b = run(SC, seed=11, disperse=True, tel_every=10 ** 9).summary
     assert a["capture"] == b["capture"]
+
+
+def test_the_size_of_the_telemetry_buffer_does_not_change_the_flight(nominal, monkeypatch):
+    """A full buffer is grown between calls into compiled code; the flight goes on as if
+    it had been large enough.  (The loop once sensed and stepped both flight softwares,
+    found the buffer full and returned, and the next call stepped the same step again.)"""
+    monkeypatch.setattr(run_rendezvous, "TEL_ROWS", 997)
+    small = run(SC, seed=0)
+    assert len(nominal.telemetry["t"]) > 10 * 997            # the buffer filled many times
+    assert small.summary["capture"] == nominal.summary["capture"]
+    assert small.summary["loop_iterations"] == nominal.summary["loop_iterations"]
+    for name, column in nominal.telemetry.items():
+        np.testing.assert_array_equal(small.telemetry[name], column, err_msg=name)
 
 
 def test_monte_carlo_100_runs_of_ascent_and_rendezvous_capture():

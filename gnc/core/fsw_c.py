@@ -5,8 +5,8 @@
     "c-float"  csrc/ compiled with real = float    (gnc._fsw_cf), the microcontroller arithmetic
 
 Every build takes and returns the same float64 frames and runs every program (descent,
-ascent, rendezvous), so each program's closed loop flies any of them (the loop modules'
-fly_with) and the back-to-back tests feed them the same sensor frames.  The
+ascent, rendezvous), so each program's closed loop flies any of them (gnc.core.loop.bind
+binds a build's step_kernel) and the back-to-back tests feed them the same sensor frames.  The
 float build converts the frames to float and back inside C on every call; its state
 array therefore only ever holds float values.
 
@@ -31,7 +31,6 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from gnc.core import ascent_loop, loop, rendezvous_loop
 from gnc.core.fsw.step import fsw_reset, fsw_step
 from gnc.core.jit import kernel
 
@@ -103,24 +102,12 @@ def fsw_step_cf(sf, cfg, fs, af):
 
 
 _STEP = {"numba": fsw_step, "c": fsw_step_c, "c-float": fsw_step_cf}
-# the closed loop of each program with each build (each loop module's fly_with)
-_LOOPS = {"descent": loop, "ascent": ascent_loop, "rendezvous": rendezvous_loop}
-_FLY = {(program, "numba"): m.fly for program, m in _LOOPS.items()}
-_FLY.update({(program, kind): m.fly_with(_STEP[kind], name) for program, m in _LOOPS.items()
-             for kind, name in (("c", "fly_c"), ("c-float", "fly_cf"))})
 
 
 def step_kernel(fsw: str):
     """The compiled fsw_step(sf, cfg, fs, af) of a build, callable from numba code."""
     require(fsw)
     return _STEP[fsw]
-
-
-def fly_kernel(fsw: str, program: str = "descent"):
-    """The closed loop of a program ("descent": gnc.core.loop.fly's signature, "ascent":
-    gnc.core.ascent_loop.fly's, "rendezvous": gnc.core.rendezvous_loop.fly's) flying a build."""
-    require(fsw)
-    return _FLY[program, fsw]
 
 
 def reset(fsw: str, fs: np.ndarray) -> None:

@@ -1,92 +1,97 @@
-"""The closed loop, entirely in compiled code:
+"""The one closed loop, entirely in compiled code, for every program and every build:
 
-    truth -> sensors -> fsw_step -> actuator frame -> vehicle model (substeps) -> truth
+    plant.sense -> fsw_step (one per flight computer) -> plant.record -> plant.advance
 
-One call flies steps k0..k1-1 (the API calls it in chunks to draw a progress bar,
-crossing into Python once per chunk, never per step) and writes one telemetry row
-per flight-software step.
+A plant (gnc/programs/<program>/plant.py) is the vehicle side of one program: a module
+with three kernels over its own namedtuple of arrays `p`, and frames held as 2-D
+arrays, one row per flight computer (one for descent and ascent, two for rendezvous):
 
-One loop body, several flight softwares.  `_fly` is plain Python source that calls
-the global name `fsw_step`; `fly_with(step, name)` compiles that same code object with
-`fsw_step` bound to another kernel (gnc.core.fsw_c binds the C builds).  Each variant
-is a separate, fully compiled loop with the flight software called directly, and each
-caches under its own name (loop.<name>-*.nbi): the cache key holds the code and the
-function's name, not the binding, so the names must differ.  The alternatives lose
-something: an `fsw_kind` argument switching between builds needs the C symbols
-whenever the loop compiles, so a machine without a C compiler could not fly numba;
-a factory closure over the step kernel is never found in numba's cache (the key
-pickles the closure, and a dispatcher pickles with a per-process id), so every
-process would recompile the loop.
+    sense(k, p, sf, af)                    truth at step k -> sensor frames sf[v]; af holds
+                                           the latest actuator frames (the hazard unit's command)
+    record(row, k, k_end, p, sf, fs, af)   one telemetry row
+    advance(k, k_end, p, fs, af)           truth from step k under the actuator frames;
+                                           returns (steps advanced, event)
+
+A step advances the clock by `steps` flight-software steps: 1, more when a plant coasts
+in one go (the rendezvous' time warp, never past k_end), 0 when it ends the run before
+moving (the ascent's insertion).  Events other than EV_NONE end the call.  The HIL
+session (hil/session.py) drives the same plant kernels with the flight software on the
+far side of a link.
+
+bind(plant, step, name) compiles `_fly` with the plant's kernels and the flight
+software's step bound as globals.  Each variant is a separate, fully compiled loop
+with everything called directly, and each caches under its own name (loop.<name>-*.nbi):
+numba's cache key holds the code and the function's name, not the bound globals, so
+the names must differ.  The alternatives lose something: an argument switching builds
+needs the C symbols whenever the loop compiles, so a machine without a C compiler could
+not fly numba; a factory closure is never found in numba's cache (the key pickles the
+closure, and a dispatcher pickles with a per-process id), so every process would
+recompile.
 """
+import types
 
+import numba
 import numpy as np
 
-from gnc.core import vec
-from gnc.core.fsw.step import fsw_step
-from gnc.core.jit import bind_step, kernel
-from gnc.core.layout import AF_LEN, FS_COV, SF_LEN
-from gnc.core.moon import q_inertial_to_landing, state_to_landing
-from gnc.core.plant import EV_CONTACT, EV_NONE, WORK_LEN, advance, sense_step  # noqa: F401 (re-exported)
-from gnc.core.terrain import height
-from gnc.core.vehicle import X_M, X_Q, X_R, X_THRUST, X_V, X_W
+from gnc.core.jit import kernel
 
-T_T = 0
-T_POS = 1        # 3: truth position, landing frame
-T_VEL = 4        # 3: truth ground-relative velocity, landing frame
-T_ALT = 7        # height of the centre of mass above the ground
-T_Q = 8          # 4: truth attitude body->landing
-T_RATE = 12      # 3: truth body rate
-T_MASS = 15
-T_THRUST = 16    # actual main engine thrust
-T_NAV_SIG = 17   # 6: filter 1-sigma of position, velocity
-T_SF = 23        # the sensor frame
-T_AF = T_SF + SF_LEN
-T_LEN = T_AF + AF_LEN
+EV_NONE = 0        # reached k_end, still flying
+EV_TEL_FULL = -1   # the telemetry buffer is full: the caller makes room and calls again
 
+C_K = 0            # the loop counters (ctr), carried from call to call: next step,
+C_ROW = 1          # next telemetry row in the buffer,
+C_ITER = 2         # loop iterations so far (a coast of many steps is one)
+C_LEN = 3
+
+
+def _fly(p, sf, cfg, fs, af, tel, tel_every, k_end, seed, ctr):
+    """Fly from step ctr[C_K] until k_end, an event, or a full telemetry buffer.  Returns
+    the event; ctr holds the counters to continue from.  seed >= 0 reseeds the noise
+    generator (a run's first call); -1 continues.  Every tel_every-th iteration writes
+    a telemetry row."""
+    if seed >= 0:
+        np.random.seed(seed)
+    k, row, it = ctr[C_K], ctr[C_ROW], ctr[C_ITER]
+    event = EV_NONE
+    while k < k_end:
+        keep = it % tel_every == 0
+        if keep and row >= tel.shape[0]:
+            event = EV_TEL_FULL
+            break
+        sense(k, p, sf, af)                          # noqa: F821 (bound by bind)
+        for v in range(sf.shape[0]):
+            fsw_step(sf[v], cfg[v], fs[v], af[v])    # noqa: F821
+        if keep:
+            record(tel[row], k, k_end, p, sf, fs, af)    # noqa: F821
+            row += 1
+        steps, event = advance(k, k_end, p, fs, af)  # noqa: F821
+        k += steps
+        it += 1
+        if event != EV_NONE:
+            break
+    ctr[C_K], ctr[C_ROW], ctr[C_ITER] = k, row, it
+    return event
+
+
+def bind(plant, step, name: str, cache: bool = True):
+    """The closed loop over the plant module `plant` and the flight-software kernel `step`
+    (a build's fsw_step, a test's recorder), compiled under `name`, which names the
+    function and its cache files.  cache=False for a step that lives in one process only."""
+    fn = types.FunctionType(_fly.__code__, dict(_fly.__globals__, sense=plant.sense, record=plant.record,
+                                                advance=plant.advance, fsw_step=step), name)
+    fn.__qualname__ = name
+    fn.__doc__ = _fly.__doc__
+    return kernel(fn) if cache else numba.njit(fn, nogil=True, error_model="numpy")
 
 
 @kernel
-def record(row, t, x, w, dem, fs, sf, af):
-    row[T_T] = t
-    r_l, v_l = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
-    vec.store3(row, T_POS, r_l)
-    vec.store3(row, T_VEL, v_l)
-    row[T_ALT] = height(r_l, w, dem)
-    vec.store4(row, T_Q, vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q)))
-    vec.store3(row, T_RATE, vec.load3(x, X_W))
-    row[T_MASS] = x[X_M]
-    row[T_THRUST] = x[X_THRUST]
-    for i in range(6):
-        row[T_NAV_SIG + i] = np.sqrt(max(fs[FS_COV + 7 * i], 0.0))
-    for i in range(SF_LEN):
-        row[T_SF + i] = sf[i]
-    for i in range(AF_LEN):
-        row[T_AF + i] = af[i]
+def seed_noise(seed):
+    """Seed the noise generator as a run's first call does: numba keeps one generator for
+    all compiled code, so a driver that calls the plant step by step (the HIL session)
+    replays the in-process run's sensor noise."""
+    np.random.seed(seed)
 
 
-def _fly(x, vp, w, dem, sp, cfg, fs, sf, af, imu, work, duty, tel, tel_every, touch, k0, k1, dt, substeps, seed,
-         hp, hs, hmap):
-    """Fly flight-software steps k0..k1-1.  Returns (next k, event).
-
-    seed >= 0 reseeds the noise generator (first chunk of a run); -1 continues.
-    Telemetry row k // tel_every is written on every tel_every-th step.  hp, hs,
-    hmap: the hazard-detection unit's parameters, state and map (gnc.core.hdu).
-    """
-    if seed >= 0:
-        np.random.seed(seed)
-    for k in range(k0, k1):
-        sense_step(k, dt, x, imu, sp, w, dem, sf, af, hp, hs, hmap)
-        fsw_step(sf, cfg, fs, af)
-        if k % tel_every == 0:
-            record(tel[k // tel_every], k * dt, x, w, dem, fs, sf, af)
-        if advance(k, dt, substeps, x, vp, w, dem, af, imu, work, duty, touch) != EV_NONE:
-            return k + 1, EV_CONTACT
-    return k1, EV_NONE
-
-
-def fly_with(step, name, cache=True):
-    """`_fly` with `fsw_step` bound to the kernel `step` (gnc.core.jit.bind_step)."""
-    return bind_step(_fly, step, name, cache)
-
-
-fly = fly_with(fsw_step, "fly")
+def counters() -> np.ndarray:
+    """Fresh loop counters: step 0, row 0, no iteration."""
+    return np.zeros(C_LEN, np.int64)

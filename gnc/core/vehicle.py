@@ -8,9 +8,11 @@ VP_* layout are filled by gnc.assemble from the scenario.
 
 from gnc.core import vec
 from gnc.core.jit import kernel
+from gnc.core.layout import AF_RCS_ON
 from gnc.core.moon import W_J2, W_MU, W_RREF, gravity
 
 X_R, X_V, X_Q, X_W, X_M, X_THRUST, X_LEN = 0, 3, 6, 10, 13, 14, 15
+WORK_LEN = 5 * X_LEN   # rk4_step's scratch array
 
 N_RCS = 12
 N_LEGS = 4
@@ -137,3 +139,20 @@ def rk4_step(x, vp, w, thrust_cmd, duty, h, work):
     thrust_mean = 0.5 * (thrust0 + x[X_THRUST])
     m_mean = 0.5 * (m0 + x[X_M])
     return vec.scale(vec.add(vec.scale(vec.load3(vp, VP_T_DIR), thrust_mean), f_rcs), 1.0 / m_mean)
+
+
+@kernel
+def rcs_duty(af, ts, h, duty):
+    """Share of the substep [ts, ts + h] each RCS thruster fires: its pulse (on-time
+    from the start of the step in the actuator frame af) integrated within the step."""
+    for i in range(N_RCS):
+        duty[i] = min(max((af[AF_RCS_ON + i] - ts) / h, 0.0), 1.0)
+
+
+@kernel
+def accumulate_imu(imu, f_b, w0, w1, h):
+    """Add a substep to the IMU's delta-v (specific force) and delta-angle (the body
+    rate, trapezoidal) accumulators."""
+    for i in range(3):
+        imu[i] += f_b[i] * h
+        imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h

@@ -1,4 +1,6 @@
-"""The rendezvous closed loop: two vehicles, two flight softwares, one clock, in compiled code.
+"""The rendezvous' vehicle side: two vehicles, two flight softwares, one clock
+(gnc.core.loop binds it to a flight software; row 0 of the frames is the chaser's,
+row 1 the target's).
 
     truth (chaser, target) -> sensors (IMU, star tracker; radar and pose sensor on the
     chaser) -> fsw_step (rendezvous program on the chaser, ascent program's orbit
@@ -7,8 +9,8 @@
 Time warp: a ~2 day timeline at the flight-software rate would be ~1.7 million steps
 of both vehicles.  After each step, if neither flight software commanded thrust or an
 RCS pulse, both engines' thrust has died out, and both report a t_idle (the time each
-next needs its full rate) beyond the next whole second, the host steps both vehicles
-to the earliest t_idle (at most h_max_steps, never past k_stop) in one go: 6-DOF RK4
+next needs its full rate) beyond the next whole second, the plant steps both vehicles
+to the earliest t_idle (at most h_max_steps, never past k_end) in one go: 6-DOF RK4
 with substeps of at most h_sub seconds (gravity with J2, torque-free attitude), the
 IMUs accumulating over the whole step.  The flight softwares then see one frame with
 a long time step, which their two-body propagation handles exactly.  Coast steps are
@@ -18,25 +20,39 @@ Contact: in steps at the full rate, after every model substep, the chaser's port
 compared with the target's (gnc.core.capture): it reaches the target's port plane
 within CONTACT_RADIUS of the axis.  On contact the envelope is judged and the run
 ends, captured or refused.
-
-Both vehicles fly the same flight-software build; fly_with binds it (gnc.core.loop).
 """
 import math
-
-import numpy as np
+from collections import namedtuple
 
 from gnc.core import capture, vec
-from gnc.core.fsw.step import fsw_step
-from gnc.core.jit import bind_step, kernel
+from gnc.core.jit import kernel
 from gnc.core.layout import (AF_NAV_POS, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_THRUST_CMD, FS_COV, FS_ORB_POS,
-                             FS_ORB_VEL, FS_T_IDLE,
-                             SF_CMD, SF_RN_RANGE, SF_VALID)
+                             FS_ORB_VEL, FS_T_IDLE, SF_CMD, SF_RN_RANGE, SF_VALID)
+from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_SITE_R
 from gnc.core.orbit import to_lvlh
-from gnc.core.plant import accumulate_imu, rcs_duty
 from gnc.core.relnav_sensors import sense_rel
-from gnc.core.sensors import sense
-from gnc.core.vehicle import N_RCS, X_M, X_R, X_THRUST, X_V, X_W, rk4_step
+from gnc.core.sensors import sense as sense_vehicle
+from gnc.core.vehicle import N_RCS, X_M, X_R, X_THRUST, X_V, X_W, accumulate_imu, rcs_duty, rk4_step
+
+Plant = namedtuple("Plant", [
+    "xc", "xt",       # truth states (gnc.core.vehicle X_*) of the chaser and the target
+    "vpc", "vpt",     # their vehicle parameters
+    "w", "dem",       # world, terrain (unused in orbit: a 1 x 1 grid)
+    "spc", "spt",     # their sensor parameters
+    "rp",             # the chaser's relative-navigation sensors (gnc.core.relnav_sensors RP_*)
+    "dp",             # the docking ports and capture envelope (gnc.core.capture DP_*)
+    "imuc", "imut",   # 6 each: IMU accumulators
+    "work", "duty",   # rk4_step's scratch, RCS duty cycles
+    "out",            # OUT_*: the docking state at contact
+    "cmd",            # 2: ground commands waiting for the next sensor frames (chaser, target)
+    "span",           # 1: s, length of the step just flown (the IMU's integration time)
+    "t0",             # s: time of step 0 (the ascent's insertion)
+    "dt", "substeps",
+    "steps_per_s",    # flight-software steps per second (coast steps are whole seconds)
+    "h_max_steps",    # longest coast step, in steps
+    "h_sub",          # s: longest model substep in a coast
+])
 
 R_T = 0
 R_H = 1            # length of the step that follows this row
@@ -65,10 +81,8 @@ R_NAV_ERR = 33     # 3: estimate minus truth, both in the chaser's own LVLH fram
                    # estimate, which is off the truth's by the ground's tracking error: ~1e-3 rad)
 R_LEN = 36
 
-EV_NONE = 0        # reached k_stop (a ground event) or ran out of steps
 EV_CAPTURED = 1
 EV_REFUSED = 2
-EV_TEL_FULL = 3    # telemetry buffer full: the caller makes room and calls again
 
 OUT_STATE = 0      # 6: docking state at contact (gnc.core.capture S_*)
 OUT_VERDICT = 6    # refusal bits
@@ -81,7 +95,7 @@ CONTACT_DEPTH = 1.0    # m: ...and not beyond it (a port plane crossed far off i
 
 
 @kernel
-def record(row, t, h, xc, xt, w, fsc, afc, aft, sfc, dp):
+def record_row(row, t, h, xc, xt, w, fsc, afc, aft, sfc, dp):
     row[R_T] = t
     row[R_H] = h
     row[R_PHASE_C] = afc[AF_PHASE]
@@ -150,70 +164,70 @@ def _coast(x, vp, w, imu, work, duty, span, h_sub):
         for i in range(3):
             imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
 
-
-def _fly(xc, xt, vpc, vpt, w, dem, spc, spt, rp, dp, cfgc, cfgt, fsc, fst, sfc, sft, afc, aft, imuc, imut, work, duty,
-         tel, row0, tel_every, k0, k_stop, t0, cmd_c, cmd_t, dt, substeps, steps_per_s, h_max_steps, h_sub, seed, out):
-    """Fly from step k0 (time t0 + k dt) until k_stop, a contact, or a full telemetry buffer.
-    cmd_c / cmd_t go in the first frame of each vehicle (ground commands).  Returns
-    (next k, next telemetry row, event, iterations)."""
-    if seed >= 0:
-        np.random.seed(seed)
-    row = row0
-    it = 0
-    k = k0
-    span_prev = dt
-    h = dt / substeps
-    while k < k_stop:
-        t = t0 + k * dt
-        sense(k, t, span_prev, xc, imuc, spc, w, dem, sfc)
-        sense_rel(k, xc, xt, rp, dp, sfc)
-        sense(k, t, span_prev, xt, imut, spt, w, dem, sft)
-        for i in range(6):
-            imuc[i] = 0.0
-            imut[i] = 0.0
-        sfc[SF_CMD] = cmd_c if k == k0 else 0.0
-        sft[SF_CMD] = cmd_t if k == k0 else 0.0
-        fsw_step(sfc, cfgc, fsc, afc)
-        fsw_step(sft, cfgt, fst, aft)
-        n = 1
-        if _quiet(afc, xc) and _quiet(aft, xt):
-            idle = min(fsc[FS_T_IDLE], fst[FS_T_IDLE])
-            if idle > t + 1.0:
-                n = int(min((idle - t) / dt, h_max_steps)) // steps_per_s * steps_per_s
-                n = max(1, min(n, k_stop - k))
-        if it % tel_every == 0:
-            if row >= tel.shape[0]:
-                return k, row, EV_TEL_FULL, it
-            record(tel[row], t, n * dt, xc, xt, w, fsc, afc, aft, sfc, dp)
-            row += 1
-        if n == 1:
-            for j in range(substeps):
-                _step(xc, vpc, w, afc, imuc, work, duty, h, j * h)
-                _step(xt, vpt, w, aft, imut, work, duty, h, j * h)
-                s, lat, closing, lat_rate, att, rate = capture.docking_state(xc, xt, dp)
-                if -CONTACT_DEPTH < s <= 0.0 and lat < CONTACT_RADIUS:
-                    out[OUT_STATE] = s
-                    out[OUT_STATE + 1] = lat
-                    out[OUT_STATE + 2] = closing
-                    out[OUT_STATE + 3] = lat_rate
-                    out[OUT_STATE + 4] = att
-                    out[OUT_STATE + 5] = rate
-                    bits = capture.verdict(lat, closing, lat_rate, att, rate, dp)
-                    out[OUT_VERDICT] = bits
-                    out[OUT_T] = t + dt
-                    return k + 1, row, EV_CAPTURED if bits == 0 else EV_REFUSED, it + 1
-        else:
-            _coast(xc, vpc, w, imuc, work, duty, n * dt, h_sub)
-            _coast(xt, vpt, w, imut, work, duty, n * dt, h_sub)
-        span_prev = n * dt
-        k += n
-        it += 1
-    return k, row, EV_NONE, it
+@kernel
+def sense(k, p, sf, af):
+    """Both vehicles' sensor frames of step k; waiting ground commands go in them."""
+    t = p.t0 + k * p.dt
+    span = p.span[0]
+    sense_vehicle(k, t, span, p.xc, p.imuc, p.spc, p.w, p.dem, sf[0])
+    sense_rel(k, p.xc, p.xt, p.rp, p.dp, sf[0])
+    sense_vehicle(k, t, span, p.xt, p.imut, p.spt, p.w, p.dem, sf[1])
+    for i in range(6):
+        p.imuc[i] = 0.0
+        p.imut[i] = 0.0
+    for v in range(2):
+        sf[v, SF_CMD] = p.cmd[v]
+        p.cmd[v] = 0.0
 
 
-def fly_with(step, name, cache=True):
-    """`_fly` with `fsw_step` bound to the kernel `step` (gnc.core.jit.bind_step)."""
-    return bind_step(_fly, step, name, cache)
+@kernel
+def coast_steps(k, k_end, p, fs, af):
+    """Steps the next advance covers: 1, or a whole number of seconds of coast (the time
+    warp above) when both vehicles are quiet and idle beyond the next second."""
+    if not (_quiet(af[0], p.xc) and _quiet(af[1], p.xt)):
+        return 1
+    t = p.t0 + k * p.dt
+    idle = min(fs[0, FS_T_IDLE], fs[1, FS_T_IDLE])
+    if idle <= t + 1.0:
+        return 1
+    n = int(min((idle - t) / p.dt, p.h_max_steps)) // p.steps_per_s * p.steps_per_s
+    return max(1, min(n, k_end - k))
 
 
-fly = fly_with(fsw_step, "fly")
+@kernel
+def record(row, k, k_end, p, sf, fs, af):
+    n = coast_steps(k, k_end, p, fs, af)
+    record_row(row, p.t0 + k * p.dt, n * p.dt, p.xc, p.xt, p.w, fs[0], af[0], af[1], sf[0], p.dp)
+
+
+@kernel
+def advance(k, k_end, p, fs, af):
+    """Both vehicles from step k: one step with the contact check after every substep,
+    or a coast of many.  Returns (steps, EV_*)."""
+    n = coast_steps(k, k_end, p, fs, af)
+    xc, xt, dp = p.xc, p.xt, p.dp
+    if n > 1:
+        _coast(xc, p.vpc, p.w, p.imuc, p.work, p.duty, n * p.dt, p.h_sub)
+        _coast(xt, p.vpt, p.w, p.imut, p.work, p.duty, n * p.dt, p.h_sub)
+        p.span[0] = n * p.dt
+        return n, EV_NONE
+    h = p.dt / p.substeps
+    t = p.t0 + k * p.dt
+    for j in range(p.substeps):
+        _step(xc, p.vpc, p.w, af[0], p.imuc, p.work, p.duty, h, j * h)
+        _step(xt, p.vpt, p.w, af[1], p.imut, p.work, p.duty, h, j * h)
+        s, lat, closing, lat_rate, att, rate = capture.docking_state(xc, xt, dp)
+        if -CONTACT_DEPTH < s <= 0.0 and lat < CONTACT_RADIUS:
+            out = p.out
+            out[OUT_STATE] = s
+            out[OUT_STATE + 1] = lat
+            out[OUT_STATE + 2] = closing
+            out[OUT_STATE + 3] = lat_rate
+            out[OUT_STATE + 4] = att
+            out[OUT_STATE + 5] = rate
+            bits = capture.verdict(lat, closing, lat_rate, att, rate, dp)
+            out[OUT_VERDICT] = bits
+            out[OUT_T] = t + p.dt
+            return 1, EV_CAPTURED if bits == 0 else EV_REFUSED
+    p.span[0] = p.dt
+    return 1, EV_NONE
