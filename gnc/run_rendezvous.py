@@ -93,7 +93,6 @@ class _Timeline:
         """Fly to t_stop (or an event); returns the loop's event."""
         a, f = self.a, self.flight
         k_stop = min(a.n_steps, max(f.k + 1, int(math.ceil((t_stop - a.t0) / a.dt))))
-        f.plant.span[0] = a.dt
         return f.until(k_stop)
 
 
