@@ -22,7 +22,7 @@ from gnc.core.moon import W_J2, W_MU, W_OMEGA, W_RREF, fixed_to_inertial, gravit
 from gnc.core.sensors import sense as sense_vehicle
 from gnc.core.terrain import height
 from gnc.core.vehicle import VP_T_DIR, X_M, X_Q, X_R, X_THRUST, X_V, X_W, accumulate_imu, rcs_duty, rk4_step
-from gnc.programs.descent.plant import record_row
+from gnc.programs.descent.plant import record  # noqa: F401 (the loop binds it: the ascent's rows are the descent's)
 
 Plant = namedtuple("Plant", [
     "x", "vp", "w", "dem", "sp", "imu", "work", "duty",   # as the descent's (gnc.programs.descent.plant)
@@ -76,11 +76,6 @@ def sense(k, p, sf, af):
     sf[0, SF_CMD] = 1.0 if k == p.k_go else 0.0
     for i in range(6):
         p.imu[i] = 0.0
-
-
-@kernel
-def record(row, k, k_end, p, sf, fs, af):
-    record_row(row, k * p.dt, p.x, p.w, p.dem, fs[0], sf[0], af[0])
 
 
 @kernel
