@@ -1,7 +1,7 @@
 """Flight-software step time on the emulated boards, per descent phase, and the highest
 control rate each board sustains at 115200 baud and 1 Mbaud.
 
-In one run, a lockstep descent on each emulated board (hil.emulate), the board timing
+In one run, a lockstep descent on each emulated board (gnc.hil.emulate), the board timing
 every fsw_step itself (the actuator frame's step_cycles):
   - avr: ATmega2560 at 16 MHz in simavr, which is cycle-accurate: exact AVR cycles.
   - stm32f4: STM32F405 in QEMU with -icount shift=S: the firmware's SysTick counts at
@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_timing import machine, percentile  # noqa: E402
 
 from gnc.frames import phase_name  # noqa: E402
+from gnc.hil.emulate import EmulatedBoard, icount_ticks_per_insn  # noqa: E402
+from gnc.hil.link import round_trip_wire_time  # noqa: E402
+from gnc.hil.session import run_session  # noqa: E402
+from gnc.hil.transport import SerialTransport  # noqa: E402
 from gnc.scenario import load  # noqa: E402
-from hil.emulate import EmulatedBoard, icount_ticks_per_insn  # noqa: E402
-from hil.link import round_trip_wire_time  # noqa: E402
-from hil.session import run_session  # noqa: E402
-from hil.transport import SerialTransport  # noqa: E402
 
 BAUDS = (115_200, 1_000_000)
 AVR_HZ = 16e6

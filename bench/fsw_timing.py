@@ -8,7 +8,7 @@ Measures, in one run:
     of a rendezvous (the orbiter-returner's rendezvous program, the ascender's orbit
     operations), their frames recorded from the reference closed loop with the config in
     force at each step, replayed from the state each started with;
-  - the closed loop flown by each build (gnc.run.run, no telemetry) as wall time per
+  - the closed loop flown by each build (gnc.programs.descent.run.run, no telemetry) as wall time per
     flight-software step and real-time factor, after a warm-up run;
   - the vehicle-model step: the closed loop's time per step less its flight software
     (sensors, the RK4 substeps, RCS duty, touchdown checks, chunking), from the numba rows;
@@ -33,22 +33,22 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from loop_timing import machine, percentile
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-import gnc.run
-import gnc.run_ascent
-import gnc.run_rendezvous
+import gnc.programs.ascent.run
+import gnc.programs.descent.run
+import gnc.programs.rendezvous.run
 import gnc.scenario
 from gnc import programs
-from gnc.assemble import assemble
 from gnc.core import fsw_c
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_step
 from gnc.core.layout import AF_LEN, CF_PROGRAM, FS_LEN, PROGRAM_ASCENT, PROGRAM_RENDEZVOUS
 from gnc.programs.descent import plant as P
-from loop_timing import machine, percentile
+from gnc.programs.descent.assemble import assemble
 
 SCENARIO = "descent"
 SEED = 0
@@ -119,7 +119,7 @@ def summary(mean, samples):
 
 
 def recorded(result):
-    cols = gnc.run.telemetry_columns()
+    cols = gnc.programs.descent.run.telemetry_columns()
     tel = result.telemetry
     return np.ascontiguousarray(np.column_stack([tel[c] for c in cols[P.T_SF:P.T_AF]]))
 
@@ -152,7 +152,7 @@ def record_rendezvous(sc):
     copies out what it is given (the ground uplinks new configs on the way); and its outcome."""
     _RECORDED.clear()
     with programs.flying_with("rendezvous", _recording_step):
-        outcome = gnc.run_rendezvous.run(sc, SEED, tel_every=NO_TELEMETRY).summary["outcome"]
+        outcome = gnc.programs.rendezvous.run.run(sc, SEED, tel_every=NO_TELEMETRY).summary["outcome"]
     return {p: (np.array(r["frames"]), np.array(r["cfgs"]), np.array(r["which"]), r["fs0"])
             for p, r in _RECORDED.items()}, outcome
 
@@ -203,11 +203,11 @@ def time_rk4(a, runs, ts):
 
 def time_closed_loop(sc, kind, runs):
     """(ns per flight-software step of each run, real-time factors, outcome)."""
-    gnc.run.run(sc, SEED, tel_every=NO_TELEMETRY, fsw=kind)        # warm-up: cache load or compile
+    gnc.programs.descent.run.run(sc, SEED, tel_every=NO_TELEMETRY, fsw=kind)        # warm-up: cache load or compile
     per_step, rtf = [], []
     for _ in range(runs):
         t0 = time.perf_counter_ns()
-        r = gnc.run.run(sc, SEED, tel_every=NO_TELEMETRY, fsw=kind)
+        r = gnc.programs.descent.run.run(sc, SEED, tel_every=NO_TELEMETRY, fsw=kind)
         wall = time.perf_counter_ns() - t0
         per_step.append(wall / (r.summary["duration_s"] * sc.sim.fsw_rate_hz))
         rtf.append(r.summary["duration_s"] / (wall * 1e-9))
@@ -245,7 +245,7 @@ def main(argv=None):
             missing[kind] = str(e)
     sc = gnc.scenario.load(SCENARIO)
     a = assemble(sc, SEED)
-    result = gnc.run.run(sc, SEED)
+    result = gnc.programs.descent.run.run(sc, SEED)
     frames = recorded(result)
     ts = np.zeros(2, np.int64)
 
@@ -278,7 +278,7 @@ def main(argv=None):
 
     # the orbit programs: fsw_step only (their closed loops are other vehicle models)
     asc_sc, rdv_sc = gnc.scenario.load("ascent"), gnc.scenario.load("rendezvous")
-    ascent = gnc.run_ascent.run(asc_sc, SEED)
+    ascent = gnc.programs.ascent.run.run(asc_sc, SEED)
     rdv, rdv_outcome = record_rendezvous(rdv_sc)
     orbit = {"ascent": ("ascent to insertion", one_config(recorded(ascent), ascent.final["cfg"])),
              "rendezvous": ("rendezvous, orbiter-returner", rdv[PROGRAM_RENDEZVOUS]),

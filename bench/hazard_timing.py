@@ -24,17 +24,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from loop_timing import machine, print_table, row, summarise
 
 import gnc.scenario
 from gnc import terrain_gen
-from gnc.assemble import assemble, c_lf, landing_to_inertial
-from gnc.rotations import quat_from_matrix
 from gnc.core import hazard as HZ
 from gnc.core import hdu
 from gnc.core import vehicle as V
 from gnc.core.layout import CF_LEG_HEIGHT
 from gnc.core.touchdown import judge
-from loop_timing import machine, print_table, row, summarise
+from gnc.programs.descent.assemble import assemble, c_lf, landing_to_inertial
+from gnc.rotations import quat_from_matrix
 
 SEED = 0
 CELL = 0.2                 # m: the 1 Mcell map

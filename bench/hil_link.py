@@ -4,7 +4,7 @@ and the loop period of a real-time session.
 Measures, in one run:
   - round trips of real frames (the sensor frames a descent recorded, 125 bytes on the
     wire; actuator frames back, 89 bytes) between this process (pyserial on a pty) and
-    a board process (`python -m hil.board --pty`, numba flight software), after the
+    a board process (`python -m gnc.hil.board --pty`, numba flight software), after the
     session handshake.  A pty ignores the baud rate: it measures the host's and the
     board's own overhead (codec, syscalls, the flight-software step, scheduling).  The
     wire time of the two frames at 115200 and 921600 baud (8N1) is arithmetic; a real
@@ -30,15 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
-import gnc.run
+import gnc.programs.descent.run
 import gnc.scenario
 from gnc import wire
-from gnc.assemble import assemble
 from gnc.core.layout import AF_STEP_CYCLES
+from gnc.hil.link import round_trip_wire_time
+from gnc.hil.session import Link, handshake, run_session
+from gnc.hil.transport import SerialTransport, StubTransport
 from gnc.programs.descent import plant as P
-from hil.link import round_trip_wire_time
-from hil.session import Link, handshake, run_session
-from hil.transport import SerialTransport, StubTransport
+from gnc.programs.descent.assemble import assemble
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_timing import machine, summarise  # noqa: E402  (a sibling script, not a package)
@@ -52,7 +52,7 @@ DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "hil_link.json"
 
 
 def start_board() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "hil.board", "--pty"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "gnc.hil.board", "--pty"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     if not select.select([proc.stdout], [], [], 60.0)[0]:
         proc.kill()
@@ -112,7 +112,7 @@ def scaled(samples, k):
 
 
 def in_ms(spread: dict) -> dict:
-    """A hil.link spread (seconds, p50) as a table row's stats (ms, median)."""
+    """A gnc.hil.link spread (seconds, p50) as a table row's stats (ms, median)."""
     return {"median": spread["p50"] * 1e3, "p99": spread["p99"] * 1e3, "max": spread["max"] * 1e3, "n": spread["n"]}
 
 
@@ -138,8 +138,8 @@ def main(argv=None):
     host = machine()
     load_start = os.getloadavg()[0]
     sc = gnc.scenario.load(SCENARIO)
-    recorded = gnc.run.run(sc, SEED)
-    cols = gnc.run.telemetry_columns()
+    recorded = gnc.programs.descent.run.run(sc, SEED)
+    cols = gnc.programs.descent.run.telemetry_columns()
     frames = np.ascontiguousarray(np.column_stack([recorded.telemetry[c] for c in cols[P.T_SF:P.T_AF]]))
     cfg = assemble(sc, SEED).cfg
 

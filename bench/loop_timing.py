@@ -1,7 +1,7 @@
 """Loop timing: the closed-loop descent beside its floor, the bare 6-DOF RK4 step.
 
 Measures, in one run and side by side:
-  - one closed-loop descent (gnc.run.run on the shipped "descent" scenario), with
+  - one closed-loop descent (gnc.programs.descent.run.run on the shipped "descent" scenario), with
     telemetry on every step and with none, as wall time and real-time factor;
   - the bare vehicle-model step (gnc.core.vehicle.rk4_step) in a compiled loop: the floor;
   - the flight-software step alone (fsw_step) replayed on the sensor frames a descent
@@ -27,13 +27,13 @@ from pathlib import Path
 import numba
 import numpy as np
 
-import gnc.run
+import gnc.programs.descent.run
 import gnc.scenario
-from gnc.assemble import assemble
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_reset, fsw_step
 from gnc.core.layout import AF_LEN, FS_LEN
 from gnc.programs.descent import plant as P
+from gnc.programs.descent.assemble import assemble
 
 SCENARIO = "descent"
 SEED = 0
@@ -41,7 +41,7 @@ RK4_STEPS = 1_000_000
 TARGET_RTF = 10_000.0       # closed-loop descent, times real time
 TARGET_COLD_S = 3.0         # `gnc run descent` from a new shell, warm cache
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "loop_timing.json"
-COLD_PY = "import gnc.run, gnc.scenario; gnc.run.run(gnc.scenario.load('descent'))"
+COLD_PY = "import gnc.programs.descent.run, gnc.scenario; gnc.programs.descent.run.run(gnc.scenario.load('descent'))"
 
 
 # The bench kernels are not cached on purpose: numba's cache checks only this file, so a
@@ -91,11 +91,11 @@ def machine():
 
 
 def time_descent(sc, runs, tel_every):
-    gnc.run.run(sc, SEED, tel_every=tel_every)          # warm-up: JIT load or compile
+    gnc.programs.descent.run.run(sc, SEED, tel_every=tel_every)          # warm-up: JIT load or compile
     walls = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        result = gnc.run.run(sc, SEED, tel_every=tel_every)
+        result = gnc.programs.descent.run.run(sc, SEED, tel_every=tel_every)
         walls.append(time.perf_counter() - t0)
     return walls, result
 
@@ -119,7 +119,7 @@ def time_rk4(a, runs):
 def recorded_frames(result):
     """The sensor frames the flight software read and the actuator frames it answered,
     one row per step, in schema order."""
-    cols = gnc.run.telemetry_columns()
+    cols = gnc.programs.descent.run.telemetry_columns()
     tel = result.telemetry
     sf = np.ascontiguousarray(np.column_stack([tel[c] for c in cols[P.T_SF:P.T_AF]]))
     af = np.column_stack([tel[c] for c in cols[P.T_AF:P.T_LEN]])

@@ -2,7 +2,7 @@
 capture) after warm-up, each phase beside it, and what the time warp buys.
 
 Measures, in one run and side by side:
-  - gnc.mission.run on the shipped "mission" scenario, with telemetry on every step
+  - gnc.programs.mission.run.run on the shipped "mission" scenario, with telemetry on every step
     and with none, wall time; each phase's wall time from the same runs;
   - simulated time / wall time for the whole mission (~100 h of mission time);
   - the rendezvous's loop iterations against the steps of the same timeline at the
@@ -24,14 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_timing import machine, row, summarise, time_process  # noqa: E402  (the shared bench helpers)
 
-from gnc import montecarlo_rendezvous  # noqa: E402
-from gnc.mission import run  # noqa: E402
+from gnc.programs.mission.run import run  # noqa: E402
+from gnc.programs.rendezvous import campaign as montecarlo_rendezvous  # noqa: E402
 from gnc.scenario import load  # noqa: E402
 
 SEED = 0
 MC_RUNS = 20
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "mission_timing.json"
-COLD_PY = "import gnc.mission, gnc.scenario; gnc.mission.run(gnc.scenario.load('mission'))"
+COLD_PY = "import gnc.programs.mission.run, gnc.scenario; gnc.programs.mission.run.run(gnc.scenario.load('mission'))"
 
 
 def time_mission(sc, runs, tel_every):

@@ -25,8 +25,8 @@ import argparse
 import math
 import sys
 import time
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -57,7 +57,7 @@ NAV_SERIES = [(kind, ax) for kind in ("pos", "vel") for ax in "enu"]
 
 def descent_nav_run(seed: int, disperse: bool = True) -> np.ndarray:
     """Per series (NAV_SERIES): fraction of steps outside 3 sigma, mean z^2, z = error / sigma."""
-    from gnc.run import run
+    from gnc.programs.descent.run import run
     T = run(scenario.load("descent"), seed=seed, disperse=disperse).telemetry
     out = []
     for kind, ax in NAV_SERIES:
@@ -89,7 +89,7 @@ def descent_nav(seeds, jobs):
 
 
 def descent_band(seeds, jobs):
-    from gnc.run import run
+    from gnc.programs.descent.run import run
     sc = scenario.load("descent")
     print(f"descent-band: the nominal landing's spec bounds (test_descent.py), seeds {seeds[0]}-{seeds[-1]} both ways")
     runs = [s for d in (False, True) for s in _pool(lambda k: run(sc, k, d, tel_every=10 ** 9).summary, seeds, jobs)]
@@ -121,7 +121,7 @@ def descent_mc(_seeds, jobs):
 
 def ascent(seeds, jobs):
     from gnc.core import vec
-    from gnc.run_ascent import run
+    from gnc.programs.ascent.run import run
     sc = scenario.load("ascent")
 
     def one(args):
@@ -152,7 +152,7 @@ def ascent(seeds, jobs):
 # ------------------------------------------------------------------ mission (tests/test_mission.py)
 
 def mission(seeds, jobs):
-    from gnc.mission import run
+    from gnc.programs.mission.run import run
     sc, d_sc = scenario.load("mission"), scenario.load("descent")
 
     def one(args):
@@ -175,7 +175,7 @@ def handover_nominal(sc) -> tuple[float, float]:
 
 
 def rendezvous(seeds, jobs):
-    from gnc.run_rendezvous import run
+    from gnc.programs.rendezvous.run import run
     sc = scenario.load("rendezvous")
     x0, y0 = handover_nominal(sc)
 
@@ -281,11 +281,11 @@ def terrain(seeds, _jobs):
 
 
 def altimeter(seeds, jobs):
-    from gnc.assemble import assemble
     from gnc.core import layout as L
     from gnc.core.terrain import ray_range
     from gnc.core.vec import q_rot
-    from gnc.run import run
+    from gnc.programs.descent.assemble import assemble
+    from gnc.programs.descent.run import run
     sc = scenario.load("descent")
 
     def one(seed):
@@ -316,7 +316,7 @@ def altimeter(seeds, jobs):
 
 
 def divert(seeds, jobs):
-    from gnc.run import run
+    from gnc.programs.descent.run import run
     rough = scenario.load("rough")
 
     def one(seed):
@@ -343,7 +343,7 @@ def hazard_mc(_seeds, jobs):
     from scipy.stats import binom
 
     from gnc import montecarlo
-    from gnc.run import run
+    from gnc.programs.descent.run import run
     rough = scenario.load("rough")
     print("hazard-mc: test_hazard.py::test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground (campaign 2024)")
     off_total = on_total = n_total = 0

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from gnc.run import run
+from gnc.programs.descent.run import run
 from gnc.scenario import Scenario
 
 METRICS = [  # (touchdown key, label, unit, scenario limit key or None)
@@ -73,7 +73,8 @@ def _execute_threads(sc, seeds, jobs, progress):
 
 def _execute_dask(sc, seeds, address, progress):
     try:
-        from dask.distributed import Client, as_completed as dask_completed
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
     except ImportError:
         raise RuntimeError("--scheduler needs Dask: python -m pip install 'lunar-gnc[dask]'") from None
     out = []

@@ -1,7 +1,7 @@
 """A serial port that runs a test's actions at chosen sensor frames: board faults
 (freeze, reset, kill) injected at a known step of a session, whatever the board."""
 from gnc import wire
-from hil.transport import SerialTransport
+from gnc.hil.transport import SerialTransport
 
 
 class Scripted(SerialTransport):

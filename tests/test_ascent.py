@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from gnc import scenario
-from gnc.assemble_ascent import assemble
 from gnc.core import layout as L
 from gnc.core import vec
 from gnc.core.fsw import ascent as A
 from gnc.core.fsw.frame import q_li
-from gnc.run_ascent import run
+from gnc.programs.ascent.assemble import assemble
+from gnc.programs.ascent.run import run
 
 SC = scenario.load("ascent")
 

@@ -53,25 +53,70 @@ import numba
 import numpy as np
 import pytest
 
-from gnc import run_rendezvous, scenario
-from gnc.assemble import assemble
-from gnc.assemble_ascent import assemble as assemble_ascent
-from gnc import programs
+from gnc import programs, scenario
 from gnc.core import fsw_c
 from gnc.core.fsw.step import fsw_step
-from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_T,
-                             AF_THRUST_CMD, CF_DT, CF_LEN, CF_PROGRAM, CF_THRUST_MAX, FS_COV, FS_LEN, FS_MASS, FS_POS,
-                             FS_ATT_QUIET, FS_BURN_ON, FS_ORB_POS, FS_ORB_VEL, FS_Q_IB, FS_STARTED,
-                             FS_THRUST_LAST, FS_VEL, HEALTH_ALT_REJECTED, HEALTH_CONFIG_BAD, HEALTH_HDU_USED,
-                             HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, PROGRAM_ASCENT,
-                             PHASE_ASCENT_COAST, PHASE_CAPTURE, PHASE_CLOSING, PHASE_FINAL_APPROACH,
-                             PHASE_HOMING, PHASE_ORBIT_INJECTION, PHASE_PHASING, PHASE_PITCH_OVER,
-                             PHASE_VERTICAL_RISE, PROGRAM_IDLE, PROGRAM_RENDEZVOUS,
-                             SF_ALT_RANGE, SF_CMD, SF_HDU_REL, SF_LEN, SF_T, SF_VALID, SF_VEL_BEAM, VALID_ALT,
-                             VALID_HDU, VALID_IMU, VALID_VEL0)
+from gnc.core.layout import (
+    AF_HEALTH,
+    AF_LEN,
+    AF_NAV_POS,
+    AF_NAV_Q,
+    AF_NAV_VEL,
+    AF_PHASE,
+    AF_RCS_ON,
+    AF_T,
+    AF_THRUST_CMD,
+    CF_DT,
+    CF_LEN,
+    CF_PROGRAM,
+    CF_THRUST_MAX,
+    FS_ATT_QUIET,
+    FS_BURN_ON,
+    FS_COV,
+    FS_LEN,
+    FS_MASS,
+    FS_ORB_POS,
+    FS_ORB_VEL,
+    FS_POS,
+    FS_Q_IB,
+    FS_STARTED,
+    FS_THRUST_LAST,
+    FS_VEL,
+    HEALTH_ALT_REJECTED,
+    HEALTH_CONFIG_BAD,
+    HEALTH_HDU_USED,
+    HEALTH_IMU_MISSING,
+    HEALTH_VEL_REJECTED,
+    PHASE_ASCENT_COAST,
+    PHASE_CAPTURE,
+    PHASE_CLOSING,
+    PHASE_FINAL_APPROACH,
+    PHASE_HOMING,
+    PHASE_ORBIT_INJECTION,
+    PHASE_PHASING,
+    PHASE_PITCH_OVER,
+    PHASE_VERTICAL_RISE,
+    PROGRAM_ASCENT,
+    PROGRAM_IDLE,
+    PROGRAM_RENDEZVOUS,
+    SF_ALT_RANGE,
+    SF_CMD,
+    SF_HDU_REL,
+    SF_LEN,
+    SF_T,
+    SF_VALID,
+    SF_VEL_BEAM,
+    VALID_ALT,
+    VALID_HDU,
+    VALID_IMU,
+    VALID_VEL0,
+)
+from gnc.programs.ascent.assemble import assemble as assemble_ascent
+from gnc.programs.ascent.run import run as run_ascent
+from gnc.programs.descent.assemble import assemble
 from gnc.programs.descent.plant import T_AF, T_SF
-from gnc.run import run, telemetry_columns
-from gnc.run_ascent import run as run_ascent
+from gnc.programs.descent.run import run, telemetry_columns
+from gnc.programs.rendezvous import run as run_rendezvous
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
@@ -572,7 +617,7 @@ def test_closed_loop_rendezvous_float_build_captures(c_build, seed, disperse):
 
 
 def test_rendezvous_monte_carlo_on_the_double_build_repeats_the_reference_runs(c_build):
-    from gnc import montecarlo_rendezvous
+    from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
     runs = {fsw: montecarlo_rendezvous.campaign(SC_RDV, 2, seed=3, fsw=fsw).runs for fsw in ("numba", "c")}
     assert runs["c"] == runs["numba"]
     assert all(r["outcome"] == "captured" for r in runs["c"])
@@ -622,7 +667,7 @@ import sys
 sys.modules["gnc._fsw_c"] = None              # as if the build had found no compiler
 from gnc import scenario
 from gnc.core.fsw_c import CBuildUnavailable
-from gnc.run import run
+from gnc.programs.descent.run import run
 sc = scenario.load("descent")
 try:
     run(sc, 0, tel_every=10**7, fsw="c")

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from gnc import montecarlo, scenario
-from gnc.assemble import assemble
 from gnc.core import layout as L
 from gnc.core import vec
 from gnc.core.fsw import descent, nav
 from gnc.core.fsw.frame import q_li
 from gnc.core.fsw.step import fsw_reset
-from gnc.run import run
+from gnc.programs.descent.assemble import assemble
+from gnc.programs.descent.run import run
 
 SC = scenario.load("descent")
 G = SC.guidance

@@ -22,14 +22,14 @@ import time
 
 import numpy as np
 import pytest
+from scripted import Scripted
 
 from gnc import wire
-from gnc.run import run
+from gnc.hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
+from gnc.hil.session import SILENT_PERIODS, run_session
+from gnc.hil.transport import SerialTransport
+from gnc.programs.descent.run import run
 from gnc.scenario import load
-from hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
-from hil.session import SILENT_PERIODS, run_session
-from hil.transport import SerialTransport
-from scripted import Scripted
 
 SC = load("descent")
 # The M4F computes in IEEE single precision as the float build does, which test_c_build flies
@@ -120,7 +120,7 @@ def test_emulated_avr_flies_the_descent_and_lands(deadline, tmp_path):
     """The one-command path: build, start simavr, lockstep session, teardown."""
     need("avr")
     deadline(DESCENT_DEADLINE_S)
-    p = subprocess.run([sys.executable, "-m", "hil.cli", "--emulate", "avr", "descent", "--out", str(tmp_path),
+    p = subprocess.run([sys.executable, "-m", "gnc.cli.hil", "--emulate", "avr", "descent", "--out", str(tmp_path),
                         "--no-plots"], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
     _landed_like_gnc_run(json.loads((tmp_path / "summary.json").read_text()), SC)
@@ -153,9 +153,9 @@ def test_emulated_cortex_m4f_flies_the_descent_at_10_hz_and_lands(deadline):
 # ---------------------------------------------------------------- protocol details on the firmware
 
 def test_firmware_refuses_a_bad_config_and_answers_an_unconfigured_sensor_frame_with_hello(avr):
-    from gnc.assemble import assemble
     from gnc.core import layout as L
-    from hil.session import Link
+    from gnc.hil.session import Link
+    from gnc.programs.descent.assemble import assemble
 
     cfg = assemble(SC, seed=0).cfg.copy()
     cfg[L.CF_PROGRAM] = 9
@@ -287,13 +287,13 @@ def test_emulators_are_known_targets():
 
 
 def test_a_missing_emulator_is_one_line_naming_the_debian_packages(monkeypatch):
-    import hil.emulate
+    import gnc.hil.emulate
 
-    monkeypatch.setattr(hil.emulate.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(gnc.hil.emulate.shutil, "which", lambda tool: None)
     why = missing("stm32f4")
     assert "\n" not in why and "gcc-arm-none-eabi" in why and "qemu-system-arm" in why
-    with pytest.raises(hil.emulate.EmulatorUnavailable, match="apt-get install"):
-        hil.emulate.build("stm32f4")
+    with pytest.raises(gnc.hil.emulate.EmulatorUnavailable, match="apt-get install"):
+        gnc.hil.emulate.build("stm32f4")
 
 
 def test_board_command_refuses_icount_for_the_avr():

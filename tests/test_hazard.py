@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gnc import hazard_plots, hazard_report, montecarlo, scenario, terrain_gen
-from gnc.assemble import assemble, c_lf, landing_to_inertial, world_array
+from gnc import montecarlo, scenario, terrain_gen
 from gnc.core import hazard as HZ
 from gnc.core import hdu
 from gnc.core import layout as L
@@ -27,10 +26,12 @@ from gnc.core.terrain import dem_height, ray_range
 from gnc.core.terrain_features import stamp_craters, stamp_rocks
 from gnc.core.touchdown import judge
 from gnc.core.vec import q_from_rotvec, q_rot
+from gnc.programs.descent import hazard_plots, hazard_report
 from gnc.programs.descent import plant as P
+from gnc.programs.descent import run as gnc_run
+from gnc.programs.descent.assemble import assemble, c_lf, landing_to_inertial, world_array
+from gnc.programs.descent.run import run, touchdown_summary
 from gnc.rotations import quat_from_matrix
-from gnc import run as gnc_run
-from gnc.run import run, touchdown_summary
 
 SC = scenario.load("descent")
 ROUGH = scenario.load("rough")

@@ -1,4 +1,4 @@
-"""The HIL bridge through real pseudo-terminals: a board process (`python -m hil.board
+"""The HIL bridge through real pseudo-terminals: a board process (`python -m gnc.hil.board
 --pty`, the flight software behind the protocol) creates a pty, the host opens it with
 pyserial and flies the vehicle model.  Faults are injected from the board side.
 
@@ -18,16 +18,16 @@ import zlib
 
 import numpy as np
 import pytest
+from scripted import Scripted
 
 from gnc import wire
 from gnc.core.layout import AF_STEP_CYCLES, SF_LEN
-from gnc.run import telemetry_columns
+from gnc.hil.board import Board, Faults
+from gnc.hil.link import round_trip_wire_time
+from gnc.hil.session import SILENT_PERIODS, HandshakeError, run_session
+from gnc.hil.transport import SerialTransport, StubTransport, TransportError, _Line
+from gnc.programs.descent.run import telemetry_columns
 from gnc.scenario import load
-from hil.board import Board, Faults
-from hil.link import round_trip_wire_time
-from hil.session import SILENT_PERIODS, HandshakeError, run_session
-from hil.transport import SerialTransport, StubTransport, TransportError, _Line
-from scripted import Scripted
 
 SC = load("descent")
 PERIOD = 1.0 / SC.sim.fsw_rate_hz
@@ -60,7 +60,7 @@ class BoardProcesses:
         self.timers: list[threading.Timer] = []
 
     def __call__(self, *faults: str) -> str:
-        cmd = [sys.executable, "-m", "hil.board", "--pty"] + [f"--fault={f}" for f in faults]
+        cmd = [sys.executable, "-m", "gnc.hil.board", "--pty"] + [f"--fault={f}" for f in faults]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(proc)
         end = time.monotonic() + BOARD_START_S
@@ -106,7 +106,7 @@ def board():
 
 
 def _hil_cli(*args):
-    return subprocess.run([sys.executable, "-m", "hil.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gnc.cli.hil", *args], capture_output=True, text=True,
                           timeout=TEST_DEADLINE_S)
 
 
@@ -117,7 +117,7 @@ def _silent_event(result):
 # ---------------------------------------------------------------- the board's protocol, no link
 
 def test_board_answers_a_retransmission_from_its_cache():
-    from gnc.assemble import assemble
+    from gnc.programs.descent.assemble import assemble
 
     b, d = Board(), wire.Decoder()
     cfg = assemble(SC, 0).cfg
@@ -258,9 +258,9 @@ def test_board_reset_mid_session_aborts_by_policy(board):
 
 
 def test_no_board_at_the_other_end_is_a_handshake_error(monkeypatch):
-    import hil.session
+    import gnc.hil.session
 
-    monkeypatch.setattr(hil.session, "HELLO_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(gnc.hil.session, "HELLO_TIMEOUT_S", 0.3)
     master, slave = os.openpty()          # nothing serves the master: no board
     try:
         with pytest.raises(HandshakeError, match="no hello"):
@@ -275,11 +275,11 @@ def test_no_board_at_the_other_end_is_a_handshake_error(monkeypatch):
 def test_lockstep_session_flies_the_in_process_loop_with_the_wire_rounding():
     """The session is the closed loop of gnc.core.loop with the frames crossing a wire:
     replayed here in Python with the codec in the middle, the telemetry agrees exactly."""
-    from gnc.assemble import assemble
     from gnc.core.fsw.step import fsw_reset, fsw_step
     from gnc.core.layout import AF_LEN, FS_LEN
     from gnc.core.loop import seed_noise
     from gnc.programs.descent import plant as P
+    from gnc.programs.descent.assemble import assemble
 
     sc = load("descent", ["sim.max_duration_s=10"])
     r = run_session(sc, StubTransport(), seed=5)

@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from gnc import orbit_results, scenario
-from gnc.mission import run
+from gnc import scenario
+from gnc.programs.mission.run import run
+from gnc.programs.rendezvous import report as orbit_results
 from gnc.scenario import ScenarioError
 
 

@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from gnc.assemble import vehicle_params
 from gnc.core import moon as M
 from gnc.core import vehicle as V
+from gnc.programs.descent.assemble import vehicle_params
 from gnc.scenario import load
 
 MU = 4.90280007e12        # m^3/s^2

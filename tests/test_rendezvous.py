@@ -7,11 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from gnc import montecarlo_rendezvous, run_rendezvous, scenario
-from gnc.assemble_rendezvous import docking_params
+from gnc import scenario
 from gnc.core import capture as CP
 from gnc.core import vehicle as V
-from gnc.run_rendezvous import run
+from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
+from gnc.programs.rendezvous import run as run_rendezvous
+from gnc.programs.rendezvous.assemble import docking_params
+from gnc.programs.rendezvous.run import run
 
 SC = scenario.load("rendezvous")
 DP = docking_params(SC)

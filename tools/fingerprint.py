@@ -67,7 +67,8 @@ def fly_all(quick: bool) -> dict[str, str]:
         key = f"{program} {fsw} seed={seed}{' dispersed' if disperse else ''}"
         out[key] = f"summary {summary_hash(r.summary)} telemetry {telemetry_hash(r.telemetry)}"
         print(f"{key:40s} {out[key]}", flush=True)
-    from gnc import montecarlo, montecarlo_rendezvous
+    from gnc import montecarlo
+    from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
     for name, mod, n in (("descent", montecarlo, 6), ("rendezvous", montecarlo_rendezvous, 2)):
         c = mod.campaign(load(name), n, seed=1, jobs=1)
         key = f"montecarlo {name} -n {n} --seed 1"

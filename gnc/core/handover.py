@@ -1,5 +1,5 @@
 """Geometry of the far-range hand-over, the kernels the ground's phasing search
-(gnc.ground) evaluates thousands of times per plan."""
+(gnc.programs.rendezvous.ground) evaluates thousands of times per plan."""
 import math
 
 from gnc.core import orbit, pmath, vec

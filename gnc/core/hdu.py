@@ -13,7 +13,7 @@ its own motion (modelled from truth), adding noise of site_sigma per axis to
 each report.  No safe site: no report, and the flight software lands at its
 target.
 
-Parameters HP_* are filled by gnc.assemble; the state HS_* and the map layers
+Parameters HP_* are filled by gnc.programs.descent.assemble; the state HS_* and the map layers
 (hazard.M_*) are allocated by `allocate` and read back by the API for the summary
 and the safety-map picture.
 """

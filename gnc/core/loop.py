@@ -15,7 +15,7 @@ arrays, one row per flight computer (one for descent and ascent, two for rendezv
 A step advances the clock by `steps` flight-software steps: 1, more when a plant coasts
 in one go (the rendezvous' time warp, never past k_end), 0 when it ends the run before
 moving (the ascent's insertion).  Events other than EV_NONE end the call.  The HIL
-session (hil/session.py) drives the same plant kernels with the flight software on the
+session (gnc/hil/session.py) drives the same plant kernels with the flight software on the
 far side of a link.
 
 bind(plant, step, name) compiles `_fly` with the plant's kernels and the flight

@@ -1,5 +1,5 @@
 """Numerical orbit propagation with the truth model's gravity (point mass + J2): what
-the ground uses to plan (gnc.ground).  RK4 on position and velocity, steps of at most
+the ground uses to plan (gnc.programs.rendezvous.ground).  RK4 on position and velocity, steps of at most
 h_max seconds: 0.15 m per revolution at 30 s against 1 s (100 km, e = 0.05, J2 on),
 far below orbit-determination errors."""
 import math

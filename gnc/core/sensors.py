@@ -2,7 +2,7 @@
 
 Noise, bias, quantisation, sample rate (every N flight-software steps) and random
 dropouts for: IMU, laser altimeter, 3-beam velocimeter, star tracker and the
-optical landing camera (map-relative fixes of the target).  Parameters in the SP_* layout are filled by gnc.assemble.
+optical landing camera (map-relative fixes of the target).  Parameters in the SP_* layout are filled by gnc.programs.descent.assemble.
 """
 import math
 
@@ -10,9 +10,23 @@ import numpy as np
 
 from gnc.core import pmath, vec
 from gnc.core.jit import kernel
-from gnc.core.layout import (SF_ALT_RANGE, SF_CAM_REL, SF_CMD, SF_IMU_DTH, SF_IMU_DV, SF_LEN, SF_STAR_Q,
-                             SF_T, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR,
-                             VALID_VEL0)
+from gnc.core.layout import (
+    SF_ALT_RANGE,
+    SF_CAM_REL,
+    SF_CMD,
+    SF_IMU_DTH,
+    SF_IMU_DV,
+    SF_LEN,
+    SF_STAR_Q,
+    SF_T,
+    SF_VALID,
+    SF_VEL_BEAM,
+    VALID_ALT,
+    VALID_CAM,
+    VALID_IMU,
+    VALID_STAR,
+    VALID_VEL0,
+)
 from gnc.core.moon import W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.terrain import dem_height, ray_range
 from gnc.core.vehicle import X_Q, X_R, X_V

@@ -3,7 +3,7 @@
 Truth state X (MCI): position, velocity, attitude body->MCI, body rate, mass, and
 the main engine's actual thrust (first-order lag toward the command).  Body axes:
 +z is the main engine's thrust direction (up when hovering).  Parameters in the
-VP_* layout are filled by gnc.assemble from the scenario.
+VP_* layout are filled by gnc.programs.descent.assemble from the scenario.
 """
 
 from gnc.core import vec

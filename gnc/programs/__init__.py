@@ -2,10 +2,10 @@
 report show its result, which outcome counts as success, and each program's compiled
 closed loop.
 
-    descent      gnc.run.run                  outputs gnc.results
-    ascent       gnc.run_ascent.run           outputs gnc.orbit_results
-    rendezvous   gnc.run_rendezvous.run       (flies the scenario's ascent first)
-    mission      gnc.mission.run              descent, surface stay, ascent, rendezvous
+    descent      gnc.programs.descent.run.run                  outputs gnc.output
+    ascent       gnc.programs.ascent.run.run           outputs gnc.programs.rendezvous.report
+    rendezvous   gnc.programs.rendezvous.run.run       (flies the scenario's ascent first)
+    mission      gnc.programs.mission.run.run              descent, surface stay, ascent, rendezvous
 
 Every runner takes (scenario, seed, disperse, tel_every=..., fsw=...) and returns a result with
 `.summary` (JSON-serialisable) and `.telemetry` (column -> 1-D array).
@@ -22,8 +22,8 @@ import importlib
 from gnc.core import fsw_c
 from gnc.core import loop as core_loop
 
-RUNNERS = {"descent": "gnc.run", "ascent": "gnc.run_ascent", "rendezvous": "gnc.run_rendezvous",
-           "mission": "gnc.mission"}
+RUNNERS = {"descent": "gnc.programs.descent.run", "ascent": "gnc.programs.ascent.run", "rendezvous": "gnc.programs.rendezvous.run",
+           "mission": "gnc.programs.mission.run"}
 SUCCESS = {"descent": "landed", "ascent": "inserted", "rendezvous": "captured", "mission": "captured"}
 PLANTS = ("descent", "ascent", "rendezvous")
 _BUILD_TAG = {"numba": "numba", "c": "c", "c-float": "cf"}     # cache names are identifiers

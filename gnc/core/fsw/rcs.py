@@ -1,7 +1,7 @@
 """Six-degree-of-freedom RCS of the chaser: a body force and an attitude torque from one
 set of twelve thrusters, pulse-width modulated within the step.
 
-Layout (gnc.assemble_ascent.orbit_vehicle_params, "translation"): thruster 4j+m pushes
+Layout (gnc.programs.ascent.assemble.orbit_vehicle_params, "translation"): thruster 4j+m pushes
 along body axis j, m = 0, 1 toward +, m = 2, 3 toward -, mounted at +arm (m = 0, 2) or
 -arm (m = 1, 3) along axis (j+1) % 3.  Firing 0 and 1 (or 2 and 3) gives pure force
 along j; firing 1 and 2 (or 0 and 3) gives pure torque about axis (j+2) % 3.  With
@@ -18,8 +18,17 @@ import math
 
 from gnc.core import vec
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_RCS_ON, CF_ATT_DEADBAND, CF_ATT_RATE_MAX, CF_ATT_ZETA, CF_INERTIA,
-                             CF_MASS0, CF_RCS_FORCE, CF_RCS_MIN_ON, CF_RCS_TORQUE)
+from gnc.core.layout import (
+    AF_RCS_ON,
+    CF_ATT_DEADBAND,
+    CF_ATT_RATE_MAX,
+    CF_ATT_ZETA,
+    CF_INERTIA,
+    CF_MASS0,
+    CF_RCS_FORCE,
+    CF_RCS_MIN_ON,
+    CF_RCS_TORQUE,
+)
 
 
 @kernel

@@ -6,7 +6,7 @@
     advance  actuator frame -> truth over one step (RK4 substeps, RCS pulses integrated
              within the step, IMU accumulation); EV_CONTACT when a foot pad touches
 
-The in-process run (gnc.run) and the HIL session (hil/session.py), where the flight
+The in-process run (gnc.programs.descent.run) and the HIL session (gnc/hil/session.py), where the flight
 software answers over a serial link, fly these same kernels.  The ascent's rows are
 these rows too.
 """
@@ -16,12 +16,25 @@ import numpy as np
 
 from gnc.core import hdu, vec
 from gnc.core.jit import kernel
-from gnc.core.loop import EV_NONE
 from gnc.core.layout import AF_LEN, AF_THRUST_CMD, FS_COV, SF_LEN
+from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_GROUND_MAX, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.sensors import sense as sense_vehicle
 from gnc.core.terrain import height
-from gnc.core.vehicle import N_LEGS, VP_LEGS, X_LEN, X_M, X_Q, X_R, X_THRUST, X_V, X_W, accumulate_imu, rcs_duty, rk4_step
+from gnc.core.vehicle import (
+    N_LEGS,
+    VP_LEGS,
+    X_LEN,
+    X_M,
+    X_Q,
+    X_R,
+    X_THRUST,
+    X_V,
+    X_W,
+    accumulate_imu,
+    rcs_duty,
+    rk4_step,
+)
 
 Plant = namedtuple("Plant", [
     "x",          # truth state (gnc.core.vehicle X_*), MCI

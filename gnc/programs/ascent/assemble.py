@@ -4,7 +4,7 @@ Time t = 0 is the start of the pad time; the inertial frame (MCI) coincides with
 Moon-fixed frame at t = 0.  The target plane passes through the pad at t = 0 with the
 scenario's inclination, on its northbound or southbound leg.
 
-Randomness as in gnc.assemble: knowledge errors (pad position, initial attitude, IMU
+Randomness as in gnc.programs.descent.assemble: knowledge errors (pad position, initial attitude, IMU
 biases; sensor noise in the core) in every run, vehicle dispersions only with
 disperse=True.  A mission passes `pad`, the lander's actual place and attitude and the
 descent navigation's knowledge of it, instead of the scenario's site.
@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc.assemble import c_lf, every, frame_config, imu_params, world_array
 from gnc.core import layout as L
 from gnc.core import moon as M
 from gnc.core import pmath
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.programs.ascent import plant as AL
+from gnc.programs.descent.assemble import c_lf, every, frame_config, imu_params, world_array
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rotation_about, small_rotation
 from gnc.scenario import Scenario
 
@@ -111,7 +111,7 @@ def orbit_vehicle_params(mass_kg, propellant_kg, inertia_wet, inertia_dry, com_o
                          misalignment_deg, rcs_thrust, rcs_arm, rcs_isp, rcs_layout="couples") -> np.ndarray:
     """Vehicle parameters (gnc.core.vehicle VP_*) of a fixed-thrust orbital vehicle.
 
-    rcs_layout "couples": six pure-torque couples (gnc.assemble's layout, for
+    rcs_layout "couples": six pure-torque couples (gnc.programs.descent.assemble's layout, for
     gnc.core.fsw.control); "translation": four thrusters per body axis, two each way at
     opposite offsets, so any one axis gives force or torque (gnc.core.fsw.rcs)."""
     vp = np.zeros(V.VP_LEN)

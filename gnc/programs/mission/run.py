@@ -7,7 +7,7 @@ the vehicles would carry:
                            axes aligned), and the descent navigation's error there
                            (the ascent's knowledge of its pad);
     ascent -> rendezvous   the ascender's truth and flight-software state at insertion
-                           (gnc.run_rendezvous continues it).
+                           (gnc.programs.rendezvous.run continues it).
 Each phase keeps its own clock and inertial frame (Moon-fixed = inertial at its own
 t = 0), so only Moon-fixed quantities cross from the descent to the ascent; the
 surface stay only shifts the mission clock.  The orbiter-returner's plane is the one
@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc import run as run_descent
-from gnc import run_ascent, run_rendezvous
-from gnc.assemble import world_array
-from gnc.assemble_ascent import Pad
 from gnc.core import pmath
+from gnc.programs.ascent import run as run_ascent
+from gnc.programs.ascent.assemble import Pad
+from gnc.programs.descent import run as run_descent
+from gnc.programs.descent.assemble import world_array
+from gnc.programs.rendezvous import run as run_rendezvous
 from gnc.rotations import quat_from_matrix, quat_to_matrix
 from gnc.scenario import Scenario, load
 

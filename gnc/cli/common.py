@@ -1,6 +1,6 @@
 """What every `gnc` subcommand shares: exit statuses, the usage error, the parser with
 one-line errors, seed parsing, the progress bar, the output-directory check.  gnc.cli and
-the hil subcommands (hil.cli, hil.board_cli) import it; it imports neither, so the
+the hil subcommands (gnc.cli.hil, gnc.cli.board) import it; it imports neither, so the
 command line has no import cycle."""
 from __future__ import annotations
 

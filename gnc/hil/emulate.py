@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-FIRMWARE = Path(__file__).resolve().parent.parent / "csrc" / "firmware"
+FIRMWARE = Path(__file__).resolve().parents[2] / "csrc" / "firmware"
 BOOT_TIMEOUT_S = 60.0         # for an emulator that never prints its port, not a speed limit (a busy machine)
 MONITOR_TIMEOUT_S = 30.0      # for a QEMU monitor that never answers, not a speed limit
 QEMU_SYSTICK_HZ = 168e6

@@ -3,8 +3,8 @@ approach and capture; summary with the burns, the hand-over, the relative state 
 capture and its margins, and the propellant of both vehicles.
 
 A rendezvous starts from a flown ascent (the scenario's `ascent`, same seed and
-dispersions) unless one is given (gnc.mission passes its own).  The compiled loop
-(gnc.core.loop over gnc.programs.rendezvous.plant) runs between ground events; at each the ground (gnc.ground)
+dispersions) unless one is given (gnc.programs.mission.run passes its own).  The compiled loop
+(gnc.core.loop over gnc.programs.rendezvous.plant) runs between ground events; at each the ground (gnc.programs.rendezvous.ground)
 tracks both vehicles and uplinks a plan to the ascender (command 3) or, after the last
 manoeuvre, the go with both state vectors to the orbiter-returner (command 1).
 """
@@ -18,18 +18,18 @@ import numpy as np
 from gnc import linalg3 as la
 from gnc import programs
 from gnc import scenario as scenario_mod
-from gnc.assemble_rendezvous import RendezvousAssembly, assemble
 from gnc.core import capture as CP
-from gnc.core import pmath
 from gnc.core import layout as L
+from gnc.core import pmath
 from gnc.core import vehicle as V
 from gnc.core.orbit import to_lvlh
 from gnc.flight import Flight
-from gnc.ground import Ground
+from gnc.programs.ascent.run import AscentResult
+from gnc.programs.ascent.run import run as run_ascent
+from gnc.programs.descent.run import phases
 from gnc.programs.rendezvous import plant as RL
-from gnc.run import phases
-from gnc.run_ascent import AscentResult
-from gnc.run_ascent import run as run_ascent
+from gnc.programs.rendezvous.assemble import RendezvousAssembly, assemble
+from gnc.programs.rendezvous.ground import Ground
 from gnc.scenario import Scenario
 
 TEL_ROWS = 50_000          # telemetry rows per buffer (grown as needed)

@@ -1,5 +1,5 @@
 """A hardware-in-the-loop session: the host flies the vehicle model, the flight software
-answers over a link (hil.transport).  Per flight-software step k, in the order of the
+answers over a link (gnc.hil.transport).  Per flight-software step k, in the order of the
 in-process loop (gnc.core.loop), over the same plant kernels (gnc.programs.descent.plant):
 
     sense(k) -> sensor frame out -> actuator frame back -> record -> advance(k)
@@ -38,20 +38,36 @@ from typing import Callable
 import numpy as np
 
 from gnc import wire
-from gnc.assemble import Assembly, assemble
 from gnc.core import vec
 from gnc.core import vehicle as V
 from gnc.core.fsw.frame import q_li
-from gnc.core.layout import (AF_LEN, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_STEP_CYCLES, AF_T,
-                             AF_THRUST_CMD, CF_ISP, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_VEL, FS_LEN, SF_CMD,
-                             SF_LEN)
+from gnc.core.layout import (
+    AF_LEN,
+    AF_NAV_POS,
+    AF_NAV_Q,
+    AF_NAV_VEL,
+    AF_PHASE,
+    AF_RCS_ON,
+    AF_STEP_CYCLES,
+    AF_T,
+    AF_THRUST_CMD,
+    CF_ISP,
+    CF_MASS0,
+    CF_NAV0_POS,
+    CF_NAV0_Q,
+    CF_NAV0_VEL,
+    FS_LEN,
+    SF_CMD,
+    SF_LEN,
+)
 from gnc.core.loop import EV_NONE, seed_noise
 from gnc.frames import phase_name
+from gnc.hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
+from gnc.hil.transport import StubTransport, TransportError
 from gnc.programs.descent import plant as P
-from gnc.run import RunResult, judge, phases, telemetry_columns, touchdown_summary
+from gnc.programs.descent.assemble import Assembly, assemble
+from gnc.programs.descent.run import RunResult, judge, phases, telemetry_columns, touchdown_summary
 from gnc.scenario import Scenario
-from hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
-from hil.transport import StubTransport, TransportError
 
 MODES = ("lockstep", "realtime")
 ON_SILENCE = ("abort", "hold", "stub")
@@ -90,7 +106,7 @@ class _Silent(Exception):
 
 @dataclass
 class HilResult(RunResult):
-    """gnc.run.RunResult plus the link report (link.json) and per-step link series."""
+    """gnc.programs.descent.run.RunResult plus the link report (link.json) and per-step link series."""
     link: dict = field(default_factory=dict)
     link_series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 

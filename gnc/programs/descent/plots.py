@@ -220,8 +220,8 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir) -> di
     # the regional terrain under the approach: regenerated from the run's seed (a few ms)
     path = out / "regional_map.png"
     if scenario.terrain.enabled and scenario.terrain.regional_enabled:
-        from gnc.assemble import terrain_of
-        from gnc.hazard_plots import regional_map
+        from gnc.programs.descent.assemble import terrain_of
+        from gnc.programs.descent.hazard_plots import regional_map
         written["regional_map"] = regional_map(path, terrain_of(scenario, summary["seed"]), tel, phases,
                                                scenario.sensors.altimeter.boresight, title=f"{title}: regional terrain")
     else:

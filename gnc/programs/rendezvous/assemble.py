@@ -18,8 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc.assemble import every
-from gnc.assemble_ascent import attitude_control_config, imu_star_params, vehicle_params
 from gnc.core import capture as CP
 from gnc.core import layout as L
 from gnc.core import moon as M
@@ -28,6 +26,8 @@ from gnc.core import relnav_sensors as RS
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_reset
+from gnc.programs.ascent.assemble import attitude_control_config, imu_star_params, vehicle_params
+from gnc.programs.descent.assemble import every
 from gnc.rotations import quat_from_matrix, quat_to_matrix, small_rotation
 from gnc.scenario import Scenario
 

@@ -1,7 +1,7 @@
 """Fly one ascent: lift-off to orbit insertion; summary with the insertion orbit and its errors.
 
 The result has `.summary` (JSON-serialisable) and `.telemetry` (column -> array) like
-gnc.run.RunResult, plus `.final`: the truth and flight-software state at the end, which
+gnc.programs.descent.run.RunResult, plus `.final`: the truth and flight-software state at the end, which
 the rendezvous phase of a mission continues from.
 """
 from __future__ import annotations
@@ -13,16 +13,15 @@ import numpy as np
 
 from gnc import linalg3 as la
 from gnc import programs
-from gnc.assemble_ascent import AscentAssembly, Pad, assemble
-from gnc.core import fsw_c, pmath
+from gnc.core import fsw_c, orbit, pmath
 from gnc.core import moon as M
-from gnc.core import orbit
 from gnc.core import vehicle as V
 from gnc.core.layout import FS_LEN
 from gnc.flight import Flight
 from gnc.programs.ascent import plant as AL
+from gnc.programs.ascent.assemble import AscentAssembly, Pad, assemble
 from gnc.programs.descent import plant as DP
-from gnc.run import phases, telemetry_columns
+from gnc.programs.descent.run import phases, telemetry_columns
 from gnc.scenario import Scenario
 
 CHUNK = 2000

@@ -9,16 +9,16 @@ import numpy as np
 
 from gnc import linalg3 as la
 from gnc import programs
-from gnc.assemble import Assembly, assemble
 from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.layout import FS_LEN
 from gnc.flight import Flight
 from gnc.frames import phase_name, schema
-from gnc.hazard_report import hdu_summary, touchdown_verdict
-from gnc.rotations import quat_to_matrix
 from gnc.programs.descent import plant as P
+from gnc.programs.descent.assemble import Assembly, assemble
+from gnc.programs.descent.hazard_report import hdu_summary, touchdown_verdict
+from gnc.rotations import quat_to_matrix
 from gnc.scenario import Scenario
 
 CHUNK = 1000     # flight-software steps per call into compiled code

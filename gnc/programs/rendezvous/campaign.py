@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from gnc.montecarlo import Campaign, run_seeds
-from gnc.run_rendezvous import run
+from gnc.programs.rendezvous.run import run
 from gnc.scenario import Scenario
 
 MARGINS = ("lateral", "closing", "lateral_rate", "attitude", "rate")

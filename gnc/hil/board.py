@@ -3,11 +3,11 @@ over any byte stream, running the flight software on every sensor frame.
 
 Board is the protocol without I/O (bytes in, bytes out), so the same logic serves a
 pyserial port, a pseudo-terminal it creates itself, or the in-process stub link
-(hil.transport.StubTransport).  `step_cycles` in its actuator frames counts
+(gnc.hil.transport.StubTransport).  `step_cycles` in its actuator frames counts
 nanoseconds of the flight-software step: its hello says clock_hz = 1e9.
 
-    python -m hil.board --pty [--fault silent-after=N]      create a pty, print "PTY /dev/pts/N"
-    python -m hil.board /dev/ttyUSB1 --baud 921600          serve a serial port (any pyserial URL)
+    python -m gnc.hil.board --pty [--fault silent-after=N]      create a pty, print "PTY /dev/pts/N"
+    python -m gnc.hil.board /dev/ttyUSB1 --baud 921600          serve a serial port (any pyserial URL)
 
 Faults, for tests of the host (N counts the sensor frames answered since start):
     silent-after=N   answer N sensor frames, then nothing at all, ever (a hung board)
@@ -64,7 +64,7 @@ class Board:
     """The board's side of the protocol: receive(bytes) -> bytes to send back."""
 
     def __init__(self, fsw: str = "numba", faults: Faults | None = None):
-        from gnc.core import fsw_c           # here: the protocol alone does not need numba
+        from gnc.core import fsw_c  # here: the protocol alone does not need numba
 
         self.fsw = fsw
         self._step = fsw_c.step_kernel(fsw)     # ValueError or fsw_c.CBuildUnavailable, one line each
@@ -194,7 +194,7 @@ def serve_port(board: Board, port) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m hil.board", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m gnc.hil.board", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="faults" + __doc__.split("\nFaults")[1])
     where = p.add_mutually_exclusive_group(required=True)
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         board = Board(args.fsw, faults)
     except (ValueError, CBuildUnavailable) as e:
-        p.exit(2, f"python -m hil.board: error: {e}\n")
+        p.exit(2, f"python -m gnc.hil.board: error: {e}\n")
     if args.pty:
         master, slave = os.openpty()
         # raw at once: a cooked slave would echo the host's bytes back into the board
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             port = serial.serial_for_url(args.port, baudrate=args.baud, timeout=0.5)
         except (serial.SerialException, OSError, ValueError) as e:
-            p.exit(2, f"python -m hil.board: error: cannot open {args.port}: {e}\n")
+            p.exit(2, f"python -m gnc.hil.board: error: cannot open {args.port}: {e}\n")
         print(f"serving {args.port}", flush=True)
         serve_port(board, port)
     return 0

@@ -9,7 +9,7 @@ Every failure of the link itself (cannot open, device gone, write stuck) raises
 TransportError with one line that names the port.
 
 SerialTransport opens any pyserial URL: a device path (/dev/ttyACM0, COM3, a pty),
-socket://host:port, rfc2217://host:port, loop://.  StubTransport runs a hil.board.Board
+socket://host:port, rfc2217://host:port, loop://.  StubTransport runs a gnc.hil.board.Board
 in this process behind an emulated serial line: wire time from the baud rate, added
 latency and jitter, dropped or corrupted frames; no pty, no thread.
 """
@@ -22,7 +22,7 @@ from collections import deque
 
 import numpy as np
 
-from hil.link import wait_until
+from gnc.hil.link import wait_until
 
 WRITE_TIMEOUT_S = 1.0       # a board that stops reading fills the OS buffer; fail instead of blocking forever
 POLL_S = 200e-6             # read poll interval for URL handlers without a file descriptor (loop://, rfc2217://)
@@ -157,7 +157,7 @@ class _Line:
 
 
 class StubTransport:
-    """A hil.board.Board in this process behind an emulated serial line.
+    """A gnc.hil.board.Board in this process behind an emulated serial line.
 
     The board handles a message when it would have arrived; its reply leaves after the
     time the board really took (its flight-software step runs here, in this thread).
@@ -166,7 +166,7 @@ class StubTransport:
 
     def __init__(self, board=None, baud: float | None = None, latency_s: float = 0.0, jitter_s: float = 0.0,
                  drop: float = 0.0, corrupt: float = 0.0, seed: int = 0):
-        from hil.board import Board
+        from gnc.hil.board import Board
 
         self.board = board if board is not None else Board()
         self.name, self.baud = "stub", baud

@@ -24,7 +24,7 @@ Flashing real boards: docs/firmware.md (make flash PORT=... in the target's fold
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    from hil.emulate import TARGETS
+    from gnc.hil.emulate import TARGETS
 
     p = sub.add_parser("board", help="build the flight firmware, or run it on an emulated board",
                        description="Build the firmware of csrc/firmware/<target> (the unchanged flight "
@@ -44,8 +44,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
-    from gnc.cli_common import UsageError
-    from hil.emulate import TARGETS, EmulatedBoard, EmulatorUnavailable, build
+    from gnc.cli.common import UsageError
+    from gnc.hil.emulate import TARGETS, EmulatedBoard, EmulatorUnavailable, build
 
     if args.baud is not None and args.baud <= 0:
         raise UsageError(f"--baud must be positive, not {args.baud}")

@@ -17,9 +17,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from gnc.scenario_orbit import ORBIT_RULES, orbit_cross_check
+from gnc.scenario.orbit import ORBIT_RULES, orbit_cross_check
 
-SCENARIO_DIR = Path(__file__).with_name("scenarios")
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 PROGRAMS = ("descent", "ascent", "rendezvous", "mission")
 
 # (low, high) inclusive bounds; None = unbounded.  Every numeric key must be finite.

@@ -5,17 +5,17 @@
                     vehicle and wall time per phase
     telemetry.npz   one array per column (a mission's prefixed "descent.", "ascent.",
                     "rendezvous."; the phases' lengths differ), plus `columns`
-    *.png           gnc.orbit_plots (and a mission's descent plots, gnc.plots)
+    *.png           gnc.programs.rendezvous.plots (and a mission's descent plots, gnc.programs.descent.plots)
 
-Files are replaced atomically and summary.json is written last, as gnc.results does
+Files are replaced atomically and summary.json is written last, as gnc.output does
 for the descent (its helpers are reused).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from gnc import orbit_plots
-from gnc.results import write_summary, write_telemetry
+from gnc.output import write_summary, write_telemetry
+from gnc.programs.rendezvous import plots as orbit_plots
 
 
 def _strip(telemetry: dict, prefix: str) -> dict:
@@ -40,7 +40,7 @@ def _plots(result, out: Path) -> dict[str, Path]:
         return orbit_plots.plot_ascent(result.telemetry, result.summary, result.scenario, out)
     if program == "rendezvous":
         return orbit_plots.plot_rendezvous(result.telemetry, result.summary, out)
-    from gnc import plots as descent_plots
+    from gnc.programs.descent import plots as descent_plots
 
     written = {}
     ph = result.phases

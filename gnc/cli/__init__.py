@@ -14,11 +14,21 @@ import sys
 import tomllib
 from pathlib import Path
 
+from gnc.cli.board import add_parser as add_board
+from gnc.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_LANDED,
+    EXIT_OK,
+    MAX_SEED,
+    Parser,
+    ProgressBar,
+    UsageError,
+    prepare_out_dir,
+    seed_arg,
+)
+from gnc.cli.hil import add_parser as add_hil
 from gnc.scenario import PROGRAMS, RULES, SCENARIO_DIR, ScenarioError, shipped
-from gnc.cli_common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_LANDED, EXIT_OK, MAX_SEED, Parser,
-                             ProgressBar, UsageError, prepare_out_dir, seed_arg)
-from hil.board_cli import add_parser as add_board
-from hil.cli import add_parser as add_hil
 
 # ---------------------------------------------------------------- gnc run
 
@@ -32,7 +42,7 @@ examples:
 outputs (files of the same names in DIR are replaced):
   summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
   telemetry.npz   one array per column, one row per flight-software step; numpy:
-                  np.load(path)["alt"], pandas: see the docstring of gnc.results
+                  np.load(path)["alt"], pandas: see the docstring of gnc.output
   *.png           altitude, speeds, throttle, attitude, ground_track, propellant, nav_error
 
 exit status: 0 landed, 1 the run completed but did not land within the [touchdown]
@@ -77,9 +87,9 @@ def cmd_run(args) -> int:
     if sc.program != "descent":
         return _run_orbital(sc, args, out)
 
-    from gnc.core.fsw_c import CBuildUnavailable, require     # after the checks: these import numba
-    from gnc.results import report, write_run
-    from gnc.run import run
+    from gnc.core.fsw_c import CBuildUnavailable, require  # after the checks: these import numba
+    from gnc.output import report, write_run
+    from gnc.programs.descent.run import run
 
     try:
         require(args.fsw)
@@ -104,8 +114,9 @@ def cmd_run(args) -> int:
 
 def _run_orbital(sc, args, out: Path) -> int:
     """gnc run for the ascent, rendezvous and mission programs."""
-    from gnc import orbit_results, programs     # after the checks: these import numba
+    from gnc import programs
     from gnc.core.fsw_c import CBuildUnavailable, require
+    from gnc.programs.rendezvous import report as orbit_results  # after the checks: these import numba
     try:
         require(args.fsw)
     except CBuildUnavailable as e:
@@ -366,7 +377,8 @@ def cmd_montecarlo(args) -> int:
 
     import json
 
-    from gnc import campaign_plots, montecarlo
+    from gnc import montecarlo
+    from gnc.programs.descent import campaign_plots
     if sc.program == "rendezvous":
         return _montecarlo_rendezvous(sc, args, out)
 
@@ -393,8 +405,8 @@ def cmd_montecarlo(args) -> int:
 def _montecarlo_rendezvous(sc, args, out: Path) -> int:
     import json
 
-    from gnc import montecarlo_rendezvous
     from gnc.core.fsw_c import CBuildUnavailable, require
+    from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
     try:
         require(args.fsw)
     except CBuildUnavailable as e:

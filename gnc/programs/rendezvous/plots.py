@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc.frames import phase_name
-from gnc.plots import save_png
+from gnc.programs.descent.plots import save_png
 
 ASCENT_PLOTS = ("ascent_profile",)
 RENDEZVOUS_PLOTS = ("relative_trajectory", "range")

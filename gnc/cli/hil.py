@@ -1,7 +1,7 @@
 """`gnc hil`: fly a scenario with the flight software at the other end of a serial link
 (a board, an emulated board) or on the in-process stub; `gnc hil ports` lists ports.
 
-gnc.cli hooks this in with add_parser(subparsers); `python -m hil.cli ARGS` is the same
+gnc.cli hooks this in with add_parser(subparsers); `python -m gnc.cli.hil ARGS` is the same
 as `gnc hil ARGS`.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ HIL_EPILOG = """\
 examples:
   gnc hil ports                                      serial ports pyserial sees
   gnc hil --port /dev/ttyACM0 --baud 921600 descent  a board on USB, lockstep
-  gnc hil --port /dev/pts/5 --mode realtime descent  an emulated board (simavr, QEMU, python -m hil.board --pty)
+  gnc hil --port /dev/pts/5 --mode realtime descent  an emulated board (simavr, QEMU, python -m gnc.hil.board --pty)
   gnc hil --port socket://localhost:5555 descent     a board behind TCP (QEMU -serial tcp:...,nodelay=on)
   gnc hil --emulate avr descent                      the firmware on an emulated ATmega2560 (simavr)
   gnc hil --emulate stm32f4 descent                  the firmware on an emulated Cortex-M4F (QEMU)
@@ -48,11 +48,11 @@ See docs/hil.md for the protocol session, baud rates, latency timers and fault p
 
 def add_parser(sub) -> argparse.ArgumentParser:
     """Register `hil` on gnc's subparsers; sets func=main."""
-    from gnc.cli_common import MAX_SEED, seed_arg
+    from gnc.cli.common import MAX_SEED, seed_arg
+    from gnc.hil.board import FAULTS
+    from gnc.hil.emulate import TARGETS
+    from gnc.hil.session import HOLD_S, MODES, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
     from gnc.scenario import shipped
-    from hil.board import FAULTS
-    from hil.emulate import TARGETS
-    from hil.session import HOLD_S, MODES, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
 
     p = sub.add_parser(
         "hil", help="fly a scenario with the flight software on a board over a serial link (or a stub)",
@@ -120,7 +120,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
-    from gnc.cli_common import UsageError
+    from gnc.cli.common import UsageError
     from gnc.scenario import ScenarioError
 
     try:
@@ -133,7 +133,7 @@ def main(args) -> int:
 
 
 def _ports() -> int:
-    from hil.transport import list_ports
+    from gnc.hil.transport import list_ports
 
     ports = list_ports()
     if not ports:
@@ -146,8 +146,8 @@ def _ports() -> int:
 
 
 def _link_options_ok(args) -> None:
-    from gnc.cli_common import UsageError
-    from hil.session import SILENT_PERIODS
+    from gnc.cli.common import UsageError
+    from gnc.hil.session import SILENT_PERIODS
 
     if not (args.port or args.stub or args.emulate):
         raise UsageError("give --port URL (a board), --emulate BOARD (an emulated board) or --stub (no board)")
@@ -174,7 +174,7 @@ def _link_options_ok(args) -> None:
 
 
 def _status_line(stream, label: str):
-    from gnc.cli_common import ProgressBar
+    from gnc.cli.common import ProgressBar
 
     class StatusLine(ProgressBar):
         def __call__(self, s: dict) -> None:
@@ -187,7 +187,7 @@ def _status_line(stream, label: str):
 
 
 def _session(args) -> int:
-    from gnc.cli_common import UsageError, prepare_out_dir
+    from gnc.cli.common import UsageError, prepare_out_dir
     from gnc.scenario import load
 
     _link_options_ok(args)
@@ -198,9 +198,9 @@ def _session(args) -> int:
     out = args.out or Path("runs") / f"{sc.name}-hil-seed{args.seed}"
     prepare_out_dir(out)
 
-    from gnc.core.fsw_c import CBuildUnavailable        # after the checks: these import numba and matplotlib
-    from hil.board import Board, Faults
-    from hil.transport import SerialTransport, StubTransport, TransportError
+    from gnc.core.fsw_c import CBuildUnavailable  # after the checks: these import numba and matplotlib
+    from gnc.hil.board import Board, Faults
+    from gnc.hil.transport import SerialTransport, StubTransport, TransportError
 
     try:
         faults = Faults.parse(args.fault, args.seed)
@@ -230,8 +230,8 @@ def _session(args) -> int:
 
 
 def _start_emulator(args):
-    from gnc.cli_common import UsageError
-    from hil.emulate import EmulatedBoard, EmulatorUnavailable
+    from gnc.cli.common import UsageError
+    from gnc.hil.emulate import EmulatedBoard, EmulatorUnavailable
 
     board = EmulatedBoard(args.emulate, args.baud)
     if not args.quiet:
@@ -246,12 +246,12 @@ def _start_emulator(args):
 
 
 def _fly(args, sc, out, transport) -> int:
-    from gnc.cli_common import UsageError
-    from gnc.results import report, write_run
-    from hil.board import Board
-    from hil.link import format_report, write_link
-    from hil.session import HandshakeError, run_session
-    from hil.transport import StubTransport, TransportError
+    from gnc.cli.common import UsageError
+    from gnc.hil.board import Board
+    from gnc.hil.link import format_report, write_link
+    from gnc.hil.session import HandshakeError, run_session
+    from gnc.hil.transport import StubTransport, TransportError
+    from gnc.output import report, write_run
 
     timeout_ms = args.timeout_ms
     if timeout_ms is None and args.emulate:
@@ -288,7 +288,7 @@ def _fly(args, sc, out, transport) -> int:
 
 
 def _standalone(argv: list[str]) -> int:
-    from gnc.cli_common import Parser
+    from gnc.cli.common import Parser
 
     parser = Parser(prog="gnc")
     add_parser(parser.add_subparsers(dest="command", required=True, parser_class=Parser))

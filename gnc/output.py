@@ -4,8 +4,8 @@ A run directory holds:
 
     summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
     telemetry.npz   one float64 array per column, one row per flight-software step,
-                    plus `columns`: the column names in order (see gnc.run.telemetry_columns)
-    *.png           plots (gnc.plots)
+                    plus `columns`: the column names in order (see gnc.programs.descent.run.telemetry_columns)
+    *.png           plots (gnc.programs.descent.plots)
 
 Reading the telemetry:
 
@@ -42,7 +42,7 @@ def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
     earlier run left under our names are removed so the directory never mixes two runs.
     Returns {label: path} of what was written.  Raises OSError if the directory is unusable.
     """
-    from gnc import plots as P
+    from gnc.programs.descent import plots as P
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -52,7 +52,7 @@ def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
         written.update(P.plot_run(result.telemetry, result.summary, result.scenario, out))
         hazard = getattr(result, "hazard", None)
         if hazard is not None and scanned(hazard[1]):
-            from gnc.hazard_plots import safety_map
+            from gnc.programs.descent.hazard_plots import safety_map
             written["safety_map"] = safety_map(safety_png, *hazard, result.summary["touchdown"])
         else:
             safety_png.unlink(missing_ok=True)
