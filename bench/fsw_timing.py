@@ -42,11 +42,11 @@ import gnc.programs.ascent.run
 import gnc.programs.descent.run
 import gnc.programs.rendezvous.run
 import gnc.scenario
-from gnc import programs
 from gnc.core import fsw_c
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_step
 from gnc.core.layout import AF_LEN, CF_PROGRAM, FS_LEN, PROGRAM_ASCENT, PROGRAM_RENDEZVOUS
+from gnc.programs import loops
 from gnc.programs.descent import plant as P
 from gnc.programs.descent.assemble import assemble
 
@@ -105,10 +105,11 @@ def fsw_loops(step):
 
 
 @numba.njit(cache=False)
-def rk4_loop(x, vp, w, thrust_cmd, duty, h, n, work, ts, out, timed):
+def rk4_loop(x, vp, w, duty, h, n, work, ts, out, timed):
+    """n RK4 steps with the main engine off, each timed when timed."""
     for i in range(n):
         t0 = now_ns(ts) if timed else 0
-        V.rk4_step(x, vp, w, thrust_cmd, duty, h, work)
+        V.rk4_step(x, vp, w, 0.0, duty, h, work)
         if timed:
             out[i] = now_ns(ts) - t0
 
@@ -151,7 +152,7 @@ def record_rendezvous(sc):
     """Both vehicles' replays of a reference rendezvous, flown by a loop whose fsw_step
     copies out what it is given (the ground uplinks new configs on the way); and its outcome."""
     _RECORDED.clear()
-    with programs.flying_with("rendezvous", _recording_step):
+    with loops.flying_with("rendezvous", _recording_step):
         outcome = gnc.programs.rendezvous.run.run(sc, SEED, tel_every=NO_TELEMETRY).summary["outcome"]
     return {p: (np.array(r["frames"]), np.array(r["cfgs"]), np.array(r["which"]), r["fs0"])
             for p, r in _RECORDED.items()}, outcome
@@ -189,14 +190,14 @@ def time_rk4(a, runs, ts):
     duty, work = np.zeros(V.N_RCS), np.zeros(V.WORK_LEN)
     h = a.dt / a.substeps
     out = np.zeros(RK4_STEPS, np.int64)
-    rk4_loop(a.x0.copy(), a.vp, a.world, 0.0, duty, h, 10, work, ts, out, True)
-    rk4_loop(a.x0.copy(), a.vp, a.world, 0.0, duty, h, 10, work, ts, out, False)
+    rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, 10, work, ts, out, True)
+    rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, 10, work, ts, out, False)
     means, calls = [], []
     for _ in range(runs):
         t0 = time.perf_counter_ns()
-        rk4_loop(a.x0.copy(), a.vp, a.world, 0.0, duty, h, RK4_STEPS, work, ts, out, False)
+        rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, RK4_STEPS, work, ts, out, False)
         means.append((time.perf_counter_ns() - t0) / RK4_STEPS)
-        rk4_loop(a.x0.copy(), a.vp, a.world, 0.0, duty, h, RK4_STEPS, work, ts, out, True)
+        rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, RK4_STEPS, work, ts, out, True)
         calls.append(out.copy())
     return float(np.median(means)), np.concatenate(calls)
 

@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_timing import machine, row, summarise, time_process  # noqa: E402  (the shared bench helpers)
 
+from gnc import montecarlo  # noqa: E402
 from gnc.programs.mission.run import run  # noqa: E402
-from gnc.programs.rendezvous import campaign as montecarlo_rendezvous  # noqa: E402
 from gnc.scenario import load  # noqa: E402
 
 SEED = 0
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     cold, note = time_process([sys.executable, "-c", COLD_PY], args.runs, (0,))
     figures.append(row("cold start, python -c mission run", "s", summarise(cold) if cold else
                        {"median": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}, target=note))
-    mc = montecarlo_rendezvous.campaign(load(sc.phases.rendezvous), MC_RUNS, seed=1, jobs=os.cpu_count() or 1)
+    mc = montecarlo.campaign(load(sc.phases.rendezvous), MC_RUNS, seed=1, jobs=os.cpu_count() or 1)
     figures.append(row(f"ascent + rendezvous Monte Carlo, {MC_RUNS} runs on {mc.jobs} threads", "runs/s",
                        {"median": mc.stats["runs_per_s"], "p99": mc.stats["runs_per_s"],
                         "max": mc.stats["runs_per_s"], "n": 1},

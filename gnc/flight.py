@@ -18,7 +18,7 @@ from gnc.core.layout import AF_LEN, SF_LEN
 class Flight:
     def __init__(self, fly_loop, plant, cfg: np.ndarray, fs: np.ndarray, tel_cols: int, tel_rows: int,
                  tel_every: int = 1, seed: int = 0):
-        """fly_loop: a compiled loop (gnc.programs.loop); cfg, fs: 2-D, a row per flight
+        """fly_loop: a compiled loop (gnc.programs.loops.loop); cfg, fs: 2-D, a row per flight
         computer, held (not copied): the caller may write uplinks into cfg between calls."""
         self.fly_loop, self.plant, self.cfg, self.fs = fly_loop, plant, cfg, fs
         self.sf = np.zeros((len(cfg), SF_LEN))

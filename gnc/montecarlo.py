@@ -1,53 +1,39 @@
-"""Monte Carlo campaigns: many dispersed runs, statistics, failure seeds, plots.
+"""Monte Carlo campaigns of any program that has one (gnc/programs/<program>/campaign.py):
+many dispersed runs, their statistics, failure seeds, report and plots.
 
 Run i of a campaign with seed S flies with its own seed, drawn from S by numpy's
 SeedSequence, and records it: `gnc run SCENARIO --seed <run seed> --disperse`
 replays that run exactly.  Runs go to a thread pool (the compiled loop releases
 the GIL, so threads use every core without a process per job) or, with a
-scheduler address, to a Dask cluster when the work outgrows one machine.
+scheduler address, to a Dask cluster when the work outgrows one machine: a run is
+the same bits wherever it flies (docs/reproducibility.md).
 
-Dispersions (1-sigma, the scenario's [dispersions] section): main engine thrust
-and Isp, mass, inertia, thrust misalignment, centre-of-mass offset, PDI truth
-state; and in every run the knowledge errors (orbit determination, initial
-attitude, IMU biases) and sensor noise and dropouts.
+A program's campaign module holds fly_one(sc, seed, fsw) -> the dict a campaign keeps
+of one run, statistics(campaign) -> dict, report(campaign) -> str and
+plots(campaign, out_dir) -> [paths].
 """
 from __future__ import annotations
 
-import math
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from gnc.programs.descent.run import run
+from gnc import programs
+from gnc.output import finite, replacing
 from gnc.scenario import Scenario
 
-METRICS = [  # (touchdown key, label, unit, scenario limit key or None)
-    ("vertical_speed_mps", "vertical speed", "m/s", "max_vertical_m_s"),
-    ("horizontal_speed_mps", "horizontal speed", "m/s", "max_horizontal_m_s"),
-    ("tilt_deg", "tilt", "deg", "max_tilt_deg"),
-    ("rate_dps", "body rate", "deg/s", "max_rate_deg_s"),
-    ("distance_to_target_m", "distance to target", "m", None),
-    ("slope_deg", "ground slope", "deg", "max_slope_deg"),
-    ("max_rock_m", "tallest rock", "m", "max_rock_m"),
-]
+RESULT = "montecarlo.json"
 
 
 def run_seeds(campaign_seed: int, n: int) -> list[int]:
     """The per-run seeds of a campaign (31-bit, so they are easy to type)."""
     state = np.random.SeedSequence(campaign_seed).generate_state(n, dtype=np.uint32)
     return [int(s) >> 1 for s in state]
-
-
-def fly_one(sc: Scenario, seed: int) -> dict:
-    """One dispersed run, reduced to what the campaign keeps."""
-    r = run(sc, seed, disperse=True, tel_every=10 ** 9)
-    s = r.summary
-    return {"seed": seed, "outcome": s["outcome"], "failures": s["failures"],
-            "duration_s": s["duration_s"], "propellant_used_kg": s["propellant_used_kg"],
-            "touchdown": s["touchdown"]}
 
 
 @dataclass
@@ -57,13 +43,28 @@ class Campaign:
     runs: list[dict]
     wall_s: float
     jobs: int
+    fsw: str = "numba"
     stats: dict = field(default_factory=dict)
 
+    @property
+    def program(self):
+        return programs.get(self.scenario.program)
 
-def _execute_threads(sc, seeds, jobs, progress):
+    def succeeded(self) -> bool:
+        """Did every run end in the program's success?"""
+        return all(r["outcome"] == self.program.success for r in self.runs)
+
+
+def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
+    """One dispersed run of sc's program, reduced to what its campaign keeps (a module-level
+    function: a Dask worker gets it by name)."""
+    return programs.get(sc.program).part("campaign").fly_one(sc, seed, fsw)
+
+
+def _execute_threads(sc, seeds, jobs, fsw, progress):
     out = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(fly_one, sc, s) for s in seeds]
+        futures = [pool.submit(fly_one, sc, s, fsw) for s in seeds]
         for fut in as_completed(futures):
             out.append(fut.result())
             if progress:
@@ -71,7 +72,7 @@ def _execute_threads(sc, seeds, jobs, progress):
     return out
 
 
-def _execute_dask(sc, seeds, address, progress):
+def _execute_dask(sc, seeds, address, fsw, progress):
     try:
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
@@ -79,7 +80,7 @@ def _execute_dask(sc, seeds, address, progress):
         raise RuntimeError("--scheduler needs Dask: python -m pip install 'lunar-gnc[dask]'") from None
     out = []
     with Client(address) as client:
-        futures = client.map(fly_one, [sc] * len(seeds), seeds, pure=False)
+        futures = client.map(fly_one, [sc] * len(seeds), seeds, [fsw] * len(seeds), pure=False)
         for fut in dask_completed(futures):
             out.append(fut.result())
             if progress:
@@ -87,91 +88,43 @@ def _execute_dask(sc, seeds, address, progress):
     return out
 
 
-def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str | None = None,
+def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str | None = None, fsw: str = "numba",
              progress: Callable[[int, int], None] | None = None) -> Campaign:
+    """n dispersed runs of sc on jobs threads (or a Dask scheduler); progress(done, n) as they end."""
     if n < 1:
         raise ValueError("a campaign needs at least one run")
+    program = programs.get(sc.program)
+    if not program.campaign:
+        raise ValueError(f"program {sc.program!r} has no campaign (campaigns: {', '.join(programs.with_campaign())})")
+    part = program.part("campaign")
     seeds = run_seeds(seed, n)
-    fly_one(sc, seeds[0])                     # compile (or load the cache) once, not per worker
+    part.fly_one(sc, seeds[0], fsw)           # compile (or load the cache) once, not per worker
     t0 = time.perf_counter()
     if scheduler:
-        runs = _execute_dask(sc, seeds, scheduler, progress)
+        runs = _execute_dask(sc, seeds, scheduler, fsw, progress)
     else:
-        runs = _execute_threads(sc, seeds, max(1, jobs), progress)
+        runs = _execute_threads(sc, seeds, max(1, jobs), fsw, progress)
     wall = time.perf_counter() - t0
     order = {s: i for i, s in enumerate(seeds)}
     runs.sort(key=lambda r: order[r["seed"]])
-    c = Campaign(sc, seed, runs, wall, jobs)
-    c.stats = statistics(c)
+    c = Campaign(sc, seed, runs, wall, jobs, fsw)
+    c.stats = part.statistics(c)
     return c
 
 
-def _describe(values: np.ndarray) -> dict:
-    if values.size == 0:
-        return {"n": 0}
-    return {"n": int(values.size), "mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
-            "three_sigma": float(3.0 * values.std(ddof=1)) if values.size > 1 else 0.0,
-            "p99": float(np.percentile(values, 99)), "worst": float(values.max()), "best": float(values.min())}
-
-
-def statistics(c: Campaign) -> dict:
-    runs = c.runs
-    n = len(runs)
-    landed = [r for r in runs if r["outcome"] == "landed"]
-    touched = [r for r in runs if r["touchdown"] is not None]
-    stats = {
-        "runs": n,
-        "landed": len(landed),
-        "success_rate": len(landed) / n,
-        "failed_seeds": [r["seed"] for r in runs if r["outcome"] != "landed"],
-        "unsafe_touchdowns": sum(1 for r in touched if r["touchdown"].get("safe") is False),
-        "unsafe_seeds": [r["seed"] for r in touched if r["touchdown"].get("safe") is False],
-        "wall_s": c.wall_s,
-        "runs_per_s": n / c.wall_s if c.wall_s > 0 else math.inf,
-        "jobs": c.jobs,
-        "touchdown": {},
-        "duration_s": _describe(np.array([r["duration_s"] for r in runs])),
-        "propellant_used_kg": _describe(np.array([r["propellant_used_kg"] for r in runs])),
-    }
-    for key, _, _, _ in METRICS:
-        stats["touchdown"][key] = _describe(np.array([r["touchdown"][key] for r in touched if key in r["touchdown"]]))
-    if len(touched) > 2:
-        en = np.array([[r["touchdown"]["east_m"], r["touchdown"]["north_m"]] for r in touched])
-        cov = np.cov(en.T)
-        eig = np.linalg.eigvalsh(cov)
-        stats["landing_error"] = {
-            "mean_east_m": float(en[:, 0].mean()), "mean_north_m": float(en[:, 1].mean()),
-            "three_sigma_major_m": float(3.0 * math.sqrt(max(eig[-1], 0.0))),
-            "three_sigma_minor_m": float(3.0 * math.sqrt(max(eig[0], 0.0))),
-            "covariance_m2": cov.tolist(),
-        }
-    return stats
-
-
 def report(c: Campaign) -> str:
-    s = c.stats
-    lim = c.scenario.touchdown
-    lines = [f"Monte Carlo: {c.scenario.name}, {s['runs']} runs, campaign seed {c.seed}",
-             f"  landed        {s['landed']}/{s['runs']} = {100 * s['success_rate']:.1f} %",
-             f"  unsafe ground {s['unsafe_touchdowns']}/{s['runs']} touchdowns (slope or rock beyond the limits)",
-             f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} job(s), {s['runs_per_s']:.2f} runs/s",
-             "",
-             f"  {'touchdown':<22}{'mean':>10}{'3-sigma':>10}{'worst':>10}{'limit':>10}"]
-    for key, label, unit, limit in METRICS:
-        d = s["touchdown"][key]
-        if d["n"] == 0:
-            continue
-        lim_s = f"{getattr(lim, limit):g}" if limit else "-"
-        lines.append(f"  {label + ' [' + unit + ']':<22}{d['mean']:>10.3f}{d['three_sigma']:>10.3f}{d['worst']:>10.3f}{lim_s:>10}")
-    for key, label in (("propellant_used_kg", "propellant [kg]"), ("duration_s", "duration [s]")):
-        d = s[key]
-        lines.append(f"  {label:<22}{d['mean']:>10.1f}{d['three_sigma']:>10.1f}{d['worst']:>10.1f}{'-':>10}")
-    if "landing_error" in s:
-        le = s["landing_error"]
-        lines.append(f"  landing error 3-sigma ellipse: {le['three_sigma_major_m']:.2f} x {le['three_sigma_minor_m']:.2f} m "
-                     f"(mean offset {le['mean_east_m']:+.2f} E, {le['mean_north_m']:+.2f} N)")
-    if s["failed_seeds"]:
-        shown = ", ".join(str(x) for x in s["failed_seeds"][:20])
-        more = f" (+{len(s['failed_seeds']) - 20} more)" if len(s["failed_seeds"]) > 20 else ""
-        lines.append(f"  failed run seeds: {shown}{more}  (replay: gnc run {c.scenario.name} --seed SEED --disperse)")
-    return "\n".join(lines)
+    return c.program.part("campaign").report(c)
+
+
+def write(c: Campaign, out_dir, plots: bool = True) -> list[Path]:
+    """montecarlo.json (statistics, every run) and, unless plots=False, the campaign's PNGs."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"scenario": c.scenario.name, "campaign_seed": c.seed, "fsw": c.fsw, "statistics": c.stats, "runs": c.runs}
+    path = out / RESULT
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(finite(doc), indent=2, allow_nan=False) + "\n")
+    written = [path]
+    if plots:
+        written += c.program.part("campaign").plots(c, out)
+    return written

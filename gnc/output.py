@@ -1,11 +1,11 @@
-"""Write the outputs of one run to a directory, and the report table for the terminal.
+"""Write the outputs of one run of any program to a directory.
 
 A run directory holds:
 
     summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
     telemetry.npz   one float64 array per column, one row per flight-software step,
                     plus `columns`: the column names in order (see gnc.programs.descent.run.telemetry_columns)
-    *.png           plots (gnc.programs.descent.plots)
+    *.png           the program's plots (gnc/programs/<program>/plots.py)
 
 Reading the telemetry:
 
@@ -31,37 +31,37 @@ from pathlib import Path
 
 import numpy as np
 
+from gnc import programs
+
 SUMMARY = "summary.json"
 TELEMETRY = "telemetry.npz"
 
 
 def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
-    """Write summary.json, telemetry.npz and (unless plots=False) the PNGs into out_dir.
+    """Write telemetry.npz, the program's PNGs (unless plots=False) and summary.json, last,
+    into out_dir.
 
-    Files of the same names are replaced, each atomically.  Without plots, PNGs an
-    earlier run left under our names are removed so the directory never mixes two runs.
-    Returns {label: path} of what was written.  Raises OSError if the directory is unusable.
+    Files of the same names are replaced, each atomically.  PNGs of the program's names that
+    this run did not draw are removed, so the directory never mixes two runs.  Returns
+    {label: path} of what was written.  Raises OSError if the directory is unusable.
     """
-    from gnc.programs.descent import plots as P
-
+    program = programs.get(result.scenario.program)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {"telemetry": write_telemetry(out, result.telemetry)}
-    safety_png = out / "safety_map.png"
     if plots:
-        written.update(P.plot_run(result.telemetry, result.summary, result.scenario, out))
-        hazard = getattr(result, "hazard", None)
-        if hazard is not None and scanned(hazard[1]):
-            from gnc.programs.descent.hazard_plots import safety_map
-            written["safety_map"] = safety_map(safety_png, *hazard, result.summary["touchdown"])
-        else:
-            safety_png.unlink(missing_ok=True)
-    else:
-        for name in P.PLOT_NAMES:
+        written.update(program.plot(result, out))
+    for name in program.plot_names:
+        if name not in written:
             (out / f"{name}.png").unlink(missing_ok=True)
-        safety_png.unlink(missing_ok=True)
     written["summary"] = write_summary(out, result.summary)
     return written
+
+
+def headline(summary: dict) -> str:
+    """The first line of every program's report."""
+    return (f"scenario   {summary['scenario']}   seed {summary['seed']}"
+            + ("   (dispersed)" if summary.get("dispersed") else ""))
 
 
 def write_telemetry(out: Path, telemetry: dict) -> Path:
@@ -70,7 +70,7 @@ def write_telemetry(out: Path, telemetry: dict) -> Path:
     differ by CPU and compiler, and the file should be the same bytes on every machine."""
     path = out / TELEMETRY
     columns = {k: canonical_nans(v) for k, v in telemetry.items()}
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, columns=np.array(list(columns)), **columns)
     return path
@@ -87,18 +87,12 @@ def write_summary(out: Path, summary: dict) -> Path:
     """out/summary.json, replaced atomically.  Written last by every run writer: a
     summary.json on disk means the whole run directory is complete."""
     path = out / SUMMARY
-    with _replacing(path) as tmp:
-        tmp.write_text(json.dumps(_finite(summary), indent=2, allow_nan=False) + "\n")
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(finite(summary), indent=2, allow_nan=False) + "\n")
     return path
 
 
-def scanned(hs) -> bool:
-    """Did the hazard-detection unit make a map in this run (state array hs)?"""
-    from gnc.core import hdu
-    return hs[hdu.HS_STATUS] not in (hdu.ST_IDLE, hdu.ST_SCANNING)
-
-
-class _replacing:
+class replacing:
     """Context manager yielding a temporary path that replaces `path` on success."""
 
     def __init__(self, path: Path):
@@ -116,52 +110,14 @@ class _replacing:
         return False
 
 
-def _finite(node):
+def finite(node):
     """JSON has no NaN or infinity: those become null."""
     if isinstance(node, dict):
-        return {k: _finite(v) for k, v in node.items()}
+        return {k: finite(v) for k, v in node.items()}
     if isinstance(node, (list, tuple)):
-        return [_finite(v) for v in node]
+        return [finite(v) for v in node]
     if isinstance(node, (float, np.floating)):
         return float(node) if math.isfinite(node) else None
     if isinstance(node, np.integer):
         return int(node)
     return node
-
-
-# (summary touchdown key, label, unit, scenario [touchdown] limit key)
-_TOUCHDOWN_CHECKS = (
-    ("vertical_speed_mps", "vertical speed", "m/s", "max_vertical_m_s"),
-    ("horizontal_speed_mps", "horizontal speed", "m/s", "max_horizontal_m_s"),
-    ("tilt_deg", "tilt", "deg", "max_tilt_deg"),
-    ("rate_dps", "body rate", "deg/s", "max_rate_deg_s"),
-)
-
-
-def report(summary: dict, scenario) -> str:
-    """The short report table printed after a run."""
-    lines = [f"scenario   {summary['scenario']}   seed {summary['seed']}"
-             + ("   (dispersed)" if summary.get("dispersed") else ""),
-             f"outcome    {summary['outcome'].upper()}"]
-    for why in summary.get("failures", []):
-        lines.append(f"           - {why}")
-    propellant = scenario.vehicle.propellant_kg
-    used = summary["propellant_used_kg"]
-    lines += [f"duration   {summary['duration_s']:.1f} s",
-              f"propellant {used:.1f} kg used of {propellant:.1f} kg ({100 * used / propellant:.1f} %)", ""]
-    td = summary.get("touchdown")
-    if td is None:
-        lines.append("touchdown  none")
-    else:
-        lines.append(f"{'touchdown':<22}{'value':<14}{'limit':<14}")
-        for key, label, unit, limit_key in _TOUCHDOWN_CHECKS:
-            value, limit = td[key], getattr(scenario.touchdown, limit_key)
-            mark = "PASS" if value <= limit else "FAIL"
-            lines.append(f"  {label:<20}{f'{value:.2f} {unit}':<14}{f'<= {limit:g} {unit}':<14}{mark}")
-        lat, lon = td["lat_deg"], td["lon_deg"]
-        lines += [f"  {'distance to target':<20}{td['distance_to_target_m']:.2f} m",
-                  f"  {'position':<20}{abs(lat):.5f} {'N' if lat >= 0 else 'S'}, {lon:.5f} E (deg)"]
-    lines += ["", f"{'phase':<22}{'start s':>9}{'end s':>9}{'length s':>10}"]
-    for p in summary["phases"]:
-        lines.append(f"  {p['name']:<20}{p['start_s']:>9.1f}{p['end_s']:>9.1f}{p['end_s'] - p['start_s']:>10.1f}")
-    return "\n".join(line.rstrip() for line in lines)

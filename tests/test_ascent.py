@@ -87,8 +87,8 @@ def test_insertion_guidance_steers_to_null_radial_and_cross_errors():
 def test_landing_frame_and_inertial_conversions_invert():
     cfg = assemble(SC, 0).cfg
     r, v, t = (1200.0, -5400.0, 18000.0), (300.0, -1500.0, 40.0), 250.0
-    r_i, v_i = A._to_inertial(r, v, t, cfg)
-    r2, v2 = A._to_landing(r_i, v_i, t, cfg)
+    r_i, v_i = A.to_inertial(r, v, t, cfg)
+    r2, v2 = A.to_landing(r_i, v_i, t, cfg)
     np.testing.assert_allclose(r2, r, atol=1e-6)
     np.testing.assert_allclose(v2, v, atol=1e-9)
     assert abs(np.linalg.norm(r_i) - np.linalg.norm(np.add(r, (0, 0, cfg[L.CF_R_SITE])))) < 1e-6

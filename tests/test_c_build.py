@@ -53,7 +53,7 @@ import numba
 import numpy as np
 import pytest
 
-from gnc import programs, scenario
+from gnc import scenario
 from gnc.core import fsw_c
 from gnc.core.fsw.step import fsw_step
 from gnc.core.layout import (
@@ -111,6 +111,7 @@ from gnc.core.layout import (
     VALID_IMU,
     VALID_VEL0,
 )
+from gnc.programs import loops
 from gnc.programs.ascent.assemble import assemble as assemble_ascent
 from gnc.programs.ascent.run import run as run_ascent
 from gnc.programs.descent.assemble import assemble
@@ -465,7 +466,7 @@ def rendezvous_recording(seed, disperse):
     chaser's PROGRAM_RENDEZVOUS, the target's PROGRAM_ASCENT) its frames, configs and
     config index per step, starting state and numba replay; and the run's summary."""
     _RECORDED.clear()
-    with programs.flying_with("rendezvous", _recording_step):
+    with loops.flying_with("rendezvous", _recording_step):
         summary = run_rendezvous.run(SC_RDV, seed, disperse, tel_every=NO_TELEMETRY).summary
     out = {}
     for program, rec in _RECORDED.items():
@@ -617,8 +618,8 @@ def test_closed_loop_rendezvous_float_build_captures(c_build, seed, disperse):
 
 
 def test_rendezvous_monte_carlo_on_the_double_build_repeats_the_reference_runs(c_build):
-    from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
-    runs = {fsw: montecarlo_rendezvous.campaign(SC_RDV, 2, seed=3, fsw=fsw).runs for fsw in ("numba", "c")}
+    from gnc import montecarlo
+    runs = {fsw: montecarlo.campaign(SC_RDV, 2, seed=3, fsw=fsw).runs for fsw in ("numba", "c")}
     assert runs["c"] == runs["numba"]
     assert all(r["outcome"] == "captured" for r in runs["c"])
 

@@ -25,7 +25,7 @@ from gnc.core.layout import AF_STEP_CYCLES, SF_LEN
 from gnc.hil.board import Board, Faults
 from gnc.hil.link import round_trip_wire_time
 from gnc.hil.session import SILENT_PERIODS, HandshakeError, run_session
-from gnc.hil.transport import SerialTransport, StubTransport, TransportError, _Line
+from gnc.hil.transport import EmulatedLine, SerialTransport, StubTransport, TransportError
 from gnc.programs.descent.run import telemetry_columns
 from gnc.scenario import load
 
@@ -308,7 +308,7 @@ def test_stub_link_adds_wire_time_latency_and_jitter():
     assert rtt.min() >= round_trip_wire_time(baud) + 2 * latency     # by construction of the emulated line
     assert r.link["frames"]["on_time"] == r.link["steps"] == 100
     # the most the line adds, on its own clock: the host's wall time would add a busy machine's delays
-    line = _Line(baud, latency, jitter, 0.0, 0.0, np.random.default_rng(0))
+    line = EmulatedLine(baud, latency, jitter, 0.0, 0.0, np.random.default_rng(0))
     frame = wire.encode_sensor(1, np.zeros(SF_LEN))
     sent = np.arange(100) * PERIOD
     for t in sent:

@@ -6,9 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from gnc import scenario
+from gnc import output, programs, scenario
 from gnc.programs.mission.run import run
-from gnc.programs.rendezvous import report as orbit_results
 from gnc.scenario import ScenarioError
 
 
@@ -43,14 +42,14 @@ def test_ascent_starts_where_the_lander_came_to_rest(mission):
 
 
 def test_mission_outputs_are_written(mission, tmp_path):
-    written = orbit_results.write_run(mission, tmp_path)
+    written = output.write_run(mission, tmp_path)
     for name in ("summary", "telemetry", "ascent_profile", "relative_trajectory", "range", "altitude"):
         assert written[name].exists(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["rendezvous"]["capture"]["lateral_m"] == mission.summary["rendezvous"]["capture"]["lateral_m"]
     tel = np.load(tmp_path / "telemetry.npz")
     assert {"descent.alt", "ascent.alt", "rendezvous.range"} <= set(tel["columns"])
-    assert "CAPTURED" in orbit_results.report(mission.summary, "mission")
+    assert "CAPTURED" in programs.get("mission").report(mission.summary, mission.scenario)
 
 
 @pytest.mark.parametrize("name, override, message", [

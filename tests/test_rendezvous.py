@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from gnc import scenario
+from gnc import montecarlo, scenario
 from gnc.core import capture as CP
 from gnc.core import vehicle as V
-from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
 from gnc.programs.rendezvous import run as run_rendezvous
 from gnc.programs.rendezvous.assemble import docking_params
+from gnc.programs.rendezvous.campaign import MARGINS
 from gnc.programs.rendezvous.run import run
 
 SC = scenario.load("rendezvous")
@@ -204,13 +204,13 @@ def test_the_size_of_the_telemetry_buffer_does_not_change_the_flight(nominal, mo
 
 
 def test_monte_carlo_100_runs_of_ascent_and_rendezvous_capture():
-    c = montecarlo_rendezvous.campaign(SC, 100, seed=2024, jobs=2)
-    print("\n" + montecarlo_rendezvous.report(c))
+    c = montecarlo.campaign(SC, 100, seed=2024, jobs=2)
+    print("\n" + montecarlo.report(c))
     st = c.stats
     assert st["runs"] == 100
     # requirements: every run captured, inside the envelope, inserted on target (worst margin 0.46,
     # |a error| 598 m for campaign 2024)
-    assert st["capture_rate"] == 1.0, montecarlo_rendezvous.report(c)
-    assert all(st["margins"][m]["min"] > 0.0 for m in montecarlo_rendezvous.MARGINS)
+    assert st["capture_rate"] == 1.0, montecarlo.report(c)
+    assert all(st["margins"][m]["min"] > 0.0 for m in MARGINS)
     assert max(abs(st["insertion_errors"]["a_m"]["min"]), abs(st["insertion_errors"]["a_m"]["max"])) \
         <= scenario.load(SC.get("ascent")).target.max_sma_error_m

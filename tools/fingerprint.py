@@ -63,16 +63,16 @@ def fly_all(quick: bool) -> dict[str, str]:
 
     out = {}
     for program, fsw, seed, disperse in cases(quick):
-        r = programs.run(load(program), seed, disperse, fsw=fsw)
+        sc = load(program)
+        r = programs.get(sc.program).run(sc, seed, disperse, fsw=fsw)
         key = f"{program} {fsw} seed={seed}{' dispersed' if disperse else ''}"
         out[key] = f"summary {summary_hash(r.summary)} telemetry {telemetry_hash(r.telemetry)}"
         print(f"{key:40s} {out[key]}", flush=True)
     from gnc import montecarlo
-    from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
-    for name, mod, n in (("descent", montecarlo, 6), ("rendezvous", montecarlo_rendezvous, 2)):
-        c = mod.campaign(load(name), n, seed=1, jobs=1)
+    for name, n in (("descent", 6), ("rendezvous", 2)):
+        c = montecarlo.campaign(load(name), n, seed=1, jobs=1)
         key = f"montecarlo {name} -n {n} --seed 1"
-        out[key] = f"statistics {summary_hash(mod.statistics(c))}"
+        out[key] = f"statistics {summary_hash(c.stats)}"
         print(f"{key:40s} {out[key]}", flush=True)
     return out
 

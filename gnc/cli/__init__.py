@@ -25,10 +25,12 @@ from gnc.cli.common import (
     ProgressBar,
     UsageError,
     prepare_out_dir,
+    require_build,
     seed_arg,
 )
 from gnc.cli.hil import add_parser as add_hil
-from gnc.scenario import PROGRAMS, RULES, SCENARIO_DIR, ScenarioError, shipped
+from gnc.programs import NAMES as PROGRAMS
+from gnc.scenario import RULES, SCENARIO_DIR, ScenarioError, shipped
 
 # ---------------------------------------------------------------- gnc run
 
@@ -79,26 +81,19 @@ def add_run(sub) -> None:
 
 
 def cmd_run(args) -> int:
+    from gnc import programs
     from gnc.scenario import load
 
     sc = load(args.scenario, args.overrides)
+    program = programs.get(sc.program)
     out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
     prepare_out_dir(out)
-    if sc.program != "descent":
-        return _run_orbital(sc, args, out)
+    require_build(args.fsw)
+    from gnc.output import write_run  # after the checks: the run imports numba
 
-    from gnc.core.fsw_c import CBuildUnavailable, require  # after the checks: these import numba
-    from gnc.output import report, write_run
-    from gnc.programs.descent.run import run
-
+    bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
     try:
-        require(args.fsw)
-    except CBuildUnavailable as e:
-        raise UsageError(str(e)) from None
-
-    bar = ProgressBar(sys.stderr, sc.name, sc.sim.max_duration_s) if not args.quiet and sys.stderr.isatty() else None
-    try:
-        result = run(sc, seed=args.seed, disperse=args.disperse, progress=bar, fsw=args.fsw)
+        result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -107,29 +102,9 @@ def cmd_run(args) -> int:
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     if not args.quiet:
-        print(report(result.summary, sc))
+        print(program.report(result.summary, sc))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
-    return EXIT_OK if result.summary["outcome"] == "landed" else EXIT_NOT_LANDED
-
-
-def _run_orbital(sc, args, out: Path) -> int:
-    """gnc run for the ascent, rendezvous and mission programs."""
-    from gnc import programs
-    from gnc.core.fsw_c import CBuildUnavailable, require
-    from gnc.programs.rendezvous import report as orbit_results  # after the checks: these import numba
-    try:
-        require(args.fsw)
-    except CBuildUnavailable as e:
-        raise UsageError(str(e)) from None
-    result = programs.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw)
-    try:
-        written = orbit_results.write_run(result, out, plots=not args.no_plots)
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
-    if not args.quiet:
-        print(orbit_results.report(result.summary, sc.program))
-        print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
-    return EXIT_OK if programs.succeeded(result) else EXIT_NOT_LANDED
+    return EXIT_OK if program.succeeded(result.summary) else EXIT_NOT_LANDED
 
 
 # ---------------------------------------------------------------- gnc scenario
@@ -324,10 +299,12 @@ MC_EPILOG = """\
 examples:
   gnc montecarlo descent -n 200 --seed 1              200 dispersed runs on all local cores
   gnc montecarlo descent -n 8001 --scheduler tcp://10.0.0.5:8786   on a Dask cluster
+  gnc montecarlo rendezvous -n 100                    ascent + rendezvous: capture rate, margins
   gnc run descent --seed 123456 --disperse            replay one run of a campaign by its seed
 
-outputs: montecarlo.json (statistics, every run's seed and touchdown), dispersion.png,
-touchdown_speeds.png, propellant.png.  Exit status 0 when every run landed, 1 otherwise.
+outputs: montecarlo.json (statistics, every run's seed and outcome); a descent campaign also
+dispersion.png, touchdown_speeds.png, propellant.png.  Exit status 0 when every run succeeded
+(landed, captured), 1 otherwise.
 """
 
 
@@ -351,13 +328,14 @@ def add_montecarlo(sub) -> None:
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="output directory (default: runs/<scenario>-mc<N>-seed<S>)")
     p.add_argument("--fsw", choices=("numba", "c", "c-float"), default="numba",
-                   help="flight-software build to fly, rendezvous campaigns only (default: numba)")
+                   help="flight-software build to fly: the numba reference or the C flight build (default: numba)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report")
     p.set_defaults(func=cmd_montecarlo)
 
 
 def cmd_montecarlo(args) -> int:
+    from gnc import programs
     from gnc.scenario import load
 
     if args.runs < 1:
@@ -365,60 +343,31 @@ def cmd_montecarlo(args) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs: {args.jobs} is out of range (allowed 1 .. )")
     sc = load(args.scenario, args.overrides)
-    if sc.program not in ("descent", "rendezvous"):
+    if not programs.get(sc.program).campaign:
         raise UsageError(f"{args.scenario}: program {sc.program!r} has no campaign; gnc montecarlo flies "
-                         "descent and rendezvous (ascent + rendezvous) scenarios")
-    if sc.program == "rendezvous" and args.scheduler:
-        raise UsageError("--scheduler: rendezvous campaigns run on local threads only")
-    if sc.program != "rendezvous" and args.fsw != "numba":
-        raise UsageError("--fsw: descent campaigns fly the numba reference only")
+                         f"{' and '.join(programs.with_campaign())} scenarios")
     out = args.out or Path("runs") / f"{sc.name}-mc{args.runs}-seed{args.seed}"
     prepare_out_dir(out)
+    require_build(args.fsw)
+    from gnc import montecarlo  # after the checks: it imports numba
 
-    import json
-
-    from gnc import montecarlo
-    from gnc.programs.descent import campaign_plots
-    if sc.program == "rendezvous":
-        return _montecarlo_rendezvous(sc, args, out)
-
-    bar = ProgressBar(sys.stderr, sc.name, sc.sim.max_duration_s) if not args.quiet and sys.stderr.isatty() else None
+    bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
     try:
         c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
-                                progress=bar.count if bar is not None else None)
+                                fsw=args.fsw, progress=bar.count if bar is not None else None)
     except RuntimeError as e:
         raise UsageError(str(e)) from None
     finally:
         if bar is not None:
             bar.close()
-    doc = {"scenario": sc.name, "campaign_seed": args.seed, "statistics": c.stats, "runs": c.runs}
-    (out / "montecarlo.json").write_text(json.dumps(doc, indent=2))
-    written = ["montecarlo.json"]
-    if not args.no_plots:
-        written += [p.name for p in campaign_plots.write_all(c, out)]
+    try:
+        written = montecarlo.write(c, out, plots=not args.no_plots)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     if not args.quiet:
         print(montecarlo.report(c))
-        print(f"\noutputs in {out}{os.sep}: {' '.join(written)}")
-    return EXIT_OK if c.stats["landed"] == c.stats["runs"] else EXIT_NOT_LANDED
-
-
-def _montecarlo_rendezvous(sc, args, out: Path) -> int:
-    import json
-
-    from gnc.core.fsw_c import CBuildUnavailable, require
-    from gnc.programs.rendezvous import campaign as montecarlo_rendezvous
-    try:
-        require(args.fsw)
-    except CBuildUnavailable as e:
-        raise UsageError(str(e)) from None
-    c = montecarlo_rendezvous.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, fsw=args.fsw)
-    doc = {"scenario": sc.name, "campaign_seed": args.seed, "statistics": c.stats, "runs": c.runs}
-    (out / "montecarlo.json").write_text(json.dumps(doc, indent=2))
-    if not args.quiet:
-        print(montecarlo_rendezvous.report(c))
-        print(f"\noutputs in {out}{os.sep}: montecarlo.json")
-    captured = sum(r["outcome"] == "captured" for r in c.runs)
-    return EXIT_OK if captured == len(c.runs) else EXIT_NOT_LANDED
+        print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written)}")
+    return EXIT_OK if c.succeeded() else EXIT_NOT_LANDED
 
 
 # ---------------------------------------------------------------- main

@@ -37,21 +37,19 @@ def seed_arg(text: str) -> int:
 
 
 class ProgressBar:
-    """progress(k, n_steps, altitude_m) callback (or .count(done, total) for a campaign):
+    """progress(fraction, status) callback of a run (or .count(done, total) of a campaign):
     one self-overwriting line on a terminal."""
 
     WIDTH = 24
 
-    def __init__(self, stream, label: str, max_duration_s: float):
-        self.stream, self.label, self.max_duration_s = stream, label, max_duration_s
+    def __init__(self, stream, label: str):
+        self.stream, self.label = stream, label
         self.drawn = 0
         self._draw(f"{label}: starting (a first run compiles the flight code, ~15-30 s)")
 
-    def __call__(self, k: int, n_steps: int, altitude_m: float) -> None:
-        frac = k / n_steps
-        fill = round(frac * self.WIDTH)
-        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {frac:4.0%} of "
-                   f"{self.max_duration_s:g} s max  altitude {altitude_m:9,.0f} m")
+    def __call__(self, fraction: float, status: str) -> None:
+        fill = round(min(max(fraction, 0.0), 1.0) * self.WIDTH)
+        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {fraction:4.0%}  {status}")
 
     def count(self, done: int, total: int) -> None:
         """Progress of a campaign: done of total runs."""
@@ -82,3 +80,12 @@ def prepare_out_dir(out: Path) -> None:
             pass
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write in this directory ({e.strerror})") from None
+
+
+def require_build(fsw: str) -> None:
+    """Refuse, as bad input, a C flight build that is not installed."""
+    from gnc.core.fsw_c import CBuildUnavailable, require  # imports numba: after the cheap checks
+    try:
+        require(fsw)
+    except CBuildUnavailable as e:
+        raise UsageError(str(e)) from None

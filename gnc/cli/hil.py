@@ -187,14 +187,15 @@ def _status_line(stream, label: str):
 
 
 def _session(args) -> int:
+    from gnc import programs
     from gnc.cli.common import UsageError, prepare_out_dir
     from gnc.scenario import load
 
     _link_options_ok(args)
     sc = load(args.target, args.overrides)
-    if sc.program != "descent":
-        raise UsageError(f"{args.target}: gnc hil flies descent scenarios only so far, this is the {sc.program} "
-                         f"program; 'gnc run {args.target}' flies it in process")
+    if not programs.get(sc.program).hil:
+        raise UsageError(f"{args.target}: gnc hil flies {', '.join(programs.with_hil())} scenarios so far, not the "
+                         f"{sc.program} program; 'gnc run {args.target}' flies it in process")
     out = args.out or Path("runs") / f"{sc.name}-hil-seed{args.seed}"
     prepare_out_dir(out)
 
@@ -246,19 +247,21 @@ def _start_emulator(args):
 
 
 def _fly(args, sc, out, transport) -> int:
+    from gnc import programs
     from gnc.cli.common import UsageError
     from gnc.hil.board import Board
     from gnc.hil.link import format_report, write_link
     from gnc.hil.session import HandshakeError, run_session
     from gnc.hil.transport import StubTransport, TransportError
-    from gnc.output import report, write_run
+    from gnc.output import write_run
 
     timeout_ms = args.timeout_ms
     if timeout_ms is None and args.emulate:
         timeout_ms = EMULATED_TIMEOUT_MS    # an emulator shares this machine's cores: slow is not silent
     bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
     try:
-        result = run_session(sc, transport, args.seed, args.mode, args.on_silence, args.on_reset, args.hold_s,
+        result = run_session(sc, transport, args.seed, mode=args.mode, on_silence=args.on_silence,
+                             on_reset=args.on_reset, hold_s=args.hold_s,
                              timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
                              status=bar, stub=lambda: StubTransport(Board(args.fsw)))
     except (HandshakeError, TransportError) as e:
@@ -275,7 +278,7 @@ def _fly(args, sc, out, transport) -> int:
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     if not args.quiet:
-        print(report(result.summary, sc))
+        print(programs.get(sc.program).report(result.summary, sc))
         print()
         print(format_report(result.link))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")

@@ -205,7 +205,7 @@ def _warm_up(a: Assembly) -> None:
 
 
 class Session:
-    def __init__(self, sc: Scenario, transport, seed: int, mode: str, on_silence: str, on_reset: str,
+    def __init__(self, sc: Scenario, transport, seed: int, *, mode: str, on_silence: str, on_reset: str,
                  hold_s: float, timeout_s: float | None, silence_s: float | None,
                  status: Callable[[dict], None] | None, stub: Callable[[], object]):
         for value, allowed, what in ((mode, MODES, "mode"), (on_silence, ON_SILENCE, "on_silence"),
@@ -523,7 +523,7 @@ class Session:
         return HilResult(sc, self.seed, summary, telemetry, link, series)
 
 
-def run_session(sc: Scenario, transport, seed: int = 0, mode: str = "lockstep", on_silence: str = "abort",
+def run_session(sc: Scenario, transport, seed: int = 0, *, mode: str = "lockstep", on_silence: str = "abort",
                 on_reset: str = "resume", hold_s: float = HOLD_S, timeout_s: float | None = None,
                 silence_s: float | None = None, status: Callable[[dict], None] | None = None,
                 stub: Callable[[], object] | None = None) -> HilResult:
@@ -537,8 +537,8 @@ def run_session(sc: Scenario, transport, seed: int = 0, mode: str = "lockstep", 
     in-process board, no link delays).  timeout_s: lockstep, ask again after this long;
     silence_s: lockstep, the board is silent after this long with nothing valid from it
     (default: the longer of SILENCE_S and SILENT_PERIODS timeouts)."""
-    session = Session(sc, transport, seed, mode, on_silence, on_reset, hold_s, timeout_s, silence_s, status,
-                      stub or StubTransport)
+    session = Session(sc, transport, seed, mode=mode, on_silence=on_silence, on_reset=on_reset, hold_s=hold_s,
+                      timeout_s=timeout_s, silence_s=silence_s, status=status, stub=stub or StubTransport)
     try:
         return session.run()
     except (HandshakeError, TransportError):

@@ -124,7 +124,7 @@ def list_ports() -> list[dict]:
     return ports
 
 
-class _Line:
+class EmulatedLine:
     """One direction of an emulated serial line: bytes leave one after another at the
     baud rate (8N1: 10 bits a byte), then take latency + uniform(0, jitter) to arrive,
     never overtaking earlier bytes (a UART is FIFO)."""
@@ -171,8 +171,8 @@ class StubTransport:
         self.board = board if board is not None else Board()
         self.name, self.baud = "stub", baud
         rng = np.random.default_rng(seed)
-        self._up = _Line(baud, latency_s, jitter_s, drop, corrupt, rng)
-        self._down = _Line(baud, latency_s, jitter_s, drop, corrupt, rng)
+        self._up = EmulatedLine(baud, latency_s, jitter_s, drop, corrupt, rng)
+        self._down = EmulatedLine(baud, latency_s, jitter_s, drop, corrupt, rng)
         self.info = {"transport": "stub", "baud": baud, "latency_ms": latency_s * 1e3,
                      "jitter_ms": jitter_s * 1e3, "drop": drop, "corrupt": corrupt, "fsw": self.board.fsw}
         wire = f"{baud:g} baud" if baud else "no wire time"

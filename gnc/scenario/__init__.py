@@ -17,10 +17,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from gnc.programs import NAMES
 from gnc.scenario.orbit import ORBIT_RULES, orbit_cross_check
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-PROGRAMS = ("descent", "ascent", "rendezvous", "mission")
 
 # (low, high) inclusive bounds; None = unbounded.  Every numeric key must be finite.
 POS = (1e-12, None)
@@ -288,8 +288,8 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
     chain = _chain(path)
     declared = [(p, t["program"]) for p, t in chain if "program" in t]
     program = declared[0][1] if declared else chain[-1][0].stem
-    if not isinstance(program, str) or program not in PROGRAMS:
-        raise ScenarioError(f"program: {program!r} is not a flight program (allowed: {', '.join(PROGRAMS)})")
+    if not isinstance(program, str) or program not in NAMES:
+        raise ScenarioError(f"program: {program!r} is not a flight program (allowed: {', '.join(NAMES)})")
     for p, other in declared[1:]:
         if other != program:
             raise ScenarioError(f"base: {p} has program {other!r}, not {program!r}")

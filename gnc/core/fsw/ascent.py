@@ -49,15 +49,63 @@ from gnc.core import pmath, vec
 from gnc.core.fsw import nav, orbit_ops, rcs
 from gnc.core.fsw.frame import q_li
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_THRUST_CMD, CF_ASC_PITCH_TIME, CF_ASC_PLANE_N, CF_ASC_R_INS, CF_ASC_RISE_TIME,
-                             CF_ASC_TAILOFF, CF_ASC_TGO_HOLD, CF_ASC_V_INS, CF_ATT_BW, CF_BURN_LEAD, CF_DT, CF_HOLD_BW,
-                             CF_ISP, CF_MU, CF_NAV0_POS, CF_NAV0_VEL, CF_OMEGA_L, CF_ORB_EPOCH, CF_ORB_POS, CF_ORB_VEL,
-                             CF_R_SITE, CF_THRUST_MAX, FS_AIM, FS_A_MEAS, FS_ATT_QUIET, FS_BURN_DV, FS_BURN_K,
-                             FS_BURN_ON, FS_BURN_T, FS_HEALTH, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_PHASE, FS_POS,
-                             FS_Q_IB, FS_RATE, FS_STARTED, FS_T_IDLE, FS_T_LAST, FS_T_PHASE, FS_TGO, FS_THRUST_LAST,
-                             FS_VEL, HEALTH_NAV_INIT, PHASE_ASCENT_COAST, PHASE_IDLE, PHASE_ORBIT_INJECTION,
-                             PHASE_PHASING, PHASE_PITCH_OVER, PHASE_VERTICAL_RISE, SF_CMD, SF_IMU_DV, SF_VALID,
-                             VALID_IMU)
+from gnc.core.layout import (
+    AF_THRUST_CMD,
+    CF_ASC_PITCH_TIME,
+    CF_ASC_PLANE_N,
+    CF_ASC_R_INS,
+    CF_ASC_RISE_TIME,
+    CF_ASC_TAILOFF,
+    CF_ASC_TGO_HOLD,
+    CF_ASC_V_INS,
+    CF_ATT_BW,
+    CF_BURN_LEAD,
+    CF_DT,
+    CF_HOLD_BW,
+    CF_ISP,
+    CF_MU,
+    CF_NAV0_POS,
+    CF_NAV0_VEL,
+    CF_OMEGA_L,
+    CF_ORB_EPOCH,
+    CF_ORB_POS,
+    CF_ORB_VEL,
+    CF_R_SITE,
+    CF_THRUST_MAX,
+    FS_A_MEAS,
+    FS_AIM,
+    FS_ATT_QUIET,
+    FS_BURN_DV,
+    FS_BURN_K,
+    FS_BURN_ON,
+    FS_BURN_T,
+    FS_HEALTH,
+    FS_MASS,
+    FS_ORB_POS,
+    FS_ORB_VEL,
+    FS_PHASE,
+    FS_POS,
+    FS_Q_IB,
+    FS_RATE,
+    FS_STARTED,
+    FS_T_IDLE,
+    FS_T_LAST,
+    FS_T_PHASE,
+    FS_TGO,
+    FS_THRUST_LAST,
+    FS_VEL,
+    HEALTH_NAV_INIT,
+    PHASE_ASCENT_COAST,
+    PHASE_IDLE,
+    PHASE_ORBIT_INJECTION,
+    PHASE_PHASING,
+    PHASE_PITCH_OVER,
+    PHASE_VERTICAL_RISE,
+    SF_CMD,
+    SF_IMU_DV,
+    SF_VALID,
+    VALID_IMU,
+)
 
 NEVER = 1e30
 A_H_MIN = 0.05                        # at least this fraction of the thrust acceleration goes downrange
@@ -124,14 +172,14 @@ def insertion(r_c, v_i, n, cfg, a_t):
 
 
 @kernel
-def _to_inertial(r, v, t, cfg):
+def to_inertial(r, v, t, cfg):
     """Landing-frame navigation state -> inertial (MCI) position and velocity."""
     q = q_li(t, cfg)
     return vec.q_rot_inv(q, _centred(r, cfg)), vec.q_rot_inv(q, _inertial_velocity(r, v, cfg))
 
 
 @kernel
-def _to_landing(r_i, v_i, t, cfg):
+def to_landing(r_i, v_i, t, cfg):
     q = q_li(t, cfg)
     r_c = vec.q_rot(q, r_i)
     v = vec.sub(vec.q_rot(q, v_i), vec.cross(vec.load3(cfg, CF_OMEGA_L), r_c))
@@ -150,7 +198,7 @@ def _navigate(sf, cfg, fs, t, h, phase):
         orbit_ops.propagate_orbit(fs, cfg, h, dv_i, powered)
         if powered:
             orbit_ops.sense_thrust(fs, dv_i, h)
-        r, v = _to_landing(vec.load3(fs, FS_ORB_POS), vec.load3(fs, FS_ORB_VEL), t, cfg)
+        r, v = to_landing(vec.load3(fs, FS_ORB_POS), vec.load3(fs, FS_ORB_VEL), t, cfg)
         vec.store3(fs, FS_POS, r)
         vec.store3(fs, FS_VEL, v)
         return health, dv_i, powered
@@ -273,7 +321,7 @@ def step(sf, cfg, fs, af, t):
             axis = vec.q_rot(q_now, (0.0, 0.0, 1.0))
             if vec.dot(v_go, axis) <= margin:
                 thrust = 0.0
-                r_i, v_i = _to_inertial(r, v, t, cfg)
+                r_i, v_i = to_inertial(r, v, t, cfg)
                 vec.store3(fs, FS_ORB_POS, r_i)
                 vec.store3(fs, FS_ORB_VEL, v_i)
                 _enter(fs, PHASE_ASCENT_COAST, t)

@@ -107,7 +107,7 @@ def target_orbit(sc: Scenario, n: np.ndarray) -> dict:
             "perilune_speed_mps": math.sqrt(sc.moon.mu * (2.0 / rp - 1.0 / a)), "plane_normal": n.tolist()}
 
 
-def orbit_vehicle_params(mass_kg, propellant_kg, inertia_wet, inertia_dry, com_offset, thrust_n, isp, tau,
+def orbit_vehicle_params(mass_kg, propellant_kg, *, inertia_wet, inertia_dry, com_offset, thrust_n, isp, tau,
                          misalignment_deg, rcs_thrust, rcs_arm, rcs_isp, rcs_layout="couples") -> np.ndarray:
     """Vehicle parameters (gnc.core.vehicle VP_*) of a fixed-thrust orbital vehicle.
 
@@ -156,11 +156,12 @@ def vehicle_params(sc: Scenario, rng: np.random.Generator | None) -> np.ndarray:
     ve, e = sc.vehicle, sc.engine
     scale_i = 1.0 + jit(d.inertia_frac)
     vp = orbit_vehicle_params(
-        ve.mass_kg + jit(d.mass_kg), ve.propellant_kg, np.array(ve.inertia_wet_kgm2) * scale_i,
-        np.array(ve.inertia_dry_kgm2) * scale_i, np.array(ve.com_offset_m) + [jit(d.com_offset_m) for _ in range(3)],
-        e.thrust_n, e.isp_m_s * (1.0 + jit(d.isp_frac)), e.time_constant_s,
-        np.array(e.misalignment_deg) + [jit(d.misalignment_deg), jit(d.misalignment_deg)],
-        sc.rcs.thrust_n, sc.rcs.arm_m, sc.rcs.isp_m_s, rcs_layout="translation")
+        ve.mass_kg + jit(d.mass_kg), ve.propellant_kg, inertia_wet=np.array(ve.inertia_wet_kgm2) * scale_i,
+        inertia_dry=np.array(ve.inertia_dry_kgm2) * scale_i,
+        com_offset=np.array(ve.com_offset_m) + [jit(d.com_offset_m) for _ in range(3)],
+        thrust_n=e.thrust_n, isp=e.isp_m_s * (1.0 + jit(d.isp_frac)), tau=e.time_constant_s,
+        misalignment_deg=np.array(e.misalignment_deg) + [jit(d.misalignment_deg), jit(d.misalignment_deg)],
+        rcs_thrust=sc.rcs.thrust_n, rcs_arm=sc.rcs.arm_m, rcs_isp=sc.rcs.isp_m_s, rcs_layout="translation")
     vp[V.VP_T_SCALE] = 1.0 + jit(d.thrust_frac)
     return vp
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc import programs
 from gnc.core import fsw_c, orbit, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.layout import FS_LEN
 from gnc.flight import Flight
+from gnc.programs import loops
 from gnc.programs.ascent import plant as AL
 from gnc.programs.ascent.assemble import AscentAssembly, Pad, assemble
 from gnc.programs.descent import plant as DP
@@ -36,15 +37,17 @@ class AscentResult:
     final: dict = field(repr=False, default_factory=dict)
 
 
-def fly(a: AscentAssembly, tel_every: int = 1, fsw: str = "numba") -> Flight:
+def fly(a: AscentAssembly, tel_every: int = 1, fsw: str = "numba",
+        progress: Callable[[float, str], None] | None = None) -> Flight:
     """Fly an assembly to insertion, a fall or the end of its time; the Flight holds the
     outcome (its plant: truth and the pad's times; its fs: the flight software's state).
-    fsw names the flight-software build (gnc.core.fsw_c)."""
+    fsw names the flight-software build (gnc.core.fsw_c); progress(fraction, status) between chunks."""
     fs = np.zeros((1, FS_LEN))
     fsw_c.reset(fsw, fs[0])
-    f = Flight(programs.loop("ascent", fsw), a.plant(), a.cfg[None, :], fs, DP.T_LEN,
+    f = Flight(loops.loop("ascent", fsw), a.plant(), a.cfg[None, :], fs, DP.T_LEN,
                (a.n_steps + tel_every - 1) // tel_every, tel_every, a.seed)
-    f.until(a.n_steps, CHUNK)
+    f.until(a.n_steps, CHUNK, None if progress is None else
+            lambda fl: progress(fl.k / a.n_steps, f"altitude {fl.last_row()[DP.T_ALT]:9,.0f} m"))
     return f
 
 
@@ -66,10 +69,11 @@ def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> 
     }
 
 
-def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1, pad: Pad | None = None,
-        fsw: str = "numba") -> AscentResult:
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
+        progress: Callable[[float, str], None] | None = None, pad: Pad | None = None) -> AscentResult:
+    """Fly the ascent from the scenario's pad, or from `pad` (the mission's landing site)."""
     a = assemble(sc, seed, disperse, pad)
-    f = fly(a, tel_every, fsw)
+    f = fly(a, tel_every, fsw, progress)
     tel, n, event, x, fs, padv = f.telemetry(), f.k, f.event, f.plant.x, f.fs[0], f.plant.pad
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     ins = insertion_figures(x, sc.moon.mu, sc.moon.radius_m, a.target)

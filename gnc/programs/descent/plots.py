@@ -1,30 +1,23 @@
 """PNG plots of one run (matplotlib, Agg backend: no display needed).
 
-plot_run() writes one file per figure, named after PLOT_NAMES (regional_map only with a
+plot_run() writes one file per figure, named after NAMES (regional_map only with a
 regional terrain map).  Long runs are
 thinned to a few thousand points per curve: a 50 Hz descent has ~50k rows, far
 more than a figure can show, and drawing them all is what makes plotting slow.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-PLOT_NAMES = ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error",
-              "regional_map")
-MAX_POINTS = 4000
+from gnc.core import hdu
+from gnc.plotting import pyplot, save_png, thin, title
+from gnc.programs.descent.hazard_plots import safety_map
+
+NAMES = ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error",
+         "regional_map", "safety_map")
 ZOOM_M = 200.0          # ground track inset: the last this many metres around touchdown
-DPI = 110
-
-
-def _thin(index: np.ndarray) -> np.ndarray:
-    """At most MAX_POINTS of these row indices, evenly spaced, always keeping the last."""
-    if len(index) <= MAX_POINTS:
-        return index
-    stride = -(-len(index) // MAX_POINTS)
-    return np.r_[index[::stride], index[-1]]
 
 
 def _local_up(tel, scenario) -> np.ndarray:
@@ -56,35 +49,36 @@ def _phase_legend(fig, colors) -> None:
                frameon=False, title="flight phase (shaded)", title_fontsize=8)
 
 
-def save_png(fig, path: Path) -> None:
-    """fig as a PNG at path, replacing it atomically (a reader never sees half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, dpi=DPI, format="png")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def plot(result, out: Path) -> dict[str, Path]:
+    """Every plot of the run into out, and the hazard unit's safety map when it made one."""
+    written = plot_run(result.telemetry, result.summary, result.scenario, out)
+    hazard = result.hazard
+    if hazard is not None and scanned(hazard[1]):
+        written["safety_map"] = safety_map(out / "safety_map.png", *hazard, result.summary["touchdown"])
+    return written
+
+
+def scanned(hs) -> bool:
+    """Did the hazard-detection unit make a map in this run (state array hs)?"""
+    return hs[hdu.HS_STATUS] not in (hdu.ST_IDLE, hdu.ST_SCANNING)
 
 
 def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir) -> dict[str, Path]:
-    """Write every plot of PLOT_NAMES as <name>.png into out_dir; returns {name: path}."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Write every plot of NAMES but the safety map as <name>.png into out_dir; returns {name: path}."""
+    plt = pyplot()
 
     out = Path(out_dir)
     n = len(tel["t"])
-    rows = _thin(np.arange(n))
+    rows = thin(np.arange(n))
     t = tel["t"][rows]
     phases = summary["phases"]
     colors = _phase_colors(phases)
-    title = f"{summary['scenario']}, seed {summary['seed']}: {summary['outcome']}"
+    head = title(summary)
     written = {}
 
     def figure(name, nrows=1, ncols=1, legend=True, **kw):
         fig, axes = plt.subplots(nrows, ncols, figsize=(10, 3.2 * nrows + 1.3), squeeze=False, **kw)
-        fig.suptitle(f"{title}: {name.replace('_', ' ')}")
+        fig.suptitle(f"{head}: {name.replace('_', ' ')}")
         for ax in axes.flat:
             ax.grid(True, alpha=0.3)
         if legend:
@@ -170,7 +164,7 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir) -> di
     end_e = td.get("east_m", tel["pos_e"][-1])
     end_n = td.get("north_m", tel["pos_n"][-1])
     far = np.flatnonzero(np.hypot(tel["pos_e"] - end_e, tel["pos_n"] - end_n) > ZOOM_M)
-    near = _thin(np.arange(far[-1] + 1 if len(far) else 0, n))
+    near = thin(np.arange(far[-1] + 1 if len(far) else 0, n))
     for a, idx, scale, unit in ((ax[0, 0], rows, 1e-3, "km"), (ax[0, 1], near, 1.0, "m")):
         a.plot(tel["pos_e"][idx] * scale, tel["pos_n"][idx] * scale, color="k", lw=1.2, label="truth")
         a.plot(tel["af.nav_pos[0]"][idx] * scale, tel["af.nav_pos[1]"][idx] * scale, color="C1", lw=1.0,
@@ -223,7 +217,7 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir) -> di
         from gnc.programs.descent.assemble import terrain_of
         from gnc.programs.descent.hazard_plots import regional_map
         written["regional_map"] = regional_map(path, terrain_of(scenario, summary["seed"]), tel, phases,
-                                               scenario.sensors.altimeter.boresight, title=f"{title}: regional terrain")
+                                               scenario.sensors.altimeter.boresight, title=f"{head}: regional terrain")
     else:
         path.unlink(missing_ok=True)
     return written

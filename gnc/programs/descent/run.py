@@ -8,13 +8,13 @@ from typing import Callable
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc import programs
 from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.layout import FS_LEN
 from gnc.flight import Flight
 from gnc.frames import phase_name, schema
+from gnc.programs import loops
 from gnc.programs.descent import plant as P
 from gnc.programs.descent.assemble import Assembly, assemble
 from gnc.programs.descent.hazard_report import hdu_summary, touchdown_verdict
@@ -46,22 +46,22 @@ def telemetry_columns() -> list[str]:
     return cols
 
 
-def fly(a: Assembly, progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1,
+def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_every: int = 1,
         fsw: str = "numba") -> Flight:
     """Fly an assembly to touchdown or the end of its time; the Flight holds the outcome
     (its plant: truth, contact state, hazard unit; its telemetry).
 
-    progress(k, n_steps, altitude) is called between chunks.  tel_every > 1 keeps
+    progress(fraction of the longest flight, status) is called between chunks.  tel_every > 1 keeps
     one telemetry row in that many steps (Monte Carlo keeps few).  fsw names the
     flight-software build ("numba", "c", "c-float"; gnc.core.fsw_c), which raises
     CBuildUnavailable for a C build that is not installed."""
-    fly_loop = programs.loop("descent", fsw)
+    fly_loop = loops.loop("descent", fsw)
     fs = np.zeros((1, FS_LEN))
     fsw_c.reset(fsw, fs[0])
     f = Flight(fly_loop, a.plant(), a.cfg[None, :], fs, P.T_LEN, (a.n_steps + tel_every - 1) // tel_every,
                tel_every, a.seed)
     f.until(a.n_steps, CHUNK, None if progress is None else
-            lambda fl: progress(fl.k, a.n_steps, fl.last_row()[P.T_ALT]))
+            lambda fl: progress(fl.k / a.n_steps, f"altitude {fl.last_row()[P.T_ALT]:9,.0f} m"))
     return f
 
 
@@ -129,9 +129,8 @@ def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
     return ("landed" if not failures else "crashed"), failures
 
 
-def run(sc: Scenario, seed: int = 0, disperse: bool = False,
-        progress: Callable[[int, int, float], None] | None = None, tel_every: int = 1,
-        fsw: str = "numba") -> RunResult:
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
+        progress: Callable[[float, str], None] | None = None) -> RunResult:
     """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
     dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
     flight-software build (see fly)."""

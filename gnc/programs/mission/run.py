@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -61,14 +62,19 @@ def _prefixed(name: str, telemetry: dict) -> dict:
     return {f"{name}.{k}": v for k, v in telemetry.items()}
 
 
-def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1, fsw: str = "numba") -> MissionResult:
-    """Fly the whole mission; fsw names the flight-software build of every phase (gnc.core.fsw_c)."""
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
+        progress: Callable[[float, str], None] | None = None) -> MissionResult:
+    """Fly the whole mission; fsw names the flight-software build of every phase (gnc.core.fsw_c);
+    progress(fraction, status) sees each phase as a third of the mission."""
+    def phase(i: int, name: str):
+        return None if progress is None else lambda x, s: progress((i + x) / 3, f"{name}: {s}")
+
     names = sc.phases
     descent_sc, ascent_sc, rdv_sc = load(names.descent), load(names.ascent), load(names.rendezvous)
     wall = {}
     t = time.perf_counter()
     # every descent row is kept whatever tel_every: its last one is the lander's state at rest
-    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw)
+    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw, progress=phase(0, "descent"))
     wall["descent"] = time.perf_counter() - t
     summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
                "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
@@ -86,7 +92,8 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
                           "ground_elevation_m": pad.elevation_m, "tilt_deg": tilt,
                           "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
     t = time.perf_counter()
-    ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, pad=pad, fsw=fsw)
+    ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(1, "ascent"),
+                            pad=pad)
     wall["ascent"] = time.perf_counter() - t
     summary["ascent"] = ascent.summary
     phases["ascent"] = ascent
@@ -97,7 +104,8 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
         return MissionResult(sc, seed, summary, telemetry, phases)
 
     t = time.perf_counter()
-    rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, ascent=ascent, fsw=fsw)
+    rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(2, "rendezvous"),
+                             ascent=ascent)
     wall["rendezvous"] = time.perf_counter() - t
     summary["rendezvous"] = rdv.summary
     phases["rendezvous"] = rdv

@@ -1,12 +1,12 @@
-"""Monte Carlo of ascent + rendezvous: capture rate and the capture envelope's margins.
+"""A rendezvous campaign (ascent + rendezvous): capture rate and the capture envelope's margins
+(gnc.montecarlo flies it).
 
 Run i flies the ascent and the rendezvous with its own seed (drawn from the campaign
-seed as gnc.montecarlo does) and every dispersion of both scenarios: ascender
+seed by gnc.montecarlo) and every dispersion of both scenarios: ascender
 (thrust, Isp, mass, inertia, misalignment, centre of mass, lander tilt) and
 orbiter-returner (the same, and its phase at insertion); in every run the knowledge
 errors (pad position, attitude, IMU biases, ground tracking at each pass) and sensor
-noise.  `gnc run rendezvous --seed <run seed> --disperse` replays run i.  Runs go to a
-thread pool: the compiled loops release the GIL.
+noise.  `gnc run rendezvous --seed <run seed> --disperse` replays run i.
 
 Margins are gnc.core.capture.margins: 1 at the ideal, 0 at the limit, negative
 outside; the campaign reports each one's worst and 1st percentile.
@@ -14,12 +14,10 @@ outside; the campaign reports each one's worst and 1st percentile.
 from __future__ import annotations
 
 import math
-import time
-from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
-from gnc.montecarlo import Campaign, run_seeds
 from gnc.programs.rendezvous.run import run
 from gnc.scenario import Scenario
 
@@ -41,19 +39,6 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
                               "orbiter_returner": s["chaser"]["propellant_used_kg"]}}
 
 
-def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, fsw: str = "numba") -> Campaign:
-    if n < 1:
-        raise ValueError("a campaign needs at least one run")
-    seeds = run_seeds(seed, n)
-    fly_one(sc, seeds[0], fsw)                # compile (or load the cache) once, not per worker
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = list(pool.map(lambda s: fly_one(sc, s, fsw), seeds))
-    c = Campaign(sc, seed, runs, time.perf_counter() - t0, jobs)
-    c.stats = statistics(c)
-    return c
-
-
 def _describe(values) -> dict:
     v = np.asarray(values, float)
     if v.size == 0:
@@ -63,7 +48,7 @@ def _describe(values) -> dict:
             "max": float(v.max())}
 
 
-def statistics(c: Campaign) -> dict:
+def statistics(c) -> dict:
     runs = c.runs
     contact = [r for r in runs if r["capture"] is not None]
     captured = [r for r in runs if r["outcome"] == "captured"]
@@ -84,7 +69,7 @@ def statistics(c: Campaign) -> dict:
     }
 
 
-def report(c: Campaign) -> str:
+def report(c) -> str:
     s = c.stats
     env = c.scenario.capture
     limits = {"lateral_m": f"<= {env.max_lateral_m:g}", "closing_mps": f"{env.min_closing_m_s:g}..{env.max_closing_m_s:g}",
@@ -92,7 +77,7 @@ def report(c: Campaign) -> str:
               "rate_deg_s": f"<= {env.max_rate_deg_s:g}"}
     lines = [f"Monte Carlo ascent + rendezvous: {c.scenario.name}, {s['runs']} runs, campaign seed {c.seed}",
              f"  captured      {s['captured']}/{s['runs']} = {100 * s['capture_rate']:.1f} %",
-             f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} thread(s), {s['runs_per_s']:.2f} runs/s", "",
+             f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} job(s), {s['runs_per_s']:.2f} runs/s", "",
              f"  {'at capture':<24}{'mean':>10}{'max':>10}{'limit':>12}{'worst margin':>14}"]
     for (key, label, unit), m in zip(CAPTURE_STATE, MARGINS):
         d, mg = s["capture_state"][key], s["margins"][m]
@@ -106,3 +91,7 @@ def report(c: Campaign) -> str:
         lines.append(f"  failed run seeds: {', '.join(map(str, s['failed_seeds'][:20]))}  "
                      f"(replay: gnc run rendezvous --seed SEED --disperse)")
     return "\n".join(lines)
+
+
+def plots(c, out_dir: Path) -> list[Path]:
+    return []        # a rendezvous campaign draws no plots yet: its figures are in the report

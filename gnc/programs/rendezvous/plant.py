@@ -26,8 +26,20 @@ from collections import namedtuple
 
 from gnc.core import capture, vec
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_NAV_POS, AF_NAV_VEL, AF_PHASE, AF_RCS_ON, AF_THRUST_CMD, FS_COV, FS_ORB_POS,
-                             FS_ORB_VEL, FS_T_IDLE, SF_CMD, SF_RN_RANGE, SF_VALID)
+from gnc.core.layout import (
+    AF_NAV_POS,
+    AF_NAV_VEL,
+    AF_PHASE,
+    AF_RCS_ON,
+    AF_THRUST_CMD,
+    FS_COV,
+    FS_ORB_POS,
+    FS_ORB_VEL,
+    FS_T_IDLE,
+    SF_CMD,
+    SF_RN_RANGE,
+    SF_VALID,
+)
 from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_SITE_R
 from gnc.core.orbit import to_lvlh
@@ -92,41 +104,6 @@ OUT_LEN = 8
 THRUST_OFF = 1e-3  # N: below this an engine's lagged thrust counts as off
 CONTACT_RADIUS = 1.0   # m: the chaser's port reaches the target's port plane within this of its axis...
 CONTACT_DEPTH = 1.0    # m: ...and not beyond it (a port plane crossed far off is no contact)
-
-
-@kernel
-def record_row(row, t, h, xc, xt, w, fsc, afc, aft, sfc, dp):
-    row[R_T] = t
-    row[R_H] = h
-    row[R_PHASE_C] = afc[AF_PHASE]
-    row[R_PHASE_T] = aft[AF_PHASE]
-    rho, rho_dot = to_lvlh(vec.load3(xt, X_R), vec.load3(xt, X_V), vec.load3(xc, X_R), vec.load3(xc, X_V))
-    vec.store3(row, R_REL_POS, rho)
-    vec.store3(row, R_REL_VEL, rho_dot)
-    vec.store3(row, R_NAV_POS, vec.load3(afc, AF_NAV_POS))
-    vec.store3(row, R_NAV_VEL, vec.load3(afc, AF_NAV_VEL))
-    for i in range(3):
-        row[R_NAV_SIG + i] = math.sqrt(max(fsc[FS_COV + 7 * i], 0.0))
-    pc, _, pt, _, _ = capture.port_points(xc, xt, dp)
-    row[R_RANGE] = vec.norm(vec.sub(pt, pc))
-    s, lat, closing, _, att, rate = capture.docking_state(xc, xt, dp)
-    row[R_AXIAL] = s
-    row[R_LATERAL] = lat
-    row[R_CLOSING] = closing
-    row[R_ATT] = att
-    row[R_RATE] = rate
-    row[R_THRUST_C] = xc[X_THRUST]
-    row[R_THRUST_T] = xt[X_THRUST]
-    row[R_MASS_C] = xc[X_M]
-    row[R_MASS_T] = xt[X_M]
-    row[R_ALT_C] = vec.norm(vec.load3(xc, X_R)) - w[W_SITE_R]
-    row[R_ALT_T] = vec.norm(vec.load3(xt, X_R)) - w[W_SITE_R]
-    row[R_VALID_C] = sfc[SF_VALID]
-    row[R_RN_RANGE] = sfc[SF_RN_RANGE]
-    own, _ = to_lvlh(vec.load3(fsc, FS_ORB_POS), vec.load3(fsc, FS_ORB_VEL),
-                     vec.add(vec.load3(fsc, FS_ORB_POS), vec.sub(vec.load3(xc, X_R), vec.load3(xt, X_R))),
-                     vec.load3(fsc, FS_ORB_VEL))
-    vec.store3(row, R_NAV_ERR, vec.sub(vec.load3(afc, AF_NAV_POS), own))
 
 
 @kernel
@@ -197,7 +174,40 @@ def coast_steps(k, k_end, p, fs, af):
 @kernel
 def record(row, k, k_end, p, sf, fs, af):
     n = coast_steps(k, k_end, p, fs, af)
-    record_row(row, p.t0 + k * p.dt, n * p.dt, p.xc, p.xt, p.w, fs[0], af[0], af[1], sf[0], p.dp)
+    t, h = p.t0 + k * p.dt, n * p.dt
+    xc, xt, w, dp = p.xc, p.xt, p.w, p.dp
+    fsc, afc, aft, sfc = fs[0], af[0], af[1], sf[0]
+    row[R_T] = t
+    row[R_H] = h
+    row[R_PHASE_C] = afc[AF_PHASE]
+    row[R_PHASE_T] = aft[AF_PHASE]
+    rho, rho_dot = to_lvlh(vec.load3(xt, X_R), vec.load3(xt, X_V), vec.load3(xc, X_R), vec.load3(xc, X_V))
+    vec.store3(row, R_REL_POS, rho)
+    vec.store3(row, R_REL_VEL, rho_dot)
+    vec.store3(row, R_NAV_POS, vec.load3(afc, AF_NAV_POS))
+    vec.store3(row, R_NAV_VEL, vec.load3(afc, AF_NAV_VEL))
+    for i in range(3):
+        row[R_NAV_SIG + i] = math.sqrt(max(fsc[FS_COV + 7 * i], 0.0))
+    pc, _, pt, _, _ = capture.port_points(xc, xt, dp)
+    row[R_RANGE] = vec.norm(vec.sub(pt, pc))
+    s, lat, closing, _, att, rate = capture.docking_state(xc, xt, dp)
+    row[R_AXIAL] = s
+    row[R_LATERAL] = lat
+    row[R_CLOSING] = closing
+    row[R_ATT] = att
+    row[R_RATE] = rate
+    row[R_THRUST_C] = xc[X_THRUST]
+    row[R_THRUST_T] = xt[X_THRUST]
+    row[R_MASS_C] = xc[X_M]
+    row[R_MASS_T] = xt[X_M]
+    row[R_ALT_C] = vec.norm(vec.load3(xc, X_R)) - w[W_SITE_R]
+    row[R_ALT_T] = vec.norm(vec.load3(xt, X_R)) - w[W_SITE_R]
+    row[R_VALID_C] = sfc[SF_VALID]
+    row[R_RN_RANGE] = sfc[SF_RN_RANGE]
+    own, _ = to_lvlh(vec.load3(fsc, FS_ORB_POS), vec.load3(fsc, FS_ORB_VEL),
+                     vec.add(vec.load3(fsc, FS_ORB_POS), vec.sub(vec.load3(xc, X_R), vec.load3(xt, X_R))),
+                     vec.load3(fsc, FS_ORB_VEL))
+    vec.store3(row, R_NAV_ERR, vec.sub(vec.load3(afc, AF_NAV_POS), own))
 
 
 @kernel

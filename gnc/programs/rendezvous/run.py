@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from gnc import linalg3 as la
-from gnc import programs
 from gnc import scenario as scenario_mod
 from gnc.core import capture as CP
 from gnc.core import layout as L
@@ -24,6 +24,7 @@ from gnc.core import pmath
 from gnc.core import vehicle as V
 from gnc.core.orbit import to_lvlh
 from gnc.flight import Flight
+from gnc.programs import loops
 from gnc.programs.ascent.run import AscentResult
 from gnc.programs.ascent.run import run as run_ascent
 from gnc.programs.descent.run import phases
@@ -76,9 +77,9 @@ def _plant(a: RendezvousAssembly, sim) -> RL.Plant:
 class _Timeline:
     """The flight between ground events, on the clock of the assembly."""
 
-    def __init__(self, a: RendezvousAssembly, sim, tel_every: int, fsw: str):
-        self.a = a
-        self.flight = Flight(programs.loop("rendezvous", fsw), _plant(a, sim), a.cfg, a.fs, RL.R_LEN, TEL_ROWS,
+    def __init__(self, a: RendezvousAssembly, sim, tel_every: int, fsw: str, progress):
+        self.a, self.progress = a, progress
+        self.flight = Flight(loops.loop("rendezvous", fsw), _plant(a, sim), a.cfg, a.fs, RL.R_LEN, TEL_ROWS,
                              tel_every, a.seed)
         self.out = self.flight.plant.out
 
@@ -93,7 +94,10 @@ class _Timeline:
         """Fly to t_stop (or an event); returns the loop's event."""
         a, f = self.a, self.flight
         k_stop = min(a.n_steps, max(f.k + 1, int(math.ceil((t_stop - a.t0) / a.dt))))
-        return f.until(k_stop)
+        event = f.until(k_stop)
+        if self.progress is not None:      # at ground events only: a chunk boundary would cut a coast in two
+            self.progress(f.k / a.n_steps, f"{(self.t() - a.t0) / 3600:6.2f} h after insertion")
+        return event
 
 
 def _uplink_burns(cfg: np.ndarray, t: float, state, burns) -> list:
@@ -113,10 +117,11 @@ def _truth(x):
     return x[V.X_R:V.X_R + 3].copy(), x[V.X_V:V.X_V + 3].copy()
 
 
-def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1, fsw: str = "numba"):
+def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1, fsw: str = "numba",
+        progress: Callable[[float, str], None] | None = None):
     """The whole rendezvous timeline: ground passes between compiled-loop stretches, both
     vehicles on the flight-software build fsw (gnc.core.fsw_c)."""
-    f = _Timeline(a, sc.sim, tel_every, fsw)
+    f = _Timeline(a, sc.sim, tel_every, fsw, progress)
     ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, rng)
     t_ins = a.t0
     plan_log = {}
@@ -207,19 +212,20 @@ def _burns_from_telemetry(t: np.ndarray, thrust: np.ndarray, mass: np.ndarray, i
     return out
 
 
-def run(sc: Scenario, seed: int = 0, disperse: bool = False, tel_every: int = 1,
-        ascent: AscentResult | None = None, fsw: str = "numba") -> RendezvousResult:
+def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
+        progress: Callable[[float, str], None] | None = None, ascent: AscentResult | None = None) -> RendezvousResult:
     """Fly the rendezvous; without `ascent`, the scenario's ascent is flown first (same seed
     and flight-software build)."""
     ascent_sc = scenario_mod.load(sc.get("ascent"))
     if ascent is None:
-        ascent = run_ascent(ascent_sc, seed, disperse, tel_every=10 ** 9, fsw=fsw)
+        ascent = run_ascent(ascent_sc, seed, disperse, tel_every=10 ** 9, fsw=fsw,
+                            progress=None if progress is None else lambda x, s: progress(0.0, f"ascent {s}"))
     if ascent.summary["outcome"] not in ("inserted", "off_target"):
         raise ValueError(f"the ascent did not reach orbit ({ascent.summary['outcome']}): nothing to rendezvous with")
     a = assemble(sc, ascent_sc, ascent.final, seed, disperse)
     m0c, m0t = float(a.xc[V.X_M]), float(a.xt[V.X_M])
     f, event, plan_log, handover, ground = fly(sc, a, np.random.default_rng(np.random.SeedSequence([seed, 2])), tel_every,
-                                              fsw)
+                                              fsw, progress)
     tel = f.flight.telemetry()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     outcome = {RL.EV_CAPTURED: "captured", RL.EV_REFUSED: "refused"}.get(event, "no_capture")

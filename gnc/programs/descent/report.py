@@ -1,0 +1,39 @@
+"""The report printed after a descent: outcome, propellant, touchdown against the limits, phases."""
+from __future__ import annotations
+
+from gnc.output import headline
+
+# (summary touchdown key, label, unit, scenario [touchdown] limit key)
+_TOUCHDOWN_CHECKS = (
+    ("vertical_speed_mps", "vertical speed", "m/s", "max_vertical_m_s"),
+    ("horizontal_speed_mps", "horizontal speed", "m/s", "max_horizontal_m_s"),
+    ("tilt_deg", "tilt", "deg", "max_tilt_deg"),
+    ("rate_dps", "body rate", "deg/s", "max_rate_deg_s"),
+)
+
+
+def report(summary: dict, scenario) -> str:
+    """The short report table printed after a run."""
+    lines = [headline(summary), f"outcome    {summary['outcome'].upper()}"]
+    for why in summary.get("failures", []):
+        lines.append(f"           - {why}")
+    propellant = scenario.vehicle.propellant_kg
+    used = summary["propellant_used_kg"]
+    lines += [f"duration   {summary['duration_s']:.1f} s",
+              f"propellant {used:.1f} kg used of {propellant:.1f} kg ({100 * used / propellant:.1f} %)", ""]
+    td = summary.get("touchdown")
+    if td is None:
+        lines.append("touchdown  none")
+    else:
+        lines.append(f"{'touchdown':<22}{'value':<14}{'limit':<14}")
+        for key, label, unit, limit_key in _TOUCHDOWN_CHECKS:
+            value, limit = td[key], getattr(scenario.touchdown, limit_key)
+            mark = "PASS" if value <= limit else "FAIL"
+            lines.append(f"  {label:<20}{f'{value:.2f} {unit}':<14}{f'<= {limit:g} {unit}':<14}{mark}")
+        lat, lon = td["lat_deg"], td["lon_deg"]
+        lines += [f"  {'distance to target':<20}{td['distance_to_target_m']:.2f} m",
+                  f"  {'position':<20}{abs(lat):.5f} {'N' if lat >= 0 else 'S'}, {lon:.5f} E (deg)"]
+    lines += ["", f"{'phase':<22}{'start s':>9}{'end s':>9}{'length s':>10}"]
+    for p in summary["phases"]:
+        lines.append(f"  {p['name']:<20}{p['start_s']:>9.1f}{p['end_s']:>9.1f}{p['end_s'] - p['start_s']:>10.1f}")
+    return "\n".join(line.rstrip() for line in lines)

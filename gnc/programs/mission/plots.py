@@ -1,0 +1,19 @@
+"""PNG plots of a mission run: each phase's own, from the phases it flew."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from gnc.programs.ascent import plots as ascent
+from gnc.programs.descent import plots as descent
+from gnc.programs.rendezvous import plots as rendezvous
+
+PHASES = {"descent": descent, "ascent": ascent, "rendezvous": rendezvous}
+NAMES = tuple(name for phase in PHASES.values() for name in phase.NAMES)
+
+
+def plot(result, out: Path) -> dict[str, Path]:
+    written = {}
+    for name, phase in PHASES.items():
+        if name in result.phases:
+            written.update(phase.plot(result.phases[name], out))
+    return written
