@@ -186,3 +186,46 @@ def test_a_scenario_pickles_as_a_dask_worker_receives_it(name):
     assert vars(getattr(back, section)) == vars(getattr(sc, section))
     with pytest.raises(AttributeError):
         back.no_such_section
+
+
+def test_hil_refuses_a_program_it_cannot_fly_in_one_line(capsys):
+    from gnc import programs
+    refused = [n for n in programs.NAMES if not programs.get(n).hil]
+    assert refused, "every program flies over HIL: this test has nothing left to check"
+    for name in refused:
+        _bad(capsys, ["hil", "--stub", name], name, f"gnc run {name}")
+
+
+def test_montecarlo_refuses_a_program_without_a_campaign(capsys):
+    from gnc import programs
+    for name in (n for n in programs.NAMES if not programs.get(n).campaign):
+        _bad(capsys, ["montecarlo", name, "-n", "2"], name, "no campaign")
+
+
+def test_every_program_of_the_registry_has_its_parts_and_a_shipped_scenario():
+    from gnc import programs
+    from gnc.scenario import load
+    for name in programs.NAMES:
+        p = programs.get(name)
+        assert load(name).program == name
+        assert callable(p.part("run").run) and callable(p.part("report").report) and callable(p.part("plots").plot)
+        assert p.plot_names and len(set(p.plot_names)) == len(p.plot_names)
+        if p.campaign:
+            assert all(callable(getattr(p.part("campaign"), f)) for f in ("fly_one", "statistics", "report", "plots"))
+    with pytest.raises(ValueError, match="not a flight program"):
+        programs.get("abort")
+
+
+@pytest.mark.parametrize("name", ["descent", "ascent"])
+def test_progress_is_reported_and_changes_nothing(name):
+    from gnc import programs
+    from gnc.scenario import load
+    sc, p = load(name), programs.get(name)
+    seen = []
+    with_bar = p.run(sc, seed=2, progress=lambda x, status: seen.append((x, status)))
+    without = p.run(sc, seed=2)
+    fractions = [x for x, _ in seen]
+    assert len(seen) >= 2 and fractions == sorted(fractions) and 0.0 < fractions[-1] <= 1.0
+    assert all("altitude" in status for _, status in seen)
+    assert json.dumps(with_bar.summary, sort_keys=True) == json.dumps(without.summary, sort_keys=True)
+    assert all(np.array_equal(with_bar.telemetry[c], without.telemetry[c], equal_nan=True) for c in without.telemetry)

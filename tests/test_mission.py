@@ -10,10 +10,19 @@ from gnc import output, programs, scenario
 from gnc.programs.mission.run import run
 from gnc.scenario import ScenarioError
 
+PROGRESS = []
+
 
 @pytest.fixture(scope="module")
 def mission():
-    return run(scenario.load("mission"), seed=0)
+    return run(scenario.load("mission"), seed=0, progress=lambda x, status: PROGRESS.append((x, status)))
+
+
+def test_progress_goes_through_every_phase_in_order(mission):
+    fractions = [x for x, _ in PROGRESS]
+    assert fractions == sorted(fractions) and 0.0 <= fractions[0] < 1 / 3 and 2 / 3 <= fractions[-1] <= 1.0
+    phases = [status.split(":")[0] for _, status in PROGRESS]
+    assert list(dict.fromkeys(phases)) == ["descent", "ascent", "rendezvous"], phases
 
 
 def test_mission_completes_end_to_end(mission):

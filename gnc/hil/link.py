@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc import wire
+from gnc.output import finite, replacing
 
 SPIN_S = 200e-6          # sleep to this close to a deadline, then spin on perf_counter
 LINK_JSON, LINK_NPZ, LINK_PNG = "link.json", "link.npz", "link.png"
@@ -128,25 +129,13 @@ class LinkStats:
         }
 
 
-def _clean(node):
-    """JSON has no NaN or infinity: those become null."""
-    if isinstance(node, dict):
-        return {k: _clean(v) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        return [_clean(v) for v in node]
-    if isinstance(node, (float, np.floating)):
-        return float(node) if math.isfinite(node) else None
-    if isinstance(node, np.integer):
-        return int(node)
-    return node
-
-
 def write_link(report: dict, series: dict[str, np.ndarray], out_dir, plots: bool = True) -> dict[str, Path]:
     """link.json (the report), link.npz (the per-step series) and link.png into out_dir."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {"link": out / LINK_JSON, "link_series": out / LINK_NPZ}
-    written["link"].write_text(json.dumps(_clean(report), indent=2, allow_nan=False) + "\n")
+    with replacing(written["link"]) as tmp:
+        tmp.write_text(json.dumps(finite(report), indent=2, allow_nan=False) + "\n")
     with open(written["link_series"], "wb") as fh:
         np.savez(fh, **series)
     png = out / LINK_PNG
