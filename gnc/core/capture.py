@@ -22,15 +22,18 @@ from gnc.core import vec
 from gnc.core.jit import kernel
 from gnc.core.vehicle import X_Q, X_R, X_V, X_W
 
-DP_PORT_C = 0            # 3: chaser port, chaser body
-DP_PORT_T = 3            # 3: target port, target body
-DP_MAX_LATERAL = 6       # m
-DP_MIN_CLOSING = 7       # m/s
-DP_MAX_CLOSING = 8       # m/s
-DP_MAX_LATERAL_RATE = 9  # m/s
-DP_MAX_ATT = 10          # rad
-DP_MAX_RATE = 11         # rad/s
+# --- layout DP (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the docking ports and the capture envelope
+DP_PORT_C = 0            # [3] m: chaser port, chaser body
+DP_PORT_T = 3            # [3] m: target port, target body
+DP_MAX_LATERAL = 6       # m: largest lateral offset of the ports
+DP_MIN_CLOSING = 7       # m/s: least closing speed
+DP_MAX_CLOSING = 8       # m/s: largest closing speed
+DP_MAX_LATERAL_RATE = 9  # m/s: largest lateral speed
+DP_MAX_ATT = 10          # rad: largest relative attitude from docked
+DP_MAX_RATE = 11         # rad/s: largest relative body rate
 DP_LEN = 12
+# --- end layout DP ---
 
 Q_DOCKED = (0.0, 1.0, 0.0, 0.0)    # target body -> chaser body when docked: half turn about x
 
@@ -42,7 +45,16 @@ REFUSE_LATERAL_RATE = 8
 REFUSE_ATTITUDE = 16
 REFUSE_RATE = 32
 
-S_AXIAL, S_LATERAL, S_CLOSING, S_LATERAL_RATE, S_ATT, S_RATE = 0, 1, 2, 3, 4, 5
+# --- layout S (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the docking state (docking_state's values, in order)
+S_AXIAL = 0         # m: axial distance of the ports
+S_LATERAL = 1       # m: lateral offset
+S_CLOSING = 2       # m/s: closing speed
+S_LATERAL_RATE = 3  # m/s: lateral speed
+S_ATT = 4           # rad: attitude error from docked
+S_RATE = 5          # rad/s: relative rate
+S_LEN = 6
+# --- end layout S ---
 
 
 @kernel

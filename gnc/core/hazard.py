@@ -28,17 +28,20 @@ from gnc.core import pmath, vec
 from gnc.core.jit import kernel
 from gnc.core.terrain import ray_range
 
-M_Z = 0          # m: highest return in the cell, relative to the sensor
-M_COUNT = 1      # returns in the cell (0 = hole)
-M_SLOPE = 2      # deg: slope of the footprint plane centred here
-M_RELIEF = 3     # m: height above the footprint plane centred here
-M_HAZ = 4        # hazard bits H_* of a site here; 0 = safe
-M_ZF = 5         # m: heights less z0 (safety_map returns it), holes filled
-M_P0 = 6         # scratch: column prefix sums of row-window sums of z
-M_PJ = 7         # ... of column index * z
-M_PI = 8         # ... of row index * z
-M_PV = 9         # ... of the return mask; then the roughness-dilation difference array
+# --- layout M (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# layers of the hazard maps (the first axis of maps); P0 .. PV are scratch
+M_Z = 0       # m: highest return in the cell, relative to the sensor
+M_COUNT = 1   # returns in the cell (0 = hole)
+M_SLOPE = 2   # deg: slope of the footprint plane centred here
+M_RELIEF = 3  # m: height above the footprint plane centred here
+M_HAZ = 4     # hazard bits H_* of a site here; 0 = safe
+M_ZF = 5      # m: heights less z0 (safety_map returns it), holes filled
+M_P0 = 6      # scratch: column prefix sums of row-window sums of z
+M_PJ = 7      # ... of column index * z
+M_PI = 8      # ... of row index * z
+M_PV = 9      # ... of the return mask; then the roughness-dilation difference array
 M_LEN = 10
+# --- end layout M ---
 
 H_SLOPE = 1
 H_ROUGH = 2

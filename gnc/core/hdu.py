@@ -25,32 +25,38 @@ from gnc.core.layout import AF_PHASE, PHASE_HOVER, SF_HDU_REL, SF_VALID, VALID_H
 from gnc.core.moon import q_inertial_to_landing, state_to_landing
 from gnc.core.vehicle import X_Q, X_R, X_V
 
-HP_ENABLED = 0      # 1 = the unit is fitted
-HP_RAYS = 1         # rays per side of the square scan
-HP_FOV = 2          # rad: full angle of the scan square about body -z
-HP_RANGE_SIG = 3    # m: range noise, 1-sigma
-HP_DROPOUT = 4      # probability a ray returns nothing
-HP_ATT_SIG = 5      # rad per axis: the unit's attitude knowledge error
-HP_DURATION = 6     # s from the hover command to the map and the first report
-HP_CELL = 7         # m: map cell
-HP_CELLS = 8        # cells per side of the map (odd: the nadir is the centre cell)
-HP_SLOPE_MAX = 9    # rad
-HP_ROUGH_MAX = 10   # m: largest relief either side of the footprint plane
-HP_FOOT_R = 11      # m: footprint radius (foot pads from the axis)
-HP_MARGIN = 12      # m: half width of the all-safe square around a site
-HP_MIN_COVER = 13   # fraction of a footprint's cells that must hold a return
-HP_SITE_SIG = 14    # m per axis: noise of each report
+# --- layout HP (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the hazard-detection unit's parameters
+HP_ENABLED = 0     # 1 = the unit is fitted
+HP_RAYS = 1        # rays per side of the square scan
+HP_FOV = 2         # rad: full angle of the scan square about body -z
+HP_RANGE_SIG = 3   # m: range noise, 1-sigma
+HP_DROPOUT = 4     # probability a ray returns nothing
+HP_ATT_SIG = 5     # rad: the unit's attitude knowledge error, per axis
+HP_DURATION = 6    # s: from the hover command to the map and the first report
+HP_CELL = 7        # m: map cell
+HP_CELLS = 8       # cells per side of the map (odd: the nadir is the centre cell)
+HP_SLOPE_MAX = 9   # rad: steepest safe footprint plane
+HP_ROUGH_MAX = 10  # m: largest relief either side of the footprint plane
+HP_FOOT_R = 11     # m: footprint radius (foot pads from the axis)
+HP_MARGIN = 12     # m: half width of the all-safe square around a site
+HP_MIN_COVER = 13  # fraction of a footprint's cells that must hold a return
+HP_SITE_SIG = 14   # m: noise of each report, per axis
 HP_LEN = 15
+# --- end layout HP ---
 
+# --- layout HS (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the hazard-detection unit's state
 HS_STATUS = 0       # ST_*
 HS_T_CMD = 1        # s: the scan was commanded
 HS_T_MAP = 2        # s: the map was made
-HS_SCAN_POS = 3     # 3: true vehicle position at the map, landing frame (the map's origin is below it)
-HS_SITE = 6         # 3: the chosen ground point, landing frame
-HS_SITE_CELL = 9    # 2: its row and column in the map
+HS_SCAN_POS = 3     # [3] m: true vehicle position at the map, landing frame (the map's origin is below it)
+HS_SITE = 6         # [3] m: the chosen ground point, landing frame
+HS_SITE_CELL = 9    # [2] its row and column in the map
 HS_SAFE_CELLS = 11  # safe cells in the map
 HS_RETURNS = 12     # lidar returns gridded
 HS_LEN = 13
+# --- end layout HS ---
 
 ST_IDLE = 0         # not commanded yet
 ST_SCANNING = 1     # commanded, scan under way

@@ -38,10 +38,13 @@ from gnc.core.jit import kernel
 EV_NONE = 0        # reached k_end, still flying
 EV_TEL_FULL = -1   # the telemetry buffer is full: the caller makes room and calls again
 
-C_K = 0            # the loop counters (ctr), carried from call to call: next step,
-C_ROW = 1          # next telemetry row in the buffer,
-C_ITER = 2         # loop iterations so far (a coast of many steps is one)
+# --- layout C (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the loop counters (ctr), carried from call to call
+C_K = 0     # next step
+C_ROW = 1   # next telemetry row in the buffer
+C_ITER = 2  # loop iterations so far (a coast of many steps is one)
 C_LEN = 3
+# --- end layout C ---
 
 
 def _fly(p, sf, cfg, fs, af, tel, tel_every, k_end, seed, ctr):

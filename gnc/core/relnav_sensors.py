@@ -25,24 +25,27 @@ from gnc.core.layout import (SF_RN_ATT, SF_RN_LOS, SF_RN_RANGE, SF_RN_RANGE_RATE
 from gnc.core.sensors import due
 from gnc.core.vehicle import X_Q
 
+# --- layout RP (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the chaser's relative-navigation sensors; *_EVERY and *_DROP as in SP_*
 RP_RADAR_EVERY = 0
-RP_RADAR_MIN = 1       # m
-RP_RADAR_MAX = 2       # m
-RP_RADAR_FOV = 3       # rad, half angle
-RP_RADAR_FRAC = 4      # range 1-sigma, fraction of range
-RP_RADAR_FLOOR = 5     # m
-RP_RADAR_RR = 6        # m/s
-RP_RADAR_LOS = 7       # rad
+RP_RADAR_MIN = 1    # m: shortest range
+RP_RADAR_MAX = 2    # m: longest range
+RP_RADAR_FOV = 3    # rad: half angle
+RP_RADAR_FRAC = 4   # range 1-sigma, fraction of range
+RP_RADAR_FLOOR = 5  # m: range 1-sigma floor
+RP_RADAR_RR = 6     # m/s: range-rate 1-sigma
+RP_RADAR_LOS = 7    # rad: line-of-sight 1-sigma per axis
 RP_RADAR_DROP = 8
 RP_POSE_EVERY = 9
-RP_POSE_MAX = 10       # m
-RP_POSE_FOV = 11       # rad, half angle
-RP_POSE_FRAC = 12
-RP_POSE_FLOOR = 13     # m
-RP_POSE_LOS = 14       # rad
-RP_POSE_ATT = 15       # rad per axis
+RP_POSE_MAX = 10    # m: longest range
+RP_POSE_FOV = 11    # rad: half angle
+RP_POSE_FRAC = 12   # range 1-sigma, fraction of range
+RP_POSE_FLOOR = 13  # m: range 1-sigma floor
+RP_POSE_LOS = 14    # rad: line-of-sight 1-sigma per axis
+RP_POSE_ATT = 15    # rad: attitude 1-sigma per axis
 RP_POSE_DROP = 16
 RP_LEN = 17
+# --- end layout RP ---
 
 
 @kernel

@@ -31,38 +31,41 @@ from gnc.core.moon import W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.terrain import dem_height, ray_range
 from gnc.core.vehicle import X_Q, X_R, X_V
 
-SP_IMU_VRW = 0        # m/s/sqrt(s) accelerometer velocity random walk
-SP_IMU_ARW = 1        # rad/sqrt(s) gyro angle random walk
-SP_ACC_BIAS = 2       # 3: m/s^2
-SP_GYRO_BIAS = 5      # 3: rad/s
-SP_DV_QUANT = 8       # m/s per count
-SP_DTH_QUANT = 9      # rad per count
-SP_IMU_DROP = 10      # probability a frame has no IMU sample
-SP_ALT_EVERY = 11     # flight-software steps per sample (0 = sensor off)
-SP_ALT_SIG = 12       # 1-sigma as a fraction of range
-SP_ALT_SIG_MIN = 13   # m
-SP_ALT_MAX = 14       # m
-SP_ALT_MAX_INC = 15   # rad: largest incidence on the ground
-SP_ALT_BORE = 16      # 3: boresight, body
+# --- layout SP (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# sensor parameters; *_EVERY: flight-software steps per sample (0 = sensor off), *_DROP: probability a sample is lost
+SP_IMU_VRW = 0         # m/s/sqrt(s): accelerometer velocity random walk
+SP_IMU_ARW = 1         # rad/sqrt(s): gyro angle random walk
+SP_ACC_BIAS = 2        # [3] m/s^2: accelerometer bias
+SP_GYRO_BIAS = 5       # [3] rad/s: gyro bias
+SP_DV_QUANT = 8        # m/s: delta-v per count
+SP_DTH_QUANT = 9       # rad: delta-angle per count
+SP_IMU_DROP = 10       # probability a frame has no IMU sample
+SP_ALT_EVERY = 11      # flight-software steps per sample (0 = sensor off)
+SP_ALT_SIG = 12        # 1-sigma as a fraction of range
+SP_ALT_SIG_MIN = 13    # m: range 1-sigma floor
+SP_ALT_MAX = 14        # m: longest range
+SP_ALT_MAX_INC = 15    # rad: largest incidence on the ground
+SP_ALT_BORE = 16       # [3] boresight, body
 SP_ALT_DROP = 19
-SP_ALT_QUANT = 20     # m
+SP_ALT_QUANT = 20      # m: range quantum
 SP_VEL_EVERY = 21
-SP_VEL_SIG = 22       # m/s
-SP_VEL_MAX = 23       # m: largest slant range
-SP_VEL_BORE = 24      # 9: three beam directions, body
+SP_VEL_SIG = 22        # m/s: beam 1-sigma
+SP_VEL_MAX = 23        # m: largest slant range
+SP_VEL_BORE = 24       # [9] three beam directions, body
 SP_VEL_DROP = 33
 SP_STAR_EVERY = 34
-SP_STAR_SIG = 35      # rad per axis
+SP_STAR_SIG = 35       # rad: 1-sigma per axis
 SP_STAR_DROP = 36
 SP_CAM_EVERY = 37
-SP_CAM_SIG = 38       # 1-sigma per axis as a fraction of range
-SP_CAM_MIN = 39       # m: closest range with a usable image
-SP_CAM_MAX = 40       # m
+SP_CAM_SIG = 38        # 1-sigma per axis as a fraction of range
+SP_CAM_MIN = 39        # m: closest range with a usable image
+SP_CAM_MAX = 40        # m: farthest range with a usable image
 SP_CAM_OFF_NADIR = 41  # rad: largest boresight angle from local down for a usable image
-SP_CAM_BORE = 42      # 3: body
+SP_CAM_BORE = 42       # [3] boresight, body
 SP_CAM_DROP = 45
-SP_CAM_TIE = 46       # 2: east, north error of the onboard map's tie to the terrain (drawn per run)
+SP_CAM_TIE = 46        # [2] m: east, north error of the onboard map's tie to the terrain (drawn per run)
 SP_LEN = 48
+# --- end layout SP ---
 
 
 @kernel

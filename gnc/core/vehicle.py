@@ -11,28 +11,40 @@ from gnc.core.jit import kernel
 from gnc.core.layout import AF_RCS_ON
 from gnc.core.moon import W_J2, W_MU, W_RREF, gravity
 
-X_R, X_V, X_Q, X_W, X_M, X_THRUST, X_LEN = 0, 3, 6, 10, 13, 14, 15
+# --- layout X (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# truth state of one vehicle, MCI
+X_R = 0        # [3] m: position
+X_V = 3        # [3] m/s: velocity
+X_Q = 6        # [4] attitude body->MCI, scalar first
+X_W = 10       # [3] rad/s: body rate, body axes
+X_M = 13       # kg: mass
+X_THRUST = 14  # N: the main engine's actual thrust (first-order lag toward the command)
+X_LEN = 15
+# --- end layout X ---
 WORK_LEN = 5 * X_LEN   # rk4_step's scratch array
 
 N_RCS = 12
 N_LEGS = 4
-VP_MASS_DRY = 0       # kg: mass with empty main tanks
-VP_I_WET = 1          # 3: principal inertia at VP_MASS_WET
-VP_I_DRY = 4          # 3: principal inertia at VP_MASS_DRY
-VP_MASS_WET = 7       # kg: mass with full main tanks
-VP_ISP = 8            # m/s: main engine effective exhaust velocity
-VP_T_MAX = 9          # N
-VP_T_MIN = 10         # N: least thrust when on
-VP_TAU = 11           # s: engine first-order time constant
-VP_T_SCALE = 12       # actual / commanded thrust (dispersion)
-VP_T_DIR = 13         # 3: unit thrust direction, body (misalignment)
-VP_COM = 16           # 3: centre of mass offset from the thrust line origin, body
-VP_RCS_F = 19         # N per RCS thruster
-VP_RCS_ISP = 20       # m/s
-VP_RCS_POS = 21       # 12x3: thruster positions relative to the centre of mass, body
-VP_RCS_DIR = 57       # 12x3: thrust directions, body
-VP_LEGS = 93          # 4x3: foot pad positions, body
-VP_LEN = 105
+# --- layout VP (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# vehicle parameters
+VP_MASS_DRY = 0                      # kg: mass with empty main tanks
+VP_I_WET = 1                         # [3] kg m^2: principal inertia at VP_MASS_WET
+VP_I_DRY = 4                         # [3] kg m^2: principal inertia at VP_MASS_DRY
+VP_MASS_WET = 7                      # kg: mass with full main tanks
+VP_ISP = 8                           # m/s: main engine effective exhaust velocity
+VP_T_MAX = 9                         # N: main engine maximum thrust
+VP_T_MIN = 10                        # N: least thrust when on
+VP_TAU = 11                          # s: engine first-order time constant
+VP_T_SCALE = 12                      # actual / commanded thrust (dispersion)
+VP_T_DIR = 13                        # [3] unit thrust direction, body (misalignment)
+VP_COM = 16                          # [3] m: centre of mass offset from the thrust line origin, body
+VP_RCS_F = 19                        # N: force per RCS thruster
+VP_RCS_ISP = 20                      # m/s: RCS effective exhaust velocity
+VP_RCS_POS = 21                      # [3 * N_RCS] m: thruster positions relative to the centre of mass, body
+VP_RCS_DIR = VP_RCS_POS + 3 * N_RCS  # [3 * N_RCS] thrust directions, body
+VP_LEGS = VP_RCS_DIR + 3 * N_RCS     # [3 * N_LEGS] m: foot pad positions, body
+VP_LEN = VP_LEGS + 3 * N_LEGS
+# --- end layout VP ---
 
 
 @kernel

@@ -32,13 +32,16 @@ Plant = namedtuple("Plant", [
     "dt", "substeps",
 ])
 
-PAD_ON = 0          # 1 while on the pad
-PAD_R = 1           # 3: position, Moon-fixed
-PAD_Q = 4           # 4: attitude body -> Moon-fixed
-PAD_H0 = 8          # height of the centre of mass above the ground on the pad
-PAD_T_LIFTOFF = 9   # s, -1 before lift-off
-PAD_T_CUTOFF = 10   # s, the first step the flight software reports the coast; -1 before
+# --- layout PAD (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the pad, lift-off and cut-off
+PAD_ON = 0         # 1 while on the pad
+PAD_R = 1          # [3] m: position, Moon-fixed
+PAD_Q = 4          # [4] attitude body -> Moon-fixed
+PAD_H0 = 8         # m: height of the centre of mass above the ground on the pad
+PAD_T_LIFTOFF = 9  # s: -1 before lift-off
+PAD_T_CUTOFF = 10  # s: the first step the flight software reports the coast; -1 before
 PAD_LEN = 11
+# --- end layout PAD ---
 
 EV_INSERTED = 1     # the flight software cut off and the tail-off has settled
 EV_FELL = 2         # after lift-off the vehicle came back below its pad height

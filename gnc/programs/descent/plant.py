@@ -55,18 +55,21 @@ EV_CONTACT = 1    # a foot pad touched the ground; touch[] holds the state and t
 
 CONTACT_MARGIN = 20.0   # m: the datum sphere and the ground under the vehicle differ by less
 
-T_T = 0
-T_POS = 1        # 3: truth position, landing frame
-T_VEL = 4        # 3: truth ground-relative velocity, landing frame
-T_ALT = 7        # height of the centre of mass above the ground
-T_Q = 8          # 4: truth attitude body->landing
-T_RATE = 12      # 3: truth body rate
-T_MASS = 15
-T_THRUST = 16    # actual main engine thrust
-T_NAV_SIG = 17   # 6: filter 1-sigma of position, velocity
-T_SF = 23        # the sensor frame
-T_AF = T_SF + SF_LEN
+# --- layout T (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# one telemetry row of the descent and the ascent
+T_T = 0                # s
+T_POS = 1              # [3] m: truth position, landing frame
+T_VEL = 4              # [3] m/s: truth ground-relative velocity, landing frame
+T_ALT = 7              # m: height of the centre of mass above the ground
+T_Q = 8                # [4] truth attitude body->landing
+T_RATE = 12            # [3] rad/s: truth body rate
+T_MASS = 15            # kg: truth mass
+T_THRUST = 16          # N: actual main engine thrust
+T_NAV_SIG = 17         # [6] m, m/s: filter 1-sigma of position, velocity
+T_SF = 23              # [SF_LEN] the sensor frame
+T_AF = T_SF + SF_LEN   # [AF_LEN] the actuator frame
 T_LEN = T_AF + AF_LEN
+# --- end layout T ---
 
 
 @kernel

@@ -8,12 +8,13 @@ from typing import Callable
 import numpy as np
 
 from gnc import linalg3 as la
+from gnc.arrays import layouts
 from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.layout import FS_LEN
 from gnc.flight import Flight
-from gnc.frames import phase_name, schema
+from gnc.frames import phase_name
 from gnc.programs import loops
 from gnc.programs.descent import plant as P
 from gnc.programs.descent.assemble import Assembly, assemble
@@ -36,14 +37,7 @@ class RunResult:
 
 def telemetry_columns() -> list[str]:
     """Names of the columns of the descent's and ascent's telemetry rows (gnc.programs.descent.plant T_*)."""
-    cols = ["t", "pos_e", "pos_n", "pos_u", "vel_e", "vel_n", "vel_u", "alt", "q_w", "q_x", "q_y", "q_z",
-            "rate_x", "rate_y", "rate_z", "mass", "thrust",
-            "nav_sig_pos_e", "nav_sig_pos_n", "nav_sig_pos_u", "nav_sig_vel_e", "nav_sig_vel_n", "nav_sig_vel_u"]
-    assert len(cols) == P.T_SF
-    cols += ["sf." + c for c in schema()["sensor"].column_names()]
-    cols += ["af." + c for c in schema()["actuator"].column_names()]
-    assert len(cols) == P.T_LEN
-    return cols
+    return layouts()["descent_telemetry"].column_names()
 
 
 def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_every: int = 1,

@@ -66,40 +66,46 @@ Plant = namedtuple("Plant", [
     "h_sub",          # s: longest model substep in a coast
 ])
 
-R_T = 0
-R_H = 1            # length of the step that follows this row
-R_PHASE_C = 2      # chaser flight phase
-R_PHASE_T = 3      # target flight phase
-R_REL_POS = 4      # 3: truth chaser relative to target, target LVLH (centres of mass)
-R_REL_VEL = 7      # 3
-R_NAV_POS = 10     # 3: the chaser's estimate of the same
-R_NAV_VEL = 13     # 3
-R_NAV_SIG = 16     # 3: its 1-sigma, position
-R_RANGE = 19       # truth port-to-port distance
-R_AXIAL = 20       # truth axial distance of the ports (along the target's docking axis)
-R_LATERAL = 21
-R_CLOSING = 22
-R_ATT = 23         # rad, relative attitude from docked
-R_RATE = 24        # rad/s, relative body rate
-R_THRUST_C = 25    # actual main-engine thrust, chaser
-R_THRUST_T = 26
-R_MASS_C = 27
-R_MASS_T = 28
-R_ALT_C = 29       # height above the landing site's datum sphere (W_SITE_R)
-R_ALT_T = 30
-R_VALID_C = 31     # the chaser's sensor-frame valid bits
-R_RN_RANGE = 32    # the range it measured (0 if none)
-R_NAV_ERR = 33     # 3: estimate minus truth, both in the chaser's own LVLH frame (from its target-orbit
-                   # estimate, which is off the truth's by the ground's tracking error: ~1e-3 rad)
+# --- layout R (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# one telemetry row of the rendezvous
+R_T = 0          # s
+R_H = 1          # s: length of the step that follows this row
+R_PHASE_C = 2    # chaser flight phase
+R_PHASE_T = 3    # target flight phase
+R_REL_POS = 4    # [3] m: truth chaser relative to target, target LVLH (centres of mass)
+R_REL_VEL = 7    # [3] m/s: truth relative velocity, target LVLH
+R_NAV_POS = 10   # [3] m: the chaser's estimate of the same
+R_NAV_VEL = 13   # [3] m/s: the chaser's estimate of the same
+R_NAV_SIG = 16   # [3] m: its 1-sigma, position
+R_RANGE = 19     # m: truth port-to-port distance
+R_AXIAL = 20     # m: truth axial distance of the ports (along the target's docking axis)
+R_LATERAL = 21   # m: truth lateral offset of the ports
+R_CLOSING = 22   # m/s: truth closing speed
+R_ATT = 23       # rad: relative attitude from docked
+R_RATE = 24      # rad/s: relative body rate
+R_THRUST_C = 25  # N: actual main-engine thrust, chaser
+R_THRUST_T = 26  # N: the same, target
+R_MASS_C = 27    # kg: chaser mass
+R_MASS_T = 28    # kg: target mass
+R_ALT_C = 29     # m: height above the landing site's datum sphere (W_SITE_R)
+R_ALT_T = 30     # m: the same, target
+R_VALID_C = 31   # the chaser's sensor-frame valid bits
+R_RN_RANGE = 32  # m: the range it measured (0 if none)
+R_NAV_ERR = 33   # [3] m: estimate minus truth, both in the chaser's own LVLH frame (from its target-orbit estimate,
+                 # which is off the truth's by the ground's tracking error: ~1e-3 rad)
 R_LEN = 36
+# --- end layout R ---
 
 EV_CAPTURED = 1
 EV_REFUSED = 2
 
-OUT_STATE = 0      # 6: docking state at contact (gnc.core.capture S_*)
-OUT_VERDICT = 6    # refusal bits
-OUT_T = 7          # contact time
-OUT_LEN = 8
+# --- layout OUT (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the outcome at contact
+OUT_STATE = 0                            # [capture.S_LEN] docking state at contact (gnc.core.capture S_*)
+OUT_VERDICT = OUT_STATE + capture.S_LEN  # refusal bits
+OUT_T = OUT_VERDICT + 1                  # s: contact time
+OUT_LEN = OUT_T + 1
+# --- end layout OUT ---
 
 THRUST_OFF = 1e-3  # N: below this an engine's lagged thrust counts as off
 CONTACT_RADIUS = 1.0   # m: the chaser's port reaches the target's port plane within this of its axis...

@@ -18,6 +18,7 @@ import numpy as np
 
 from gnc import linalg3 as la
 from gnc import scenario as scenario_mod
+from gnc.arrays import layouts
 from gnc.core import capture as CP
 from gnc.core import layout as L
 from gnc.core import pmath
@@ -36,18 +37,6 @@ from gnc.scenario import Scenario
 TEL_ROWS = 50_000          # telemetry rows per buffer (grown as needed)
 MIN_BURN_MPS = 0.1         # the ground does not uplink smaller burns
 
-COLUMNS = {RL.R_T: "t", RL.R_H: "step_s", RL.R_PHASE_C: "phase_chaser", RL.R_PHASE_T: "phase_target",
-           RL.R_RANGE: "range", RL.R_AXIAL: "axial", RL.R_LATERAL: "lateral", RL.R_CLOSING: "closing",
-           RL.R_ATT: "rel_att", RL.R_RATE: "rel_rate", RL.R_THRUST_C: "thrust_chaser", RL.R_THRUST_T: "thrust_target",
-           RL.R_MASS_C: "mass_chaser", RL.R_MASS_T: "mass_target", RL.R_ALT_C: "alt_chaser", RL.R_ALT_T: "alt_target",
-           RL.R_VALID_C: "valid_chaser", RL.R_RN_RANGE: "rn_range"}
-for _i, _a in enumerate("xyz"):
-    COLUMNS[RL.R_REL_POS + _i] = f"rel_pos_{_a}"
-    COLUMNS[RL.R_REL_VEL + _i] = f"rel_vel_{_a}"
-    COLUMNS[RL.R_NAV_POS + _i] = f"nav_pos_{_a}"
-    COLUMNS[RL.R_NAV_VEL + _i] = f"nav_vel_{_a}"
-    COLUMNS[RL.R_NAV_SIG + _i] = f"nav_sig_pos_{_a}"
-    COLUMNS[RL.R_NAV_ERR + _i] = f"nav_err_pos_{_a}"
 REFUSALS = {CP.REFUSE_LATERAL: "lateral offset", CP.REFUSE_SLOW: "closing too slow", CP.REFUSE_FAST: "closing too fast",
             CP.REFUSE_LATERAL_RATE: "lateral speed", CP.REFUSE_ATTITUDE: "relative attitude",
             CP.REFUSE_RATE: "relative rate"}
@@ -63,7 +52,8 @@ class RendezvousResult:
 
 
 def telemetry_columns() -> list[str]:
-    return [COLUMNS[i] for i in range(RL.R_LEN)]
+    """Names of the columns of the rendezvous' telemetry rows (gnc.programs.rendezvous.plant R_*)."""
+    return layouts()["rendezvous_telemetry"].column_names()
 
 
 def _plant(a: RendezvousAssembly, sim) -> RL.Plant:
