@@ -188,14 +188,6 @@ def test_a_scenario_pickles_as_a_dask_worker_receives_it(name):
         back.no_such_section
 
 
-def test_hil_refuses_a_program_it_cannot_fly_in_one_line(capsys):
-    from gnc import programs
-    refused = [n for n in programs.NAMES if not programs.get(n).hil]
-    assert refused, "every program flies over HIL: this test has nothing left to check"
-    for name in refused:
-        _bad(capsys, ["hil", "--stub", name], name, f"gnc run {name}")
-
-
 def test_montecarlo_refuses_a_program_without_a_campaign(capsys):
     from gnc import programs
     for name in (n for n in programs.NAMES if not programs.get(n).campaign):

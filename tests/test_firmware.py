@@ -120,7 +120,7 @@ def test_emulated_avr_flies_the_descent_and_lands(deadline, tmp_path):
     """The one-command path: build, start simavr, lockstep session, teardown."""
     need("avr")
     deadline(DESCENT_DEADLINE_S)
-    p = subprocess.run([sys.executable, "-m", "gnc.cli.hil", "--emulate", "avr", "descent", "--out", str(tmp_path),
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "avr", "descent", "--out", str(tmp_path),
                         "--no-plots"], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
     _landed_like_gnc_run(json.loads((tmp_path / "summary.json").read_text()), SC)

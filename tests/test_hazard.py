@@ -228,6 +228,28 @@ def test_height_is_continuous_across_the_fine_map_edge_and_the_regional_edge():
             assert np.max(np.abs(np.diff(h))) < 0.05 and h[-1] == 0.0      # outward, onto the sphere
 
 
+def test_the_dem_lookup_refuses_non_finite_points_instead_of_indexing_with_them():
+    """int(NaN) as an index read far outside the map: the HIL host died of SIGSEGV when a
+    board's NaN thrust turned the state NaN.  Run apart: a crash must fail the test, not the suite."""
+    import subprocess
+    import sys
+    code = """
+import math
+import numpy as np
+from gnc.core.terrain import dem_height, height
+from gnc.programs.descent.assemble import assemble
+from gnc.scenario import load
+a = assemble(load("rough"), 0)
+for e, n in ((math.nan, 0.0), (0.0, math.nan), (math.inf, 0.0), (-math.inf, 1e300), (1e300, -1e300)):
+    h = dem_height(e, n, a.world, a.dem)
+    assert h == 0.0 or math.isnan(h), (e, n, h)
+    height(np.array([e, n, 100.0]), a.world, a.dem)
+print("ok")
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", (p.returncode, p.stderr[-2000:])
+
+
 def test_the_approach_altimeter_ranges_to_the_regional_terrain():
     """The nominal descent's approach: every altimeter hit on the regional map, and the
     measured range follows the terrain where it departs from the datum sphere."""

@@ -106,7 +106,7 @@ def board():
 
 
 def _hil_cli(*args):
-    return subprocess.run([sys.executable, "-m", "gnc.cli.hil", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gnc.cli", "hil", *args], capture_output=True, text=True,
                           timeout=TEST_DEADLINE_S)
 
 
@@ -257,6 +257,47 @@ def test_board_reset_mid_session_aborts_by_policy(board):
     assert len(r.telemetry["t"]) == 150
 
 
+def test_nan_thrust_from_the_board_is_a_bad_command_held_then_an_abort_not_a_crash(board, tmp_path):
+    """A CRC-valid actuator frame with thrust_cmd = NaN once killed the host with SIGSEGV
+    (the state turned NaN and the DEM lookup indexed with it).  Now the command is refused
+    on arrival: the last good one is held, for at most --hold-s, then the session aborts."""
+    path = board("nan-after=150")
+    p = _hil_cli("--port", path, "--baud", str(BAUD), "descent", "--out", str(tmp_path), "-q", "--no-plots",
+                 "--hold-s", "0.5")
+    assert p.returncode == 3, (p.returncode, p.stderr)
+    assert len(p.stderr.strip().splitlines()) == 1 and "bad command" in p.stderr and "Traceback" not in p.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    link = json.loads((tmp_path / "link.json").read_text())
+    assert summary["outcome"] == "aborted"
+    bad = next(e for e in link["events"] if e["event"] == "bad command")
+    assert bad["step"] == 150 and "thrust_cmd" in bad["detail"] and "hold" in bad["detail"]
+    held = round(0.5 / PERIOD)
+    assert link["frames"]["held_steps"] == held and link["frames"]["bad_commands"] == held + 1   # the last one ends it
+    tel = np.load(tmp_path / "telemetry.npz")
+    assert np.isfinite(tel["af.thrust_cmd"]).all() and np.isfinite(tel["alt"]).all()
+
+
+@pytest.mark.parametrize("fault, words", [("overthrust-after=150", ("thrust_cmd", "1e+09")),
+                                          ("frozen-time-after=150", ("time tag",))])
+def test_a_command_outside_the_limits_or_out_of_time_aborts_by_policy(board, fault, words):
+    r = run_session(SC, SerialTransport(board(fault), BAUD), on_bad="abort")
+    assert r.summary["outcome"] == "aborted" and "bad command" in r.summary["failures"][0]
+    assert all(w in r.summary["failures"][0] for w in words), r.summary["failures"][0]
+    assert len(r.telemetry["t"]) == 150
+    assert r.link["frames"]["bad_commands"] == 1
+
+
+@pytest.mark.parametrize("mode", ["lockstep", "realtime"])
+def test_a_board_replaying_its_last_answer_is_silent(board, mode):
+    """Its answers are valid messages but never the answer to the frame sent: they must not
+    keep the link alive (lockstep once waited forever; real time flew held commands to the end)."""
+    r = run_session(SC, SerialTransport(board("replay-after=150"), BAUD), mode=mode, silence_s=SILENCE_WINDOW_S)
+    assert r.summary["outcome"] == "aborted" and "silent" in r.summary["failures"][0]
+    silent = _silent_event(r)
+    assert silent["last_answer_step"] == 149
+    assert r.link["frames"]["duplicate"] + r.link["frames"]["stray"] > 0
+
+
 def test_no_board_at_the_other_end_is_a_handshake_error(monkeypatch):
     import gnc.hil.session
 
@@ -368,4 +409,4 @@ def test_a_session_of_an_orbit_program_is_refused_in_one_line(program, capsys):
     from gnc.cli import main
     assert main(["hil", "--stub", program, "--out", "/nonexistent/never-made"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and f"this is the {program} program" in err[0] and "Traceback" not in err[0], err
+    assert len(err) == 1 and f"not the {program} program" in err[0] and "Traceback" not in err[0], err

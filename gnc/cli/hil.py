@@ -1,8 +1,8 @@
 """`gnc hil`: fly a scenario with the flight software at the other end of a serial link
 (a board, an emulated board) or on the in-process stub; `gnc hil ports` lists ports.
 
-gnc.cli hooks this in with add_parser(subparsers); `python -m gnc.cli.hil ARGS` is the same
-as `gnc hil ARGS`.
+gnc.cli hooks this in with add_parser(subparsers); `python -m gnc.cli hil ARGS` is `gnc hil ARGS`
+without the entry point.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     from gnc.cli.common import MAX_SEED, seed_arg
     from gnc.hil.board import FAULTS
     from gnc.hil.emulate import TARGETS
-    from gnc.hil.session import HOLD_S, MODES, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
+    from gnc.hil.session import HOLD_S, MODES, ON_BAD, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
     from gnc.scenario import shipped
 
     p = sub.add_parser(
@@ -82,10 +82,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "nothing for --silence-s): abort the session, hold the last command (up to --hold-s), "
                         "or fail over to the in-process stub (default: abort)")
     p.add_argument("--hold-s", type=float, default=HOLD_S, metavar="S",
-                   help=f"longest hold of --on-silence hold, mission seconds (default {HOLD_S:g})")
+                   help=f"longest hold of --on-silence hold and --on-bad-command hold, mission seconds "
+                        f"(default {HOLD_S:g})")
     p.add_argument("--on-reset", choices=ON_RESET, default="resume",
                    help="when the board resets mid-session: handshake again and resume from the current "
                         "state, or abort (default: resume)")
+    p.add_argument("--on-bad-command", dest="on_bad", choices=ON_BAD, default="hold",
+                   help="when an answer is no command (not finite, past the engine's thrust, another step's "
+                        "time tag): fly the last good command instead (up to --hold-s in a row), or abort "
+                        "(default: hold)")
     p.add_argument("--timeout-ms", type=float, metavar="MS",
                    help="lockstep: ask again every MS without an answer (default: one period plus the wire "
                         f"time of both frames at --baud; {EMULATED_TIMEOUT_MS:g} with --emulate)")
@@ -261,7 +266,7 @@ def _fly(args, sc, out, transport) -> int:
     bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
     try:
         result = run_session(sc, transport, args.seed, mode=args.mode, on_silence=args.on_silence,
-                             on_reset=args.on_reset, hold_s=args.hold_s,
+                             on_reset=args.on_reset, on_bad=args.on_bad, hold_s=args.hold_s,
                              timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
                              status=bar, stub=lambda: StubTransport(Board(args.fsw)))
     except (HandshakeError, TransportError) as e:
@@ -288,23 +293,3 @@ def _fly(args, sc, out, transport) -> int:
         print(f"gnc hil: error: {reason}", file=sys.stderr)
         return EXIT_INTERRUPTED if reason == "interrupted" else EXIT_LINK
     return EXIT_OK if outcome == "landed" else EXIT_NOT_LANDED
-
-
-def _standalone(argv: list[str]) -> int:
-    from gnc.cli.common import Parser
-
-    parser = Parser(prog="gnc")
-    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
-    try:
-        args = parser.parse_args(["hil", *argv])
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else EXIT_OK
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("\ngnc: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
-if __name__ == "__main__":
-    sys.exit(_standalone(sys.argv[1:]))

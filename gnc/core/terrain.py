@@ -24,13 +24,12 @@ RAY_TOL_M = 1e-3      # a pass moving the hit less than this ends the cast
 
 @kernel
 def _bilinear(dem, r0, nr, nc, fx, fy):
-    """Bilinear height at fractional (column fx, row fy) of the nr x nc block from row r0; 0 off it."""
-    if nr < 2 or fx <= 0.0 or fy <= 0.0:
+    """Bilinear height at fractional (column fx, row fy) of the nr x nc block from row r0; 0 off it
+    (and for NaN: the test is written so that NaN fails it before int() would index with it)."""
+    if not (0.0 < fx < nc - 1 and 0.0 < fy < nr - 1):
         return 0.0
     i = int(fy)
     j = int(fx)
-    if i >= nr - 1 or j >= nc - 1:
-        return 0.0
     ax = fx - j
     ay = fy - i
     i += r0

@@ -15,6 +15,11 @@ Faults, for tests of the host (N counts the sensor frames answered since start):
                      and one flipped bit inside it (the reply is lost)
     reset-after=N    after N: reboot once (config and state lost, unprompted hello)
     exit-after=N     after N: the process exits and its port vanishes
+    nan-after=N      after N: thrust_cmd NaN in every answer (a corrupted flight software, CRC-valid)
+    overthrust-after=N  after N: thrust_cmd 1e9 N, far past the engine
+    frozen-time-after=N after N: the time tag stays at answer N's
+    replay-after=N   after N: every new sensor frame gets answer N again, its seq and all
+                     (a board stuck in a loop, still talking)
 """
 from __future__ import annotations
 
@@ -35,7 +40,8 @@ from gnc.core import layout as L
 from gnc.frames import schema
 
 CLOCK_HZ = 1_000_000_000       # step_cycles are nanoseconds
-FAULTS = ("silent-after", "garbage-every", "reset-after", "exit-after")
+FAULTS = ("silent-after", "garbage-every", "reset-after", "exit-after", "nan-after", "overthrust-after",
+          "frozen-time-after", "replay-after")
 
 
 
@@ -46,6 +52,10 @@ class Faults:
     garbage_every: int | None = None
     reset_after: int | None = None
     exit_after: int | None = None
+    nan_after: int | None = None
+    overthrust_after: int | None = None
+    frozen_time_after: int | None = None
+    replay_after: int | None = None
     seed: int = 0
 
     @classmethod
@@ -82,6 +92,7 @@ class Board:
         self._seq = 0
         self._last = (None, b"")     # (sensor seq, reply wire) for retransmissions
         self._rebooted = False
+        self._frozen_t = 0.0         # the frozen-time fault's time tag
         self._warm_up()
 
     def _warm_up(self) -> None:
@@ -134,18 +145,20 @@ class Board:
     def _sense(self, msg: wire.Message) -> bytes:
         if self.cfg is None:
             return self._hello(msg.seq)          # not configured: say who we are, so the host re-handshakes
+        f = self.faults
         if msg.seq == self._last[0]:
             reply = self._last[1]                # a retransmission: answer again, do not step twice
+        elif f.replay_after is not None and self.answered >= f.replay_after:
+            reply = self._last[1]                # stuck: the old answer to every new frame
         else:
             t0 = time.perf_counter_ns()
             self._step(msg.payload, self.cfg, self.fs, self.af)
             self.af[L.AF_STEP_CYCLES] = time.perf_counter_ns() - t0
-            reply = wire.encode_actuator(msg.seq, self.af)
-            self._last = (msg.seq, reply)
             self.answered += 1
+            reply = wire.encode_actuator(msg.seq, self._corrupt(self.af))
+            self._last = (msg.seq, reply)
         self.replies += 1
         reply = self._garble(reply)
-        f = self.faults
         if f.reset_after is not None and self.answered >= f.reset_after and not self._rebooted:
             self._rebooted = True
             self.cfg = None
@@ -155,6 +168,22 @@ class Board:
         if f.exit_after is not None and self.answered >= f.exit_after:
             self.exited = True
         return reply
+
+    def _corrupt(self, af: np.ndarray) -> np.ndarray:
+        """The actuator frame as a faulty flight software would send it (the nan-, overthrust-
+        and frozen-time- faults); af itself, the flight software's own, is left alone."""
+        f, n = self.faults, self.answered          # n counts this answer
+        out = af.copy()
+        if f.frozen_time_after is not None:
+            if n == f.frozen_time_after:
+                self._frozen_t = af[L.AF_T]
+            if n > f.frozen_time_after:
+                out[L.AF_T] = self._frozen_t
+        if f.nan_after is not None and n > f.nan_after:
+            out[L.AF_THRUST_CMD] = np.nan
+        if f.overthrust_after is not None and n > f.overthrust_after:
+            out[L.AF_THRUST_CMD] = 1e9
+        return out
 
     def _garble(self, reply: bytes) -> bytes:
         every = self.faults.garbage_every

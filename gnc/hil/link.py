@@ -80,7 +80,7 @@ class LinkStats:
         self.series = {name: np.full(n_steps, np.nan) for name in SERIES}
         self.series["held"] = np.zeros(n_steps, np.int8)
         self.count = {"sent": 0, "retransmitted": 0, "received": 0, "on_time": 0, "late": 0,
-                      "duplicate": 0, "stray": 0, "held_steps": 0, "overruns": 0, "slips": 0}
+                      "duplicate": 0, "stray": 0, "bad_commands": 0, "held_steps": 0, "overruns": 0, "slips": 0}
         self.events: list[dict] = []
         self.handshakes: list[dict] = []
         self.board_log: deque[str] = deque(maxlen=40)

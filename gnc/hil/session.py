@@ -21,6 +21,11 @@ Link faults (docs/hil.md):
               under an emulator a slow answer is not a hung board ->
               on_silence: abort | hold (held command, at most hold_s of mission time,
               resumes if the board answers again) | stub (fail over to the in-process board)
+              Silence is the want of fresh answers: duplicates, strays and old answers
+              replayed keep no link alive.
+  bad command an answer that is no command (gnc.hil.command: not finite, past the engine,
+              another step's time tag) -> on_bad: hold (the held command, at most hold_s
+              of mission time in a row) | abort
   board reset a hello during the session -> on_reset: resume (handshake again, config
               with the navigation state the ground had from telemetry) | abort
   port fails  read/write errors, the device vanished -> abort
@@ -62,6 +67,7 @@ from gnc.core.layout import (
 )
 from gnc.core.loop import EV_NONE, seed_noise
 from gnc.frames import phase_name
+from gnc.hil import command
 from gnc.hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
 from gnc.hil.transport import StubTransport, TransportError
 from gnc.programs.descent import plant as P
@@ -72,6 +78,7 @@ from gnc.scenario import Scenario
 MODES = ("lockstep", "realtime")
 ON_SILENCE = ("abort", "hold", "stub")
 ON_RESET = ("resume", "abort")
+ON_BAD = ("hold", "abort")
 SILENT_PERIODS = 3            # real time: periods in a row with nothing valid heard: the board is silent
 SILENCE_S = 5.0               # lockstep: wall time with nothing valid heard: the board is silent
 HOLD_S = 2.0                  # default bound of --on-silence hold, mission seconds
@@ -206,17 +213,17 @@ def _warm_up(a: Assembly) -> None:
 
 class Session:
     def __init__(self, sc: Scenario, transport, seed: int, *, mode: str, on_silence: str, on_reset: str,
-                 hold_s: float, timeout_s: float | None, silence_s: float | None,
+                 on_bad: str, hold_s: float, timeout_s: float | None, silence_s: float | None,
                  status: Callable[[dict], None] | None, stub: Callable[[], object]):
         for value, allowed, what in ((mode, MODES, "mode"), (on_silence, ON_SILENCE, "on_silence"),
-                                     (on_reset, ON_RESET, "on_reset")):
+                                     (on_reset, ON_RESET, "on_reset"), (on_bad, ON_BAD, "on_bad")):
             if value not in allowed:
                 raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
         for value, what in ((timeout_s, "timeout_s"), (silence_s, "silence_s")):
             if value is not None and not 0.0 < value < math.inf:
                 raise ValueError(f"{what} must be a positive number of seconds, not {value!r}")
         self.sc, self.seed, self.mode = sc, seed, mode
-        self.on_silence, self.on_reset, self.hold_s = on_silence, on_reset, hold_s
+        self.on_silence, self.on_reset, self.on_bad, self.hold_s = on_silence, on_reset, on_bad, hold_s
         self.status, self.stub = status, stub
         self.a = a = assemble(sc, seed)
         self.dt = a.dt
@@ -236,6 +243,7 @@ class Session:
         self.quiet = 0                             # waits in a row with nothing valid heard
         self.quiet_since = 0.0                     # since when nothing valid was heard while waiting
         self.holding_since: int | None = None
+        self.bad_since: int | None = None          # first step of a run of bad commands
         self.tick0, self.k0 = 0.0, 0
         self._answered: deque[int] = deque(maxlen=32)
         self._given_up: dict[int, int] = {}        # seq -> step, answers that did not come in time
@@ -256,11 +264,11 @@ class Session:
         """The actuator frame answering seq, or None at the deadline."""
         count = self.stats.count
         while (msg := self.link.receive(deadline)) is not None:
-            self.quiet, self.quiet_since = 0, time.perf_counter()
             if msg.kind == "actuator":
                 count["received"] += 1
                 if msg.seq == seq and seq not in self._answered:
                     self._answered.append(seq)
+                    self.quiet, self.quiet_since = 0, time.perf_counter()
                     if self.mode == "realtime" and time.perf_counter() > deadline:
                         count["late"] += 1      # in hand only after the deadline (the host was late to look)
                         return None
@@ -270,6 +278,7 @@ class Session:
                     count["duplicate"] += 1
                 elif self._given_up.pop(msg.seq, None) is not None:
                     self._answered.append(msg.seq)
+                    self.quiet, self.quiet_since = 0, time.perf_counter()    # slow, but stepping
                     count["late"] += 1
                 else:
                     count["stray"] += 1
@@ -368,6 +377,8 @@ class Session:
                     break
             sf[SF_CMD] = 1.0         # a fresh flight software waits for "go"
         if answer is not None:
+            answer = self._checked(k, sf, answer)
+        if answer is not None:
             if self.holding_since is not None:
                 self.stats.event(k, "board back", f"answered again after {k - self.holding_since} held steps")
                 self.holding_since = None
@@ -387,6 +398,24 @@ class Session:
             af[AF_RCS_ON:AF_RCS_ON + V.N_RCS] = 0.0     # repeating RCS pulses would keep spinning the vehicle
         af[AF_T] = k * self.dt
         af[AF_STEP_CYCLES] = 0.0
+
+    def _checked(self, k: int, sf: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
+        """answer, or None where it is a bad command and the held one applies (on_bad hold)."""
+        why = command.fault(answer, sf, self.a.cfg)
+        if why is None:
+            self.bad_since = None
+            return answer
+        self.stats.count["bad_commands"] += 1
+        name = self.link.transport.name
+        if self.bad_since is None:
+            self.bad_since = k
+            self.stats.event(k, "bad command", f"{why}; policy {self.on_bad}", reason=why)
+        if self.on_bad == "abort":
+            raise LinkFault(f"{name}: bad command at step {k} (t = {k * self.dt:.2f} s): {why}; --on-bad-command abort")
+        if (k - self.bad_since) * self.dt >= self.hold_s:
+            raise LinkFault(f"{name}: bad command: the board kept sending them for {self.hold_s:g} s from step "
+                            f"{self.bad_since} ({why}); --on-bad-command hold gives up")
+        return None
 
     # ------------------------------------------------------------ (re)connecting
 
@@ -524,7 +553,7 @@ class Session:
 
 
 def run_session(sc: Scenario, transport, seed: int = 0, *, mode: str = "lockstep", on_silence: str = "abort",
-                on_reset: str = "resume", hold_s: float = HOLD_S, timeout_s: float | None = None,
+                on_reset: str = "resume", on_bad: str = "hold", hold_s: float = HOLD_S, timeout_s: float | None = None,
                 silence_s: float | None = None, status: Callable[[dict], None] | None = None,
                 stub: Callable[[], object] | None = None) -> HilResult:
     """Fly scenario sc with the flight software at the other end of transport.
@@ -537,7 +566,8 @@ def run_session(sc: Scenario, transport, seed: int = 0, *, mode: str = "lockstep
     in-process board, no link delays).  timeout_s: lockstep, ask again after this long;
     silence_s: lockstep, the board is silent after this long with nothing valid from it
     (default: the longer of SILENCE_S and SILENT_PERIODS timeouts)."""
-    session = Session(sc, transport, seed, mode=mode, on_silence=on_silence, on_reset=on_reset, hold_s=hold_s,
+    session = Session(sc, transport, seed, mode=mode, on_silence=on_silence, on_reset=on_reset, on_bad=on_bad,
+                      hold_s=hold_s,
                       timeout_s=timeout_s, silence_s=silence_s, status=status, stub=stub or StubTransport)
     try:
         return session.run()
