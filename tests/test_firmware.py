@@ -137,6 +137,37 @@ def test_emulated_avr_flies_the_descent_and_lands(deadline, tmp_path):
     assert not os.path.exists(f"/proc/{pid}")
 
 
+@pytest.mark.parametrize("target", ["avr", "stm32f4"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_an_emulator_dies_with_the_host_that_started_it(deadline, tmp_path, target, sig):
+    """`gnc hil --emulate` killed mid-flight once left simavr_host at 100 % CPU under PID 1."""
+    need(target)
+    deadline(SHORT_DEADLINE_S)
+    host = subprocess.Popen([sys.executable, "-m", "gnc.cli", "hil", "--emulate", target, "descent", "--out",
+                             str(tmp_path), "--no-plots"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    text = b""
+    while not (m := re.search(rb"emulated \S+ board on \S+, process (\d+)", text)):
+        chunk = os.read(host.stderr.fileno(), 4096)
+        assert chunk, f"the host exited ({host.wait()}) before it started the emulator: {text[-2000:]!r}"
+        text += chunk
+    pid = int(m.group(1))
+    time.sleep(1.0)                                   # flying now
+    host.send_signal(sig)
+    host.wait()
+    host.stderr.close()
+    end = time.monotonic() + 10.0
+    while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z" and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}") or _state(pid) == "Z", f"emulator {pid} outlived its host"
+
+
+def _state(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
+
+
 def test_emulated_cortex_m4f_flies_the_descent_at_10_hz_and_lands(deadline):
     need("stm32f4")
     deadline(DESCENT_DEADLINE_S)

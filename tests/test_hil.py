@@ -24,7 +24,7 @@ from gnc import wire
 from gnc.core.layout import AF_STEP_CYCLES, SF_LEN
 from gnc.hil.board import Board, Faults
 from gnc.hil.link import round_trip_wire_time
-from gnc.hil.session import SILENT_PERIODS, HandshakeError, run_session
+from gnc.hil.session import SILENCE_S, SILENT_PERIODS, HandshakeError, run_session
 from gnc.hil.transport import EmulatedLine, SerialTransport, StubTransport, TransportError
 from gnc.programs.descent.run import telemetry_columns
 from gnc.scenario import load
@@ -32,7 +32,7 @@ from gnc.scenario import load
 SC = load("descent")
 PERIOD = 1.0 / SC.sim.fsw_rate_hz
 BOARD_START_S = 300.0         # a cold numba cache compiles the flight software first, slowly on a busy machine
-BAUD = 921600                 # a pty ignores it; it sets the wire time the session allows for
+BAUD = 921600                 # a pty ignores it (no wire time), a real port would not
 SILENCE_WINDOW_S = 1.0        # lockstep tests of a board that never answers again: keep them quick
 TEST_DEADLINE_S = 600         # against hangs, not a speed limit: a full descent takes ~15-30 s
 
@@ -296,6 +296,21 @@ def test_a_board_replaying_its_last_answer_is_silent(board, mode):
     silent = _silent_event(r)
     assert silent["last_answer_step"] == 149
     assert r.link["frames"]["duplicate"] + r.link["frames"]["stray"] > 0
+
+
+def test_a_pty_has_no_wire_so_a_low_baud_does_not_stretch_the_silence_window(board):
+    """--baud 300 on a pty once set a 7 s lockstep timeout and a 21.5 s silence window."""
+    t = SerialTransport(board("silent-after=150"), 300)
+    assert t.baud is None and "pty" in t.info["describe"]
+    r = run_session(SC, t)
+    silent = _silent_event(r)
+    assert r.summary["outcome"] == "aborted" and silent["quiet_s"] < SILENCE_S + 1.0, silent
+
+
+@pytest.mark.parametrize("baud", ["0", "1", "300", "20000000"])
+def test_a_baud_rate_no_uart_offers_is_refused_in_one_line(baud, tmp_path):
+    p = _hil_cli("--stub", "--baud", baud, "descent", "--out", str(tmp_path), "-q")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "--baud" in p.stderr, p.stderr
 
 
 def test_no_board_at_the_other_end_is_a_handshake_error(monkeypatch):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_LINK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_BAUD = 115200
+MIN_BAUD, MAX_BAUD = 1200, 12_000_000    # what UARTs and USB bridges offer; below it a frame takes seconds
 EMULATED_TIMEOUT_MS = 2000.0
 
 DESCENTS = ("descent", "rough")     # the shipped scenarios a session flies
@@ -174,8 +175,8 @@ def _link_options_ok(args) -> None:
     for name in ("drop", "corrupt"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             raise UsageError(f"--{name} is a probability, 0 .. 1")
-    if args.baud is not None and args.baud <= 0:
-        raise UsageError(f"--baud must be positive, not {args.baud}")
+    if args.baud is not None and not MIN_BAUD <= args.baud <= MAX_BAUD:
+        raise UsageError(f"--baud {args.baud} is out of range (allowed {MIN_BAUD} .. {MAX_BAUD:,})")
 
 
 def _status_line(stream, label: str):

@@ -19,6 +19,8 @@ A missing tool raises EmulatorUnavailable, one line naming the Debian package.
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import re
 import select
@@ -26,6 +28,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ FIRMWARE = Path(__file__).resolve().parents[2] / "csrc" / "firmware"
 BOOT_TIMEOUT_S = 60.0         # for an emulator that never prints its port, not a speed limit (a busy machine)
 MONITOR_TIMEOUT_S = 30.0      # for a QEMU monitor that never answers, not a speed limit
 QEMU_SYSTICK_HZ = 168e6
+PR_SET_PDEATHSIG = 1           # linux/prctl.h
 
 
 def icount_ticks_per_insn(shift: int) -> float:
@@ -100,6 +104,16 @@ def build(target: str, baud: int | None = None) -> Path:
     return t.firmware(baud)
 
 
+def die_with_parent(parent: int) -> None:
+    """In the child before exec (Linux): the kernel kills it when the host's thread that
+    started it ends, whatever ends it (SIGKILL included), so no emulator outlives its host."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:           # the host died before the prctl: nobody to signal it
+        os._exit(1)
+
+
 class EmulatedBoard:
     """One emulator process with the firmware; .port is its pty.  Faults for tests and
     demos: reset() (the reset button), freeze()/thaw() (a hung board), kill() (the
@@ -133,7 +147,9 @@ class EmulatedBoard:
         elif self.target == "avr":
             build(self.target, self.baud)        # the simavr host
         self.proc = subprocess.Popen(self._command(elf), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=functools.partial(die_with_parent, os.getpid())
+                                     if sys.platform == "linux" else None)
         self.port = self._await_port()
         return self
 

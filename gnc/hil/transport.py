@@ -46,7 +46,10 @@ class SerialTransport:
     def __init__(self, url: str, baud: int = 115200, low_latency: bool = True):
         import serial
 
-        self.name, self.baud = url, baud
+        self.name = url
+        # a pty carries bytes as fast as they come: no wire time for the session to allow for
+        self.pty = _is_pty(url)
+        self.baud = None if self.pty else baud
         self._serial_errors = (serial.SerialException, OSError, ValueError)
         try:
             self._port = serial.serial_for_url(url, baudrate=baud, timeout=0, write_timeout=WRITE_TIMEOUT_S)
@@ -59,7 +62,8 @@ class SerialTransport:
         self.info = {"transport": "serial", "port": url, "baud": baud,
                      "low_latency": self._set_low_latency() if low_latency else "not requested",
                      "latency_timer_ms": _ftdi_latency_timer(url)}
-        self.info["describe"] = (f"serial {url} at {baud} baud, low-latency mode: {self.info['low_latency']}"
+        line = "(a pty: no wire, the baud rate is ignored)" if self.pty else f"at {baud} baud"
+        self.info["describe"] = (f"serial {url} {line}, low-latency mode: {self.info['low_latency']}"
                                  + (f", FTDI latency timer {self.info['latency_timer_ms']} ms"
                                     if self.info["latency_timer_ms"] is not None else ""))
 
@@ -99,6 +103,14 @@ class SerialTransport:
             self._port.close()
         except self._serial_errors:
             pass          # closing a port that vanished: nothing left to release
+
+
+def _is_pty(url: str) -> bool:
+    """Is url the slave side of a Unix98 pseudo-terminal (device majors 136-143)?"""
+    try:
+        return 136 <= os.major(os.stat(url).st_rdev) <= 143
+    except (OSError, ValueError):
+        return False             # a URL (socket://, rfc2217://) or no such path
 
 
 def _ftdi_latency_timer(url: str) -> int | None:
