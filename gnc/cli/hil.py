@@ -96,7 +96,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="lockstep: ask again every MS without an answer (default: one period plus the wire "
                         f"time of both frames at --baud; {EMULATED_TIMEOUT_MS:g} with --emulate)")
     p.add_argument("--silence-s", type=float, metavar="S",
-                   help="lockstep: the board is silent after S seconds of wall time with nothing valid from "
+                   help="lockstep: the board is silent after S seconds of wall time with no fresh answer from "
                         f"it (default: {SILENCE_S:g}, or {SILENT_PERIODS} timeouts if longer); a busy "
                         "machine or an emulator answers late, not never")
     p.add_argument("--no-low-latency", action="store_true",

@@ -15,8 +15,8 @@ Modes:
             the held command for that step (main engine thrust kept, RCS off).
 
 Link faults (docs/hil.md):
-  silence     real time: no valid message for SILENT_PERIODS waits in a row, a period
-              each; lockstep: no valid message for silence_s of wall time (default
+  silence     real time: no fresh answer for SILENT_PERIODS waits in a row, a period
+              each; lockstep: no fresh answer for silence_s of wall time (default
               SILENCE_S, at least SILENT_PERIODS timeouts), since on a loaded machine or
               under an emulator a slow answer is not a hung board ->
               on_silence: abort | hold (held command, at most hold_s of mission time,
@@ -79,8 +79,8 @@ MODES = ("lockstep", "realtime")
 ON_SILENCE = ("abort", "hold", "stub")
 ON_RESET = ("resume", "abort")
 ON_BAD = ("hold", "abort")
-SILENT_PERIODS = 3            # real time: periods in a row with nothing valid heard: the board is silent
-SILENCE_S = 5.0               # lockstep: wall time with nothing valid heard: the board is silent
+SILENT_PERIODS = 3            # real time: periods in a row with no fresh answer: the board is silent
+SILENCE_S = 5.0               # lockstep: wall time with no fresh answer: the board is silent
 HOLD_S = 2.0                  # default bound of --on-silence hold, mission seconds
 HELLO_TIMEOUT_S = 5.0         # an Uno's bootloader takes ~2 s after the DTR reset at open
 RESET_EVERY_S = 0.05
@@ -240,8 +240,8 @@ class Session:
         self.last_af: np.ndarray | None = None     # the last actuator frame received
         self.last_answer_step = -1
         self.m_est = a.cfg[CF_MASS0]               # the ground's mass estimate from the thrust commands
-        self.quiet = 0                             # waits in a row with nothing valid heard
-        self.quiet_since = 0.0                     # since when nothing valid was heard while waiting
+        self.quiet = 0                             # waits in a row with no fresh answer
+        self.quiet_since = 0.0                     # since when no fresh answer came while waiting
         self.holding_since: int | None = None
         self.bad_since: int | None = None          # first step of a run of bad commands
         self.tick0, self.k0 = 0.0, 0
@@ -361,7 +361,7 @@ class Session:
                 rule = (f"{SILENT_PERIODS} periods" if self.mode == "realtime" else
                         f"the lockstep silence window of {self.silence_s:g} s, step {k}'s frame "
                         f"sent {e.retransmitted + 1} times")
-                self.stats.event(k, "silent", f"nothing valid from the board for {quiet_s * 1e3:.0f} ms ({rule}); "
+                self.stats.event(k, "silent", f"no fresh answer from the board for {quiet_s * 1e3:.0f} ms ({rule}); "
                                  f"last answer at step {self.last_answer_step}; policy {self.on_silence}",
                                  last_answer_step=self.last_answer_step, quiet_s=quiet_s,
                                  retransmitted=e.retransmitted)
@@ -564,7 +564,7 @@ def run_session(sc: Scenario, transport, seed: int = 0, *, mode: str = "lockstep
     every STATUS_EVERY_S with step, t, phase, altitude_m, speed_mps and link health.
     stub() makes the transport --on-silence stub fails over to (default: an
     in-process board, no link delays).  timeout_s: lockstep, ask again after this long;
-    silence_s: lockstep, the board is silent after this long with nothing valid from it
+    silence_s: lockstep, the board is silent after this long with no fresh answer from it
     (default: the longer of SILENCE_S and SILENT_PERIODS timeouts)."""
     session = Session(sc, transport, seed, mode=mode, on_silence=on_silence, on_reset=on_reset, on_bad=on_bad,
                       hold_s=hold_s,
