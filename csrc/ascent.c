@@ -1,6 +1,6 @@
 #include "ascent.h"
 
-#include "frame.h"
+#include "landing.h"
 #include "layout.h"
 #include "nav.h"
 #include "orbit.h"
@@ -71,14 +71,14 @@ static vec3 insertion(vec3 r_c, vec3 v_i, vec3 n, const real *cfg, real a_t, rea
 /* Landing-frame navigation state -> inertial (MCI) position and velocity, and back. */
 static void to_inertial(vec3 r, vec3 v, real t, const real *cfg, vec3 *r_i, vec3 *v_i)
 {
-    quat q = frame_q_li(t, cfg);
+    quat q = landing_q_li(t, cfg);
     *r_i = q_rot_inv(q, centred(r, cfg));
     *v_i = q_rot_inv(q, inertial_velocity(r, v, cfg));
 }
 
 static void to_landing(vec3 r_i, vec3 v_i, real t, const real *cfg, vec3 *r, vec3 *v)
 {
-    quat q = frame_q_li(t, cfg);
+    quat q = landing_q_li(t, cfg);
     vec3 r_c = q_rot(q, r_i);
     *v = v3_sub(q_rot(q, v_i), v3_cross(v3_load(cfg, CF_OMEGA_L), r_c));
     *r = v3(r_c.x, r_c.y, r_c.z - cfg[CF_R_SITE]);
@@ -155,7 +155,7 @@ void ascent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     v = v3_load(fs, FS_VEL);
     r_c = centred(r, cfg);
     up = v3_unit(r_c);
-    n = q_rot(frame_q_li(t, cfg), v3_load(cfg, CF_ASC_PLANE_N)); /* target plane normal, landing axes */
+    n = q_rot(landing_q_li(t, cfg), v3_load(cfg, CF_ASC_PLANE_N)); /* target plane normal, landing axes */
     fs[FS_T_IDLE] = t;
 
     if (phase == PHASE_IDLE && fs[FS_STARTED] > RC(0.0)) {

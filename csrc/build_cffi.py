@@ -24,9 +24,9 @@ from pathlib import Path
 import cffi
 
 CSRC = Path(__file__).resolve().parent
-KERNELS = ["fsw_step.c", "nav.c", "guidance.c", "control.c", "descent.c", "frame.c", "orbit.c", "orbit_ops.c", "rcs.c",
+KERNELS = ["fsw_step.c", "nav.c", "guidance.c", "control.c", "descent.c", "landing.c", "orbit.c", "orbit_ops.c", "rcs.c",
            "relnav.c", "ascent.c", "rendezvous.c", "pmath.c"]
-HEADERS = ["fsw_step.h", "nav.h", "guidance.h", "control.h", "descent.h", "frame.h", "orbit.h", "orbit_ops.h", "rcs.h",
+HEADERS = ["fsw_step.h", "nav.h", "guidance.h", "control.h", "descent.h", "landing.h", "orbit.h", "orbit_ops.h", "rcs.h",
            "relnav.h", "ascent.h", "rendezvous.h", "vec.h", "rmath.h", "pmath.h", "real.h", "layout.h"]
 POSIX_FLAGS = ["-fvisibility=hidden", "-ffp-contract=off"]
 

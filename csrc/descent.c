@@ -1,7 +1,7 @@
 #include "descent.h"
 
 #include "control.h"
-#include "frame.h"
+#include "landing.h"
 #include "guidance.h"
 #include "layout.h"
 #include "nav.h"
@@ -83,9 +83,9 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     const vec3 zero = v3(RC(0.0), RC(0.0), RC(0.0));
     vec3 r = v3_load(fs, FS_POS);
     vec3 v = v3_load(fs, FS_VEL);
-    vec3 g = frame_apparent_gravity(r, v, cfg);
-    vec3 up = frame_local_up(r, cfg);
-    real alt = frame_altitude(r, cfg);
+    vec3 g = landing_apparent_gravity(r, v, cfg);
+    vec3 up = landing_local_up(r, cfg);
+    real alt = landing_altitude(r, cfg);
     vec3 fwd = v3_load(cfg, CF_FWD);
     quat q_lb = nav_q_lb(fs, t, cfg);
     real mass = fs[FS_MASS];

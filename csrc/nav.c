@@ -4,7 +4,7 @@
  * the ground) is described in gnc/core/fsw/nav.py. */
 #include "nav.h"
 
-#include "frame.h"
+#include "landing.h"
 #include "layout.h"
 
 void nav_init(const real *cfg, real *fs)
@@ -33,7 +33,7 @@ void nav_init(const real *cfg, real *fs)
 /* Attitude estimate body->landing frame. */
 quat nav_q_lb(const real *fs, real t, const real *cfg)
 {
-    return q_mul(frame_q_li(t, cfg), q_load(fs, FS_Q_IB));
+    return q_mul(landing_q_li(t, cfg), q_load(fs, FS_Q_IB));
 }
 
 /* Attitude over the last step (length h) from the gyros; returns the sensed delta-v,
@@ -68,10 +68,10 @@ int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
     const int c = FS_COV;
     vec3 dv_i = nav_strapdown(sf, fs, dt, &health), dv_l, r, v, g, v_new;
     real qv;
-    dv_l = q_rot(frame_q_li(t - RC(0.5) * dt, cfg), dv_i);
+    dv_l = q_rot(landing_q_li(t - RC(0.5) * dt, cfg), dv_i);
     r = v3_load(fs, FS_POS);
     v = v3_load(fs, FS_VEL);
-    g = frame_apparent_gravity(r, v, cfg);
+    g = landing_apparent_gravity(r, v, cfg);
     v_new = v3(v.x + dv_l.x + g.x * dt, v.y + dv_l.y + g.y * dt, v.z + dv_l.z + g.z * dt);
     v3_store(fs, FS_VEL, v_new);
     v3_store(fs, FS_POS, v3(r.x + RC(0.5) * dt * (v.x + v_new.x),

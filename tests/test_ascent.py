@@ -10,7 +10,7 @@ from gnc import scenario
 from gnc.core import layout as L
 from gnc.core import vec
 from gnc.core.fsw import ascent as A
-from gnc.core.fsw.frame import q_li
+from gnc.core.fsw.landing import q_li
 from gnc.programs.ascent.assemble import assemble
 from gnc.programs.ascent.run import run
 

@@ -11,7 +11,7 @@ from gnc import montecarlo, scenario
 from gnc.core import layout as L
 from gnc.core import vec
 from gnc.core.fsw import descent, nav
-from gnc.core.fsw.frame import q_li
+from gnc.core.fsw.landing import q_li
 from gnc.core.fsw.step import fsw_reset
 from gnc.programs.descent.assemble import assemble
 from gnc.programs.descent.run import run

@@ -45,7 +45,7 @@ import numpy as np
 from gnc import wire
 from gnc.core import vec
 from gnc.core import vehicle as V
-from gnc.core.fsw.frame import q_li
+from gnc.core.fsw.landing import q_li
 from gnc.core.layout import (
     AF_LEN,
     AF_NAV_POS,

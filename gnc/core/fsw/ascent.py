@@ -47,7 +47,7 @@ import math
 
 from gnc.core import pmath, vec
 from gnc.core.fsw import nav, orbit_ops, rcs
-from gnc.core.fsw.frame import q_li
+from gnc.core.fsw.landing import q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (
     AF_THRUST_CMD,

@@ -19,7 +19,7 @@
 
 from gnc.core import pmath, vec
 from gnc.core.fsw import control, guidance, nav
-from gnc.core.fsw.frame import altitude, apparent_gravity, local_up
+from gnc.core.fsw.landing import altitude, apparent_gravity, local_up
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME, CF_AVOID_ALT,
                              CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE, CF_BRAKE_GATE_VEL,

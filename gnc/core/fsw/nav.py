@@ -19,7 +19,7 @@ symmetric in single precision too.
 import math
 
 from gnc.core import pmath, vec
-from gnc.core.fsw.frame import apparent_gravity, q_li
+from gnc.core.fsw.landing import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
                              CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ALT,

@@ -1,9 +1,9 @@
-#include "frame.h"
+#include "landing.h"
 
 #include "layout.h"
 
 /* Quaternion inertial->landing at time t: C_LI(t) = C_LI(0) Rz(-omega t). */
-quat frame_q_li(real t, const real *cfg)
+quat landing_q_li(real t, const real *cfg)
 {
     real w = v3_norm(v3_load(cfg, CF_OMEGA_L));
     quat q0 = q_from_mat(cfg, CF_C_LI0);
@@ -12,7 +12,7 @@ quat frame_q_li(real t, const real *cfg)
 }
 
 /* Gravity plus Coriolis and centrifugal terms in the rotating landing frame. */
-vec3 frame_apparent_gravity(vec3 r, vec3 v, const real *cfg)
+vec3 landing_apparent_gravity(vec3 r, vec3 v, const real *cfg)
 {
     real rs = cfg[CF_R_SITE];
     vec3 rc = v3(r.x, r.y, r.z + rs);
@@ -27,7 +27,7 @@ vec3 frame_apparent_gravity(vec3 r, vec3 v, const real *cfg)
 }
 
 /* Height above the site's datum sphere. */
-real frame_altitude(vec3 r, const real *cfg)
+real landing_altitude(vec3 r, const real *cfg)
 {
     /* |r_c| - rs without cancellation in float */
     real rs = cfg[CF_R_SITE];
@@ -35,7 +35,7 @@ real frame_altitude(vec3 r, const real *cfg)
     return num / (r_sqrt(r.x * r.x + r.y * r.y + (r.z + rs) * (r.z + rs)) + rs);
 }
 
-vec3 frame_local_up(vec3 r, const real *cfg)
+vec3 landing_local_up(vec3 r, const real *cfg)
 {
     real rs = cfg[CF_R_SITE];
     return v3_unit(v3(r.x, r.y, r.z + rs));
