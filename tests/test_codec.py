@@ -49,7 +49,7 @@ def _vector(name, msg_type, seq, t, payload) -> dict:
                       "flags": payload.flags, "name": payload.name}
     elif kind == "log":
         v["text"] = payload
-    v["wire"] = wire.hex()
+    v["wire"] = packet.hex()
     return v
 
 
