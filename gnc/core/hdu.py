@@ -1,17 +1,16 @@
 """The hazard-detection unit: a smart sensor, as on Chang'e-3 to -6.
 
 When the flight computer's actuator frame first carries its command (hdu_cmd, set
-while the descent hovers), the unit starts its scan of the ground below.  The scan takes scan_duration, while
-the vehicle settles over the hover point; the map is built at the pose the scan
-ends at (the unit compensates its frames for motion to its latest pose), so it
-is modelled as one lidar scan at the vehicle's true pose then.  The unit builds
-the safety map and picks the safe site nearest its nadir (gnc.core.hazard): the
-flight software hovers over its target, so the nadir stands for it.  From then
-on every sensor frame carries the site relative to the vehicle in body axes
-(SF_HDU_REL, VALID_HDU): the unit keeps the ground point it measured and tracks
-its own motion (modelled from truth), adding noise of site_sigma per axis to
-each report.  No safe site: no report, and the flight software lands at its
-target.
+while the descent hovers), the unit starts its scan of the ground below.  The scan
+takes scan_duration, while the vehicle settles over the hover point; the map is built
+at the pose the scan ends at (the unit compensates its frames for motion to its
+latest pose), so it is modelled as one lidar scan at the vehicle's true pose then.
+The unit builds the safety map and picks the safe site nearest its nadir
+(gnc.core.hazard): the flight software hovers over its target, so the nadir stands for
+it.  From then on every sensor frame carries the site relative to the vehicle in body
+axes (SF_HDU_REL, VALID_HDU): the unit keeps the ground point it measured and tracks
+its own motion (modelled from truth), adding noise of site_sigma per axis to each
+report.  No safe site: no report, and the flight software lands at its target.
 
 Parameters HP_* are filled by gnc.programs.descent.assemble; the state HS_* and the map layers
 (hazard.M_*) are allocated by `allocate` and read back by the API for the summary

@@ -219,7 +219,7 @@ class Session:
         self.status, self.stub = status, stub
         self.a = a = assemble(sc, seed)
         self.dt = a.dt
-        # a frame cannot come back faster than the wire carries it (18.6 ms at 115200 baud)
+        # a frame cannot come back faster than the wire carries it (24.6 ms at 115200 baud)
         wire_s = round_trip_wire_time(transport.baud) if transport.baud else 0.0
         self.timeout_s = timeout_s if timeout_s is not None else a.dt + wire_s
         self.silence_s = silence_s if silence_s is not None else max(SILENCE_S, SILENT_PERIODS * self.timeout_s)

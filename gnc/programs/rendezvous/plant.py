@@ -8,13 +8,14 @@ row 1 the target's).
 
 Time warp: a ~2 day timeline at the flight-software rate would be ~1.7 million steps
 of both vehicles.  After each step, if neither flight software commanded thrust or an
-RCS pulse, both engines' thrust has died out, and both actuator frames report an idle_s
-(the time each next needs its full rate) beyond the next whole second, the plant steps both vehicles
-to the earliest t_idle (at most h_max_steps, never past k_end) in one go: 6-DOF RK4
-with substeps of at most h_sub seconds (gravity with J2, torque-free attitude), the
-IMUs accumulating over the whole step.  The flight softwares then see one frame with
-a long time step, which their two-body propagation handles exactly.  Coast steps are
-whole seconds so that every sensor's sample schedule (k % every) still lands.
+RCS pulse, both engines' thrust has died out, and both actuator frames report an
+idle_s (the time each next needs its full rate) beyond the next whole second, the
+plant steps both vehicles to the earlier idle_s (at most h_max_steps, never past
+k_end) in one go: 6-DOF RK4 with substeps of at most h_sub seconds (gravity with J2,
+torque-free attitude), the IMUs accumulating over the whole step.  The flight softwares
+then see one frame with a long time step, which their two-body propagation handles
+exactly.  Coast steps are whole seconds so that every sensor's sample schedule
+(k % every) still lands.
 
 Contact: in steps at the full rate, after every model substep, the chaser's port is
 compared with the target's (gnc.core.capture): it reaches the target's port plane
