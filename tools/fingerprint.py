@@ -11,7 +11,8 @@ saved on one machine compares on another:
 --quick flies fewer cases (numba and C double, one dispersed seed).  --ignore-columns GLOB...
 leaves the telemetry columns matching any glob out of the telemetry hashes: a change that
 adds columns compares with fingerprints saved before it, the new columns left out
-(`--ignore-columns 'af.nav_sigma*' 'af.idle_s'`; quote the globs from the shell).
+(`--ignore-columns '*af.nav_sigma*' '*af.idle_s'`: the mission's columns carry a program
+prefix; quote the globs from the shell).
 """
 from __future__ import annotations
 
