@@ -3,7 +3,7 @@ and the loop period of a real-time session.
 
 Measures, in one run:
   - round trips of real frames (the sensor frames a descent recorded, 125 bytes on the
-    wire; actuator frames back, 89 bytes) between this process (pyserial on a pty) and
+    wire; actuator frames back, 158 bytes) between this process (pyserial on a pty) and
     a board process (`python -m gnc.hil.board --pty`, numba flight software), after the
     session handshake.  A pty ignores the baud rate: it measures the host's and the
     board's own overhead (codec, syscalls, the flight-software step, scheduling).  The

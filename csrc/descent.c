@@ -139,6 +139,10 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         enter(fs, PHASE_FREE_FALL, t);
         phase = PHASE_FREE_FALL;
     }
+    /* the hazard scan is what the hover waits for: command it for as long as it lasts, so a
+     * frame lost on the link delays the scan by a step instead of cancelling it */
+    if (phase == PHASE_HOVER)
+        af[AF_HDU_CMD] = RC(1.0);
 
     if (phase == PHASE_MAIN_BRAKING) {
         vec3 rf, vf;

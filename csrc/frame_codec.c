@@ -37,6 +37,87 @@ static const uint8_t *take_f32(const uint8_t *p, real *x)
     return p + 4;
 }
 
+/* f64: IEEE binary64 as two little-endian 32-bit words, low word first. */
+#ifdef GNC_REAL_FLOAT
+/* A float build converts by hand, with integer operations only: avr-gcc's double is
+ * float.  Widening is exact; narrowing rounds half to even, overflows to inf and
+ * underflows through the subnormals, as a cast does, and a NaN stays a (quiet) NaN. */
+static uint8_t *put_f64(uint8_t *p, real x)
+{
+    union { float f; uint32_t u; } bits;
+    uint32_t m;
+    int32_t e;
+    bits.f = x;
+    m = bits.u & 0x7FFFFFu;
+    e = (int32_t)((bits.u >> 23) & 0xFFu);
+    if (e == 0xFF) {
+        e = 0x7FF;
+        if (m != 0u)
+            m |= 0x400000u;
+    } else if (e != 0) {
+        e += 896; /* rebias: 1023 - 127 */
+    } else if (m != 0u) {
+        e = 897; /* a subnormal float is a normal double: shift its leading 1 to the hidden bit */
+        while ((m & 0x800000u) == 0u) {
+            m <<= 1;
+            --e;
+        }
+        m &= 0x7FFFFFu;
+    }
+    p = put_uint(p, 4, m << 29);
+    return put_uint(p, 4, (bits.u & 0x80000000u) | ((uint32_t)e << 20) | (m >> 3));
+}
+
+static const uint8_t *take_f64(const uint8_t *p, real *x)
+{
+    union { float f; uint32_t u; } bits;
+    uint32_t lo = get_uint(p, 4), hi = get_uint(p + 4, 4);
+    uint32_t m = ((hi & 0xFFFFFu) << 3) | (lo >> 29); /* the 23 fraction bits float keeps */
+    uint32_t rest = lo & 0x1FFFFFFFu;                  /* and the 29 it rounds away */
+    uint32_t half = (uint32_t)1 << 28, out, kept;
+    int32_t e = (int32_t)((hi >> 20) & 0x7FFu) - 896;  /* float's biased exponent */
+    unsigned n;
+    if (e == 0x7FF - 896) {
+        out = 0x7F800000u | (m != 0u || rest != 0u ? m | 0x400000u : 0u);
+    } else if (e >= 0xFF) {
+        out = 0x7F800000u;
+    } else if (e >= 1) {
+        out = ((uint32_t)e << 23) | m;
+        if (rest > half || (rest == half && (out & 1u)))
+            ++out; /* a carry out of the fraction steps the exponent, up to inf */
+    } else if (e >= -23) {
+        n = (unsigned)(1 - e); /* subnormal: 1..24 more bits go */
+        kept = m | 0x800000u;
+        half = (uint32_t)1 << (n - 1);
+        out = kept >> n;
+        kept &= ((uint32_t)1 << n) - 1u;
+        if (kept > half || (kept == half && (rest != 0u || (out & 1u))))
+            ++out;
+    } else {
+        out = 0u; /* below half the smallest subnormal, double subnormals included */
+    }
+    bits.u = (hi & 0x80000000u) | out;
+    *x = bits.f;
+    return p + 8;
+}
+#else
+static uint8_t *put_f64(uint8_t *p, real x)
+{
+    union { double d; uint64_t u; } bits;
+    bits.d = x;
+    p = put_uint(p, 4, (uint32_t)bits.u);
+    return put_uint(p, 4, (uint32_t)(bits.u >> 32));
+}
+
+static const uint8_t *take_f64(const uint8_t *p, real *x)
+{
+    union { double d; uint64_t u; } bits;
+    bits.u = ((uint64_t)get_uint(p + 4, 4) << 32) | get_uint(p, 4);
+    *x = bits.d;
+    return p + 8;
+}
+#endif
+
 static const uint8_t *take_uint(const uint8_t *p, unsigned size, real scale, real *x)
 {
     *x = (real)get_uint(p, size) * scale;
@@ -239,6 +320,7 @@ size_t gnc_encode_actuator(uint8_t *body, size_t cap, uint16_t seq, const real *
     p = put_f32(p, frame[AF_THRUST_CMD]);
     for (i = 0; i < 12; ++i)
         p = put_uint(p, 2, quantise(frame[AF_RCS_ON + i] / (real)1e-05, 0xFFFFu));
+    p = put_uint(p, 1, quantise(frame[AF_HDU_CMD], 0xFFu));
     p = put_uint(p, 1, quantise(frame[AF_PHASE], 0xFFu));
     p = put_uint(p, 2, quantise(frame[AF_HEALTH], 0xFFFFu));
     for (i = 0; i < 3; ++i)
@@ -247,6 +329,13 @@ size_t gnc_encode_actuator(uint8_t *body, size_t cap, uint16_t seq, const real *
         p = put_f32(p, frame[AF_NAV_VEL + i]);
     for (i = 0; i < 4; ++i)
         p = put_f32(p, frame[AF_NAV_Q + i]);
+    for (i = 0; i < 6; ++i)
+        p = put_f32(p, frame[AF_NAV_SIGMA + i]);
+    for (i = 0; i < 3; ++i)
+        p = put_f64(p, frame[AF_NAV_ORBIT_POS + i]);
+    for (i = 0; i < 3; ++i)
+        p = put_f32(p, frame[AF_NAV_ORBIT_VEL + i]);
+    p = put_f64(p, frame[AF_IDLE_S]);
     p = put_uint(p, 4, quantise(frame[AF_STEP_CYCLES], 0xFFFFFFFFu));
     return seal(body, p);
 }
@@ -268,6 +357,7 @@ int gnc_decode_actuator(const uint8_t *body, size_t len, uint16_t *seq, real *fr
     p = take_f32(p, &frame[AF_THRUST_CMD]);
     for (i = 0; i < 12; ++i)
         p = take_uint(p, 2, (real)1e-05, &frame[AF_RCS_ON + i]);
+    p = take_uint(p, 1, (real)1, &frame[AF_HDU_CMD]);
     p = take_uint(p, 1, (real)1, &frame[AF_PHASE]);
     p = take_uint(p, 2, (real)1, &frame[AF_HEALTH]);
     for (i = 0; i < 3; ++i)
@@ -276,6 +366,13 @@ int gnc_decode_actuator(const uint8_t *body, size_t len, uint16_t *seq, real *fr
         p = take_f32(p, &frame[AF_NAV_VEL + i]);
     for (i = 0; i < 4; ++i)
         p = take_f32(p, &frame[AF_NAV_Q + i]);
+    for (i = 0; i < 6; ++i)
+        p = take_f32(p, &frame[AF_NAV_SIGMA + i]);
+    for (i = 0; i < 3; ++i)
+        p = take_f64(p, &frame[AF_NAV_ORBIT_POS + i]);
+    for (i = 0; i < 3; ++i)
+        p = take_f32(p, &frame[AF_NAV_ORBIT_VEL + i]);
+    p = take_f64(p, &frame[AF_IDLE_S]);
     p = take_uint(p, 4, (real)1, &frame[AF_STEP_CYCLES]);
     return GNC_OK;
 }

@@ -2,7 +2,7 @@
 #ifndef GNC_LAYOUT_H
 #define GNC_LAYOUT_H
 
-#define PROTOCOL_VERSION 2 /* wire protocol version */
+#define PROTOCOL_VERSION 3 /* wire protocol version */
 #define MSG_HELLO 1 /* message */
 #define MSG_RESET 2 /* message */
 #define MSG_CONFIG 3 /* message */
@@ -66,13 +66,18 @@
 #define AF_T 0 /* [1] s: time tag of the sensor frame this answers */
 #define AF_THRUST_CMD 1 /* [1] N: main engine thrust command (0 = off) */
 #define AF_RCS_ON 2 /* [12] s: RCS on-time per thruster from the start of the next step */
-#define AF_PHASE 14 /* [1] 1: flight phase (see phases) */
-#define AF_HEALTH 15 /* [1] 1: health bit set (see health_bits) */
-#define AF_NAV_POS 16 /* [3] m: navigation position estimate, landing frame (east, north, up from the target); rendezvous: chaser relative to the target, target LVLH */
-#define AF_NAV_VEL 19 /* [3] m/s: navigation velocity estimate, landing frame; rendezvous: relative, target LVLH */
-#define AF_NAV_Q 22 /* [4] 1: attitude estimate body->landing frame, scalar first */
-#define AF_STEP_CYCLES 26 /* [1] cycles: execution time of this step on the flight computer (0 where not measured) */
-#define AF_LEN 27 /* actuator frame length in reals */
+#define AF_HDU_CMD 14 /* [1] 1: hazard-detection unit command: 1 while the descent hovers for the hazard scan (a unit not yet scanning starts its scan at the first frame that carries it), else 0 */
+#define AF_PHASE 15 /* [1] 1: flight phase (see phases) */
+#define AF_HEALTH 16 /* [1] 1: health bit set (see health_bits) */
+#define AF_NAV_POS 17 /* [3] m: navigation position estimate, landing frame (east, north, up from the target); rendezvous: chaser relative to the target, target LVLH */
+#define AF_NAV_VEL 20 /* [3] m/s: navigation velocity estimate, landing frame; rendezvous: relative, target LVLH */
+#define AF_NAV_Q 23 /* [4] 1: attitude estimate body->landing frame, scalar first */
+#define AF_NAV_SIGMA 27 /* [6] m, m/s: navigation 1-sigma of nav_pos and nav_vel per axis, in their frame: square roots of the filter covariance's diagonal */
+#define AF_NAV_ORBIT_POS 33 /* [3] m: onboard orbit estimate, inertial (MCI): the ascender's own from its insertion on, the target's in the rendezvous (0 until the program has one) */
+#define AF_NAV_ORBIT_VEL 36 /* [3] m/s: velocity of that orbit estimate, inertial */
+#define AF_IDLE_S 39 /* [1] s: mission time before which the flight software commands nothing (orbit programs; the step's own time when busy, 0 in the descent): the host may step the coast to it in one go (time warp) */
+#define AF_STEP_CYCLES 40 /* [1] cycles: execution time of this step on the flight computer (0 where not measured) */
+#define AF_LEN 41 /* actuator frame length in reals */
 #define CF_PROGRAM 0 /* [1] 1: flight program (see programs) */
 #define CF_DT 1 /* [1] s: flight-software step */
 #define CF_MU 2 /* [1] m^3/s^2: Moon gravitational parameter */

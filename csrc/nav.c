@@ -224,9 +224,16 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
 
 void nav_report(const real *fs, real *af, int health, quat q_nav)
 {
+    int i;
     af[AF_PHASE] = fs[FS_PHASE];
     af[AF_HEALTH] = (real)((int)fs[FS_HEALTH] | health);
     v3_store(af, AF_NAV_POS, v3_load(fs, FS_POS));
     v3_store(af, AF_NAV_VEL, v3_load(fs, FS_VEL));
     q_store(af, AF_NAV_Q, q_nav);
+    /* r_max, not fmax: it keeps a NaN as numba's max does (a broken filter shows) */
+    for (i = 0; i < 6; ++i)
+        af[AF_NAV_SIGMA + i] = r_sqrt(r_max(fs[FS_COV + 7 * i], RC(0.0)));
+    v3_store(af, AF_NAV_ORBIT_POS, v3_load(fs, FS_ORB_POS));
+    v3_store(af, AF_NAV_ORBIT_VEL, v3_load(fs, FS_ORB_VEL));
+    af[AF_IDLE_S] = fs[FS_T_IDLE];
 }

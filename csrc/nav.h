@@ -12,7 +12,8 @@ vec3 nav_strapdown(const real *sf, real *fs, real h, int *health);
 int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt);
 int nav_correct(const real *sf, const real *cfg, real *fs, real t);
 int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var);
-/* The end of every program's step: phase, health, navigation state into af. */
+/* The end of every program's step: phase, health, navigation state and its 1-sigma,
+ * orbit estimate and idle time into af: all the host records. */
 void nav_report(const real *fs, real *af, int health, quat q_nav);
 
 #endif

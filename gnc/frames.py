@@ -12,7 +12,7 @@ from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).with_name("frames.toml")
 
-WIRE_TYPES = {"f32": "f", "u8": "B", "u16": "H", "u32": "I", "header_time": None, None: None}
+WIRE_TYPES = {"f32": "f", "f64": "d", "u8": "B", "u16": "H", "u32": "I", "header_time": None, None: None}
 FRAME_KINDS = ("sensor", "actuator", "config", "fsw_state")
 PREFIX = {"sensor": "SF", "actuator": "AF", "config": "CF", "fsw_state": "FS"}
 ENUM_PREFIX = {"messages": "MSG", "programs": "PROGRAM", "phases": "PHASE",

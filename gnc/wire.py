@@ -9,8 +9,8 @@ A message on the wire is COBS(body) followed by one 0x00 delimiter, where
 Sensor, actuator and config payloads are the frame's fields in schema order with
 their wire types; docs/protocol.md is the full description.  In memory those frames
 are flat float64 arrays indexed by gnc/core/layout.py, exactly what the numba
-flight software reads and writes.  f32 fields round-trip as float32(x); integer
-fields as round(x / scale) * scale, clamped to the wire type's range.
+flight software reads and writes.  f32 fields round-trip as float32(x), f64 fields
+exactly; integer fields as round(x / scale) * scale, clamped to the wire type's range.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ HELLO_NAME_MAX = 48
 HELLO_FLAG_SYSTICK_CYCLES = 1                   # cycle counter emulated from SysTick, not a true cycle counter
 LOG_MAX = 200
 
-_NUMPY_WIRE = {"f32": "<f4", "u8": "u1", "u16": "<u2", "u32": "<u4"}
+_NUMPY_WIRE = {"f32": "<f4", "f64": "<f8", "u8": "u1", "u16": "<u2", "u32": "<u4"}
 _INT_MAX = {"u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF}
 _TIME_LIMIT = 2.0 ** 63                         # |t_ms| beyond this (or NaN) is sent as 0, as in C
 
@@ -66,8 +66,8 @@ class FrameLayout:
         with np.errstate(over="ignore", invalid="ignore"):
             for f in self.fields:
                 x = frame[f.offset:f.offset + f.n]
-                if f.wire == "f32":
-                    rec[f.name] = x.astype(np.float32)
+                if f.wire in ("f32", "f64"):
+                    rec[f.name] = x.astype(_NUMPY_WIRE[f.wire])
                 else:
                     rec[f.name] = quantise(x / f.scale if f.scale else x, _INT_MAX[f.wire])
         return rec.tobytes()

@@ -49,7 +49,7 @@ def _vector(name, msg_type, seq, t, payload) -> dict:
                       "flags": payload.flags, "name": payload.name}
     elif kind == "log":
         v["text"] = payload
-    v["wire"] = wire.hex()
+    v["wire"] = packet.hex()
     return v
 
 
@@ -76,8 +76,16 @@ def build_vectors() -> dict:
         "actuator", t=12.34, thrust_cmd=7500.0,
         rcs_on=[0.0, 0.012, 0.02, 0.65535, 1.0, -0.001, 0.0031, 0.00004, 0.1, 0.2, 0.3, 0.004],
         phase=4, health=(1 << 0) | (1 << 2), nav_pos=[-1234.5, 87.25, 2400.0],
-        nav_vel=[-15.0, 0.5, -3.0], nav_q=[1.0, 0.0, 0.0, 0.0], step_cycles=123456)
-    saturated = frame_from("actuator", t=0.5, phase=300, health=-1.0, step_cycles=5.0e9)
+        nav_vel=[-15.0, 0.5, -3.0], nav_q=[1.0, 0.0, 0.0, 0.0], hdu_cmd=1,
+        nav_sigma=[12.5, 12.5, 3.75, 0.25, 0.25, 0.125], step_cycles=123456)
+    orbit = frame_from(
+        "actuator", t=5400.02, phase=13, health=1, nav_pos=[-512.0, -20000.0, 30.5], nav_vel=[0.25, 1.5, -0.01],
+        nav_q=[0.5, -0.5, 0.5, 0.5], nav_sigma=[7.0, 30.0, 7.5, 0.0125, 0.05, 0.0125],
+        nav_orbit_pos=[1812345.678901234, -2.5e-3, -301234.5625], nav_orbit_vel=[-252.25, 1602.5, 0.75],
+        idle_s=5460.02)
+    # f64 beyond float: 1e300 and a double subnormal (a float build holds inf and 0 there)
+    saturated = frame_from("actuator", t=0.5, phase=300, health=-1.0, step_cycles=5.0e9, hdu_cmd=2.5,
+                           nav_orbit_pos=[1e300, -0.0, 5e-324], idle_s=1e30)
     cfg = frame_from("config", program=1, dt=0.02, mu=4.9048695e12, r_site=1737400.0,
                      c_li0=[1, 0, 0, 0, 1, 0, 0, 0, 1], nav0_q=[1, 0, 0, 0], mass0=3780.0,
                      isp=3000.0, thrust_max=7500.0, thrust_min=1500.0, hover_alt=100.0)
@@ -86,6 +94,7 @@ def build_vectors() -> dict:
         _vector("sensor_descent", m["sensor"], 513, None, sensor),
         _vector("sensor_extremes", m["sensor"], 65535, None, extremes),
         _vector("actuator_hover", m["actuator"], 514, None, actuator),
+        _vector("actuator_orbit", m["actuator"], 40000, None, orbit),
         _vector("actuator_saturated", m["actuator"], 1, None, saturated),
         _vector("config_descent", m["config"], 1, None, cfg),
         _vector("config_long_run", m["config"], 0x0101, None, _long_run_config()),
@@ -186,6 +195,8 @@ def exact_frames(kind: str):
             elem = st.integers(0, 2 ** 32 - 1).map(lambda ms: ms / 1000)
         elif f.wire == "f32":
             elem = st.floats(width=32)
+        elif f.wire == "f64":
+            elem = st.floats()
         elif f.scale:
             elem = st.integers(0, INT_MAX[f.wire]).map(lambda q, s=f.scale: q * s)
         else:
@@ -225,6 +236,9 @@ def test_any_frame_decodes_to_its_wire_rounding(kind):
                 x, y = frame[f.offset:f.offset + f.n], got[f.offset:f.offset + f.n]
                 if f.wire == "f32":
                     np.testing.assert_array_equal(y, x.astype(np.float32).astype(float))
+                    continue
+                if f.wire == "f64":
+                    np.testing.assert_array_equal(y, x)
                     continue
                 want = np.nan_to_num(x / (f.scale or 1.0), nan=0.0, posinf=np.inf, neginf=-np.inf)
                 want = np.clip(want, 0, INT_MAX[f.wire])
@@ -280,7 +294,7 @@ def test_wire_sizes():
     fixed = {name: wire.wire_size(wire.MSG[name]) for name in ("hello", "reset", "log")}
     assert fixed == {"hello": 68, "reset": 14, "log": 214}
     for kind, layout in wire.LAYOUTS.items():
-        wire_bytes = {"f32": 4, "u8": 1, "u16": 2, "u32": 4}
+        wire_bytes = {"f32": 4, "f64": 8, "u8": 1, "u16": 2, "u32": 4}
         assert layout.payload_size == sum(f.n * wire_bytes[f.wire] for f in layout.fields)
         body = wire.encode_body(wire.MSG[kind], 0, None, np.ones(layout.length))
         assert len(body) == wire.HEADER_SIZE + layout.payload_size + wire.CRC_SIZE
@@ -404,7 +418,7 @@ def test_each_error_counts_once_and_the_next_frame_decodes(kind):
 
 
 @pytest.mark.parametrize("kind, payload", [("hello", b"\x04\x00"), ("log", b"x" * 201), ("reset", b"x"),
-                                           ("actuator", b"\x01" * 76)])
+                                           ("actuator", b"\x01" * (wire.LAYOUTS["actuator"].payload_size + 1))])
 def test_payload_length_checked_per_type(kind, payload):
     decoder = wire.Decoder()
     decoder.feed(_sealed(wire.HEADER.pack(wire.PROTOCOL_VERSION, wire.MSG[kind], 0, 0) + payload))

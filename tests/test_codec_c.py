@@ -78,7 +78,8 @@ class CCodec:
         lib, kind, body = self.lib, v["type"], self._out()
         t_ms = wire.time_to_ms(v["t"] or 0.0)
         if kind in wire.LAYOUTS:
-            frame = np.ascontiguousarray(v["frame"], dtype=self.dtype)
+            with np.errstate(over="ignore"):     # a float build holds inf for what float cannot
+                frame = np.ascontiguousarray(v["frame"], dtype=self.dtype)
             n = getattr(lib, f"gnc_encode_{kind}")(body, len(body), v["seq"], self.ffi.from_buffer("real[]", frame))
         elif kind == "hello":
             h = v["hello"]
@@ -129,6 +130,12 @@ def c_double(tmp_path_factory) -> CCodec:
     return CCodec(build(tmp_path_factory.mktemp("ccodec"), compiler(), [], "double"), "double")
 
 
+def f64_elements(kind: str) -> np.ndarray:
+    """Array indices of a frame's f64 fields."""
+    return np.concatenate([np.arange(f.offset, f.offset + f.n) for f in schema()[kind].fields if f.wire == "f64"]
+                          + [np.zeros(0, int)])
+
+
 @pytest.mark.parametrize("v", VECTORS, ids=lambda v: v["name"])
 def test_c_encoder_matches_vector(c, v):
     want = v["wire"]
@@ -136,6 +143,13 @@ def test_c_encoder_matches_vector(c, v):
         # a C build always announces its own sizeof(real)
         hello = wire.Hello(**{**v["hello"], "real_size": c.real_size})
         want = wire.encode(v["msg_type"], v["seq"], v["t"], hello).hex()
+    if v["type"] in wire.LAYOUTS and c.dtype == np.float32:
+        # a float build holds float32(x), which its f64 fields carry exactly
+        frame = np.array(v["frame"])
+        at = f64_elements(v["type"])
+        with np.errstate(over="ignore"):
+            frame[at] = frame[at].astype(np.float32)
+        want = wire.encode(v["msg_type"], v["seq"], v["t"], frame).hex()
     assert c.encode(v).hex() == want
 
 
@@ -152,7 +166,8 @@ def test_c_decoder_reads_vector(c, v):
         return
     rc, seq, frame = c.decode(v["type"], body)
     assert (rc, seq) == (0, v["seq"])
-    expect = np.asarray(v["decoded"]).astype(c.dtype).astype(np.float64)
+    with np.errstate(over="ignore"):
+        expect = np.asarray(v["decoded"]).astype(c.dtype).astype(np.float64)
     exact = np.ones(len(expect), bool)    # f32 and small integers: exact in either build
     for f in schema()[v["type"]].fields:
         if f.wire == "header_time" or f.scale:
@@ -184,6 +199,48 @@ def test_c_matches_python_on_random_frames(c_double):
             rc, got_seq, got = c_double.decode(kind, wire.cobs_decode(want[:-1]))
             assert (rc, got_seq) == (0, seq)
             np.testing.assert_array_equal(got, wire.decode(want).payload)
+
+
+def _float_edges() -> np.ndarray:
+    """Doubles on and about float32's rounding boundaries: ties either way, the largest
+    float and the overflow threshold, the normal/subnormal border, half the smallest
+    subnormal."""
+    f32 = np.array([1.0, 1.5, 3.0, 16777215.0, 1.1754944e-38, 1.1754942e-38, 2e-45, 1e-45, 1812345.625], np.float32)
+    ulp = np.spacing(f32).astype(np.float64)
+    x = f32.astype(np.float64)
+    top = float(np.finfo(np.float32).max)
+    edges = np.concatenate([x, x + ulp / 2, x - ulp / 4, x + ulp / 2 + ulp * 1e-9, x + ulp * 0.75,
+                            [top, top + 2.0 ** 102, 2.0 ** 128 * (1 - 2.0 ** -25), 2.0 ** 128, 2.0 ** -150,
+                             2.0 ** -150 * 1.5, 2.0 ** -151, 5e-324, np.inf, np.nan, 0.0]])
+    return np.concatenate([edges, -edges])
+
+
+def test_float_build_f64_fields_convert_as_a_cast(tmp_path_factory):
+    """The float build's f64 fields are converted with integer operations (avr-gcc has no
+    64-bit double): widening float32 -> binary64 and narrowing binary64 -> float32 must
+    give the IEEE conversions' results, here numpy's, on every class of value."""
+    c = CCodec(build(tmp_path_factory.mktemp("ccodec"), compiler(), ["-DGNC_REAL_FLOAT"], "float"), "float")
+    rng = np.random.default_rng(64)
+    at = f64_elements("actuator")
+    n = schema()["actuator"].length
+    doubles = np.concatenate([_float_edges(), rng.integers(0, 2 ** 64, 20000, dtype=np.uint64).view(np.float64),
+                              rng.normal(0, 10.0 ** rng.integers(-45, 39, 20000))])
+    floats = np.concatenate([rng.integers(0, 2 ** 32, 20000, dtype=np.uint32).view(np.float32),
+                             np.array([0.0, -0.0, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, np.inf, -np.inf,
+                                       np.nan], np.float32)])
+    with np.errstate(over="ignore", invalid="ignore"):      # overflow and signalling NaNs are cases here
+        for chunk in np.array_split(doubles, len(doubles) // len(at) + 1):
+            frame = np.zeros(n)
+            frame[at[:len(chunk)]] = chunk
+            rc, _, got = c.decode("actuator", wire.cobs_decode(wire.encode_actuator(0, frame)[:-1]))
+            assert rc == 0
+            assert np.array_equal(got[at].astype(np.float32), frame[at].astype(np.float32), equal_nan=True), \
+                (frame[at], got[at])
+        for chunk in np.array_split(floats, len(floats) // len(at) + 1):
+            frame = np.zeros(n, np.float32)
+            frame[at[:len(chunk)]] = chunk
+            want = wire.encode_actuator(0, frame.astype(np.float64))
+            assert c.encode({"type": "actuator", "frame": frame, "seq": 0, "t": None}) == want, frame[at]
 
 
 def test_crc32_matches_zlib(c):

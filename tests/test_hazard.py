@@ -518,7 +518,7 @@ def test_judge_tip_over(slope_deg, v_l, expected):
 
 def test_the_unit_scans_at_hover_and_reports_the_nearest_safe_site():
     """Flat ground with a 1 m boulder right below the hovering vehicle: nothing until the
-    hover command, then after the scan the site just clear of the boulder, tracked as the
+    flight software's command (hdu_cmd), then after the scan the site just clear of the boulder, tracked as the
     vehicle moves."""
     a = assemble(SC, 0)
     boulder = np.array([[0.4, -0.3, 1.0]])
@@ -538,7 +538,7 @@ def test_the_unit_scans_at_hover_and_reports_the_nearest_safe_site():
     seed_noise(0)
     sense(10, (0.0, 0.0, 100.0))
     assert hs[hdu.HS_STATUS] == hdu.ST_IDLE and not int(sf[L.SF_VALID]) & L.VALID_HDU
-    af[L.AF_PHASE] = L.PHASE_HOVER
+    af[L.AF_HDU_CMD] = 1.0
     sense(11, (0.0, 0.0, 100.0))
     assert hs[hdu.HS_STATUS] == hdu.ST_SCANNING and not int(sf[L.SF_VALID]) & L.VALID_HDU
     k_map = 11 + int(math.ceil(hp[hdu.HP_DURATION] / dt))
@@ -563,7 +563,7 @@ def test_the_unit_stays_silent_when_not_fitted():
     hs, hmap = hdu.allocate(a.hdu)
     assert hmap.shape == (HZ.M_LEN, 1, 1)
     sf, af = np.zeros((1, L.SF_LEN)), np.zeros((1, L.AF_LEN))
-    af[0, L.AF_PHASE] = L.PHASE_HOVER
+    af[0, L.AF_HDU_CMD] = 1.0
     x = _landed(a.world, a.vp, (0.0, 0.0, 100.0), t=500 * a.dt)
     P.sense(500, a.plant()._replace(x=x, hs=hs, hmap=hmap), sf, af)
     assert hs[hdu.HS_STATUS] == hdu.ST_IDLE and not int(sf[0, L.SF_VALID]) & L.VALID_HDU
@@ -580,6 +580,20 @@ def fly(sc, seed, disperse=True):
         td = touchdown_summary(a, p.touch)
         td.update(hazard_report.touchdown_verdict(sc, a.vp, a.world, a.dem, p.touch))
     return {"seed": seed, "touchdown": td, "hdu": hazard_report.hdu_summary(a.hdu, p.hs, p.hmap)}, a.hdu, p.hs, p.hmap
+
+
+def test_the_flight_software_commands_the_scan_while_it_hovers():
+    """hdu_cmd is 1 on exactly the steps the flight software reports the hover; the unit
+    starts its scan at the next sensor frame, the first after the command."""
+    a = assemble(SC, 0)
+    f = gnc_run.fly(a)
+    tel = f.telemetry()
+    cols = gnc_run.telemetry_columns()
+    cmd, phase = tel[:, cols.index("af.hdu_cmd")], tel[:, cols.index("af.phase")]
+    hover = phase == L.PHASE_HOVER
+    assert hover.any() and np.array_equal(cmd == 1.0, hover) and np.all((cmd == 0.0) | hover)
+    first = np.flatnonzero(hover)[0]
+    assert f.plant.hs[hdu.HS_T_CMD] == (first + 1) * a.dt
 
 
 def test_a_descent_diverts_to_the_units_site_and_draws_its_map(tmp_path):

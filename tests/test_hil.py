@@ -145,7 +145,7 @@ def test_lockstep_descent_over_a_pty_lands_within_the_limits(board):
     assert r.summary["outcome"] == "landed", r.summary["failures"]      # judged against [touchdown]
     assert list(r.telemetry) == telemetry_columns()
     assert len(r.telemetry["t"]) == r.link["steps"] > 40_000
-    assert np.isnan(r.telemetry["nav_sig_pos_e"]).all()                 # the covariance never crosses the link
+    assert (r.telemetry["nav_sig_pos_e"] > 0).all()          # the filter's sigma crosses the link (protocol 3)
     f = r.link["frames"]
     assert f["lost"] == f["corrupted"] == f["held_steps"] == 0
     assert f["on_time"] == r.link["steps"]
@@ -328,32 +328,61 @@ def test_no_board_at_the_other_end_is_a_handshake_error(monkeypatch):
 
 # ---------------------------------------------------------------- the stub link
 
-def test_lockstep_session_flies_the_in_process_loop_with_the_wire_rounding():
-    """The session is the closed loop of gnc.core.loop with the frames crossing a wire:
-    replayed here in Python with the codec in the middle, the telemetry agrees exactly."""
-    from gnc.core.fsw.step import fsw_reset, fsw_step
+def in_process_with_the_codec(sc, seed: int, fsw: str) -> dict[str, np.ndarray]:
+    """The closed loop of gnc.core.loop flown in Python on a build's fsw_step, with the
+    codec in the middle: the frames the stub's board decodes and the host receives."""
+    from gnc.core import fsw_c
     from gnc.core.layout import AF_LEN, FS_LEN
     from gnc.core.loop import seed_noise
     from gnc.programs.descent import plant as P
     from gnc.programs.descent.assemble import assemble
 
-    sc = load("descent", ["sim.max_duration_s=10"])
-    r = run_session(sc, StubTransport(), seed=5)
-    a = assemble(sc, 5)
+    step = fsw_c.step_kernel(fsw)
+    a = assemble(sc, seed)
     p, sf, af, fs = a.plant(), np.zeros((1, SF_LEN)), np.zeros((1, AF_LEN)), np.zeros((1, FS_LEN))
     tel = np.zeros((a.n_steps, P.T_LEN))
     cfg = wire.decode(wire.encode_config(1, a.cfg)).payload
-    fsw_reset(fs[0])
-    seed_noise(5)
+    fsw_c.reset(fsw, fs[0])
+    seed_noise(seed)
     for k in range(a.n_steps):
         P.sense(k, p, sf, af)
-        fsw_step(wire.decode(wire.encode_sensor(k, sf[0])).payload, cfg, fs[0], af[0])
+        step(wire.decode(wire.encode_sensor(k, sf[0])).payload, cfg, fs[0], af[0])
         af[0] = wire.decode(wire.encode_actuator(k, af[0])).payload
-        P.record(tel[k], k, k + 1, p, sf, fs, af)
-        P.advance(k, k + 1, p, fs, af)
-    for i, name in enumerate(telemetry_columns()):
-        if not name.startswith("nav_sig") and name != "af.step_cycles":
-            np.testing.assert_array_equal(r.telemetry[name], tel[:, i], err_msg=name)
+        P.record(tel[k], k, k + 1, p, sf, af)
+        P.advance(k, k + 1, p, af)
+    return {name: tel[:, i] for i, name in enumerate(telemetry_columns())}
+
+
+def test_lockstep_session_flies_the_in_process_loop_with_the_wire_rounding():
+    """The session is the closed loop of gnc.core.loop with the frames crossing a wire:
+    replayed here in Python with the codec in the middle, the telemetry agrees exactly,
+    every column but the board's own step time."""
+    sc = load("descent", ["sim.max_duration_s=10"])
+    r = run_session(sc, StubTransport(), seed=5)
+    tel = in_process_with_the_codec(sc, 5, "numba")
+    for name in telemetry_columns():
+        if name != "af.step_cycles":
+            np.testing.assert_array_equal(r.telemetry[name], tel[name], err_msg=name)
+
+
+@pytest.mark.parametrize("fsw", ["numba", "c", "c-float"])
+def test_hil_nav_sigma_equals_the_in_process_runs(fsw):
+    """Protocol 3 carries the filter's 1-sigma in the actuator frame, so the HIL telemetry's
+    nav_sig columns are numbers, and for the same seed the very numbers the in-process loop
+    of the same build records (on the frames as the wire rounds them): every link and every
+    build records the same columns."""
+    from gnc.core import fsw_c
+
+    try:
+        fsw_c.require(fsw)
+    except fsw_c.CBuildUnavailable as e:
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(str(e))
+    sc = load("descent", ["sim.max_duration_s=10"])
+    r = run_session(sc, StubTransport(Board(fsw)), seed=3)
+    tel = in_process_with_the_codec(sc, 3, fsw)
+    for name in [c for c in telemetry_columns() if c.startswith(("nav_sig", "af.nav_sigma"))]:
+        assert np.isfinite(r.telemetry[name]).all() and (r.telemetry[name] > 0).all(), name
+        np.testing.assert_array_equal(r.telemetry[name], tel[name], err_msg=name)
 
 
 def test_stub_link_adds_wire_time_latency_and_jitter():

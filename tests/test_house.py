@@ -1,6 +1,6 @@
 """The house rules of the code, checked on the source: one import root, no import circles,
-no private name used outside its module, no function with a long positional argument list.
-(docs/architecture.md)"""
+no private name used outside its module, no function with a long positional argument list,
+the vehicle side blind to the flight software's state.  (docs/architecture.md)"""
 from __future__ import annotations
 
 import ast
@@ -12,6 +12,9 @@ TREES = [PACKAGE, ROOT / "tests", ROOT / "bench", ROOT / "tools"]
 MAX_POSITIONAL = 10
 # a numba kernel's arguments are its arrays: the ray caster takes the terrain's and the unit's
 WIDE_KERNELS = {"gnc.core.hazard.lidar_scan"}
+# the vehicle side: the plants, the hazard unit, the HIL host
+VEHICLE_SIDE = [*sorted((PACKAGE / "programs").glob("*/plant.py")), PACKAGE / "core" / "hdu.py",
+                PACKAGE / "hil" / "session.py"]
 
 
 def _module_name(path: Path) -> str:
@@ -109,4 +112,18 @@ def test_no_long_positional_argument_lists():
                 n = len(node.args.posonlyargs) + len(node.args.args)
                 if n > MAX_POSITIONAL and f"{m}.{node.name}" not in WIDE_KERNELS:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name} takes {n} positional arguments")
+    assert not found, "\n".join(found)
+
+
+def test_the_vehicle_side_reads_frames_only():
+    """Plants, the hazard unit and the HIL host never touch the flight software's state
+    (FS_*): over a link it stays on the board, so what they need travels in the frames."""
+    assert len(VEHICLE_SIDE) >= 5
+    found = []
+    for path in VEHICLE_SIDE:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else \
+                node.name if isinstance(node, ast.alias) else ""
+            if name.startswith("FS_"):
+                found.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}: {name}")
     assert not found, "\n".join(found)

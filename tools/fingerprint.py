@@ -8,11 +8,16 @@ saved on one machine compares on another:
     python tools/fingerprint.py --save before.json            # on the old tree
     python tools/fingerprint.py --compare before.json         # on the new one: exit 1 on a difference
 
---quick flies fewer cases (numba and C double, one dispersed seed).
+--quick flies fewer cases (numba and C double, one dispersed seed).  --ignore-columns GLOB...
+leaves the telemetry columns matching any glob out of the telemetry hashes: a change that
+adds columns compares with fingerprints saved before it, the new columns left out
+(`--ignore-columns '*af.nav_sigma*' '*af.idle_s'`: the mission's columns carry a program
+prefix; quote the globs from the shell).
 """
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import sys
@@ -36,9 +41,11 @@ def summary_hash(summary: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def telemetry_hash(telemetry: dict) -> str:
+def telemetry_hash(telemetry: dict, ignore: tuple[str, ...] = ()) -> str:
     h = hashlib.sha256()
     for name in sorted(telemetry):
+        if any(fnmatch.fnmatchcase(name, glob) for glob in ignore):
+            continue
         a = np.ascontiguousarray(telemetry[name])
         h.update(name.encode())
         h.update(str(a.dtype).encode())
@@ -57,7 +64,7 @@ def cases(quick: bool):
                 yield program, fsw, seed, disperse
 
 
-def fly_all(quick: bool) -> dict[str, str]:
+def fly_all(quick: bool, ignore: tuple[str, ...] = ()) -> dict[str, str]:
     from gnc import programs
     from gnc.scenario import load
 
@@ -66,7 +73,7 @@ def fly_all(quick: bool) -> dict[str, str]:
         sc = load(program)
         r = programs.get(sc.program).run(sc, seed, disperse, fsw=fsw)
         key = f"{program} {fsw} seed={seed}{' dispersed' if disperse else ''}"
-        out[key] = f"summary {summary_hash(r.summary)} telemetry {telemetry_hash(r.telemetry)}"
+        out[key] = f"summary {summary_hash(r.summary)} telemetry {telemetry_hash(r.telemetry, ignore)}"
         print(f"{key:40s} {out[key]}", flush=True)
     from gnc import montecarlo
     for name, n in (("descent", 6), ("rendezvous", 2)):
@@ -84,8 +91,10 @@ def main(argv=None) -> int:
     g.add_argument("--save", metavar="FILE", help="write the fingerprints to FILE (JSON)")
     g.add_argument("--compare", metavar="FILE", help="compare with fingerprints saved in FILE")
     p.add_argument("--quick", action="store_true", help="fewer cases: numba and C double, seeds 0 and 3")
+    p.add_argument("--ignore-columns", nargs="+", default=[], metavar="GLOB",
+                   help="leave the telemetry columns matching these globs (fnmatch) out of the hashes")
     args = p.parse_args(argv)
-    got = fly_all(args.quick)
+    got = fly_all(args.quick, tuple(args.ignore_columns))
     if args.save:
         with open(args.save, "w") as f:
             json.dump(got, f, indent=1)

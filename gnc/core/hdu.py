@@ -1,17 +1,16 @@
 """The hazard-detection unit: a smart sensor, as on Chang'e-3 to -6.
 
-When the flight computer's actuator frame first reports the hover phase, the
-unit starts its scan of the ground below.  The scan takes scan_duration, while
-the vehicle settles over the hover point; the map is built at the pose the scan
-ends at (the unit compensates its frames for motion to its latest pose), so it
-is modelled as one lidar scan at the vehicle's true pose then.  The unit builds
-the safety map and picks the safe site nearest its nadir (gnc.core.hazard): the
-flight software hovers over its target, so the nadir stands for it.  From then
-on every sensor frame carries the site relative to the vehicle in body axes
-(SF_HDU_REL, VALID_HDU): the unit keeps the ground point it measured and tracks
-its own motion (modelled from truth), adding noise of site_sigma per axis to
-each report.  No safe site: no report, and the flight software lands at its
-target.
+When the flight computer's actuator frame first carries its command (hdu_cmd, set
+while the descent hovers), the unit starts its scan of the ground below.  The scan
+takes scan_duration, while the vehicle settles over the hover point; the map is built
+at the pose the scan ends at (the unit compensates its frames for motion to its
+latest pose), so it is modelled as one lidar scan at the vehicle's true pose then.
+The unit builds the safety map and picks the safe site nearest its nadir
+(gnc.core.hazard): the flight software hovers over its target, so the nadir stands for
+it.  From then on every sensor frame carries the site relative to the vehicle in body
+axes (SF_HDU_REL, VALID_HDU): the unit keeps the ground point it measured and tracks
+its own motion (modelled from truth), adding noise of site_sigma per axis to each
+report.  No safe site: no report, and the flight software lands at its target.
 
 Parameters HP_* are filled by gnc.programs.descent.assemble; the state HS_* and the map layers
 (hazard.M_*) are allocated by `allocate` and read back by the API for the summary
@@ -21,7 +20,7 @@ import numpy as np
 
 from gnc.core import hazard, pmath, vec
 from gnc.core.jit import kernel
-from gnc.core.layout import AF_PHASE, PHASE_HOVER, SF_HDU_REL, SF_VALID, VALID_HDU
+from gnc.core.layout import AF_HDU_CMD, SF_HDU_REL, SF_VALID, VALID_HDU
 from gnc.core.moon import q_inertial_to_landing, state_to_landing
 from gnc.core.vehicle import X_Q, X_R, X_V
 
@@ -106,7 +105,7 @@ def sense(t, x, af, hp, hs, maps, w, dem, sf):
     if hp[HP_ENABLED] == 0.0:
         return
     if hs[HS_STATUS] == ST_IDLE:
-        if int(af[AF_PHASE]) != PHASE_HOVER:
+        if af[AF_HDU_CMD] != 1.0:
             return                   # not commanded yet: nothing to do on most steps
         hs[HS_STATUS] = ST_SCANNING
         hs[HS_T_CMD] = t

@@ -8,9 +8,13 @@ arrays, one row per flight computer (one for descent and ascent, two for rendezv
 
     sense(k, p, sf, af)                    truth at step k -> sensor frames sf[v]; af holds
                                            the latest actuator frames (the hazard unit's command)
-    record(row, k, k_end, p, sf, fs, af)   one telemetry row
-    advance(k, k_end, p, fs, af)           truth from step k under the actuator frames;
+    record(row, k, k_end, p, sf, af)       one telemetry row
+    advance(k, k_end, p, af)               truth from step k under the actuator frames;
                                            returns (steps advanced, event)
+
+A plant sees the frames only, never the flight software's state fs: what it records and
+coasts by travels in the actuator frame, so a flight over a link (where fs stays on
+the board) records and flies the same.
 
 A step advances the clock by `steps` flight-software steps: 1, more when a plant coasts
 in one go (the rendezvous' time warp, never past k_end), 0 when it ends the run before
@@ -65,9 +69,9 @@ def _fly(p, sf, cfg, fs, af, tel, tel_every, k_end, seed, ctr):
         for v in range(sf.shape[0]):
             fsw_step(sf[v], cfg[v], fs[v], af[v])    # noqa: F821
         if keep:
-            record(tel[row], k, k_end, p, sf, fs, af)    # noqa: F821
+            record(tel[row], k, k_end, p, sf, af)    # noqa: F821
             row += 1
-        steps, event = advance(k, k_end, p, fs, af)  # noqa: F821
+        steps, event = advance(k, k_end, p, af)      # noqa: F821
         k += steps
         it += 1
         if event != EV_NONE:

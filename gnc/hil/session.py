@@ -61,7 +61,6 @@ from gnc.core.layout import (
     CF_NAV0_POS,
     CF_NAV0_Q,
     CF_NAV0_VEL,
-    FS_LEN,
     SF_CMD,
     SF_LEN,
 )
@@ -204,10 +203,10 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
 
 def _warm_up(a: Assembly) -> None:
     """Load or compile every kernel the step loop calls, before the clock matters."""
-    p, sf, fs, af = a.plant(), np.zeros((1, SF_LEN)), np.zeros((1, FS_LEN)), np.zeros((1, AF_LEN))
+    p, sf, af = a.plant(), np.zeros((1, SF_LEN)), np.zeros((1, AF_LEN))
     P.sense(0, p, sf, af)
-    P.record(np.zeros(P.T_LEN), 0, 1, p, sf, fs, af)
-    P.advance(0, 1, p, fs, af)
+    P.record(np.zeros(P.T_LEN), 0, 1, p, sf, af)
+    P.advance(0, 1, p, af)
     vec.q_mul(vec.q_conj(q_li(0.0, a.cfg)), (1.0, 0.0, 0.0, 0.0))
 
 
@@ -227,7 +226,7 @@ class Session:
         self.status, self.stub = status, stub
         self.a = a = assemble(sc, seed)
         self.dt = a.dt
-        # a frame cannot come back faster than the wire carries it (18.6 ms at 115200 baud)
+        # a frame cannot come back faster than the wire carries it (24.6 ms at 115200 baud)
         wire_s = round_trip_wire_time(transport.baud) if transport.baud else 0.0
         self.timeout_s = timeout_s if timeout_s is not None else a.dt + wire_s
         self.silence_s = silence_s if silence_s is not None else max(SILENCE_S, SILENT_PERIODS * self.timeout_s)
@@ -487,7 +486,6 @@ class Session:
         p = a.plant()
         sf, af = np.zeros((1, SF_LEN)), np.zeros((1, AF_LEN))
         tel = np.zeros((n, P.T_LEN))
-        filter_unseen = np.zeros((1, FS_LEN))       # the filter covariance never crosses the link
         _warm_up(a)
         self._connect(0, a.cfg)
         seed_noise(a.seed)
@@ -497,9 +495,9 @@ class Session:
         try:
             while True:
                 self._exchange(k, sf[0], af[0])
-                P.record(tel[k], k, k + 1, p, sf, filter_unseen, af)
+                P.record(tel[k], k, k + 1, p, sf, af)
                 self.m_est -= af[0, AF_THRUST_CMD] * dt / a.cfg[CF_ISP]
-                _, event = P.advance(k, k + 1, p, filter_unseen, af)
+                _, event = P.advance(k, k + 1, p, af)
                 self._report_status(k, tel[k], af[0])
                 k += 1
                 if event == P.EV_CONTACT or k == n:
@@ -521,7 +519,6 @@ class Session:
 
     def _result(self, tel, k, event, touch, x, reason) -> HilResult:
         a, sc = self.a, self.sc
-        tel[:, P.T_NAV_SIG:P.T_NAV_SIG + 6] = np.nan
         telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
         if reason is None:
             td = touchdown_summary(a, touch) if event == P.EV_CONTACT else None

@@ -6,7 +6,8 @@
                         pitching toward vertical; ends at approach_alt
     approach            the same arc (camera fixes now correct position); ends
                         when its time-to-go reaches 4 s
-    hover               position hold at hover_alt for hover_time (hazard scan),
+    hover               position hold at hover_alt for hover_time (hazard scan:
+                        hdu_cmd commands the unit throughout),
                         longer until settled over the hover point (at most
                         4 x hover_time)
     obstacle avoidance  E-guidance to avoid_alt above the chosen site (the
@@ -21,7 +22,7 @@ from gnc.core import pmath, vec
 from gnc.core.fsw import control, guidance, nav
 from gnc.core.fsw.landing import altitude, apparent_gravity, local_up
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME, CF_AVOID_ALT,
+from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME, CF_AVOID_ALT,
                              CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE, CF_BRAKE_GATE_VEL,
                              CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE, CF_FWD,
                              CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW, CF_R_SITE,
@@ -153,6 +154,10 @@ def step(sf, cfg, fs, af, t):
     if phase == PHASE_SLOW_DESCENT and 0.0 <= h_ground <= cfg[CF_CUTOFF_ALT]:
         _enter(fs, PHASE_FREE_FALL, t)
         phase = PHASE_FREE_FALL
+    # the hazard scan is what the hover waits for: command it for as long as it lasts, so a
+    # frame lost on the link delays the scan by a step instead of cancelling it
+    if phase == PHASE_HOVER:
+        af[AF_HDU_CMD] = 1.0
 
     if phase == PHASE_MAIN_BRAKING:
         a, tgo = _braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max)

@@ -21,11 +21,13 @@ import math
 from gnc.core import pmath, vec
 from gnc.core.fsw.landing import apparent_gravity, q_li
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_HEALTH, AF_NAV_POS, AF_NAV_Q, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
+from gnc.core.layout import (AF_HEALTH, AF_IDLE_S, AF_NAV_ORBIT_POS, AF_NAV_ORBIT_VEL, AF_NAV_POS, AF_NAV_Q,
+                             AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
                              CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ALT,
                              CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF, CF_SIG_TERRAIN, CF_SIG_VEL,
                              CF_STAR_GAIN, CF_VEL_BORE, FS_COV, FS_HEALTH, FS_PHASE,
-                             FS_DV_LAST, FS_MASS, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT, FS_VEL, HEALTH_ALT_REJECTED,
+                             FS_DV_LAST, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT,
+                             FS_T_IDLE, FS_VEL, HEALTH_ALT_REJECTED,
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
                              VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
@@ -226,10 +228,18 @@ def correct(sf, cfg, fs, t):
 
 @kernel
 def report(fs, af, health, q_nav):
-    """The end of every program's step: phase, health bits, and the navigation state
-    (position, velocity, attitude q_nav in the program's frame) into the actuator frame."""
+    """The end of every program's step: phase, health bits, the navigation state
+    (position, velocity, attitude q_nav in the program's frame, their 1-sigma, the orbit
+    estimate) and the idle time into the actuator frame: what the host records and
+    coasts by, so that it never needs the state itself."""
     af[AF_PHASE] = fs[FS_PHASE]
     af[AF_HEALTH] = float(int(fs[FS_HEALTH]) | health)
     vec.store3(af, AF_NAV_POS, vec.load3(fs, FS_POS))
     vec.store3(af, AF_NAV_VEL, vec.load3(fs, FS_VEL))
     vec.store4(af, AF_NAV_Q, q_nav)
+    for i in range(6):
+        # max keeps a NaN (the first argument unless 0 is larger): a broken filter shows
+        af[AF_NAV_SIGMA + i] = math.sqrt(max(fs[FS_COV + 7 * i], 0.0))
+    vec.store3(af, AF_NAV_ORBIT_POS, vec.load3(fs, FS_ORB_POS))
+    vec.store3(af, AF_NAV_ORBIT_VEL, vec.load3(fs, FS_ORB_VEL))
+    af[AF_IDLE_S] = fs[FS_T_IDLE]

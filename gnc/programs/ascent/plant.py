@@ -82,7 +82,7 @@ def sense(k, p, sf, af):
 
 
 @kernel
-def advance(k, k_end, p, fs, af):
+def advance(k, k_end, p, af):
     """Note the cut-off; once settled, end the run where it stands (0 steps, EV_INSERTED).
     Else fly truth from step k to k+1, on the pad or free: (1, EV_NONE or EV_FELL)."""
     t = k * p.dt

@@ -2,7 +2,8 @@
 
     sense    truth -> sensor frame, the hazard-detection unit's report included; the
              IMU accumulators restart
-    record   one telemetry row (T_* below): landing-frame truth, filter sigmas, both frames
+    record   one telemetry row (T_* below): landing-frame truth, the filter's sigmas (from
+             the actuator frame), both frames
     advance  actuator frame -> truth over one step (RK4 substeps, RCS pulses integrated
              within the step, IMU accumulation); EV_CONTACT when a foot pad touches
 
@@ -12,11 +13,9 @@ these rows too.
 """
 from collections import namedtuple
 
-import numpy as np
-
 from gnc.core import hdu, vec
 from gnc.core.jit import kernel
-from gnc.core.layout import AF_LEN, AF_THRUST_CMD, FS_COV, SF_LEN
+from gnc.core.layout import AF_LEN, AF_NAV_SIGMA, AF_THRUST_CMD, SF_LEN
 from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_GROUND_MAX, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.sensors import sense as sense_vehicle
@@ -93,7 +92,7 @@ def near_ground(x, vp, w):
 
 
 @kernel
-def record_row(row, t, x, w, dem, fs, sf, af):
+def record_row(row, t, x, w, dem, sf, af):
     """One telemetry row (T_*) of one vehicle."""
     row[T_T] = t
     r_l, v_l = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
@@ -105,7 +104,7 @@ def record_row(row, t, x, w, dem, fs, sf, af):
     row[T_MASS] = x[X_M]
     row[T_THRUST] = x[X_THRUST]
     for i in range(6):
-        row[T_NAV_SIG + i] = np.sqrt(max(fs[FS_COV + 7 * i], 0.0))
+        row[T_NAV_SIG + i] = af[AF_NAV_SIGMA + i]
     for i in range(SF_LEN):
         row[T_SF + i] = sf[i]
     for i in range(AF_LEN):
@@ -115,7 +114,7 @@ def record_row(row, t, x, w, dem, fs, sf, af):
 @kernel
 def sense(k, p, sf, af):
     """Sensor frame of step k from truth; the IMU accumulators restart.  af is the
-    flight software's latest actuator frame (its phase commands the hazard unit)."""
+    flight software's latest actuator frame (its hdu_cmd commands the hazard unit)."""
     t = k * p.dt
     sense_vehicle(k, t, p.dt, p.x, p.imu, p.sp, p.w, p.dem, sf[0])
     hdu.sense(t, p.x, af[0], p.hp, p.hs, p.hmap, p.w, p.dem, sf[0])
@@ -124,12 +123,12 @@ def sense(k, p, sf, af):
 
 
 @kernel
-def record(row, k, k_end, p, sf, fs, af):
-    record_row(row, k * p.dt, p.x, p.w, p.dem, fs[0], sf[0], af[0])
+def record(row, k, k_end, p, sf, af):
+    record_row(row, k * p.dt, p.x, p.w, p.dem, sf[0], af[0])
 
 
 @kernel
-def advance(k, k_end, p, fs, af):
+def advance(k, k_end, p, af):
     """Fly truth from step k to k+1 under the actuator frame.  Returns (1, EV_*)."""
     h = p.dt / p.substeps
     t = k * p.dt

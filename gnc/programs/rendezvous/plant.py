@@ -8,13 +8,14 @@ row 1 the target's).
 
 Time warp: a ~2 day timeline at the flight-software rate would be ~1.7 million steps
 of both vehicles.  After each step, if neither flight software commanded thrust or an
-RCS pulse, both engines' thrust has died out, and both report a t_idle (the time each
-next needs its full rate) beyond the next whole second, the plant steps both vehicles
-to the earliest t_idle (at most h_max_steps, never past k_end) in one go: 6-DOF RK4
-with substeps of at most h_sub seconds (gravity with J2, torque-free attitude), the
-IMUs accumulating over the whole step.  The flight softwares then see one frame with
-a long time step, which their two-body propagation handles exactly.  Coast steps are
-whole seconds so that every sensor's sample schedule (k % every) still lands.
+RCS pulse, both engines' thrust has died out, and both actuator frames report an
+idle_s (the time each next needs its full rate) beyond the next whole second, the
+plant steps both vehicles to the earlier idle_s (at most h_max_steps, never past
+k_end) in one go: 6-DOF RK4 with substeps of at most h_sub seconds (gravity with J2,
+torque-free attitude), the IMUs accumulating over the whole step.  The flight softwares
+then see one frame with a long time step, which their two-body propagation handles
+exactly.  Coast steps are whole seconds so that every sensor's sample schedule
+(k % every) still lands.
 
 Contact: in steps at the full rate, after every model substep, the chaser's port is
 compared with the target's (gnc.core.capture): it reaches the target's port plane
@@ -27,15 +28,15 @@ from collections import namedtuple
 from gnc.core import capture, vec
 from gnc.core.jit import kernel
 from gnc.core.layout import (
+    AF_IDLE_S,
+    AF_NAV_ORBIT_POS,
+    AF_NAV_ORBIT_VEL,
     AF_NAV_POS,
+    AF_NAV_SIGMA,
     AF_NAV_VEL,
     AF_PHASE,
     AF_RCS_ON,
     AF_THRUST_CMD,
-    FS_COV,
-    FS_ORB_POS,
-    FS_ORB_VEL,
-    FS_T_IDLE,
     SF_CMD,
     SF_RN_RANGE,
     SF_VALID,
@@ -164,13 +165,13 @@ def sense(k, p, sf, af):
 
 
 @kernel
-def coast_steps(k, k_end, p, fs, af):
+def coast_steps(k, k_end, p, af):
     """Steps the next advance covers: 1, or a whole number of seconds of coast (the time
     warp above) when both vehicles are quiet and idle beyond the next second."""
     if not (_quiet(af[0], p.xc) and _quiet(af[1], p.xt)):
         return 1
     t = p.t0 + k * p.dt
-    idle = min(fs[0, FS_T_IDLE], fs[1, FS_T_IDLE])
+    idle = min(af[0, AF_IDLE_S], af[1, AF_IDLE_S])
     if idle <= t + 1.0:
         return 1
     n = int(min((idle - t) / p.dt, p.h_max_steps)) // p.steps_per_s * p.steps_per_s
@@ -178,11 +179,11 @@ def coast_steps(k, k_end, p, fs, af):
 
 
 @kernel
-def record(row, k, k_end, p, sf, fs, af):
-    n = coast_steps(k, k_end, p, fs, af)
+def record(row, k, k_end, p, sf, af):
+    n = coast_steps(k, k_end, p, af)
     t, h = p.t0 + k * p.dt, n * p.dt
     xc, xt, w, dp = p.xc, p.xt, p.w, p.dp
-    fsc, afc, aft, sfc = fs[0], af[0], af[1], sf[0]
+    afc, aft, sfc = af[0], af[1], sf[0]
     row[R_T] = t
     row[R_H] = h
     row[R_PHASE_C] = afc[AF_PHASE]
@@ -193,7 +194,7 @@ def record(row, k, k_end, p, sf, fs, af):
     vec.store3(row, R_NAV_POS, vec.load3(afc, AF_NAV_POS))
     vec.store3(row, R_NAV_VEL, vec.load3(afc, AF_NAV_VEL))
     for i in range(3):
-        row[R_NAV_SIG + i] = math.sqrt(max(fsc[FS_COV + 7 * i], 0.0))
+        row[R_NAV_SIG + i] = afc[AF_NAV_SIGMA + i]
     pc, _, pt, _, _ = capture.port_points(xc, xt, dp)
     row[R_RANGE] = vec.norm(vec.sub(pt, pc))
     s, lat, closing, _, att, rate = capture.docking_state(xc, xt, dp)
@@ -210,17 +211,16 @@ def record(row, k, k_end, p, sf, fs, af):
     row[R_ALT_T] = vec.norm(vec.load3(xt, X_R)) - w[W_SITE_R]
     row[R_VALID_C] = sfc[SF_VALID]
     row[R_RN_RANGE] = sfc[SF_RN_RANGE]
-    own, _ = to_lvlh(vec.load3(fsc, FS_ORB_POS), vec.load3(fsc, FS_ORB_VEL),
-                     vec.add(vec.load3(fsc, FS_ORB_POS), vec.sub(vec.load3(xc, X_R), vec.load3(xt, X_R))),
-                     vec.load3(fsc, FS_ORB_VEL))
+    orb_r, orb_v = vec.load3(afc, AF_NAV_ORBIT_POS), vec.load3(afc, AF_NAV_ORBIT_VEL)
+    own, _ = to_lvlh(orb_r, orb_v, vec.add(orb_r, vec.sub(vec.load3(xc, X_R), vec.load3(xt, X_R))), orb_v)
     vec.store3(row, R_NAV_ERR, vec.sub(vec.load3(afc, AF_NAV_POS), own))
 
 
 @kernel
-def advance(k, k_end, p, fs, af):
+def advance(k, k_end, p, af):
     """Both vehicles from step k: one step with the contact check after every substep,
     or a coast of many.  Returns (steps, EV_*)."""
-    n = coast_steps(k, k_end, p, fs, af)
+    n = coast_steps(k, k_end, p, af)
     xc, xt, dp = p.xc, p.xt, p.dp
     if n > 1:
         _coast(xc, p.vpc, p.w, p.imuc, p.work, p.duty, n * p.dt, p.h_sub)
