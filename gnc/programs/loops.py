@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 
+from gnc import programs
 from gnc.core import fsw_c
 from gnc.core import loop as core_loop
 
-PLANTS = ("descent", "ascent", "rendezvous")    # the mission flies these in turn
 _BUILD_TAG = {"numba": "numba", "c": "c", "c-float": "cf"}     # cache names are identifiers
 _OVERRIDES: dict[str, object] = {}
 
 
 def plant(program: str):
-    """The plant module of a flying program."""
-    if program not in PLANTS:
-        raise ValueError(f"no plant for {program!r} (one of {', '.join(PLANTS)})")
-    return importlib.import_module(f"gnc.programs.{program}.plant")
+    """The plant module of a flying program (the registry's; the mission flies its phases' plants)."""
+    try:
+        return programs.get(program).part("plant")
+    except ModuleNotFoundError as e:
+        if e.name != f"gnc.programs.{program}.plant":
+            raise
+        raise ValueError(f"{program!r} has no plant of its own") from None
 
 
 @functools.cache
