@@ -17,8 +17,6 @@ DEFAULT_BAUD = 115200
 MIN_BAUD, MAX_BAUD = 1200, 12_000_000    # what UARTs and USB bridges offer; below it a frame takes seconds
 EMULATED_TIMEOUT_MS = 2000.0
 
-DESCENTS = ("descent", "rough")     # the shipped scenarios a session flies
-
 HIL_EPILOG = """\
 examples:
   gnc hil ports                                      serial ports pyserial sees
@@ -27,6 +25,8 @@ examples:
   gnc hil --port socket://localhost:5555 descent     a board behind TCP (QEMU -serial tcp:...,nodelay=on)
   gnc hil --emulate avr descent                      the firmware on an emulated ATmega2560 (simavr)
   gnc hil --emulate stm32f4 descent                  the firmware on an emulated Cortex-M4F (QEMU)
+  gnc hil --emulate stm32f4 mission                  descent, ascent and rendezvous over one link
+  gnc hil --stub ascent                              any program: ascent, rendezvous, mission
   gnc hil --stub descent                             no board: the flight software in this process
   gnc hil --stub --mode realtime --baud 115200 --latency-ms 1 --jitter-ms 2 descent
   gnc hil --stub --fault silent-after=500 --on-silence hold descent
@@ -36,11 +36,19 @@ modes: lockstep waits for every answer (as fast as the board allows); realtime s
 sensor frame every period (sleep, then spin to the tick) and holds the last command
 when an answer is late.
 
-outputs (in DIR, default runs/<scenario>-hil-seed<N>): the files of `gnc run`
-(summary.json, telemetry.npz, *.png) plus link.json (link statistics and events),
-link.npz (per-step round trip, board step time, period, held flags) and link.png.
+programs: the board flies the scenario's program (descent, ascent); in a rendezvous the
+orbiter-returner's rendezvous program, the ascender's flying in this process after an
+in-process ascent; in the mission the lander-ascender's computer throughout: the descent,
+the ascent (configured afresh after the surface stay) and the ascender through the
+rendezvous (its state going on from the ascent), the orbiter-returner in this process.
 
-exit status: 0 landed, 1 did not land within the [touchdown] limits, 2 bad input,
+outputs (in DIR, default runs/<scenario>-hil-seed<N>): the files of `gnc run`
+(summary.json, telemetry.npz, *.png) plus link.json (link statistics and events, in
+total and per flight), link.npz (per exchange: step, flight, round trip, board step
+time, period, held flags) and link.png.
+
+exit status: 0 success (landed, inserted, captured), 1 the program's failure (not landed
+within the [touchdown] limits, off target, no capture), 2 bad input,
 3 link failure (port cannot be opened, no board answers, or the session was aborted by
 a link fault: the outputs up to that point are written), 130 interrupted.
 See docs/hil.md for the protocol session, baud rates, latency timers and fault policies.
@@ -62,9 +70,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "a board on a serial port, or from the in-process stub.  'gnc hil ports' lists ports.",
         epilog=HIL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("target", metavar="SCENARIO",
-                   help=f"a descent scenario: shipped ({', '.join(n for n in shipped() if n in DESCENTS)}) or a "
-                        ".toml file with base = \"descent\"; or 'ports' (the orbit programs fly in process only, "
-                        "with gnc run)")
+                   help=f"a scenario: shipped ({', '.join(shipped())}) or a .toml file; or 'ports'")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--port", metavar="URL",
                        help="serial port or pyserial URL: /dev/ttyACM0, COM3, /dev/pts/N, socket://host:port, "
@@ -111,7 +117,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     stub.add_argument("--fault", action="append", default=[], metavar="NAME=N",
                       help=f"board fault: {', '.join(f + '=N' for f in FAULTS)} (repeatable)")
     p.add_argument("--fsw", default="numba", metavar="BUILD",
-                   help="flight-software build of the stub and of the fail-over board: numba, c or c-float "
+                   help="flight-software build of the stub, of the fail-over board and of the vehicles flown "
+                        "in this process (a rendezvous' other vehicle): numba, c or c-float "
                         "(C builds where installed; default: numba)")
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="output directory, created if missing (default: runs/<scenario>-hil-seed<N>)")
@@ -185,23 +192,18 @@ def _status_line(stream, label: str):
     class StatusLine(ProgressBar):
         def __call__(self, s: dict) -> None:
             rtt = f"{s['rtt_ms']:.2f} ms" if s["rtt_ms"] == s["rtt_ms"] else "-"
-            self._draw(f"{self.label} t {s['t']:6.1f} s  {s['phase']:<18} alt {s['altitude_m']:9,.0f} m  "
-                       f"v {s['speed_mps']:7,.1f} m/s | rtt {rtt}  lost {s['lost']}  bad {s['corrupted']}  "
-                       f"late {s['late']}  held {s['held']}  link {s['link']}")
+            self._draw(f"{self.label} {s['flight']} t {s['t']:9,.1f} s  {s['phase']:<18} | rtt {rtt}  "
+                       f"lost {s['lost']}  bad {s['corrupted']}  late {s['late']}  held {s['held']}  link {s['link']}")
 
     return StatusLine(stream, label, 0.0)
 
 
 def _session(args) -> int:
-    from gnc import programs
     from gnc.cli.common import UsageError, prepare_out_dir
     from gnc.scenario import load
 
     _link_options_ok(args)
     sc = load(args.target, args.overrides)
-    if not programs.get(sc.program).hil:
-        raise UsageError(f"{args.target}: gnc hil flies {', '.join(programs.with_hil())} scenarios so far, not the "
-                         f"{sc.program} program; 'gnc run {args.target}' flies it in process")
     out = args.out or Path("runs") / f"{sc.name}-hil-seed{args.seed}"
     prepare_out_dir(out)
 
@@ -266,7 +268,7 @@ def _fly(args, sc, out, transport) -> int:
         timeout_ms = EMULATED_TIMEOUT_MS    # an emulator shares this machine's cores: slow is not silent
     bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
     try:
-        result = run_session(sc, transport, args.seed, mode=args.mode, on_silence=args.on_silence,
+        result = run_session(sc, transport, args.seed, fsw=args.fsw, mode=args.mode, on_silence=args.on_silence,
                              on_reset=args.on_reset, on_bad=args.on_bad, hold_s=args.hold_s,
                              timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
                              status=bar, stub=lambda: StubTransport(Board(args.fsw)))
@@ -276,11 +278,11 @@ def _fly(args, sc, out, transport) -> int:
     finally:
         if bar is not None:
             bar.close()
-    plots = not args.no_plots and len(result.telemetry["t"]) > 1
+    plots = not args.no_plots and max(map(len, result.telemetry.values())) > 1
     try:
         # summary.json comes last (write_run): its presence means the directory is complete
         written = write_link(result.link, result.link_series, out, plots)
-        written.update(write_run(result, out, plots=plots))
+        written.update(write_run(result.result, out, plots=plots))
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     if not args.quiet:
@@ -293,4 +295,4 @@ def _fly(args, sc, out, transport) -> int:
         reason = result.summary["hil"]["abort_reason"]
         print(f"gnc hil: error: {reason}", file=sys.stderr)
         return EXIT_INTERRUPTED if reason == "interrupted" else EXIT_LINK
-    return EXIT_OK if outcome == "landed" else EXIT_NOT_LANDED
+    return EXIT_OK if programs.get(sc.program).succeeded(result.summary) else EXIT_NOT_LANDED

@@ -67,66 +67,130 @@ def corrupted_in_flight(decoder: dict, handshakes: list[dict]) -> int:
 
 
 class LinkStats:
-    """What a session measures about its link, one slot per flight-software step.
+    """What a session measures about its link, one slot per exchange (a sensor frame out,
+    its answer or a held command back), over every flight of the session.
 
-    Per step (NaN where it does not apply): t_send, perf_counter when the step's
-    sensor frame went out; rtt, from that send to its actuator frame; board_step,
-    the board's own step time from the actuator frame; late, how far after its tick
-    the frame went out (real-time mode); margin, time left before the next tick when
-    the step's work was done; held, 1 where the host applied a held command."""
+    Per exchange (NaN where it does not apply): k, the flight-software step; flight, the
+    index of the flight (a mission's phase) in `flights`; t_send, perf_counter when the
+    sensor frame went out; rtt, from that send to its actuator frame; board_step, the
+    board's own step time from the actuator frame; late, how far after its tick the frame
+    went out (real-time mode); margin, time left before the next tick when the step's work
+    was done; held, 1 where the host applied a held command.  Counts are kept per flight."""
 
-    def __init__(self, n_steps: int, period: float, mode: str):
-        self.period, self.mode = period, mode
-        self.series = {name: np.full(n_steps, np.nan) for name in SERIES}
-        self.series["held"] = np.zeros(n_steps, np.int8)
-        self.count = {"sent": 0, "retransmitted": 0, "received": 0, "on_time": 0, "late": 0,
-                      "duplicate": 0, "stray": 0, "bad_commands": 0, "held_steps": 0, "overruns": 0, "slips": 0}
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.n = 0
+        self.series = {name: np.full(1024, np.nan) for name in SERIES}
+        self.series["held"] = np.zeros(1024, np.int8)
+        self.series["k"] = np.zeros(1024, np.int64)
+        self.series["flight"] = np.zeros(1024, np.int16)
+        self.flights: list[dict] = []
+        self.counts: list[dict] = []
+        self.count = _fresh_count()        # the current flight's
         self.events: list[dict] = []
         self.handshakes: list[dict] = []
         self.board_log: deque[str] = deque(maxlen=40)
 
+    @property
+    def period(self) -> float:
+        return self.flights[-1]["period_s"] if self.flights else math.nan
+
+    def begin_flight(self, name: str, period: float) -> None:
+        """The exchanges from here on belong to flight `name` at `period` s a step."""
+        self.flights.append({"name": name, "period_s": period, "first": self.n})
+        self.count = _fresh_count()
+        self.counts.append(self.count)
+
+    def begin(self, k: int) -> int:
+        """A new exchange for step k of the current flight; returns its slot."""
+        i = self.n
+        if i == len(self.series["k"]):
+            for name, arr in self.series.items():
+                grown = np.full(2 * len(arr), np.nan) if arr.dtype.kind == "f" else np.zeros(2 * len(arr), arr.dtype)
+                grown[:i] = arr
+                self.series[name] = grown
+        self.series["k"][i] = k
+        self.series["flight"][i] = len(self.flights) - 1
+        self.n += 1
+        return i
+
     def event(self, k: int, kind: str, detail: str, **extra) -> None:
-        self.events.append({"step": int(k), "t": round(k * self.period, 6), "event": kind,
+        flight = self.flights[-1]["name"] if self.flights else None
+        self.events.append({"step": int(k), "t": round(k * self.period, 6), "flight": flight, "event": kind,
                             "detail": detail, **extra})
 
-    def report(self, steps: int, decoder: dict, transports: list[dict], hello: dict | None,
-               baud: float | None) -> dict:
-        s = {name: arr[:steps] for name, arr in self.series.items()}
-        period = np.diff(s["t_send"])
-        margin = s["margin"][np.isfinite(s["margin"])]
-        c = self.count
-        fresh = c["sent"] - c["retransmitted"]
+    def trimmed(self) -> dict[str, np.ndarray]:
+        """The series of the exchanges made, with each exchange's mission time t (its flight's clock)."""
+        s = {name: arr[:self.n].copy() for name, arr in self.series.items()}
+        periods = np.array([f["period_s"] for f in self.flights] or [math.nan])
+        s["t"] = s["k"] * periods[s["flight"]]
+        return s
+
+    def report(self, decoder: dict, transports: list[dict], hello: dict | None, baud: float | None) -> dict:
+        s = self.trimmed()
+        total = _fresh_count()
+        for c in self.counts:
+            for key, v in c.items():
+                total[key] += v
         limit = {"sensor_bytes": wire.wire_size(wire.MSG["sensor"]),
-                "actuator_bytes": wire.wire_size(wire.MSG["actuator"]),
-                "bits_per_byte": 10,
-                "round_trip_s": {str(b): round_trip_wire_time(b) for b in REFERENCE_BAUDS}}
+                 "actuator_bytes": wire.wire_size(wire.MSG["actuator"]),
+                 "bits_per_byte": 10,
+                 "round_trip_s": {str(b): round_trip_wire_time(b) for b in REFERENCE_BAUDS}}
         if baud:
             limit["round_trip_s"]["session"] = round_trip_wire_time(baud)
             limit["session_baud"] = baud
+        frames = {**_frames(total), "corrupted": corrupted_in_flight(decoder, self.handshakes),
+                  "garbled_before_hello": sum(h["garbled_before_hello"] for h in self.handshakes)}
+        phases = []
+        for j, f in enumerate(self.flights):
+            sel = s["flight"] == j
+            phases.append({"name": f["name"], "period_s": f["period_s"], "steps": int(sel.sum()),
+                           "frames": _frames(self.counts[j]), **self._timing({n: a[sel] for n, a in s.items()},
+                                                                               f["period_s"], self.counts[j])})
+        first = self.flights[0]["period_s"] if self.flights else math.nan
         return {
             "mode": self.mode,
-            "period_s": self.period,
-            "steps": int(steps),
+            "period_s": first,
+            "steps": int(self.n),
             "transports": transports,
             "board": hello,
-            "frames": {**{k: v for k, v in c.items() if k not in ("overruns", "slips")},
-                       "lost": max(fresh - c["on_time"] - c["late"], 0),
-                       "corrupted": corrupted_in_flight(decoder, self.handshakes),
-                       "garbled_before_hello": sum(h["garbled_before_hello"] for h in self.handshakes)},
+            "frames": frames,
             "decoder": {k: int(v) for k, v in decoder.items()},
-            "round_trip_s": spread(s["rtt"]),
             "wire_time_limit": limit,
-            "board_step_s": spread(s["board_step"]),
-            "loop_period_s": spread(period),
-            "period_jitter_s": spread(np.abs(period - self.period)) if self.mode == "realtime" else None,
-            "send_late_s": spread(s["late"]),
-            "margin_s": None if len(margin) == 0 else {"min": float(margin.min()), "p1": percentile(margin, 1)},
-            "overruns": c["overruns"],
-            "slips": c["slips"],
+            **self._timing(s, first, total),
+            "phases": phases,
             "events": self.events,
             "handshakes": self.handshakes,
             "board_log": list(self.board_log),
         }
+
+    def _timing(self, s: dict[str, np.ndarray], period: float, count: dict) -> dict:
+        """Round trip, board step, loop period and margins of a set of exchanges: the loop
+        period is measured within each flight only (a handshake lies between two flights)."""
+        gaps = [np.diff(s["t_send"][s["flight"] == j]) for j in np.unique(s["flight"])]
+        gap = np.concatenate(gaps) if gaps else np.zeros(0)
+        margin = s["margin"][np.isfinite(s["margin"])]
+        return {
+            "round_trip_s": spread(s["rtt"]),
+            "board_step_s": spread(s["board_step"]),
+            "loop_period_s": spread(gap),
+            "period_jitter_s": spread(np.abs(gap - period)) if self.mode == "realtime" else None,
+            "send_late_s": spread(s["late"]),
+            "margin_s": None if len(margin) == 0 else {"min": float(margin.min()), "p1": percentile(margin, 1)},
+            "overruns": count["overruns"],
+            "slips": count["slips"],
+        }
+
+
+def _fresh_count() -> dict:
+    return {"sent": 0, "retransmitted": 0, "received": 0, "on_time": 0, "late": 0, "duplicate": 0, "stray": 0,
+            "bad_commands": 0, "held_steps": 0, "overruns": 0, "slips": 0}
+
+
+def _frames(c: dict) -> dict:
+    fresh = c["sent"] - c["retransmitted"]
+    return {**{k: v for k, v in c.items() if k not in ("overruns", "slips")},
+            "lost": max(fresh - c["on_time"] - c["late"], 0)}
 
 
 def write_link(report: dict, series: dict[str, np.ndarray], out_dir, plots: bool = True) -> dict[str, Path]:
@@ -156,7 +220,8 @@ def plot_link(report: dict, series: dict[str, np.ndarray], path: Path) -> None:
 
     period = report["period_s"]
     fig, ax = plt.subplots(2, 1, figsize=(10, 7.5))
-    fig.suptitle(f"HIL link, {report['mode']} mode, {1.0 / period:g} Hz, {report['steps']} steps")
+    rates = ", ".join(f"{ph['name']} {1.0 / ph['period_s']:g} Hz" for ph in report["phases"])
+    fig.suptitle(f"HIL link, {report['mode']} mode, {rates}, {report['steps']} exchanges")
     a = ax[0]
     rtt = series["rtt"][np.isfinite(series["rtt"])] * 1e3
     if len(rtt):
@@ -175,20 +240,32 @@ def plot_link(report: dict, series: dict[str, np.ndarray], path: Path) -> None:
     a.grid(True, alpha=0.3)
 
     a = ax[1]
-    t_send = series["t_send"]
-    k = np.flatnonzero(np.isfinite(t_send))
-    if len(k) > 1:
-        gap = np.diff(t_send[k]) * 1e3
-        t = k[1:] * period
-        a.plot(t, gap, ".", ms=1.5, color="k", label="period between sensor frames")
-        held = np.flatnonzero(series["held"][k[1:]])
+    phases = report["phases"]
+    several = len(phases) > 1
+    # one flight: mission time; several (a mission's phases, each on its own clock): exchange number
+    x = np.arange(len(series["t_send"])) if several else series["t"]
+    for j, ph in enumerate(phases):
+        sel = np.flatnonzero((series["flight"] == j) & np.isfinite(series["t_send"]))
+        if len(sel) < 2:
+            continue
+        gap = np.diff(series["t_send"][sel]) * 1e3
+        a.plot(x[sel[1:]], gap, ".", ms=1.5, color=f"C{j % 10}" if several else "k",
+               label=f"{ph['name']}: period between sensor frames")
+        held = np.flatnonzero(series["held"][sel[1:]])
         if len(held):
-            a.plot(t[held], gap[held], "x", ms=4, color="C3", label="held command (no reply in time)")
-        a.set_yscale("log")
-    a.axhline(period * 1e3, color="C0", ls="--", lw=1.0, label=f"nominal {period * 1e3:g} ms")
+            a.plot(x[sel[1:]][held], gap[held], "x", ms=4, color="C3",
+                   label="held command (no reply in time)" if j == 0 else None)
+        a.axhline(ph["period_s"] * 1e3, color=f"C{j % 10}" if several else "C0", ls="--", lw=1.0,
+                  label=f"{ph['name']} nominal {ph['period_s'] * 1e3:g} ms")
+    a.set_yscale("log")
     for e in report["events"]:
-        a.axvline(e["t"], color="C3", lw=0.8, alpha=0.6)
-    a.set(xlabel="mission time (s)", ylabel="loop period (ms)", title="loop period (events: red lines)")
+        hit = np.flatnonzero((series["k"] == e["step"]) &
+                             (series["flight"] == next((j for j, ph in enumerate(phases) if ph["name"] == e["flight"]),
+                                                       -1)))
+        if len(hit):
+            a.axvline(x[hit[0]], color="C3", lw=0.8, alpha=0.6)
+    a.set(xlabel="exchange (sensor frame out, answer back), over the session's flights" if several
+          else "mission time (s)", ylabel="loop period (ms)", title="loop period (events: red lines)")
     a.legend(fontsize=8, loc="upper right")
     a.grid(True, alpha=0.3)
     fig.tight_layout()
@@ -203,8 +280,8 @@ def format_report(link: dict) -> str:
 
     f = link["frames"]
     b = link["board"] or {}
-    lines = [f"link       {link['mode']}, {1.0 / link['period_s']:g} Hz, {link['steps']} steps, "
-             f"board {b.get('name', '?')}"]
+    rates = ", ".join(f"{ph['name']} {1.0 / ph['period_s']:g} Hz" for ph in link["phases"])
+    lines = [f"link       {link['mode']}, {rates}, {link['steps']} exchanges, board {b.get('name', '?')}"]
     for tr in link["transports"]:
         lines.append(f"           {tr.get('describe', tr.get('transport'))}")
     lines += [f"frames     sent {f['sent']} (retransmitted {f['retransmitted']}), received {f['received']}: "
@@ -212,13 +289,19 @@ def format_report(link: dict) -> str:
               f"duplicate {f['duplicate']}, stray {f['stray']}; held steps {f['held_steps']}; "
               f"garbled before a hello {f['garbled_before_hello']}",
               f"{'':<22}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
-    for label, key in (("round trip", "round_trip_s"), ("board step", "board_step_s"),
-                       ("loop period", "loop_period_s"), ("period jitter", "period_jitter_s"),
-                       ("send late", "send_late_s")):
-        d = link[key]
-        if d is None and key in ("period_jitter_s", "send_late_s"):    # lockstep: no schedule to miss
-            continue
-        lines.append(f"  {label:<20}{ms(d):>10}{ms(d, 'p99'):>10}{ms(d, 'max'):>10}")
+    several = len(link["phases"]) > 1
+    for part in link["phases"] if several else [link]:
+        if several:
+            pf = part["frames"]
+            lines.append(f"  {part['name']}: {part['steps']} exchanges, on time {pf['on_time']}, late {pf['late']}, "
+                         f"lost {pf['lost']}, held {pf['held_steps']}, retransmitted {pf['retransmitted']}")
+        for label, key in (("round trip", "round_trip_s"), ("board step", "board_step_s"),
+                           ("loop period", "loop_period_s"), ("period jitter", "period_jitter_s"),
+                           ("send late", "send_late_s")):
+            d = part[key]
+            if d is None and key in ("period_jitter_s", "send_late_s"):    # lockstep: no schedule to miss
+                continue
+            lines.append(f"  {label:<20}{ms(d):>10}{ms(d, 'p99'):>10}{ms(d, 'max'):>10}")
     limit = link["wire_time_limit"]
     session = limit.get("session_baud")
     limits = [f"{limit['round_trip_s'][str(b)] * 1e3:.2f} ms at {b} baud" + (" (this link)" if b == session else "")
@@ -230,5 +313,6 @@ def format_report(link: dict) -> str:
         lines.append(f"timing     overruns {link['overruns']}, slips {link['slips']}, "
                      f"smallest margin {link['margin_s']['min'] * 1e3:.3f} ms")
     for e in link["events"]:
-        lines.append(f"event      step {e['step']} (t {e['t']:.2f} s): {e['event']}: {e['detail']}")
+        where = f"{e['flight']} " if several and e.get("flight") else ""
+        lines.append(f"event      {where}step {e['step']} (t {e['t']:.2f} s): {e['event']}: {e['detail']}")
     return "\n".join(lines)

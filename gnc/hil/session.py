@@ -1,8 +1,14 @@
 """A hardware-in-the-loop session: the host flies the vehicle model, the flight software
-answers over a link (gnc.hil.transport).  Per flight-software step k, in the order of the
-in-process loop (gnc.core.loop), over the same plant kernels (gnc.programs.descent.plant):
+answers over a link (gnc.hil.transport).  Any program flies over it: its runner (the one
+`gnc run` uses) is handed the session and flies its flights through gnc.hil.flight.HilFlight,
+which keeps the in-process loop's order over the same plant kernels:
 
     sense(k) -> sensor frame out -> actuator frame back -> record -> advance(k)
+
+A session may hold several flights (the mission: descent, ascent, rendezvous), one after
+another over one link.  A flight either starts the board afresh (reset, hello, config)
+or continues its flight software (an uplink: the new config, the state kept); config
+changes a runner makes mid-flight (the rendezvous ground's plans) go up as uplinks.
 
 Modes:
   lockstep  wait for every answer, as fast as the board allows; an answer missing after
@@ -10,9 +16,11 @@ Modes:
             baud) is asked for again with the same frame, every timeout_s (the board
             answers a repeated seq from its cache without stepping twice).  The flight does
             not depend on the link's speed: CI and emulated boards.
-  realtime  sensor frame k leaves at tick t0 + k * dt (sleep, then spin to the tick); its
-            answer must arrive GUARD_S before the next tick.  A late or lost answer means
-            the held command for that step (main engine thrust kept, RCS off).
+  realtime  the sensor frame of each loop iteration leaves at its tick, one period after
+            the last (sleep, then spin to the tick); its answer must arrive GUARD_S before
+            the next tick.  A late or lost answer means the held command for that step
+            (main engine thrust kept, RCS off).  A rendezvous coast (one frame that
+            advances many steps) takes one period of wall time too.
 
 Link faults (docs/hil.md):
   silence     real time: no fresh answer for SILENT_PERIODS waits in a row, a period
@@ -27,7 +35,8 @@ Link faults (docs/hil.md):
               another step's time tag) -> on_bad: hold (the held command, at most hold_s
               of mission time in a row) | abort
   board reset a hello during the session -> on_reset: resume (handshake again, config
-              with the navigation state the ground had from telemetry) | abort
+              with the navigation state the ground had from telemetry; programs with a
+              resume rule only, the descent so far) | abort
   port fails  read/write errors, the device vanished -> abort
 An abort ends the session with the telemetry flown so far and the outcome "aborted".
 """
@@ -42,36 +51,14 @@ from typing import Callable
 
 import numpy as np
 
-from gnc import wire
-from gnc.core import vec
+from gnc import programs, wire
 from gnc.core import vehicle as V
-from gnc.core.fsw.landing import q_li
-from gnc.core.layout import (
-    AF_LEN,
-    AF_NAV_POS,
-    AF_NAV_Q,
-    AF_NAV_VEL,
-    AF_PHASE,
-    AF_RCS_ON,
-    AF_STEP_CYCLES,
-    AF_T,
-    AF_THRUST_CMD,
-    CF_ISP,
-    CF_MASS0,
-    CF_NAV0_POS,
-    CF_NAV0_Q,
-    CF_NAV0_VEL,
-    SF_CMD,
-    SF_LEN,
-)
-from gnc.core.loop import EV_NONE, seed_noise
+from gnc.core.layout import AF_PHASE, AF_RCS_ON, AF_STEP_CYCLES, AF_T, SF_CMD
 from gnc.frames import phase_name
 from gnc.hil import command
+from gnc.hil.flight import HilFlight
 from gnc.hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
 from gnc.hil.transport import StubTransport, TransportError
-from gnc.programs.descent import plant as P
-from gnc.programs.descent.assemble import Assembly, assemble
-from gnc.programs.descent.run import RunResult, judge, phases, telemetry_columns, touchdown_summary
 from gnc.scenario import Scenario
 
 MODES = ("lockstep", "realtime")
@@ -111,10 +98,18 @@ class _Silent(Exception):
 
 
 @dataclass
-class HilResult(RunResult):
-    """gnc.programs.descent.run.RunResult plus the link report (link.json) and per-step link series."""
+class HilResult:
+    """The program's own result (as `gnc run` returns it; `.summary` gains "hil", and the
+    outcome "aborted" when the link failed) plus the link report (link.json) and the
+    per-exchange link series (link.npz)."""
+    result: object
     link: dict = field(default_factory=dict)
     link_series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    scenario = property(lambda self: self.result.scenario)
+    seed = property(lambda self: self.result.seed)
+    summary = property(lambda self: self.result.summary)
+    telemetry = property(lambda self: self.result.telemetry)
 
 
 class Link:
@@ -176,44 +171,50 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
     # The tail of a message the board was sending when the port opened (pyserial flushes
     # its input on open) is expected here, not a link fault: counted apart from the flight.
     garbled_before_hello = link.decoder.errors() - garbled_at_start
+    tries = send_config(link, "config", cfg)
+    if stats is not None:
+        stats.handshakes.append({"step": step, "board": hello.name, "resets_sent": resets,
+                                 "hello_after_s": t_hello, "garbled_before_hello": garbled_before_hello,
+                                 "config_tries": tries, "total_s": time.perf_counter() - t0})
+    return hello
+
+
+def send_config(link: Link, kind: str, cfg: np.ndarray) -> int:
+    """Send a `config` (a fresh flight software) or an `uplink` (the running one's new
+    config, its state kept) until the board acknowledges it with the log line
+    "<kind> ok <crc>"; returns the tries it took.  HandshakeError if it never does."""
+    name = link.transport.name
     crc = zlib.crc32(wire.LAYOUTS["config"].pack(cfg))
-    wire_s = wire.wire_time(wire.MSG["config"], link.transport.baud) if link.transport.baud else 0.0
+    encode = wire.encode_config if kind == "config" else wire.encode_uplink
+    wire_s = wire.wire_time(wire.MSG[kind], link.transport.baud) if link.transport.baud else 0.0
     tries: set[int] = set()
     for attempt in range(1, CONFIG_TRIES + 1):
         seq = link.next_seq()
         tries.add(seq)
-        link.send(wire.encode_config(seq, cfg))
+        link.send(encode(seq, cfg))
         deadline = time.perf_counter() + CONFIG_TIMEOUT_S + 2 * wire_s
         while (msg := link.receive(deadline)) is not None:
             # hellos here answer our earlier resets: the board handles messages in order.
             # The ack of an earlier try counts (its CRC names the config): a board slowed
             # down by a busy machine would otherwise always answer the try before the last.
-            if msg.kind != "log" or msg.seq not in tries or not msg.payload.startswith("config"):
+            if msg.kind != "log" or msg.seq not in tries or not msg.payload.startswith(kind):
                 continue
-            if msg.payload != f"config ok {crc:08x}":
-                raise HandshakeError(f"{name}: the board refused the config: {msg.payload!r}")
-            if stats is not None:
-                stats.handshakes.append({"step": step, "board": hello.name, "resets_sent": resets,
-                                         "hello_after_s": t_hello, "garbled_before_hello": garbled_before_hello,
-                                         "config_tries": attempt,
-                                         "total_s": time.perf_counter() - t0})
-            return hello
-    raise HandshakeError(f"{name}: the board did not acknowledge the config ({CONFIG_TRIES} tries)")
-
-
-def _warm_up(a: Assembly) -> None:
-    """Load or compile every kernel the step loop calls, before the clock matters."""
-    p, sf, af = a.plant(), np.zeros((1, SF_LEN)), np.zeros((1, AF_LEN))
-    P.sense(0, p, sf, af)
-    P.record(np.zeros(P.T_LEN), 0, 1, p, sf, af)
-    P.advance(0, 1, p, af)
-    vec.q_mul(vec.q_conj(q_li(0.0, a.cfg)), (1.0, 0.0, 0.0, 0.0))
+            if msg.payload != f"{kind} ok {crc:08x}":
+                raise HandshakeError(f"{name}: the board refused the {kind}: {msg.payload!r}")
+            return attempt
+    raise HandshakeError(f"{name}: the board did not acknowledge the {kind} ({CONFIG_TRIES} tries)")
 
 
 class Session:
-    def __init__(self, sc: Scenario, transport, seed: int, *, mode: str, on_silence: str, on_reset: str,
-                 on_bad: str, hold_s: float, timeout_s: float | None, silence_s: float | None,
-                 status: Callable[[dict], None] | None, stub: Callable[[], object]):
+    """The link and its policies, shared by every flight of a session.  Runners get flights
+    from flight(); a HilFlight calls begin_flight, uplink, exchange, stepped and aborted."""
+
+    Abort = (LinkFault, TransportError)    # what ends a flight as "aborted"
+
+    def __init__(self, transport, *, mode: str = "lockstep", on_silence: str = "abort", on_reset: str = "resume",
+                 on_bad: str = "hold", hold_s: float = HOLD_S, timeout_s: float | None = None,
+                 silence_s: float | None = None, status: Callable[[dict], None] | None = None,
+                 stub: Callable[[], object] | None = None):
         for value, allowed, what in ((mode, MODES, "mode"), (on_silence, ON_SILENCE, "on_silence"),
                                      (on_reset, ON_RESET, "on_reset"), (on_bad, ON_BAD, "on_bad")):
             if value not in allowed:
@@ -221,41 +222,107 @@ class Session:
         for value, what in ((timeout_s, "timeout_s"), (silence_s, "silence_s")):
             if value is not None and not 0.0 < value < math.inf:
                 raise ValueError(f"{what} must be a positive number of seconds, not {value!r}")
-        self.sc, self.seed, self.mode = sc, seed, mode
+        self.mode = mode
         self.on_silence, self.on_reset, self.on_bad, self.hold_s = on_silence, on_reset, on_bad, hold_s
-        self.status, self.stub = status, stub
-        self.a = a = assemble(sc, seed)
-        self.dt = a.dt
-        # a frame cannot come back faster than the wire carries it (24.6 ms at 115200 baud)
-        wire_s = round_trip_wire_time(transport.baud) if transport.baud else 0.0
-        self.timeout_s = timeout_s if timeout_s is not None else a.dt + wire_s
-        self.silence_s = silence_s if silence_s is not None else max(SILENCE_S, SILENT_PERIODS * self.timeout_s)
+        self.status, self.stub = status, stub or StubTransport
+        self.user_timeout_s, self.user_silence_s = timeout_s, silence_s
         self.link = Link(transport)
         self.baud = transport.baud
         self.transports = [transport.info]
         self.retired_decoders: list[dict] = []
-        self.stats = LinkStats(a.n_steps, a.dt, mode)
+        self.stats = LinkStats(mode)
         self.hello: wire.Hello | None = None
+        self.abort_reason: str | None = None
+        self.flight_: HilFlight | None = None      # the flight now flying
+        self.dt = math.nan
         self.last_af: np.ndarray | None = None     # the last actuator frame received
         self.last_answer_step = -1
-        self.m_est = a.cfg[CF_MASS0]               # the ground's mass estimate from the thrust commands
         self.quiet = 0                             # waits in a row with no fresh answer
         self.quiet_since = 0.0                     # since when no fresh answer came while waiting
         self.holding_since: int | None = None
         self.bad_since: int | None = None          # first step of a run of bad commands
-        self.tick0, self.k0 = 0.0, 0
+        self.tick0, self.j0, self.j = 0.0, 0, 0    # real-time schedule: iteration j leaves at tick0 + (j - j0) dt
         self._answered: deque[int] = deque(maxlen=32)
         self._given_up: dict[int, int] = {}        # seq -> step, answers that did not come in time
         self._next_status = 0.0
 
+    # ------------------------------------------------------------ for the runners
+
+    def flight(self, name: str, plant_module, plant, cfg: np.ndarray, fs: np.ndarray, **kw) -> HilFlight:
+        """A flight of this session in place of gnc.flight.Flight (keywords: HilFlight's)."""
+        return HilFlight(self, name, plant_module, plant, cfg, fs, **kw)
+
     # ------------------------------------------------------------ timing
 
-    def _tick(self, k: int) -> float:
-        return self.tick0 + (k - self.k0) * self.dt
+    def _tick(self, j: int) -> float:
+        return self.tick0 + (j - self.j0) * self.dt
 
-    def _rebase(self, k: int) -> None:
-        """Start the real-time schedule afresh at step k, one period from now (after a handshake)."""
-        self.tick0, self.k0 = time.perf_counter() + self.dt, k
+    def _rebase(self) -> None:
+        """Start the real-time schedule afresh at the next exchange, one period from now."""
+        self.tick0, self.j0 = time.perf_counter() + self.dt, self.j
+
+    # ------------------------------------------------------------ a flight's life
+
+    def begin_flight(self, f: HilFlight) -> None:
+        """Bring the board to f's flight software: afresh (handshake) or, for a flight that
+        continues the last one's, an uplink of its config."""
+        self.flight_ = f
+        self.dt = f.dt
+        wire_s = round_trip_wire_time(self.baud) if self.baud else 0.0    # 24.6 ms at 115200 baud
+        self.timeout_s = self.user_timeout_s if self.user_timeout_s is not None else f.dt + wire_s
+        self.silence_s = (self.user_silence_s if self.user_silence_s is not None
+                          else max(SILENCE_S, SILENT_PERIODS * self.timeout_s))
+        continues = f.continues and self.hello is not None
+        self.stats.begin_flight(f.name, f.dt)
+        self.last_af, self.last_answer_step, self.bad_since = None, -1, None
+        if continues:
+            self.uplink(f, f.k)
+        else:
+            self._connect(f.k, f.cfg[f.board_row])
+        f.sent_cfg = f.cfg[f.board_row].copy()
+
+    def uplink(self, f: HilFlight, k: int) -> None:
+        """The runner changed the board's config mid-flight (a ground uplink)."""
+        cfg = f.cfg[f.board_row].copy()
+        try:
+            tries = send_config(self.link, "uplink", cfg)
+        except HandshakeError as e:
+            raise LinkFault(str(e)) from None
+        f.sent_cfg = cfg
+        self.stats.event(k, "uplink", f"new config, flight-software state kept ({tries} tries)", tries=tries)
+        self.quiet = 0
+        self._rebase()
+
+    def aborted(self, f: HilFlight, reason: str) -> None:
+        self.abort_reason = reason
+        self.stats.event(f.k, "aborted", reason)
+        self.link.transport.close()
+
+    def stepped(self, f: HilFlight, k: int) -> None:
+        """After a loop iteration: the real-time margin, the status line."""
+        self.j += 1
+        if self.mode == "realtime":
+            margin = self._tick(self.j) - time.perf_counter()
+            self.stats.series["margin"][self.stats.n - 1] = margin
+            if margin < 0.0:
+                self.stats.count["overruns"] += 1
+        now = time.perf_counter()
+        if self.status is None or now < self._next_status:
+            return
+        self._next_status = now + STATUS_EVERY_S
+        c = self.stats.count
+        i = self.stats.n
+        rtt = self.stats.series["rtt"][max(0, i - 50):i]
+        af = f.af[f.board_row]
+        self.status({
+            "flight": f.name, "step": k, "t": k * f.dt, "phase": phase_name(int(af[AF_PHASE])),
+            "rtt_ms": float(np.nanmedian(rtt)) * 1e3 if np.isfinite(rtt).any() else math.nan,
+            "lost": c["sent"] - c["retransmitted"] - c["on_time"] - c["late"],
+            "corrupted": corrupted_in_flight(self._decoder_stats(), self.stats.handshakes),
+            "late": c["late"], "held": c["held_steps"],
+            "link": ("holding" if self.holding_since is not None else
+                     "stub" if len(self.transports) > 1 else "ok"),
+        })
 
     # ------------------------------------------------------------ one exchange
 
@@ -284,37 +351,37 @@ class Session:
             elif msg.kind == "hello":
                 raise _BoardReset(msg.payload)
             elif msg.kind == "log":
-                if not msg.payload.startswith("config"):    # late config acks are not news
+                if not msg.payload.startswith(("config", "uplink")):    # late acks are not news
                     self.stats.board_log.append(msg.payload)
             else:
                 count["stray"] += 1
         return None
 
-    def _ask(self, k: int, sf: np.ndarray) -> np.ndarray | None:
-        """Send step k's sensor frame; its answer, or None where the held command applies."""
+    def _ask(self, i: int, k: int, sf: np.ndarray) -> np.ndarray | None:
+        """Send step k's sensor frame (exchange i); its answer, or None where the held command applies."""
         s, count = self.stats.series, self.stats.count
         seq = self.link.next_seq()
         packet = wire.encode_sensor(seq, sf)
         realtime = self.mode == "realtime"
         if realtime:
-            now = wait_until(self._tick(k))
-            if now - self._tick(k) > self.dt:     # a stall of a whole period: catch up no further
+            now = wait_until(self._tick(self.j))
+            if now - self._tick(self.j) > self.dt:     # a stall of a whole period: catch up no further
                 count["slips"] += 1
-                self.tick0, self.k0 = now, k
-            s["late"][k] = now - self._tick(k)
+                self.tick0, self.j0 = now, self.j
+            s["late"][i] = now - self._tick(self.j)
         tries = 0
         while True:
             t_send = time.perf_counter()
             self.link.send(packet)
             count["sent"] += 1
             if tries == 0:
-                s["t_send"][k] = t_send
+                s["t_send"][i] = t_send
             else:
                 count["retransmitted"] += 1
             if self.quiet == 0:
                 self.quiet_since = t_send
             if realtime:
-                deadline = self._tick(k + 1) - GUARD_S
+                deadline = self._tick(self.j + 1) - GUARD_S
             elif self.holding_since is not None:
                 deadline = t_send + self.timeout_s
             else:
@@ -322,9 +389,9 @@ class Session:
             answer = self._await(seq, deadline)
             if answer is not None:
                 if tries == 0:        # after a retransmission it is unknown which send this answers (Karn)
-                    s["rtt"][k] = time.perf_counter() - t_send
+                    s["rtt"][i] = time.perf_counter() - t_send
                 if self.hello is not None and self.hello.clock_hz:
-                    s["board_step"][k] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
+                    s["board_step"][i] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
                 return answer
             self.quiet += 1
             silent = (self.quiet >= SILENT_PERIODS if realtime
@@ -342,11 +409,12 @@ class Session:
         if len(self._given_up) > GIVEN_UP_KEPT:
             del self._given_up[next(iter(self._given_up))]
 
-    def _exchange(self, k: int, sf: np.ndarray, af: np.ndarray) -> None:
+    def exchange(self, f: HilFlight, k: int, sf: np.ndarray, af: np.ndarray) -> None:
         """Fill af with step k's actuator frame: the board's answer or the held command."""
+        i = self.stats.begin(k)
         while True:
             try:
-                answer = self._ask(k, sf)
+                answer = self._ask(i, k, sf)
                 break
             except _BoardReset as r:
                 self.stats.event(k, "board reset", f"hello from {r.hello.name} during the session; "
@@ -354,7 +422,7 @@ class Session:
                 if self.on_reset == "abort":
                     raise LinkFault(f"the board reset at step {k} (t = {k * self.dt:.2f} s); "
                                     f"--on-reset abort") from None
-                self._reconnect(k)
+                self._reconnect(f, k)
             except _Silent as e:
                 quiet_s = time.perf_counter() - self.quiet_since
                 rule = (f"{SILENT_PERIODS} periods" if self.mode == "realtime" else
@@ -369,14 +437,14 @@ class Session:
                                     f"(t = {k * self.dt:.2f} s, no answer for {quiet_s * 1e3:.0f} ms); "
                                     f"--on-silence abort") from None
                 if self.on_silence == "stub":
-                    self._fail_over(k)
+                    self._fail_over(f, k)
                 else:
                     self.holding_since = k
                     answer = None
                     break
             sf[SF_CMD] = 1.0         # a fresh flight software waits for "go"
         if answer is not None:
-            answer = self._checked(k, sf, answer)
+            answer = self._checked(f, k, sf, answer)
         if answer is not None:
             if self.holding_since is not None:
                 self.stats.event(k, "board back", f"answered again after {k - self.holding_since} held steps")
@@ -388,7 +456,7 @@ class Session:
         if self.holding_since is not None and (k - self.holding_since) * self.dt >= self.hold_s:
             raise LinkFault(f"{self.link.transport.name}: the board stayed silent: held the last command for "
                             f"{self.hold_s:g} s from step {self.holding_since}; --on-silence hold gives up")
-        self.stats.series["held"][k] = 1
+        self.stats.series["held"][i] = 1
         self.stats.count["held_steps"] += 1
         if self.last_af is None:
             af[:] = 0.0
@@ -398,9 +466,9 @@ class Session:
         af[AF_T] = k * self.dt
         af[AF_STEP_CYCLES] = 0.0
 
-    def _checked(self, k: int, sf: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
+    def _checked(self, f: HilFlight, k: int, sf: np.ndarray, answer: np.ndarray) -> np.ndarray | None:
         """answer, or None where it is a bad command and the held one applies (on_bad hold)."""
-        why = command.fault(answer, sf, self.a.cfg)
+        why = command.fault(answer, sf, f.cfg[f.board_row])
         if why is None:
             self.bad_since = None
             return answer
@@ -418,38 +486,34 @@ class Session:
 
     # ------------------------------------------------------------ (re)connecting
 
-    def _resume_config(self, k: int) -> np.ndarray:
-        """The config for a flight software starting mid-flight at step k: what a ground
-        station has from telemetry, i.e. the last navigation estimate (carried forward
-        at its velocity to step k's time) and the mass less the commanded burns."""
-        cfg = self.a.cfg.copy()
-        af = self.last_af
-        if af is None:
-            return cfg
-        t_last, t = af[AF_T], k * self.dt
-        cfg[CF_NAV0_POS:CF_NAV0_POS + 3] = af[AF_NAV_POS:AF_NAV_POS + 3] + af[AF_NAV_VEL:AF_NAV_VEL + 3] * (t - t_last)
-        cfg[CF_NAV0_VEL:CF_NAV0_VEL + 3] = af[AF_NAV_VEL:AF_NAV_VEL + 3]
-        # nav_q is body->landing at t_last; the config wants body->inertial
-        cfg[CF_NAV0_Q:CF_NAV0_Q + 4] = vec.q_mul(vec.q_conj(q_li(t_last, cfg)), tuple(af[AF_NAV_Q:AF_NAV_Q + 4]))
-        cfg[CF_MASS0] = self.m_est
-        return cfg
+    def _resume_config(self, f: HilFlight, k: int, why: str) -> np.ndarray:
+        """The config for a flight software starting mid-flight at step k, from what a ground
+        station has from telemetry (the program's resume rule); LinkFault where it has none."""
+        cfg = f.cfg[f.board_row]
+        if self.last_af is None:
+            return cfg.copy()
+        if f.resume is None:
+            raise LinkFault(f"{why} at step {k} of the {f.name}: its flight software cannot be restarted "
+                            f"mid-flight yet (no resume rule for the {f.name})")
+        return f.resume(cfg, self.last_af, k * self.dt, f.m_est)
 
     def _connect(self, k: int, cfg: np.ndarray) -> None:
         self.hello = handshake(self.link, cfg, self.stats, k)
         self.quiet, self.holding_since = 0, None
-        self._rebase(k)
+        self._rebase()
 
-    def _reconnect(self, k: int) -> None:
-        self._connect(k, self._resume_config(k))
+    def _reconnect(self, f: HilFlight, k: int) -> None:
+        self._connect(k, self._resume_config(f, k, "the board reset"))
         self.stats.event(k, "resumed", f"handshake again with {self.hello.name}; navigation restarted from "
                          f"the estimate of step {self.last_answer_step}")
 
-    def _fail_over(self, k: int) -> None:
+    def _fail_over(self, f: HilFlight, k: int) -> None:
+        cfg = self._resume_config(f, k, "the board went silent")
         self.retired_decoders.append(dict(self.link.decoder.stats))
         self.link.transport.close()
         self.link = Link(self.stub())
         self.transports.append(self.link.transport.info)
-        self._connect(k, self._resume_config(k))
+        self._connect(k, cfg)
         self.stats.event(k, "fail-over", f"flying on {self.link.transport.info['describe']}")
 
     def _decoder_stats(self) -> dict:
@@ -460,114 +524,42 @@ class Session:
                 total[key] += v
         return total
 
-    # ------------------------------------------------------------ the flight
+    # ------------------------------------------------------------ the end
 
-    def _report_status(self, k: int, row: np.ndarray, af: np.ndarray) -> None:
-        now = time.perf_counter()
-        if self.status is None or now < self._next_status:
-            return
-        self._next_status = now + STATUS_EVERY_S
-        c = self.stats.count
-        rtt = self.stats.series["rtt"][max(0, k - 50):k + 1]
-        self.status({
-            "step": k, "n_steps": self.a.n_steps, "t": row[P.T_T], "phase": phase_name(int(af[AF_PHASE])),
-            "altitude_m": row[P.T_ALT], "speed_mps": float(np.linalg.norm(row[P.T_VEL:P.T_VEL + 3])),
-            "rtt_ms": float(np.nanmedian(rtt)) * 1e3 if np.isfinite(rtt).any() else math.nan,
-            "lost": c["sent"] - c["retransmitted"] - c["on_time"] - c["late"],
-            "corrupted": corrupted_in_flight(self._decoder_stats(), self.stats.handshakes),
-            "late": c["late"], "held": c["held_steps"],
-            "link": ("holding" if self.holding_since is not None else
-                     "stub" if len(self.transports) > 1 else "ok"),
-        })
+    def close(self) -> None:
+        self.link.transport.close()
 
-    def run(self) -> HilResult:
-        a, dt = self.a, self.dt
-        n = a.n_steps
-        p = a.plant()
-        sf, af = np.zeros((1, SF_LEN)), np.zeros((1, AF_LEN))
-        tel = np.zeros((n, P.T_LEN))
-        _warm_up(a)
-        self._connect(0, a.cfg)
-        seed_noise(a.seed)
-        k, event, reason = 0, EV_NONE, None
-        margin = self.stats.series["margin"]
-        P.sense(0, p, sf, af)
-        try:
-            while True:
-                self._exchange(k, sf[0], af[0])
-                P.record(tel[k], k, k + 1, p, sf, af)
-                self.m_est -= af[0, AF_THRUST_CMD] * dt / a.cfg[CF_ISP]
-                _, event = P.advance(k, k + 1, p, af)
-                self._report_status(k, tel[k], af[0])
-                k += 1
-                if event == P.EV_CONTACT or k == n:
-                    break
-                P.sense(k, p, sf, af)
-                if self.mode == "realtime":
-                    margin[k - 1] = self._tick(k) - time.perf_counter()
-                    if margin[k - 1] < 0.0:
-                        self.stats.count["overruns"] += 1
-        except (LinkFault, TransportError) as e:
-            reason = str(e)
-        except KeyboardInterrupt:
-            reason = "interrupted"
-        finally:
-            self.link.transport.close()
-        if reason is not None:
-            self.stats.event(k, "aborted", reason)
-        return self._result(tel[:k], k, event, p.touch, p.x, reason)
-
-    def _result(self, tel, k, event, touch, x, reason) -> HilResult:
-        a, sc = self.a, self.sc
-        telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
-        if reason is None:
-            td = touchdown_summary(a, touch) if event == P.EV_CONTACT else None
-            outcome, failures = judge(sc, td)
-        else:
-            td, outcome, failures = None, "aborted", [reason]
-        m_end = touch[V.X_M] if td is not None else x[V.X_M]
-        summary = {
-            "outcome": outcome,
-            "failures": failures,
-            "duration_s": float(td["time_s"] if td else (tel[-1, P.T_T] if k else 0.0)),
-            "propellant_used_kg": float(a.x0[V.X_M] - m_end),
-            "touchdown": td,
-            "phases": phases(telemetry["t"], telemetry["af.phase"]),
-            "seed": int(self.seed),
-            "dispersed": False,
-            "scenario": sc.name,
-            "hil": {"mode": self.mode, "link": [t["describe"] for t in self.transports],
-                    "board": self.hello.name if self.hello else None, "abort_reason": reason},
-        }
-        decoder = self._decoder_stats()
+    def report(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """link.json's report and link.npz's series."""
         hello = None if self.hello is None else {
             "name": self.hello.name, "real_size": self.hello.real_size, "clock_hz": self.hello.clock_hz,
             "flags": self.hello.flags, "protocol_version": wire.PROTOCOL_VERSION}
-        link = self.stats.report(k, decoder, self.transports, hello, self.baud)
-        series = {name: arr[:k] for name, arr in self.stats.series.items()}
-        series["t"] = np.arange(k) * self.dt
-        return HilResult(sc, self.seed, summary, telemetry, link, series)
+        return (self.stats.report(self._decoder_stats(), self.transports, hello, self.baud), self.stats.trimmed())
 
 
-def run_session(sc: Scenario, transport, seed: int = 0, *, mode: str = "lockstep", on_silence: str = "abort",
-                on_reset: str = "resume", on_bad: str = "hold", hold_s: float = HOLD_S, timeout_s: float | None = None,
-                silence_s: float | None = None, status: Callable[[dict], None] | None = None,
-                stub: Callable[[], object] | None = None) -> HilResult:
-    """Fly scenario sc with the flight software at the other end of transport.
+def run_session(sc: Scenario, transport, seed: int = 0, *, fsw: str = "numba",
+                progress: Callable[[float, str], None] | None = None, **policies) -> HilResult:
+    """Fly scenario sc (any program of gnc.programs) with the flight software at
+    the other end of transport, through the program's own runner.
 
     The session owns the transport from here and closes it.  Raises HandshakeError
     (nothing flown) when no board answers; every later link fault ends the session
-    with outcome "aborted" and the telemetry so far.  status(dict) is called about
-    every STATUS_EVERY_S with step, t, phase, altitude_m, speed_mps and link health.
-    stub() makes the transport --on-silence stub fails over to (default: an
-    in-process board, no link delays).  timeout_s: lockstep, ask again after this long;
-    silence_s: lockstep, the board is silent after this long with no fresh answer from it
-    (default: the longer of SILENCE_S and SILENT_PERIODS timeouts)."""
-    session = Session(sc, transport, seed, mode=mode, on_silence=on_silence, on_reset=on_reset, on_bad=on_bad,
-                      hold_s=hold_s,
-                      timeout_s=timeout_s, silence_s=silence_s, status=status, stub=stub or StubTransport)
+    with outcome "aborted" and the telemetry so far.  fsw: the build of the flight
+    computers flown in process (the rendezvous' other vehicle, a rendezvous' ascent).
+    policies: Session's keywords (mode, on_silence, on_reset, on_bad, hold_s, timeout_s,
+    silence_s, status, stub).  status(dict) is called about every STATUS_EVERY_S with the
+    flight, step, t, phase and link health."""
+    program = programs.get(sc.program)
+    session = Session(transport, **policies)
     try:
-        return session.run()
-    except (HandshakeError, TransportError):
-        transport.close()
-        raise
+        result = program.run(sc, seed, tel_every=1, fsw=fsw, progress=progress, link=session)
+    finally:
+        session.close()
+    reason = session.abort_reason
+    summary = result.summary
+    if reason is not None:
+        summary["outcome"], summary["failures"] = "aborted", [reason]
+    summary["hil"] = {"mode": session.mode, "link": [t["describe"] for t in session.transports],
+                      "board": session.hello.name if session.hello else None, "abort_reason": reason}
+    link, series = session.report()
+    return HilResult(result, link, series)

@@ -23,11 +23,6 @@ def get(name: str) -> Program:
         raise ValueError(f"{name!r} is not a flight program (one of {', '.join(NAMES)})") from None
 
 
-def with_hil() -> tuple[str, ...]:
-    """The programs a HIL session can fly."""
-    return tuple(n for n, p in PROGRAMS.items() if p.hil)
-
-
 def with_campaign() -> tuple[str, ...]:
     """The programs gnc montecarlo can fly."""
     return tuple(n for n, p in PROGRAMS.items() if p.campaign)

@@ -3,8 +3,9 @@
 A program is a folder gnc/programs/<name>/ whose __init__ declares PROGRAM and whose
 modules the calls below import on first use (so `gnc --help` stays free of numba):
 
-    run.py       run(sc, seed, disperse, *, tel_every, fsw, progress) -> a result with
-                 .scenario, .summary (JSON-serialisable) and .telemetry (column -> array)
+    run.py       run(sc, seed, disperse, *, tel_every, fsw, progress[, link]) -> a result with
+                 .scenario, .summary (JSON-serialisable) and .telemetry (column -> array);
+                 HIL programs take link, a gnc.hil.session.Session to fly their flights over
     report.py    report(summary, scenario) -> the text printed after a run
     plots.py     NAMES (the PNG names it may write) and plot(result, out_dir) -> {name: path}
     campaign.py  (campaign programs) fly_one, statistics, report, plots: gnc.montecarlo
@@ -24,7 +25,6 @@ class Program:
     name: str
     about: str             # one line, for --help
     success: str           # the summary's outcome that counts as success
-    hil: bool = False      # a HIL session can fly it
     campaign: bool = False  # gnc montecarlo can fly it
 
     def part(self, module: str) -> ModuleType:
@@ -32,9 +32,11 @@ class Program:
         return importlib.import_module(f"gnc.programs.{self.name}.{module}")
 
     def run(self, sc, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-            progress: Callable[[float, str], None] | None = None):
-        """Fly scenario sc; progress(fraction done, status) between chunks of the flight."""
-        return self.part("run").run(sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=progress)
+            progress: Callable[[float, str], None] | None = None, link=None):
+        """Fly scenario sc; progress(fraction done, status) between chunks of the flight;
+        link: a HIL session (gnc.hil.session) whose board flies the program's flight software."""
+        kw = {} if link is None else {"link": link}
+        return self.part("run").run(sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=progress, **kw)
 
     def report(self, summary: dict, scenario) -> str:
         return self.part("report").report(summary, scenario)

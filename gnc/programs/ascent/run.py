@@ -38,14 +38,20 @@ class AscentResult:
 
 
 def fly(a: AscentAssembly, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None) -> Flight:
+        progress: Callable[[float, str], None] | None = None, link=None) -> Flight:
     """Fly an assembly to insertion, a fall or the end of its time; the Flight holds the
     outcome (its plant: truth and the pad's times; its fs: the flight software's state).
-    fsw names the flight-software build (gnc.core.fsw_c); progress(fraction, status) between chunks."""
+    fsw names the flight-software build (gnc.core.fsw_c); progress(fraction, status) between
+    chunks; link: a HIL session whose board flies the flight software (gnc.hil.session;
+    the state then stays on the board)."""
     fs = np.zeros((1, FS_LEN))
     fsw_c.reset(fsw, fs[0])
-    f = Flight(loops.loop("ascent", fsw), a.plant(), a.cfg[None, :], fs, DP.T_LEN,
-               (a.n_steps + tel_every - 1) // tel_every, tel_every, a.seed)
+    rows = (a.n_steps + tel_every - 1) // tel_every
+    if link is None:
+        f = Flight(loops.loop("ascent", fsw), a.plant(), a.cfg[None, :], fs, DP.T_LEN, rows, tel_every, a.seed)
+    else:
+        f = link.flight("ascent", AL, a.plant(), a.cfg[None, :], fs, tel_cols=DP.T_LEN, tel_rows=rows,
+                        tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt)
     f.until(a.n_steps, CHUNK, None if progress is None else
             lambda fl: progress(fl.k / a.n_steps, f"altitude {fl.last_row()[DP.T_ALT]:9,.0f} m"))
     return f
@@ -70,10 +76,11 @@ def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> 
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None, pad: Pad | None = None) -> AscentResult:
-    """Fly the ascent from the scenario's pad, or from `pad` (the mission's landing site)."""
+        progress: Callable[[float, str], None] | None = None, pad: Pad | None = None, link=None) -> AscentResult:
+    """Fly the ascent from the scenario's pad, or from `pad` (the mission's landing site);
+    link: over HIL (see fly)."""
     a = assemble(sc, seed, disperse, pad)
-    f = fly(a, tel_every, fsw, progress)
+    f = fly(a, tel_every, fsw, progress, link)
     tel, n, event, x, fs, padv = f.telemetry(), f.k, f.event, f.plant.x, f.fs[0], f.plant.pad
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     ins = insertion_figures(x, sc.moon.mu, sc.moon.radius_m, a.target)

@@ -3,4 +3,4 @@ scan, avoidance and slow descent to touchdown."""
 from gnc.programs.program import Program
 
 PROGRAM = Program("descent", "powered descent from the 15 km perilune to touchdown", success="landed",
-                  hil=True, campaign=True)
+                  campaign=True)

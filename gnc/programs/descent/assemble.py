@@ -20,9 +20,10 @@ from gnc import linalg3 as la
 from gnc.core import hdu as H
 from gnc.core import layout as L
 from gnc.core import moon as M
-from gnc.core import pmath
+from gnc.core import pmath, vec
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
+from gnc.core.fsw.landing import q_li
 from gnc.programs.descent import plant as P
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rz, small_rotation
 from gnc.scenario import Scenario
@@ -348,3 +349,19 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     if sc.terrain.enabled:
         dem = terrain_of(sc, seed).core(w)
     return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc))
+
+
+def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.ndarray:
+    """The config for a flight software restarting mid-descent at time t (a board that reset
+    during a HIL session): what a ground station has from telemetry, i.e. the last actuator
+    frame's navigation estimate (carried forward at its velocity to t) and the mass less
+    the commanded burns."""
+    out = cfg.copy()
+    t_last = af[L.AF_T]
+    pos, vel = af[L.AF_NAV_POS:L.AF_NAV_POS + 3], af[L.AF_NAV_VEL:L.AF_NAV_VEL + 3]
+    out[L.CF_NAV0_POS:L.CF_NAV0_POS + 3] = pos + vel * (t - t_last)
+    out[L.CF_NAV0_VEL:L.CF_NAV0_VEL + 3] = vel
+    # nav_q is body->landing at t_last; the config wants body->inertial
+    out[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = vec.q_mul(vec.q_conj(q_li(t_last, cfg)), tuple(af[L.AF_NAV_Q:L.AF_NAV_Q + 4]))
+    out[L.CF_MASS0] = mass
+    return out

@@ -17,7 +17,7 @@ from gnc.flight import Flight
 from gnc.frames import phase_name
 from gnc.programs import loops
 from gnc.programs.descent import plant as P
-from gnc.programs.descent.assemble import Assembly, assemble
+from gnc.programs.descent.assemble import Assembly, assemble, resume_config
 from gnc.programs.descent.hazard_report import hdu_summary, touchdown_verdict
 from gnc.rotations import quat_to_matrix
 from gnc.scenario import Scenario
@@ -41,19 +41,23 @@ def telemetry_columns() -> list[str]:
 
 
 def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_every: int = 1,
-        fsw: str = "numba") -> Flight:
+        fsw: str = "numba", link=None) -> Flight:
     """Fly an assembly to touchdown or the end of its time; the Flight holds the outcome
     (its plant: truth, contact state, hazard unit; its telemetry).
 
     progress(fraction of the longest flight, status) is called between chunks.  tel_every > 1 keeps
     one telemetry row in that many steps (Monte Carlo keeps few).  fsw names the
     flight-software build ("numba", "c", "c-float"; gnc.core.fsw_c), which raises
-    CBuildUnavailable for a C build that is not installed."""
-    fly_loop = loops.loop("descent", fsw)
+    CBuildUnavailable for a C build that is not installed.  link: a HIL session whose board
+    flies the flight software instead (gnc.hil.session)."""
     fs = np.zeros((1, FS_LEN))
     fsw_c.reset(fsw, fs[0])
-    f = Flight(fly_loop, a.plant(), a.cfg[None, :], fs, P.T_LEN, (a.n_steps + tel_every - 1) // tel_every,
-               tel_every, a.seed)
+    rows = (a.n_steps + tel_every - 1) // tel_every
+    if link is None:
+        f = Flight(loops.loop("descent", fsw), a.plant(), a.cfg[None, :], fs, P.T_LEN, rows, tel_every, a.seed)
+    else:
+        f = link.flight("descent", P, a.plant(), a.cfg[None, :], fs, tel_cols=P.T_LEN, tel_rows=rows,
+                        tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt, resume=resume_config)
     f.until(a.n_steps, CHUNK, None if progress is None else
             lambda fl: progress(fl.k / a.n_steps, f"altitude {fl.last_row()[P.T_ALT]:9,.0f} m"))
     return f
@@ -124,12 +128,12 @@ def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None) -> RunResult:
+        progress: Callable[[float, str], None] | None = None, link=None) -> RunResult:
     """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
     dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
-    flight-software build (see fly)."""
+    flight-software build; link flies it over HIL (see fly)."""
     a = assemble(sc, seed, disperse)
-    f = fly(a, progress, tel_every, fsw)
+    f = fly(a, progress, tel_every, fsw, link)
     p = f.plant
     touch, x, hs, hmap = p.touch, p.x, p.hs, p.hmap
     event = f.event

@@ -63,9 +63,14 @@ def _prefixed(name: str, telemetry: dict) -> dict:
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None) -> MissionResult:
+        progress: Callable[[float, str], None] | None = None, link=None) -> MissionResult:
     """Fly the whole mission; fsw names the flight-software build of every phase (gnc.core.fsw_c);
-    progress(fraction, status) sees each phase as a third of the mission."""
+    progress(fraction, status) sees each phase as a third of the mission.
+
+    link: over one HIL link (gnc.hil.session), the board is the lander-ascender's flight
+    computer: it flies the descent, is configured afresh for the ascent at the end of the
+    surface stay (a new program and its pad, as in process), and flies the ascender through
+    the rendezvous, its state going on from the ascent; the orbiter-returner flies in process."""
     def phase(i: int, name: str):
         return None if progress is None else lambda x, s: progress((i + x) / 3, f"{name}: {s}")
 
@@ -74,7 +79,8 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     wall = {}
     t = time.perf_counter()
     # every descent row is kept whatever tel_every: its last one is the lander's state at rest
-    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw, progress=phase(0, "descent"))
+    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw, progress=phase(0, "descent"),
+                              link=link)
     wall["descent"] = time.perf_counter() - t
     summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
                "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
@@ -93,7 +99,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
                           "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
     t = time.perf_counter()
     ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(1, "ascent"),
-                            pad=pad)
+                            pad=pad, link=link)
     wall["ascent"] = time.perf_counter() - t
     summary["ascent"] = ascent.summary
     phases["ascent"] = ascent
@@ -105,7 +111,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
 
     t = time.perf_counter()
     rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(2, "rendezvous"),
-                             ascent=ascent)
+                             ascent=ascent, link=link, board="target")
     wall["rendezvous"] = time.perf_counter() - t
     summary["rendezvous"] = rdv.summary
     phases["rendezvous"] = rdv

@@ -35,6 +35,7 @@ from gnc.programs.rendezvous.ground import Ground
 from gnc.scenario import Scenario
 
 TEL_ROWS = 50_000          # telemetry rows per buffer (grown as needed)
+BOARD_ROWS = {"chaser": 0, "target": 1}    # over HIL: the vehicle whose flight software the board flies
 MIN_BURN_MPS = 0.1         # the ground does not uplink smaller burns
 
 REFUSALS = {CP.REFUSE_LATERAL: "lateral offset", CP.REFUSE_SLOW: "closing too slow", CP.REFUSE_FAST: "closing too fast",
@@ -65,12 +66,19 @@ def _plant(a: RendezvousAssembly, sim) -> RL.Plant:
 
 
 class _Timeline:
-    """The flight between ground events, on the clock of the assembly."""
+    """The flight between ground events, on the clock of the assembly; over a HIL link
+    (gnc.hil.session) the board flies one vehicle (BOARD_ROWS), the host the other."""
 
-    def __init__(self, a: RendezvousAssembly, sim, tel_every: int, fsw: str, progress):
+    def __init__(self, a: RendezvousAssembly, sim, tel_every: int, fsw: str, progress, link=None,
+                 board: str = "chaser", continues: bool = False):
         self.a, self.progress = a, progress
-        self.flight = Flight(loops.loop("rendezvous", fsw), _plant(a, sim), a.cfg, a.fs, RL.R_LEN, TEL_ROWS,
-                             tel_every, a.seed)
+        if link is None:
+            self.flight = Flight(loops.loop("rendezvous", fsw), _plant(a, sim), a.cfg, a.fs, RL.R_LEN, TEL_ROWS,
+                                 tel_every, a.seed)
+        else:
+            self.flight = link.flight("rendezvous", RL, _plant(a, sim), a.cfg, a.fs, tel_cols=RL.R_LEN,
+                                      tel_rows=TEL_ROWS, tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt,
+                                      board_row=BOARD_ROWS[board], continues=continues)
         self.out = self.flight.plant.out
 
     def t(self) -> float:
@@ -108,10 +116,12 @@ def _truth(x):
 
 
 def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None):
+        progress: Callable[[float, str], None] | None = None, link=None, board: str = "chaser",
+        continues: bool = False):
     """The whole rendezvous timeline: ground passes between compiled-loop stretches, both
-    vehicles on the flight-software build fsw (gnc.core.fsw_c)."""
-    f = _Timeline(a, sc.sim, tel_every, fsw, progress)
+    vehicles on the flight-software build fsw (gnc.core.fsw_c), or one of them (board) on
+    a HIL link's board; continues: the board goes on with the ascent it flew."""
+    f = _Timeline(a, sc.sim, tel_every, fsw, progress, link, board, continues)
     ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, rng)
     t_ins = a.t0
     plan_log = {}
@@ -203,19 +213,27 @@ def _burns_from_telemetry(t: np.ndarray, thrust: np.ndarray, mass: np.ndarray, i
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None, ascent: AscentResult | None = None) -> RendezvousResult:
+        progress: Callable[[float, str], None] | None = None, ascent: AscentResult | None = None, link=None,
+        board: str = "chaser") -> RendezvousResult:
     """Fly the rendezvous; without `ascent`, the scenario's ascent is flown first (same seed
-    and flight-software build)."""
+    and flight-software build).  link: over HIL, the board flying the `board` vehicle's
+    flight software: the orbiter-returner's rendezvous program ("chaser"), or the
+    ascender's ("target"), which goes on from the ascent it flew on the same board (the
+    ascent is flown over the link too when not given)."""
+    if board not in BOARD_ROWS:
+        raise ValueError(f"board must be one of {', '.join(BOARD_ROWS)}, not {board!r}")
     ascent_sc = scenario_mod.load(sc.get("ascent"))
     if ascent is None:
         ascent = run_ascent(ascent_sc, seed, disperse, tel_every=10 ** 9, fsw=fsw,
-                            progress=None if progress is None else lambda x, s: progress(0.0, f"ascent {s}"))
+                            progress=None if progress is None else lambda x, s: progress(0.0, f"ascent {s}"),
+                            link=link if board == "target" else None)
     if ascent.summary["outcome"] not in ("inserted", "off_target"):
         raise ValueError(f"the ascent did not reach orbit ({ascent.summary['outcome']}): nothing to rendezvous with")
     a = assemble(sc, ascent_sc, ascent.final, seed, disperse)
     m0c, m0t = float(a.xc[V.X_M]), float(a.xt[V.X_M])
-    f, event, plan_log, handover, ground = fly(sc, a, np.random.default_rng(np.random.SeedSequence([seed, 2])), tel_every,
-                                              fsw, progress)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
+    f, event, plan_log, handover, ground = fly(sc, a, rng, tel_every, fsw, progress, link, board,
+                                              continues=link is not None and board == "target")
     tel = f.flight.telemetry()
     telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
     outcome = {RL.EV_CAPTURED: "captured", RL.EV_REFUSED: "refused"}.get(event, "no_capture")
