@@ -13,8 +13,13 @@ Measures, in one run:
     the flight software alone, no kernel, no second process.
   - a real-time session on the stub at 100 Hz (921600 baud emulated): loop period,
     jitter, how late each frame left, overruns.
+  - per program (descent, ascent, rendezvous), the first --program-seconds of mission
+    time flown over the pty board (each at its own rate), once in lockstep and once in
+    real time: round trip against the wire time, loop period p50/p99/max, overruns,
+    held steps.  The rendezvous flies its ascent in process first; its board flies the
+    orbiter-returner.
 
-    python bench/hil_link.py [--round-trips N] [--seconds S] [--rate HZ] [--json PATH]
+    python bench/hil_link.py [--round-trips N] [--seconds S] [--rate HZ] [--program-seconds S] [--json PATH]
 """
 from __future__ import annotations
 
@@ -49,6 +54,7 @@ WARM_UP = 50                 # round trips before the clock starts (first calls,
 BAUDS = (115200, 921600)
 STUB_BAUD = 921600
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "hil_link.json"
+PROGRAMS = ("descent", "ascent", "rendezvous")
 
 
 def start_board() -> tuple[subprocess.Popen, str]:
@@ -124,16 +130,43 @@ def print_table(rows):
         print(f"{r['name']:58} {r['median']:10.4g} {r['p99']:10.4g} {r['max']:10.4g}  {r['unit']:<6}  {r['target']}")
 
 
+def program_sessions(pty: str, seconds: float) -> dict[str, dict[str, dict]]:
+    """{program: {mode: link report}} of the first `seconds` of each program over the pty board."""
+    out = {}
+    for name in PROGRAMS:
+        sc = gnc.scenario.load(name, [f"sim.max_duration_s={seconds:g}"])
+        out[name] = {mode: run_session(sc, SerialTransport(pty, BAUDS[-1]), SEED, mode=mode).link
+                     for mode in ("lockstep", "realtime")}
+    return out
+
+
+def program_rows(sessions: dict[str, dict[str, dict]]) -> list[dict]:
+    rows = []
+    for name, by_mode in sessions.items():
+        lock, rt = by_mode["lockstep"], by_mode["realtime"]
+        rate = 1.0 / lock["period_s"]
+        rows += [
+            row(f"{name} ({rate:g} Hz), lockstep over the pty: round trip", "ms", in_ms(lock["round_trip_s"]),
+                f"{lock['steps']} exchanges; wire time {round_trip_wire_time(BAUDS[0]) * 1e3:.2f} ms at {BAUDS[0]}"),
+            row("  real time: loop period", "ms", in_ms(rt["loop_period_s"]),
+                f"nominal {1e3 / rate:g} ms; overruns {rt['overruns']}, held {rt['frames']['held_steps']}"),
+            row("  real time: round trip", "ms", in_ms(rt["round_trip_s"]), f"{rt['steps']} exchanges"),
+        ]
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--round-trips", type=int, default=1000, help="timed round trips per link (default 1000)")
     ap.add_argument("--seconds", type=float, default=30.0,
                     help="mission seconds of the real-time stub session (default 30)")
     ap.add_argument("--rate", type=float, default=100.0, help="rate of the real-time session, Hz (default 100)")
+    ap.add_argument("--program-seconds", type=float, default=30.0,
+                    help="mission seconds of each program's lockstep and real-time sessions (default 30)")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
     args = ap.parse_args(argv)
-    if args.round_trips < 1 or args.seconds <= 0 or args.rate <= 0:
-        ap.error("--round-trips, --seconds and --rate must be positive")
+    if args.round_trips < 1 or args.seconds <= 0 or args.rate <= 0 or args.program_seconds <= 0:
+        ap.error("--round-trips, --seconds, --rate and --program-seconds must be positive")
 
     host = machine()
     load_start = os.getloadavg()[0]
@@ -149,6 +182,7 @@ def main(argv=None):
         hello = handshake(link, cfg)
         pty_rtt, pty_board = round_trips(link, frames, args.round_trips)
         link.transport.close()
+        by_program = program_sessions(pty, args.program_seconds)
     finally:
         stop_board(proc)
     stub = Link(StubTransport())
@@ -181,7 +215,7 @@ def main(argv=None):
         row("  |period - nominal|", "ms", in_ms(rt["period_jitter_s"])),
         row("  sensor frame sent after its tick", "ms", in_ms(rt["send_late_s"])),
         row(f"  round trip (stub, {STUB_BAUD} baud emulated)", "ms", in_ms(rt["round_trip_s"])),
-    ]
+    ] + program_rows(by_program)
 
     print(f"lunar-gnc HIL link: {args.round_trips} round trips per link; {host['cpu_model']}, "
           f"{host['cpu_count']} CPUs, Python {host['python']}, numba {host['numba']}")
@@ -198,13 +232,17 @@ def main(argv=None):
         "machine": {**host, "load_avg_1min_start": load_start, "load_avg_1min_end": load_end},
         "config": {"scenario": SCENARIO, "seed": SEED, "round_trips": args.round_trips, "warm_up": WARM_UP,
                    "pty_board": hello.name, "sensor_wire_bytes": sensor_b, "actuator_wire_bytes": actuator_b,
-                   "realtime_rate_hz": args.rate, "realtime_seconds": args.seconds, "stub_baud": STUB_BAUD},
+                   "realtime_rate_hz": args.rate, "realtime_seconds": args.seconds, "stub_baud": STUB_BAUD,
+                   "program_seconds": args.program_seconds},
         "figures": rows,
         "wire_time_round_trip_s": {str(b): wire_s[b] for b in BAUDS},
         "estimated_uart_round_trip_p50_s": {str(b): wire_s[b] + pty_p50 for b in BAUDS},
         "realtime_session": {k: rt[k] for k in ("steps", "loop_period_s", "period_jitter_s", "send_late_s",
                                                 "margin_s", "overruns", "slips", "frames", "round_trip_s",
                                                 "board_step_s")},
+        "programs": {name: {mode: {k: link[k] for k in ("steps", "period_s", "round_trip_s", "loop_period_s",
+                                                         "period_jitter_s", "margin_s", "overruns", "slips", "frames")}
+                            for mode, link in by_mode.items()} for name, by_mode in by_program.items()},
         "samples_s": {"pty_round_trip": pty_rtt, "stub_round_trip": stub_rtt},
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

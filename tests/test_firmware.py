@@ -40,6 +40,7 @@ CI = os.environ.get("CI") == "true"
 TIMEOUT_S = 2.0               # lockstep: an emulator sharing 2 cores may answer late, not never
 SILENCE_WINDOW_S = 2.0        # lockstep tests of a frozen board: declared silent after this, not the default
 DESCENT_DEADLINE_S = 1500     # against hangs, not a speed limit
+MISSION_DEADLINE_S = 2400
 SHORT_DEADLINE_S = 120
 REPLY_WAIT_S = 30.0           # for an answer that never comes, not a speed limit: the board answers in ms
 
@@ -166,6 +167,48 @@ def _state(pid: int) -> str:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
     except (FileNotFoundError, IndexError):
         return "Z"
+
+
+def test_emulated_avr_flies_the_ascent_to_orbit(deadline, tmp_path):
+    """The ascent program on the ATmega2560's soft float: inserted within the [target] limits,
+    as `gnc run ascent` judges it."""
+    need("avr")
+    deadline(DESCENT_DEADLINE_S)
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "avr", "ascent", "--out", str(tmp_path),
+                        "--no-plots"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["outcome"] == "inserted" and summary["failures"] == []
+    link = json.loads((tmp_path / "link.json").read_text())
+    assert link["handshakes"][0]["board"].startswith("atmega2560 f32")
+    assert [ph["name"] for ph in link["phases"]] == ["ascent"]
+    assert link["frames"]["lost"] == link["frames"]["held_steps"] == 0
+    print(f"\nemulated ATmega2560, ascent: {link['steps']} steps, insertion errors {summary['insertion']['errors']}")
+
+
+@pytest.mark.long
+def test_emulated_cortex_m4f_flies_the_whole_mission_over_one_link(deadline, tmp_path):
+    """`gnc hil --emulate stm32f4 mission`: the board is the lander-ascender's computer from
+    the descent through the surface stay and the ascent to the capture, over one link.
+    ~134,000 exchanges at QEMU's ~100-150 lockstep exchanges a second (its USART takes a
+    byte per main-loop turn): longer than CI allows, so `python -m pytest -m long`."""
+    need("stm32f4")
+    deadline(MISSION_DEADLINE_S)
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "stm32f4", "mission", "--out",
+                        str(tmp_path), "--no-plots"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["outcome"] == "captured" and summary["failures"] == []
+    assert summary["descent"]["outcome"] == "landed" and summary["ascent"]["outcome"] == "inserted"
+    link = json.loads((tmp_path / "link.json").read_text())
+    assert [ph["name"] for ph in link["phases"]] == ["descent", "ascent", "rendezvous"]
+    assert [h["board"].split()[0] for h in link["handshakes"]] == ["netduinoplus2", "netduinoplus2"]
+    assert any(e["event"] == "uplink" and e["flight"] == "rendezvous" for e in link["events"])
+    assert link["frames"]["lost"] == link["frames"]["held_steps"] == 0
+    tel = np.load(tmp_path / "telemetry.npz")
+    assert {"descent.t", "ascent.t", "rendezvous.t"} <= set(tel["columns"])
+    print(f"\nemulated STM32F405, mission: {link['steps']} exchanges, "
+          + ", ".join(f"{ph['name']} {ph['steps']}" for ph in link["phases"]))
 
 
 def test_emulated_cortex_m4f_flies_the_descent_at_10_hz_and_lands(deadline):
