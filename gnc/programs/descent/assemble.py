@@ -354,8 +354,9 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
 def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.ndarray:
     """The config for a flight software restarting mid-descent at time t (a board that reset
     during a HIL session): what a ground station has from telemetry, i.e. the last actuator
-    frame's navigation estimate (carried forward at its velocity to t) and the mass less
-    the commanded burns."""
+    frame's navigation estimate (carried forward at its velocity to t) with its 1-sigma
+    (the largest axis' of position and of velocity: the config holds one of each), and the
+    mass less the commanded burns."""
     out = cfg.copy()
     t_last = af[L.AF_T]
     pos, vel = af[L.AF_NAV_POS:L.AF_NAV_POS + 3], af[L.AF_NAV_VEL:L.AF_NAV_VEL + 3]
@@ -363,5 +364,8 @@ def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.
     out[L.CF_NAV0_VEL:L.CF_NAV0_VEL + 3] = vel
     # nav_q is body->landing at t_last; the config wants body->inertial
     out[L.CF_NAV0_Q:L.CF_NAV0_Q + 4] = vec.q_mul(vec.q_conj(q_li(t_last, cfg)), tuple(af[L.AF_NAV_Q:L.AF_NAV_Q + 4]))
+    sigma = af[L.AF_NAV_SIGMA:L.AF_NAV_SIGMA + 6]
+    out[L.CF_NAV0_SIG_POS] = sigma[:3].max() + sigma[3:].max() * (t - t_last)
+    out[L.CF_NAV0_SIG_VEL] = sigma[3:].max()
     out[L.CF_MASS0] = mass
     return out
