@@ -437,6 +437,33 @@ def test_a_hello_cut_by_the_port_opening_is_not_a_corrupted_frame():
     assert f["corrupted"] == 0 and f["on_time"] == 50
 
 
+class Reflashed(Board):
+    """A board that, after 100 answers, speaks the next protocol version: every message
+    intact (its CRC recomputed), as firmware of another version would send it."""
+
+    def receive(self, data: bytes) -> bytes:
+        out = super().receive(data)
+        if self.answered < 100:
+            return out
+        runs = []
+        for run in out.split(b"\x00"):
+            if run:
+                body = bytearray(wire.cobs_decode(run))
+                body[0] = (body[0] + 1) & 0xFF
+                body[-4:] = zlib.crc32(bytes(body[:-4])).to_bytes(4, "little")
+                runs.append(wire.cobs_encode(bytes(body)) + b"\x00")
+        return b"".join(runs)
+
+
+def test_a_board_changing_protocol_version_mid_session_is_named_not_silent():
+    r = run_session(SC, StubTransport(Reflashed()))
+    assert r.summary["outcome"] == "aborted"
+    assert f"protocol version {wire.PROTOCOL_VERSION + 1}" in r.summary["failures"][0]
+    kinds = [e["event"] for e in r.link["events"]]
+    assert "version change" in kinds and "silent" not in kinds
+    assert len(r.telemetry["t"]) == 99            # the 100th answer came in the new version
+
+
 def test_stub_port_vanishing_ends_the_session_as_aborted():
     r = run_session(SC, StubTransport(Board(faults=Faults(exit_after=50))))
     assert r.summary["outcome"] == "aborted" and "gone" in r.summary["failures"][0]

@@ -329,7 +329,9 @@ class Session:
     def _await(self, seq: int, deadline: float) -> np.ndarray | None:
         """The actuator frame answering seq, or None at the deadline."""
         count = self.stats.count
-        while (msg := self.link.receive(deadline)) is not None:
+        while (msg := self.link.receive(deadline)) is not None or self._version_changed():
+            if msg is None:
+                break
             if msg.kind == "actuator":
                 count["received"] += 1
                 if msg.seq == seq and seq not in self._answered:
@@ -356,6 +358,18 @@ class Session:
             else:
                 count["stray"] += 1
         return None
+
+    def _version_changed(self) -> bool:
+        """False; LinkFault once the board has sent an intact message of another protocol
+        version (reflashed, or reset into other firmware, mid-session): neither side can
+        read the other any more, which would otherwise end as silence."""
+        version = self.link.decoder.foreign_version
+        if version is None:
+            return False
+        self.stats.event(self.flight_.k if self.flight_ else 0, "version change",
+                         f"the board now speaks protocol version {version}, this host {wire.PROTOCOL_VERSION}")
+        raise LinkFault(f"{self.link.transport.name}: the board now speaks protocol version {version}, this host "
+                        f"{wire.PROTOCOL_VERSION}: it was reflashed or reset into other firmware mid-session")
 
     def _ask(self, i: int, k: int, sf: np.ndarray) -> np.ndarray | None:
         """Send step k's sensor frame (exchange i); its answer, or None where the held command applies."""
@@ -499,6 +513,7 @@ class Session:
 
     def _connect(self, k: int, cfg: np.ndarray) -> None:
         self.hello = handshake(self.link, cfg, self.stats, k)
+        self.link.decoder.foreign_version = None      # heard before the hello: not this board's
         self.quiet, self.holding_since = 0, None
         self._rebase()
 
