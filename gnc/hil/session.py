@@ -68,6 +68,7 @@ from gnc.core.loop import EV_NONE, seed_noise
 from gnc.frames import phase_name
 from gnc.hil import command
 from gnc.hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
+from gnc.hil.noise import LinkHealth
 from gnc.hil.transport import StubTransport, TransportError
 from gnc.programs.descent import plant as P
 from gnc.programs.descent.assemble import Assembly, assemble
@@ -105,9 +106,9 @@ class _BoardReset(Exception):
 
 
 class _Silent(Exception):
-    def __init__(self, retransmitted: int):
+    def __init__(self, retransmitted: int, kind: str):
         super().__init__(retransmitted)
-        self.retransmitted = retransmitted
+        self.retransmitted, self.kind = retransmitted, kind    # kind: "silent" or "noisy link"
 
 
 @dataclass
@@ -235,6 +236,7 @@ class Session:
         self.transports = [transport.info]
         self.retired_decoders: list[dict] = []
         self.stats = LinkStats(a.n_steps, a.dt, mode)
+        self.health = self.stats.health = LinkHealth(mode, SILENT_PERIODS)      # silent or noisy (gnc.hil.noise)
         self.hello: wire.Hello | None = None
         self.last_af: np.ndarray | None = None     # the last actuator frame received
         self.last_answer_step = -1
@@ -268,6 +270,7 @@ class Session:
                 if msg.seq == seq and seq not in self._answered:
                     self._answered.append(seq)
                     self.quiet, self.quiet_since = 0, time.perf_counter()
+                    self.health.answered()
                     if self.mode == "realtime" and time.perf_counter() > deadline:
                         count["late"] += 1      # in hand only after the deadline (the host was late to look)
                         return None
@@ -278,6 +281,7 @@ class Session:
                 elif self._given_up.pop(msg.seq, None) is not None:
                     self._answered.append(msg.seq)
                     self.quiet, self.quiet_since = 0, time.perf_counter()    # slow, but stepping
+                    self.health.answered()
                     count["late"] += 1
                 else:
                     count["stray"] += 1
@@ -327,11 +331,10 @@ class Session:
                     s["board_step"][k] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
                 return answer
             self.quiet += 1
-            silent = (self.quiet >= SILENT_PERIODS if realtime
-                      else time.perf_counter() >= self.quiet_since + self.silence_s)
-            if silent and self.holding_since is None:
+            verdict = self.health.waited(time.perf_counter(), self.quiet_since, self.silence_s)
+            if verdict and self.holding_since is None:
                 self._give_up(seq, k)
-                raise _Silent(tries)
+                raise _Silent(tries, verdict)
             if realtime or self.holding_since is not None:
                 self._give_up(seq, k)
                 return None
@@ -357,15 +360,17 @@ class Session:
                 self._reconnect(k)
             except _Silent as e:
                 quiet_s = time.perf_counter() - self.quiet_since
-                rule = (f"{SILENT_PERIODS} periods" if self.mode == "realtime" else
+                rule = (f"{self.health.run_length()} periods" if self.mode == "realtime" else
                         f"the lockstep silence window of {self.silence_s:g} s, step {k}'s frame "
                         f"sent {e.retransmitted + 1} times")
-                self.stats.event(k, "silent", f"no fresh answer from the board for {quiet_s * 1e3:.0f} ms ({rule}); "
+                self.stats.event(k, e.kind, f"no fresh answer from the board for {quiet_s * 1e3:.0f} ms ({rule}); "
+                                 f"{self.health.describe()}; "
                                  f"last answer at step {self.last_answer_step}; policy {self.on_silence}",
                                  last_answer_step=self.last_answer_step, quiet_s=quiet_s,
-                                 retransmitted=e.retransmitted)
+                                 retransmitted=e.retransmitted, **self.health.event_fields())
                 if self.on_silence == "abort":
-                    raise LinkFault(f"{self.link.transport.name}: the board went silent at step {k} "
+                    what = "the board went silent" if e.kind == "silent" else "the link is too noisy to fly"
+                    raise LinkFault(f"{self.link.transport.name}: {what} at step {k} "
                                     f"(t = {k * self.dt:.2f} s, no answer for {quiet_s * 1e3:.0f} ms); "
                                     f"--on-silence abort") from None
                 if self.on_silence == "stub":
@@ -437,6 +442,7 @@ class Session:
     def _connect(self, k: int, cfg: np.ndarray) -> None:
         self.hello = handshake(self.link, cfg, self.stats, k)
         self.quiet, self.holding_since = 0, None
+        self.health.connected(self.link)
         self._rebase(k)
 
     def _reconnect(self, k: int) -> None:
