@@ -84,7 +84,7 @@ SILENCE_S = 5.0               # lockstep: wall time with no fresh answer: the bo
 HOLD_S = 2.0                  # default bound of --on-silence hold, mission seconds
 HELLO_TIMEOUT_S = 5.0         # an Uno's bootloader takes ~2 s after the DTR reset at open
 RESET_EVERY_S = 0.05
-CONFIG_TRIES = 3
+CONFIG_TRIES = 12             # the config and its ack cross a link at byte error rate 1e-3 intact half the time
 CONFIG_TIMEOUT_S = 0.5        # plus the config's wire time
 GUARD_S = 0.5e-3              # realtime: time kept before the next tick to fly the step
 STATUS_EVERY_S = 0.25
@@ -236,7 +236,7 @@ class Session:
         self.transports = [transport.info]
         self.retired_decoders: list[dict] = []
         self.stats = LinkStats(a.n_steps, a.dt, mode)
-        self.health = self.stats.health = LinkHealth(mode, SILENT_PERIODS)      # silent or noisy (gnc.hil.noise)
+        self.health = self.stats.health = LinkHealth(mode, SILENT_PERIODS, adaptive=timeout_s is None)   # gnc.hil.noise
         self.hello: wire.Hello | None = None
         self.last_af: np.ndarray | None = None     # the last actuator frame received
         self.last_answer_step = -1
@@ -322,11 +322,12 @@ class Session:
             elif self.holding_since is not None:
                 deadline = t_send + self.timeout_s
             else:
-                deadline = min(t_send + self.timeout_s, self.quiet_since + self.silence_s)
+                deadline = min(t_send + self.health.retry_after(self.timeout_s), self.quiet_since + self.silence_s)
             answer = self._await(seq, deadline)
             if answer is not None:
                 if tries == 0:        # after a retransmission it is unknown which send this answers (Karn)
                     s["rtt"][k] = time.perf_counter() - t_send
+                    self.health.rtt(s["rtt"][k])
                 if self.hello is not None and self.hello.clock_hz:
                     s["board_step"][k] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
                 return answer
