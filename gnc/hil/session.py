@@ -392,7 +392,7 @@ class Session:
             self.last_answer_step = k
             return
         if self.holding_since is not None and (k - self.holding_since) * self.dt >= self.hold_s:
-            raise LinkFault(f"{self.link.transport.name}: the board stayed silent: held the last command for "
+            raise LinkFault(f"{self.link.transport.name}: no fresh answer from the board: held the last command for "
                             f"{self.hold_s:g} s from step {self.holding_since}; --on-silence hold gives up")
         self.stats.series["held"][k] = 1
         self.stats.count["held_steps"] += 1
