@@ -30,6 +30,7 @@ examples:
   gnc hil --stub descent                             no board: the flight software in this process
   gnc hil --stub --mode realtime --baud 115200 --latency-ms 1 --jitter-ms 2 descent
   gnc hil --stub --fault silent-after=500 --on-silence hold descent
+  gnc hil --stub --byte-errors 1e-3 descent          a noisy UART: each byte corrupted with probability 1e-3
   gnc hil --emulate avr --silence-s 30 descent       lockstep: wait up to 30 s for a slow board
 
 modes: lockstep waits for every answer (as fast as the board allows); realtime sends a
@@ -114,6 +115,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     stub.add_argument("--drop", type=float, default=0.0, metavar="P", help="probability a message is lost")
     stub.add_argument("--corrupt", type=float, default=0.0, metavar="P",
                       help="probability a message has a flipped bit")
+    stub.add_argument("--byte-errors", type=float, default=0.0, metavar="RATE",
+                      help="probability each byte is corrupted, per direction, 0 .. 0.1 (a UART's noise; for a "
+                           "pty: python -m gnc.hil.noise)")
     stub.add_argument("--fault", action="append", default=[], metavar="NAME=N",
                       help=f"board fault: {', '.join(f + '=N' for f in FAULTS)} (repeatable)")
     p.add_argument("--fsw", default="numba", metavar="BUILD",
@@ -160,12 +164,13 @@ def _ports() -> int:
 
 def _link_options_ok(args) -> None:
     from gnc.cli.common import UsageError
+    from gnc.hil.noise import MAX_BYTE_ERRORS
     from gnc.hil.session import SILENT_PERIODS
 
     if not (args.port or args.stub or args.emulate):
         raise UsageError("give --port URL (a board), --emulate BOARD (an emulated board) or --stub (no board)")
     if not args.stub:
-        used = [f"--{name.replace('_', '-')}" for name in ("latency_ms", "jitter_ms", "drop", "corrupt")
+        used = [f"--{name.replace('_', '-')}" for name in ("latency_ms", "jitter_ms", "drop", "corrupt", "byte_errors")
                 if getattr(args, name)] + (["--fault"] if args.fault else [])
         if used:
             raise UsageError(f"{', '.join(used)} only apply to --stub")
@@ -182,6 +187,8 @@ def _link_options_ok(args) -> None:
     for name in ("drop", "corrupt"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             raise UsageError(f"--{name} is a probability, 0 .. 1")
+    if not 0.0 <= args.byte_errors <= MAX_BYTE_ERRORS:
+        raise UsageError(f"--byte-errors is a probability per byte, 0 .. {MAX_BYTE_ERRORS:g}, not {args.byte_errors:g}")
     if args.baud is not None and not MIN_BAUD <= args.baud <= MAX_BAUD:
         raise UsageError(f"--baud {args.baud} is out of range (allowed {MIN_BAUD} .. {MAX_BAUD:,})")
 
@@ -223,7 +230,7 @@ def _session(args) -> int:
     try:
         if args.stub:
             transport = StubTransport(board, args.baud, args.latency_ms / 1e3, args.jitter_ms / 1e3,
-                                      args.drop, args.corrupt, args.seed)
+                                      args.drop, args.corrupt, args.seed, args.byte_errors)
         elif args.emulate:
             emulated = _start_emulator(args)
             transport = SerialTransport(emulated.port, emulated.baud, not args.no_low_latency)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc import wire
+from gnc.hil.noise import injected_errors
 from gnc.output import finite, replacing
 
 SPIN_S = 200e-6          # sleep to this close to a deadline, then spin on perf_counter
@@ -90,6 +91,7 @@ class LinkStats:
         self.events: list[dict] = []
         self.handshakes: list[dict] = []
         self.board_log: deque[str] = deque(maxlen=40)
+        self.health = None           # the session's gnc.hil.noise.LinkHealth: the "noise" entry
 
     @property
     def period(self) -> float:
@@ -162,6 +164,7 @@ class LinkStats:
             "events": self.events,
             "handshakes": self.handshakes,
             "board_log": list(self.board_log),
+            "noise": None if self.health is None else self.health.report(injected_errors(transports)),
         }
 
     def _timing(self, s: dict[str, np.ndarray], period: float, count: dict) -> dict:
@@ -309,6 +312,17 @@ def format_report(link: dict) -> str:
     if session and session not in REFERENCE_BAUDS:
         limits.insert(0, f"{limit['round_trip_s']['session'] * 1e3:.2f} ms at {session:g} baud (this link)")
     lines.append(f"wire time  {limit['sensor_bytes']} + {limit['actuator_bytes']} bytes a step: {', '.join(limits)}")
+    noise = link.get("noise")
+    if noise:
+        w, rate = noise["waits"], noise["board_to_host_message_error_rate"]
+        line = (f"noise      {noise['classification']}: waits answered {w['answered']}, missed with garbage heard "
+                f"(noisy) {w['noisy']}, missed in silence (empty) {w['empty']}; board->host message error rate "
+                + ("-" if rate is None else f"{rate:.3g}"))
+        for inj in noise["injected"]:
+            up, down = inj["host_to_board"], inj["board_to_host"]
+            line += (f"; injected byte error rate {inj['rate']:g}: host->board {up['corrupted_bytes']} of "
+                     f"{up['bytes']} bytes, board->host {down['corrupted_bytes']} of {down['bytes']}")
+        lines.append(line)
     if link["margin_s"]:
         lines.append(f"timing     overruns {link['overruns']}, slips {link['slips']}, "
                      f"smallest margin {link['margin_s']['min'] * 1e3:.3f} ms")

@@ -58,6 +58,7 @@ from gnc.frames import phase_name
 from gnc.hil import command
 from gnc.hil.flight import HilFlight
 from gnc.hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
+from gnc.hil.noise import LinkHealth
 from gnc.hil.transport import StubTransport, TransportError
 from gnc.scenario import Scenario
 
@@ -70,7 +71,7 @@ SILENCE_S = 5.0               # lockstep: wall time with no fresh answer: the bo
 HOLD_S = 2.0                  # default bound of --on-silence hold, mission seconds
 HELLO_TIMEOUT_S = 5.0         # an Uno's bootloader takes ~2 s after the DTR reset at open
 RESET_EVERY_S = 0.05
-CONFIG_TRIES = 3
+CONFIG_TRIES = 12             # the config and its ack cross a link at byte error rate 1e-3 intact half the time
 CONFIG_TIMEOUT_S = 0.5        # plus the config's wire time
 GUARD_S = 0.5e-3              # realtime: time kept before the next tick to fly the step
 STATUS_EVERY_S = 0.25
@@ -92,9 +93,9 @@ class _BoardReset(Exception):
 
 
 class _Silent(Exception):
-    def __init__(self, retransmitted: int):
+    def __init__(self, retransmitted: int, kind: str):
         super().__init__(retransmitted)
-        self.retransmitted = retransmitted
+        self.retransmitted, self.kind = retransmitted, kind    # kind: "silent" or "noisy link"
 
 
 @dataclass
@@ -231,6 +232,7 @@ class Session:
         self.transports = [transport.info]
         self.retired_decoders: list[dict] = []
         self.stats = LinkStats(mode)
+        self.health = self.stats.health = LinkHealth(mode, SILENT_PERIODS, adaptive=timeout_s is None)   # gnc.hil.noise
         self.hello: wire.Hello | None = None
         self.abort_reason: str | None = None
         self.flight_: HilFlight | None = None      # the flight now flying
@@ -337,6 +339,7 @@ class Session:
                 if msg.seq == seq and seq not in self._answered:
                     self._answered.append(seq)
                     self.quiet, self.quiet_since = 0, time.perf_counter()
+                    self.health.answered()
                     if self.mode == "realtime" and time.perf_counter() > deadline:
                         count["late"] += 1      # in hand only after the deadline (the host was late to look)
                         return None
@@ -347,6 +350,7 @@ class Session:
                 elif self._given_up.pop(msg.seq, None) is not None:
                     self._answered.append(msg.seq)
                     self.quiet, self.quiet_since = 0, time.perf_counter()    # slow, but stepping
+                    self.health.answered()
                     count["late"] += 1
                 else:
                     count["stray"] += 1
@@ -399,20 +403,20 @@ class Session:
             elif self.holding_since is not None:
                 deadline = t_send + self.timeout_s
             else:
-                deadline = min(t_send + self.timeout_s, self.quiet_since + self.silence_s)
+                deadline = min(t_send + self.health.retry_after(self.timeout_s), self.quiet_since + self.silence_s)
             answer = self._await(seq, deadline)
             if answer is not None:
                 if tries == 0:        # after a retransmission it is unknown which send this answers (Karn)
                     s["rtt"][i] = time.perf_counter() - t_send
+                    self.health.rtt(s["rtt"][i])
                 if self.hello is not None and self.hello.clock_hz:
                     s["board_step"][i] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
                 return answer
             self.quiet += 1
-            silent = (self.quiet >= SILENT_PERIODS if realtime
-                      else time.perf_counter() >= self.quiet_since + self.silence_s)
-            if silent and self.holding_since is None:
+            verdict = self.health.waited(time.perf_counter(), self.quiet_since, self.silence_s)
+            if verdict and self.holding_since is None:
                 self._give_up(seq, k)
-                raise _Silent(tries)
+                raise _Silent(tries, verdict)
             if realtime or self.holding_since is not None:
                 self._give_up(seq, k)
                 return None
@@ -439,15 +443,17 @@ class Session:
                 self._reconnect(f, k)
             except _Silent as e:
                 quiet_s = time.perf_counter() - self.quiet_since
-                rule = (f"{SILENT_PERIODS} periods" if self.mode == "realtime" else
+                rule = (f"{self.health.run_length()} periods" if self.mode == "realtime" else
                         f"the lockstep silence window of {self.silence_s:g} s, step {k}'s frame "
                         f"sent {e.retransmitted + 1} times")
-                self.stats.event(k, "silent", f"no fresh answer from the board for {quiet_s * 1e3:.0f} ms ({rule}); "
+                self.stats.event(k, e.kind, f"no fresh answer from the board for {quiet_s * 1e3:.0f} ms ({rule}); "
+                                 f"{self.health.describe()}; "
                                  f"last answer at step {self.last_answer_step}; policy {self.on_silence}",
                                  last_answer_step=self.last_answer_step, quiet_s=quiet_s,
-                                 retransmitted=e.retransmitted)
+                                 retransmitted=e.retransmitted, **self.health.event_fields())
                 if self.on_silence == "abort":
-                    raise LinkFault(f"{self.link.transport.name}: the board went silent at step {k} "
+                    what = "the board went silent" if e.kind == "silent" else "the link is too noisy to fly"
+                    raise LinkFault(f"{self.link.transport.name}: {what} at step {k} "
                                     f"(t = {k * self.dt:.2f} s, no answer for {quiet_s * 1e3:.0f} ms); "
                                     f"--on-silence abort") from None
                 if self.on_silence == "stub":
@@ -468,7 +474,7 @@ class Session:
             self.last_answer_step = k
             return
         if self.holding_since is not None and (k - self.holding_since) * self.dt >= self.hold_s:
-            raise LinkFault(f"{self.link.transport.name}: the board stayed silent: held the last command for "
+            raise LinkFault(f"{self.link.transport.name}: no fresh answer from the board: held the last command for "
                             f"{self.hold_s:g} s from step {self.holding_since}; --on-silence hold gives up")
         self.stats.series["held"][i] = 1
         self.stats.count["held_steps"] += 1
@@ -515,6 +521,7 @@ class Session:
         self.hello = handshake(self.link, cfg, self.stats, k)
         self.link.decoder.foreign_version = None      # heard before the hello: not this board's
         self.quiet, self.holding_since = 0, None
+        self.health.connected(self.link)
         self._rebase()
 
     def _reconnect(self, f: HilFlight, k: int) -> None:

@@ -11,7 +11,8 @@ TransportError with one line that names the port.
 SerialTransport opens any pyserial URL: a device path (/dev/ttyACM0, COM3, a pty),
 socket://host:port, rfc2217://host:port, loop://.  StubTransport runs a gnc.hil.board.Board
 in this process behind an emulated serial line: wire time from the baud rate, added
-latency and jitter, dropped or corrupted frames; no pty, no thread.
+latency and jitter, dropped or corrupted frames, byte errors (gnc.hil.noise); no pty, no thread.
+Both count the bytes they carry (bytes_in, bytes_out): a session tells a noisy link by them.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from collections import deque
 import numpy as np
 
 from gnc.hil.link import wait_until
+from gnc.hil.noise import ByteErrors, byte_error_pair
 
 WRITE_TIMEOUT_S = 1.0       # a board that stops reading fills the OS buffer; fail instead of blocking forever
 POLL_S = 200e-6             # read poll interval for URL handlers without a file descriptor (loop://, rfc2217://)
@@ -47,6 +49,7 @@ class SerialTransport:
         import serial
 
         self.name = url
+        self.bytes_in = self.bytes_out = 0
         # a pty carries bytes as fast as they come: no wire time for the session to allow for
         self.pty = _is_pty(url)
         self.baud = None if self.pty else baud
@@ -79,6 +82,7 @@ class SerialTransport:
     def write(self, data: bytes) -> None:
         try:
             self._port.write(data)
+            self.bytes_out += len(data)
         except self._serial_errors as e:
             raise TransportError(f"{self.name}: write failed, the port is gone ({_reason(e)})") from None
 
@@ -88,11 +92,14 @@ class SerialTransport:
                 if not select.select([self._fd], [], [], max(timeout, 0.0))[0]:
                     return b""
                 # select() says readable: at least one byte, or a hang-up that read() reports
-                return self._port.read(self._port.in_waiting or 1)
+                data = self._port.read(self._port.in_waiting or 1)
+                self.bytes_in += len(data)
+                return data
             deadline = time.perf_counter() + timeout
             while True:
                 data = self._port.read(self._port.in_waiting or 1)
                 if data or time.perf_counter() >= deadline:
+                    self.bytes_in += len(data)
                     return data
                 time.sleep(POLL_S)
         except self._serial_errors as e:
@@ -141,9 +148,10 @@ class EmulatedLine:
     baud rate (8N1: 10 bits a byte), then take latency + uniform(0, jitter) to arrive,
     never overtaking earlier bytes (a UART is FIFO)."""
 
-    def __init__(self, baud, latency, jitter, drop, corrupt, rng):
+    def __init__(self, baud, latency, jitter, drop, corrupt, rng, byte_errors: ByteErrors | None = None):
         self.baud, self.latency, self.jitter = baud, latency, jitter
         self.drop, self.corrupt, self.rng = drop, corrupt, rng
+        self.byte_errors = byte_errors
         self.queue: deque[tuple[float, bytes]] = deque()
         self._free_at = 0.0          # when the transmitter has sent everything queued so far
         self._last_arrival = 0.0
@@ -160,6 +168,8 @@ class EmulatedLine:
             buf = bytearray(data)
             buf[int(self.rng.integers(len(buf)))] ^= 1 << int(self.rng.integers(8))
             data = bytes(buf)
+        if self.byte_errors is not None:
+            data = self.byte_errors.apply(data)
         arrival = self._free_at + self.latency + (self.rng.uniform(0.0, self.jitter) if self.jitter else 0.0)
         self._last_arrival = max(arrival, self._last_arrival)
         self.queue.append((self._last_arrival, data))
@@ -174,29 +184,34 @@ class StubTransport:
     The board handles a message when it would have arrived; its reply leaves after the
     time the board really took (its flight-software step runs here, in this thread).
     baud=None removes the wire time; drop / corrupt are per-message probabilities in
-    each direction.  A board that exits (fault exit-after) makes the port vanish."""
+    each direction, byte_errors the probability of each byte being corrupted, per direction.  A board that exits (fault exit-after) makes the port vanish."""
 
     def __init__(self, board=None, baud: float | None = None, latency_s: float = 0.0, jitter_s: float = 0.0,
-                 drop: float = 0.0, corrupt: float = 0.0, seed: int = 0):
+                 drop: float = 0.0, corrupt: float = 0.0, seed: int = 0, byte_errors: float = 0.0):
         from gnc.hil.board import Board
 
         self.board = board if board is not None else Board()
         self.name, self.baud = "stub", baud
         rng = np.random.default_rng(seed)
-        self._up = EmulatedLine(baud, latency_s, jitter_s, drop, corrupt, rng)
-        self._down = EmulatedLine(baud, latency_s, jitter_s, drop, corrupt, rng)
+        up, down = byte_error_pair(byte_errors, seed) if byte_errors else (None, None)
+        self._up = EmulatedLine(baud, latency_s, jitter_s, drop, corrupt, rng, up)
+        self._down = EmulatedLine(baud, latency_s, jitter_s, drop, corrupt, rng, down)
+        self.bytes_in = self.bytes_out = 0
         self.info = {"transport": "stub", "baud": baud, "latency_ms": latency_s * 1e3,
-                     "jitter_ms": jitter_s * 1e3, "drop": drop, "corrupt": corrupt, "fsw": self.board.fsw}
+                     "jitter_ms": jitter_s * 1e3, "drop": drop, "corrupt": corrupt, "byte_errors": byte_errors,
+                     "fsw": self.board.fsw}
         wire = f"{baud:g} baud" if baud else "no wire time"
         self.info["describe"] = (f"stub: in-process board ({self.board.fsw} flight software), {wire}, "
                                  f"latency {latency_s * 1e3:g} ms + jitter up to {jitter_s * 1e3:g} ms"
-                                 + (f", drop {drop:g}, corrupt {corrupt:g}" if drop or corrupt else ""))
+                                 + (f", drop {drop:g}, corrupt {corrupt:g}" if drop or corrupt else "")
+                                 + (f", byte error rate {byte_errors:g} per direction" if byte_errors else ""))
         self._closed = False
         self._down.send(time.perf_counter(), self.board.boot())
 
     def write(self, data: bytes) -> None:
         self._check()
         self._up.send(time.perf_counter(), bytes(data))
+        self.bytes_out += len(data)
 
     def _check(self) -> None:
         if self._closed or self.board.exited:
@@ -220,7 +235,9 @@ class StubTransport:
             while self._down.queue and self._down.queue[0][0] <= now:
                 out.append(self._down.queue.popleft()[1])
             if out:
-                return b"".join(out)
+                data = b"".join(out)
+                self.bytes_in += len(data)
+                return data
             if now >= deadline:
                 return b""
             wait_until(min(deadline, self._up.next_time(), self._down.next_time()))
@@ -230,3 +247,7 @@ class StubTransport:
         # what the line did to the messages, for the link report (the decoder counts what arrived)
         self.info["injected"] = {"dropped": self._up.dropped + self._down.dropped,
                                  "corrupted": self._up.corrupted + self._down.corrupted}
+        if self._up.byte_errors is not None:
+            self.info["injected_byte_errors"] = {"rate": self._up.byte_errors.rate,
+                                                 "host_to_board": self._up.byte_errors.counts(),
+                                                 "board_to_host": self._down.byte_errors.counts()}
