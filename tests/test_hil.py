@@ -298,6 +298,23 @@ def test_board_reset_mid_session_aborts_by_policy(board):
     assert len(r.telemetry["t"]) == 150
 
 
+def test_an_estimate_not_yet_made_is_no_bad_command_but_an_infinite_one_is():
+    """NaN in nav_* is a flight software with no estimate yet (the orbiter-returner's relative
+    navigation before the go, in process as over a link); what the vehicle flies must be finite."""
+    from gnc.core.layout import AF_LEN, AF_NAV_POS, AF_T, AF_THRUST_CMD, CF_DT, CF_LEN, CF_THRUST_MAX, SF_T
+    from gnc.hil import command
+
+    sf, af, cfg = np.zeros(SF_LEN), np.zeros(AF_LEN), np.zeros(CF_LEN)
+    sf[SF_T] = af[AF_T] = 12.34
+    cfg[CF_DT], cfg[CF_THRUST_MAX] = 0.1, 3000.0
+    af[AF_NAV_POS:AF_NAV_POS + 3] = np.nan
+    assert command.fault(af, sf, cfg) is None
+    af[AF_NAV_POS] = np.inf
+    assert command.fault(af, sf, cfg) == "nav_pos[0] not finite"
+    af[AF_NAV_POS], af[AF_THRUST_CMD] = np.nan, np.nan
+    assert command.fault(af, sf, cfg) == "thrust_cmd not finite"
+
+
 def test_nan_thrust_from_the_board_is_a_bad_command_held_then_an_abort_not_a_crash(board, tmp_path):
     """A CRC-valid actuator frame with thrust_cmd = NaN once killed the host with SIGSEGV
     (the state turned NaN and the DEM lookup indexed with it).  Now the command is refused

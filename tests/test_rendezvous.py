@@ -214,3 +214,11 @@ def test_monte_carlo_100_runs_of_ascent_and_rendezvous_capture():
     assert all(st["margins"][m]["min"] > 0.0 for m in MARGINS)
     assert max(abs(st["insertion_errors"]["a_m"]["min"]), abs(st["insertion_errors"]["a_m"]["max"])) \
         <= scenario.load(SC.get("ascent")).target.max_sma_error_m
+
+
+def test_a_rendezvous_shorter_than_its_far_range_ends_without_a_capture_not_a_traceback():
+    """`--set sim.max_duration_s=10` once raised a TypeError: the flight went on to a go
+    whose time the ground had not planned yet."""
+    r = run(scenario.load("rendezvous", ["sim.max_duration_s=10"]))
+    assert r.summary["outcome"] == "no_capture" and r.summary["far_range"]["handover"] is None
+    assert r.summary["duration_h"] <= 10 / 3600 + 1e-9

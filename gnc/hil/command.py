@@ -3,6 +3,10 @@
 A CRC only says the bytes arrived as sent; a board can still send nonsense (a corrupted
 flight software, a stuck loop): NaN or a thrust far past the engine, a time tag that
 answers another frame.  fault() names what is wrong with a frame, or returns None.
+
+The estimates (nav_*) are reported, not flown: NaN there is a flight software saying it
+has no estimate yet (the orbiter-returner's relative navigation before the ground's go),
+so only an infinity is wrong; every other field must be finite.
 """
 from __future__ import annotations
 
@@ -17,14 +21,15 @@ F32_SLACK = 2.0 ** -23
 RCS_TICK = 1e-5           # s, the wire's resolution of rcs_on
 N_RCS = next(f.n for f in schema()["actuator"].fields if f.name == "rcs_on")
 PHASES = frozenset(schema().enums["phases"].values())
+NAMES = schema()["actuator"].column_names()
+ESTIMATE = np.array([name.startswith("nav_") for name in NAMES])
 
 
 def fault(af: np.ndarray, sf: np.ndarray, cfg: np.ndarray) -> str | None:
     """What is wrong with actuator frame af answering sensor frame sf under config cfg, or None."""
-    if not np.isfinite(af).all():
-        names = schema()["actuator"].column_names()
-        bad = [names[i] for i in np.flatnonzero(~np.isfinite(af))]
-        return f"{', '.join(bad)} not finite"
+    bad = np.where(ESTIMATE, np.isinf(af), ~np.isfinite(af))
+    if bad.any():
+        return f"{', '.join(NAMES[i] for i in np.flatnonzero(bad))} not finite"
     if wire.time_to_ms(af[AF_T]) != wire.time_to_ms(sf[SF_T]):
         return f"time tag {af[AF_T]:.3f} s answers no frame of this step (its sensor frame's is {sf[SF_T]:.3f} s)"
     thrust, limit = af[AF_THRUST_CMD], cfg[CF_THRUST_MAX] * (1.0 + F32_SLACK)

@@ -152,9 +152,10 @@ def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every
             break
         event = f.until(nxt - sc.ground.uplink_lead_s)
     handover = None
-    if event == RL.EV_NONE:
+    planned = ground.t_h is not None       # a scenario shorter than the far range ends before the go
+    if event == RL.EV_NONE and planned:
         event = f.until(ground.t_h + sc.ground.go_delay_s)
-    if event == RL.EV_NONE:
+    if event == RL.EV_NONE and planned and f.t() < t_end:
         # the go: both vehicles tracked, the orbiter-returner's config uplinked
         t = f.t()
         rc, vc = ground.track(*_truth(a.xc))
