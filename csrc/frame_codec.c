@@ -192,13 +192,19 @@ int gnc_parse_header(const uint8_t *body, size_t len, gnc_header *header)
     return (int)payload;
 }
 
+/* The leading 0x00 ends a message the receiver holds cut short, so that a lost delimiter
+ * costs that message only and not this one too (a retransmission, typically). */
 size_t gnc_wire_pack(uint8_t *wire, size_t cap, const uint8_t *body, size_t len)
 {
-    size_t n = gnc_cobs_encode(wire, cap, body, len);
-    if (n == 0 || n >= cap)
+    size_t n;
+    if (cap < 2)
         return 0;
-    wire[n] = 0;
-    return n + 1;
+    n = gnc_cobs_encode(wire + 1, cap - 1, body, len);
+    if (n == 0 || n + 1 >= cap)
+        return 0;
+    wire[0] = 0;
+    wire[n + 1] = 0;
+    return n + 2;
 }
 
 size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
@@ -241,13 +247,13 @@ size_t gnc_encode_reset(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms)
     return seal(body, put_header(body, MSG_RESET, seq, t_ms));
 }
 
-size_t gnc_encode_sensor(uint8_t *body, size_t cap, uint16_t seq, const real *frame)
+static size_t encode_sensor(uint8_t *body, size_t cap, uint8_t msg_type, uint16_t seq, const real *frame)
 {
     uint8_t *p;
     unsigned i;
     if (cap < GNC_SENSOR_BODY_MAX)
         return 0;
-    p = put_header(body, MSG_SENSOR, seq, time_ms(frame[SF_T]));
+    p = put_header(body, msg_type, seq, time_ms(frame[SF_T]));
     for (i = 0; i < 3; ++i)
         p = put_f32(p, frame[SF_IMU_DV + i]);
     for (i = 0; i < 3; ++i)
@@ -272,7 +278,7 @@ size_t gnc_encode_sensor(uint8_t *body, size_t cap, uint16_t seq, const real *fr
     return seal(body, p);
 }
 
-int gnc_decode_sensor(const uint8_t *body, size_t len, uint16_t *seq, real *frame)
+static int decode_sensor(const uint8_t *body, size_t len, uint8_t msg_type, uint16_t *seq, real *frame)
 {
     gnc_header header;
     const uint8_t *p = body + GNC_HEADER_SIZE;
@@ -280,7 +286,7 @@ int gnc_decode_sensor(const uint8_t *body, size_t len, uint16_t *seq, real *fram
     int payload = gnc_parse_header(body, len, &header);
     if (payload < 0)
         return payload;
-    if (header.msg_type != MSG_SENSOR)
+    if (header.msg_type != msg_type)
         return GNC_ERR_TYPE;
     if (payload != GNC_SENSOR_PAYLOAD_MAX)
         return GNC_ERR_LENGTH;
@@ -310,13 +316,23 @@ int gnc_decode_sensor(const uint8_t *body, size_t len, uint16_t *seq, real *fram
     return GNC_OK;
 }
 
-size_t gnc_encode_actuator(uint8_t *body, size_t cap, uint16_t seq, const real *frame)
+size_t gnc_encode_sensor(uint8_t *body, size_t cap, uint16_t seq, const real *frame)
+{
+    return encode_sensor(body, cap, MSG_SENSOR, seq, frame);
+}
+
+int gnc_decode_sensor(const uint8_t *body, size_t len, uint16_t *seq, real *frame)
+{
+    return decode_sensor(body, len, MSG_SENSOR, seq, frame);
+}
+
+static size_t encode_actuator(uint8_t *body, size_t cap, uint8_t msg_type, uint16_t seq, const real *frame)
 {
     uint8_t *p;
     unsigned i;
     if (cap < GNC_ACTUATOR_BODY_MAX)
         return 0;
-    p = put_header(body, MSG_ACTUATOR, seq, time_ms(frame[AF_T]));
+    p = put_header(body, msg_type, seq, time_ms(frame[AF_T]));
     p = put_f32(p, frame[AF_THRUST_CMD]);
     for (i = 0; i < 12; ++i)
         p = put_uint(p, 2, quantise(frame[AF_RCS_ON + i] / (real)1e-05, 0xFFFFu));
@@ -340,7 +356,7 @@ size_t gnc_encode_actuator(uint8_t *body, size_t cap, uint16_t seq, const real *
     return seal(body, p);
 }
 
-int gnc_decode_actuator(const uint8_t *body, size_t len, uint16_t *seq, real *frame)
+static int decode_actuator(const uint8_t *body, size_t len, uint8_t msg_type, uint16_t *seq, real *frame)
 {
     gnc_header header;
     const uint8_t *p = body + GNC_HEADER_SIZE;
@@ -348,7 +364,7 @@ int gnc_decode_actuator(const uint8_t *body, size_t len, uint16_t *seq, real *fr
     int payload = gnc_parse_header(body, len, &header);
     if (payload < 0)
         return payload;
-    if (header.msg_type != MSG_ACTUATOR)
+    if (header.msg_type != msg_type)
         return GNC_ERR_TYPE;
     if (payload != GNC_ACTUATOR_PAYLOAD_MAX)
         return GNC_ERR_LENGTH;
@@ -377,13 +393,23 @@ int gnc_decode_actuator(const uint8_t *body, size_t len, uint16_t *seq, real *fr
     return GNC_OK;
 }
 
-size_t gnc_encode_config(uint8_t *body, size_t cap, uint16_t seq, const real *frame)
+size_t gnc_encode_actuator(uint8_t *body, size_t cap, uint16_t seq, const real *frame)
+{
+    return encode_actuator(body, cap, MSG_ACTUATOR, seq, frame);
+}
+
+int gnc_decode_actuator(const uint8_t *body, size_t len, uint16_t *seq, real *frame)
+{
+    return decode_actuator(body, len, MSG_ACTUATOR, seq, frame);
+}
+
+static size_t encode_config(uint8_t *body, size_t cap, uint8_t msg_type, uint16_t seq, const real *frame)
 {
     uint8_t *p;
     unsigned i;
     if (cap < GNC_CONFIG_BODY_MAX)
         return 0;
-    p = put_header(body, MSG_CONFIG, seq, 0);
+    p = put_header(body, msg_type, seq, 0);
     p = put_uint(p, 1, quantise(frame[CF_PROGRAM], 0xFFu));
     p = put_f32(p, frame[CF_DT]);
     p = put_f32(p, frame[CF_MU]);
@@ -500,7 +526,7 @@ size_t gnc_encode_config(uint8_t *body, size_t cap, uint16_t seq, const real *fr
     return seal(body, p);
 }
 
-int gnc_decode_config(const uint8_t *body, size_t len, uint16_t *seq, real *frame)
+static int decode_config(const uint8_t *body, size_t len, uint8_t msg_type, uint16_t *seq, real *frame)
 {
     gnc_header header;
     const uint8_t *p = body + GNC_HEADER_SIZE;
@@ -508,7 +534,7 @@ int gnc_decode_config(const uint8_t *body, size_t len, uint16_t *seq, real *fram
     int payload = gnc_parse_header(body, len, &header);
     if (payload < 0)
         return payload;
-    if (header.msg_type != MSG_CONFIG)
+    if (header.msg_type != msg_type)
         return GNC_ERR_TYPE;
     if (payload != GNC_CONFIG_PAYLOAD_MAX)
         return GNC_ERR_LENGTH;
@@ -627,4 +653,24 @@ int gnc_decode_config(const uint8_t *body, size_t len, uint16_t *seq, real *fram
     for (i = 0; i < 3; ++i)
         p = take_f32(p, &frame[CF_SIG_POSE + i]);
     return GNC_OK;
+}
+
+size_t gnc_encode_config(uint8_t *body, size_t cap, uint16_t seq, const real *frame)
+{
+    return encode_config(body, cap, MSG_CONFIG, seq, frame);
+}
+
+int gnc_decode_config(const uint8_t *body, size_t len, uint16_t *seq, real *frame)
+{
+    return decode_config(body, len, MSG_CONFIG, seq, frame);
+}
+
+size_t gnc_encode_uplink(uint8_t *body, size_t cap, uint16_t seq, const real *frame)
+{
+    return encode_config(body, cap, MSG_UPLINK, seq, frame);
+}
+
+int gnc_decode_uplink(const uint8_t *body, size_t len, uint16_t *seq, real *frame)
+{
+    return decode_config(body, len, MSG_UPLINK, seq, frame);
 }

@@ -2,13 +2,14 @@
 #ifndef GNC_LAYOUT_H
 #define GNC_LAYOUT_H
 
-#define PROTOCOL_VERSION 3 /* wire protocol version */
+#define PROTOCOL_VERSION 4 /* wire protocol version */
 #define MSG_HELLO 1 /* message */
 #define MSG_RESET 2 /* message */
 #define MSG_CONFIG 3 /* message */
 #define MSG_SENSOR 4 /* message */
 #define MSG_ACTUATOR 5 /* message */
 #define MSG_LOG 6 /* message */
+#define MSG_UPLINK 7 /* message */
 #define PROGRAM_IDLE 0 /* program */
 #define PROGRAM_DESCENT 1 /* program */
 #define PROGRAM_ASCENT 2 /* program */

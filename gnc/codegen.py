@@ -87,7 +87,8 @@ def codec_header_source() -> str:
     for kind, layout in wire.LAYOUTS.items():
         frames += [
             "",
-            f"/* {kind} frame (real[{PREFIX[kind]}_LEN]) <-> body of GNC_{kind.upper()}_BODY_MAX bytes.",
+            f"/* {kind} message: {wire.FRAME_OF[kind]} frame (real[{PREFIX[wire.FRAME_OF[kind]]}_LEN]) <-> body "
+            f"of GNC_{kind.upper()}_BODY_MAX bytes.",
             " * encode returns the body length, 0 if cap is too small; decode returns GNC_OK",
             " * or a GNC_ERR_* (and then writes nothing). */",
             f"size_t gnc_encode_{kind}(uint8_t *body, size_t cap, uint16_t seq, const real *frame);",
@@ -95,8 +96,8 @@ def codec_header_source() -> str:
         ]
     return f"""/* {BANNER} */
 /* HIL wire codec: message bodies, body = header | payload | CRC-32 (docs/protocol.md).
- * On the wire a body travels as COBS(body) 0x00: gnc_wire_pack() sends, and a receiver
- * collects bytes up to a 0x00, gnc_cobs_decode()s them (in place is fine) and hands the
+ * On the wire a body travels as 0x00 COBS(body) 0x00: gnc_wire_pack() sends, and a receiver
+ * collects bytes up to a 0x00 (an empty run is idle fill), gnc_cobs_decode()s them (in place is fine) and hands the
  * body to gnc_parse_header() or, by msg_type (body[1]), to the matching decoder.
  * Frames are time-tagged by their header_time field: t_ms = round(t * 1000) mod 2^32. */
 #ifndef GNC_FRAME_CODEC_H
@@ -114,6 +115,7 @@ def codec_header_source() -> str:
 #define GNC_HELLO_NAME_MAX {wire.HELLO_NAME_MAX}
 #define GNC_HELLO_FLAG_SYSTICK_CYCLES {wire.HELLO_FLAG_SYSTICK_CYCLES} /* cycle counter emulated from SysTick */
 #define GNC_LOG_MAX {wire.LOG_MAX}
+#define GNC_CONFIG_PROGRAM_AT {_program_at()} /* payload byte of the config's u8 `program`: checked before decoding */
 
 /* Per message: largest payload and body, worst case on the wire (COBS and delimiter). */
 {chr(10).join(sizes)}
@@ -140,7 +142,7 @@ typedef struct {{
  * (the payload starts at body + GNC_HEADER_SIZE) or a GNC_ERR_*. */
 int gnc_parse_header(const uint8_t *body, size_t len, gnc_header *header);
 
-/* COBS-encode a body and append the 0x00 delimiter.  Returns the wire length, 0 if
+/* 0x00, the COBS-encoded body, 0x00.  Returns the wire length, 0 if
  * cap is too small (GNC_WIRE_MAX always suffices). */
 size_t gnc_wire_pack(uint8_t *wire, size_t cap, const uint8_t *body, size_t len);
 {chr(10).join(frames)}
@@ -349,13 +351,19 @@ int gnc_parse_header(const uint8_t *body, size_t len, gnc_header *header)
     return (int)payload;
 }
 
+/* The leading 0x00 ends a message the receiver holds cut short, so that a lost delimiter
+ * costs that message only and not this one too (a retransmission, typically). */
 size_t gnc_wire_pack(uint8_t *wire, size_t cap, const uint8_t *body, size_t len)
 {
-    size_t n = gnc_cobs_encode(wire, cap, body, len);
-    if (n == 0 || n >= cap)
+    size_t n;
+    if (cap < 2)
         return 0;
-    wire[n] = 0;
-    return n + 1;
+    n = gnc_cobs_encode(wire + 1, cap - 1, body, len);
+    if (n == 0 || n + 1 >= cap)
+        return 0;
+    wire[0] = 0;
+    wire[n + 1] = 0;
+    return n + 2;
 }
 
 size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
@@ -400,7 +408,16 @@ size_t gnc_encode_reset(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms)
 """
 
 
+def _program_at() -> int:
+    f = schema()["config"].field("program")
+    if f.wire != "u8" or f.scale:
+        raise SystemExit("frames.toml: config.program must be an unscaled u8 (the board reads it raw)")
+    return wire.LAYOUTS["config"].dtype.fields["program"][1]
+
+
 def _c_frame_functions(kind: str, layout: wire.FrameLayout) -> str:
+    """Static encoder and decoder of one frame kind for any message type that carries it
+    (config and uplink share one), then the public functions of each such message."""
     prefix, big = PREFIX[kind], kind.upper()
     has_loop = any(f.n > 1 for f in layout.fields)
     loop_var = ["    unsigned i;"] if has_loop else []
@@ -421,18 +438,18 @@ def _c_frame_functions(kind: str, layout: wire.FrameLayout) -> str:
             dec.append(f"    {loop}p = take_uint(p, {size}, (real){scale}, &frame[{index}]);")
     set_time = [f"    frame[{prefix}_{tf.const}] = (real)header.t_ms / (real)1000;"] if tf else []
     return "\n".join([
-        f"size_t gnc_encode_{kind}(uint8_t *body, size_t cap, uint16_t seq, const real *frame)",
+        f"static size_t encode_{kind}(uint8_t *body, size_t cap, uint8_t msg_type, uint16_t seq, const real *frame)",
         "{",
         "    uint8_t *p;",
         *loop_var,
         f"    if (cap < GNC_{big}_BODY_MAX)",
         "        return 0;",
-        f"    p = put_header(body, MSG_{big}, seq, {time});",
+        f"    p = put_header(body, msg_type, seq, {time});",
         *enc,
         "    return seal(body, p);",
         "}",
         "",
-        f"int gnc_decode_{kind}(const uint8_t *body, size_t len, uint16_t *seq, real *frame)",
+        f"static int decode_{kind}(const uint8_t *body, size_t len, uint8_t msg_type, uint16_t *seq, real *frame)",
         "{",
         "    gnc_header header;",
         "    const uint8_t *p = body + GNC_HEADER_SIZE;",
@@ -440,7 +457,7 @@ def _c_frame_functions(kind: str, layout: wire.FrameLayout) -> str:
         "    int payload = gnc_parse_header(body, len, &header);",
         "    if (payload < 0)",
         "        return payload;",
-        f"    if (header.msg_type != MSG_{big})",
+        "    if (header.msg_type != msg_type)",
         "        return GNC_ERR_TYPE;",
         f"    if (payload != GNC_{big}_PAYLOAD_MAX)",
         "        return GNC_ERR_LENGTH;",
@@ -450,11 +467,23 @@ def _c_frame_functions(kind: str, layout: wire.FrameLayout) -> str:
         "    return GNC_OK;",
         "}",
         "",
+        *[line for msg in wire.FRAME_MESSAGES if wire.FRAME_OF[msg] == kind for line in (
+            f"size_t gnc_encode_{msg}(uint8_t *body, size_t cap, uint16_t seq, const real *frame)",
+            "{",
+            f"    return encode_{kind}(body, cap, MSG_{msg.upper()}, seq, frame);",
+            "}",
+            "",
+            f"int gnc_decode_{msg}(const uint8_t *body, size_t len, uint16_t *seq, real *frame)",
+            "{",
+            f"    return decode_{kind}(body, len, MSG_{msg.upper()}, seq, frame);",
+            "}",
+            "")],
     ])
 
 
 def codec_c_source() -> str:
-    frames = "\n".join(_c_frame_functions(kind, layout) for kind, layout in wire.LAYOUTS.items())
+    frames = "\n".join(_c_frame_functions(kind, layout) for kind, layout in wire.LAYOUTS.items()
+                       if wire.FRAME_OF[kind] == kind)
     return (f"/* {BANNER} */\n#include \"frame_codec.h\"\n\n#include \"cobs.h\"\n#include \"crc32.h\"\n\n"
             f"{_CODEC_C_HELPERS}\n{frames}")
 

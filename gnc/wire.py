@@ -1,13 +1,15 @@
 """The wire codec: the messages of gnc/frames.toml as bytes on a serial link (HIL).
 It lives beside its schema (gnc/frames.py), which gnc.codegen turns into the C codec.
 
-A message on the wire is COBS(body) followed by one 0x00 delimiter, where
+A message on the wire is COBS(body) between two 0x00 delimiters (protocol 4: the
+leading one ends whatever cut message the receiver holds, so a lost delimiter costs
+that message only, never the next), where
 
     body = header | payload | CRC-32 (u32 LE, zlib.crc32 of header | payload)
     header = u8 protocol_version, u8 msg_type, u16 seq, u32 t_ms   (little-endian)
 
-Sensor, actuator and config payloads are the frame's fields in schema order with
-their wire types; docs/protocol.md is the full description.  In memory those frames
+Sensor, actuator, config and uplink (a config frame for a running flight software)
+payloads are the frame's fields in schema order with their wire types; docs/protocol.md is the full description.  In memory those frames
 are flat float64 arrays indexed by gnc/core/layout.py, exactly what the numba
 flight software reads and writes.  f32 fields round-trip as float32(x), f64 fields
 exactly; integer fields as round(x / scale) * scale, clamped to the wire type's range.
@@ -25,7 +27,9 @@ from gnc.frames import Frame, schema
 PROTOCOL_VERSION = schema().protocol_version
 MSG = dict(schema().enums["messages"])          # name -> msg_type
 MSG_NAME = {code: name for name, code in MSG.items()}
-FRAME_MESSAGES = ("sensor", "actuator", "config")
+FRAME_MESSAGES = ("sensor", "actuator", "config", "uplink")
+FRAME_OF = {"sensor": "sensor", "actuator": "actuator", "config": "config", "uplink": "config"}   # message -> frame kind
+DELIMITERS = 2                                  # a 0x00 before and after every message
 
 HEADER = struct.Struct("<BBHI")                 # version, msg_type, seq, t_ms
 HEADER_SIZE = HEADER.size
@@ -83,7 +87,7 @@ class FrameLayout:
         return frame
 
 
-LAYOUTS = {kind: FrameLayout(schema()[kind]) for kind in FRAME_MESSAGES}
+LAYOUTS = {kind: FrameLayout(schema()[FRAME_OF[kind]]) for kind in FRAME_MESSAGES}
 
 
 def quantise(x: np.ndarray, hi: int) -> np.ndarray:
@@ -114,8 +118,8 @@ def cobs_max(n: int) -> int:
 
 
 def wire_size(msg_type: int) -> int:
-    """Worst-case bytes on the wire for a message type, COBS overhead and delimiter included."""
-    return cobs_max(HEADER_SIZE + payload_max(msg_type) + CRC_SIZE) + 1
+    """Worst-case bytes on the wire for a message type, COBS overhead and both delimiters included."""
+    return cobs_max(HEADER_SIZE + payload_max(msg_type) + CRC_SIZE) + DELIMITERS
 
 
 def wire_time(msg_type: int, baud: float, bits_per_byte: int = 10) -> float:
@@ -236,8 +240,8 @@ def encode_body(msg_type: int, seq: int, t: float | None, payload) -> bytes:
 
 
 def encode(msg_type: int, seq: int, t: float | None, payload) -> bytes:
-    """Complete wire bytes of one message: COBS(body) and the 0x00 delimiter."""
-    return cobs_encode(encode_body(msg_type, seq, t, payload)) + b"\x00"
+    """Complete wire bytes of one message: 0x00, COBS(body), 0x00."""
+    return b"\x00" + cobs_encode(encode_body(msg_type, seq, t, payload)) + b"\x00"
 
 
 def encode_sensor(seq: int, frame: np.ndarray) -> bytes:
@@ -250,6 +254,11 @@ def encode_actuator(seq: int, frame: np.ndarray) -> bytes:
 
 def encode_config(seq: int, cfg: np.ndarray) -> bytes:
     return encode(MSG["config"], seq, None, cfg)
+
+
+def encode_uplink(seq: int, cfg: np.ndarray) -> bytes:
+    """A config frame for the running flight software: the board keeps its state."""
+    return encode(MSG["uplink"], seq, None, cfg)
 
 
 def encode_hello(seq: int, t: float, real_size: int, clock_hz: int, flags: int, name: str) -> bytes:
@@ -297,16 +306,16 @@ def decode_body(body: bytes) -> Message:
 
 
 def decode(wire: bytes) -> Message:
-    """One complete message (with or without its trailing delimiter)."""
+    """One complete message (with or without its delimiters)."""
     try:
-        body = cobs_decode(wire[:-1] if wire.endswith(b"\x00") else wire)
+        body = cobs_decode(bytes(wire).strip(b"\x00"))
     except ValueError:
         raise WireError("bad_cobs") from None
     return decode_body(body)
 
 
 ERROR_KINDS = ("bad_cobs", "short", "bad_crc", "bad_version", "unknown_type", "bad_length", "overflow")
-MAX_RUN = max(wire_size(code) for code in MSG_NAME) - 1   # longest legal run between delimiters
+MAX_RUN = max(wire_size(code) for code in MSG_NAME) - DELIMITERS   # longest legal run between delimiters
 
 
 class Decoder:
@@ -380,6 +389,9 @@ def protocol_tables() -> str:
                   f"{sum(wire_time(m, 115200) for m in both) * 1e3:.2f} ms at 115200 baud, "
                   f"{sum(wire_time(m, 921600) for m in both) * 1e3:.2f} ms at 921600 baud."]
     for kind, layout in LAYOUTS.items():
+        if FRAME_OF[kind] != kind:
+            lines += ["", f"### `{kind}` payload: the `{FRAME_OF[kind]}` payload"]
+            continue
         lines += ["", f"### `{kind}` payload ({layout.payload_size} bytes, array length {layout.length})", "",
                   "| byte | field | n | wire | scale | unit | meaning |",
                   "| ---: | --- | ---: | --- | --- | --- | --- |"]

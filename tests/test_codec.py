@@ -16,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gnc import codegen
-from gnc import wire
+from gnc import codegen, wire
 from gnc.frames import schema
 
 VECTORS_PATH = Path(__file__).with_name("vectors") / "frames.json"
@@ -28,9 +27,9 @@ FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCh
 
 def frame_from(kind: str, **values) -> np.ndarray:
     """A frame array from field values by name (the rest zero)."""
-    frame = np.zeros(schema()[kind].length)
+    frame = np.zeros(schema()[wire.FRAME_OF[kind]].length)
     for name, value in values.items():
-        f = schema()[kind].field(name)
+        f = schema()[wire.FRAME_OF[kind]].field(name)
         frame[f.offset:f.offset + f.n] = value
     return frame
 
@@ -89,6 +88,9 @@ def build_vectors() -> dict:
     cfg = frame_from("config", program=1, dt=0.02, mu=4.9048695e12, r_site=1737400.0,
                      c_li0=[1, 0, 0, 0, 1, 0, 0, 0, 1], nav0_q=[1, 0, 0, 0], mass0=3780.0,
                      isp=3000.0, thrust_max=7500.0, thrust_min=1500.0, hover_alt=100.0)
+    uplink = frame_from("config", program=3, dt=0.1, burn_t=[5460.0, 7020.5, 0.0, 0.0],
+                        burn_dv=[0.5, -1.25, 0.0, 0.0, 0.75, 0.0625] + [0.0] * 6, orb_epoch=5400.0,
+                        orb_tgt_pos=[1812345.5, -2.5e3, -301234.5], orb_tgt_vel=[-252.25, 1602.5, 0.75])
     vectors = [
         _vector("sensor_zero", m["sensor"], 0, None, np.zeros(schema()["sensor"].length)),
         _vector("sensor_descent", m["sensor"], 513, None, sensor),
@@ -98,6 +100,7 @@ def build_vectors() -> dict:
         _vector("actuator_saturated", m["actuator"], 1, None, saturated),
         _vector("config_descent", m["config"], 1, None, cfg),
         _vector("config_long_run", m["config"], 0x0101, None, _long_run_config()),
+        _vector("uplink_burns", m["uplink"], 4242, None, uplink),
         _vector("hello_avr", m["hello"], 0, 0.0, wire.Hello(4, 16_000_000, 1, "arduino-mega2560/0.1.0")),
         _vector("hello_host", m["hello"], 3, 1.5, wire.Hello(8, 0, 0, "host-stub/0.1.0")),
         _vector("hello_long_name", m["hello"], 4, 2.0, wire.Hello(4, 168_000_000, 0, "n" * 48)),
@@ -108,7 +111,7 @@ def build_vectors() -> dict:
     ]
     return {"protocol_version": wire.PROTOCOL_VERSION,
             "about": "HIL wire test vectors (docs/protocol.md). `wire` is the complete message: "
-                     "COBS(header|payload|CRC-32) and the 0x00 delimiter. Frames: `frame` is what is "
+                     "0x00, COBS(header|payload|CRC-32), 0x00. Frames: `frame` is what is "
                      "encoded (t null = the frame's time field), `decoded` what decoding `wire` gives.",
             "vectors": vectors}
 
@@ -190,7 +193,7 @@ def test_cobs_decode_rejects_only_with_value_error(data):
 def exact_frames(kind: str):
     """Frames whose every value survives the wire unchanged."""
     parts = []
-    for f in schema()[kind].fields:
+    for f in schema()[wire.FRAME_OF[kind]].fields:
         if f.wire == "header_time":
             elem = st.integers(0, 2 ** 32 - 1).map(lambda ms: ms / 1000)
         elif f.wire == "f32":
@@ -206,8 +209,8 @@ def exact_frames(kind: str):
 
 
 def any_frames(kind: str):
-    return st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=schema()[kind].length,
-                    max_size=schema()[kind].length).map(np.array)
+    return st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=schema()[wire.FRAME_OF[kind]].length,
+                    max_size=schema()[wire.FRAME_OF[kind]].length).map(np.array)
 
 
 @pytest.mark.parametrize("kind", wire.FRAME_MESSAGES)
@@ -292,13 +295,14 @@ def test_seq_wraps_at_16_bits():
 
 def test_wire_sizes():
     fixed = {name: wire.wire_size(wire.MSG[name]) for name in ("hello", "reset", "log")}
-    assert fixed == {"hello": 68, "reset": 14, "log": 214}
+    assert fixed == {"hello": 69, "reset": 15, "log": 215}
+    assert wire.wire_size(wire.MSG["uplink"]) == wire.wire_size(wire.MSG["config"])
     for kind, layout in wire.LAYOUTS.items():
         wire_bytes = {"f32": 4, "f64": 8, "u8": 1, "u16": 2, "u32": 4}
         assert layout.payload_size == sum(f.n * wire_bytes[f.wire] for f in layout.fields)
         body = wire.encode_body(wire.MSG[kind], 0, None, np.ones(layout.length))
         assert len(body) == wire.HEADER_SIZE + layout.payload_size + wire.CRC_SIZE
-        assert wire.wire_size(wire.MSG[kind]) == len(body) + len(body) // 254 + 2
+        assert wire.wire_size(wire.MSG[kind]) == len(body) + len(body) // 254 + 3   # COBS code bytes, 2 delimiters
 
 
 # ---------------------------------------------------------------- streaming decoder
@@ -307,7 +311,7 @@ def _sample_messages() -> list[bytes]:
     rng = np.random.default_rng(7)
     out = []
     for i, kind in enumerate(wire.FRAME_MESSAGES * 2):
-        frame = rng.normal(0, 100, schema()[kind].length)
+        frame = rng.normal(0, 100, schema()[wire.FRAME_OF[kind]].length)
         frame[0] = abs(frame[0])
         out.append(wire.encode(wire.MSG[kind], i, None, frame))
     out += [wire.encode_hello(20, 0.1, 4, 16_000_000, 1, "uno/1"), wire.encode_log(21, 0.2, "hi"),
@@ -386,9 +390,23 @@ def test_mutated_stream_yields_only_sent_messages(order, edits):
 def test_resynchronises_within_one_frame(garbage):
     first, second = SAMPLES[0], SAMPLES[1]
     got = wire.Decoder().feed(garbage + first + second)
-    assert reencode(got[-1]) == second
-    if garbage == b"" or garbage.endswith(b"\x00"):
-        assert [reencode(m) for m in got[-2:]] == [first, second]
+    # protocol 4: every message starts with its own 0x00, so no garbage can take it down
+    assert [reencode(m) for m in got[-2:]] == [first, second]
+
+
+@FAST
+@given(st.integers(0, len(SAMPLES) - 1), st.integers(1, 10 ** 6), st.integers(0, len(SAMPLES) - 1))
+def test_a_cut_message_costs_itself_only(which, cut, retry):
+    """A message cut short (its tail and closing delimiter lost), then a retransmission:
+    the leading 0x00 ends the cut run, so the retransmission decodes."""
+    cut_short = SAMPLES[which][:1 + cut % (len(SAMPLES[which]) - 2)]
+    decoder = wire.Decoder()
+    assert [reencode(m) for m in decoder.feed(cut_short + SAMPLES[retry])] == [SAMPLES[retry]]
+
+
+def test_every_message_starts_and_ends_with_a_delimiter():
+    for packet in SAMPLES:
+        assert packet[0] == 0 and packet[-1] == 0 and 0 not in packet[1:-1]
 
 
 def _sealed(header_payload: bytes) -> bytes:
@@ -418,7 +436,8 @@ def test_each_error_counts_once_and_the_next_frame_decodes(kind):
 
 
 @pytest.mark.parametrize("kind, payload", [("hello", b"\x04\x00"), ("log", b"x" * 201), ("reset", b"x"),
-                                           ("actuator", b"\x01" * (wire.LAYOUTS["actuator"].payload_size + 1))])
+                                           ("actuator", b"\x01" * (wire.LAYOUTS["actuator"].payload_size + 1)),
+                                           ("uplink", b"\x01" * (wire.LAYOUTS["uplink"].payload_size - 1))])
 def test_payload_length_checked_per_type(kind, payload):
     decoder = wire.Decoder()
     decoder.feed(_sealed(wire.HEADER.pack(wire.PROTOCOL_VERSION, wire.MSG[kind], 0, 0) + payload))

@@ -92,13 +92,13 @@ class CCodec:
         return self.wire(body, n)
 
     def unwire(self, wire: bytes) -> bytes:
-        assert wire.endswith(b"\x00")
+        assert wire[0] == 0 and wire[-1] == 0    # protocol 4: a delimiter before and after
         out = self._out()
-        n = self.lib.gnc_cobs_decode(out, len(out), wire[:-1], len(wire) - 1)
+        n = self.lib.gnc_cobs_decode(out, len(out), wire[1:-1], len(wire) - 2)
         return bytes(self.ffi.buffer(out, n))
 
     def decode(self, kind: str, body: bytes) -> tuple[int, int, np.ndarray]:
-        frame = np.full(schema()[kind].length, -12345.0, dtype=self.dtype)
+        frame = np.full(schema()[wire.FRAME_OF[kind]].length, -12345.0, dtype=self.dtype)
         seq = self.ffi.new("uint16_t *")
         rc = getattr(self.lib, f"gnc_decode_{kind}")(body, len(body), seq, self.ffi.from_buffer("real[]", frame))
         return rc, seq[0], frame.astype(np.float64)
@@ -132,7 +132,7 @@ def c_double(tmp_path_factory) -> CCodec:
 
 def f64_elements(kind: str) -> np.ndarray:
     """Array indices of a frame's f64 fields."""
-    return np.concatenate([np.arange(f.offset, f.offset + f.n) for f in schema()[kind].fields if f.wire == "f64"]
+    return np.concatenate([np.arange(f.offset, f.offset + f.n) for f in schema()[wire.FRAME_OF[kind]].fields if f.wire == "f64"]
                           + [np.zeros(0, int)])
 
 
@@ -157,7 +157,7 @@ def test_c_encoder_matches_vector(c, v):
 def test_c_decoder_reads_vector(c, v):
     packet = bytes.fromhex(v["wire"])
     body = c.unwire(packet)
-    assert body == wire.cobs_decode(packet[:-1])
+    assert body == wire.cobs_decode(packet[1:-1])
     rc, (version, msg_type, seq, t_ms) = c.header(body)
     want = wire.decode(packet)
     assert rc == len(body) - wire.HEADER_SIZE - wire.CRC_SIZE
@@ -169,7 +169,7 @@ def test_c_decoder_reads_vector(c, v):
     with np.errstate(over="ignore"):
         expect = np.asarray(v["decoded"]).astype(c.dtype).astype(np.float64)
     exact = np.ones(len(expect), bool)    # f32 and small integers: exact in either build
-    for f in schema()[v["type"]].fields:
+    for f in schema()[wire.FRAME_OF[v["type"]]].fields:
         if f.wire == "header_time" or f.scale:
             exact[f.offset:f.offset + f.n] = c.dtype == np.float64
     np.testing.assert_array_equal(frame[exact], expect[exact])
@@ -191,12 +191,12 @@ def test_c_matches_python_on_random_frames(c_double):
     rng = np.random.default_rng(2024)
     for _ in range(300):
         for kind in wire.FRAME_MESSAGES:
-            frame = _random_frame(rng, schema()[kind].length)
+            frame = _random_frame(rng, schema()[wire.FRAME_OF[kind]].length)
             seq = int(rng.integers(0, 65536))
             want = wire.encode(wire.MSG[kind], seq, None, frame)
             v = {"type": kind, "frame": frame, "seq": seq, "t": None}
             assert c_double.encode(v) == want, (kind, frame)
-            rc, got_seq, got = c_double.decode(kind, wire.cobs_decode(want[:-1]))
+            rc, got_seq, got = c_double.decode(kind, wire.cobs_decode(want[1:-1]))
             assert (rc, got_seq) == (0, seq)
             np.testing.assert_array_equal(got, wire.decode(want).payload)
 
@@ -232,7 +232,7 @@ def test_float_build_f64_fields_convert_as_a_cast(tmp_path_factory):
         for chunk in np.array_split(doubles, len(doubles) // len(at) + 1):
             frame = np.zeros(n)
             frame[at[:len(chunk)]] = chunk
-            rc, _, got = c.decode("actuator", wire.cobs_decode(wire.encode_actuator(0, frame)[:-1]))
+            rc, _, got = c.decode("actuator", wire.cobs_decode(wire.encode_actuator(0, frame)[1:-1]))
             assert rc == 0
             assert np.array_equal(got[at].astype(np.float32), frame[at].astype(np.float32), equal_nan=True), \
                 (frame[at], got[at])

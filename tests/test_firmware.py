@@ -200,6 +200,39 @@ def test_firmware_refuses_a_bad_config_and_answers_an_unconfigured_sensor_frame_
     link.transport.close()
 
 
+def test_firmware_takes_an_uplink_into_the_running_flight_software_and_refuses_another_program(avr):
+    import zlib
+
+    from gnc.core import layout as L
+    from gnc.hil.session import Link
+    from gnc.programs.descent.assemble import assemble
+
+    cfg = assemble(SC, seed=0).cfg.copy()
+    link = Link(SerialTransport(avr.port, avr.baud))
+    link.send(b"\x00" + wire.encode_uplink(3, cfg))
+    msg = link.receive(_later(REPLY_WAIT_S))
+    assert msg.kind == "hello" and msg.seq == 3           # no config yet
+    link.send(wire.encode_config(4, cfg))
+    assert link.receive(_later(REPLY_WAIT_S)).payload.startswith("config ok")
+    sf = np.zeros(L.SF_LEN)
+    sf[L.SF_CMD] = 1
+    link.send(wire.encode_sensor(5, sf))
+    assert link.receive(_later(REPLY_WAIT_S)).kind == "actuator"
+    cfg[L.CF_BURN_T] = 1234.5
+    link.send(wire.encode_uplink(6, cfg))
+    msg = link.receive(_later(REPLY_WAIT_S))
+    assert (msg.kind, msg.seq) == ("log", 6)
+    assert msg.payload == f"uplink ok {zlib.crc32(wire.LAYOUTS['uplink'].pack(cfg)):08x}"
+    cfg[L.CF_PROGRAM] = 3
+    link.send(wire.encode_uplink(7, cfg))
+    assert link.receive(_later(REPLY_WAIT_S)).payload == "uplink bad program 3"
+    sf[L.SF_CMD], sf[L.SF_T] = 0, PERIOD
+    link.send(wire.encode_sensor(8, sf))
+    msg = link.receive(_later(REPLY_WAIT_S))
+    assert (msg.kind, msg.seq) == ("actuator", 8)         # still configured: the flight goes on
+    link.transport.close()
+
+
 def _later(s: float) -> float:
     return time.perf_counter() + s
 

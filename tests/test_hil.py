@@ -136,6 +136,47 @@ def test_board_answers_a_retransmission_from_its_cache():
     assert d.feed(b.receive(wire.encode_sensor(5, np.zeros(SF_LEN))))[0].kind == "hello"
 
 
+def _fly_steps(board: Board, decoder: wire.Decoder, seq: int, n: int, t0: float) -> tuple[int, np.ndarray]:
+    """n sensor frames (the first a go), the last actuator frame answered."""
+    from gnc.core import layout as L
+
+    for k in range(n):
+        sf = np.zeros(SF_LEN)
+        sf[L.SF_T], sf[L.SF_CMD] = t0 + k * PERIOD, float(k == 0 and t0 == 0.0)
+        seq += 1
+        (answer,) = decoder.feed(board.receive(wire.encode_sensor(seq, sf)))
+        assert answer.kind == "actuator" and answer.seq == seq
+    return seq, answer.payload
+
+
+def test_an_uplink_replaces_the_config_of_the_running_flight_software_without_a_reset():
+    from gnc.core import layout as L
+    from gnc.programs.descent.assemble import assemble
+
+    cfg = assemble(SC, 0).cfg
+    ends = {}
+    for how in ("none", "uplink", "config"):
+        b, d = Board(), wire.Decoder()
+        assert d.feed(b.receive(wire.encode_uplink(1, cfg)))[0].kind == "hello"   # no config yet: who are you
+        d.feed(b.receive(wire.encode_reset(2) + wire.encode_config(3, cfg)))
+        seq, _ = _fly_steps(b, d, 3, 20, 0.0)
+        if how != "none":
+            encode = wire.encode_uplink if how == "uplink" else wire.encode_config
+            (ack,) = d.feed(b.receive(encode(seq + 1, cfg)))
+            assert ack.seq == seq + 1
+            assert ack.payload == f"{how} ok {zlib.crc32(wire.LAYOUTS['config'].pack(cfg)):08x}"
+            seq += 1
+        seq, ends[how] = _fly_steps(b, d, seq, 20, 20 * PERIOD)
+        if how == "uplink":
+            other = cfg.copy()
+            other[L.CF_PROGRAM] = 2
+            (refused,) = d.feed(b.receive(wire.encode_uplink(seq + 1, other)))
+            assert (refused.kind, refused.payload) == ("log", "uplink bad program 2")
+    np.testing.assert_array_equal(ends["uplink"][:L.AF_STEP_CYCLES], ends["none"][:L.AF_STEP_CYCLES])
+    # the control: a config in its place restarts the flight software, and that shows
+    assert not np.array_equal(ends["config"][:L.AF_STEP_CYCLES], ends["none"][:L.AF_STEP_CYCLES])
+
+
 # ---------------------------------------------------------------- over a pty
 
 def test_lockstep_descent_over_a_pty_lands_within_the_limits(board):

@@ -127,6 +127,8 @@ class Board:
                 out.append(self._hello(msg.seq))
             elif msg.kind == "config":
                 out.append(self._configure(msg))
+            elif msg.kind == "uplink":
+                out.append(self._uplink(msg))
             elif msg.kind == "sensor":
                 out.append(self._sense(msg))
         return b"".join(out)
@@ -141,6 +143,17 @@ class Board:
         self._reset(self.fs)
         self._last = (None, b"")
         return wire.encode_log(msg.seq, 0.0, f"config ok {crc:08x}")
+
+    def _uplink(self, msg: wire.Message) -> bytes:
+        """A new config for the running flight software: its state is kept (no reset)."""
+        if self.cfg is None:
+            return self._hello(msg.seq)
+        cfg = msg.payload
+        if int(cfg[L.CF_PROGRAM]) != int(self.cfg[L.CF_PROGRAM]):
+            return wire.encode_log(msg.seq, 0.0, f"uplink bad program {int(cfg[L.CF_PROGRAM])}")
+        self.cfg = cfg
+        self._last = (None, b"")     # as the C board: only the reply just sent is cached
+        return wire.encode_log(msg.seq, 0.0, f"uplink ok {zlib.crc32(wire.LAYOUTS['uplink'].pack(cfg)):08x}")
 
     def _sense(self, msg: wire.Message) -> bytes:
         if self.cfg is None:
@@ -193,7 +206,7 @@ class Board:
             noise = self._rng.integers(0, 256, int(self._rng.integers(8, 65)), dtype=np.uint8).tobytes()
             return noise + b"\x00" + reply
         buf = bytearray(reply)
-        buf[int(self._rng.integers(len(buf) - 1))] ^= 1 << int(self._rng.integers(8))
+        buf[1 + int(self._rng.integers(len(buf) - 2))] ^= 1 << int(self._rng.integers(8))   # inside the COBS run
         return bytes(buf)
 
 

@@ -97,6 +97,31 @@ static void on_config(const uint8_t *body, size_t len, int payload_len, uint16_t
     send_log(seq, text, (size_t)(p - text));
 }
 
+/* A ground uplink into the running flight software (burn plans, state vectors): the new
+ * config replaces the old one without fsw_reset, so the flight goes on.  The program
+ * byte is checked before decoding, so a refused uplink leaves the config as it was. */
+static void on_uplink(const uint8_t *body, size_t len, int payload_len, uint16_t seq)
+{
+    char text[40], *p = text;
+    uint16_t unused;
+    int program;
+    if (!configured) {
+        send_hello(seq); /* as for a sensor frame: the host must configure this board first */
+        return;
+    }
+    if (payload_len != GNC_UPLINK_PAYLOAD_MAX)
+        return;
+    program = body[GNC_HEADER_SIZE + GNC_CONFIG_PROGRAM_AT];
+    if (program != (int)cfg[CF_PROGRAM]) {
+        p = put_int(put_text(p, "uplink bad program "), (long)program);
+    } else {
+        if (gnc_decode_uplink(body, len, &unused, cfg) != GNC_OK)
+            return;
+        p = put_hex32(put_text(p, "uplink ok "), gnc_crc32(0, body + GNC_HEADER_SIZE, (size_t)payload_len));
+    }
+    send_log(seq, text, (size_t)(p - text));
+}
+
 static void on_sensor(const uint8_t *body, size_t len, uint16_t seq)
 {
     uint16_t unused;
@@ -137,6 +162,9 @@ static void on_message(size_t len)
         break;
     case MSG_SENSOR:
         on_sensor(rx, len, h.seq);
+        break;
+    case MSG_UPLINK:
+        on_uplink(rx, len, payload_len, h.seq);
         break;
     default:
         break;
