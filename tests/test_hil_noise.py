@@ -172,16 +172,21 @@ def test_a_babbling_board_fails_over_to_the_stub_and_lands(link):
     assert _events(r.link) == ["noisy link", "fail-over"]
 
 
-def test_the_relay_exits_when_the_board_goes(link):
-    board = link.board("exit-after=20")
-    relay = link.noisy(board, 1e-4)
-    r = run_session(SHORT, SerialTransport(relay, BAUD))
-    assert r.summary["outcome"] == "aborted" and "gone" in r.summary["failures"][0]
-    proc = link.procs[-1]
-    end = time.monotonic() + 30
+def _exited(proc) -> int | None:
+    end = time.monotonic() + 30          # against a hang, not a speed limit
     while proc.poll() is None and time.monotonic() < end:
         time.sleep(0.05)
-    assert proc.returncode == 0
+    return proc.returncode
+
+
+def test_the_relay_exits_when_either_side_closes(link):
+    r = run_session(SHORT, SerialTransport(link.noisy(link.board("exit-after=20"), 1e-4), BAUD))
+    assert r.summary["outcome"] == "aborted" and "gone" in r.summary["failures"][0]
+    assert _exited(link.procs[-1]) == 0
+    # the host side: a session that ends closes its port
+    r = run_session(load("descent", ["sim.max_duration_s=1"]), SerialTransport(link.noisy(link.board(), 1e-4), BAUD))
+    assert r.summary["outcome"] == "no_touchdown"
+    assert _exited(link.procs[-1]) == 0
 
 
 # ---------------------------------------------------------------- real time on the stub, the CLI

@@ -243,18 +243,18 @@ def relay(board_path: str, rate: float, seed: int, out=sys.stdout) -> dict:
             for fd in select.select([master, board], [], [])[0]:
                 try:
                     data = os.read(fd, 4096)
-                except OSError:         # EIO: the other end of that pty has closed
+                    if data and fd == master:
+                        if slave is not None:
+                            # the host is attached: from now its closing the port shows as EIO here
+                            os.close(slave)
+                            slave = None
+                        _write_all(board, up.apply(data))
+                    elif data:
+                        _write_all(master, down.apply(data))
+                except OSError:         # EIO: the other end of a pty has closed
                     data = b""
                 if not data:
                     return {"host_to_board": up.counts(), "board_to_host": down.counts()}
-                if fd == master:
-                    if slave is not None:
-                        # the host is attached: from now its closing the port shows as EIO here
-                        os.close(slave)
-                        slave = None
-                    _write_all(board, up.apply(data))
-                else:
-                    _write_all(master, down.apply(data))
     finally:
         for fd in (board, master, slave):
             if fd is not None:

@@ -13,7 +13,8 @@ changes a runner makes mid-flight (the rendezvous ground's plans) go up as uplin
 Modes:
   lockstep  wait for every answer, as fast as the board allows; an answer missing after
             timeout_s (default: one period plus the two frames' wire time at the link's
-            baud) is asked for again with the same frame, every timeout_s (the board
+            baud) is asked for again with the same frame, every timeout_s, or sooner
+            when timeout_s is the default (gnc.hil.noise.LinkHealth.retry_after; the board
             answers a repeated seq from its cache without stepping twice).  The flight does
             not depend on the link's speed: CI and emulated boards.
   realtime  the sensor frame of each loop iteration leaves at its tick, one period after
@@ -23,14 +24,17 @@ Modes:
             advances many steps) takes one period of wall time too.
 
 Link faults (docs/hil.md):
-  silence     real time: no fresh answer for SILENT_PERIODS waits in a row, a period
-              each; lockstep: no fresh answer for silence_s of wall time (default
-              SILENCE_S, at least SILENT_PERIODS timeouts), since on a loaded machine or
+  silence     real time: no fresh answer for SILENT_PERIODS waits in a row (more on a
+              lossy link), a period each; lockstep: no fresh answer for silence_s of wall
+              time (default SILENCE_S, at least SILENT_PERIODS timeouts), since on a loaded machine or
               under an emulator a slow answer is not a hung board ->
               on_silence: abort | hold (held command, at most hold_s of mission time,
               resumes if the board answers again) | stub (fail over to the in-process board)
               Silence is the want of fresh answers: duplicates, strays and old answers
-              replayed keep no link alive.
+              replayed keep no link alive.  Misses with garbled messages heard are a
+              noisy link, not silence: event "noisy link", the same policy; real time
+              judges either after a run of misses the link's measured loss makes rare
+              (gnc.hil.noise.LinkHealth, which also times lockstep retransmissions).
   bad command an answer that is no command (gnc.hil.command: not finite, past the engine,
               another step's time tag) -> on_bad: hold (the held command, at most hold_s
               of mission time in a row) | abort
