@@ -220,6 +220,7 @@ size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
     p = put_uint(p, 1, (uint32_t)sizeof(real));
     p = put_uint(p, 4, clock_hz);
     p = put_uint(p, 1, flags);
+    p = put_uint(p, 4, GNC_SCHEMA_FINGERPRINT);
     for (k = 0; k < n; ++k)
         *p++ = (uint8_t)name[k];
     return seal(body, p);
@@ -244,7 +245,12 @@ size_t gnc_encode_reset(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms)
 {
     if (cap < GNC_RESET_BODY_MAX)
         return 0;
-    return seal(body, put_header(body, MSG_RESET, seq, t_ms));
+    return seal(body, put_uint(put_header(body, MSG_RESET, seq, t_ms), 4, GNC_SCHEMA_FINGERPRINT));
+}
+
+uint32_t gnc_reset_fingerprint(const uint8_t *body)
+{
+    return get_uint(body + GNC_HEADER_SIZE, 4);
 }
 
 static size_t encode_sensor(uint8_t *body, size_t cap, uint8_t msg_type, uint16_t seq, const real *frame)
@@ -353,6 +359,9 @@ static size_t encode_actuator(uint8_t *body, size_t cap, uint8_t msg_type, uint1
         p = put_f32(p, frame[AF_NAV_ORBIT_VEL + i]);
     p = put_f64(p, frame[AF_IDLE_S]);
     p = put_uint(p, 4, quantise(frame[AF_STEP_CYCLES], 0xFFFFFFFFu));
+    p = put_uint(p, 4, quantise(frame[AF_BOARD_BAD], 0xFFFFFFFFu));
+    p = put_uint(p, 4, quantise(frame[AF_BOARD_GAPS], 0xFFFFFFFFu));
+    p = put_uint(p, 4, quantise(frame[AF_BOARD_REPEATS], 0xFFFFFFFFu));
     return seal(body, p);
 }
 
@@ -390,6 +399,9 @@ static int decode_actuator(const uint8_t *body, size_t len, uint8_t msg_type, ui
         p = take_f32(p, &frame[AF_NAV_ORBIT_VEL + i]);
     p = take_f64(p, &frame[AF_IDLE_S]);
     p = take_uint(p, 4, (real)1, &frame[AF_STEP_CYCLES]);
+    p = take_uint(p, 4, (real)1, &frame[AF_BOARD_BAD]);
+    p = take_uint(p, 4, (real)1, &frame[AF_BOARD_GAPS]);
+    p = take_uint(p, 4, (real)1, &frame[AF_BOARD_REPEATS]);
     return GNC_OK;
 }
 

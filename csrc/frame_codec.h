@@ -15,28 +15,28 @@
 
 #define GNC_HEADER_SIZE 8 /* u8 version, u8 msg_type, u16 seq, u32 t_ms */
 #define GNC_CRC_SIZE 4
-#define GNC_HELLO_FIXED_SIZE 6 /* u8 real_size, u32 clock_hz, u8 flags; the name follows */
+#define GNC_HELLO_FIXED_SIZE 10 /* u8 real_size, u32 clock_hz, u8 flags, u32 fingerprint; the name follows */
 #define GNC_HELLO_NAME_MAX 48
 #define GNC_HELLO_FLAG_SYSTICK_CYCLES 1 /* cycle counter emulated from SysTick */
 #define GNC_LOG_MAX 200
 #define GNC_CONFIG_PROGRAM_AT 0 /* payload byte of the config's u8 `program`: checked before decoding */
 
 /* Per message: largest payload and body, worst case on the wire (COBS and delimiter). */
-#define GNC_HELLO_PAYLOAD_MAX 54
-#define GNC_HELLO_BODY_MAX 66
-#define GNC_HELLO_WIRE_MAX 69
-#define GNC_RESET_PAYLOAD_MAX 0
-#define GNC_RESET_BODY_MAX 12
-#define GNC_RESET_WIRE_MAX 15
+#define GNC_HELLO_PAYLOAD_MAX 58
+#define GNC_HELLO_BODY_MAX 70
+#define GNC_HELLO_WIRE_MAX 73
+#define GNC_RESET_PAYLOAD_MAX 4
+#define GNC_RESET_BODY_MAX 16
+#define GNC_RESET_WIRE_MAX 19
 #define GNC_CONFIG_PAYLOAD_MAX 625
 #define GNC_CONFIG_BODY_MAX 637
 #define GNC_CONFIG_WIRE_MAX 642
 #define GNC_SENSOR_PAYLOAD_MAX 111
 #define GNC_SENSOR_BODY_MAX 123
 #define GNC_SENSOR_WIRE_MAX 126
-#define GNC_ACTUATOR_PAYLOAD_MAX 144
-#define GNC_ACTUATOR_BODY_MAX 156
-#define GNC_ACTUATOR_WIRE_MAX 159
+#define GNC_ACTUATOR_PAYLOAD_MAX 156
+#define GNC_ACTUATOR_BODY_MAX 168
+#define GNC_ACTUATOR_WIRE_MAX 171
 #define GNC_LOG_PAYLOAD_MAX 200
 #define GNC_LOG_BODY_MAX 212
 #define GNC_LOG_WIRE_MAX 215
@@ -94,8 +94,9 @@ int gnc_decode_config(const uint8_t *body, size_t len, uint16_t *seq, real *fram
 size_t gnc_encode_uplink(uint8_t *body, size_t cap, uint16_t seq, const real *frame);
 int gnc_decode_uplink(const uint8_t *body, size_t len, uint16_t *seq, real *frame);
 
-/* Board identification; real_size is sizeof(real) of this build.  A name longer than
- * GNC_HELLO_NAME_MAX is cut.  Returns the body length, 0 if cap is too small. */
+/* Board identification; real_size is sizeof(real) of this build and the fingerprint
+ * GNC_SCHEMA_FINGERPRINT.  A name longer than GNC_HELLO_NAME_MAX is cut.  Returns the
+ * body length, 0 if cap is too small. */
 size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
                         uint32_t clock_hz, uint8_t flags, const char *name);
 
@@ -103,6 +104,10 @@ size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
 size_t gnc_encode_log(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
                       const char *text, size_t len);
 
+/* Carries this build's GNC_SCHEMA_FINGERPRINT. */
 size_t gnc_encode_reset(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms);
+
+/* The schema fingerprint a reset carries (its payload is GNC_RESET_PAYLOAD_MAX bytes). */
+uint32_t gnc_reset_fingerprint(const uint8_t *body);
 
 #endif

@@ -78,7 +78,10 @@
 #define AF_NAV_ORBIT_VEL 36 /* [3] m/s: velocity of that orbit estimate, inertial */
 #define AF_IDLE_S 39 /* [1] s: mission time before which the flight software commands nothing (orbit programs; the step's own time when busy, 0 in the descent): the host may step the coast to it in one go (time warp) */
 #define AF_STEP_CYCLES 40 /* [1] cycles: execution time of this step on the flight computer (0 where not measured) */
-#define AF_LEN 41 /* actuator frame length in reals */
+#define AF_BOARD_BAD 41 /* [1] messages: board's count since boot of received messages its decoder dropped (COBS, CRC, length, version, over-long): losses on the way up (0 in process: no link) */
+#define AF_BOARD_GAPS 42 /* [1] 1: board's count since boot of new sensor frames whose seq skipped past the last message's seq + 1: host messages lost and not sent again (0 in process) */
+#define AF_BOARD_REPEATS 43 /* [1] 1: board's count since boot of retransmitted sensor frames answered from its cache: answers lost or late on the way down (0 in process) */
+#define AF_LEN 44 /* actuator frame length in reals */
 #define CF_PROGRAM 0 /* [1] 1: flight program (see programs) */
 #define CF_DT 1 /* [1] s: flight-software step */
 #define CF_MU 2 /* [1] m^3/s^2: Moon gravitational parameter */
@@ -200,5 +203,6 @@
 #define FS_T_POSE 85 /* [1] s: rendezvous: time of the last accepted pose-sensor sample */
 #define FS_ATT_QUIET 86 /* [1] 1: ascent coast: 1 while the attitude is left alone inside the hold box */
 #define FS_LEN 87 /* fsw_state frame length in reals */
+#define GNC_SCHEMA_FINGERPRINT 0xca58b23au /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

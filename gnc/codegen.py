@@ -63,6 +63,8 @@ def c_source() -> str:
     for name, value, comment in _constants():
         comment = comment.replace("*/", "* /")
         lines.append(f"#define {name} {value} /* {comment} */")
+    lines.append(f"#define GNC_SCHEMA_FINGERPRINT 0x{schema().fingerprint():08x}u /* CRC-32 of the schema's "
+                 "canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */")
     lines += ["", "#endif", ""]
     return "\n".join(lines)
 
@@ -111,7 +113,7 @@ def codec_header_source() -> str:
 
 #define GNC_HEADER_SIZE {wire.HEADER_SIZE} /* u8 version, u8 msg_type, u16 seq, u32 t_ms */
 #define GNC_CRC_SIZE {wire.CRC_SIZE}
-#define GNC_HELLO_FIXED_SIZE {wire.HELLO.size} /* u8 real_size, u32 clock_hz, u8 flags; the name follows */
+#define GNC_HELLO_FIXED_SIZE {wire.HELLO.size} /* u8 real_size, u32 clock_hz, u8 flags, u32 fingerprint; the name follows */
 #define GNC_HELLO_NAME_MAX {wire.HELLO_NAME_MAX}
 #define GNC_HELLO_FLAG_SYSTICK_CYCLES {wire.HELLO_FLAG_SYSTICK_CYCLES} /* cycle counter emulated from SysTick */
 #define GNC_LOG_MAX {wire.LOG_MAX}
@@ -147,8 +149,9 @@ int gnc_parse_header(const uint8_t *body, size_t len, gnc_header *header);
 size_t gnc_wire_pack(uint8_t *wire, size_t cap, const uint8_t *body, size_t len);
 {chr(10).join(frames)}
 
-/* Board identification; real_size is sizeof(real) of this build.  A name longer than
- * GNC_HELLO_NAME_MAX is cut.  Returns the body length, 0 if cap is too small. */
+/* Board identification; real_size is sizeof(real) of this build and the fingerprint
+ * GNC_SCHEMA_FINGERPRINT.  A name longer than GNC_HELLO_NAME_MAX is cut.  Returns the
+ * body length, 0 if cap is too small. */
 size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
                         uint32_t clock_hz, uint8_t flags, const char *name);
 
@@ -156,7 +159,11 @@ size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
 size_t gnc_encode_log(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
                       const char *text, size_t len);
 
+/* Carries this build's GNC_SCHEMA_FINGERPRINT. */
 size_t gnc_encode_reset(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms);
+
+/* The schema fingerprint a reset carries (its payload is GNC_RESET_PAYLOAD_MAX bytes). */
+uint32_t gnc_reset_fingerprint(const uint8_t *body);
 
 #endif
 """
@@ -379,6 +386,7 @@ size_t gnc_encode_hello(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms,
     p = put_uint(p, 1, (uint32_t)sizeof(real));
     p = put_uint(p, 4, clock_hz);
     p = put_uint(p, 1, flags);
+    p = put_uint(p, 4, GNC_SCHEMA_FINGERPRINT);
     for (k = 0; k < n; ++k)
         *p++ = (uint8_t)name[k];
     return seal(body, p);
@@ -403,7 +411,12 @@ size_t gnc_encode_reset(uint8_t *body, size_t cap, uint16_t seq, uint32_t t_ms)
 {
     if (cap < GNC_RESET_BODY_MAX)
         return 0;
-    return seal(body, put_header(body, MSG_RESET, seq, t_ms));
+    return seal(body, put_uint(put_header(body, MSG_RESET, seq, t_ms), 4, GNC_SCHEMA_FINGERPRINT));
+}
+
+uint32_t gnc_reset_fingerprint(const uint8_t *body)
+{
+    return get_uint(body + GNC_HEADER_SIZE, 4);
 }
 """
 

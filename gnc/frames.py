@@ -6,6 +6,7 @@ flight-software-state frames asks this module (or the code generated from it).
 from __future__ import annotations
 
 import tomllib
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ SCHEMA_PATH = Path(__file__).with_name("frames.toml")
 
 WIRE_TYPES = {"f32": "f", "f64": "d", "u8": "B", "u16": "H", "u32": "I", "header_time": None, None: None}
 FRAME_KINDS = ("sensor", "actuator", "config", "fsw_state")
+WIRE_FRAMES = ("sensor", "actuator", "config")      # fsw_state never leaves the flight computer
 PREFIX = {"sensor": "SF", "actuator": "AF", "config": "CF", "fsw_state": "FS"}
 ENUM_PREFIX = {"messages": "MSG", "programs": "PROGRAM", "phases": "PHASE",
                "valid_bits": "VALID", "health_bits": "HEALTH"}
@@ -65,6 +67,29 @@ class Schema:
 
     def __getitem__(self, kind: str) -> Frame:
         return self.frames[kind]
+
+    def canonical_text(self) -> str:
+        """Everything the bytes on the wire depend on, one item a line: the protocol
+        version, every message type's code, every wire frame's fields in order (name, n,
+        wire type, scale).  Units and docs are left out: they change no byte."""
+        lines = [f"protocol_version {self.protocol_version}"]
+        lines += [f"message {name} {code}"
+                  for name, code in sorted(self.enums["messages"].items(), key=lambda item: item[1])]
+        for kind in WIRE_FRAMES:
+            lines.append(f"frame {kind}")
+            lines += [f"field {f.name} {f.n} {f.wire} {'-' if f.scale is None else repr(float(f.scale))}"
+                      for f in self.frames[kind].fields]
+        return "\n".join(lines) + "\n"
+
+    def fingerprint(self) -> int:
+        """CRC-32 of canonical_text(): a host and a board that agree on it read each
+        other's frames alike, whatever the protocol version says (MAVLink's CRC_EXTRA idea)."""
+        return zlib.crc32(self.canonical_text().encode("utf-8"))
+
+
+def parse(raw: dict) -> Schema:
+    """A Schema from the parsed TOML of a frames.toml (e.g. an edited copy)."""
+    return _parse(raw)
 
 
 def _parse(raw: dict) -> Schema:

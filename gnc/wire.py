@@ -25,6 +25,7 @@ import numpy as np
 from gnc.frames import Frame, schema
 
 PROTOCOL_VERSION = schema().protocol_version
+SCHEMA_FINGERPRINT = schema().fingerprint()    # csrc/layout.h's GNC_SCHEMA_FINGERPRINT, from the same text
 MSG = dict(schema().enums["messages"])          # name -> msg_type
 MSG_NAME = {code: name for name, code in MSG.items()}
 FRAME_MESSAGES = ("sensor", "actuator", "config", "uplink")
@@ -34,7 +35,8 @@ DELIMITERS = 2                                  # a 0x00 before and after every 
 HEADER = struct.Struct("<BBHI")                 # version, msg_type, seq, t_ms
 HEADER_SIZE = HEADER.size
 CRC_SIZE = 4
-HELLO = struct.Struct("<BIB")                   # real_size, clock_hz, flags; the name follows
+HELLO = struct.Struct("<BIBI")                  # real_size, clock_hz, flags, schema fingerprint; the name follows
+RESET = struct.Struct("<I")                     # the host's schema fingerprint
 HELLO_NAME_MAX = 48
 HELLO_FLAG_SYSTICK_CYCLES = 1                   # cycle counter emulated from SysTick, not a true cycle counter
 LOG_MAX = 200
@@ -109,7 +111,7 @@ def payload_max(msg_type: int) -> int:
     name = MSG_NAME[msg_type]
     if name in LAYOUTS:
         return LAYOUTS[name].payload_size
-    return {"hello": HELLO.size + HELLO_NAME_MAX, "log": LOG_MAX, "reset": 0}[name]
+    return {"hello": HELLO.size + HELLO_NAME_MAX, "log": LOG_MAX, "reset": RESET.size}[name]
 
 
 def cobs_max(n: int) -> int:
@@ -174,6 +176,7 @@ class Hello:
     clock_hz: int
     flags: int
     name: str               # "board/firmware-version"
+    fingerprint: int = SCHEMA_FINGERPRINT   # the board's frame schema (gnc.frames.Schema.fingerprint)
 
     @property
     def systick_cycles(self) -> bool:
@@ -185,7 +188,7 @@ class Message:
     msg_type: int
     seq: int
     t_ms: int
-    payload: np.ndarray | Hello | str | None   # frame array, Hello, log text, None for reset
+    payload: np.ndarray | Hello | str | int   # frame array, Hello, log text, a reset's schema fingerprint
 
     @property
     def t(self) -> float:
@@ -215,15 +218,13 @@ def _payload_bytes(name: str, payload) -> bytes:
         raw = payload.name.encode("ascii")
         if len(raw) > HELLO_NAME_MAX or b"\x00" in raw:
             raise ValueError(f"hello name must be NUL-free ASCII of at most {HELLO_NAME_MAX} bytes")
-        return HELLO.pack(payload.real_size, payload.clock_hz, payload.flags) + raw
+        return HELLO.pack(payload.real_size, payload.clock_hz, payload.flags, payload.fingerprint) + raw
     if name == "log":
         raw = payload.encode("utf-8")
         if len(raw) > LOG_MAX:
             raise ValueError(f"log text is {len(raw)} bytes, more than {LOG_MAX}")
         return raw
-    if payload is not None:
-        raise ValueError(f"{name} messages carry no payload")
-    return b""
+    return RESET.pack(SCHEMA_FINGERPRINT if payload is None else payload)
 
 
 def encode_body(msg_type: int, seq: int, t: float | None, payload) -> bytes:
@@ -261,16 +262,18 @@ def encode_uplink(seq: int, cfg: np.ndarray) -> bytes:
     return encode(MSG["uplink"], seq, None, cfg)
 
 
-def encode_hello(seq: int, t: float, real_size: int, clock_hz: int, flags: int, name: str) -> bytes:
-    return encode(MSG["hello"], seq, t, Hello(real_size, clock_hz, flags, name))
+def encode_hello(seq: int, t: float, real_size: int, clock_hz: int, flags: int, name: str,
+                 fingerprint: int = SCHEMA_FINGERPRINT) -> bytes:
+    return encode(MSG["hello"], seq, t, Hello(real_size, clock_hz, flags, name, fingerprint))
 
 
 def encode_log(seq: int, t: float, text: str) -> bytes:
     return encode(MSG["log"], seq, t, text)
 
 
-def encode_reset(seq: int, t: float = 0.0) -> bytes:
-    return encode(MSG["reset"], seq, t, None)
+def encode_reset(seq: int, t: float = 0.0, fingerprint: int = SCHEMA_FINGERPRINT) -> bytes:
+    """Re-initialise the board, whose schema must be the one `fingerprint` names."""
+    return encode(MSG["reset"], seq, t, fingerprint)
 
 
 def decode_body(body: bytes) -> Message:
@@ -290,18 +293,19 @@ def decode_body(body: bytes) -> Message:
     if name in LAYOUTS:
         fits = len(data) == LAYOUTS[name].payload_size
     else:
-        fits = (HELLO.size if name == "hello" else 0) <= len(data) <= payload_max(msg_type)
+        least = {"hello": HELLO.size, "reset": RESET.size}.get(name, 0)
+        fits = least <= len(data) <= payload_max(msg_type)
     if not fits:
         raise WireError("bad_length", f"{name} payload of {len(data)} bytes")
     if name in LAYOUTS:
         payload = LAYOUTS[name].unpack(data, t_ms / 1000.0)
     elif name == "hello":
-        real_size, clock_hz, flags = HELLO.unpack_from(data)
-        payload = Hello(real_size, clock_hz, flags, data[HELLO.size:].decode("ascii", "replace"))
+        real_size, clock_hz, flags, fingerprint = HELLO.unpack_from(data)
+        payload = Hello(real_size, clock_hz, flags, data[HELLO.size:].decode("ascii", "replace"), fingerprint)
     elif name == "log":
         payload = data.decode("utf-8", "replace")
     else:
-        payload = None
+        (payload,) = RESET.unpack(data)
     return Message(msg_type, seq, t_ms, payload)
 
 

@@ -52,7 +52,7 @@ def test_descent_columns_follow_the_row():
     assert len(cols) == P.T_LEN == len(set(cols))
     assert cols[P.T_T] == "t" and cols[P.T_ALT] == "alt" and cols[P.T_Q] == "q_w"
     assert cols[P.T_NAV_SIG + 3] == "nav_sig_vel_e"
-    assert cols[P.T_SF] == "sf.t" and cols[P.T_AF] == "af.t" and cols[-1] == "af.step_cycles"
+    assert cols[P.T_SF] == "sf.t" and cols[P.T_AF] == "af.t" and cols[-1] == "af.board_repeats"
 
 
 def test_rendezvous_columns_follow_the_row():

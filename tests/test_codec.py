@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+import tomllib
 import zlib
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gnc import codegen, wire
+from gnc import codegen, frames, wire
 from gnc.frames import schema
 
 VECTORS_PATH = Path(__file__).with_name("vectors") / "frames.json"
@@ -45,7 +46,9 @@ def _vector(name, msg_type, seq, t, payload) -> dict:
         v["decoded"] = [float(x) for x in wire.decode(packet).payload]
     elif kind == "hello":
         v["hello"] = {"real_size": payload.real_size, "clock_hz": payload.clock_hz,
-                      "flags": payload.flags, "name": payload.name}
+                      "flags": payload.flags, "name": payload.name, "fingerprint": payload.fingerprint}
+    elif kind == "reset":
+        v["fingerprint"] = payload
     elif kind == "log":
         v["text"] = payload
     v["wire"] = packet.hex()
@@ -107,9 +110,9 @@ def build_vectors() -> dict:
         _vector("log_ascii", m["log"], 9, 61.25, "main braking: alt 1.2e4 m"),
         _vector("log_utf8", m["log"], 10, 62.0, "\u0394v gate \u00b13\u03c3"),
         _vector("log_empty", m["log"], 11, 63.0, ""),
-        _vector("reset", m["reset"], 7, 0.0, None),
+        _vector("reset", m["reset"], 7, 0.0, wire.SCHEMA_FINGERPRINT),
     ]
-    return {"protocol_version": wire.PROTOCOL_VERSION,
+    return {"protocol_version": wire.PROTOCOL_VERSION, "schema_fingerprint": f"{wire.SCHEMA_FINGERPRINT:08x}",
             "about": "HIL wire test vectors (docs/protocol.md). `wire` is the complete message: "
                      "0x00, COBS(header|payload|CRC-32), 0x00. Frames: `frame` is what is "
                      "encoded (t null = the frame's time field), `decoded` what decoding `wire` gives.",
@@ -130,6 +133,8 @@ def _payload_of(v: dict):
         return np.array(v["frame"])
     if kind == "hello":
         return wire.Hello(**v["hello"])
+    if kind == "reset":
+        return v["fingerprint"]
     return v.get("text")
 
 
@@ -295,7 +300,7 @@ def test_seq_wraps_at_16_bits():
 
 def test_wire_sizes():
     fixed = {name: wire.wire_size(wire.MSG[name]) for name in ("hello", "reset", "log")}
-    assert fixed == {"hello": 69, "reset": 15, "log": 215}
+    assert fixed == {"hello": 73, "reset": 19, "log": 215}
     assert wire.wire_size(wire.MSG["uplink"]) == wire.wire_size(wire.MSG["config"])
     for kind, layout in wire.LAYOUTS.items():
         wire_bytes = {"f32": 4, "f64": 8, "u8": 1, "u16": 2, "u32": 4}
@@ -456,6 +461,53 @@ def test_overlong_run_counts_once_then_resyncs():
         decoder.feed(b"\x01" * 1000)
     assert decoder.stats["overflow"] == 1
     assert [reencode(m) for m in decoder.feed(b"\x00" + GOOD)] == [GOOD]
+
+
+def test_hello_and_reset_carry_the_schema_fingerprint():
+    assert wire.decode(wire.encode_reset(1)).payload == wire.SCHEMA_FINGERPRINT
+    assert wire.decode(wire.encode_reset(1, fingerprint=0x12345678)).payload == 0x12345678
+    hello = wire.decode(wire.encode_hello(0, 0.0, 4, 1, 0, "b/1", fingerprint=0xCAFEF00D)).payload
+    assert hello.fingerprint == 0xCAFEF00D and hello.name == "b/1"
+
+
+def _fingerprint_of(edit) -> int:
+    """The fingerprint of frames.toml with edit(raw) applied (the version left alone)."""
+    raw = tomllib.loads(frames.SCHEMA_PATH.read_text())
+    edit(raw)
+    return frames.parse(raw).fingerprint()
+
+
+def _field(raw, kind, name):
+    return next(f for f in raw[kind]["fields"] if f["name"] == name)
+
+
+@pytest.mark.parametrize("what, edit", [
+    ("wire type", lambda raw: _field(raw, "actuator", "thrust_cmd").update(wire="f64")),
+    ("scale", lambda raw: _field(raw, "actuator", "rcs_on").update(scale=2e-5)),
+    ("n", lambda raw: _field(raw, "sensor", "rn_los").update(n=3)),
+    ("name", lambda raw: _field(raw, "config", "mu").update(name="gm")),
+    ("order", lambda raw: raw["sensor"]["fields"].insert(1, raw["sensor"]["fields"].pop(2))),
+    ("new field", lambda raw: raw["config"]["fields"].append({"name": "x", "wire": "f32"})),
+    ("message code", lambda raw: raw["messages"].update(uplink=8)),
+    ("version", lambda raw: raw.update(protocol_version=raw["protocol_version"] + 1)),
+])
+def test_a_schema_change_without_a_version_bump_moves_the_fingerprint(what, edit):
+    assert _fingerprint_of(lambda raw: None) == wire.SCHEMA_FINGERPRINT
+    assert _fingerprint_of(edit) != wire.SCHEMA_FINGERPRINT, what
+
+
+def test_docs_and_units_leave_the_fingerprint_alone():
+    def reword(raw):
+        for f in raw["actuator"]["fields"]:
+            f["doc"], f["unit"] = "reworded", "furlongs"
+    assert _fingerprint_of(reword) == wire.SCHEMA_FINGERPRINT
+
+
+def test_the_c_layout_carries_the_python_fingerprint():
+    header = (Path(__file__).resolve().parent.parent / "csrc" / "layout.h").read_text()
+    (value,) = re.findall(r"#define GNC_SCHEMA_FINGERPRINT 0x([0-9a-f]{8})u", header)
+    assert int(value, 16) == wire.SCHEMA_FINGERPRINT == zlib.crc32(schema().canonical_text().encode())
+    assert schema().canonical_text().startswith(f"protocol_version {wire.PROTOCOL_VERSION}\n")
 
 
 def test_hello_flags():

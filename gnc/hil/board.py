@@ -40,6 +40,7 @@ from gnc.core import layout as L
 from gnc.frames import schema
 
 CLOCK_HZ = 1_000_000_000       # step_cycles are nanoseconds
+SCHEMA = wire.SCHEMA_FINGERPRINT   # this board's schema, as built into it
 FAULTS = ("silent-after", "garbage-every", "reset-after", "exit-after", "nan-after", "overthrust-after",
           "frozen-time-after", "replay-after")
 
@@ -93,6 +94,9 @@ class Board:
         self._last = (None, b"")     # (sensor seq, reply wire) for retransmissions
         self._rebooted = False
         self._frozen_t = 0.0         # the frozen-time fault's time tag
+        self._schema_ok = True       # False after a reset naming another schema, until a matching one
+        self._rx_seq = None          # seq of the last message received intact
+        self.counts = {"gaps": 0, "repeats": 0}   # the actuator frame's board_* counters (bad: the decoder's)
         self._warm_up()
 
     def _warm_up(self) -> None:
@@ -110,7 +114,7 @@ class Board:
         return self._hello(0)
 
     def _hello(self, seq: int) -> bytes:
-        return wire.encode_hello(seq, 0.0, 8, CLOCK_HZ, 0, self.name)
+        return wire.encode_hello(seq, 0.0, 8, CLOCK_HZ, 0, self.name, SCHEMA)
 
     @property
     def silent(self) -> bool:
@@ -124,19 +128,24 @@ class Board:
             if msg.kind == "reset":
                 self.cfg = None
                 self._last = (None, b"")
-                out.append(self._hello(msg.seq))
+                self._schema_ok = msg.payload == SCHEMA
+                out.append(self._hello(msg.seq) if self._schema_ok else wire.encode_log(
+                    msg.seq, 0.0, f"schema mismatch board {SCHEMA:08x} host {msg.payload:08x}"))
             elif msg.kind == "config":
                 out.append(self._configure(msg))
             elif msg.kind == "uplink":
                 out.append(self._uplink(msg))
             elif msg.kind == "sensor":
                 out.append(self._sense(msg))
+            self._rx_seq = msg.seq
         return b"".join(out)
 
     def _configure(self, msg: wire.Message) -> bytes:
         cfg = msg.payload
         crc = zlib.crc32(wire.LAYOUTS["config"].pack(cfg))   # = CRC of the payload received
         programs = set(dict(schema().enums["programs"]).values())
+        if not self._schema_ok:
+            return wire.encode_log(msg.seq, 0.0, "config bad schema mismatch")
         if int(cfg[L.CF_PROGRAM]) not in programs or not cfg[L.CF_DT] > 0.0:
             return wire.encode_log(msg.seq, 0.0, f"config bad program {int(cfg[L.CF_PROGRAM])} dt {cfg[L.CF_DT]:g}")
         self.cfg = cfg
@@ -160,13 +169,19 @@ class Board:
             return self._hello(msg.seq)          # not configured: say who we are, so the host re-handshakes
         f = self.faults
         if msg.seq == self._last[0]:
+            self.counts["repeats"] += 1
             reply = self._last[1]                # a retransmission: answer again, do not step twice
         elif f.replay_after is not None and self.answered >= f.replay_after:
             reply = self._last[1]                # stuck: the old answer to every new frame
         else:
+            if self._rx_seq is not None and msg.seq != (self._rx_seq + 1) & 0xFFFF:
+                self.counts["gaps"] += 1
             t0 = time.perf_counter_ns()
             self._step(msg.payload, self.cfg, self.fs, self.af)
             self.af[L.AF_STEP_CYCLES] = time.perf_counter_ns() - t0
+            self.af[L.AF_BOARD_BAD] = self.decoder.errors()
+            self.af[L.AF_BOARD_GAPS] = self.counts["gaps"]
+            self.af[L.AF_BOARD_REPEATS] = self.counts["repeats"]
             self.answered += 1
             reply = wire.encode_actuator(msg.seq, self._corrupt(self.af))
             self._last = (msg.seq, reply)

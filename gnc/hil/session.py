@@ -145,6 +145,18 @@ class Link:
         return self._inbox.popleft()
 
 
+def schema_mismatch(name: str, board: int, host: int) -> str:
+    return (f"{name}: the board's frame schema (fingerprint {board:08x}) is not this host's ({host:08x}), "
+            f"at the same protocol version {wire.PROTOCOL_VERSION}: rebuild the firmware or update the host")
+
+
+def _refused_schema(name: str, msg: wire.Message | None) -> None:
+    """The board's answer to a reset naming another schema (it may follow a boot hello)."""
+    if msg is not None and msg.kind == "log" and msg.payload.startswith("schema mismatch board "):
+        board, host = (int(word, 16) for word in msg.payload.split()[3::2])
+        raise HandshakeError(schema_mismatch(name, board, host))
+
+
 def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step: int = 0) -> wire.Hello:
     """Host-driven: `reset` every RESET_EVERY_S until a `hello` (boards that reset on
     open, drop early bytes or lose their banner all end up answering one), then
@@ -170,8 +182,11 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
             resets += 1
             next_reset = now + RESET_EVERY_S
         msg = link.receive(min(next_reset, t0 + HELLO_TIMEOUT_S))
+        _refused_schema(name, msg)
         if msg is not None and msg.kind == "hello":
             hello = msg.payload
+            if hello.fingerprint != wire.SCHEMA_FINGERPRINT:
+                raise HandshakeError(schema_mismatch(name, hello.fingerprint, wire.SCHEMA_FINGERPRINT))
     t_hello = time.perf_counter() - t0
     # The tail of a message the board was sending when the port opened (pyserial flushes
     # its input on open) is expected here, not a link fault: counted apart from the flight.
@@ -202,6 +217,7 @@ def send_config(link: Link, kind: str, cfg: np.ndarray) -> int:
             # hellos here answer our earlier resets: the board handles messages in order.
             # The ack of an earlier try counts (its CRC names the config): a board slowed
             # down by a busy machine would otherwise always answer the try before the last.
+            _refused_schema(name, msg)
             if msg.kind != "log" or msg.seq not in tries or not msg.payload.startswith(kind):
                 continue
             if msg.payload != f"{kind} ok {crc:08x}":

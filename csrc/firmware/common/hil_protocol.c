@@ -19,8 +19,15 @@ static size_t tx_len;
 
 static real sf[SF_LEN], cfg[CF_LEN], fs[FS_LEN], af[AF_LEN];
 static uint8_t configured;
+static uint8_t schema_ok; /* 0 after a reset naming another schema: configs refused until a matching one */
 static uint8_t have_last; /* tx holds the actuator frame answering last_seq */
 static uint16_t last_seq;
+static uint8_t have_rx; /* rx_seq is the seq of the last message received intact */
+static uint16_t rx_seq;
+
+/* Counters since boot, sent in every actuator frame, so the host can tell a loss on the
+ * way up (bad, gaps) from one on the way down (repeats). */
+static uint32_t n_bad, n_gaps, n_repeats;
 
 static void send_body(size_t body_len)
 {
@@ -71,6 +78,15 @@ static char *put_int(char *p, long v)
     return p;
 }
 
+/* "schema mismatch board xxxxxxxx host yyyyyyyy": the host turns it into its error. */
+static void send_schema_mismatch(uint16_t seq, uint32_t host)
+{
+    char text[48], *p = text;
+    p = put_hex32(put_text(p, "schema mismatch board "), GNC_SCHEMA_FINGERPRINT);
+    p = put_hex32(put_text(p, " host "), host);
+    send_log(seq, text, (size_t)(p - text));
+}
+
 static int program_known(int program)
 {
     return program == PROGRAM_DESCENT || program == PROGRAM_ASCENT || program == PROGRAM_RENDEZVOUS;
@@ -83,9 +99,13 @@ static void on_config(const uint8_t *body, size_t len, int payload_len, uint16_t
     char text[40], *p = text;
     uint16_t unused;
     configured = 0;
-    if (gnc_decode_config(body, len, &unused, cfg) != GNC_OK)
+    if (gnc_decode_config(body, len, &unused, cfg) != GNC_OK) {
+        ++n_bad;
         return;
-    if (!program_known((int)cfg[CF_PROGRAM])) {
+    }
+    if (!schema_ok) {
+        p = put_text(p, "config bad schema mismatch");
+    } else if (!program_known((int)cfg[CF_PROGRAM])) {
         p = put_int(put_text(p, "config bad program "), (long)cfg[CF_PROGRAM]);
     } else if (!(cfg[CF_DT] > RC(0.0))) {
         p = put_text(p, "config bad dt <= 0");
@@ -109,8 +129,10 @@ static void on_uplink(const uint8_t *body, size_t len, int payload_len, uint16_t
         send_hello(seq); /* as for a sensor frame: the host must configure this board first */
         return;
     }
-    if (payload_len != GNC_UPLINK_PAYLOAD_MAX)
+    if (payload_len != GNC_UPLINK_PAYLOAD_MAX) {
+        ++n_bad;
         return;
+    }
     program = body[GNC_HEADER_SIZE + GNC_CONFIG_PROGRAM_AT];
     if (program != (int)cfg[CF_PROGRAM]) {
         p = put_int(put_text(p, "uplink bad program "), (long)program);
@@ -131,15 +153,23 @@ static void on_sensor(const uint8_t *body, size_t len, uint16_t seq)
         return;
     }
     if (have_last && seq == last_seq) {
+        ++n_repeats;
         board_write(tx, tx_len); /* a retransmission: stepping twice would integrate the IMU twice */
         return;
     }
-    if (gnc_decode_sensor(body, len, &unused, sf) != GNC_OK)
+    if (gnc_decode_sensor(body, len, &unused, sf) != GNC_OK) {
+        ++n_bad;
         return;
+    }
+    if (have_rx && seq != (uint16_t)(rx_seq + 1u))
+        ++n_gaps; /* the host moved on past a message this board never got */
     t0 = board_cycles();
     fsw_step(sf, cfg, fs, af);
     cycles = (board_cycles() - t0) & board_cycle_mask();
     af[AF_STEP_CYCLES] = (real)cycles;
+    af[AF_BOARD_BAD] = (real)n_bad;
+    af[AF_BOARD_GAPS] = (real)n_gaps;
+    af[AF_BOARD_REPEATS] = (real)n_repeats;
     send_body(gnc_encode_actuator(rx, sizeof rx, seq, af));
     have_last = 1;
     last_seq = seq;
@@ -149,13 +179,23 @@ static void on_message(size_t len)
 {
     gnc_header h;
     int payload_len = gnc_parse_header(rx, len, &h);
-    if (payload_len < 0)
-        return; /* corrupted or foreign: the host's timeout and retransmission recover */
+    if (payload_len < 0) {
+        ++n_bad; /* corrupted or foreign: the host's timeout and retransmission recover */
+        return;
+    }
     switch (h.msg_type) {
     case MSG_RESET:
+        if (payload_len != GNC_RESET_PAYLOAD_MAX) {
+            ++n_bad;
+            return;
+        }
         configured = 0;
         fsw_reset(fs);
-        send_hello(h.seq);
+        schema_ok = gnc_reset_fingerprint(rx) == GNC_SCHEMA_FINGERPRINT;
+        if (schema_ok)
+            send_hello(h.seq);
+        else
+            send_schema_mismatch(h.seq, gnc_reset_fingerprint(rx));
         break;
     case MSG_CONFIG:
         on_config(rx, len, payload_len, h.seq);
@@ -169,6 +209,8 @@ static void on_message(size_t len)
     default:
         break;
     }
+    have_rx = 1;
+    rx_seq = h.seq;
 }
 
 void hil_protocol_init(void)
@@ -176,7 +218,10 @@ void hil_protocol_init(void)
     rx_len = 0;
     rx_overflow = 0;
     configured = 0;
+    schema_ok = 1; /* no reset has named another schema yet */
     have_last = 0;
+    have_rx = 0;
+    n_bad = n_gaps = n_repeats = 0;
     fsw_reset(fs);
     send_hello(0);
 }
@@ -192,10 +237,14 @@ void hil_protocol_poll(void)
                 rx_overflow = 1;
             continue;
         }
-        if (rx_len > 0 && !rx_overflow) {
+        if (rx_overflow) {
+            ++n_bad;
+        } else if (rx_len > 0) {
             size_t len = gnc_cobs_decode(rx, sizeof rx, rx, rx_len);
             if (len > 0)
                 on_message(len);
+            else
+                ++n_bad;
         }
         rx_len = 0;
         rx_overflow = 0;
