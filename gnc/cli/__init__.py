@@ -174,7 +174,11 @@ must be finite and inside the allowed range (for lists, each element).  Across k
 `engine.thrust_min_n` <= `engine.thrust_max_n`, `vehicle.propellant_kg` < `vehicle.mass_kg`,
 `orbit.apolune_alt_m` >= `orbit.perilune_alt_m`, and the guidance altitudes run downward:
 `brake_alt_m` >= `approach_alt_m` >= `hover_alt_m` >= `avoid_alt_m` >= `final_alt_m` >=
-`cutoff_alt_m`.  Anything else is refused with one line naming the key (exit status 2).
+`cutoff_alt_m`.  A descent or ascent keeps a telemetry row per flight-software step in
+memory: its `sim.max_duration_s` x `sim.fsw_rate_hz` rows must fit in 4 GiB (about 31
+hours at 50 Hz).  A list is set whole (`--set 'engine.misalignment_deg=[0.1, 0.0]'`),
+`program` not at all.  Anything else is refused with one line naming the key, and the
+nearest known key when it looks mistyped (exit status 2).
 """
 
 
