@@ -14,7 +14,7 @@ plots(campaign, out_dir) -> [paths].
 """
 from __future__ import annotations
 
-import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -24,7 +24,8 @@ from typing import Callable
 import numpy as np
 
 from gnc import programs
-from gnc.output import finite, replacing
+from gnc.output import RUN, RUN_FORMAT, build, versions, write_json
+from gnc.runfolder import run_folder
 from gnc.scenario import Scenario
 
 RESULT = "montecarlo.json"
@@ -116,15 +117,19 @@ def report(c: Campaign) -> str:
     return c.program.part("campaign").report(c)
 
 
-def write(c: Campaign, out_dir, plots: bool = True) -> list[Path]:
-    """montecarlo.json (statistics, every run) and, unless plots=False, the campaign's PNGs."""
+def write(c: Campaign, out_dir, plots: bool = True, provenance: dict | None = None) -> list[Path]:
+    """montecarlo.json (statistics, every run), run.json (what reproduces the campaign, as
+    gnc.output.run_record does for a run) and, unless plots=False, the campaign's PNGs, in a
+    folder that replaces out_dir whole (gnc.runfolder)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     doc = {"scenario": c.scenario.name, "campaign_seed": c.seed, "fsw": c.fsw, "statistics": c.stats, "runs": c.runs}
-    path = out / RESULT
-    with replacing(path) as tmp:
-        tmp.write_text(json.dumps(finite(doc), indent=2, allow_nan=False) + "\n")
-    written = [path]
-    if plots:
-        written += c.program.part("campaign").plots(c, out)
-    return written
+    sc = c.scenario
+    record = {"format": RUN_FORMAT, "kind": "montecarlo", "command": list(sys.argv), "program": sc.program,
+              "scenario": sc.name, "source": sc.source, "overrides": list(sc.overrides), "seed": c.seed,
+              "runs": len(c.runs), "jobs": c.jobs, "fsw": c.fsw, **(provenance or {}),
+              "build": build(c.fsw), "versions": versions(), "resolved": sc.data}
+    with run_folder(out) as folder:
+        written = [write_json(folder / RESULT, doc), write_json(folder / RUN, record)]
+        if plots:
+            written += c.program.part("campaign").plots(c, folder)
+    return [out / p.name for p in written]

@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gnc.runfolder import absolute, refusal
+
 EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
 MAX_SEED = 2**32 - 1      # the core seeds numpy's legacy generator, which takes 32 bits
 
@@ -68,18 +70,23 @@ class ProgressBar:
 
 
 def prepare_out_dir(out: Path) -> None:
-    """Fail before a long run, not after it, if DIR cannot hold the outputs."""
+    """Fail before a long run, not after it, if DIR cannot hold the outputs.  A run is written
+    beside DIR and renamed to it (gnc.runfolder), so DIR's parent must be writable."""
+    why = refusal(out)
+    if why is not None:
+        raise UsageError(f"--out {out}: {why}")
+    parent = absolute(out).parent
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise UsageError(f"--out {out}: exists and is not a directory") from None
+        raise UsageError(f"--out {out}: {parent} exists and is not a directory") from None
     except OSError as e:
-        raise UsageError(f"--out {out}: cannot create the directory ({e.strerror})") from None
+        raise UsageError(f"--out {out}: cannot create {parent} ({e.strerror})") from None
     try:
-        with tempfile.TemporaryFile(dir=out):
+        with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as e:
-        raise UsageError(f"--out {out}: cannot write in this directory ({e.strerror})") from None
+        raise UsageError(f"--out {out}: cannot write in {parent} ({e.strerror})") from None
 
 
 def require_build(fsw: str) -> None:

@@ -99,7 +99,9 @@ class ScenarioError(Exception):
 class Scenario:
     name: str
     program: str
-    data: dict
+    data: dict                      # every key, after the bases and the overrides
+    source: str = ""                # the name or path it was loaded from
+    overrides: tuple[str, ...] = ()  # the --set texts applied last, as given
 
     def __getattr__(self, section: str) -> Any:
         # only the sections: pickle looks up __setstate__ & co. on an instance whose
@@ -119,7 +121,7 @@ class Scenario:
         data = copy.deepcopy(self.data)
         for key, value in changes.items():
             _assign(data, key, value)
-        return Scenario(self.name, self.program, data)
+        return Scenario(self.name, self.program, data, self.source, self.overrides)
 
 
 def _namespace(node):
@@ -306,11 +308,34 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
     for text in overrides or []:
         key, value = parse_override(text)
         _assign(data, key, _check(key, value, _template(schema, key)))
+    return _checked(Scenario(path.stem, program, data, name_or_path, tuple(overrides or ())))
+
+
+def from_data(name: str, data: dict, source: str = "", overrides: tuple[str, ...] = ()) -> Scenario:
+    """A scenario from its resolved keys (as a run records them, gnc.output), checked as load checks a file."""
+    program = data.get("program")
+    if not isinstance(program, str) or program not in NAMES:
+        raise ScenarioError(f"program: {program!r} is not a flight program (allowed: {', '.join(NAMES)})")
+    schema = _read_toml(SCENARIO_DIR / f"{program}.toml")
+    resolved = copy.deepcopy(schema)
+    _merge(resolved, data, schema)
+    missing = sorted(set(_leaves(schema)) - set(_leaves(data)))
+    if missing:
+        raise ScenarioError(f"{missing[0]}: missing (a resolved scenario has every key of the {program} scenario)")
+    return _checked(Scenario(name, program, resolved, source, tuple(overrides)))
+
+
+def _leaves(table: dict) -> list[str]:
+    return [k for k in keys(table) if not isinstance(_at(table, k), dict)]
+
+
+def _checked(sc: Scenario) -> Scenario:
+    """sc, after the checks across keys."""
+    program, data = sc.program, sc.data
     if program == "descent":
         _cross_checks(data)
     elif (problem := orbit_cross_check(program, data)) is not None:
         raise ScenarioError(problem)
-    sc = Scenario(path.stem, program, data)
     if program in PREALLOCATED and telemetry_bytes(sc) > MAX_TELEMETRY_BYTES:
         sim = data["sim"]
         raise ScenarioError(f"sim.max_duration_s: {sim['max_duration_s']:g} s at {sim['fsw_rate_hz']:g} Hz is "
@@ -356,8 +381,7 @@ def _template(schema: dict, dotted: str):
         if not isinstance(node, dict):
             raise ScenarioError(f"{dotted}: {here} is {_kind(node)}, not a table")
         if part not in node:
-            leaves = [k for k in keys(schema) if not isinstance(_at(schema, k), dict)]
-            raise ScenarioError(f"{dotted}: unknown key{_did_you_mean(dotted, leaves)} "
+            raise ScenarioError(f"{dotted}: unknown key{_did_you_mean(dotted, _leaves(schema))} "
                                 "(see `gnc scenario --doc` for the keys)")
         node = node[part]
     if isinstance(node, dict):
