@@ -2,11 +2,14 @@
 Real `gnc` processes, killed at chosen moments of the write, and read back."""
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = ["--set", "sim.max_duration_s=5", "--no-plots", "-q"]
@@ -99,3 +102,34 @@ def test_rerun_refuses_a_folder_without_a_record(tmp_path, capsys):
     from gnc.cli import main
     assert main(["rerun", str(tmp_path)]) == 2
     assert "no run.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signalled_campaign_stops_and_keeps_every_finished_run(tmp_path, sig):
+    out = tmp_path / "mc"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "gnc.cli", "montecarlo", "descent", "-n", "5000", "--jobs", "2",
+                          "--out", str(out), *SHORT], env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(15)                      # a wait for runs to finish, not an assertion on time
+    p.send_signal(sig)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 130, err
+    doc = json.loads((out / "montecarlo.json").read_text())
+    assert doc["interrupted"] and doc["runs_requested"] == 5000
+    assert 0 < len(doc["runs"]) < 5000 and doc["statistics"]["runs"] == len(doc["runs"])
+    assert all({"seed", "outcome"} <= set(r) for r in doc["runs"])
+    assert json.loads((out / "run.json").read_text())["runs"] == 5000
+
+
+def test_a_run_terminated_like_ctrl_c_leaves_the_previous_run_whole(tmp_path):
+    out = tmp_path / "run"
+    assert _run(out, 0).returncode in (0, 1)
+    before = {q.name: q.read_bytes() for q in out.iterdir()}
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "gnc.cli", "run", "rendezvous", "--out", str(out), "--no-plots"],
+                         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    time.sleep(8)                       # into the flight (a rendezvous flies for a minute)
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 143 and "gnc: terminated" in err and "Traceback" not in err, err
+    assert {q.name: q.read_bytes() for q in out.iterdir()} == before

@@ -21,13 +21,16 @@ from gnc.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NOT_LANDED,
     EXIT_OK,
+    EXIT_TERMINATED,
     MAX_SEED,
     Parser,
     ProgressBar,
+    Terminated,
     UsageError,
     prepare_out_dir,
     require_build,
     seed_arg,
+    sigterm_as_interrupt,
 )
 from gnc.cli.hil import add_parser as add_hil
 from gnc.programs import NAMES as PROGRAMS
@@ -85,6 +88,7 @@ def cmd_run(args) -> int:
     from gnc import programs
     from gnc.scenario import load
 
+    sigterm_as_interrupt()
     sc = load(args.scenario, args.overrides)
     program = programs.get(sc.program)
     out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
@@ -435,6 +439,7 @@ def cmd_montecarlo(args) -> int:
     from gnc import programs
     from gnc.scenario import load
 
+    sigterm_as_interrupt()
     if args.runs < 1:
         raise UsageError(f"--runs: {args.runs} is out of range (allowed 1 .. )")
     if args.jobs < 1:
@@ -461,6 +466,9 @@ def cmd_montecarlo(args) -> int:
         written = montecarlo.write(c, out, plots=not args.no_plots)
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    if c.interrupted:
+        print(f"\ngnc: interrupted: {len(c.runs)} of {c.requested} runs written to {out}{os.sep}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not args.quiet:
         print(montecarlo.report(c))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written)}")
@@ -496,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, UsageError) as e:
         print(f"gnc: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Terminated:
+        print("\ngnc: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("\ngnc: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
 from gnc.runfolder import absolute, refusal
 
 EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
+EXIT_TERMINATED = 128 + signal.SIGTERM
 MAX_SEED = 2**32 - 1      # the core seeds numpy's legacy generator, which takes 32 bits
 
 
@@ -25,6 +27,17 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         # argparse prints the whole usage block; one line is easier to read and to grep
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so both take one path."""
+
+
+def sigterm_as_interrupt() -> None:
+    """Handle SIGTERM (kill, systemd, a CI timeout) as Ctrl-C from here on."""
+    def raise_terminated(signum, frame):
+        raise Terminated()
+    signal.signal(signal.SIGTERM, raise_terminated)
 
 
 def seed_arg(text: str) -> int:
