@@ -14,7 +14,7 @@ plots(campaign, out_dir) -> [paths].
 """
 from __future__ import annotations
 
-import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -24,7 +24,8 @@ from typing import Callable
 import numpy as np
 
 from gnc import programs
-from gnc.output import finite, replacing
+from gnc.output import RUN, RUN_FORMAT, build, versions, write_json
+from gnc.runfolder import run_folder
 from gnc.scenario import Scenario
 
 RESULT = "montecarlo.json"
@@ -45,6 +46,8 @@ class Campaign:
     jobs: int
     fsw: str = "numba"
     stats: dict = field(default_factory=dict)
+    requested: int = 0          # runs asked for; more than len(runs) when interrupted
+    interrupted: bool = False
 
     @property
     def program(self):
@@ -62,14 +65,21 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
 
 
 def _execute_threads(sc, seeds, jobs, fsw, progress):
+    """(finished runs, interrupted): on Ctrl-C (or SIGTERM, gnc.cli.common.sigterm_as_interrupt)
+    the queued runs are cancelled, not flown; the ones in flight end with the process."""
     out = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(fly_one, sc, s, fsw) for s in seeds]
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    futures = [pool.submit(fly_one, sc, s, fsw) for s in seeds]
+    try:
         for fut in as_completed(futures):
             out.append(fut.result())
             if progress:
                 progress(len(out), len(seeds))
-    return out
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        return out, True
+    pool.shutdown()
+    return out, False
 
 
 def _execute_dask(sc, seeds, address, fsw, progress):
@@ -81,11 +91,15 @@ def _execute_dask(sc, seeds, address, fsw, progress):
     out = []
     with Client(address) as client:
         futures = client.map(fly_one, [sc] * len(seeds), seeds, [fsw] * len(seeds), pure=False)
-        for fut in dask_completed(futures):
-            out.append(fut.result())
-            if progress:
-                progress(len(out), len(seeds))
-    return out
+        try:
+            for fut in dask_completed(futures):
+                out.append(fut.result())
+                if progress:
+                    progress(len(out), len(seeds))
+        except KeyboardInterrupt:
+            client.cancel(futures)
+            return out, True
+    return out, False
 
 
 def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str | None = None, fsw: str = "numba",
@@ -101,13 +115,15 @@ def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str 
     part.fly_one(sc, seeds[0], fsw)           # compile (or load the cache) once, not per worker
     t0 = time.perf_counter()
     if scheduler:
-        runs = _execute_dask(sc, seeds, scheduler, fsw, progress)
+        runs, interrupted = _execute_dask(sc, seeds, scheduler, fsw, progress)
     else:
-        runs = _execute_threads(sc, seeds, max(1, jobs), fsw, progress)
+        runs, interrupted = _execute_threads(sc, seeds, max(1, jobs), fsw, progress)
+    if interrupted and not runs:
+        raise KeyboardInterrupt
     wall = time.perf_counter() - t0
     order = {s: i for i, s in enumerate(seeds)}
     runs.sort(key=lambda r: order[r["seed"]])
-    c = Campaign(sc, seed, runs, wall, jobs, fsw)
+    c = Campaign(sc, seed, runs, wall, jobs, fsw, requested=n, interrupted=interrupted)
     c.stats = part.statistics(c)
     return c
 
@@ -116,15 +132,20 @@ def report(c: Campaign) -> str:
     return c.program.part("campaign").report(c)
 
 
-def write(c: Campaign, out_dir, plots: bool = True) -> list[Path]:
-    """montecarlo.json (statistics, every run) and, unless plots=False, the campaign's PNGs."""
+def write(c: Campaign, out_dir, plots: bool = True, provenance: dict | None = None) -> list[Path]:
+    """montecarlo.json (statistics, every run), run.json (what reproduces the campaign, as
+    gnc.output.run_record does for a run) and, unless plots=False, the campaign's PNGs, in a
+    folder that replaces out_dir whole (gnc.runfolder)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    doc = {"scenario": c.scenario.name, "campaign_seed": c.seed, "fsw": c.fsw, "statistics": c.stats, "runs": c.runs}
-    path = out / RESULT
-    with replacing(path) as tmp:
-        tmp.write_text(json.dumps(finite(doc), indent=2, allow_nan=False) + "\n")
-    written = [path]
-    if plots:
-        written += c.program.part("campaign").plots(c, out)
-    return written
+    doc = {"scenario": c.scenario.name, "campaign_seed": c.seed, "fsw": c.fsw, "runs_requested": c.requested,
+           "interrupted": c.interrupted, "statistics": c.stats, "runs": c.runs}
+    sc = c.scenario
+    record = {"format": RUN_FORMAT, "kind": "montecarlo", "command": list(sys.argv), "program": sc.program,
+              "scenario": sc.name, "source": sc.source, "overrides": list(sc.overrides), "seed": c.seed,
+              "runs": c.requested, "jobs": c.jobs, "fsw": c.fsw, **(provenance or {}),
+              "build": build(c.fsw), "versions": versions(), "resolved": sc.data}
+    with run_folder(out) as folder:
+        written = [write_json(folder / RESULT, doc), write_json(folder / RUN, record)]
+        if plots:
+            written += c.program.part("campaign").plots(c, folder)
+    return [out / p.name for p in written]

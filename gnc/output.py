@@ -1,8 +1,11 @@
 """Write the outputs of one run of any program to a directory.
 
-A run directory holds:
+A run directory holds one run: it is written under a temporary name beside it and renamed
+into place whole when complete (gnc.runfolder).  It holds:
 
     summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
+    run.json        what reproduces the run (run_record): resolved scenario, overrides, command
+                    line, seed, build, versions; `gnc rerun DIR` flies it again
     telemetry.npz   one float64 array per column, one row per flight-software step,
                     plus `columns`: the column names in order (see gnc.programs.descent.run.telemetry_columns)
     *.png           the program's plots (gnc/programs/<program>/plots.py)
@@ -24,38 +27,120 @@ nav_pos[i], nav_vel[i], nav_q[i], ...).  Phase codes -> names: gnc.frames.phase_
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from gnc import programs
+from gnc.runfolder import run_folder
 
 SUMMARY = "summary.json"
 TELEMETRY = "telemetry.npz"
+RUN = "run.json"
+RUN_FORMAT = 1          # of run.json; gnc rerun refuses a newer one
 
 
-def write_run(result, out_dir, plots: bool = True) -> dict[str, Path]:
-    """Write telemetry.npz, the program's PNGs (unless plots=False) and summary.json, last,
-    into out_dir.
+def write_run(result, out_dir, plots: bool = True, *, provenance: dict | None = None,
+              extra: Callable[[Path], dict[str, Path]] | None = None) -> dict[str, Path]:
+    """Write the run into out_dir, which it replaces whole (gnc.runfolder: a kill never leaves
+    two runs mixed): telemetry.npz, the program's PNGs (unless plots=False), run.json (what
+    reproduces the run: run_record) and summary.json.
 
-    Files of the same names are replaced, each atomically.  PNGs of the program's names that
-    this run did not draw are removed, so the directory never mixes two runs.  Returns
-    {label: path} of what was written.  Raises OSError if the directory is unusable.
+    provenance: what only the caller knows, merged into run.json (the build flown: "fsw",
+    "disperse"; the command line defaults to sys.argv).  extra(folder) -> {label: path} writes
+    files of the caller's into the run's folder first (a HIL session's link files).  Returns
+    {label: path} of what was written, under out_dir.  Raises OSError if out_dir is unusable.
     """
     program = programs.get(result.scenario.program)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = {"telemetry": write_telemetry(out, result.telemetry)}
-    if plots:
-        written.update(program.plot(result, out))
-    for name in program.plot_names:
-        if name not in written:
-            (out / f"{name}.png").unlink(missing_ok=True)
-    written["summary"] = write_summary(out, result.summary)
-    return written
+    with run_folder(out) as folder:
+        written = dict(extra(folder)) if extra is not None else {}
+        written["telemetry"] = write_telemetry(folder, result.telemetry)
+        if plots:
+            written.update(program.plot(result, folder))
+        written["run"] = write_json(folder / RUN, run_record(result, provenance or {}))
+        written["summary"] = write_summary(folder, result.summary)
+    return {label: out / path.name for label, path in written.items()}
+
+
+def run_record(result, provenance: dict) -> dict:
+    """run.json: the resolved scenario (every key after its bases and the overrides), the
+    overrides and command line, the seed, the flight-software build and the versions of
+    the package and its dependencies; `gnc rerun DIR` flies it again."""
+    sc = result.scenario
+    record = {
+        "format": RUN_FORMAT,
+        "kind": "run",
+        "command": list(sys.argv),
+        "program": sc.program,
+        "scenario": sc.name,
+        "source": sc.source,
+        "overrides": list(sc.overrides),
+        "seed": int(result.seed),
+        "disperse": bool(result.summary.get("dispersed", False)),
+        "fsw": "numba",
+    }
+    record.update(provenance)
+    record["build"] = build(record["fsw"])
+    record["versions"] = versions()
+    record["resolved"] = sc.data
+    phases = {name: r.scenario.data for name, r in getattr(result, "phases", {}).items() if hasattr(r, "scenario")}
+    if phases:
+        record["phase_scenarios"] = phases   # as each phase flew (the mission loads them by name)
+    return record
+
+
+def build(fsw: str) -> dict:
+    """The flight-software build flown: its name and, for a C build, its library's SHA-256."""
+    if fsw not in ("c", "c-float"):
+        return {"fsw": fsw}
+    from gnc.core.fsw_c import module
+    library = Path(module(fsw).__file__)
+    return {"fsw": fsw, "library": library.name, "sha256": hashlib.sha256(library.read_bytes()).hexdigest()}
+
+
+def versions() -> dict:
+    """Python, the package (with its git commit when run from a checkout) and the dependencies
+    whose arithmetic or output a run depends on."""
+    import matplotlib
+    import numba
+
+    out = {"python": platform.python_version(), "platform": platform.platform(),
+           "numpy": np.__version__, "numba": numba.__version__, "llvmlite": _version("llvmlite"),
+           "matplotlib": matplotlib.__version__, "lunar-gnc": _version("lunar-gnc")}
+    commit = _git("rev-parse", "HEAD")
+    if commit:
+        out["git_commit"] = commit
+        out["git_dirty"] = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    return out
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git(*args: str) -> str:
+    """git's output in the package's own checkout, "" outside one or without git."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return ""
+    try:
+        p = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return p.stdout.strip() if p.returncode == 0 else ""
 
 
 def headline(summary: dict) -> str:
@@ -86,9 +171,13 @@ def canonical_nans(a):
 def write_summary(out: Path, summary: dict) -> Path:
     """out/summary.json, replaced atomically.  Written last by every run writer: a
     summary.json on disk means the whole run directory is complete."""
-    path = out / SUMMARY
+    return write_json(out / SUMMARY, summary)
+
+
+def write_json(path: Path, doc: dict) -> Path:
+    """path, replaced atomically; NaN and infinities as null."""
     with replacing(path) as tmp:
-        tmp.write_text(json.dumps(finite(summary), indent=2, allow_nan=False) + "\n")
+        tmp.write_text(json.dumps(finite(doc), indent=2, allow_nan=False) + "\n")
     return path
 
 

@@ -59,6 +59,38 @@ def test_unknown_key_on_the_command_line(tmp_path, capsys):
     _bad(capsys, ["run", "descent", "--set", "engine.thrust=5", "--out", str(tmp_path)], "engine.thrust", "unknown key")
 
 
+# every command loads its scenario through gnc.scenario.load: each bad --set is one line there
+SET_COMMANDS = [["run"], ["montecarlo", "-n", "2"], ["hil", "--stub"]]
+
+
+@pytest.mark.parametrize("command", SET_COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize("override, must", [
+    ("guidance.hover_time_s.x=1", ["guidance.hover_time_s", "is a number, not a table"]),
+    ("engine.misalignment_deg.0=1", ["engine.misalignment_deg", "a list", "engine.misalignment_deg=["]),
+    ("guidance=1", ["guidance", "a table of keys", "e.g. guidance."]),
+    ("guidance.hover_tme_s=3", ["guidance.hover_tme_s", "unknown key", "did you mean guidance.hover_time_s"]),
+    ("guidanse.hover_time_s=3", ["guidanse.hover_time_s", "did you mean guidance.hover_time_s"]),
+    ("program=ascent", ["program", "cannot be overridden"]),
+    # inside the documented range of the key, but 50 Hz for 1e6 s is more telemetry than memory holds
+    ("sim.max_duration_s=1e6", ["sim.max_duration_s", "GiB", "lower sim.max_duration_s"]),
+])
+def test_no_set_path_or_value_gives_a_traceback(tmp_path, capsys, command, override, must):
+    _bad(capsys, command + ["descent", "--set", override, "--out", str(tmp_path / "o")], *must)
+
+
+def test_did_you_mean_in_a_file_too(tmp_path, capsys):
+    f = _write(tmp_path, 'base = "descent"\n[guidance]\nhover_tme_s = 3\n')
+    _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "did you mean guidance.hover_time_s")
+
+
+def test_the_telemetry_bound_leaves_the_shipped_scenarios_far_inside_it():
+    from gnc.scenario import MAX_TELEMETRY_BYTES, PREALLOCATED, load, telemetry_bytes
+    for name in shipped():
+        if load(name).program in PREALLOCATED:
+            assert telemetry_bytes(load(name)) < MAX_TELEMETRY_BYTES / 20, name
+    assert telemetry_bytes(load("descent", ["sim.max_duration_s=1e5"])) > 3 * 2**30   # the bound is near what it guards
+
+
 def test_wrong_type(tmp_path, capsys):
     f = _write(tmp_path, 'base = "descent"\n[engine]\nthrust_max_n = "lots"\n')
     _bad(capsys, ["run", f, "--out", str(tmp_path / "o")], "engine.thrust_max_n", "expected a number", "string")

@@ -8,6 +8,7 @@ exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -20,13 +21,16 @@ from gnc.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NOT_LANDED,
     EXIT_OK,
+    EXIT_TERMINATED,
     MAX_SEED,
     Parser,
     ProgressBar,
+    Terminated,
     UsageError,
     prepare_out_dir,
     require_build,
     seed_arg,
+    sigterm_as_interrupt,
 )
 from gnc.cli.hil import add_parser as add_hil
 from gnc.programs import NAMES as PROGRAMS
@@ -84,6 +88,7 @@ def cmd_run(args) -> int:
     from gnc import programs
     from gnc.scenario import load
 
+    sigterm_as_interrupt()
     sc = load(args.scenario, args.overrides)
     program = programs.get(sc.program)
     out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
@@ -98,13 +103,105 @@ def cmd_run(args) -> int:
         if bar is not None:
             bar.close()
     try:
-        written = write_run(result, out, plots=not args.no_plots)
+        written = write_run(result, out, plots=not args.no_plots, provenance={"fsw": args.fsw})
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     if not args.quiet:
         print(program.report(result.summary, sc))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
     return EXIT_OK if program.succeeded(result.summary) else EXIT_NOT_LANDED
+
+
+# ---------------------------------------------------------------- gnc rerun
+
+RERUN_EPILOG = """\
+examples:
+  gnc rerun runs/descent-seed0                      outputs in runs/descent-seed0-rerun/
+  gnc rerun runs/descent-seed0 --out /tmp/again
+
+A run folder's run.json holds what reproduces its run: the resolved scenario (every key
+after the bases and the --set overrides), the seed, --disperse, the flight-software build and
+the versions it was flown with.  The rerun flies the resolved scenario (not the scenario
+file, which may have changed since), writes a run folder as gnc run does, and says whether
+summary.json and telemetry.npz are the same bytes as the original's.
+
+exit status: as gnc run (0 landed, 1 not, 2 bad input, 130 interrupted).
+"""
+
+
+def add_rerun(sub) -> None:
+    p = sub.add_parser(
+        "rerun", help="fly a run folder's run again from its run.json",
+        description="Fly again the run recorded in DIR/run.json and compare the outputs with DIR's.",
+        epilog=RERUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", metavar="DIR", type=Path, help="a folder written by gnc run")
+    p.add_argument("--out", metavar="DIR2", type=Path, help="output directory (default: DIR-rerun)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report: only errors")
+    p.set_defaults(func=cmd_rerun)
+
+
+def cmd_rerun(args) -> int:
+    from gnc import programs
+    from gnc.scenario import from_data
+
+    record = _run_record(args.run_dir)
+    sc = from_data(record["scenario"], record["resolved"], record.get("source", ""), tuple(record.get("overrides", ())))
+    program = programs.get(sc.program)
+    out = args.out or args.run_dir.with_name(args.run_dir.name + "-rerun")
+    prepare_out_dir(out)
+    require_build(record["fsw"])
+    from gnc.output import SUMMARY, TELEMETRY, build, versions, write_run  # after the checks: numba
+
+    changed = [f"{k} {record['versions'].get(k)} -> {v}" for k, v in versions().items()
+               if k != "git_dirty" and record.get("versions", {}).get(k) != v]
+    if build(record["fsw"]) != record.get("build"):
+        changed.append(f"the {record['fsw']} library was rebuilt")
+    if changed and not args.quiet:
+        print(f"gnc rerun: flown before with other versions ({'; '.join(changed)}): the bits may differ",
+              file=sys.stderr)
+    bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+    try:
+        result = program.run(sc, seed=record["seed"], disperse=record["disperse"], fsw=record["fsw"], progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    try:
+        written = write_run(result, out, plots=not args.no_plots,
+                            provenance={"fsw": record["fsw"], "rerun_of": str(args.run_dir)})
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    if not args.quiet:
+        print(program.report(result.summary, sc))
+        print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
+        for name in (SUMMARY, TELEMETRY):
+            before, after = args.run_dir / name, out / name
+            same = before.exists() and before.read_bytes() == after.read_bytes()
+            print(f"{name}: {'the same bytes as' if same else 'DIFFERS from'} {before}")
+    return EXIT_OK if program.succeeded(result.summary) else EXIT_NOT_LANDED
+
+
+def _run_record(run_dir: Path) -> dict:
+    """DIR/run.json of a gnc run folder, or a UsageError saying why there is none to fly."""
+    from gnc.output import RUN, RUN_FORMAT
+
+    path = run_dir / RUN
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{run_dir}: no {RUN} (not a run folder, or written before runs recorded it)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{path}: unreadable ({e})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("resolved"), dict):
+        raise UsageError(f"{path}: not a run record (no resolved scenario)")
+    if record.get("format", 0) > RUN_FORMAT:
+        raise UsageError(f"{path}: format {record['format']} is newer than this gnc reads ({RUN_FORMAT}): upgrade")
+    if record.get("kind") != "run":
+        raise UsageError(f"{path}: a {record.get('kind')} folder; gnc rerun flies the folders of gnc run")
+    for key, kind in (("scenario", str), ("seed", int), ("disperse", bool), ("fsw", str)):
+        if not isinstance(record.get(key), kind):
+            raise UsageError(f"{path}: {key} missing or not {kind.__name__}")
+    return record
 
 
 # ---------------------------------------------------------------- gnc scenario
@@ -174,7 +271,11 @@ must be finite and inside the allowed range (for lists, each element).  Across k
 `engine.thrust_min_n` <= `engine.thrust_max_n`, `vehicle.propellant_kg` < `vehicle.mass_kg`,
 `orbit.apolune_alt_m` >= `orbit.perilune_alt_m`, and the guidance altitudes run downward:
 `brake_alt_m` >= `approach_alt_m` >= `hover_alt_m` >= `avoid_alt_m` >= `final_alt_m` >=
-`cutoff_alt_m`.  Anything else is refused with one line naming the key (exit status 2).
+`cutoff_alt_m`.  A descent or ascent keeps a telemetry row per flight-software step in
+memory: its `sim.max_duration_s` x `sim.fsw_rate_hz` rows must fit in 4 GiB (about 31
+hours at 50 Hz).  A list is set whole (`--set 'engine.misalignment_deg=[0.1, 0.0]'`),
+`program` not at all.  Anything else is refused with one line naming the key, and the
+nearest known key when it looks mistyped (exit status 2).
 """
 
 
@@ -338,6 +439,7 @@ def cmd_montecarlo(args) -> int:
     from gnc import programs
     from gnc.scenario import load
 
+    sigterm_as_interrupt()
     if args.runs < 1:
         raise UsageError(f"--runs: {args.runs} is out of range (allowed 1 .. )")
     if args.jobs < 1:
@@ -364,6 +466,9 @@ def cmd_montecarlo(args) -> int:
         written = montecarlo.write(c, out, plots=not args.no_plots)
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    if c.interrupted:
+        print(f"\ngnc: interrupted: {len(c.runs)} of {c.requested} runs written to {out}{os.sep}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not args.quiet:
         print(montecarlo.report(c))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written)}")
@@ -372,7 +477,7 @@ def cmd_montecarlo(args) -> int:
 
 # ---------------------------------------------------------------- main
 
-SUBCOMMANDS = (add_run, add_montecarlo, add_hil, add_board, add_scenario)
+SUBCOMMANDS = (add_run, add_rerun, add_montecarlo, add_hil, add_board, add_scenario)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, UsageError) as e:
         print(f"gnc: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Terminated:
+        print("\ngnc: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("\ngnc: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

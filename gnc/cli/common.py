@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
+from gnc.runfolder import absolute, refusal
+
 EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
+EXIT_TERMINATED = 128 + signal.SIGTERM
 MAX_SEED = 2**32 - 1      # the core seeds numpy's legacy generator, which takes 32 bits
 
 
@@ -23,6 +27,17 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         # argparse prints the whole usage block; one line is easier to read and to grep
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so both take one path."""
+
+
+def sigterm_as_interrupt() -> None:
+    """Handle SIGTERM (kill, systemd, a CI timeout) as Ctrl-C from here on."""
+    def raise_terminated(signum, frame):
+        raise Terminated()
+    signal.signal(signal.SIGTERM, raise_terminated)
 
 
 def seed_arg(text: str) -> int:
@@ -68,18 +83,23 @@ class ProgressBar:
 
 
 def prepare_out_dir(out: Path) -> None:
-    """Fail before a long run, not after it, if DIR cannot hold the outputs."""
+    """Fail before a long run, not after it, if DIR cannot hold the outputs.  A run is written
+    beside DIR and renamed to it (gnc.runfolder), so DIR's parent must be writable."""
+    why = refusal(out)
+    if why is not None:
+        raise UsageError(f"--out {out}: {why}")
+    parent = absolute(out).parent
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise UsageError(f"--out {out}: exists and is not a directory") from None
+        raise UsageError(f"--out {out}: {parent} exists and is not a directory") from None
     except OSError as e:
-        raise UsageError(f"--out {out}: cannot create the directory ({e.strerror})") from None
+        raise UsageError(f"--out {out}: cannot create {parent} ({e.strerror})") from None
     try:
-        with tempfile.TemporaryFile(dir=out):
+        with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as e:
-        raise UsageError(f"--out {out}: cannot write in this directory ({e.strerror})") from None
+        raise UsageError(f"--out {out}: cannot write in {parent} ({e.strerror})") from None
 
 
 def require_build(fsw: str) -> None:

@@ -287,9 +287,9 @@ def _fly(args, sc, out, transport) -> int:
             bar.close()
     plots = not args.no_plots and max(map(len, result.telemetry.values())) > 1
     try:
-        # summary.json comes last (write_run): its presence means the directory is complete
-        written = write_link(result.link, result.link_series, out, plots)
-        written.update(write_run(result.result, out, plots=plots))
+        # the link files go into the run's folder, which replaces DIR whole when complete
+        written = write_run(result.result, out, plots=plots, provenance={"kind": "hil", "fsw": args.fsw},
+                            extra=lambda folder: write_link(result.link, result.link_series, folder, plots))
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     if not args.quiet:

@@ -10,6 +10,7 @@ a ScenarioError whose message is one line naming the key.
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import tomllib
 from dataclasses import dataclass
@@ -80,6 +81,10 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "hdu.footprint_radius_m": (0.1, 20.0), "hdu.margin_m": NONNEG, "hdu.min_coverage": FRAC, "hdu.site_sigma_m": NONNEG,
 }
 MAX_MAP_CELLS = 25_000_000   # per map (terrain DEM, hazard map): 200 MB of float64
+# The descent and ascent hold a telemetry row per flight-software step up to sim.max_duration_s in
+# memory (gnc.flight.Flight, the HIL session): refused at load, not as a MemoryError mid-run.
+MAX_TELEMETRY_BYTES = 4 * 2**30
+PREALLOCATED = ("descent", "ascent")       # programs whose telemetry is sized by sim.max_duration_s
 for _k in ("thrust_frac", "isp_frac", "mass_kg", "inertia_frac", "misalignment_deg", "com_offset_m",
            "pdi_pos_m", "pdi_vel_m_s"):
     RULES[f"dispersions.{_k}"] = NONNEG
@@ -94,7 +99,9 @@ class ScenarioError(Exception):
 class Scenario:
     name: str
     program: str
-    data: dict
+    data: dict                      # every key, after the bases and the overrides
+    source: str = ""                # the name or path it was loaded from
+    overrides: tuple[str, ...] = ()  # the --set texts applied last, as given
 
     def __getattr__(self, section: str) -> Any:
         # only the sections: pickle looks up __setstate__ & co. on an instance whose
@@ -114,7 +121,7 @@ class Scenario:
         data = copy.deepcopy(self.data)
         for key, value in changes.items():
             _assign(data, key, value)
-        return Scenario(self.name, self.program, data)
+        return Scenario(self.name, self.program, data, self.source, self.overrides)
 
 
 def _namespace(node):
@@ -151,16 +158,17 @@ def _resolve(name_or_path: str) -> Path:
     return candidate
 
 
-def _merge(base: dict, over: dict, schema: dict, prefix: str = "") -> None:
+def _merge(base: dict, over: dict, schema: dict, prefix: str = "", root: dict | None = None) -> None:
+    root = schema if root is None else root
     for key, value in over.items():
         path = f"{prefix}{key}"
         if key not in schema:
             allowed = ", ".join(sorted(schema)) or "none"
-            raise ScenarioError(f"{path}: unknown key (allowed here: {allowed})")
+            raise ScenarioError(f"{path}: unknown key{_did_you_mean(path, keys(root))} (allowed here: {allowed})")
         if isinstance(schema[key], dict):
             if not isinstance(value, dict):
                 raise ScenarioError(f"{path}: expected a table of keys, got {_kind(value)}")
-            _merge(base[key], value, schema[key], path + ".")
+            _merge(base[key], value, schema[key], path + ".", root)
         else:
             base[key] = _check(path, value, schema[key])
 
@@ -299,22 +307,89 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
         _merge(data, table, schema)
     for text in overrides or []:
         key, value = parse_override(text)
-        try:
-            template = _lookup(schema, key)
-        except KeyError:
-            raise ScenarioError(f"{key}: unknown key (see `gnc scenario --doc` for the keys)") from None
-        _assign(data, key, _check(key, value, template))
+        _assign(data, key, _check(key, value, _template(schema, key)))
+    return _checked(Scenario(path.stem, program, data, name_or_path, tuple(overrides or ())))
+
+
+def from_data(name: str, data: dict, source: str = "", overrides: tuple[str, ...] = ()) -> Scenario:
+    """A scenario from its resolved keys (as a run records them, gnc.output), checked as load checks a file."""
+    program = data.get("program")
+    if not isinstance(program, str) or program not in NAMES:
+        raise ScenarioError(f"program: {program!r} is not a flight program (allowed: {', '.join(NAMES)})")
+    schema = _read_toml(SCENARIO_DIR / f"{program}.toml")
+    resolved = copy.deepcopy(schema)
+    _merge(resolved, data, schema)
+    missing = sorted(set(_leaves(schema)) - set(_leaves(data)))
+    if missing:
+        raise ScenarioError(f"{missing[0]}: missing (a resolved scenario has every key of the {program} scenario)")
+    return _checked(Scenario(name, program, resolved, source, tuple(overrides)))
+
+
+def _leaves(table: dict) -> list[str]:
+    return [k for k in keys(table) if not isinstance(_at(table, k), dict)]
+
+
+def _checked(sc: Scenario) -> Scenario:
+    """sc, after the checks across keys."""
+    program, data = sc.program, sc.data
     if program == "descent":
         _cross_checks(data)
     elif (problem := orbit_cross_check(program, data)) is not None:
         raise ScenarioError(problem)
-    return Scenario(path.stem, program, data)
+    if program in PREALLOCATED and telemetry_bytes(sc) > MAX_TELEMETRY_BYTES:
+        sim = data["sim"]
+        raise ScenarioError(f"sim.max_duration_s: {sim['max_duration_s']:g} s at {sim['fsw_rate_hz']:g} Hz is "
+                            f"{telemetry_bytes(sc) / 2**30:.1f} GiB of telemetry, over the "
+                            f"{MAX_TELEMETRY_BYTES / 2**30:g} GiB bound: lower sim.max_duration_s or sim.fsw_rate_hz")
+    return sc
 
 
-def _lookup(schema: dict, dotted: str):
-    node = schema
-    for part in dotted.split("."):
+def telemetry_bytes(sc: Scenario) -> int:
+    """Bytes of the telemetry a descent or ascent of sc allocates (a row per step to
+    sim.max_duration_s; the rendezvous grows its telemetry as it flies instead)."""
+    from gnc.arrays import layouts  # reads gnc/arrays.toml: only when asked
+    columns = len(layouts()["descent_telemetry"].column_names())
+    steps = math.ceil(sc.data["sim"]["max_duration_s"] * sc.data["sim"]["fsw_rate_hz"])
+    return steps * columns * 8
+
+
+def keys(schema: dict, prefix: str = "") -> list[str]:
+    """Every dotted key of a scenario table, sections first-level included."""
+    out = []
+    for k, v in schema.items():
+        out.append(prefix + k)
+        if isinstance(v, dict):
+            out += keys(v, f"{prefix}{k}.")
+    return out
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _template(schema: dict, dotted: str):
+    """The shipped value of the key an override sets, or a ScenarioError saying why it sets none."""
+    if dotted == "program":
+        raise ScenarioError("program: cannot be overridden (the program is the scenario's; run another scenario)")
+    node, parts = schema, dotted.split(".")
+    for i, part in enumerate(parts):
+        here = ".".join(parts[:i])
+        if isinstance(node, list):
+            raise ScenarioError(f"{dotted}: {here} is a list of {len(node)}, set whole: "
+                                f"--set '{here}=[{', '.join(repr(v) for v in node)}]'")
+        if not isinstance(node, dict):
+            raise ScenarioError(f"{dotted}: {here} is {_kind(node)}, not a table")
+        if part not in node:
+            raise ScenarioError(f"{dotted}: unknown key{_did_you_mean(dotted, _leaves(schema))} "
+                                "(see `gnc scenario --doc` for the keys)")
         node = node[part]
     if isinstance(node, dict):
-        raise KeyError(dotted)
+        raise ScenarioError(f"{dotted}: a table of keys; set one of them, e.g. {dotted}.{next(iter(node))}")
     return node
+
+
+def _at(schema: dict, dotted: str):
+    for part in dotted.split("."):
+        schema = schema[part]
+    return schema

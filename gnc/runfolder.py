@@ -1,0 +1,98 @@
+"""A run's folder holds one run: written under a temporary name beside it and renamed
+into place when complete, so a kill never leaves two runs mixed in one folder.
+
+    with run_folder("runs/descent-seed0") as tmp:
+        ...write every file into tmp...
+
+On leaving the block without an exception: an existing run folder DIR is moved aside to
+`.DIR.old-PID`, `.DIR.new-PID` is renamed to DIR, the old one is deleted.  A kill at each
+moment leaves (docs/reproducibility.md, "Run folders"):
+
+    while writing        DIR as it was (the previous run, or nothing); a partial .DIR.new-PID
+    between the renames  no DIR; the previous run whole in .DIR.old-PID, the new one whole in .DIR.new-PID
+    after the renames    DIR the new run; the previous one in .DIR.old-PID until deleted
+
+The next write to DIR deletes the leftovers of a process that is no longer running.  Only a
+folder gnc wrote (it holds one of MARKERS) or an empty one is replaced: `--out ~` must not
+delete a home directory.  Standard library only: the CLI checks --out before importing numba.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+# a folder holding one of these was written by gnc (a run, a HIL session, a campaign)
+MARKERS = ("summary.json", "run.json", "montecarlo.json", "link.json")
+
+
+def absolute(out_dir) -> Path:
+    """out_dir made absolute and normalised: "." and "x/.." have no name to put a sibling beside."""
+    return Path(os.path.abspath(out_dir))
+
+
+def refusal(out_dir) -> str | None:
+    """Why out_dir cannot be replaced by a run folder (one line, to follow its name), or None."""
+    out = absolute(out_dir)
+    if out.parent == out:
+        return "is a file system root"
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return "exists and is not a directory"
+    if out == Path.cwd():
+        return "is the current directory, which the run would replace"
+    entries = [p.name for p in out.iterdir()]
+    if entries and not any(m in entries for m in MARKERS):
+        shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
+        return f"holds files that are not a run's ({shown}); a run replaces its folder whole: give a new or empty one"
+    return None
+
+
+@contextmanager
+def run_folder(out_dir) -> Iterator[Path]:
+    """Yield an empty temporary folder beside out_dir that replaces it whole when the block
+    completes (and is deleted when it raises).  Raises OSError, also for a folder that
+    refusal() refuses."""
+    out = absolute(out_dir)
+    why = refusal(out)
+    if why is not None:
+        raise NotADirectoryError(f"{out_dir}: {why}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
+    new, old = (out.with_name(f".{out.name}.{kind}-{os.getpid()}") for kind in ("new", "old"))
+    shutil.rmtree(new, ignore_errors=True)
+    new.mkdir()
+    try:
+        yield new
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    if out.exists():
+        os.rename(out, old)
+        os.rename(new, out)
+        shutil.rmtree(old)
+    else:
+        os.rename(new, out)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Delete .NAME.new-PID / .NAME.old-PID of processes that no longer run (a kill mid-write)."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:new|old)-(\d+)")
+    for p in out.parent.iterdir():
+        m = pattern.fullmatch(p.name)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True             # another user's process
+    return True

@@ -1,0 +1,135 @@
+"""A run folder is one run (gnc.runfolder), and run.json reproduces it (gnc rerun).
+Real `gnc` processes, killed at chosen moments of the write, and read back."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHORT = ["--set", "sim.max_duration_s=5", "--no-plots", "-q"]
+
+# gnc in a process that SIGKILLs itself right after the os.replace / os.rename named by argv[1]
+KILLER = """
+import os, signal, sys
+when, count = sys.argv[1], int(sys.argv[2])
+real = getattr(os, when)
+seen = [0]
+def hooked(a, b, *rest):
+    real(a, b, *rest)
+    if when == "rename" or str(b).endswith("telemetry.npz"):
+        seen[0] += 1
+        if seen[0] == count:
+            os.kill(os.getpid(), signal.SIGKILL)
+setattr(os, when, hooked)
+from gnc.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _gnc(*argv, kill_after=None):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-c", KILLER, *(kill_after or ("replace", "0")), *argv]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def _run(out, seed, kill_after=None):
+    return _gnc("run", "descent", "--seed", str(seed), "--out", str(out), *SHORT, kill_after=kill_after)
+
+
+def test_a_kill_as_telemetry_is_replaced_leaves_the_previous_run_whole(tmp_path):
+    out = tmp_path / "run"
+    assert _run(out, 0).returncode in (0, 1)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    p = _run(out, 1, kill_after=("replace", "1"))           # the issue's reproduction
+    assert p.returncode == -9
+    assert {q.name: q.read_bytes() for q in out.iterdir()} == before       # seed 0, every file as it was
+    assert json.loads((out / "summary.json").read_text())["seed"] == 0
+    # the next run into the folder deletes the dead process's partial folder
+    assert _run(out, 2).returncode in (0, 1)
+    assert [q.name for q in tmp_path.iterdir()] == ["run"]
+    assert json.loads((out / "summary.json").read_text())["seed"] == 2
+
+
+def test_a_kill_between_the_renames_leaves_both_runs_whole_beside_the_folder(tmp_path):
+    out = tmp_path / "run"
+    assert _run(out, 0).returncode in (0, 1)
+    assert _run(out, 1, kill_after=("rename", "1")).returncode == -9     # the old run moved aside
+    left = {q.name.split("-")[0]: q for q in tmp_path.iterdir()}
+    assert set(left) == {".run.old", ".run.new"}
+    for name, seed in ((".run.old", 0), (".run.new", 1)):
+        assert json.loads((left[name] / "summary.json").read_text())["seed"] == seed
+        assert len(np.load(left[name] / "telemetry.npz")["t"]) > 100
+
+
+def test_a_folder_of_other_files_is_not_replaced(tmp_path, capsys):
+    from gnc.cli import main
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["run", "descent", "--out", str(tmp_path), *SHORT]) == 2
+    assert "not a run's (notes.txt)" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_rerun_reproduces_a_run_with_three_overrides_bit_for_bit(tmp_path):
+    out, again = tmp_path / "run", tmp_path / "again"
+    sets = ["--set", "guidance.hover_time_s=12", "--set", "engine.misalignment_deg=[0.1, -0.05]",
+            "--set", "sensors.imu.dropout=0.01"]
+    first = _gnc("run", "descent", "--seed", "5", "--out", str(out), *sets, *SHORT)
+    assert first.returncode in (0, 1), first.stderr
+    record = json.loads((out / "run.json").read_text())
+    assert record["overrides"] == sets[1::2] + ["sim.max_duration_s=5"] and record["seed"] == 5 and record["fsw"] == "numba"
+    assert record["resolved"]["guidance"]["hover_time_s"] == 12.0
+    assert record["resolved"]["engine"]["misalignment_deg"] == [0.1, -0.05]
+    assert {"python", "numpy", "numba", "lunar-gnc"} <= set(record["versions"])
+    assert "--set" in record["command"]
+    p = _gnc("rerun", str(out), "--out", str(again), "--no-plots")
+    assert p.returncode == first.returncode, p.stderr
+    for name in ("summary.json", "telemetry.npz"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+        assert f"{name}: the same bytes" in p.stdout
+    # the rerun flew the recorded keys: a plain run of the same seed differs
+    plain = _gnc("run", "descent", "--seed", "5", "--out", str(tmp_path / "plain"), *SHORT)
+    assert plain.returncode in (0, 1)
+    assert (tmp_path / "plain" / "telemetry.npz").read_bytes() != (out / "telemetry.npz").read_bytes()
+
+
+def test_rerun_refuses_a_folder_without_a_record(tmp_path, capsys):
+    from gnc.cli import main
+    assert main(["rerun", str(tmp_path)]) == 2
+    assert "no run.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signalled_campaign_stops_and_keeps_every_finished_run(tmp_path, sig):
+    out = tmp_path / "mc"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "gnc.cli", "montecarlo", "descent", "-n", "5000", "--jobs", "2",
+                          "--out", str(out), *SHORT], env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(15)                      # a wait for runs to finish, not an assertion on time
+    p.send_signal(sig)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 130, err
+    doc = json.loads((out / "montecarlo.json").read_text())
+    assert doc["interrupted"] and doc["runs_requested"] == 5000
+    assert 0 < len(doc["runs"]) < 5000 and doc["statistics"]["runs"] == len(doc["runs"])
+    assert all({"seed", "outcome"} <= set(r) for r in doc["runs"])
+    assert json.loads((out / "run.json").read_text())["runs"] == 5000
+
+
+def test_a_run_terminated_like_ctrl_c_leaves_the_previous_run_whole(tmp_path):
+    out = tmp_path / "run"
+    assert _run(out, 0).returncode in (0, 1)
+    before = {q.name: q.read_bytes() for q in out.iterdir()}
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen([sys.executable, "-m", "gnc.cli", "run", "rendezvous", "--out", str(out), "--no-plots"],
+                         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    time.sleep(8)                       # into the flight (a rendezvous flies for a minute)
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 143 and "gnc: terminated" in err and "Traceback" not in err, err
+    assert {q.name: q.read_bytes() for q in out.iterdir()} == before
