@@ -8,14 +8,20 @@ beside it.  No wall-clock assertions.
 """
 import json
 import select
-import signal
 import subprocess
 import sys
 import time
 
 import numpy as np
 import pytest
-from test_hil import BAUD, BOARD_START_S, SC, TEST_DEADLINE_S, BoardProcesses
+from test_hil import (
+    BAUD,
+    BOARD_START_S,
+    SC,
+    TEST_DEADLINE_S,
+    BoardProcesses,
+    deadline,  # noqa: F401 (autouse: every test here has test_hil's deadline)
+)
 
 from gnc import wire
 from gnc.hil.noise import ByteErrors, byte_error_pair, need
@@ -24,19 +30,6 @@ from gnc.hil.transport import SerialTransport, StubTransport
 from gnc.scenario import load
 
 SHORT = load("descent", ["sim.max_duration_s=20"])      # 1000 steps at 50 Hz
-
-
-@pytest.fixture(autouse=True)
-def deadline(request):
-    """Fail a test that hangs instead of hanging the suite (as tests/test_hil.py)."""
-    def expired(signum, frame):
-        raise TimeoutError(f"{request.node.name} ran past its {TEST_DEADLINE_S} s deadline")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(TEST_DEADLINE_S)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 class Relays(BoardProcesses):
