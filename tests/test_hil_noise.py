@@ -138,6 +138,14 @@ def test_lockstep_at_byte_error_rate_1e3_per_direction_flies_every_step(link, se
     assert noise["waits"]["noisy"] > 0 and noise["waits"]["empty"] > 0     # losses both ways
     # measured 0.126-0.149 on the stub, seeds 0-4 (python bench/hil_noise.py); 1 - (1 - 1e-3)^160 = 0.148
     assert 0.09 < noise["board_to_host_message_error_rate"] < 0.2
+    # The board's counters tell the directions apart: each retransmission follows a sensor frame
+    # the board could not decode (up) or one it had answered and repeats (down).  Not to the
+    # frame: a byte corrupted to 0x00 splits one message into two undecodable ones.  Measured
+    # retransmitted - repeats - bad = -3 .. 1 of 279-339 with `gnc hil --stub --byte-errors 1e-3
+    # --seed S --set sim.max_duration_s=20`, S = 0-4.  Lockstep never moves past a frame: no gaps.
+    b = r.link["board_counters"]
+    assert b["gaps"] == 0 and 0 < b["repeats"] < f["retransmitted"]
+    assert abs(f["retransmitted"] - b["repeats"] - b["bad"]) <= 0.05 * f["retransmitted"], (b, f)
 
 
 @pytest.mark.parametrize("mode", ["lockstep", "realtime"])
@@ -198,6 +206,10 @@ def test_realtime_at_byte_error_rate_1e3_holds_steps_and_is_noisy_never_silent(t
     assert 120 < f["held_steps"] < 400 and link["steps"] == 1000
     assert noise["classification"] == "noisy" and noise["waits"]["noisy"] > 0
     assert noise["waits"]["noisy"] + noise["waits"]["empty"] == f["held_steps"]
+    # real time moves on without asking again: a frame lost on the way up is a gap at the board
+    # (a run of lost frames is one gap), each after at least one message it could not decode
+    b = link["board_counters"]
+    assert b["repeats"] == 0 and 0 < b["gaps"] <= min(f["held_steps"], b["bad"]), b
     inj = noise["injected"][0]
     assert inj["rate"] == 1e-3 and inj["host_to_board"]["corrupted_bytes"] > 0
     tel = np.load(tmp_path / "telemetry.npz")

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc import wire
+from gnc.core.layout import AF_BOARD_BAD, AF_BOARD_GAPS, AF_BOARD_REPEATS
 from gnc.hil.noise import injected_errors
 from gnc.output import finite, replacing
 
@@ -24,6 +25,9 @@ SPIN_S = 200e-6          # sleep to this close to a deadline, then spin on perf_
 LINK_JSON, LINK_NPZ, LINK_PNG = "link.json", "link.npz", "link.png"
 REFERENCE_BAUDS = (115200, 921600)
 SERIES = ("t_send", "rtt", "board_step", "late", "margin", "held")
+# the board's own counters in every actuator frame (docs/protocol.md): what it could not
+# decode, how often the host moved past a frame it never got, how often it answered a frame again
+BOARD_COUNTERS = {"bad": AF_BOARD_BAD, "gaps": AF_BOARD_GAPS, "repeats": AF_BOARD_REPEATS}
 
 
 def wait_until(deadline: float) -> float:
@@ -88,6 +92,9 @@ class LinkStats:
         self.flights: list[dict] = []
         self.counts: list[dict] = []
         self.count = _fresh_count()        # the current flight's
+        self.board_counts: list[dict] = []
+        self.board_count = _fresh_board_count()     # the current flight's, from the board's actuator frames
+        self._board_seen = None            # (handshakes, counters) of the last fresh answer
         self.events: list[dict] = []
         self.handshakes: list[dict] = []
         self.board_log: deque[str] = deque(maxlen=40)
@@ -102,6 +109,21 @@ class LinkStats:
         self.flights.append({"name": name, "period_s": period, "first": self.n})
         self.count = _fresh_count()
         self.counts.append(self.count)
+        self.board_count = _fresh_board_count()
+        self.board_counts.append(self.board_count)
+
+    def board_counted(self, af: np.ndarray) -> None:
+        """Take the board's counters (since its boot) from a fresh answer.  The first answer
+        after a handshake is the baseline: what the board counted before it (the tail of a
+        boot, an earlier session) is not this link's."""
+        now = tuple(float(af[i]) for i in BOARD_COUNTERS.values())
+        if not all(math.isfinite(v) and v >= 0 for v in now):
+            return                        # a corrupted flight software's frame: a bad command, not a count
+        seen, self._board_seen = self._board_seen, (len(self.handshakes), now)
+        if seen is None or seen[0] != len(self.handshakes):
+            return
+        for name, before, after in zip(BOARD_COUNTERS, seen[1], now):
+            self.board_count[name] += int(max(after - before, 0.0))
 
     def begin(self, k: int) -> int:
         """A new exchange for step k of the current flight; returns its slot."""
@@ -130,10 +152,13 @@ class LinkStats:
 
     def report(self, decoder: dict, transports: list[dict], hello: dict | None, baud: float | None) -> dict:
         s = self.trimmed()
-        total = _fresh_count()
+        total, board_total = _fresh_count(), _fresh_board_count()
         for c in self.counts:
             for key, v in c.items():
                 total[key] += v
+        for c in self.board_counts:
+            for key, v in c.items():
+                board_total[key] += v
         limit = {"sensor_bytes": wire.wire_size(wire.MSG["sensor"]),
                  "actuator_bytes": wire.wire_size(wire.MSG["actuator"]),
                  "bits_per_byte": 10,
@@ -147,8 +172,8 @@ class LinkStats:
         for j, f in enumerate(self.flights):
             sel = s["flight"] == j
             phases.append({"name": f["name"], "period_s": f["period_s"], "steps": int(sel.sum()),
-                           "frames": _frames(self.counts[j]), **self._timing({n: a[sel] for n, a in s.items()},
-                                                                               f["period_s"], self.counts[j])})
+                           "frames": _frames(self.counts[j]), "board_counters": self.board_counts[j],
+                           **self._timing({n: a[sel] for n, a in s.items()}, f["period_s"], self.counts[j])})
         first = self.flights[0]["period_s"] if self.flights else math.nan
         return {
             "mode": self.mode,
@@ -157,6 +182,7 @@ class LinkStats:
             "transports": transports,
             "board": hello,
             "frames": frames,
+            "board_counters": board_total,
             "decoder": {k: int(v) for k, v in decoder.items()},
             "wire_time_limit": limit,
             **self._timing(s, first, total),
@@ -188,6 +214,10 @@ class LinkStats:
 def _fresh_count() -> dict:
     return {"sent": 0, "retransmitted": 0, "received": 0, "on_time": 0, "late": 0, "duplicate": 0, "stray": 0,
             "bad_commands": 0, "held_steps": 0, "overruns": 0, "slips": 0}
+
+
+def _fresh_board_count() -> dict:
+    return {name: 0 for name in BOARD_COUNTERS}
 
 
 def _frames(c: dict) -> dict:
@@ -276,6 +306,17 @@ def plot_link(report: dict, series: dict[str, np.ndarray], path: Path) -> None:
     plt.close(fig)
 
 
+def _board_line(board: dict, frames: dict) -> str:
+    """The board's counters beside the host's: where a lockstep retransmission's frame was lost."""
+    line = (f"board      counted: undecodable {board['bad']}, gaps {board['gaps']} (the host moved past a frame it "
+            f"never got), repeats {board['repeats']} (a frame it had answered, asked again)")
+    retried = frames["retransmitted"]
+    if retried:
+        line += (f"; of the host's {retried} retransmissions, {board['repeats']} followed an answer lost or late on "
+                 f"the way down and {max(retried - board['repeats'], 0)} a sensor frame lost on the way up")
+    return line
+
+
 def format_report(link: dict) -> str:
     """The link report printed after a session."""
     def ms(d, key="p50"):
@@ -291,6 +332,7 @@ def format_report(link: dict) -> str:
               f"on time {f['on_time']}, late {f['late']}, lost {f['lost']}, corrupted {f['corrupted']}, "
               f"duplicate {f['duplicate']}, stray {f['stray']}; held steps {f['held_steps']}; "
               f"garbled before a hello {f['garbled_before_hello']}",
+              _board_line(link["board_counters"], f),
               f"{'':<22}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
     several = len(link["phases"]) > 1
     for part in link["phases"] if several else [link]:

@@ -431,6 +431,7 @@ class Session:
                     self.health.rtt(s["rtt"][i])
                 if self.hello is not None and self.hello.clock_hz:
                     s["board_step"][i] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
+                self.stats.board_counted(answer)
                 return answer
             self.quiet += 1
             verdict = self.health.waited(time.perf_counter(), self.quiet_since, self.silence_s)
