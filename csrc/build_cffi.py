@@ -11,6 +11,12 @@ declares to numba so the closed loop calls C with no Python per step:
     gnc_fsw_step_d(sf, cfg, fs, af)        double build, a direct call
     gnc_fsw_step_f64io(sf, cfg, fs, af)    float build: frames converted to float and back
 
+Each also holds the firmware's HIL protocol (csrc/firmware/common/hil_protocol.c) over
+the host board layer (csrc/firmware/host/board_host.c): the stub board of
+gnc/hil/board.py, fed and drained through `lib` (gnc_host_boot, gnc_host_feed,
+gnc_host_take), its flight-software step the build's own or the numba reference through
+the extern "Python+C" hooks gnc_host_hook_step / gnc_host_hook_reset.
+
 Both libraries are loaded RTLD_GLOBAL into one process (llvmlite's symbol search), so
 everything else is built with hidden visibility: otherwise the float library's calls to
 nav_init & co. could bind to the double library's functions of the same name.
@@ -26,8 +32,12 @@ import cffi
 CSRC = Path(__file__).resolve().parent
 KERNELS = ["fsw_step.c", "nav.c", "guidance.c", "control.c", "descent.c", "landing.c", "orbit.c", "orbit_ops.c", "rcs.c",
            "relnav.c", "ascent.c", "rendezvous.c", "pmath.c"]
+# the board's side of the HIL protocol: board_host.c includes firmware/common/hil_protocol.c
+PROTOCOL = ["firmware/host/board_host.c", "frame_codec.c", "cobs.c", "crc32.c"]
 HEADERS = ["fsw_step.h", "nav.h", "guidance.h", "control.h", "descent.h", "landing.h", "orbit.h", "orbit_ops.h", "rcs.h",
-           "relnav.h", "ascent.h", "rendezvous.h", "vec.h", "rmath.h", "pmath.h", "real.h", "layout.h"]
+           "relnav.h", "ascent.h", "rendezvous.h", "vec.h", "rmath.h", "pmath.h", "real.h", "layout.h",
+           "frame_codec.h", "cobs.h", "crc32.h", "firmware/common/board.h", "firmware/common/hil_protocol.h",
+           "firmware/common/hil_protocol.c"]
 POSIX_FLAGS = ["-fvisibility=hidden", "-ffp-contract=off"]
 
 PRELUDE = """
@@ -39,6 +49,11 @@ PRELUDE = """
 #define GNC_EXPORT __attribute__((visibility("default")))
 #endif
 #define GNC_REAL_BYTES ((int)sizeof(real))
+/* the host board layer's calls, from firmware/host/board_host.c */
+void gnc_host_boot(const char *board, const char *reason, int hook);
+size_t gnc_host_feed(const uint8_t *data, size_t len);
+size_t gnc_host_take(uint8_t *dst, size_t cap);
+uint32_t gnc_host_steps(void);
 """
 
 DOUBLE_ENTRY = """
@@ -72,6 +87,12 @@ typedef {real} real;
 void fsw_reset(real *fs);
 void fsw_step(const real *sf, const real *cfg, real *fs, real *af);
 void {entry}(const double *sf, const double *cfg, double *fs, double *af);
+void gnc_host_boot(const char *board, const char *reason, int hook);
+size_t gnc_host_feed(const uint8_t *data, size_t len);
+size_t gnc_host_take(uint8_t *dst, size_t cap);
+uint32_t gnc_host_steps(void);
+extern "Python+C" void gnc_host_hook_step(const real *sf, const real *cfg, real *fs, real *af);
+extern "Python+C" void gnc_host_hook_reset(real *fs);
 """
 
 
@@ -84,7 +105,7 @@ def _builder(module: str, real: str, entry: str, entry_source: str, macros) -> c
     ffi = cffi.FFI()
     ffi.cdef(CDEF.format(real=real, entry=entry))
     ffi.set_source(module, PRELUDE + entry_source,
-                   sources=[_rel(CSRC / f) for f in KERNELS],
+                   sources=[_rel(CSRC / f) for f in KERNELS + PROTOCOL],
                    depends=[_rel(CSRC / f) for f in HEADERS + ["build_cffi.py"]],
                    include_dirs=[_rel(CSRC)],
                    define_macros=macros,

@@ -1,10 +1,18 @@
-"""A flight computer in Python: serves the HIL protocol (docs/protocol.md, "Session")
-over any byte stream, running the flight software on every sensor frame.
+"""A flight computer in this process: the firmware's own HIL protocol
+(csrc/firmware/common/hil_protocol.c; docs/protocol.md, "Session") over any byte stream,
+running the flight software on every sensor frame.
 
-Board is the protocol without I/O (bytes in, bytes out), so the same logic serves a
+Board is the protocol without I/O (bytes in, bytes out), so the same board serves a
 pyserial port, a pseudo-terminal it creates itself, or the in-process stub link
-(gnc.hil.transport.StubTransport).  `step_cycles` in its actuator frames counts
-nanoseconds of the flight-software step: its hello says clock_hz = 1e9.
+(gnc.hil.transport.StubTransport).  Its protocol is not a second implementation: the
+C flight build's extension module holds hil_protocol.c over a host board layer
+(csrc/firmware/host/board_host.c: byte buffers for the UART, the monotonic clock in
+nanoseconds as cycle counter, so the hello says clock_hz = 1e9), and every message is
+answered by the code that answers it on the AVR and the STM32F4.  What stays in Python
+is the fault injection around it, on the messages the C board sends.  The flight
+software is the build's own for --fsw c (double) and c-float (float: frames, state and
+codec in float, as on a microcontroller), or the numba reference (--fsw numba) stepped
+from C through a cffi callback; so every stub needs the C build.
 
     python -m gnc.hil.board --pty [--fault silent-after=N]      create a pty, print "PTY /dev/pts/N"
     python -m gnc.hil.board /dev/ttyUSB1 --baud 921600          serve a serial port (any pyserial URL)
@@ -24,27 +32,25 @@ Faults, for tests of the host (N counts the sensor frames answered since start):
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import select
 import sys
-import time
 import tty
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from gnc import wire
 from gnc.core import layout as L
-from gnc.frames import schema
 
-CLOCK_HZ = 1_000_000_000       # step_cycles are nanoseconds
-SCHEMA = wire.SCHEMA_FINGERPRINT   # this board's schema, as built into it
 FAULTS = ("silent-after", "garbage-every", "reset-after", "exit-after", "nan-after", "overthrust-after",
           "frozen-time-after", "replay-after")
+ACTUATOR = wire.MSG["actuator"]
+OUT_CAP = 64 * 1024              # bytes taken from the C board at a time (it holds fewer)
 
-
+_owner: dict[str, "Board"] = {}  # extension module -> the Board its one protocol state belongs to
+_hooked: set[str] = set()        # extension modules whose step hooks run the numba flight software
+_hook_errors: list[BaseException] = []
 
 
 @dataclass
@@ -71,136 +77,156 @@ class Faults:
         return faults
 
 
+def _hook_failed(exc_type, exc, tb):
+    # cffi would print and swallow it; Board.receive raises it instead
+    _hook_errors.append(exc)
+
+
+def _attach_numba(module) -> None:
+    """The C board's step hooks (board_host.c) call the numba flight software, on the C
+    protocol's own frames and state (double arrays, viewed in place)."""
+    if module.__name__ in _hooked:
+        return
+    from gnc.core.fsw.step import fsw_reset, fsw_step
+
+    ffi = module.ffi
+
+    def frame(ptr, n: int) -> np.ndarray:
+        return np.frombuffer(ffi.buffer(ptr, n * 8), np.float64)
+
+    @ffi.def_extern(name="gnc_host_hook_step", onerror=_hook_failed)
+    def _step(sf, cfg, fs, af):
+        fsw_step(frame(sf, L.SF_LEN), frame(cfg, L.CF_LEN), frame(fs, L.FS_LEN), frame(af, L.AF_LEN))
+
+    @ffi.def_extern(name="gnc_host_hook_reset", onerror=_hook_failed)
+    def _reset(fs):
+        fsw_reset(frame(fs, L.FS_LEN))
+
+    _hooked.add(module.__name__)
+
+
+def _msg_type(run: bytes) -> int:
+    """msg_type of a COBS-encoded message: the body's second byte, which the first COBS block
+    holds when it is longer than the (never zero) version byte, and is a stuffed 0 otherwise."""
+    return run[2] if run[0] >= 3 else 0
+
+
 class Board:
-    """The board's side of the protocol: receive(bytes) -> bytes to send back."""
+    """The board's side of the protocol: receive(bytes) -> bytes to send back.
+
+    The C protocol state is one per extension module, so one Board per build is live in
+    a process: a new one (a fail-over's) takes it over, and the old one refuses to go on."""
 
     def __init__(self, fsw: str = "numba", faults: Faults | None = None):
         from gnc.core import fsw_c  # here: the protocol alone does not need numba
 
+        fsw_c.require(fsw)          # ValueError or fsw_c.CBuildUnavailable, one line each
+        try:
+            self._module = fsw_c.module("c-float" if fsw == "c-float" else "c")
+        except fsw_c.CBuildUnavailable as e:
+            raise fsw_c.CBuildUnavailable(f"the stub board runs the firmware's protocol from the C build: {e}") \
+                from None
         self.fsw = fsw
-        self._step = fsw_c.step_kernel(fsw)     # ValueError or fsw_c.CBuildUnavailable, one line each
-        self._reset = functools.partial(fsw_c.reset, fsw)
+        self._lib = self._module.lib
+        self._out = self._module.ffi.new("uint8_t[]", OUT_CAP)
+        if fsw == "numba":
+            _attach_numba(self._module)
+            self._warm_up()
         self.faults = faults or Faults()
         self._rng = np.random.default_rng(self.faults.seed)
-        self.decoder = wire.Decoder()
-        self.name = f"python-board/{fsw}-fsw"
-        self.cfg = None
-        self.fs = np.zeros(L.FS_LEN)
-        self.af = np.zeros(L.AF_LEN)
         self.answered = 0            # sensor frames answered since start (faults count these)
         self.replies = 0             # actuator frames sent, retransmissions included
         self.exited = False
-        self._seq = 0
-        self._last = (None, b"")     # (sensor seq, reply wire) for retransmissions
+        self._last = b""             # the last actuator frame sent as answered: retransmitted, or replayed
         self._rebooted = False
         self._frozen_t = 0.0         # the frozen-time fault's time tag
-        self._schema_ok = True       # False after a reset naming another schema, until a matching one
-        self._rx_seq = None          # seq of the last message received intact
-        self.counts = {"gaps": 0, "repeats": 0}   # the actuator frame's board_* counters (bad: the decoder's)
-        self._warm_up()
+        self.name = ""
+        self._power_on("power-on")   # as boot(); nobody hears this hello
 
     def _warm_up(self) -> None:
-        """Compile or load the flight software now, not on the first frame of a session."""
-        self._reset(self.fs)
-        self._step(np.zeros(L.SF_LEN), np.zeros(L.CF_LEN), self.fs, self.af)
-        self._reset(self.fs)
+        """Compile or load the numba flight software now, not on the first frame of a session."""
+        from gnc.core.fsw.step import fsw_reset, fsw_step
 
-    def _next_seq(self) -> int:
-        self._seq = (self._seq + 1) & 0xFFFF
-        return self._seq
+        fs = np.zeros(L.FS_LEN)
+        fsw_reset(fs)
+        fsw_step(np.zeros(L.SF_LEN), np.zeros(L.CF_LEN), fs, np.zeros(L.AF_LEN))
+
+    def _power_on(self, reason: str) -> bytes:
+        _owner[self._module.__name__] = self
+        self._lib.gnc_host_boot(f"host-{self.fsw}".encode(), reason.encode(), self.fsw == "numba")
+        hello = self._take()
+        self.name = wire.decode(hello).payload.name
+        return hello
 
     def boot(self) -> bytes:
-        """The hello banner a board sends when it starts (a host may well miss it)."""
-        return self._hello(0)
-
-    def _hello(self, seq: int) -> bytes:
-        return wire.encode_hello(seq, 0.0, 8, CLOCK_HZ, 0, self.name, SCHEMA)
+        """Power on: the protocol starts afresh and sends its hello (a host may well miss it)."""
+        return self._power_on("power-on")
 
     @property
     def silent(self) -> bool:
         return self.faults.silent_after is not None and self.answered >= self.faults.silent_after
 
+    def _take(self) -> bytes:
+        return bytes(self._module.ffi.buffer(self._out, self._lib.gnc_host_take(self._out, OUT_CAP)))
+
     def receive(self, data: bytes) -> bytes:
+        if _owner.get(self._module.__name__) is not self:
+            raise RuntimeError(f"this {self.fsw} board was replaced by a newer one in this process "
+                               "(the C protocol state is one per build)")
+        data = bytes(data)
         out = []
-        for msg in self.decoder.feed(data):
-            if self.silent or self.exited:
-                break
-            if msg.kind == "reset":
-                self.cfg = None
-                self._last = (None, b"")
-                self._schema_ok = msg.payload == SCHEMA
-                out.append(self._hello(msg.seq) if self._schema_ok else wire.encode_log(
-                    msg.seq, 0.0, f"schema mismatch board {SCHEMA:08x} host {msg.payload:08x}"))
-            elif msg.kind == "config":
-                out.append(self._configure(msg))
-            elif msg.kind == "uplink":
-                out.append(self._uplink(msg))
-            elif msg.kind == "sensor":
-                out.append(self._sense(msg))
-            self._rx_seq = msg.seq
+        start = 0
+        while start < len(data) and not (self.silent or self.exited):
+            # up to a delimiter: at most one message per feed, so each answer meets the faults as it was sent
+            end = data.find(0, start) + 1 or len(data)
+            out.append(self._feed(data[start:end]))
+            start = end
         return b"".join(out)
 
-    def _configure(self, msg: wire.Message) -> bytes:
-        cfg = msg.payload
-        crc = zlib.crc32(wire.LAYOUTS["config"].pack(cfg))   # = CRC of the payload received
-        programs = set(dict(schema().enums["programs"]).values())
-        if not self._schema_ok:
-            return wire.encode_log(msg.seq, 0.0, "config bad schema mismatch")
-        if int(cfg[L.CF_PROGRAM]) not in programs or not cfg[L.CF_DT] > 0.0:
-            return wire.encode_log(msg.seq, 0.0, f"config bad program {int(cfg[L.CF_PROGRAM])} dt {cfg[L.CF_DT]:g}")
-        self.cfg = cfg
-        self._reset(self.fs)
-        self._last = (None, b"")
-        return wire.encode_log(msg.seq, 0.0, f"config ok {crc:08x}")
-
-    def _uplink(self, msg: wire.Message) -> bytes:
-        """A new config for the running flight software: its state is kept (no reset)."""
-        if self.cfg is None:
-            return self._hello(msg.seq)
-        cfg = msg.payload
-        if int(cfg[L.CF_PROGRAM]) != int(self.cfg[L.CF_PROGRAM]):
-            return wire.encode_log(msg.seq, 0.0, f"uplink bad program {int(cfg[L.CF_PROGRAM])}")
-        self.cfg = cfg
-        self._last = (None, b"")     # as the C board: only the reply just sent is cached
-        return wire.encode_log(msg.seq, 0.0, f"uplink ok {zlib.crc32(wire.LAYOUTS['uplink'].pack(cfg)):08x}")
-
-    def _sense(self, msg: wire.Message) -> bytes:
-        if self.cfg is None:
-            return self._hello(msg.seq)          # not configured: say who we are, so the host re-handshakes
+    def _feed(self, chunk: bytes) -> bytes:
+        lib = self._lib
         f = self.faults
-        if msg.seq == self._last[0]:
-            self.counts["repeats"] += 1
-            reply = self._last[1]                # a retransmission: answer again, do not step twice
-        elif f.replay_after is not None and self.answered >= f.replay_after:
-            reply = self._last[1]                # stuck: the old answer to every new frame
-        else:
-            if self._rx_seq is not None and msg.seq != (self._rx_seq + 1) & 0xFFFF:
-                self.counts["gaps"] += 1
-            t0 = time.perf_counter_ns()
-            self._step(msg.payload, self.cfg, self.fs, self.af)
-            self.af[L.AF_STEP_CYCLES] = time.perf_counter_ns() - t0
-            self.af[L.AF_BOARD_BAD] = self.decoder.errors()
-            self.af[L.AF_BOARD_GAPS] = self.counts["gaps"]
-            self.af[L.AF_BOARD_REPEATS] = self.counts["repeats"]
+        replaying = f.replay_after is not None and self.answered >= f.replay_after
+        steps = lib.gnc_host_steps()
+        sent = []
+        while True:
+            chunk = chunk[lib.gnc_host_feed(chunk, len(chunk)):]
+            sent.append(self._take())
+            if not chunk:
+                break
+        if _hook_errors:
+            raise _hook_errors.pop()
+        stepped = lib.gnc_host_steps() != steps
+        return b"".join(self._answer(b"\x00" + run + b"\x00", stepped, replaying)
+                        for run in b"".join(sent).split(b"\x00") if run)
+
+    def _answer(self, msg: bytes, stepped: bool, replaying: bool) -> bytes:
+        """One message of the C board, as the faults let it go out."""
+        if _msg_type(msg[1:]) != ACTUATOR:
+            return msg
+        f = self.faults
+        if stepped and not replaying:
             self.answered += 1
-            reply = wire.encode_actuator(msg.seq, self._corrupt(self.af))
-            self._last = (msg.seq, reply)
+            msg = self._last = self._corrupt(msg)
+        else:
+            msg = self._last         # a retransmission (as first sent, faults and all), or stuck replaying
         self.replies += 1
-        reply = self._garble(reply)
+        msg = self._garble(msg)
         if f.reset_after is not None and self.answered >= f.reset_after and not self._rebooted:
             self._rebooted = True
-            self.cfg = None
-            self._reset(self.fs)
-            self._last = (None, b"")
-            reply += self.boot()
+            msg += self._power_on("software")
         if f.exit_after is not None and self.answered >= f.exit_after:
             self.exited = True
-        return reply
+        return msg
 
-    def _corrupt(self, af: np.ndarray) -> np.ndarray:
+    def _corrupt(self, msg: bytes) -> bytes:
         """The actuator frame as a faulty flight software would send it (the nan-, overthrust-
-        and frozen-time- faults); af itself, the flight software's own, is left alone."""
+        and frozen-time- faults), re-encoded; untouched without those faults."""
         f, n = self.faults, self.answered          # n counts this answer
+        if f.frozen_time_after is None and f.nan_after is None and f.overthrust_after is None:
+            return msg
+        answer = wire.decode(msg)
+        af = answer.payload
         out = af.copy()
         if f.frozen_time_after is not None:
             if n == f.frozen_time_after:
@@ -211,7 +237,7 @@ class Board:
             out[L.AF_THRUST_CMD] = np.nan
         if f.overthrust_after is not None and n > f.overthrust_after:
             out[L.AF_THRUST_CMD] = 1e9
-        return out
+        return msg if np.array_equal(out, af, equal_nan=True) else wire.encode_actuator(answer.seq, out)
 
     def _garble(self, reply: bytes) -> bytes:
         every = self.faults.garbage_every

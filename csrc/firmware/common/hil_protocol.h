@@ -1,5 +1,6 @@
 /* The board's side of the HIL protocol (docs/protocol.md, "Session"), over board.h:
- * the firmware twin of hil/board.py.
+ * every board's, the host's stub board included (csrc/firmware/host/board_host.c,
+ * driven by gnc/hil/board.py).
  *
  *     board_init(); hil_protocol_init();
  *     for (;;) hil_protocol_poll();        (or from Arduino's loop())
