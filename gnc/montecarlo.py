@@ -65,7 +65,7 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
 
 
 def _execute_threads(sc, seeds, jobs, fsw, progress):
-    """(finished runs, interrupted): on Ctrl-C (or SIGTERM, gnc.cli.common.sigterm_as_interrupt)
+    """(finished runs, interrupted): on Ctrl-C (or SIGTERM, gnc.interrupt)
     the queued runs are cancelled, not flown; the ones in flight end with the process."""
     out = []
     pool = ThreadPoolExecutor(max_workers=jobs)

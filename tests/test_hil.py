@@ -582,6 +582,36 @@ def test_stub_port_vanishing_ends_the_session_as_aborted():
         stub.write(b"\x00")
 
 
+# gnc hil in a process that a second process sends argv[1] (a signal number) at step 300
+SIGNAL_AT_STEP_300 = """
+import os, subprocess, sys
+import gnc.hil.session
+real = gnc.hil.session.Session.stepped
+def stepped(self, f, k):
+    if k == 300:
+        subprocess.run(["kill", "-" + sys.argv[1], str(os.getpid())], check=True)
+    return real(self, f, k)
+gnc.hil.session.Session.stepped = stepped
+from gnc.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("sig,status,reason", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+                         ids=["SIGINT", "SIGTERM"])
+def test_a_signalled_session_ends_as_aborted_with_its_outputs_written(tmp_path, sig, status, reason):
+    """SIGTERM (kill, a CI timeout) is Ctrl-C with its own status: the flight so far is kept."""
+    p = subprocess.run([sys.executable, "-c", SIGNAL_AT_STEP_300, str(int(sig)), "hil", "--stub", "descent", "--out",
+                        str(tmp_path), "--no-plots"], capture_output=True, text=True, timeout=TEST_DEADLINE_S)
+    assert p.returncode == status and "Traceback" not in p.stderr, p.stderr
+    assert f"gnc hil: error: {reason}" in p.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["outcome"] == "aborted" and summary["hil"]["abort_reason"] == reason
+    link = json.loads((tmp_path / "link.json").read_text())
+    assert 300 <= link["steps"] < 1000 and link["events"][-1]["event"] == "aborted"
+    assert len(np.load(tmp_path / "telemetry.npz")["t"]) >= 300
+
+
 # ---------------------------------------------------------------- every program over the link
 
 def ascent_in_process_with_the_codec(sc, seed: int) -> dict[str, np.ndarray]:

@@ -25,14 +25,13 @@ from gnc.cli.common import (
     MAX_SEED,
     Parser,
     ProgressBar,
-    Terminated,
     UsageError,
     prepare_out_dir,
     require_build,
     seed_arg,
-    sigterm_as_interrupt,
 )
 from gnc.cli.hil import add_parser as add_hil
+from gnc.interrupt import Terminated, sigterm_as_interrupt
 from gnc.programs import NAMES as PROGRAMS
 from gnc.scenario import RULES, SCENARIO_DIR, ScenarioError, shipped
 

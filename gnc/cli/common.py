@@ -29,17 +29,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so both take one path."""
-
-
-def sigterm_as_interrupt() -> None:
-    """Handle SIGTERM (kill, systemd, a CI timeout) as Ctrl-C from here on."""
-    def raise_terminated(signum, frame):
-        raise Terminated()
-    signal.signal(signal.SIGTERM, raise_terminated)
-
-
 def seed_arg(text: str) -> int:
     """argparse type of a --seed."""
     try:

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_LINK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_LINK, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 DEFAULT_BAUD = 115200
 MIN_BAUD, MAX_BAUD = 1200, 12_000_000    # what UARTs and USB bridges offer; below it a frame takes seconds
 EMULATED_TIMEOUT_MS = 2000.0
@@ -51,7 +51,8 @@ time, period, held flags) and link.png.
 exit status: 0 success (landed, inserted, captured), 1 the program's failure (not landed
 within the [touchdown] limits, off target, no capture), 2 bad input,
 3 link failure (port cannot be opened, no board answers, or the session was aborted by
-a link fault: the outputs up to that point are written), 130 interrupted.
+a link fault: the outputs up to that point are written), 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM); interrupted or terminated, the outputs so far are written too.
 See docs/hil.md for the protocol session, baud rates, latency timers and fault policies.
 """
 
@@ -207,9 +208,11 @@ def _status_line(stream, label: str):
 
 def _session(args) -> int:
     from gnc.cli.common import UsageError, prepare_out_dir
+    from gnc.interrupt import sigterm_as_interrupt
     from gnc.scenario import load
 
     _link_options_ok(args)
+    sigterm_as_interrupt()
     sc = load(args.target, args.overrides)
     out = args.out or Path("runs") / f"{sc.name}-hil-seed{args.seed}"
     prepare_out_dir(out)
@@ -301,5 +304,5 @@ def _fly(args, sc, out, transport) -> int:
     if outcome == "aborted":
         reason = result.summary["hil"]["abort_reason"]
         print(f"gnc hil: error: {reason}", file=sys.stderr)
-        return EXIT_INTERRUPTED if reason == "interrupted" else EXIT_LINK
+        return {"interrupted": EXIT_INTERRUPTED, "terminated": EXIT_TERMINATED}.get(reason, EXIT_LINK)
     return EXIT_OK if programs.get(sc.program).succeeded(result.summary) else EXIT_NOT_LANDED

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from gnc import interrupt
 from gnc.core import fsw_c
 from gnc.core.layout import AF_LEN, AF_THRUST_CMD, CF_ISP, CF_MASS0, SF_LEN
 from gnc.core.loop import EV_NONE, seed_noise
@@ -112,8 +113,8 @@ class HilFlight:
                 raise              # the first handshake failed: nothing flown, no board (HandshakeError)
             s.aborted(self, str(e))
             event = EV_ABORTED
-        except KeyboardInterrupt:
-            s.aborted(self, "interrupted")
+        except KeyboardInterrupt as e:
+            s.aborted(self, interrupt.reason(e))
             event = EV_ABORTED
         self.event = event
         if progress is not None and event != EV_ABORTED:
