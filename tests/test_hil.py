@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,6 +204,109 @@ def test_a_board_of_another_schema_refuses_configs_until_a_reset_names_its_own()
     assert d.feed(b.receive(wire.encode_config(2, cfg)))[0].payload == "config bad schema mismatch"
     assert d.feed(b.receive(wire.encode_reset(3)))[0].payload.fingerprint == wire.SCHEMA_FINGERPRINT
     assert d.feed(b.receive(wire.encode_config(4, cfg)))[0].payload.startswith("config ok ")
+
+
+def _stub_board(fsw: str) -> Board:
+    """Board(fsw), or a skip (a failure under CI) where the C build it runs is missing."""
+    from gnc.core.fsw_c import CBuildUnavailable
+
+    try:
+        return Board(fsw)
+    except CBuildUnavailable as e:
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(str(e))
+
+
+VECTORS = json.loads((Path(__file__).with_name("vectors") / "frames.json").read_text())["vectors"]
+
+
+@pytest.mark.parametrize("fsw", ["numba", "c", "c-float"])
+def test_the_stub_answers_a_script_with_the_very_bytes_the_protocol_requires(fsw):
+    """The stub is the firmware's protocol (hil_protocol.c on the host board layer): every
+    reply to a fixed script, byte for byte, is what docs/protocol.md prescribes, its
+    actuator frame the build's own fsw_step on the frames as the wire carries them."""
+    from gnc.core import fsw_c
+    from gnc.core import layout as L
+    from gnc.programs.descent.assemble import assemble
+
+    b = _stub_board(fsw)
+    real = 4 if fsw == "c-float" else 8
+    name = f"host-{fsw} f{real * 8} reset:power-on"
+    assert b.boot() == wire.encode_hello(0, 0.0, real, 10**9, 0, name) and b.name == name
+    assert b.receive(wire.encode_reset(1)) == wire.encode_hello(1, 0.0, real, 10**9, 0, name)
+    cfg = assemble(SC, 0).cfg
+    assert b.receive(wire.encode_config(2, cfg)) == wire.encode_log(
+        2, 0.0, f"config ok {zlib.crc32(wire.LAYOUTS['config'].pack(cfg)):08x}")
+    sf = np.array(next(v for v in VECTORS if v["name"] == "sensor_descent")["frame"])
+    sf[L.SF_CMD] = 1.0                                            # the go
+    # the same step, called directly on the frames as they cross the wire
+    fs, want = np.zeros(L.FS_LEN), np.zeros(L.AF_LEN)
+    fsw_c.reset(fsw, fs)
+    on_the_wire = wire.decode(wire.encode_sensor(3, sf)).payload, wire.decode(wire.encode_config(2, cfg)).payload
+    fsw_c.step_kernel(fsw)(*on_the_wire, fs, want)
+    got = b.receive(wire.encode_sensor(3, sf))
+    answer = wire.decode(got).payload
+    assert answer[L.AF_STEP_CYCLES] > 0
+    want[L.AF_STEP_CYCLES] = answer[L.AF_STEP_CYCLES]             # the one field a step's own
+    assert got == wire.encode_actuator(3, want)
+    assert b.receive(wire.encode_sensor(3, sf)) == got, "a retransmission gets the cached reply"
+    assert b.answered == 1 and b.replies == 2
+    sf[L.SF_T] += PERIOD
+    later = wire.decode(b.receive(wire.encode_sensor(5, sf))).payload       # seq 4 never came
+    assert (later[L.AF_BOARD_BAD], later[L.AF_BOARD_GAPS], later[L.AF_BOARD_REPEATS]) == (0, 1, 1)
+    assert b.answered == 2
+
+
+@pytest.mark.parametrize("fsw", ["numba", "c-float"])
+def test_the_stub_refuses_what_the_firmware_refuses_in_its_words(fsw):
+    """Program 0 and a non-positive dt: the Python stub once flew them; the C board never did."""
+    from gnc.core import layout as L
+    from gnc.programs.descent.assemble import assemble
+
+    b, d = _stub_board(fsw), wire.Decoder()
+    d.feed(b.receive(wire.encode_reset(1)))
+    cfg = assemble(SC, 0).cfg.copy()
+    cfg[L.CF_PROGRAM] = 0
+    assert b.receive(wire.encode_config(2, cfg)) == wire.encode_log(2, 0.0, "config bad program 0")
+    cfg[L.CF_PROGRAM], cfg[L.CF_DT] = 1, 0.0
+    assert b.receive(wire.encode_config(3, cfg)) == wire.encode_log(3, 0.0, "config bad dt <= 0")
+    # refused, so unconfigured: a sensor frame gets the hello
+    assert d.feed(b.receive(wire.encode_sensor(4, np.zeros(SF_LEN))))[0].kind == "hello"
+
+
+def test_the_host_board_decodes_every_shared_wire_vector():
+    """tests/vectors/frames.json, the codec's contract, through the host build of the
+    firmware's protocol: each message the board takes is answered, none is dropped as bad."""
+    from gnc.core import layout as L
+
+    for fsw in ("c", "c-float"):
+        b, d = _stub_board(fsw), wire.Decoder()
+        by_type = {}
+        for v in VECTORS:
+            by_type.setdefault(v["type"], []).append(v)
+        (hello,) = d.feed(b.receive(bytes.fromhex(by_type["reset"][0]["wire"])))
+        assert (hello.kind, hello.seq, hello.payload.fingerprint) == ("hello", by_type["reset"][0]["seq"],
+                                                                       wire.SCHEMA_FINGERPRINT)
+        for v in by_type["config"] + by_type["uplink"]:
+            raw = bytes.fromhex(v["wire"])
+            crc = zlib.crc32(wire.cobs_decode(raw.strip(b"\x00"))[wire.HEADER_SIZE:-wire.CRC_SIZE])
+            text = (f"{v['type']} ok {crc:08x}" if v["type"] == "config" or v["frame"][L.CF_PROGRAM] == 1
+                    else f"uplink bad program {int(v['frame'][L.CF_PROGRAM])}")
+            assert b.receive(raw) == wire.encode_log(v["seq"], 0.0, text), v["name"]
+        for v in by_type["sensor"]:
+            (answer,) = d.feed(b.receive(bytes.fromhex(v["wire"])))
+            assert (answer.kind, answer.seq) == ("actuator", v["seq"]), v["name"]
+            assert answer.payload[L.AF_BOARD_BAD] == 0, v["name"]
+        assert b.answered == len(by_type["sensor"]) and d.errors() == 0
+
+
+def test_a_newer_stub_board_of_the_same_build_takes_the_protocol_over():
+    """One C protocol state per build in a process: the board it belongs to answers, an
+    older one says so rather than answer from another board's state."""
+    old = _stub_board("c")
+    new = Board("c")
+    assert wire.decode(new.receive(wire.encode_reset(1))).kind == "hello"
+    with pytest.raises(RuntimeError, match="replaced by a newer one"):
+        old.receive(wire.encode_reset(2))
 
 
 def test_the_host_refuses_a_board_of_another_schema_in_one_line_naming_both(monkeypatch):
