@@ -121,7 +121,8 @@ from gnc.programs.rendezvous import run as run_rendezvous
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
-KERNELS = runpy.run_path(str(CSRC / "build_cffi.py"))["KERNELS"]
+BUILD = runpy.run_path(str(CSRC / "build_cffi.py"))
+KERNELS, PROTOCOL = BUILD["KERNELS"], BUILD["PROTOCOL"]     # PROTOCOL: the host board and its HIL protocol
 CI = os.environ.get("CI") == "true"
 SC = scenario.load("descent")
 RUNS = [(0, False), (1, True)]         # (seed, disperse) of the recorded reference runs
@@ -648,7 +649,8 @@ def test_c_entry_points_are_the_only_exported_symbols(c_build):
     for kind, entry in (("c", "gnc_fsw_step_d"), ("c-float", "gnc_fsw_step_f64io")):
         lib = ctypes.CDLL(fsw_c.module(kind).__file__)
         assert hasattr(lib, entry)
-        for internal in ("fsw_step", "nav_init", "descent_step", "guidance_hold", "control_rcs_pulses"):
+        for internal in ("fsw_step", "nav_init", "descent_step", "guidance_hold", "control_rcs_pulses",
+                         "hil_protocol_poll", "board_read", "gnc_host_feed", "gnc_host_hook_step", "gnc_cobs_decode"):
             assert not hasattr(lib, internal), f"{kind}: {internal} is exported"
 
 
@@ -684,9 +686,9 @@ print(run(sc, 0, tel_every=10**7).summary["outcome"])
     assert lines[1] == "landed"
 
 
-def compile_or_fail(cc, flags, tmp_path):
-    for src in KERNELS:
-        cmd = [cc, *STRICT, *flags, f"-I{CSRC}", "-c", str(CSRC / src), "-o", str(tmp_path / (src + ".o"))]
+def compile_or_fail(cc, flags, tmp_path, sources=KERNELS):
+    for src in sources:
+        cmd = [cc, *STRICT, *flags, f"-I{CSRC}", "-c", str(CSRC / src), "-o", str(tmp_path / (Path(src).name + ".o"))]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
 
@@ -696,7 +698,8 @@ def test_sources_compile_as_strict_c99(real, tmp_path):
     cc = next((shutil.which(c) for c in (os.environ.get("CC"), "cc", "gcc") if c and shutil.which(c)), None)
     if cc is None:
         skip_or_fail("no C compiler ($CC, cc or gcc) on PATH")
-    compile_or_fail(cc, ["-O2"] + (["-DGNC_REAL_FLOAT"] + NO_DOUBLE if real == "float" else []), tmp_path)
+    compile_or_fail(cc, ["-O2"] + (["-DGNC_REAL_FLOAT"] + NO_DOUBLE if real == "float" else []), tmp_path,
+                    KERNELS + PROTOCOL)
 
 
 @pytest.mark.parametrize("cc", sorted(CROSS))
