@@ -2,8 +2,66 @@
 
 Every kernel is compiled with cache=True (cold start is a user-visible cost) and
 nogil (Monte Carlo threads).  Set NUMBA_CACHE_DIR for read-only installs.
+
+numba checks a cached kernel against its own file only, so a kernel whose cache
+predates an edit to a kernel it calls from another file goes on running the old
+callee, silently (an edit to terrain.ray_range left the sensors' cached kernels
+ranging the old way).  At import, before any kernel loads, the caches are dropped
+when the kernels' sources differ from those they were built from.
 """
+import hashlib
+import os
+from pathlib import Path
+
 import numba
 
-kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
+GNC = Path(__file__).resolve().parent.parent
 
+
+def kernel_sources() -> list[Path]:
+    """Every file a kernel of the package can come from."""
+    return sorted([*(GNC / "core").rglob("*.py"), *(GNC / "programs").glob("*/plant.py")])
+
+
+def cache_dir(source: Path) -> Path:
+    """Where numba caches source's kernels: beside it, or under NUMBA_CACHE_DIR (numba's
+    own naming of the subdirectory)."""
+    if numba.config.CACHE_DIR:
+        from numba.core.caching import _CacheLocator
+
+        return Path(numba.config.CACHE_DIR) / _CacheLocator.get_suitable_cache_subpath(str(source))
+    return source.parent / "__pycache__"
+
+
+def drop_stale_caches(sources: list[Path], stamp: Path) -> bool:
+    """Delete the numba caches of sources unless stamp holds the hash of their contents;
+    then write it.  True if caches were dropped.  Unwritable places are left alone (numba
+    does not cache there either)."""
+    h = hashlib.sha256()
+    for f in sources:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    digest = h.hexdigest()
+    try:
+        if stamp.read_text() == digest:
+            return False
+    except OSError:
+        pass
+    for f in sources:
+        for cached in cache_dir(f).glob(f"{f.stem}.*.nb[ic]"):
+            try:
+                cached.unlink()
+            except OSError:
+                pass          # gone already (another process), or not ours to delete
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+        tmp.write_text(digest)
+        tmp.replace(stamp)
+    except OSError:
+        pass
+    return True
+
+
+drop_stale_caches(kernel_sources(), cache_dir(GNC / "core" / "jit.py") / "kernel-sources.sha256")
+
+kernel = numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -1,0 +1,78 @@
+"""numba's on-disk caches never run code older than the sources (gnc.core.jit): each
+check in fresh processes, as a user's next run after an edit or a `git pull` would be."""
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CALLER = """
+import numba
+from callee import g
+
+@numba.njit(cache=True)
+def f():
+    return g()
+"""
+CALLEE = """
+import numba
+
+@numba.njit(cache=True)
+def g():
+    return {value}
+"""
+# the caller's result in a fresh process, with or without the guard first
+RUN = """
+import sys
+from pathlib import Path
+here = Path(sys.argv[1])
+sys.path.insert(0, str(here))
+if sys.argv[2] == "guarded":
+    from gnc.core.jit import drop_stale_caches
+    drop_stale_caches([here / "caller.py", here / "callee.py"], here / "stamp")
+from caller import f
+print(f())
+"""
+
+
+def _result(folder: Path, mode: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PYTHONPATH"] = str(ROOT)
+    p = subprocess.run([sys.executable, "-c", RUN, str(folder), mode], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+def test_an_edit_to_a_called_kernel_in_another_file_reaches_a_cached_caller(tmp_path):
+    (tmp_path / "caller.py").write_text(textwrap.dedent(CALLER))
+    (tmp_path / "callee.py").write_text(CALLEE.format(value="1.0"))
+    assert _result(tmp_path, "guarded") == "1.0"
+    assert list((tmp_path / "__pycache__").glob("caller.*.nbi"))
+    (tmp_path / "callee.py").write_text(CALLEE.format(value="2.0"))
+    # what the guard is for: numba checks a cache against the entry function's own file only
+    assert _result(tmp_path, "plain") == "1.0"
+    assert _result(tmp_path, "guarded") == "2.0"
+    assert _result(tmp_path, "guarded") == "2.0"          # and the fresh caches are kept, not dropped again
+
+
+def test_the_package_drops_its_kernel_caches_when_their_sources_change(tmp_path):
+    """Under NUMBA_CACHE_DIR, as a read-only install runs: a stamp from other sources (an
+    edit, a pull) drops every cached kernel at the next import, before any of them loads."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    probe = ("import numpy as np; from gnc.core import jit, moon, terrain;"
+             "terrain.height(np.zeros(3), np.zeros(moon.W_LEN), np.zeros((1, 1)));"
+             "print(jit.cache_dir(Path(terrain.__file__)))")
+    p = subprocess.run([sys.executable, "-c", "from pathlib import Path; " + probe], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    where = Path(p.stdout.strip())
+    assert where.is_relative_to(tmp_path) and list(where.glob("terrain.*.nbi"))
+    stamps = list(tmp_path.rglob("kernel-sources.sha256"))
+    assert len(stamps) == 1
+    stamps[0].write_text("the sources of another checkout")
+    subprocess.run([sys.executable, "-c", "import gnc.core.jit"], env=env, check=True, timeout=300)
+    assert not list(where.glob("terrain.*.nb[ic]"))
+    assert stamps[0].read_text() != "the sources of another checkout"
