@@ -22,7 +22,7 @@ from gnc.core import layout as L
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.loop import seed_noise
-from gnc.core.terrain import dem_height, ray_range
+from gnc.core.terrain import RAY_TOL_M, dem_height, ray_range
 from gnc.core.terrain_features import stamp_craters, stamp_rocks
 from gnc.core.touchdown import judge
 from gnc.core.vec import q_from_rotvec, q_rot
@@ -283,6 +283,40 @@ def test_the_approach_altimeter_ranges_to_the_regional_terrain():
     strength = math.sqrt(np.sum(x * x))
     assert strength > 8.0
     assert np.sum(x * y) / np.sum(x * x) == pytest.approx(1.0, abs=4.0 / strength)
+
+
+def test_a_sensor_below_the_datum_ranges_to_the_floor_it_is_above():
+    """A lander low in a depression deeper than its height is inside the datum sphere: its
+    altimeter, velocimeter and lidar must still range to the floor (#17: they returned -1,
+    and a dispersed descent cut off blind at 3.2 m above a crater floor 8.5 m down)."""
+    a = assemble(SC, 0)
+    pit = np.array(a.dem, copy=True)
+    n = int(a.world[M.W_REG_ROW]) or pit.shape[0]
+    pit[:n, :n] -= 20.0                               # the fine map's square, 20 m deeper
+    floor = dem_height(0.0, 0.0, a.world, pit)
+    assert floor < -15.0
+    p = np.array([0.0, 0.0, floor + 5.0])             # 5 m above the floor, over 10 m below the datum
+    assert ray_range(p, np.array([0.0, 0.0, -1.0]), a.world, pit) == pytest.approx(5.0, abs=RAY_TOL_M)
+    slant = np.array([math.sin(math.radians(30.0)), 0.0, -math.cos(math.radians(30.0))])
+    s = ray_range(p, slant, a.world, pit)
+    hit = p + s * slant
+    assert s > 0.0 and abs(hit[2] - dem_height(hit[0], hit[1], a.world, pit)) < 0.01   # on the ground, to 1 cm
+    assert ray_range(p, np.array([0.0, 0.0, 1.0]), a.world, pit) == -1.0               # the sky
+
+
+def test_a_dispersed_descent_into_a_crater_floor_keeps_ranging_and_lands():
+    """#17's reproduction: `gnc run descent --seed 1063877161 --disperse` picked a crater floor
+    8.5 m below the datum; ranging died for the last seconds and it touched down at 3.1 m/s."""
+    res = run(SC, seed=1063877161, disperse=True)
+    T = res.telemetry
+    assert res.summary["outcome"] == "landed", res.summary["failures"]
+    low = np.flatnonzero(T["alt"] < 20.0)             # the last 20 m above the floor
+    ranged = low[(T["sf.valid"][low].astype(int) & L.VALID_ALT) != 0]
+    # the altimeter samples at 10 Hz (every 5th step at 50 Hz) and drops 1 % of its samples: a
+    # gap of 0.5 s is 4 drops in a row (~1e-8); blind, the gap ran to the touchdown
+    gaps = np.diff(np.concatenate([[low[0]], ranged, [low[-1] + 1]]))
+    assert gaps.max() / SC.sim.fsw_rate_hz <= 0.5, f"{gaps.max()} steps without a range"
+
 
 # ------------------------------------------------------------- safety map ----
 

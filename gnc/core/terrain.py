@@ -89,15 +89,19 @@ def _sphere_hit(p, d, radius, rs):
 def ray_range(p, d, w, dem):
     """Range along unit vector d from p to the ground, or -1 if the ray misses.
 
-    Sphere intersection, then fixed-point passes with the map height at the hit
-    point until the hit moves less than RAY_TOL_M (exact on the sphere; converges
-    for slopes well under 45 degrees).  Off the maps the height is 0, so the first
-    pass already stands still: a ray landing off the maps costs one height lookup.
+    Intersection with the sphere through the ground beneath p, then fixed-point
+    passes with the map height at the hit point until the hit moves less than
+    RAY_TOL_M (exact on flat ground; converges for slopes well under 45 degrees).
+    Not the datum sphere as the first guess: a sensor low in a depression deeper
+    than its height is inside that sphere, and its rays found no ground.  Off the
+    maps the height is 0 and the datum is the ground.
     """
     rs = w[W_SITE_R]
-    s = _sphere_hit(p, d, rs, rs)
-    if s < 0.0 or dem.shape[0] < 2:
-        return s                     # a miss, or no maps: the sphere is the ground
+    if dem.shape[0] < 2:
+        return _sphere_hit(p, d, rs, rs)      # no maps: the sphere is the ground
+    s = _sphere_hit(p, d, rs + dem_height(p[0], p[1], w, dem), rs)
+    if s < 0.0:
+        return s
     for _ in range(RAY_PASSES):
         h = dem_height(p[0] + s * d[0], p[1] + s * d[1], w, dem)
         s2 = _sphere_hit(p, d, rs + h, rs)
