@@ -124,7 +124,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--fsw", default="numba", metavar="BUILD",
                    help="flight-software build of the stub, of the fail-over board and of the vehicles flown "
                         "in this process (a rendezvous' other vehicle): numba, c or c-float "
-                        "(C builds where installed; default: numba)")
+                        "(C builds where installed; default: numba). The stub runs the C build's HIL protocol "
+                        "whatever the build")
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="output directory, created if missing (default: runs/<scenario>-hil-seed<N>)")
     p.add_argument("--seed", type=seed_arg, default=0, metavar="N",
