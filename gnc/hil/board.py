@@ -114,11 +114,12 @@ def _msg_type(run: bytes) -> int:
 class Board:
     """The board's side of the protocol: receive(bytes) -> bytes to send back.
 
-    The C protocol state is one per extension module, so one Board per build is live in
-    a process: a new one (a fail-over's) takes it over, and the old one refuses to go on."""
+    The C protocol state is one per extension module (numba and c share the double one),
+    so one such Board is live in a process: a new one (a fail-over's) takes the state over,
+    and the old one refuses to go on."""
 
     def __init__(self, fsw: str = "numba", faults: Faults | None = None):
-        from gnc.core import fsw_c  # here: the protocol alone does not need numba
+        from gnc.core import fsw_c  # here: it loads numba and the C builds, which --help does without
 
         fsw_c.require(fsw)          # ValueError or fsw_c.CBuildUnavailable, one line each
         try:
