@@ -688,7 +688,9 @@ def test_stub_port_vanishing_ends_the_session_as_aborted():
 
 # gnc hil in a process that a second process sends argv[1] (a signal number) at step 300
 SIGNAL_AT_STEP_300 = """
-import os, subprocess, sys
+import os, signal, subprocess, sys
+# a suite started in the background inherits SIGINT ignored, which Python keeps: Ctrl-C as in a terminal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import gnc.hil.session
 real = gnc.hil.session.Session.stepped
 def stepped(self, f, k):

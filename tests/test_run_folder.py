@@ -49,7 +49,9 @@ sys.exit(main(sys.argv[1:]))
 # a campaign in a process that a second process signals (argv[1]) as its 8th run starts: on 2 threads
 # at least 5 runs have ended by then
 SIGNAL_IN_CAMPAIGN = """
-import os, subprocess, sys, threading
+import os, signal, subprocess, sys, threading
+# a suite started in the background inherits SIGINT ignored, which Python keeps: Ctrl-C as in a terminal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import gnc.montecarlo
 real, started, lock = gnc.montecarlo.fly_one, [0], threading.Lock()
 def fly_one(*a, **k):
