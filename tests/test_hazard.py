@@ -645,6 +645,21 @@ def test_a_descent_diverts_to_the_units_site_and_draws_its_map(tmp_path):
     assert png.stat().st_size > 2 * _blank_png_bytes(png)           # a map drawn, not empty axes
 
 
+def test_a_gentle_touchdown_on_unsafe_ground_is_not_landed():
+    """The [touchdown] limits on the ground (slope under the pads, rock under the body) are
+    limits like the speeds: beyond them the outcome is unsafe_ground, not landed."""
+    td = {"vertical_speed_mps": 1.5, "horizontal_speed_mps": 0.1, "tilt_deg": 1.0, "rate_dps": 0.2,
+          "tipped": False, "slope_deg": 2.0, "max_rock_m": 0.1}
+    lim = SC.touchdown
+    assert gnc_run.judge(SC, td) == ("landed", [])
+    rock = {**td, "max_rock_m": lim.max_rock_m + 0.01}
+    assert gnc_run.judge(SC, rock) == ("unsafe_ground", [f"rock {lim.max_rock_m + 0.01:.3f} m > {lim.max_rock_m:g} "
+                                                         "under the body"])
+    assert gnc_run.judge(SC, {**td, "slope_deg": lim.max_slope_deg + 1.0})[0] == "unsafe_ground"
+    outcome, failures = gnc_run.judge(SC, {**rock, "vertical_speed_mps": lim.max_vertical_m_s + 0.5})
+    assert outcome == "crashed" and len(failures) == 2
+
+
 def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsys):
     """200 seeded dispersed runs each way on the rough scenario: with avoidance no more
     unsafe touchdowns than the aim of 1 % allows; without it, reported beside it."""
@@ -670,6 +685,11 @@ def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsy
     # Without avoidance: 294/600 unsafe, p >= 0.426 at 99.9 %; P(fewer than 53 of 200) < 1e-6.
     assert unsafe["avoidance on"] <= 8
     assert unsafe["avoidance off"] >= 53                 # the ground is rough enough to matter
+    # and no touchdown on unsafe ground counts as landed (#17: 4 of 1000 rough runs did)
+    for runs in campaigns.values():
+        assert all(r["touchdown"]["safe"] for r in runs if r["outcome"] == "landed")
+        assert all(r["outcome"] in ("unsafe_ground", "crashed") for r in runs
+                   if r["touchdown"] is not None and not r["touchdown"]["safe"])
     lim = ROUGH.touchdown
     png = hazard_plots.touchdowns(tmp_path / "touchdowns.png", campaigns, lim.max_slope_deg, lim.max_rock_m)
     assert png.stat().st_size > 2 * _blank_png_bytes(png)           # points drawn, not empty axes

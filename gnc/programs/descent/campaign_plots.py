@@ -25,15 +25,13 @@ def dispersion(c, path: Path) -> Path:
     if touched:
         e = np.array([r["touchdown"]["east_m"] for r in touched])
         n = np.array([r["touchdown"]["north_m"] for r in touched])
-        landed = np.array([r["outcome"] == "landed" for r in touched])
-        safe = np.array([r["touchdown"].get("safe", True) for r in touched])
-        ok = landed & safe
-        ax.scatter(e[ok], n[ok], s=12, c="tab:blue", label=f"landed ({ok.sum()})")
-        if (landed & ~safe).any():
-            ax.scatter(e[landed & ~safe], n[landed & ~safe], s=30, c="tab:orange", marker="s",
-                       label=f"unsafe ground ({(landed & ~safe).sum()})")
-        if (~landed).any():
-            ax.scatter(e[~landed], n[~landed], s=40, c="tab:red", marker="x", label=f"failed ({(~landed).sum()})")
+        outcome = np.array([r["outcome"] for r in touched])
+        for kind, style in (("landed", dict(s=12, c="tab:blue")),
+                            ("unsafe_ground", dict(s=30, c="tab:orange", marker="s")),
+                            ("crashed", dict(s=40, c="tab:red", marker="x"))):
+            sel = outcome == kind
+            if sel.any():
+                ax.scatter(e[sel], n[sel], label=f"{kind.replace('_', ' ')} ({sel.sum()})", **style)
         if len(touched) > 2:
             xy = _ellipse(np.cov(np.stack([e, n])))
             ax.plot(xy[0] + e.mean(), xy[1] + n.mean(), "k--", lw=1, label="3-sigma ellipse")

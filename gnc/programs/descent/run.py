@@ -109,7 +109,9 @@ def phases(t: np.ndarray, phase: np.ndarray) -> list[dict]:
 
 
 def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
-    """Outcome from the touchdown state against the scenario's limits."""
+    """Outcome from the touchdown state against the scenario's limits: landed, crashed (a
+    speed, the attitude or a tip-over), unsafe_ground (set down gently on a slope or a rock
+    beyond the limits), no_touchdown."""
     if td is None:
         return "no_touchdown", ["the run ended before any foot pad touched the ground"]
     lim = sc.touchdown
@@ -124,7 +126,13 @@ def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
         failures.append(f"body rate {td['rate_dps']:.2f} deg/s > {lim.max_rate_deg_s:g}")
     if td.get("tipped"):
         failures.append("tipped over on the ground it touched")
-    return ("landed" if not failures else "crashed"), failures
+    crashed = bool(failures)
+    # the ground is a limit too: a body set down on a rock or a slope beyond the design's is lost
+    if td.get("slope_deg", 0.0) > lim.max_slope_deg:
+        failures.append(f"ground slope {td['slope_deg']:.1f} deg > {lim.max_slope_deg:g} under the foot pads")
+    if td.get("max_rock_m", 0.0) > lim.max_rock_m:
+        failures.append(f"rock {td['max_rock_m']:.3f} m > {lim.max_rock_m:g} under the body")
+    return ("crashed" if crashed else "unsafe_ground" if failures else "landed"), failures
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
