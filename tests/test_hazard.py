@@ -685,11 +685,10 @@ def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsy
     # Without avoidance: 294/600 unsafe, p >= 0.426 at 99.9 %; P(fewer than 53 of 200) < 1e-6.
     assert unsafe["avoidance on"] <= 8
     assert unsafe["avoidance off"] >= 53                 # the ground is rough enough to matter
-    # and no touchdown on unsafe ground counts as landed (#17: 4 of 1000 rough runs did)
-    for runs in campaigns.values():
-        assert all(r["touchdown"]["safe"] for r in runs if r["outcome"] == "landed")
-        assert all(r["outcome"] in ("unsafe_ground", "crashed") for r in runs
-                   if r["touchdown"] is not None and not r["touchdown"]["safe"])
+    # and the judge counts no touchdown on unsafe ground as landed (#17: 4 of 1000 rough runs were)
+    verdicts = [(gnc_run.judge(ROUGH, r["touchdown"])[0], r["touchdown"]["safe"])
+                for runs in campaigns.values() for r in runs if r["touchdown"] is not None]
+    assert all(safe for outcome, safe in verdicts if outcome == "landed")
     lim = ROUGH.touchdown
     png = hazard_plots.touchdowns(tmp_path / "touchdowns.png", campaigns, lim.max_slope_deg, lim.max_rock_m)
     assert png.stat().st_size > 2 * _blank_png_bytes(png)           # points drawn, not empty axes

@@ -366,7 +366,9 @@ def test_lockstep_board_silent_past_the_window_is_declared_silent_and_aborts(boa
     silent = _silent_event(r)
     assert silent["step"] == 150 and silent["last_answer_step"] == 149 and len(r.telemetry["t"]) == 150
     assert silent["quiet_s"] >= SILENCE_WINDOW_S            # the window, not 3 timeouts
-    assert silent["retransmitted"] == r.link["frames"]["retransmitted"] > 0
+    # step 150's frame asked again meanwhile; on a loaded machine an earlier step's late answer
+    # may have been asked for again too
+    assert 0 < silent["retransmitted"] <= r.link["frames"]["retransmitted"]
 
 
 def test_silent_board_in_real_time_is_detected_within_3_periods_and_aborts(board, tmp_path):

@@ -3,7 +3,7 @@
 Each test drives the real core kernels (gnc.core.vehicle.rk4_step, derivatives,
 rcs_force_torque; gnc.core.moon.gravity through them) from a Python loop: a call
 costs about 1 us, so the longest run here (60k steps) takes well under a second.
-Measured figures are printed; run with `pytest -s` to see them.
+Measured figures are printed; run with `pytest -s -n 0` to see them.
 """
 import math
 
