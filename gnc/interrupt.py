@@ -1,6 +1,6 @@
 """SIGTERM (kill, systemd, a CI timeout) taken as Ctrl-C: raised where KeyboardInterrupt is,
-so a run, a campaign and a HIL session end on it as they end on Ctrl-C, told apart only by
-their exit status (143 against 130) and their words."""
+so a run, a campaign and a HIL session end on it as they end on Ctrl-C (`gnc run` and
+`gnc hil` then exit 143, not 130, and say "terminated")."""
 from __future__ import annotations
 
 import signal
@@ -18,5 +18,5 @@ def sigterm_as_interrupt() -> None:
 
 
 def reason(e: KeyboardInterrupt) -> str:
-    """How a session or a campaign names its end: "terminated" or "interrupted"."""
+    """How a HIL session names its end: "terminated" or "interrupted"."""
     return "terminated" if isinstance(e, Terminated) else "interrupted"
