@@ -118,20 +118,29 @@ def test_uno_does_not_fit_and_the_makefile_says_by_how_much():
 
 # ---------------------------------------------------------------- full descents
 
-@pytest.mark.parametrize("rate_hz", [10, pytest.param(50, marks=pytest.mark.long)], ids=["10Hz", "50Hz"])
+AVR_RATES = [10, pytest.param(50, marks=pytest.mark.long)]
+
+
+def _fly_on_the_emulated_avr(program: str, out, rate_hz: int):
+    """`gnc hil --emulate avr PROGRAM` at rate_hz: (process, summary, link), the exit status
+    0 and the board's hello checked."""
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "avr", program, "--out", str(out),
+                        "--no-plots", "--set", f"sim.fsw_rate_hz={rate_hz}"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    link = json.loads((out / "link.json").read_text())
+    assert link["handshakes"][0]["board"].startswith("atmega2560 f32")
+    return p, json.loads((out / "summary.json").read_text()), link
+
+
+@pytest.mark.parametrize("rate_hz", AVR_RATES, ids=["10Hz", "50Hz"])
 def test_emulated_avr_flies_the_descent_and_lands(deadline, tmp_path, rate_hz):
     """The one-command path: build, start simavr, lockstep session, teardown.  At 50 Hz, the
     flight rate, the descent is ~41,000 exchanges (~6 min under CI): `-m long`; CI flies
     it at 10 Hz, ~8,800 exchanges, as the Cortex-M4F does."""
     need("avr")
     deadline(DESCENT_DEADLINE_S)
-    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "avr", "descent", "--out", str(tmp_path),
-                        "--no-plots", "--set", f"sim.fsw_rate_hz={rate_hz}"], capture_output=True, text=True)
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    p, summary, link = _fly_on_the_emulated_avr("descent", tmp_path, rate_hz)
     _landed_like_gnc_run(summary, load("descent", [f"sim.fsw_rate_hz={rate_hz}"]))
-    link = json.loads((tmp_path / "link.json").read_text())
-    assert link["handshakes"][0]["board"].startswith("atmega2560 f32")
     assert abs(link["steps"] - summary["duration_s"] * rate_hz) <= 1, "every step an exchange with the board"
     assert link["frames"]["lost"] == link["frames"]["held_steps"] == 0
     series = np.load(tmp_path / "link.npz")
@@ -175,19 +184,14 @@ def _state(pid: int) -> str:
         return "Z"
 
 
-@pytest.mark.parametrize("rate_hz", [10, pytest.param(50, marks=pytest.mark.long)], ids=["10Hz", "50Hz"])
+@pytest.mark.parametrize("rate_hz", AVR_RATES, ids=["10Hz", "50Hz"])
 def test_emulated_avr_flies_the_ascent_to_orbit(deadline, tmp_path, rate_hz):
     """The ascent program on the ATmega2560's soft float: inserted within the [target] limits,
     as `gnc run ascent` judges it.  50 Hz, the flight rate, is ~3 min under CI: `-m long`."""
     need("avr")
     deadline(DESCENT_DEADLINE_S)
-    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "avr", "ascent", "--out", str(tmp_path),
-                        "--no-plots", "--set", f"sim.fsw_rate_hz={rate_hz}"], capture_output=True, text=True)
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    _, summary, link = _fly_on_the_emulated_avr("ascent", tmp_path, rate_hz)
     assert summary["outcome"] == "inserted" and summary["failures"] == []
-    link = json.loads((tmp_path / "link.json").read_text())
-    assert link["handshakes"][0]["board"].startswith("atmega2560 f32")
     assert [ph["name"] for ph in link["phases"]] == ["ascent"]
     assert link["frames"]["lost"] == link["frames"]["held_steps"] == 0
     print(f"\nemulated ATmega2560, ascent: {link['steps']} steps, insertion errors {summary['insertion']['errors']}")
