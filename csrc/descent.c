@@ -11,6 +11,7 @@
 #define SETTLED_POS RC(3.0)       /* m: hover ends only this close over the hover point... */
 #define SETTLED_VEL RC(0.5)       /* m/s: ...and this slow... */
 #define HOVER_MAX_FACTOR RC(4.0)  /* ...or after this many times hover_time */
+#define HOLD_SLEW_SHARE RC(0.5)   /* of the attitude loop's rate limit, the position hold's tilt may use */
 #define TGO_STRETCH RC(0.25)      /* t_go runs at this rate while the tilt limit clips a command */
 
 static void enter(real *fs, int phase, real t)
@@ -99,6 +100,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     real hover_s, thrust;
     quat q_des;
 
+    control_learn_thrust_arm(fs, ((int)sf[SF_VALID] & VALID_IMU) != 0, mass, cfg, dt);
     if (phase == PHASE_IDLE) {
         enter(fs, PHASE_MAIN_BRAKING, t);
         phase = PHASE_MAIN_BRAKING;
@@ -158,7 +160,8 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
             a = guidance_shape_thrust(a_raw, up, a_min, cfg[CF_MAX_TILT]);
         fs[FS_TGO] -= dt * tgo_rate(a, a_raw);
     } else if (phase == PHASE_HOVER) {
-        a = guidance_hold(r, v, hover_pt, zero, g, up, cfg[CF_POS_BW], HOLD_V_MAX);
+        a = guidance_hold(r, v, hover_pt, zero, g, up, cfg[CF_POS_BW], HOLD_V_MAX,
+                          HOLD_SLEW_SHARE * cfg[CF_ATT_RATE_MAX]);
         a = guidance_shape_thrust(a, up, a_min, cfg[CF_MAX_TILT]);
     } else if (phase == PHASE_OBSTACLE_AVOIDANCE) {
         a_raw = guidance_zem_zev(r, v, v3_load(fs, FS_AIM), zero, g, r_max(fs[FS_TGO], RC(5.0)));
@@ -167,7 +170,8 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     } else if (phase == PHASE_SLOW_DESCENT) {
         real rate = RC(0.0) <= h_ground && h_ground <= cfg[CF_FINAL_ALT] ? cfg[CF_FINAL_RATE] : cfg[CF_SLOW_RATE];
         vec3 aim = v3_load(fs, FS_AIM);
-        a = guidance_hold(r, v, v3(aim.x, aim.y, r.z), v3_scale(up, -rate), g, up, cfg[CF_POS_BW], HOLD_V_MAX);
+        a = guidance_hold(r, v, v3(aim.x, aim.y, r.z), v3_scale(up, -rate), g, up, cfg[CF_POS_BW], HOLD_V_MAX,
+                          HOLD_SLEW_SHARE * cfg[CF_ATT_RATE_MAX]);
         a = guidance_shape_thrust(a, up, a_min, cfg[CF_MAX_TILT]);
     } else {
         a = v3_scale(up, RC(0.0));
@@ -186,7 +190,9 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         q_des = control_desired_attitude(v3_norm(a) > RC(0.0) ? a : up, up, fwd);
     }
     af[AF_THRUST_CMD] = thrust;
-    control_rcs_pulses(q_lb, q_des, v3_load(fs, FS_RATE), mass, cfg, dt, af);
+    control_rcs_pulses(q_lb, q_des, v3_load(fs, FS_RATE), mass, cfg, dt, af,
+                       v3_scale(v3_load(fs, FS_THRUST_ARM), -thrust));
+    control_predict_rate(fs, af, thrust, mass, cfg, dt);
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP];
     fs[FS_THRUST_LAST] = thrust;
     return health;

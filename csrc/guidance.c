@@ -21,28 +21,40 @@ real guidance_tgo_braking(real v_h, real vf_h, real g_eff, real a_thrust)
     return r_max(r_fabs(vf_h - v_h) / a_h, RC(5.0));
 }
 
-/* Position hold: a bounded velocity command toward rf (plus vf), tracked with gravity
- * compensation; the vertical channel (throttle) runs three times the horizontal (tilt). */
-vec3 guidance_hold(vec3 r, vec3 v, vec3 rf, vec3 vf, vec3 g, vec3 up, real bw, real v_max)
+/* Command of a loop whose command can be taken back at no more than rate c: k x near zero,
+ * sqrt(c x) further out (what rate c can still undo in time, with a factor 2 of margin). */
+real guidance_braking_rule(real x, real k, real c)
+{
+    return r_min(k * x, r_sqrt(c * x));
+}
+
+/* Position hold: a velocity command toward rf (at most v_max, plus vf) tracked with gravity
+ * compensation.  The horizontal commands (velocity, then acceleration through tilt) follow
+ * the braking rule for a tilt turned at no more than tilt_rate, so the slews can follow them;
+ * the vertical channel (throttle) runs three times faster. */
+vec3 guidance_hold(vec3 r, vec3 v, vec3 rf, vec3 vf, vec3 g, vec3 up, real bw, real v_max, real tilt_rate)
 {
     vec3 e = v3_sub(rf, r);
     real ev = v3_dot(e, up);
     vec3 eh = v3_axpy(-ev, up, e);
-    vec3 vc_h = v3_scale(eh, RC(0.5) * bw);
-    real n = v3_norm(vc_h);
-    real vc_v, dv_v, ka_h, ka_v;
-    vec3 dv, dv_h;
-    if (n > v_max)
-        vc_h = v3_scale(vc_h, v_max / n);
+    real j_max = v3_norm(g) * tilt_rate; /* m/s^3 the tilt can deliver */
+    real a_stop = r_sqrt(j_max * v_max); /* m/s^2 reached while stopping from v_max */
+    real n = v3_norm(eh), m, vc_v, dv_v, ka_v;
+    vec3 vc_h = v3_scale(eh, RC(0.0)), dv, dv_h, ah;
+    if (n > RC(0.0))
+        vc_h = v3_scale(eh, r_min(guidance_braking_rule(n, RC(0.5) * bw, a_stop), v_max) / n);
     vc_v = r_min(r_max(RC(1.5) * bw * ev, -v_max), v_max);
     dv = v3_sub(v3_add(v3_axpy(vc_v, up, vc_h), vf), v);
     dv_v = v3_dot(dv, up);
     dv_h = v3_axpy(-dv_v, up, dv);
-    ka_h = RC(2.0) * bw;
+    m = v3_norm(dv_h);
+    ah = v3_scale(dv_h, RC(0.0));
+    if (m > RC(0.0))
+        ah = v3_scale(dv_h, guidance_braking_rule(m, RC(2.0) * bw, j_max) / m);
     ka_v = RC(6.0) * bw;
-    return v3(ka_h * dv_h.x + ka_v * dv_v * up.x - g.x,
-              ka_h * dv_h.y + ka_v * dv_v * up.y - g.y,
-              ka_h * dv_h.z + ka_v * dv_v * up.z - g.z);
+    return v3(ah.x + ka_v * dv_v * up.x - g.x,
+              ah.y + ka_v * dv_v * up.y - g.y,
+              ah.z + ka_v * dv_v * up.z - g.z);
 }
 
 /* Make a control acceleration flyable by an engine that only pushes along +z: vertical

@@ -15,7 +15,8 @@ typedef struct {
 
 vec3 guidance_zem_zev(vec3 r, vec3 v, vec3 rf, vec3 vf, vec3 g, real tgo);
 real guidance_tgo_braking(real v_h, real vf_h, real g_eff, real a_thrust);
-vec3 guidance_hold(vec3 r, vec3 v, vec3 rf, vec3 vf, vec3 g, vec3 up, real bw, real v_max);
+real guidance_braking_rule(real x, real k, real c);
+vec3 guidance_hold(vec3 r, vec3 v, vec3 rf, vec3 vf, vec3 g, vec3 up, real bw, real v_max, real tilt_rate);
 vec3 guidance_shape_thrust(vec3 a, vec3 up, real a_min, real max_tilt);
 local_level guidance_local_level(vec3 r, vec3 v, real rs, real mu);
 

@@ -188,21 +188,23 @@
 #define FS_T_ALT 62 /* [1] s: time of the last altimeter sample the filter took (-1 = none yet) */
 #define FS_H_GROUND 63 /* [1] m: foot-pad height over the true ground: last altimeter sample, carried forward with the vertical velocity estimate (-1 = none yet) */
 #define FS_HEALTH 64 /* [1] 1: sticky part of the health word */
-#define FS_ORB_POS 65 /* [3] m: absolute orbit estimate, inertial: own (ascent coast), the target's (rendezvous) */
-#define FS_ORB_VEL 68 /* [3] m/s: velocity of that orbit estimate, inertial */
-#define FS_BURN_K 71 /* [1] 1: index of the next uplinked burn (ascent); transfer leg, 0 homing, 1 closing (rendezvous) */
-#define FS_BURN_T 72 /* [1] s: ignition time of the current burn (-1 = none); during the tail-off, the cut-off time */
-#define FS_BURN_DV 73 /* [3] m/s: delta-v still to gain in the current burn, inertial */
-#define FS_BURN_ON 76 /* [1] 1: current burn: 0 armed (or none), 1 main engine firing, 3 its tail-off, 2 RCS translation (trim) */
-#define FS_A_MEAS 77 /* [1] m/s^2: sensed thrust acceleration, filtered */
-#define FS_T_IDLE 78 /* [1] s: nothing to command before this time: the host may step the coast in one go (time warp) */
-#define FS_T_ARRIVE 79 /* [1] s: rendezvous: arrival time of the current transfer */
-#define FS_T_MCC 80 /* [1] s: rendezvous: time of the next mid-course correction (-1 = none) */
-#define FS_T_TRACK 81 /* [1] s: rendezvous: time the relative sensors were first accepted (-1 = not yet) */
-#define FS_REL_ATT 82 /* [3] rad: rendezvous: last pose-sensor attitude of the target relative to the nominal docked attitude, rotation vector */
-#define FS_T_POSE 85 /* [1] s: rendezvous: time of the last accepted pose-sensor sample */
-#define FS_ATT_QUIET 86 /* [1] 1: ascent coast: 1 while the attitude is left alone inside the hold box */
-#define FS_LEN 87 /* fsw_state frame length in reals */
+#define FS_THRUST_ARM 65 /* [3] m: descent: main-engine torque per newton of thrust, body axes, learnt from the gyros (the thrust line's offset from the centre of mass) */
+#define FS_RATE_PRED 68 /* [3] rad/s: descent: body rate the step's RCS pulses and engine torque should lead to, for that learning */
+#define FS_ORB_POS 71 /* [3] m: absolute orbit estimate, inertial: own (ascent coast), the target's (rendezvous) */
+#define FS_ORB_VEL 74 /* [3] m/s: velocity of that orbit estimate, inertial */
+#define FS_BURN_K 77 /* [1] 1: index of the next uplinked burn (ascent); transfer leg, 0 homing, 1 closing (rendezvous) */
+#define FS_BURN_T 78 /* [1] s: ignition time of the current burn (-1 = none); during the tail-off, the cut-off time */
+#define FS_BURN_DV 79 /* [3] m/s: delta-v still to gain in the current burn, inertial */
+#define FS_BURN_ON 82 /* [1] 1: current burn: 0 armed (or none), 1 main engine firing, 3 its tail-off, 2 RCS translation (trim) */
+#define FS_A_MEAS 83 /* [1] m/s^2: sensed thrust acceleration, filtered */
+#define FS_T_IDLE 84 /* [1] s: nothing to command before this time: the host may step the coast in one go (time warp) */
+#define FS_T_ARRIVE 85 /* [1] s: rendezvous: arrival time of the current transfer */
+#define FS_T_MCC 86 /* [1] s: rendezvous: time of the next mid-course correction (-1 = none) */
+#define FS_T_TRACK 87 /* [1] s: rendezvous: time the relative sensors were first accepted (-1 = not yet) */
+#define FS_REL_ATT 88 /* [3] rad: rendezvous: last pose-sensor attitude of the target relative to the nominal docked attitude, rotation vector */
+#define FS_T_POSE 91 /* [1] s: rendezvous: time of the last accepted pose-sensor sample */
+#define FS_ATT_QUIET 92 /* [1] 1: ascent coast: 1 while the attitude is left alone inside the hold box */
+#define FS_LEN 93 /* fsw_state frame length in reals */
 #define GNC_SCHEMA_FINGERPRINT 0xca58b23au /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

@@ -22,23 +22,22 @@ from gnc.core import pmath, vec
 from gnc.core.fsw import control, guidance, nav
 from gnc.core.fsw.landing import altitude, apparent_gravity, local_up
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME, CF_AVOID_ALT,
-                             CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE, CF_BRAKE_GATE_VEL,
-                             CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE, CF_FWD,
-                             CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW, CF_R_SITE,
+from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME, CF_ATT_RATE_MAX,
+                             CF_AVOID_ALT, CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE, CF_BRAKE_GATE_VEL,
+                             CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE, CF_FWD, CF_HOVER_ALT,
+                             CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW, CF_R_SITE,
                              CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS,
-                             FS_RATE, FS_T_PHASE, FS_TGO, FS_THRUST_LAST, FS_VEL, HEALTH_HDU_USED,
-                             HEALTH_THRUST_SATURATED, PHASE_APPROACH, PHASE_FREE_FALL, PHASE_HOVER,
-                             PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
-                             PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT, SF_ALT_RANGE, SF_HDU_REL,
-                             SF_VALID, VALID_ALT, VALID_HDU)
-
+                             FS_RATE, FS_T_PHASE, FS_TGO, FS_THRUST_ARM, FS_THRUST_LAST, FS_VEL, HEALTH_HDU_USED,
+                             HEALTH_THRUST_SATURATED, PHASE_APPROACH, PHASE_FREE_FALL, PHASE_HOVER, PHASE_IDLE,
+                             PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE, PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT,
+                             SF_ALT_RANGE, SF_HDU_REL, SF_VALID, VALID_ALT, VALID_HDU, VALID_IMU)
 
 HOLD_V_MAX = 6.0      # m/s: fastest position-hold transfer
 BRAKE_TGO_POS = 20.0  # s: below this t_go main braking aims velocity only
 SETTLED_POS = 3.0     # m: hover ends only this close over the hover point...
 SETTLED_VEL = 0.5     # m/s: ...and this slow...
 HOVER_MAX_FACTOR = 4.0  # ...or after this many times hover_time (then it goes on from where it is)
+HOLD_SLEW_SHARE = 0.5  # of the attitude loop's rate limit, the position hold's tilt may use
 TGO_STRETCH = 0.25    # t_go runs at this rate while the tilt limit clips a command
 
 
@@ -117,6 +116,7 @@ def step(sf, cfg, fs, af, t):
     a_min = cfg[CF_THRUST_MIN] / mass
     phase = int(fs[FS_PHASE])
     h_ground = _track_ground(sf, cfg, fs, q_lb, up, v, dt)
+    control.learn_thrust_arm(fs, (int(sf[SF_VALID]) & VALID_IMU) != 0, mass, cfg, dt)
     health = 0
     zero = (0.0, 0.0, 0.0)
     hover_pt = (0.0, 0.0, cfg[CF_HOVER_ALT])
@@ -171,7 +171,8 @@ def step(sf, cfg, fs, af, t):
         # a clipped command cannot keep the schedule: slow the clock instead of overshooting
         fs[FS_TGO] -= dt * (TGO_STRETCH if vec.norm(vec.sub(a, a_raw)) > 1e-3 else 1.0)
     elif phase == PHASE_HOVER:
-        a = guidance.hold(r, v, hover_pt, zero, g, up, cfg[CF_POS_BW], HOLD_V_MAX)
+        a = guidance.hold(r, v, hover_pt, zero, g, up, cfg[CF_POS_BW], HOLD_V_MAX,
+                          HOLD_SLEW_SHARE * cfg[CF_ATT_RATE_MAX])
         a = guidance.shape_thrust(a, up, a_min, cfg[CF_MAX_TILT])
     elif phase == PHASE_OBSTACLE_AVOIDANCE:
         a_raw = guidance.zem_zev(r, v, vec.load3(fs, FS_AIM), zero, g, max(fs[FS_TGO], 5.0))
@@ -181,7 +182,8 @@ def step(sf, cfg, fs, af, t):
         rate = cfg[CF_FINAL_RATE] if 0.0 <= h_ground <= cfg[CF_FINAL_ALT] else cfg[CF_SLOW_RATE]
         aim = vec.load3(fs, FS_AIM)
         bw = cfg[CF_POS_BW]
-        a = guidance.hold(r, v, (aim[0], aim[1], r[2]), vec.scale(up, -rate), g, up, bw, HOLD_V_MAX)
+        a = guidance.hold(r, v, (aim[0], aim[1], r[2]), vec.scale(up, -rate), g, up, bw, HOLD_V_MAX,
+                          HOLD_SLEW_SHARE * cfg[CF_ATT_RATE_MAX])
         a = guidance.shape_thrust(a, up, a_min, cfg[CF_MAX_TILT])
     else:
         a = vec.scale(up, 0.0)
@@ -197,7 +199,9 @@ def step(sf, cfg, fs, af, t):
         thrust = max(thrust, cfg[CF_THRUST_MIN])
         q_des = control.desired_attitude(a if vec.norm(a) > 0.0 else up, up, fwd)
     af[AF_THRUST_CMD] = thrust
-    control.rcs_pulses(q_lb, q_des, vec.load3(fs, FS_RATE), mass, cfg, dt, af)
+    arm = vec.load3(fs, FS_THRUST_ARM)
+    control.rcs_pulses(q_lb, q_des, vec.load3(fs, FS_RATE), mass, cfg, dt, af, vec.scale(arm, -thrust))
+    control.predict_rate(fs, af, thrust, mass, cfg, dt)
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP]
     fs[FS_THRUST_LAST] = thrust
     return health

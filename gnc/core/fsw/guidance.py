@@ -45,28 +45,45 @@ def tgo_braking(v_h, vf_h, g_eff, a_thrust):
 
 
 @kernel
-def hold(r, v, rf, vf, g, up, bw, v_max):
-    """Position hold: a velocity command toward rf (proportional, at most v_max, plus
-    vf) tracked with gravity compensation.  The horizontal channel works through
-    tilt, so it runs at bandwidth bw, well inside the attitude loop; the vertical
-    channel works through throttle and runs three times faster.  A large error (a
-    late navigation fix) becomes a bounded-speed transfer, not a violent manoeuvre."""
+def braking_rule(x, k, c):
+    """Command of a loop whose command can be taken back at no more than rate c: k x near
+    zero, sqrt(c x) further out (what rate c can still undo in time, with a factor 2 of
+    margin), as the attitude loop limits its rate commands (gnc.core.fsw.control)."""
+    return min(k * x, math.sqrt(c * x))
+
+
+@kernel
+def hold(r, v, rf, vf, g, up, bw, v_max, tilt_rate):
+    """Position hold: a velocity command toward rf (at most v_max, plus vf) tracked with
+    gravity compensation.  The horizontal channel works through tilt, which the attitude
+    loop turns at no more than tilt_rate: the horizontal acceleration it can take back per
+    second is |g| tilt_rate.  So both horizontal commands follow the attitude loop's
+    braking rule (proportional near zero, square root beyond): the acceleration asked for
+    is one the tilt can return from before the velocity error closes, and the velocity
+    asked for is one that acceleration can stop before the position error closes.  A linear
+    law asks for tilts the slews cannot follow, and the lag grows a limit cycle (#17).  The
+    vertical channel works through throttle and runs three times faster."""
     e = vec.sub(rf, r)
     ev = vec.dot(e, up)
     eh = vec.axpy(-ev, up, e)
-    vc_h = vec.scale(eh, 0.5 * bw)
-    n = vec.norm(vc_h)
-    if n > v_max:
-        vc_h = vec.scale(vc_h, v_max / n)
+    j_max = vec.norm(g) * tilt_rate                 # m/s^3 the tilt can deliver
+    a_stop = math.sqrt(j_max * v_max)               # m/s^2 reached while stopping from v_max
+    n = vec.norm(eh)
+    vc_h = vec.scale(eh, 0.0)
+    if n > 0.0:
+        vc_h = vec.scale(eh, min(braking_rule(n, 0.5 * bw, a_stop), v_max) / n)
     vc_v = min(max(1.5 * bw * ev, -v_max), v_max)
     dv = vec.sub(vec.add(vec.axpy(vc_v, up, vc_h), vf), v)
     dv_v = vec.dot(dv, up)
     dv_h = vec.axpy(-dv_v, up, dv)
-    ka_h = 2.0 * bw
+    m = vec.norm(dv_h)
+    ah = vec.scale(dv_h, 0.0)
+    if m > 0.0:
+        ah = vec.scale(dv_h, braking_rule(m, 2.0 * bw, j_max) / m)
     ka_v = 6.0 * bw
-    return (ka_h * dv_h[0] + ka_v * dv_v * up[0] - g[0],
-            ka_h * dv_h[1] + ka_v * dv_v * up[1] - g[1],
-            ka_h * dv_h[2] + ka_v * dv_v * up[2] - g[2])
+    return (ah[0] + ka_v * dv_v * up[0] - g[0],
+            ah[1] + ka_v * dv_v * up[1] - g[1],
+            ah[2] + ka_v * dv_v * up[2] - g[2])
 
 
 @kernel
