@@ -9,6 +9,7 @@ import pytest
 from gnc import scenario
 from gnc.core import layout as L
 from gnc.core import vec
+from gnc.core import vehicle as V
 from gnc.core.fsw import ascent as A
 from gnc.core.fsw.landing import q_li
 from gnc.programs.ascent.assemble import assemble
@@ -105,3 +106,21 @@ def test_a_dispersed_ascent_stays_on_target():
     # ~11 kg ascent.toml budgets for the far-range manoeuvres.  Seeds 0-19 both ways:
     # 1876-1902 m/s (python bench/test_bounds.py ascent)
     assert math.isfinite(s["delta_v_mps"]) and 1700.0 < s["delta_v_mps"] < 2000.0
+
+
+def test_delta_v_is_what_the_main_engine_gave_and_the_rcs_propellant_is_not_counted_at_its_isp(nominal):
+    """#17: the rocket equation on the whole mass loss counted the RCS's propellant as the main
+    engine's.  The main engine's delta-v is its thrust over the mass, integrated; the rocket
+    equation brackets it by where the RCS's propellant went: all burnt first (the mass lower,
+    the delta-v higher) or all last."""
+    s = nominal.summary
+    isp = SC.engine.isp_m_s
+    m0 = nominal.final["x"][V.X_M] + s["propellant_used_kg"]
+    main, rcs = s["propellant_main_kg"], s["propellant_rcs_kg"]
+    assert rcs > 0.0 and main > 0.0
+    low = isp * math.log(m0 / (m0 - main))
+    high = isp * math.log((m0 - rcs) / (m0 - rcs - main))
+    assert low <= s["delta_v_mps"] <= high, (low, s["delta_v_mps"], high)
+    assert s["delta_v_mps"] < isp * math.log(m0 / (m0 - main - rcs))     # the old figure is higher
+    # the RCS fires in couples during the ascent: torque, no net force
+    assert s["delta_v_rcs_mps"] < 1e-9

@@ -13,13 +13,16 @@ from gnc.core.moon import W_J2, W_MU, W_RREF, gravity
 
 # --- layout X (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # truth state of one vehicle, MCI
-X_R = 0        # [3] m: position
-X_V = 3        # [3] m/s: velocity
-X_Q = 6        # [4] attitude body->MCI, scalar first
-X_W = 10       # [3] rad/s: body rate, body axes
-X_M = 13       # kg: mass
-X_THRUST = 14  # N: the main engine's actual thrust (first-order lag toward the command)
-X_LEN = 15
+X_R = 0           # [3] m: position
+X_V = 3           # [3] m/s: velocity
+X_Q = 6           # [4] attitude body->MCI, scalar first
+X_W = 10          # [3] rad/s: body rate, body axes
+X_M = 13          # kg: mass
+X_THRUST = 14     # N: the main engine's actual thrust (first-order lag toward the command)
+X_PROP_MAIN = 15  # kg: propellant the main engine has burnt (the rest of the mass lost is the RCS's)
+X_DV_MAIN = 16    # m/s: delta-v the main engine has given: its thrust over the mass, integrated
+X_DV_RCS = 17     # m/s: delta-v the RCS has given: its net force over the mass, integrated (a couple gives none)
+X_LEN = 18
 # --- end layout X ---
 WORK_LEN = 5 * X_LEN   # rk4_step's scratch array
 
@@ -106,6 +109,9 @@ def derivatives(x, vp, w, thrust_cmd, f_rcs, t_rcs, mdot_rcs, dx):
     dx[X_W + 1] = (tau[1] - (ix - iz) * om[2] * om[0]) / iy
     dx[X_W + 2] = (tau[2] - (iy - ix) * om[0] * om[1]) / iz
     dx[X_M] = -thrust / vp[VP_ISP] - mdot_rcs
+    dx[X_PROP_MAIN] = thrust / vp[VP_ISP]
+    dx[X_DV_MAIN] = thrust / m
+    dx[X_DV_RCS] = vec.norm(f_rcs) / m
     dx[X_THRUST] = (thrust_cmd - thrust) / vp[VP_TAU]
 
 

@@ -8,7 +8,8 @@ def lines(s: dict) -> list[str]:
     ins = s["insertion"]
     e, tg, err = ins["elements"], ins["target"], ins["errors"]
     lines = [f"ascent     {s['outcome'].upper()}   burn {s['burn_duration_s'] or 0:.1f} s, "
-             f"delta-v {s['delta_v_mps']:.0f} m/s, propellant {s['propellant_used_kg']:.1f} kg"]
+             f"delta-v {s['delta_v_mps']:.0f} m/s (main engine), propellant {s['propellant_used_kg']:.1f} kg "
+             f"(RCS {s['propellant_rcs_kg']:.1f})"]
     lines += [f"           - {f}" for f in s["failures"]]
     lines += [f"  {'insertion':<20}{'orbit':>12}{'target':>12}{'error':>12}",
               f"  {'semi-major axis km':<20}{e['a_m'] / 1e3:>12.3f}{tg['a_m'] / 1e3:>12.3f}{err['a_m']:>10.0f} m",

@@ -21,6 +21,7 @@ from gnc.flight import Flight
 from gnc.programs import loops
 from gnc.programs.ascent import plant as AL
 from gnc.programs.ascent.assemble import AscentAssembly, Pad, assemble
+from gnc.programs.burnt import burnt
 from gnc.programs.descent import plant as DP
 from gnc.programs.descent.run import phases, telemetry_columns
 from gnc.scenario import Scenario
@@ -100,7 +101,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
             failures.append(f"inclination error {ins['errors']['i_deg']:.4f} deg > {sc.target.max_inc_error_deg:g}")
         if failures:
             outcome = "off_target"
-    m0, m1 = float(a.x0[V.X_M]), float(x[V.X_M])
+    m1 = float(x[V.X_M])
     p_site = a.world[M.W_P_SITE:M.W_P_SITE + 3]
     summary = {
         "outcome": outcome,
@@ -112,8 +113,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
         "cutoff_s": t_cut,
         "burn_duration_s": t_cut - t_lift if t_cut >= 0.0 and t_lift >= 0.0 else None,
         "insertion": ins,
-        "delta_v_mps": float(sc.engine.isp_m_s * pmath.log(m0 / m1)) if m1 > 0 else None,
-        "propellant_used_kg": m0 - m1,
+        **burnt(a.x0, x),
         "mass_at_insertion_kg": m1,
         "phases": phases(telemetry["t"], telemetry["af.phase"]),
         "seed": int(seed),

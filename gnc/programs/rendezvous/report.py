@@ -27,8 +27,9 @@ def lines(s: dict) -> list[str]:
                   f"{c['margins']['attitude']:>9.2f}",
                   f"  {'rel. rate deg/s':<22}{c['rate_deg_s']:>10.3f}{'<= %g' % env['max_rate_deg_s']:>14}"
                   f"{c['margins']['rate']:>9.2f}"]
-    lines.append(f"  propellant: orbiter-returner {s['chaser']['propellant_used_kg']:.1f} kg, "
-                 f"ascender {s['target']['propellant_used_kg']:.1f} kg")
+    for name, v in (("orbiter-returner", s["chaser"]), ("ascender", s["target"])):
+        lines.append(f"  {name}: delta-v {v['delta_v_mps']:.1f} m/s main engine + {v['delta_v_rcs_mps']:.1f} m/s RCS, "
+                     f"propellant {v['propellant_main_kg']:.1f} + {v['propellant_rcs_kg']:.1f} kg")
     return lines
 
 

@@ -28,6 +28,7 @@ from gnc.flight import Flight
 from gnc.programs import loops
 from gnc.programs.ascent.run import AscentResult
 from gnc.programs.ascent.run import run as run_ascent
+from gnc.programs.burnt import burnt
 from gnc.programs.descent.run import phases
 from gnc.programs.rendezvous import plant as RL
 from gnc.programs.rendezvous.assemble import RendezvousAssembly, assemble
@@ -231,7 +232,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     if ascent.summary["outcome"] not in ("inserted", "off_target"):
         raise ValueError(f"the ascent did not reach orbit ({ascent.summary['outcome']}): nothing to rendezvous with")
     a = assemble(sc, ascent_sc, ascent.final, seed, disperse)
-    m0c, m0t = float(a.xc[V.X_M]), float(a.xt[V.X_M])
+    x0c, x0t = a.xc.copy(), a.xt.copy()     # the flight moves both in place
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     f, event, plan_log, handover, ground = fly(sc, a, rng, tel_every, fsw, progress, link, board,
                                               continues=link is not None and board == "target")
@@ -256,13 +257,11 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
                       "phasing_revolutions": ground.m},
         "capture": cap,
         "relative_state_at_end": {"lvlh_m": rho.tolist(), "lvlh_mps": rho_dot.tolist()},
-        "chaser": {"propellant_used_kg": m0c - float(a.xc[V.X_M]),
-                   "delta_v_mps": float(sc.engine.isp_m_s * pmath.log(m0c / a.xc[V.X_M])),
+        "chaser": {**burnt(x0c, a.xc),
                    "engine_burns": _burns_from_telemetry(telemetry["t"], telemetry["thrust_chaser"],
                                                          telemetry["mass_chaser"], sc.engine.isp_m_s)
                    if tel_every == 1 else None},
-        "target": {"propellant_used_kg": m0t - float(a.xt[V.X_M]),
-                   "delta_v_mps": float(ascent.scenario.engine.isp_m_s * pmath.log(m0t / a.xt[V.X_M]))},
+        "target": burnt(x0t, a.xt),
         "phases": phases(telemetry["t"], telemetry["phase_chaser"]),
         "loop_iterations": f.flight.iterations,
         "seed": int(seed),
