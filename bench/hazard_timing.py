@@ -33,7 +33,7 @@ from gnc.core import hdu
 from gnc.core import vehicle as V
 from gnc.core.layout import CF_LEG_HEIGHT
 from gnc.core.touchdown import judge
-from gnc.programs.descent.assemble import assemble, c_lf, landing_to_inertial
+from gnc.programs.descent.assemble import approach_heading_deg, assemble, c_lf, landing_to_inertial
 from gnc.rotations import quat_from_matrix
 
 SEED = 0
@@ -57,7 +57,7 @@ def timed(fn, runs, *args):
 def mcell_map(sc):
     """A scanned-looking 1 Mcell height map: the terrain, range noise, 1 % holes."""
     rng = np.random.default_rng(SEED)
-    dem = terrain_gen.generate(sc.terrain, SEED, sc.orbit.approach_azimuth_deg).dem
+    dem = terrain_gen.generate(sc.terrain, SEED, approach_heading_deg(sc)).dem
     maps = np.zeros((HZ.M_LEN, *dem.shape))
     maps[HZ.M_Z] = dem - 100.0 + rng.normal(0.0, 0.03, dem.shape)
     maps[HZ.M_COUNT] = (rng.random(dem.shape) >= 0.01).astype(float)
@@ -156,7 +156,7 @@ def main(argv=None):
     flight_ms = timed(map_and_site, args.runs, fmap, hp[hdu.HP_CELL], hp)
 
     rough = gnc.scenario.load("rough")
-    heading = sc.orbit.approach_azimuth_deg
+    heading = approach_heading_deg(sc)
     fine_only = sc.with_values({"terrain.regional_enabled": False}).terrain
     w = a.world.copy()
 

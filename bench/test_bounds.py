@@ -230,7 +230,8 @@ def _terrain_params(**changes):
 
 def terrain(seeds, _jobs):
     from gnc import terrain_gen
-    heading = scenario.load("descent").orbit.approach_azimuth_deg
+    from gnc.programs.descent.assemble import approach_heading_deg
+    heading = approach_heading_deg(scenario.load("descent"))
     print(f"terrain: size-frequency fits, seeds {seeds[0]}-{seeds[-1]} (the tests use seeds 1, 2, 3)")
     for b in (1.8, 2.5):
         eb, en, nn = [], [], []

@@ -200,7 +200,7 @@ def _regional(p, rng: np.random.Generator, heading_deg: float) -> Regional:
 
 def generate(p, seed: int, heading_deg: float) -> Terrain:
     """The terrain of scenario section p ([terrain]) for this seed; same seed, same map.
-    heading_deg: the ground track's heading over the target (orbit.approach_azimuth_deg),
+    heading_deg: the ground track's heading over the target (gnc.programs.descent.assemble.approach_heading_deg),
     which the regional strip follows uprange.
 
     Fine craters, rocks and regional craters draw from independent streams, so changing

@@ -9,11 +9,12 @@ import pytest
 
 from gnc import montecarlo, scenario
 from gnc.core import layout as L
-from gnc.core import vec
+from gnc.core import moon as M
+from gnc.core import orbit, vec
 from gnc.core.fsw import descent, nav
 from gnc.core.fsw.landing import q_li
 from gnc.core.fsw.step import fsw_reset
-from gnc.programs.descent.assemble import assemble
+from gnc.programs.descent.assemble import assemble, fwd_vector, inertial_to_landing, pdi_state
 from gnc.programs.descent.run import run
 
 SC = scenario.load("descent")
@@ -242,3 +243,43 @@ def test_a_monte_carlo_run_replays_from_its_seed():
     again = run(SC, seed=c.runs[1]["seed"], disperse=True, tel_every=10 ** 9).summary
     assert again["touchdown"] == c.runs[1]["touchdown"]
     assert again["propellant_used_kg"] == c.runs[1]["propellant_used_kg"]
+
+
+def test_pdi_is_the_perilune_of_the_orbit_the_scenario_specifies():
+    """#17: PDI set the ground-relative speed to the vis-viva speed, so the inertial orbit was
+    15 x 94.7 km instead of 15 x 100.  Kepler: the elements of the inertial state."""
+    a = assemble(SC, 0)
+    r, v = pdi_state(SC, a.world)
+    sma, e = orbit.elements(r, v, SC.moon.mu)[:2]
+    R = SC.moon.radius_m
+    assert abs(sma * (1.0 - e) - (R + SC.orbit.perilune_alt_m)) < 1e-3
+    assert abs(sma * (1.0 + e) - (R + SC.orbit.apolune_alt_m)) < 1e-3
+    # and the ground track still runs through the target: the ground-relative velocity lies in
+    # the vertical plane through PDI and the target (landing frame: its cross-track part is 0)
+    r_l, v_l = inertial_to_landing(a.world, r, v)
+    fwd = fwd_vector(SC)
+    side = np.cross([0.0, 0.0, 1.0], fwd)
+    assert abs(np.dot(r_l, side)) < 1e-6 * np.linalg.norm(r_l)
+    assert abs(np.dot(v_l, side)) < 1e-6 * np.linalg.norm(v_l)
+
+
+@pytest.mark.parametrize("northbound", [False, True])
+def test_the_lander_comes_down_from_the_orbiters_orbit_plane(northbound):
+    """#17: the approach heading (200 deg) implied an inclination of 104.7 deg, the ascent and
+    the orbiter 137 deg.  The heading now follows from [orbit] inclination_deg; the inertial
+    orbit at PDI leans off the ground track by at most the Moon's turn over the orbit speed."""
+    sc = scenario.load("descent", [f"orbit.northbound={str(northbound).lower()}"])
+    w = assemble(sc, 0).world
+    r, v = pdi_state(sc, w)
+    inc = math.degrees(orbit.elements(r, v, sc.moon.mu)[2])
+    lean = math.degrees(math.atan(sc.moon.rotation_rad_s * sc.moon.radius_m
+                                  * math.cos(math.radians(sc.site.lat_deg)) / np.linalg.norm(v)))
+    assert abs(inc - scenario.load("ascent").target.inclination_deg) <= lean
+    # the direction of motion where the plane passes the site (MCI z: the spin axis, north)
+    n = np.cross(r, v)
+    assert (np.cross(n, w[M.W_P_SITE:M.W_P_SITE + 3])[2] > 0.0) == northbound
+
+
+def test_an_inclination_that_never_passes_over_the_site_is_refused():
+    with pytest.raises(scenario.ScenarioError, match="orbit.inclination_deg"):
+        scenario.load("descent", ["orbit.inclination_deg=30"])

@@ -71,3 +71,11 @@ def test_mission_outputs_are_written(mission, tmp_path):
 def test_bad_scenario_values_are_refused_with_the_key(name, override, message):
     with pytest.raises(ScenarioError, match=message.replace(".", r"\.").replace("[", r"\[")):
         scenario.load(name, [override])
+
+
+def test_a_mission_whose_lander_and_orbiter_fly_different_planes_is_refused(tmp_path):
+    """One orbit from descent to capture (#17): the lander comes down from the orbiter's."""
+    (tmp_path / "d.toml").write_text('base = "descent"\n[orbit]\ninclination_deg = 120.0\n')
+    (tmp_path / "m.toml").write_text(f'base = "mission"\n[phases]\ndescent = "{tmp_path / "d.toml"}"\n')
+    with pytest.raises(ScenarioError, match=r"orbit\.inclination_deg 120 differs .* target\.inclination_deg 137"):
+        run(scenario.load(str(tmp_path / "m.toml")))

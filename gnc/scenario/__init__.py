@@ -32,7 +32,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "moon.mu": POS, "moon.radius_m": POS, "moon.j2": (-1e-2, 1e-2), "moon.rotation_rad_s": (-1e-3, 1e-3),
     "site.lat_deg": (-90.0, 90.0), "site.lon_deg": (-360.0, 360.0), "site.elevation_m": (-20000.0, 20000.0),
     "orbit.perilune_alt_m": (1000.0, 1e6), "orbit.apolune_alt_m": (1000.0, 1e7),
-    "orbit.pdi_range_m": (0.0, 2e6), "orbit.approach_azimuth_deg": (-360.0, 360.0),
+    "orbit.pdi_range_m": (0.0, 2e6), "orbit.inclination_deg": (0.0, 180.0),
     "vehicle.mass_kg": (1.0, 1e5), "vehicle.propellant_kg": NONNEG, "vehicle.inertia_wet_kgm2": POS,
     "vehicle.inertia_dry_kgm2": POS, "vehicle.com_offset_m": (-1.0, 1.0), "vehicle.leg_radius_m": (0.1, 20.0),
     "vehicle.leg_height_m": (0.1, 20.0),
@@ -242,6 +242,10 @@ def _cross_checks(data: dict) -> None:
         raise ScenarioError(f"vehicle.propellant_kg: {v['propellant_kg']:g} must be less than vehicle.mass_kg {v['mass_kg']:g}")
     if data["orbit"]["apolune_alt_m"] < data["orbit"]["perilune_alt_m"]:
         raise ScenarioError("orbit.apolune_alt_m: must be at least orbit.perilune_alt_m")
+    inc, lat = data["orbit"]["inclination_deg"], data["site"]["lat_deg"]
+    if abs(math.cos(math.radians(inc))) > math.cos(math.radians(lat)):
+        raise ScenarioError(f"orbit.inclination_deg: no orbit of inclination {inc:g} deg passes over the site's "
+                            f"latitude {lat:g} deg (it needs {abs(lat):g} .. {180.0 - abs(lat):g})")
     order = ["brake_alt_m", "approach_alt_m", "hover_alt_m", "avoid_alt_m", "final_alt_m", "cutoff_alt_m"]
     for hi, lo in zip(order, order[1:]):
         if g[lo] > g[hi]:

@@ -90,14 +90,25 @@ def inertial_to_landing(w, r_i, v_i):
     return la.mv(C, r_i - w[M.W_P_SITE:M.W_P_SITE + 3]), la.mv(C, v_i - np.cross(om, r_i))
 
 
+def approach_heading_deg(sc: Scenario) -> float:
+    """Heading over the target, from north, of an orbit of [orbit] inclination_deg on its
+    northbound or southbound leg: sin(heading) cos(latitude) = cos(inclination).  The ground
+    track through the target is a great circle at this heading; the inertial orbit's plane
+    leans off it by the Moon's turn (3.5 m/s of 1.7 km/s: ~0.1 deg of inclination)."""
+    s = math.cos(math.radians(sc.orbit.inclination_deg)) / math.cos(math.radians(sc.site.lat_deg))
+    h = math.degrees(math.asin(max(-1.0, min(1.0, s))))      # -90 .. 90: northbound
+    return h % 360.0 if sc.orbit.northbound else 180.0 - h
+
+
 def fwd_vector(sc: Scenario) -> np.ndarray:
-    az = math.radians(sc.orbit.approach_azimuth_deg)
+    az = math.radians(approach_heading_deg(sc))
     return np.array([pmath.sin(az), pmath.cos(az), 0.0])
 
 
 def pdi_state(sc: Scenario, w) -> tuple[np.ndarray, np.ndarray]:
     """Nominal PDI, MCI: perilune of the descent orbit, pdi_range_m uprange of the
-    target along a ground track through it; inertial speed from vis-viva."""
+    target along a ground track through it; inertial speed from vis-viva, so the orbit is
+    the [orbit] perilune x apolune (the ground-relative speed differs by the Moon's turn)."""
     C = c_lf(w)
     up0 = w[M.W_P_SITE:M.W_P_SITE + 3] / la.norm(w[M.W_P_SITE:M.W_P_SITE + 3])
     fwd = la.mv(C.T, fwd_vector(sc))                        # MCMF, horizontal at the site
@@ -110,8 +121,12 @@ def pdi_state(sc: Scenario, w) -> tuple[np.ndarray, np.ndarray]:
     vp_speed = math.sqrt(sc.moon.mu * (2.0 / rp - 1.0 / a))
     r = rp * u
     om = np.array([0.0, 0.0, sc.moon.rotation_rad_s])
-    # aim the ground track (not the inertial track) through the target
-    return r, t_dir * vp_speed + np.cross(om, r)
+    # aim the ground track (not the inertial track) through the target: the ground-relative
+    # velocity s t_dir, the inertial one s t_dir + om x r of vis-viva speed (both horizontal)
+    w_r = np.cross(om, r)
+    b = la.dot(t_dir, w_r)
+    s = -b + math.sqrt(b * b - la.dot(w_r, w_r) + vp_speed * vp_speed)
+    return r, t_dir * s + w_r
 
 
 def vehicle_params(sc: Scenario, rng: np.random.Generator | None) -> np.ndarray:
@@ -320,7 +335,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
 
 def terrain_of(sc: Scenario, seed: int):
     """The run's terrain (gnc.terrain_gen.Terrain): its own seed, the strip along the approach."""
-    return generate(sc.terrain, seed + sc.terrain.seed_offset, sc.orbit.approach_azimuth_deg)
+    return generate(sc.terrain, seed + sc.terrain.seed_offset, approach_heading_deg(sc))
 
 
 def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:

@@ -34,7 +34,7 @@ from gnc.programs.descent import run as run_descent
 from gnc.programs.descent.assemble import world_array
 from gnc.programs.rendezvous import run as run_rendezvous
 from gnc.rotations import quat_from_matrix, quat_to_matrix
-from gnc.scenario import Scenario, load
+from gnc.scenario import Scenario, ScenarioError, load
 
 
 @dataclass
@@ -76,6 +76,10 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
 
     names = sc.phases
     descent_sc, ascent_sc, rdv_sc = load(names.descent), load(names.ascent), load(names.rendezvous)
+    if descent_sc.orbit.inclination_deg != ascent_sc.target.inclination_deg:
+        # one orbit from descent to capture: the lander comes down from the orbiter's
+        raise ScenarioError(f"the descent's orbit.inclination_deg {descent_sc.orbit.inclination_deg:g} differs from "
+                            f"the ascent's target.inclination_deg {ascent_sc.target.inclination_deg:g}")
     wall = {}
     t = time.perf_counter()
     # every descent row is kept whatever tel_every: its last one is the lander's state at rest
