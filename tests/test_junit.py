@@ -171,6 +171,38 @@ def test_a_terminated_run_replaces_a_previous_file_with_one_saying_so(tmp_path):
     assert os.listdir(xml.parent) == [xml.name]              # no temporary file left beside it
 
 
+# a campaign in a process that Ctrl-Cs itself as its 8th run starts (on 2 threads, after 5 or more ended)
+INT_IN_CAMPAIGN = """
+import os, signal, subprocess, sys, threading
+# a suite started in the background inherits SIGINT ignored, which Python keeps: Ctrl-C as in a terminal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+import gnc.montecarlo
+real, started, lock = gnc.montecarlo.fly_one, [0], threading.Lock()
+def fly_one(*a, **k):
+    with lock:
+        started[0] += 1
+        if started[0] == 8:
+            subprocess.run(["kill", "-INT", str(os.getpid())], check=True)
+    return real(*a, **k)
+gnc.montecarlo.fly_one = fly_one
+from gnc.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_interrupted_campaign_judges_nothing(tmp_path):
+    xml = tmp_path / "mc.xml"
+    p = subprocess.run([sys.executable, "-c", INT_IN_CAMPAIGN, "montecarlo", "descent", "-n", "5000", "--jobs", "2",
+                        "--out", str(tmp_path / "mc"), "--junit", str(xml), *SHORT, *QUIET],
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 130 and "Traceback" not in p.stderr, p.stderr
+    finished = len(json.loads((tmp_path / "mc" / "montecarlo.json").read_text())["runs"])
+    _, suites = read(xml)
+    cases = suites["descent.campaign"]
+    assert len(cases) == 1 + len(junit.TOUCHDOWN) + 1
+    assert all(v[1] == "error" and f"interrupted after {finished} of 5000 runs" in v[2] for v in cases.values())
+
+
 def test_a_campaign_meets_its_threshold_or_fails_it(tmp_path):
     out, xml = tmp_path / "mc", tmp_path / "mc.xml"
     code = main(["montecarlo", "descent", "-n", "4", "--jobs", "2", "--min-success", "1.0", "--out", str(out),

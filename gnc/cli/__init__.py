@@ -421,14 +421,13 @@ examples:
   gnc montecarlo descent -n 8001 --scheduler tcp://10.0.0.5:8786   on a Dask cluster
   gnc montecarlo rendezvous -n 100                    ascent + rendezvous: capture rate, margins
   gnc run descent --seed 123456 --disperse            replay one run of a campaign by its seed
-
   gnc montecarlo descent -n 1000 --min-success 0.99 --junit reports/mc.xml   for a CI
 
 outputs: montecarlo.json (statistics, every run's seed and outcome); a descent campaign also
 dispersion.png, touchdown_speeds.png, propellant.png.
 
 --min-success FRACTION: the campaign's requirement, the fraction of runs that must succeed
-(landed, captured); default 1, every run, as before the option existed.
+(landed, captured); default 1: every run must succeed.
 --junit PATH (for a CI's test reporter; docs/junit.md): one testsuite, a testcase
 campaign.min_success (the success rate against FRACTION, with the count of each outcome as
 properties) and one per limit of the program (touchdown.max_vertical_m_s, ...): held in at
