@@ -18,6 +18,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -56,6 +57,11 @@ class Campaign:
     def succeeded(self) -> bool:
         """Did every run end in the program's success?"""
         return all(r["outcome"] == self.program.success for r in self.runs)
+
+    def success_fraction(self) -> Fraction:
+        """The runs that ended in the program's success over the runs flown, exact: --min-success
+        0.7 of 10 runs asks 7 runs, which a float's 0.7 * 10 = 7.000000000000001 would not."""
+        return Fraction(sum(r["outcome"] == self.program.success for r in self.runs), len(self.runs))
 
 
 def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tomllib
+from fractions import Fraction
 from pathlib import Path
 
 from gnc.cli.board import add_parser as add_board
@@ -26,6 +27,9 @@ from gnc.cli.common import (
     Parser,
     ProgressBar,
     UsageError,
+    junit_report,
+    min_success_arg,
+    prepare_junit,
     prepare_out_dir,
     require_build,
     seed_arg,
@@ -50,8 +54,17 @@ outputs (files of the same names in DIR are replaced):
                   np.load(path)["alt"], pandas: see the docstring of gnc.output
   *.png           altitude, speeds, throttle, attitude, ground_track, propellant, nav_error
 
+junit (--junit PATH, for a CI's test reporter; docs/junit.md):
+  one testsuite per program (the mission: one per leg and one for its outcome), a testcase
+  per limit the program judges, named after its scenario key (touchdown.max_vertical_m_s),
+  with value, limit, unit and margin; an `outcome` case fails when the program did not
+  succeed.  A limit never judged (no touchdown, interrupted) is an error, never a pass.
+  PATH is written atomically once the flight starts, also on Ctrl-C or SIGTERM (its cases then
+  say so); input refused before the flight (exit 2) writes nothing.
+  gnc run descent --junit reports/descent.xml
+
 exit status: 0 landed, 1 the run completed but did not land within the [touchdown]
-limits (all outputs are still written), 2 bad input, 130 interrupted.
+limits (all outputs are still written), 2 bad input, 130 interrupted, 143 terminated.
 """
 
 
@@ -80,11 +93,13 @@ def add_run(sub) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots (removes stale ones in DIR)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar and no report: only errors; the exit status tells the outcome")
+    p.add_argument("--junit", metavar="PATH", type=Path,
+                   help="also write the judged limits as JUnit XML to PATH, outside DIR (see below)")
     p.set_defaults(func=cmd_run)
 
 
 def cmd_run(args) -> int:
-    from gnc import programs
+    from gnc import junit, programs
     from gnc.scenario import load
 
     sigterm_as_interrupt()
@@ -92,19 +107,24 @@ def cmd_run(args) -> int:
     program = programs.get(sc.program)
     out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
     prepare_out_dir(out)
+    prepare_junit(args.junit, out)
     require_build(args.fsw)
     from gnc.output import write_run  # after the checks: the run imports numba
 
-    bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
-    try:
-        result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    try:
-        written = write_run(result, out, plots=not args.no_plots, provenance={"fsw": args.fsw})
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    props = {"fsw": args.fsw, "run_dir": str(out)}
+    with junit_report(args.junit, f"gnc run {sc.name}", lambda why: junit.unjudged_suites(sc, why, properties=props)
+                      ) as report:
+        bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+        try:
+            result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        try:
+            written = write_run(result, out, plots=not args.no_plots, provenance={"fsw": args.fsw})
+        except OSError as e:
+            raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+        report.set(junit.run_suites(result, report.elapsed(), props))
     if not args.quiet:
         print(program.report(result.summary, sc))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
@@ -401,10 +421,21 @@ examples:
   gnc montecarlo descent -n 8001 --scheduler tcp://10.0.0.5:8786   on a Dask cluster
   gnc montecarlo rendezvous -n 100                    ascent + rendezvous: capture rate, margins
   gnc run descent --seed 123456 --disperse            replay one run of a campaign by its seed
+  gnc montecarlo descent -n 1000 --min-success 0.99 --junit reports/mc.xml   for a CI
 
 outputs: montecarlo.json (statistics, every run's seed and outcome); a descent campaign also
-dispersion.png, touchdown_speeds.png, propellant.png.  Exit status 0 when every run succeeded
-(landed, captured), 1 otherwise.
+dispersion.png, touchdown_speeds.png, propellant.png.
+
+--min-success FRACTION: the campaign's requirement, the fraction of runs that must succeed
+(landed, captured); default 1: every run must succeed.
+--junit PATH (for a CI's test reporter; docs/junit.md): one testsuite, a testcase
+campaign.min_success (the success rate against FRACTION, with the count of each outcome as
+properties) and one per limit of the program (touchdown.max_vertical_m_s, ...): held in at
+least FRACTION of the runs, with the worst value, its seed and its margin.  An interrupted
+campaign judges nothing: every case is an error.  Written atomically once the campaign starts.
+
+exit status: 0 the success rate met --min-success, 1 it did not, 2 bad input,
+130 interrupted by Ctrl-C or SIGTERM (montecarlo.json keeps the finished runs).
 """
 
 
@@ -431,11 +462,16 @@ def add_montecarlo(sub) -> None:
                    help="flight-software build to fly: the numba reference or the C flight build (default: numba)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report")
+    p.add_argument("--min-success", type=min_success_arg, default=Fraction(1), metavar="FRACTION",
+                   help="fraction of runs that must succeed, 0 .. 1, for exit status 0 and a passing "
+                        "campaign.min_success case (default: 1, every run)")
+    p.add_argument("--junit", metavar="PATH", type=Path,
+                   help="also write the campaign's requirements as JUnit XML to PATH, outside DIR (see below)")
     p.set_defaults(func=cmd_montecarlo)
 
 
 def cmd_montecarlo(args) -> int:
-    from gnc import programs
+    from gnc import junit, programs
     from gnc.scenario import load
 
     sigterm_as_interrupt()
@@ -449,29 +485,37 @@ def cmd_montecarlo(args) -> int:
                          f"{' and '.join(programs.with_campaign())} scenarios")
     out = args.out or Path("runs") / f"{sc.name}-mc{args.runs}-seed{args.seed}"
     prepare_out_dir(out)
+    prepare_junit(args.junit, out)
     require_build(args.fsw)
     from gnc import montecarlo  # after the checks: it imports numba
 
-    bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
-    try:
-        c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
-                                fsw=args.fsw, progress=bar.count if bar is not None else None)
-    except RuntimeError as e:
-        raise UsageError(str(e)) from None
-    finally:
-        if bar is not None:
-            bar.close()
-    try:
-        written = montecarlo.write(c, out, plots=not args.no_plots)
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    props = {"run_dir": str(out)}
+    with junit_report(args.junit, f"gnc montecarlo {sc.name}",
+                      lambda why: junit.unjudged_campaign(sc, why, properties=props)) as report:
+        bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+        try:
+            c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
+                                    fsw=args.fsw, progress=bar.count if bar is not None else None)
+        except RuntimeError as e:
+            raise UsageError(str(e)) from None
+        finally:
+            if bar is not None:
+                bar.close()
+        try:
+            written = montecarlo.write(c, out, plots=not args.no_plots)
+        except OSError as e:
+            raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+        report.set(junit.campaign_suites(c, args.min_success, props))
     if c.interrupted:
         print(f"\ngnc: interrupted: {len(c.runs)} of {c.requested} runs written to {out}{os.sep}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    met = c.success_fraction() >= args.min_success
     if not args.quiet:
         print(montecarlo.report(c))
+        print(f"  required      {c.program.success} in >= {100 * float(args.min_success):.4g} % of runs "
+              f"(--min-success {float(args.min_success):g}): {'met' if met else 'MISSED'}")
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written)}")
-    return EXIT_OK if c.succeeded() else EXIT_NOT_LANDED
+    return EXIT_OK if met else EXIT_NOT_LANDED
 
 
 # ---------------------------------------------------------------- main

@@ -1,5 +1,6 @@
 """What every `gnc` subcommand shares: exit statuses, the usage error, the parser with
-one-line errors, seed parsing, the progress bar, the output-directory check.  gnc.cli and
+one-line errors, seed parsing, the progress bar, the output-directory check, the --junit
+file (check, and the report written whatever ends the command).  gnc.cli and
 the hil subcommands (gnc.cli.hil, gnc.cli.board) import it; it imports neither, so the
 command line has no import cycle."""
 from __future__ import annotations
@@ -8,6 +9,8 @@ import argparse
 import shutil
 import signal
 import tempfile
+from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 
 from gnc.runfolder import absolute, refusal
@@ -37,6 +40,19 @@ def seed_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer 0 .. {MAX_SEED}, got {text!r}") from None
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"{value} is out of range (allowed 0 .. {MAX_SEED})")
+    return value
+
+
+def min_success_arg(text: str) -> Fraction:
+    """argparse type of --min-success: a fraction of the runs, 0 .. 1, kept exact (0.7 of 10 runs is 7)."""
+    try:
+        value = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected a fraction of the runs 0 .. 1 (0.95 for 95 %), "
+                                         f"got {text!r}") from None
+    if not 0 <= value <= 1:
+        hint = f" ({float(value):g} % is {float(value) / 100:g})" if 1 < value <= 100 else ""
+        raise argparse.ArgumentTypeError(f"{text} is out of range: a fraction of the runs, 0 .. 1{hint}")
     return value
 
 
@@ -97,4 +113,51 @@ def require_build(fsw: str) -> None:
     try:
         require(fsw)
     except CBuildUnavailable as e:
+        raise UsageError(str(e)) from None
+
+
+def prepare_junit(path: Path | None, out: Path) -> None:
+    """Fail before a long run, not after it, if --junit PATH cannot be written.  PATH must lie
+    outside --out DIR: a run replaces its folder whole, and an interrupted run, which still
+    writes PATH, would leave DIR holding a file that is not a run's."""
+    if path is None:
+        return
+    target, folder = absolute(path), absolute(out)
+    if target == folder or folder in target.parents:
+        raise UsageError(f"--junit {path}: inside --out {out}, which a run replaces whole; "
+                         f"write it beside, e.g. --junit {out}.xml")
+    if target.is_dir():
+        raise UsageError(f"--junit {path}: is a directory; give the path of the XML file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+    except FileExistsError:
+        raise UsageError(f"--junit {path}: {target.parent} exists and is not a directory") from None
+    except OSError as e:
+        raise UsageError(f"--junit {path}: cannot write in {target.parent} ({e.strerror})") from None
+
+
+class _NoReport:
+    """What junit_report yields without --junit: set() does nothing."""
+
+    def set(self, suites) -> None:
+        pass
+
+    def elapsed(self) -> float:
+        return 0.0
+
+
+@contextmanager
+def junit_report(path: Path | None, title: str, unjudged):
+    """gnc.junit.Report on PATH (or nothing without --junit); a file that cannot be written
+    is bad input, as an unwritable --out is."""
+    if path is None:
+        yield _NoReport()
+        return
+    from gnc.junit import Report, WriteError
+    try:
+        with Report(path, title, unjudged) as report:
+            yield report
+    except WriteError as e:
         raise UsageError(str(e)) from None

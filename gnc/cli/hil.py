@@ -48,6 +48,11 @@ outputs (in DIR, default runs/<scenario>-hil-seed<N>): the files of `gnc run`
 total and per flight), link.npz (per exchange: step, flight, round trip, board step
 time, period, held flags) and link.png.
 
+junit (--junit PATH, for a CI's test reporter; docs/junit.md): the testsuites of `gnc run`
+(a case per judged limit, an `outcome` case; the mission one suite per leg).  An aborted
+session (link fault, Ctrl-C, SIGTERM) or a board that never answered gets its file too,
+every case not judged an error naming why.  Written atomically, outside DIR.
+
 exit status: 0 success (landed, inserted, captured), 1 the program's failure (not landed
 within the [touchdown] limits, off target, no capture), 2 bad input,
 3 link failure (port cannot be opened, no board answers, or the session was aborted by
@@ -134,6 +139,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="override one scenario key, VALUE in TOML syntax; repeatable")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("-q", "--quiet", action="store_true", help="no status line and no report: only errors")
+    p.add_argument("--junit", metavar="PATH", type=Path,
+                   help="also write the judged limits as JUnit XML to PATH, outside DIR (see below)")
     p.set_defaults(func=main)
     return p
 
@@ -208,7 +215,8 @@ def _status_line(stream, label: str):
 
 
 def _session(args) -> int:
-    from gnc.cli.common import UsageError, prepare_out_dir
+    from gnc import junit
+    from gnc.cli.common import UsageError, junit_report, prepare_junit, prepare_out_dir
     from gnc.interrupt import sigterm_as_interrupt
     from gnc.scenario import load
 
@@ -217,10 +225,10 @@ def _session(args) -> int:
     sc = load(args.target, args.overrides)
     out = args.out or Path("runs") / f"{sc.name}-hil-seed{args.seed}"
     prepare_out_dir(out)
+    prepare_junit(args.junit, out)
 
     from gnc.core.fsw_c import CBuildUnavailable  # after the checks: these import numba and matplotlib
     from gnc.hil.board import Board, Faults
-    from gnc.hil.transport import SerialTransport, StubTransport, TransportError
 
     try:
         faults = Faults.parse(args.fault, args.seed)
@@ -230,6 +238,17 @@ def _session(args) -> int:
         board = Board(args.fsw, faults)         # the stub's, and the check of --fsw for a fail-over
     except (ValueError, CBuildUnavailable) as e:
         raise UsageError(f"--fsw: {e}") from None
+    props = {"fsw": args.fsw, "run_dir": str(out), "hil": args.port or ("stub" if args.stub else args.emulate)}
+    with junit_report(args.junit, f"gnc hil {sc.name}",
+                      lambda why: junit.unjudged_suites(sc, why, properties=props)) as report:
+        return _connect(args, sc, out, board, report, props)
+
+
+def _connect(args, sc, out, board, report, props) -> int:
+    """Open the link (a board, an emulated board, the stub) and fly the session over it."""
+    from gnc import junit
+    from gnc.hil.transport import SerialTransport, StubTransport, TransportError
+
     emulated = None
     try:
         if args.stub:
@@ -240,9 +259,10 @@ def _session(args) -> int:
             transport = SerialTransport(emulated.port, emulated.baud, not args.no_low_latency)
         else:
             transport = SerialTransport(args.port, args.baud or DEFAULT_BAUD, not args.no_low_latency)
-        return _fly(args, sc, out, transport)
+        return _fly(args, sc, out, transport, report, props)
     except TransportError as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)
+        report.set(junit.unjudged_suites(sc, f"link failure: {e}", report.elapsed(), props))
         return EXIT_LINK
     finally:
         if emulated is not None:
@@ -265,8 +285,8 @@ def _start_emulator(args):
     return board
 
 
-def _fly(args, sc, out, transport) -> int:
-    from gnc import programs
+def _fly(args, sc, out, transport, report, props) -> int:
+    from gnc import junit, programs
     from gnc.cli.common import UsageError
     from gnc.hil.board import Board
     from gnc.hil.link import format_report, write_link
@@ -285,6 +305,7 @@ def _fly(args, sc, out, transport) -> int:
                              status=bar, stub=lambda: StubTransport(Board(args.fsw)))
     except (HandshakeError, TransportError) as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)
+        report.set(junit.unjudged_suites(sc, f"link failure: {e}", report.elapsed(), props))
         return EXIT_LINK
     finally:
         if bar is not None:
@@ -296,6 +317,7 @@ def _fly(args, sc, out, transport) -> int:
                             extra=lambda folder: write_link(result.link, result.link_series, folder, plots))
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    report.set(junit.run_suites(result.result, report.elapsed(), props))
     if not args.quiet:
         print(programs.get(sc.program).report(result.summary, sc))
         print()
