@@ -80,64 +80,61 @@ def sh_work(nmax):
 
 
 @kernel
-def _column(model, m, u, col, nmax):
-    """Abar_nm for n = m..nmax into col[m:], from Abar_mm already in col[m]."""
-    if m + 1 <= nmax:
-        col[m + 1] = model[SH_A, m, m + 1] * u * col[m]
-    for n in range(m + 2, nmax + 1):
-        col[n] = model[SH_A, m, n] * u * col[n - 1] - model[SH_B, m, n] * col[n - 2]
-
-
-@kernel
 def sh_potential_gravity(r, mu, rref, nmax, model, work):
     """(V, ax, ay, az): potential (m^2/s^2, positive: V = mu/r for a point mass) and
     acceleration (m/s^2) at r (m, Moon-fixed; r != 0) of the model truncated to degree and
     order nmax (<= the model's)."""
     if nmax > model.shape[1] - 1 or work.shape[1] < nmax + 1 or work.shape[0] < WK_ROWS:
         raise ValueError("sh_gravity: nmax beyond the model's degree or the work array's size")
+    # arrays are indexed in full, never sliced: a view costs two atomic reference counts
     x, y, z = r[0], r[1], r[2]
     rn = math.sqrt(x * x + y * y + z * z)
     s, t, u = x / rn, y / rn, z / rn
-    w = work[WK_W]
-    w[0] = mu / rn
+    work[WK_W, 0] = mu / rn
     q = rref / rn
     for n in range(1, nmax + 1):
-        w[n] = w[n - 1] * q
+        work[WK_W, n] = work[WK_W, n - 1] * q
+    cur, nxt = WK_COL, WK_COL + 1
+    work[cur, 0] = 1.0
+    if nmax > 0:
+        work[cur, 1] = model[SH_A, 0, 1] * u
+    for n in range(2, nmax + 1):
+        work[cur, n] = model[SH_A, 0, n] * u * work[cur, n - 1] - model[SH_B, 0, n] * work[cur, n - 2]
     # f = V and its partial derivatives in r, s, t, u (s, t, u taken as independent)
     f = 0.0
     f_r = 0.0
     f_s = 0.0
     f_t = 0.0
     f_u = 0.0
-    cur, nxt = WK_COL, WK_COL + 1
-    work[cur, 0] = 1.0
-    _column(model, 0, u, work[cur], nmax)
     rho_m, iota_m = 1.0, 0.0           # Re, Im (s + i t)^m
     rho_p, iota_p = 0.0, 0.0           # the same at m - 1
     for m in range(nmax + 1):
-        col = work[cur]
-        if m + 1 <= nmax:
-            nx = work[nxt]
-            nx[m + 1] = model[SH_A, m + 1, m + 1] * col[m]
-            _column(model, m + 1, u, nx, nmax)
-        cm = model[SH_C, m]
-        sm = model[SH_S, m]
-        dm = model[SH_D, m]
+        # column m is in row cur; column m + 1 goes into row nxt in the same pass over n
+        m1 = m + 1
         # sums over n of w A C, w A S, (n+1) w A C, (n+1) w A S, w dA/du C, w dA/du S
-        wa = w[m] * col[m]
-        sc, ss = wa * cm[m], wa * sm[m]
+        wa = work[WK_W, m] * work[cur, m]
+        sc, ss = wa * model[SH_C, m, m], wa * model[SH_S, m, m]
         rc, rs = (m + 1.0) * sc, (m + 1.0) * ss
         uc, us = 0.0, 0.0
-        for n in range(m + 1, nmax + 1):
-            wa = w[n] * col[n]
-            ac, as_ = wa * cm[n], wa * sm[n]
+        # the recursion runs in registers (p1, p2: Abar_n-1,m+1 and Abar_n-2,m+1), not
+        # through memory: its chain of dependent operations is this loop's critical path
+        p2 = 0.0                       # Abar_m,m+1 = 0
+        p1 = model[SH_A, m1, m1] * work[cur, m] if m1 <= nmax else 0.0
+        for n in range(m1, nmax + 1):
+            if n > m1:
+                p1, p2 = model[SH_A, m1, n] * u * p1 - model[SH_B, m1, n] * p2, p1
+            work[nxt, n] = p1
+            wn = work[WK_W, n]
+            wa = wn * work[cur, n]
+            cn, sn = model[SH_C, m, n], model[SH_S, m, n]
+            ac, as_ = wa * cn, wa * sn
             sc += ac
             ss += as_
             rc += (n + 1.0) * ac
             rs += (n + 1.0) * as_
-            wd = w[n] * dm[n] * work[nxt, n]
-            uc += wd * cm[n]
-            us += wd * sm[n]
+            wd = wn * model[SH_D, m, n] * p1
+            uc += wd * cn
+            us += wd * sn
         f += rho_m * sc + iota_m * ss
         f_r -= rho_m * rc + iota_m * rs
         f_u += rho_m * uc + iota_m * us
