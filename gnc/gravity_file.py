@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -122,46 +121,47 @@ def _degree_asked(path, nmax, file_nmax: int) -> int:
     return nmax
 
 
+def _lines(path):
+    """(line number, words) of the file's non-blank lines, streamed (a degree-1200 field
+    is 700k lines), words split at blanks and commas."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            words = [w for w in _SPLIT.split(line.strip()) if w]
+            if words:
+                yield lineno, words
+
+
 def read_icgem(path, nmax: int | None = None) -> GravityField:
     """An ICGEM .gfc file, truncated to degree and order nmax (default: the file's)."""
-    lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    head, body = {}, None
-    for i, line in enumerate(lines):
-        words = line.split()
-        if not words:
-            continue
+    lines = _lines(path)
+    head = {}                          # key -> (line number, value)
+    for lineno, words in lines:
         if words[0] == "end_of_head":
-            body = i + 1
             break
-        head[words[0]] = words[1:]
-    if body is None:
+        if len(words) > 1:
+            head[words[0]] = (lineno, words[1])
+    else:
         raise GravityFileError(f"{path}: no end_of_head line: expected an ICGEM header ending in end_of_head")
 
-    def key(name: str) -> str:
-        if not head.get(name):
+    def key(name: str, parse):
+        if name not in head:
             raise GravityFileError(f"{path}: header key {name} missing or empty: expected '{name} VALUE' "
                                    "before end_of_head")
-        return head[name][0]
+        lineno, text = head[name]
+        return lineno, parse(text, path, lineno, name)
 
-    def key_line(name: str) -> int:
-        return next(i + 1 for i, line in enumerate(lines[:body]) if line.split()[:1] == [name])
-
-    gm = _number(key("earth_gravity_constant"), path, key_line("earth_gravity_constant"), "earth_gravity_constant")
-    radius = _number(key("radius"), path, key_line("radius"), "radius")
-    _positive(path, key_line("earth_gravity_constant"), gm, "earth_gravity_constant")
-    _positive(path, key_line("radius"), radius, "radius")
-    file_nmax = _integer(key("max_degree"), path, key_line("max_degree"), "max_degree")
-    norm = head.get("norm", ["fully_normalized"])[0]     # the format's default
+    gm_line, gm = key("earth_gravity_constant", _number)
+    radius_line, radius = key("radius", _number)
+    _positive(path, gm_line, gm, "earth_gravity_constant")
+    _positive(path, radius_line, radius, "radius")
+    _, file_nmax = key("max_degree", _integer)
+    norm_line, norm = head.get("norm", (0, "fully_normalized"))      # the format's default
     if norm != "fully_normalized":
-        raise GravityFileError(f"{path}:{key_line('norm')}: norm {norm}: expected fully_normalized")
-    tide = head.get("tide_system", [""])[0]
+        raise GravityFileError(f"{path}:{norm_line}: norm {norm}: expected fully_normalized")
+    tide = head.get("tide_system", (0, ""))[1]
     n_ask = _degree_asked(path, nmax, file_nmax)
     coef = _Coefficients(path, n_ask, file_nmax)
-    for i in range(body, len(lines)):
-        words = lines[i].split()
-        if not words:
-            continue
-        lineno = i + 1
+    for lineno, words in lines:
         if words[0] in TIME_VARIABLE_KEYS:
             raise GravityFileError(f"{path}:{lineno}: {words[0]}: time-variable coefficients are not supported "
                                    "(expected gfc lines only)")
@@ -178,33 +178,28 @@ def read_icgem(path, nmax: int | None = None) -> GravityField:
 
 def read_shadr(path, nmax: int | None = None) -> GravityField:
     """A PDS SHADR ASCII table (.tab), truncated to degree and order nmax (default: the file's)."""
-    lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
+    lines = _lines(path)
+    first, head = next(lines, (0, None))
+    if head is None:
         raise GravityFileError(f"{path}: empty file: expected a SHADR header record")
-    head = [w for w in _SPLIT.split(lines[first].strip()) if w]
     if len(head) < 6:
-        raise GravityFileError(f"{path}:{first + 1}: expected a SHADR header of 8 fields (radius km, GM km^3/s^2, "
+        raise GravityFileError(f"{path}:{first}: expected a SHADR header of 8 fields (radius km, GM km^3/s^2, "
                                f"sigma GM, degree, order, normalisation, lon, lat), got {len(head)}")
-    radius = _number(head[0], path, first + 1, "reference radius") * 1e3
-    gm = _number(head[1], path, first + 1, "GM") * 1e9
-    _positive(path, first + 1, radius, "reference radius")
-    _positive(path, first + 1, gm, "GM")
-    file_nmax = _integer(head[3], path, first + 1, "degree")
-    state = _integer(head[5], path, first + 1, "normalisation state")
+    radius = _number(head[0], path, first, "reference radius") * 1e3
+    gm = _number(head[1], path, first, "GM") * 1e9
+    _positive(path, first, radius, "reference radius")
+    _positive(path, first, gm, "GM")
+    file_nmax = _integer(head[3], path, first, "degree")
+    state = _integer(head[5], path, first, "normalisation state")
     if state != 1:
-        raise GravityFileError(f"{path}:{first + 1}: normalisation state {state}: expected 1 (fully normalised)")
-    if len(head) >= 8 and (_number(head[6], path, first + 1, "reference longitude") != 0.0
-                           or _number(head[7], path, first + 1, "reference latitude") != 0.0):
-        raise GravityFileError(f"{path}:{first + 1}: reference longitude/latitude not 0: expected an expansion "
+        raise GravityFileError(f"{path}:{first}: normalisation state {state}: expected 1 (fully normalised)")
+    if len(head) >= 8 and (_number(head[6], path, first, "reference longitude") != 0.0
+                           or _number(head[7], path, first, "reference latitude") != 0.0):
+        raise GravityFileError(f"{path}:{first}: reference longitude/latitude not 0: expected an expansion "
                                "about the body-fixed axes")
     n_ask = _degree_asked(path, nmax, file_nmax)
     coef = _Coefficients(path, n_ask, file_nmax)
-    for i in range(first + 1, len(lines)):
-        words = [w for w in _SPLIT.split(lines[i].strip()) if w]
-        if not words:
-            continue
-        lineno = i + 1
+    for lineno, words in lines:
         if len(words) < 4:
             raise GravityFileError(f"{path}:{lineno}: expected 'n, m, C, S[, sigma_C, sigma_S]', "
                                    f"got {len(words)} fields")
@@ -217,13 +212,10 @@ def read_shadr(path, nmax: int | None = None) -> GravityField:
 def read(path, nmax: int | None = None) -> GravityField:
     """A gravity field file of either format, told apart by its first word: a SHADR file
     starts with its numeric header record, an ICGEM file with a header key."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            words = [w for w in _SPLIT.split(line.strip()) if w]
-            if words:
-                try:
-                    float(words[0].replace("D", "E").replace("d", "e"))
-                except ValueError:
-                    return read_icgem(path, nmax)
-                return read_shadr(path, nmax)
+    for _, words in _lines(path):
+        try:
+            float(words[0].replace("D", "E").replace("d", "e"))
+        except ValueError:
+            return read_icgem(path, nmax)
+        return read_shadr(path, nmax)
     raise GravityFileError(f"{path}: empty file: expected an ICGEM or SHADR gravity field")
