@@ -24,7 +24,7 @@ from loop_timing import machine, print_table, row, summarise
 
 from gnc.core import moon, sh_gravity
 
-MU = 4.9028001218467998e12
+MU = 4.9028001224453001e12
 R = 1738.0e3
 J2 = 2.0321e-4
 DEGREES = (2, 10, 50, 100, 200)
