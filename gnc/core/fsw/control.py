@@ -23,21 +23,8 @@ import math
 
 from gnc.core import vec
 from gnc.core.jit import kernel
-from gnc.core.layout import (
-    AF_RCS_ON,
-    CF_ATT_BW,
-    CF_ATT_DEADBAND,
-    CF_ATT_RATE_MAX,
-    CF_ATT_ZETA,
-    CF_INERTIA,
-    CF_MASS0,
-    CF_RCS_MIN_ON,
-    CF_RCS_TORQUE,
-    FS_RATE,
-    FS_RATE_PRED,
-    FS_THRUST_ARM,
-    FS_THRUST_LAST,
-)
+from gnc.core.layout import (AF_RCS_ON, CF_ATT_BW, CF_ATT_DEADBAND, CF_ATT_RATE_MAX, CF_ATT_ZETA, CF_INERTIA, CF_MASS0,
+                             CF_RCS_MIN_ON, CF_RCS_TORQUE, FS_RATE, FS_RATE_PRED, FS_THRUST_ARM, FS_THRUST_LAST)
 
 ARM_TAU = 2.0        # s: time constant of the learnt thrust torque (the attitude loop's is ~0.5 s)
 ARM_MAX = 0.2        # m: bound on the learnt offset; a larger one is a bad estimate, not a vehicle

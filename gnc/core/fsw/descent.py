@@ -32,6 +32,7 @@ from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH
                              PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE, PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT,
                              SF_ALT_RANGE, SF_HDU_REL, SF_VALID, VALID_ALT, VALID_HDU, VALID_IMU)
 
+
 HOLD_V_MAX = 6.0      # m/s: fastest position-hold transfer
 BRAKE_TGO_POS = 20.0  # s: below this t_go main braking aims velocity only
 SETTLED_POS = 3.0     # m: hover ends only this close over the hover point...
