@@ -15,6 +15,7 @@ from matplotlib.patches import Circle, Patch, Rectangle  # noqa: E402
 
 from gnc.core import hdu as H  # noqa: E402
 from gnc.core.hazard import H_COVER, H_ROUGH, H_SLOPE, M_HAZ, M_ZF  # noqa: E402
+from gnc.plotting import layout  # noqa: E402
 
 SAFE_RGBA = (0.2, 0.75, 0.3, 0.35)
 HAZARD_RGBA = ((H_ROUGH, (0.85, 0.1, 0.1, 0.55), "rock or hole"),      # drawn in this order, later on top
@@ -76,7 +77,7 @@ def safety_map(path: Path, hp: np.ndarray, hs: np.ndarray, maps: np.ndarray, tou
     ax.set_ylabel("north of target [m]")
     status = {H.ST_SITE: "site chosen", H.ST_NO_SITE: "no safe site"}.get(int(hs[H.HS_STATUS]), "no map")
     ax.set_title(f"{title}\n{status}, {100.0 * np.mean(haz == 0):.0f} % of cells safe")
-    fig.tight_layout()
+    layout(fig, left=0.8, right=0.2, top=0.6, bottom=0.55)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
@@ -155,7 +156,7 @@ def regional_map(path: Path, terrain, tel: dict, phases: list[dict], boresight,
     sizes = f"{d.min():.0f}-{d.max():.0f} m" if len(d) else "none"
     ax.set_title(f"{title}\n{len(d)} craters ({sizes}), relief {z.min():.0f} .. {z.max():+.0f} m, "
                  f"{reg.res:g} m cells", fontsize=10)
-    fig.tight_layout()
+    layout(fig, left=0.8, right=0.2, top=0.6, bottom=0.55)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)

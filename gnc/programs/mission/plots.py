@@ -11,9 +11,10 @@ PHASES = {"descent": descent, "ascent": ascent, "rendezvous": rendezvous}
 NAMES = tuple(name for phase in PHASES.values() for name in phase.NAMES)
 
 
-def plot(result, out: Path) -> dict[str, Path]:
+def plot(result, out: Path, only=None) -> dict[str, Path]:
+    """Each phase's plots (or those of them in only) into out."""
     written = {}
     for name, phase in PHASES.items():
         if name in result.phases:
-            written.update(phase.plot(result.phases[name], out))
+            written.update(phase.plot(result.phases[name], out, only))
     return written
