@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 DPI = 110
+PNG_LEVEL = 3
 # per-series buckets: at least the pixel columns of the widest axes drawn (12 in at 110 dpi,
 # less the margins), so that a bucket is never wider than a pixel column
 COLUMNS = 1400
@@ -25,6 +26,10 @@ def pyplot():
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    # titles just above their axes: left to matplotlib (None), each one's place is found by
+    # measuring the axes' tick labels, a tenth of a figure's drawing; no axes here has any on top
+    matplotlib.rcParams["axes.titley"] = 1.0
     return plt
 
 
@@ -111,7 +116,8 @@ def save_png(fig, path: Path) -> None:
     """fig as a PNG at path, replacing it atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fig.savefig(tmp, dpi=DPI, format="png")
+        # zlib level 3, not 6: half the encoding time for files ~7 % larger
+        fig.savefig(tmp, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_LEVEL})
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

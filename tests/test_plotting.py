@@ -1,9 +1,13 @@
 """The plots' shared helpers: cutting long series must not lose what a figure shows."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 from gnc.plotting import COLUMNS, envelope, plain
+from gnc.plotworkers import PlotWorkers
 
 
 def test_envelope_keeps_a_one_sample_spike_and_dip():
@@ -47,3 +51,57 @@ def test_plain_log_labels_read_as_matplotlibs():
     assert plain(r"$\mathdefault{0}$") == "0"
     assert plain(r"$\mathdefault{2\times10^{3}}$") == "2×10³"
     assert plain("") == "" and plain("12") == "12"
+
+
+class _FakeProgram:
+    """A program whose plots module writes one small file per figure: PlotWorkers' plumbing
+    without a flight or matplotlib's drawing (the worker still imports matplotlib)."""
+
+    NAMES = ("a", "b", "c", "d", "e")
+
+    def __init__(self, fail: str = ""):
+        self.fail = fail
+
+    def part(self, module):
+        return self
+
+    def plot(self, result, out, only=None):
+        written = {}
+        for name in self.NAMES if only is None else sorted(only):
+            if name == self.fail:
+                raise ValueError(f"figure {name} failed")
+            path = out / f"{name}.png"
+            path.write_text(f"{result['run']} {os.getpid()}")
+            written[name] = path
+        return written
+
+
+def test_plot_workers_draw_every_figure_in_the_programs_order(tmp_path):
+    workers = PlotWorkers(_FakeProgram(), None, 0, processes=2)
+    try:
+        workers.start({"run": "r1"}, tmp_path)
+        written = workers.wait()
+    finally:
+        workers.close()
+    assert list(written) == list(_FakeProgram.NAMES)
+    assert all(p.read_text().startswith("r1 ") for p in written.values())
+
+
+def test_a_failed_figure_fails_the_run_with_its_traceback(tmp_path):
+    workers = PlotWorkers(_FakeProgram(fail="c"), None, 0, processes=2)
+    try:
+        workers.start({"run": "r1"}, tmp_path)
+        with pytest.raises(RuntimeError, match="figure c failed"):
+            workers.wait()
+    finally:
+        workers.close()
+
+
+def test_closing_before_the_result_leaves_no_worker(tmp_path):
+    workers = PlotWorkers(_FakeProgram(), None, 0, processes=2)
+    pid = workers.pid
+    workers.close()                              # as a failed flight or a Ctrl-C does
+    if pid is not None:                          # None: drawn in process (one core, other threads)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not list(tmp_path.iterdir())

@@ -93,18 +93,26 @@ def cmd_run(args) -> int:
     out = args.out or Path("runs") / f"{sc.name}-seed{args.seed}{'-dispersed' if args.disperse else ''}"
     prepare_out_dir(out)
     require_build(args.fsw)
-    from gnc.output import write_run  # after the checks: the run imports numba
+    from gnc.plotworkers import PlotWorkers
 
-    bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+    # forked before numba is imported: the plots' worker gets ready while this process flies
+    plots = False if args.no_plots else PlotWorkers(program, sc, args.seed)
     try:
-        result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
+        from gnc.output import write_run  # after the checks: the run imports numba
+
+        bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+        try:
+            result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        try:
+            written = write_run(result, out, plots=plots, provenance={"fsw": args.fsw})
+        except OSError as e:
+            raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     finally:
-        if bar is not None:
-            bar.close()
-    try:
-        written = write_run(result, out, plots=not args.no_plots, provenance={"fsw": args.fsw})
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+        if plots:
+            plots.close()
     if not args.quiet:
         print(program.report(result.summary, sc))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")

@@ -11,6 +11,13 @@ PHASES = {"descent": descent, "ascent": ascent, "rendezvous": rendezvous}
 NAMES = tuple(name for phase in PHASES.values() for name in phase.NAMES)
 
 
+def prepare(scenario, seed: int) -> None:
+    """The descent's prepare (gnc.plotworkers), for the descent scenario the mission flies."""
+    from gnc.scenario import load
+
+    descent.prepare(load(scenario.phases.descent), seed)
+
+
 def plot(result, out: Path, only=None) -> dict[str, Path]:
     """Each phase's plots (or those of them in only) into out."""
     written = {}
