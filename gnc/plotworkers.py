@@ -21,9 +21,13 @@ when it is renamed into place (gnc.runfolder) and when the command returns.  The
 live in a process group of their own, so close() kills them all at once; each one also dies
 with its parent (Linux: PR_SET_PDEATHSIG; elsewhere it checks between figures), so a
 killed `gnc run` leaves no worker writing into a folder the next run deletes.  Without
-fork (Windows), with one core, in a process running other threads (fork would copy only
-this one) or with GNC_PLOT_PROCESSES=1 in the environment, the plots are drawn in this
-process after the flight, as before (GNC_PLOT_PROCESSES=N: N processes).
+The workers cost CPU time of their own (~1 s: their imports, the result's copy), which
+pays only on cores that would otherwise idle: on a machine whose cores are all busy with
+other work they would slow the run down (docs/benchmarks.md, "Run timing").  So there are
+as many drawing processes as idle cores (idle_cores()), and with one, or without fork
+(Windows), or in a process running other threads (fork would copy only this one), the
+plots are drawn in this process after the flight, as before.  GNC_PLOT_PROCESSES=N in the
+environment sets the number (1: in this process).
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
 
 MAX_PROCESSES = 4        # beyond this the longest figure (nav_error) sets the time; each process costs memory
@@ -45,13 +50,30 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def idle_cores() -> int:
+    """Cores no other process runs on now: this process's cores less the tasks running
+    beside it (Linux: /proc/loadavg's count of runnable tasks, this one among them, at its
+    lowest of three looks a millisecond apart); all of them where that is not known.  The
+    load average would not do: it lags a minute, and counts the run the user just made."""
+    n = cores()
+    counts = []
+    for _ in range(3):
+        try:
+            with open("/proc/loadavg") as f:
+                counts.append(int(f.read().split()[3].split("/")[0]))
+        except (OSError, ValueError, IndexError):
+            return n
+        time.sleep(0.001)
+    return max(1, min(n, n - (min(counts) - 1)))
+
+
 class PlotWorkers:
     def __init__(self, program, scenario, seed: int, processes: int | None = None):
         """Fork the worker that will draw program's plots (a gnc.programs Program) for a run
         of scenario with seed (the worker prepares what they decide: the plots module's
         prepare(scenario, seed), if it has one)."""
         self.program = program
-        processes = processes or int(os.environ.get("GNC_PLOT_PROCESSES", "0") or 0) or cores()
+        processes = processes or int(os.environ.get("GNC_PLOT_PROCESSES", "0") or 0) or idle_cores()
         if threading.active_count() > 1:
             processes = 1                   # fork copies one thread: a lock another one holds would never be released
         self.processes = min(processes, MAX_PROCESSES)
