@@ -173,7 +173,9 @@ def _worker(program, run: tuple, job_r: int, done_w: int, processes: int) -> Non
             except EOFError:                # closed without a job: the run ended before plotting
                 os._exit(0)
         queue_r, queue_w = os.pipe()
-        os.write(queue_w, bytes(range(len(names))))
+        # the slowest figures first (the plots module's SLOW): the last one taken is then a short one
+        slow = getattr(plots, "SLOW", ())
+        os.write(queue_w, bytes(sorted(range(len(names)), key=lambda i: names[i] not in slow)))
         siblings = []
         for _ in range(processes - 1):
             pid = os.fork()

@@ -17,6 +17,7 @@ from gnc.programs.descent.hazard_plots import safety_map
 
 NAMES = ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error",
          "regional_map", "safety_map")
+SLOW = ("nav_error", "regional_map", "safety_map")    # the longest to draw: plot workers take them first
 ZOOM_M = 200.0          # ground track inset: the last this many metres around touchdown
 
 

@@ -9,6 +9,7 @@ from gnc.programs.rendezvous import plots as rendezvous
 
 PHASES = {"descent": descent, "ascent": ascent, "rendezvous": rendezvous}
 NAMES = tuple(name for phase in PHASES.values() for name in phase.NAMES)
+SLOW = descent.SLOW + ("ascent_profile",)
 
 
 def prepare(scenario, seed: int) -> None:
