@@ -1,16 +1,16 @@
 """A run's plots drawn by worker processes that get ready while the vehicle flies.
 
-Drawing the PNGs is most of what `gnc run` costs, and it is one core's work; the flight
+Drawing the PNGs is half of what `gnc run` costs, and it is one core's work; the flight
 leaves the other cores idle.  PlotWorkers forks one worker before the flight: it imports
 matplotlib and the program's modules and draws a first small figure (fonts, caches)
 meanwhile.  After the flight the result goes to it through a pipe (pickled); it forks a
 sibling per further core, which shares the result copy-on-write, and they take the
 figures one at a time from a shared queue (a pipe of figure numbers) until none is left.
 
-    workers = PlotWorkers(program)      # before the flight: forks the worker
+    workers = PlotWorkers(program, scenario, seed)      # before the flight: forks the worker
     try:
         result = program.run(...)
-        workers.start(result, folder)   # returns at once
+        workers.start(result, folder)   # returns once the result is sent
         ...write the other files...
         written = workers.wait()        # {name: path}, every PNG in folder
     finally:
@@ -20,7 +20,8 @@ The PNGs are in the run's temporary folder before wait() returns, so the folder 
 when it is renamed into place (gnc.runfolder) and when the command returns.  The workers
 live in a process group of their own, so close() kills them all at once; each one also dies
 with its parent (Linux: PR_SET_PDEATHSIG; elsewhere it checks between figures), so a
-killed `gnc run` leaves no worker writing into a folder the next run deletes.  Without
+killed `gnc run` leaves no worker writing into a folder the next run deletes.
+
 The workers cost CPU time of their own (~1 s: their imports, the result's copy), which
 pays only on cores that would otherwise idle: on a machine whose cores are all busy with
 other work they would slow the run down (docs/benchmarks.md, "Run timing").  So there are
