@@ -41,6 +41,7 @@ from typing import Callable
 import numpy as np
 
 from gnc import programs
+from gnc.plotworkers import PlotWorkers
 from gnc.runfolder import run_folder
 
 SUMMARY = "summary.json"
@@ -49,10 +50,11 @@ RUN = "run.json"
 RUN_FORMAT = 1          # of run.json; gnc rerun refuses a newer one
 
 
-def write_run(result, out_dir, plots: bool = True, *, provenance: dict | None = None,
+def write_run(result, out_dir, plots: bool | PlotWorkers = True, *, provenance: dict | None = None,
               extra: Callable[[Path], dict[str, Path]] | None = None) -> dict[str, Path]:
     """Write the run into out_dir, which it replaces whole (gnc.runfolder: a kill never leaves
-    two runs mixed): telemetry.npz, the program's PNGs (unless plots=False), run.json (what
+    two runs mixed): telemetry.npz, the program's PNGs (unless plots=False; drawn by plots
+    while the rest is written when it is a gnc.plotworkers.PlotWorkers), run.json (what
     reproduces the run: run_record) and summary.json.
 
     provenance: what only the caller knows, merged into run.json (the build flown: "fsw",
@@ -64,8 +66,12 @@ def write_run(result, out_dir, plots: bool = True, *, provenance: dict | None = 
     out = Path(out_dir)
     with run_folder(out) as folder:
         written = dict(extra(folder)) if extra is not None else {}
+        if isinstance(plots, PlotWorkers):
+            plots.start(result, folder)
         written["telemetry"] = write_telemetry(folder, result.telemetry)
-        if plots:
+        if isinstance(plots, PlotWorkers):
+            written.update(plots.wait())
+        elif plots:
             written.update(program.plot(result, folder))
         written["run"] = write_json(folder / RUN, run_record(result, provenance or {}))
         written["summary"] = write_summary(folder, result.summary)

@@ -2,6 +2,7 @@
 input, and a real run and campaign writing their outputs."""
 import io
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -174,6 +175,26 @@ def test_run_writes_summary_telemetry_and_plots(tmp_path, capsys):
         data = (out / f"{name}.png").read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 2 * _blank_png_bytes(data), name
     assert summary["outcome"].upper() in printed
+
+
+@pytest.mark.parametrize("processes", ["2", "1"])
+def test_run_draws_the_same_plots_in_workers_and_in_process(tmp_path, processes):
+    """The console command as typed, its plots drawn by two worker processes (gnc.plotworkers)
+    or in its own: every PNG in the folder when it returns, each a drawn figure, listed in
+    the program's order."""
+    out = tmp_path / "run"
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "run", "descent", "--out", str(out)],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, "GNC_PLOT_PROCESSES": processes})
+    assert p.returncode == 0, p.stderr
+    names = ["altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error",
+             "regional_map", "safety_map"]
+    listed = p.stdout.strip().splitlines()[-1].split(": ", 1)[1].split()
+    assert listed == ["telemetry.npz", *(f"{n}.png" for n in names), "run.json", "summary.json"]
+    assert sorted(f.name for f in out.iterdir()) == sorted(listed)
+    for name in names:
+        data = (out / f"{name}.png").read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 2 * _blank_png_bytes(data), name
+    assert not list(tmp_path.glob(".run.*"))                    # no temporary folder left beside it
 
 
 def test_montecarlo_writes_statistics_and_plots(tmp_path, capsys):

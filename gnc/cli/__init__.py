@@ -109,22 +109,30 @@ def cmd_run(args) -> int:
     prepare_out_dir(out)
     prepare_junit(args.junit, out)
     require_build(args.fsw)
-    from gnc.output import write_run  # after the checks: the run imports numba
+    from gnc.plotworkers import PlotWorkers
 
-    props = {"fsw": args.fsw, "run_dir": str(out)}
-    with junit_report(args.junit, f"gnc run {sc.name}", lambda why: junit.unjudged_suites(sc, why, properties=props)
-                      ) as report:
-        bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
-        try:
-            result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        try:
-            written = write_run(result, out, plots=not args.no_plots, provenance={"fsw": args.fsw})
-        except OSError as e:
-            raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
-        report.set(junit.run_suites(result, report.elapsed(), props))
+    # forked before numba is imported: the plots' worker gets ready while this process flies
+    plots = False if args.no_plots else PlotWorkers(program, sc, args.seed)
+    try:
+        from gnc.output import write_run  # after the checks: the run imports numba
+
+        props = {"fsw": args.fsw, "run_dir": str(out)}
+        with junit_report(args.junit, f"gnc run {sc.name}",
+                          lambda why: junit.unjudged_suites(sc, why, properties=props)) as report:
+            bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+            try:
+                result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            try:
+                written = write_run(result, out, plots=plots, provenance={"fsw": args.fsw})
+            except OSError as e:
+                raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+            report.set(junit.run_suites(result, report.elapsed(), props))
+    finally:
+        if plots:
+            plots.close()
     if not args.quiet:
         print(program.report(result.summary, sc))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")

@@ -7,7 +7,8 @@ modules the calls below import on first use (so `gnc --help` stays free of numba
                  .scenario, .summary (JSON-serialisable) and .telemetry (column -> array);
                  HIL programs take link, a gnc.hil.session.Session to fly their flights over
     report.py    report(summary, scenario) -> the text printed after a run
-    plots.py     NAMES (the PNG names it may write) and plot(result, out_dir) -> {name: path}
+    plots.py     NAMES (the PNG names it may write) and plot(result, out_dir, only=None) ->
+                 {name: path}; optionally prepare(scenario, seed) (gnc.plotworkers)
     campaign.py  (campaign programs) fly_one, statistics, report, plots: gnc.montecarlo
     plant.py     (flying programs) sense, record, advance: gnc.core.loop binds them
 """

@@ -6,15 +6,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.patches import Circle, Patch, Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (backend first)
-import numpy as np  # noqa: E402
-from matplotlib.patches import Circle, Patch, Rectangle  # noqa: E402
+from gnc.core import hdu as H
+from gnc.core.hazard import H_COVER, H_ROUGH, H_SLOPE, M_HAZ, M_ZF
+from gnc.plotting import layout, pyplot, save_png
 
-from gnc.core import hdu as H  # noqa: E402
-from gnc.core.hazard import H_COVER, H_ROUGH, H_SLOPE, M_HAZ, M_ZF  # noqa: E402
+plt = pyplot()          # on the Agg backend
 
 SAFE_RGBA = (0.2, 0.75, 0.3, 0.35)
 HAZARD_RGBA = ((H_ROUGH, (0.85, 0.1, 0.1, 0.55), "rock or hole"),      # drawn in this order, later on top
@@ -76,8 +75,8 @@ def safety_map(path: Path, hp: np.ndarray, hs: np.ndarray, maps: np.ndarray, tou
     ax.set_ylabel("north of target [m]")
     status = {H.ST_SITE: "site chosen", H.ST_NO_SITE: "no safe site"}.get(int(hs[H.HS_STATUS]), "no map")
     ax.set_title(f"{title}\n{status}, {100.0 * np.mean(haz == 0):.0f} % of cells safe")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    layout(fig, left=0.8, right=0.2, top=0.6, bottom=0.55)
+    save_png(fig, Path(path))
     plt.close(fig)
     return Path(path)
 
@@ -155,8 +154,8 @@ def regional_map(path: Path, terrain, tel: dict, phases: list[dict], boresight,
     sizes = f"{d.min():.0f}-{d.max():.0f} m" if len(d) else "none"
     ax.set_title(f"{title}\n{len(d)} craters ({sizes}), relief {z.min():.0f} .. {z.max():+.0f} m, "
                  f"{reg.res:g} m cells", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    layout(fig, left=0.8, right=0.2, top=0.6, bottom=0.55)
+    save_png(fig, Path(path))
     plt.close(fig)
     return Path(path)
 
