@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -32,6 +30,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from loop_timing import machine, summarise
+
+
+def _matplotlib_version() -> str:
+    import matplotlib
+    return matplotlib.__version__
+
 
 TARGETS_S = {"descent": 1.5, "mission": 3.0}      # issue #16: warm `gnc run PROGRAM` with plots
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "run_timing.json"
@@ -39,31 +44,6 @@ VARIANTS = (("", [], {}),
             (" --no-plots", ["--no-plots"], {}),
             (", plots in 2 workers", [], {"GNC_PLOT_PROCESSES": "2"}),
             (", plots in process", [], {"GNC_PLOT_PROCESSES": "1"}))
-
-
-def percentile(samples, p):
-    """Nearest rank, so p99 of fewer than 100 samples is the max."""
-    s = np.sort(np.asarray(samples, float))
-    return float(s[max(0, math.ceil(p / 100.0 * len(s)) - 1)])
-
-
-def summarise(samples):
-    return {"median": float(np.median(samples)), "p99": percentile(samples, 99),
-            "max": float(np.max(samples)), "n": len(samples)}
-
-
-def machine():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    import matplotlib
-    import numba
-    return {"platform": platform.platform(), "cpu_model": cpu, "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "numba": numba.__version__, "numpy": np.__version__,
-            "matplotlib": matplotlib.__version__}
 
 
 def running_tasks():
@@ -160,7 +140,7 @@ def main(argv=None):
           f"{os.cpu_count()} CPUs: anything else running inflates every figure")
     print(f"gnc from {which} ({commit}); p99 is nearest-rank: with {args.runs} runs it is the max")
 
-    report = {"machine": {**machine(), "load_avg_start": load_start, "load_avg_end": load_end},
+    report = {"machine": {**machine(), "matplotlib": _matplotlib_version(), "load_avg_start": load_start, "load_avg_end": load_end},
               "config": {"runs": args.runs, "programs": args.programs, "gnc": which, "commit": commit, "seed": 0},
               "figures": rows, "plots": shares,
               "samples_s": walls, "cpu_samples_s": cpus, "running_tasks_at_start": running, "targets_s": TARGETS_S}
