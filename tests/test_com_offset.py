@@ -21,6 +21,8 @@ SC = scenario.load("descent")
 
 
 def _fly(sc, seed=0, disperse=False):
+    """The flight and its verdict on the touchdown limits (the ground's safety is the hazard
+    unit's business: tests/test_hazard.py)."""
     a = assemble(sc, seed, disperse)
     f = fly(a, tel_every=10)
     td = touchdown_summary(a, f.plant.touch) if f.event == P.EV_CONTACT else None
