@@ -15,7 +15,7 @@ The tests cite the group: `python bench/test_bounds.py GROUP`.
     python bench/test_bounds.py hazard-mc                # 1200 rough landings, ~10 min
     python bench/test_bounds.py --seeds 40 --jobs 2 terrain
 
-Groups: descent-nav, descent-band, ascent, mission, rendezvous, relprop, terrain,
+Groups: descent-nav, descent-nees, descent-band, ascent, mission, rendezvous, relprop, terrain,
 altimeter, divert (quick); descent-mc, hazard-mc (slow, not run by default).  Nothing
 here asserts: the tests do.
 """
@@ -86,6 +86,53 @@ def descent_nav(seeds, jobs):
                  for k in np.argsort(worst)[:6]]
         print("   the old per-run criterion (>= 99 % of steps inside 3 sigma on every series): "
               f"{int(np.sum(worst < 0.99))} of {n} runs below; worst: " + ", ".join(named))
+
+
+PHASES = ("main_braking", "quick_adjustment", "approach", "hover", "obstacle_avoidance", "slow_descent", "free_fall")
+
+
+def chi2_mean_lower(n, alpha):
+    """Largest c < 1 with (c e^(1-c))^(n/2) <= alpha: chi2_n / n falls below c with probability
+    at most alpha (Chernoff's lower tail; a mean of n variables below chi2_1 in convex order too)."""
+    lo, hi, target = 1e-9, 1.0, 2.0 * math.log(1.0 / alpha) / n
+    for _ in range(200):
+        c = 0.5 * (lo + hi)
+        lo, hi = (c, hi) if c - 1.0 - math.log(c) >= target else (lo, c)
+    return lo
+
+
+def descent_nees_run(seed: int) -> np.ndarray:
+    """Per phase (PHASES) and series (NAV_SERIES): mean z^2 over the phase's steps (nan if never flown)."""
+    from gnc.frames import phase_name
+    from gnc.programs.descent.run import run
+    T = run(scenario.load("descent"), seed=seed, disperse=True).telemetry
+    names = np.array([phase_name(int(p)) for p in T["af.phase"]])
+    out = np.full((len(PHASES), len(NAV_SERIES)), np.nan)
+    for p, phase in enumerate(PHASES):
+        m = names == phase
+        for j, (kind, ax) in enumerate(NAV_SERIES):
+            i = "enu".index(ax)
+            z = (T[f"af.nav_{kind}[{i}]"][m] - T[f"{kind}_{ax}"][m]) / T[f"nav_sig_{kind}_{ax}"][m]
+            if m.any():
+                out[p, j] = np.mean(z * z)
+    return out
+
+
+def descent_nees(seeds, jobs):
+    """#17 asks for navigation consistent in every phase.  Not a test yet: measured here."""
+    n = len(seeds)
+    lo, hi = chi2_mean_lower(n, 0.025), chi2_mean_bound(n, 0.025)
+    r = np.array(_pool(descent_nees_run, seeds, jobs))
+    print(f"descent-nees: mean z^2 per phase over dispersed seeds {seeds[0]}-{seeds[-1]}; consistent inside "
+          f"[{lo:.2f}, {hi:.2f}] (Chernoff, each tail 2.5 % for {n} runs, whatever the correlation in a run)")
+    print(f"  {'phase':20s}" + "".join(f"{k}_{a}".rjust(9) + " " for k, a in NAV_SERIES))
+    for p, phase in enumerate(PHASES):
+        cells = []
+        for j in range(len(NAV_SERIES)):
+            v = np.nanmean(r[:, p, j])
+            cells.append(f"{v:8.3f}{' ' if lo <= v <= hi else '*'}")
+        print(f"  {phase:20s}" + "".join(cells))
+    print("  * outside the band")
 
 
 def descent_band(seeds, jobs):
@@ -368,11 +415,11 @@ def hazard_mc(_seeds, jobs):
          f"the aim 1 %: P(X >= {k_on} | 200, 0.01) = {binom.sf(k_on - 1, 200, 0.01):.1e}")
 
 
-GROUPS = {"descent-nav": descent_nav, "descent-band": descent_band, "ascent": ascent, "mission": mission,
+GROUPS = {"descent-nav": descent_nav, "descent-nees": descent_nees, "descent-band": descent_band, "ascent": ascent, "mission": mission,
           "rendezvous": rendezvous, "relprop": relprop, "terrain": terrain, "altimeter": altimeter, "divert": divert,
           "descent-mc": descent_mc, "hazard-mc": hazard_mc}
 SLOW = {"descent-mc", "hazard-mc"}
-DEFAULT_SEEDS = {"descent-nav": 40, "terrain": 40, "divert": 100}
+DEFAULT_SEEDS = {"descent-nav": 40, "descent-nees": 40, "terrain": 40, "divert": 100}
 
 
 def main(argv=None) -> int:
