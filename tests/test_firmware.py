@@ -15,6 +15,7 @@ the session by killing the board, which is itself the port-gone case.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -418,3 +419,39 @@ def test_board_command_refuses_icount_for_the_avr():
     p = subprocess.run([sys.executable, "-c", "import sys; from gnc.cli import main; sys.exit(main(sys.argv[1:]))",
                         "board", "emulate", "avr", "--icount", "3"], capture_output=True, text=True)
     assert p.returncode == 2 and "stm32f4" in p.stderr and "Traceback" not in p.stderr
+
+
+def _board(*argv):
+    if not shutil.which("make"):
+        (pytest.fail if CI else pytest.skip)("gnc board flash runs the target's make flash: needs make")
+    return subprocess.run([sys.executable, "-c", "import sys; from gnc.cli import main; sys.exit(main(sys.argv[1:]))",
+                           "board", *argv], capture_output=True, text=True)
+
+
+def test_flashing_a_mega_as_a_dry_run_prints_avrdude_through_its_bootloader_and_runs_nothing(tmp_path):
+    port = tmp_path / "ttyACM9"          # not a port: a dry run must not open it
+    p = _board("flash", "avr", "--port", str(port), "--baud", "1000000", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    flash = [line for line in p.stdout.splitlines() if line.startswith("avrdude ")]
+    assert flash == [f"avrdude -p atmega2560 -c wiring -P {port} -b 115200 -D "
+                     "-U flash:w:build/atmega2560-1000000/firmware.hex:i"]
+    assert not port.exists()
+
+
+def test_flashing_the_stm32f4_as_a_dry_run_prints_st_flash_or_openocd():
+    p = _board("flash", "stm32f4", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert "st-flash --reset write build/nucleo-f446re-115200/firmware.bin 0x08000000" in p.stdout
+    assert "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg" in p.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("flash", "avr"), "needs --port"),
+    (("flash", "avr", "--port", "/dev/no-such-port-here"), "no such port"),
+    (("flash", "stm32f4", "--port", "/dev/ttyACM0"), "ST-Link"),
+    (("build", "avr", "--dry-run"), "are for gnc board flash"),
+    (("flash", "avr", "--port", "/dev/ttyACM0", "--variant", "disco-f407"), "--variant is for the stm32f4"),
+])
+def test_flash_refuses_what_it_cannot_do_in_one_line(argv, message):
+    p = _board(*argv)
+    assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr

@@ -1,13 +1,15 @@
-"""`gnc board`: build the firmware for a target, or run it on an emulated board.
+"""`gnc board`: build the firmware for a target, run it on an emulated board, or flash a real one.
 
 gnc.cli hooks this in with add_parser(subparsers).
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 EPILOG = """\
 examples:
@@ -17,10 +19,19 @@ examples:
                                       QEMU netduinoplus2, deterministic: step_cycles are then
                                       instruction counts x 0.168 x 2^3 (SysTick at 168 MHz of
                                       virtual time, 2^3 ns per instruction)
+  gnc board flash avr --port /dev/ttyACM0 --dry-run
+                                      print what flashing a Mega would run (the target's
+                                      `make flash`: avrdude through its bootloader), run nothing
+  gnc board flash stm32f4 --variant disco-f407
+                                      build and flash through the ST-Link (st-flash, else openocd)
 
 `gnc hil --emulate BOARD SCENARIO` builds, starts, flies and stops in one command.
-Flashing real boards: docs/firmware.md (make flash PORT=... in the target's folder).
+Flashing real boards: docs/firmware.md.  Flash with the --baud you will give gnc hil.
 """
+
+STM32F4_VARIANTS = ("nucleo-f446re", "disco-f407", "netduinoplus2")     # csrc/firmware/stm32f4/Makefile BOARD
+# what `make flash` in each target's folder runs, and the Debian packages that have it
+FLASH_TOOLS = {"avr": (("avrdude",), "avrdude"), "stm32f4": (("st-flash", "openocd"), "stlink-tools or openocd")}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -28,19 +39,64 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
     p = sub.add_parser("board", help="build the flight firmware, or run it on an emulated board",
                        description="Build the firmware of csrc/firmware/<target> (the unchanged flight "
-                                   "kernels, the protocol loop and a board layer), or run it on an emulated "
-                                   "board with its serial port on a pseudo-terminal.",
+                                   "kernels, the protocol loop and a board layer), run it on an emulated "
+                                   "board with its serial port on a pseudo-terminal, or flash it to a real "
+                                   "board with the target's documented tool.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=("build", "emulate"), help="build: make and show the size; emulate: run it")
+    p.add_argument("action", choices=("build", "emulate", "flash"),
+                   help="build: make and show the size; emulate: run it; flash: build and write it to a real board")
     p.add_argument("target", metavar="BOARD", choices=tuple(TARGETS),
                    help="; ".join(f"{t.name}: {t.describe}" for t in TARGETS.values()))
     p.add_argument("--baud", type=int, metavar="B",
                    help="UART baud rate of the build (default: avr 1000000, the fastest exact rate at "
-                        "16 MHz; stm32f4 115200, which QEMU ignores)")
+                        "16 MHz; stm32f4 115200, which QEMU ignores; flash: 115200, the Makefiles' default; "
+                        "give gnc hil the same)")
     p.add_argument("--icount", type=int, metavar="SHIFT",
                    help="stm32f4: run QEMU with -icount shift=SHIFT (0..10), a deterministic virtual clock")
+    p.add_argument("--port", metavar="PORT",
+                   help="flash avr: the board's serial port (its bootloader listens there), e.g. /dev/ttyACM0")
+    p.add_argument("--variant", choices=STM32F4_VARIANTS, metavar="NAME",
+                   help="flash stm32f4: the board on the desk, " + ", ".join(STM32F4_VARIANTS)
+                        + " (default nucleo-f446re; netduinoplus2 is the one QEMU emulates)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="flash: print the commands it would run (the build's and the flash tool's), run none")
     p.set_defaults(func=main)
     return p
+
+
+def flash(args) -> int:
+    """The target's own `make flash` (the one place the flash command is written), or with
+    --dry-run what make would run, without running it."""
+    from gnc.cli.common import UsageError
+    from gnc.hil.emulate import FIRMWARE, TARGETS
+
+    folder = FIRMWARE / TARGETS[args.target].folder
+    if args.target == "avr" and not args.port:
+        raise UsageError("gnc board flash avr needs --port, the board's serial port (e.g. --port /dev/ttyACM0)")
+    if args.target != "avr" and args.port:
+        raise UsageError(f"--port is for the avr board: the {args.target} is flashed through its ST-Link (USB)")
+    if args.variant and args.target != "stm32f4":
+        raise UsageError("--variant is for the stm32f4 board")
+    goals = ["flash"] + ([f"PORT={args.port}"] if args.port else []) + ([f"BAUD={args.baud}"] if args.baud else [])
+    if args.target == "stm32f4":
+        goals.append(f"BOARD={args.variant or STM32F4_VARIANTS[0]}")
+    if not shutil.which("make"):
+        raise UsageError("gnc board flash needs make (apt-get install make)")
+    if args.dry_run:
+        p = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(folder), *goals],
+                           capture_output=True, text=True)
+        if p.returncode:
+            raise UsageError(f"make -n flash in {folder} failed: {(p.stderr or p.stdout).strip()}")
+        print(f"# in {folder}, `make {' '.join(goals)}` would run:")
+        print(p.stdout.rstrip())
+        return 0
+    if args.port and not Path(args.port).exists():
+        raise UsageError(f"--port {args.port}: no such port (is the board plugged in? ls /dev/ttyACM* /dev/ttyUSB*)")
+    tools, packages = FLASH_TOOLS[args.target]
+    if not any(shutil.which(t) for t in tools):
+        raise UsageError(f"flashing the {args.target} board needs {' or '.join(tools)} "
+                         f"(Debian: {packages}); --dry-run prints the commands")
+    return subprocess.run(["make", "--no-print-directory", "-C", str(folder), *goals]).returncode
 
 
 def main(args) -> int:
@@ -51,6 +107,10 @@ def main(args) -> int:
         raise UsageError(f"--baud must be positive, not {args.baud}")
     if args.icount is not None and (args.target != "stm32f4" or not 0 <= args.icount <= 10):
         raise UsageError("--icount SHIFT is for the stm32f4 board, SHIFT 0 .. 10")
+    if args.action != "flash" and (args.port or args.dry_run or args.variant):
+        raise UsageError("--port, --variant and --dry-run are for gnc board flash")
+    if args.action == "flash":
+        return flash(args)
     try:
         if args.action == "build":
             elf = build(args.target, args.baud)
