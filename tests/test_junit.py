@@ -4,6 +4,7 @@ forced to fail by a scenario override, a run is kept from its judging point by a
 `sim.max_duration_s` (no touchdown: cheap, and never judged)."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -11,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from test_run_folder import SIGNAL_IN_CAMPAIGN
 
 from gnc import junit
 from gnc.cli import main
@@ -150,7 +152,6 @@ def until(self, *a, **k):
     return real(self, *a, **k)
 gnc.flight.Flight.until = until
 from gnc.cli import main
-from gnc.montecarlo import Campaign
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -171,28 +172,9 @@ def test_a_terminated_run_replaces_a_previous_file_with_one_saying_so(tmp_path):
     assert os.listdir(xml.parent) == [xml.name]              # no temporary file left beside it
 
 
-# a campaign in a process that Ctrl-Cs itself as its 8th run starts (on 2 threads, after 5 or more ended)
-INT_IN_CAMPAIGN = """
-import os, signal, subprocess, sys, threading
-# a suite started in the background inherits SIGINT ignored, which Python keeps: Ctrl-C as in a terminal
-signal.signal(signal.SIGINT, signal.default_int_handler)
-import gnc.montecarlo
-real, started, lock = gnc.montecarlo.fly_one, [0], threading.Lock()
-def fly_one(*a, **k):
-    with lock:
-        started[0] += 1
-        if started[0] == 8:
-            subprocess.run(["kill", "-INT", str(os.getpid())], check=True)
-    return real(*a, **k)
-gnc.montecarlo.fly_one = fly_one
-from gnc.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def test_an_interrupted_campaign_judges_nothing(tmp_path):
     xml = tmp_path / "mc.xml"
-    p = subprocess.run([sys.executable, "-c", INT_IN_CAMPAIGN, "montecarlo", "descent", "-n", "5000", "--jobs", "2",
+    p = subprocess.run([sys.executable, "-c", SIGNAL_IN_CAMPAIGN, str(int(signal.SIGINT)), "montecarlo", "descent", "-n", "5000", "--jobs", "2",
                         "--out", str(tmp_path / "mc"), "--junit", str(xml), *SHORT, *QUIET],
                        env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600)
     assert p.returncode == 130 and "Traceback" not in p.stderr, p.stderr
