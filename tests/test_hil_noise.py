@@ -62,10 +62,11 @@ class Babbling(SerialTransport):
     """A board that turns to babbling after `after` sensor frames: from then on every
     message it sends arrives garbled (a bit flipped in every byte but the delimiters)."""
 
-    def __init__(self, port: str, after: int):
+    def __init__(self, port: str, after: int, late_once: bool = False):
         super().__init__(port, BAUD)
         self.after, self._decoder = after, wire.Decoder()
         self.frames: set[int] = set()        # sensor frames by seq: a retransmission is not a new one
+        self.late_once = late_once           # its first garbled reply comes after the host stopped waiting
 
     def write(self, data: bytes) -> None:
         self.frames.update(m.seq for m in self._decoder.feed(data) if m.kind == "sensor")
@@ -75,6 +76,10 @@ class Babbling(SerialTransport):
         data = super().read(timeout)
         if len(self.frames) <= self.after:
             return data
+        if self.late_once:                   # as a board descheduled on a busy machine: the bytes wait in the pty
+            self.late_once = False
+            time.sleep(timeout)
+            return b""
         return bytes(((b ^ 0x80) or 0x80) if b else 0 for b in data)
 
 
@@ -148,14 +153,19 @@ def test_lockstep_at_byte_error_rate_1e3_per_direction_flies_every_step(link, se
     assert abs(f["retransmitted"] - b["repeats"] - b["bad"]) <= 0.05 * f["retransmitted"], (b, f)
 
 
-@pytest.mark.parametrize("mode", ["lockstep", "realtime"])
-def test_a_board_that_babbles_only_garbage_is_a_noisy_link_not_silent(link, mode):
-    r = run_session(SC, Babbling(link.board(), after=150), mode=mode, silence_s=1.0 if mode == "lockstep" else None)
+@pytest.mark.parametrize("mode,late_once", [("lockstep", False), ("lockstep", True), ("realtime", False)])
+def test_a_board_that_babbles_only_garbage_is_a_noisy_link_not_silent(link, mode, late_once):
+    board = Babbling(link.board(), after=150, late_once=late_once)
+    r = run_session(SC, board, mode=mode, silence_s=1.0 if mode == "lockstep" else None)
     assert r.summary["outcome"] == "aborted" and "too noisy" in r.summary["failures"][0]
     assert _events(r.link) == ["noisy link", "aborted"]
     event = r.link["events"][0]
     assert event["last_answer_step"] == 149 and "policy abort" in event["detail"]
-    assert event["garbled"] > 0 and event["bytes_heard"] > 0 and event["empty_waits"] == 0
+    # A garbled reply later than its retransmission deadline (a busy machine) leaves a wait
+    # empty; the verdict stands on what the window heard.  Every miss doubles the wait, so a
+    # stall empties a few waits at most, of the ~50 in the window (CI once saw 1 of 52).
+    assert event["garbled"] > 0 and event["bytes_heard"] > 0 and event["noisy_waits"] > event["empty_waits"]
+    assert event["empty_waits"] >= late_once
     if mode == "realtime":               # judged after the run the link's own loss rate asks for
         assert event["noisy_waits"] == r.link["noise"]["run_needed"]["noisy link"] >= SILENT_PERIODS
 
