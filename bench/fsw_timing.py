@@ -105,11 +105,11 @@ def fsw_loops(step):
 
 
 @numba.njit(cache=False)
-def rk4_loop(x, vp, w, duty, h, n, work, ts, out, timed):
-    """n RK4 steps with the main engine off, each timed when timed."""
+def rk4_loop(p, h, n, ts, out, timed):
+    """n RK4 steps of plant p's vehicle with the main engine off, each timed when timed."""
     for i in range(n):
         t0 = now_ns(ts) if timed else 0
-        V.rk4_step(x, vp, w, 0.0, duty, h, work)
+        V.rk4_step(p.x, i * h, p.vp, p.w, p.field, 0.0, p.duty, h, p.work)
         if timed:
             out[i] = now_ns(ts) - t0
 
@@ -187,17 +187,16 @@ def time_fsw(kind, replay, runs, ts):
 
 
 def time_rk4(a, runs, ts):
-    duty, work = np.zeros(V.N_RCS), np.zeros(V.WORK_LEN)
     h = a.dt / a.substeps
     out = np.zeros(RK4_STEPS, np.int64)
-    rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, 10, work, ts, out, True)
-    rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, 10, work, ts, out, False)
+    rk4_loop(a.plant(), h, 10, ts, out, True)
+    rk4_loop(a.plant(), h, 10, ts, out, False)
     means, calls = [], []
     for _ in range(runs):
         t0 = time.perf_counter_ns()
-        rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, RK4_STEPS, work, ts, out, False)
+        rk4_loop(a.plant(), h, RK4_STEPS, ts, out, False)
         means.append((time.perf_counter_ns() - t0) / RK4_STEPS)
-        rk4_loop(a.x0.copy(), a.vp, a.world, duty, h, RK4_STEPS, work, ts, out, True)
+        rk4_loop(a.plant(), h, RK4_STEPS, ts, out, True)
         calls.append(out.copy())
     return float(np.median(means)), np.concatenate(calls)
 

@@ -34,6 +34,7 @@ from gnc.core.fsw.step import fsw_reset, fsw_step
 from gnc.core.layout import AF_LEN, FS_LEN
 from gnc.programs.descent import plant as P
 from gnc.programs.descent.assemble import assemble
+from gnc.programs.gravity import plant_field
 
 SCENARIO = "descent"
 SEED = 0
@@ -47,9 +48,9 @@ COLD_PY = "import gnc.programs.descent.run, gnc.scenario; gnc.programs.descent.r
 # The bench kernels are not cached on purpose: numba's cache checks only this file, so a
 # cached copy would go on timing old core code after gnc/core changes.
 @numba.njit(cache=False)
-def rk4_loop(x, vp, w, thrust_cmd, duty, h, n, work):
-    for _ in range(n):
-        V.rk4_step(x, vp, w, thrust_cmd, duty, h, work)
+def rk4_loop(x, vp, w, field, thrust_cmd, duty, h, n, work):
+    for i in range(n):
+        V.rk4_step(x, i * h, vp, w, field, thrust_cmd, duty, h, work)
 
 
 @numba.njit(cache=False)
@@ -106,12 +107,12 @@ def time_rk4(a, runs):
     work = np.zeros(V.WORK_LEN)
     duty = np.zeros(V.N_RCS)
     h = a.dt / a.substeps
-    rk4_loop(a.x0.copy(), a.vp, a.world, 0.0, duty, h, 10, work)    # compile
+    rk4_loop(a.x0.copy(), a.vp, a.world, plant_field(a.field), 0.0, duty, h, 10, work)    # compile
     ns = []
     for _ in range(runs):
         x = a.x0.copy()
         t0 = time.perf_counter_ns()
-        rk4_loop(x, a.vp, a.world, 0.0, duty, h, RK4_STEPS, work)
+        rk4_loop(x, a.vp, a.world, plant_field(a.field), 0.0, duty, h, RK4_STEPS, work)
         ns.append((time.perf_counter_ns() - t0) / RK4_STEPS)
     return ns
 

@@ -26,8 +26,10 @@ not read as a smoother Moon.  Errors name the file, the line and what was expect
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -219,3 +221,15 @@ def read(path, nmax: int | None = None) -> GravityField:
             return read_icgem(path, nmax)
         return read_shadr(path, nmax)
     raise GravityFileError(f"{path}: empty file: expected an ICGEM or SHADR gravity field")
+
+
+def read_cached(path, nmax: int) -> GravityField:
+    """read(path, nmax), once per process for each version of the file (its modification
+    time and size): a campaign assembles every run, and a degree-1200 file takes ~3 s."""
+    st = os.stat(path)
+    return _read_version(str(path), nmax, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=4)
+def _read_version(path: str, nmax: int, mtime_ns: int, size: int) -> GravityField:
+    return read(path, nmax)

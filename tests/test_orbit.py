@@ -10,6 +10,7 @@ import pytest
 from gnc.core import moon as M
 from gnc.core import orbit as O
 from gnc.core import vehicle as V
+from gnc.programs.gravity import no_field
 
 MU = 4.90280007e12
 R_MOON = 1737.4e3
@@ -64,9 +65,10 @@ def _rk4(r, v, dt, h, mu=MU, j2=0.0):
     x = np.zeros(V.X_LEN)
     x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3], x[V.X_Q], x[V.X_M] = r, v, 1.0, 100.0
     work, duty = np.zeros(V.WORK_LEN), np.zeros(V.N_RCS)
+    field = no_field()
     n = round(dt / h)
-    for _ in range(n):
-        V.rk4_step(x, vp, w, 0.0, duty, dt / n, work)
+    for i in range(n):
+        V.rk4_step(x, i * dt / n, vp, w, field, 0.0, duty, dt / n, work)
     return x[V.X_R:V.X_R + 3], x[V.X_V:V.X_V + 3]
 
 

@@ -13,6 +13,7 @@ import pytest
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.programs.descent.assemble import vehicle_params
+from gnc.programs.gravity import no_field
 from gnc.scenario import load
 
 MU = 4.90280007e12        # m^3/s^2
@@ -52,9 +53,13 @@ class Stepper:
         self.vp, self.w, self.thrust_cmd = vp, w, thrust_cmd
         self.duty = np.zeros(V.N_RCS) if duty is None else duty
         self.work = np.zeros(V.WORK_LEN)
+        self.field = no_field()
+        self.t = 0.0
 
     def __call__(self, x, h):
-        return V.rk4_step(x, self.vp, self.w, self.thrust_cmd, self.duty, h, self.work)
+        f_b = V.rk4_step(x, self.t, self.vp, self.w, self.field, self.thrust_cmd, self.duty, h, self.work)
+        self.t += h
+        return f_b
 
 
 def report(name, value, unit=""):
@@ -206,7 +211,8 @@ def test_rocket_equation_in_free_space(vp, start_at_command):
 def test_mass_flow_is_thrust_over_isp(vp):
     x = state((R_MOON, 0.0, 0.0), (0.0, 0.0, 0.0), vp, thrust=4321.0)
     dx = np.zeros(V.X_LEN)
-    V.derivatives(x, vp, world(), 4321.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0, dx)
+    field = no_field()
+    V.derivatives(x, 0.0, vp, world(), field, 4321.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0, dx)
     assert dx[V.X_M] == pytest.approx(-4321.0 / vp[V.VP_ISP], rel=1e-14)
     assert dx[V.X_THRUST] == 0.0
 

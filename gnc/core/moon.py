@@ -12,25 +12,30 @@ from gnc.core.jit import kernel
 
 # --- layout W (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # the constants of one scenario's Moon and site
-W_MU = 0           # m^3/s^2: gravitational parameter
-W_J2 = 1           # unnormalised J2 (0 disables)
-W_RREF = 2         # m: reference radius of J2
-W_OMEGA = 3        # rad/s: rotation rate
-W_THETA0 = 4       # rad: MCMF rotation angle at t = 0
-W_SITE_R = 5       # m: radius of the target site (datum sphere of the landing frame)
-W_C_LF = 6         # [9] rotation MCMF -> L, row major (rows: east, north, up)
-W_P_SITE = 15      # [3] m: site position, MCMF
-W_DEM_RES = 18     # m: DEM cell (terrain module)
-W_DEM_HALF = 19    # m: half width of the DEM square centred on the target
-W_GROUND_MAX = 20  # m: highest ground above the datum sphere (contact checks start below it)
-W_REG_ROW = 21     # first row of the regional map in the dem array (rows above it: the fine map); 0 = none
-W_REG_COLS = 22    # columns of the regional map (across the ground track)
-W_REG_RES = 23     # m: regional map cell
-W_REG_U0 = 24      # m: along-track (uprange +) coordinate of the regional map's first row
-W_REG_V0 = 25      # m: cross-track coordinate of its first column
-W_REG_DIR = 26     # [2] east, north of the uprange unit vector
-W_REG_QUIET = 28   # m: the regional map is 0 within this distance of the target (lookups skip it there)
-W_LEN = 29
+W_MU = 0             # m^3/s^2: gravitational parameter
+W_J2 = 1             # unnormalised J2 (0 disables)
+W_RREF = 2           # m: reference radius of J2
+W_OMEGA = 3          # rad/s: rotation rate
+W_THETA0 = 4         # rad: MCMF rotation angle at t = 0
+W_SITE_R = 5         # m: radius of the target site (datum sphere of the landing frame)
+W_C_LF = 6           # [9] rotation MCMF -> L, row major (rows: east, north, up)
+W_P_SITE = 15        # [3] m: site position, MCMF
+W_DEM_RES = 18       # m: DEM cell (terrain module)
+W_DEM_HALF = 19      # m: half width of the DEM square centred on the target
+W_GROUND_MAX = 20    # m: highest ground above the datum sphere (contact checks start below it)
+W_REG_ROW = 21       # first row of the regional map in the dem array (rows above it: the fine map); 0 = none
+W_REG_COLS = 22      # columns of the regional map (across the ground track)
+W_REG_RES = 23       # m: regional map cell
+W_REG_U0 = 24        # m: along-track (uprange +) coordinate of the regional map's first row
+W_REG_V0 = 25        # m: cross-track coordinate of its first column
+W_REG_DIR = 26       # [2] east, north of the uprange unit vector
+W_REG_QUIET = 28     # m: the regional map is 0 within this distance of the target (lookups skip it there)
+W_FIELD_DEGREE = 29  # degree and order of the spherical-harmonic field flown (gnc.core.gravity); 0 = point mass + J2
+W_FIELD_MU = 30      # m^3/s^2: the field file's GM
+W_FIELD_RREF = 31    # m: the field file's reference radius
+W_EARTH_MU = 32      # m^3/s^2: Earth's gravitational parameter; 0 = no Earth pull
+W_EARTH_DIST = 33    # m: Earth's distance, on the Moon-fixed +x axis (mean sub-Earth point)
+W_LEN = 34
 # --- end layout W ---
 
 

@@ -7,9 +7,9 @@ VP_* layout are filled by gnc.programs.descent.assemble from the scenario.
 """
 
 from gnc.core import vec
+from gnc.core.gravity import acceleration
 from gnc.core.jit import kernel
 from gnc.core.layout import AF_RCS_ON
-from gnc.core.moon import W_J2, W_MU, W_RREF, gravity
 
 # --- layout X (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # truth state of one vehicle, MCI
@@ -85,8 +85,9 @@ def rcs_force_torque(vp, duty):
 
 
 @kernel
-def derivatives(x, vp, w, thrust_cmd, f_rcs, t_rcs, mdot_rcs, dx):
-    """dx = f(x) for the truth state, inputs held over the integration step."""
+def derivatives(x, t, vp, w, field, thrust_cmd, f_rcs, t_rcs, mdot_rcs, dx):
+    """dx = f(x) at time t for the truth state, inputs held over the integration step;
+    field: the gravity field (gnc.core.gravity.Field)."""
     r = vec.load3(x, X_R)
     q = vec.load4(x, X_Q)
     om = vec.load3(x, X_W)
@@ -96,7 +97,7 @@ def derivatives(x, vp, w, thrust_cmd, f_rcs, t_rcs, mdot_rcs, dx):
     f_eng = vec.scale(tdir, thrust)
     f_body = vec.add(f_eng, f_rcs)
     tau = vec.add(t_rcs, vec.cross(vec.scale(vec.load3(vp, VP_COM), -1.0), f_eng))
-    g = gravity(r, w[W_MU], w[W_J2], w[W_RREF])
+    g = acceleration(r, t, w, field)
     a = vec.axpy(1.0 / m, vec.q_rot(q, f_body), g)
     dx[X_R] = x[X_V]
     dx[X_R + 1] = x[X_V + 1]
@@ -124,8 +125,8 @@ def engine_command(vp, thrust_cmd, m):
 
 
 @kernel
-def rk4_step(x, vp, w, thrust_cmd, duty, h, work):
-    """Advance x by h with the engine command and RCS duty cycles held.
+def rk4_step(x, t, vp, w, field, thrust_cmd, duty, h, work):
+    """Advance x from time t by h with the engine command and RCS duty cycles held.
 
     work: float64[4*X_LEN + X_LEN] scratch (k1..k4 and the stage state).
     Returns the body specific force (N/kg) averaged over the step, for the IMU.
@@ -138,16 +139,16 @@ def rk4_step(x, vp, w, thrust_cmd, duty, h, work):
     k3 = work[2 * n:3 * n]
     k4 = work[3 * n:4 * n]
     xs = work[4 * n:5 * n]
-    derivatives(x, vp, w, tc, f_rcs, t_rcs, mdot_rcs, k1)
+    derivatives(x, t, vp, w, field, tc, f_rcs, t_rcs, mdot_rcs, k1)
     for i in range(n):
         xs[i] = x[i] + 0.5 * h * k1[i]
-    derivatives(xs, vp, w, tc, f_rcs, t_rcs, mdot_rcs, k2)
+    derivatives(xs, t + 0.5 * h, vp, w, field, tc, f_rcs, t_rcs, mdot_rcs, k2)
     for i in range(n):
         xs[i] = x[i] + 0.5 * h * k2[i]
-    derivatives(xs, vp, w, tc, f_rcs, t_rcs, mdot_rcs, k3)
+    derivatives(xs, t + 0.5 * h, vp, w, field, tc, f_rcs, t_rcs, mdot_rcs, k3)
     for i in range(n):
         xs[i] = x[i] + h * k3[i]
-    derivatives(xs, vp, w, tc, f_rcs, t_rcs, mdot_rcs, k4)
+    derivatives(xs, t + h, vp, w, field, tc, f_rcs, t_rcs, mdot_rcs, k4)
     thrust0 = x[X_THRUST]
     m0 = x[X_M]
     for i in range(n):

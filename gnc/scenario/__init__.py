@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,10 @@ from gnc.scenario.orbit import ORBIT_RULES, orbit_cross_check
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
+MAX_FIELD_DEGREE = 1400      # gnc.core.sh_gravity's Legendre functions overflow near 1470 at the poles
+# file paths: relative to the scenario file that sets them (a --set one: to the working directory)
+PATH_KEYS = ("moon.field_file",)
+
 # (low, high) inclusive bounds; None = unbounded.  Every numeric key must be finite.
 POS = (1e-12, None)
 NONNEG = (0.0, None)
@@ -30,6 +35,7 @@ FRAC = (0.0, 1.0)
 RULES: dict[str, tuple[float | None, float | None]] = {
     "sim.fsw_rate_hz": (1.0, 1000.0), "sim.substeps": (1, 100), "sim.max_duration_s": (1.0, 1e6),
     "moon.mu": POS, "moon.radius_m": POS, "moon.j2": (-1e-2, 1e-2), "moon.rotation_rad_s": (-1e-3, 1e-3),
+    "moon.field_degree": (0, MAX_FIELD_DEGREE),
     "site.lat_deg": (-90.0, 90.0), "site.lon_deg": (-360.0, 360.0), "site.elevation_m": (-20000.0, 20000.0),
     "orbit.perilune_alt_m": (1000.0, 1e6), "orbit.apolune_alt_m": (1000.0, 1e7),
     "orbit.pdi_range_m": (0.0, 2e6), "orbit.inclination_deg": (0.0, 180.0),
@@ -275,6 +281,26 @@ def _cross_checks(data: dict) -> None:
                             f"{v['leg_radius_m']:g} (the unit must judge the whole footprint)")
 
 
+def _gravity_check(moon: dict) -> None:
+    path, degree = moon["field_file"], moon["field_degree"]
+    if not path:
+        if degree:
+            raise ScenarioError(f"moon.field_degree: {degree} with no moon.field_file to read it from")
+        return
+    if degree < 2:
+        raise ScenarioError(f"moon.field_degree: {degree}: give the degree and order to fly from moon.field_file "
+                            f"(2 .. {MAX_FIELD_DEGREE}; docs/gravity.md says what a degree costs)")
+    from gnc.gravity_file import GravityFileError, read_cached  # numpy only; read once per process
+    try:
+        read_cached(path, degree)
+    except FileNotFoundError:
+        raise ScenarioError(f"moon.field_file: no such file: {path}") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"moon.field_file: {path} is a directory, not a gravity field file") from None
+    except GravityFileError as e:
+        raise ScenarioError(f"moon.field_file: {e}") from None
+
+
 def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict]]:
     """(path, table) of a scenario file and of each base under it, the file first.
     A base path is relative to the file that names it."""
@@ -307,12 +333,24 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
             raise ScenarioError(f"base: {p} has program {other!r}, not {program!r}")
     schema = _read_toml(SCENARIO_DIR / f"{program}.toml")
     data = copy.deepcopy(schema)
-    for _, table in reversed(chain):
+    for p, table in reversed(chain):
         _merge(data, table, schema)
+        _anchor_paths(data, table, p.parent)
     for text in overrides or []:
         key, value = parse_override(text)
         _assign(data, key, _check(key, value, _template(schema, key)))
+        if key in PATH_KEYS and value:
+            _assign(data, key, os.path.abspath(os.path.expanduser(value)))
     return _checked(Scenario(path.stem, program, data, name_or_path, tuple(overrides or ())))
+
+
+def _anchor_paths(data: dict, table: dict, folder: Path) -> None:
+    """The PATH_KEYS table sets, made absolute from the folder of its file."""
+    for dotted in PATH_KEYS:
+        section, key = dotted.split(".")
+        value = table.get(section, {}).get(key) if isinstance(table.get(section), dict) else None
+        if value:
+            data[section][key] = os.path.abspath(folder / os.path.expanduser(value))
 
 
 def from_data(name: str, data: dict, source: str = "", overrides: tuple[str, ...] = ()) -> Scenario:
@@ -336,6 +374,8 @@ def _leaves(table: dict) -> list[str]:
 def _checked(sc: Scenario) -> Scenario:
     """sc, after the checks across keys."""
     program, data = sc.program, sc.data
+    if "moon" in data:
+        _gravity_check(data["moon"])
     if program == "descent":
         _cross_checks(data)
     elif (problem := orbit_cross_check(program, data)) is not None:

@@ -24,6 +24,7 @@ from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.programs.ascent import plant as AL
 from gnc.programs.descent.assemble import c_lf, every, frame_config, imu_params, world_array
+from gnc.programs.gravity import field_model, plant_field
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rotation_about, small_rotation
 from gnc.scenario import Scenario
 
@@ -54,11 +55,12 @@ class AscentAssembly:
     settle_s: float
     seed: int
     target: dict                    # the target orbit: a, e, i, perilune and apolune radii, plane normal
+    field: np.ndarray               # the gravity field's model (gnc.programs.gravity), shared by every plant
 
     def plant(self) -> AL.Plant:
         """A fresh plant to fly: truth and the pad at the start, empty accumulators."""
         return AL.Plant(self.x0.copy(), self.vp, self.world, self.dem, self.sp, np.zeros(6), np.zeros(V.WORK_LEN),
-                        np.zeros(V.N_RCS), self.pad.copy(), self.k_go, self.settle_s, self.dt, self.substeps)
+                        plant_field(self.field), np.zeros(V.N_RCS), self.pad.copy(), self.k_go, self.settle_s, self.dt, self.substeps)
 
 
 def local_axes(lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -258,4 +260,4 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False, pad: Pad | Non
     dt = 1.0 / sc.sim.fsw_rate_hz
     return AscentAssembly(x0, vp, w, np.zeros((1, 1)), sp, cfg, padv, dt, int(sc.sim.substeps),
                           int(math.ceil(sc.sim.max_duration_s / dt)), int(round(sc.sim.pad_time_s / dt)),
-                          sc.sim.settle_s, seed, target)
+                          sc.sim.settle_s, seed, target, field_model(sc.moon))

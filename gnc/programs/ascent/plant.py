@@ -15,17 +15,18 @@ out at step k_go; the pad time before it is the surface alignment.
 from collections import namedtuple
 
 from gnc.core import pmath, vec
+from gnc.core.gravity import acceleration
 from gnc.core.jit import kernel
 from gnc.core.layout import AF_PHASE, AF_THRUST_CMD, PHASE_ASCENT_COAST, SF_CMD
 from gnc.core.loop import EV_NONE
-from gnc.core.moon import W_J2, W_MU, W_OMEGA, W_RREF, fixed_to_inertial, gravity, state_to_landing, theta
+from gnc.core.moon import W_OMEGA, fixed_to_inertial, state_to_landing, theta
 from gnc.core.sensors import sense as sense_vehicle
 from gnc.core.terrain import height
 from gnc.core.vehicle import VP_T_DIR, X_M, X_Q, X_R, X_THRUST, X_V, X_W, accumulate_imu, rcs_duty, rk4_step
 from gnc.programs.descent.plant import record  # noqa: F401 (the loop binds it: the ascent's rows are the descent's)
 
 Plant = namedtuple("Plant", [
-    "x", "vp", "w", "dem", "sp", "imu", "work", "duty",   # as the descent's (gnc.programs.descent.plant)
+    "x", "vp", "w", "dem", "sp", "imu", "work", "field", "duty",   # as the descent's (gnc.programs.descent.plant)
     "pad",        # PAD_*: the pad, lift-off and cut-off
     "k_go",       # the step the go command goes out
     "settle",     # s after the cut-off before the run counts as inserted (the tail-off dies out)
@@ -50,14 +51,14 @@ FALL_MARGIN = 1.0   # m below the pad height that counts as falling back
 
 
 @kernel
-def hold_on_pad(x, vp, pad, w, t):
+def hold_on_pad(x, vp, pad, w, field, t):
     """Put the vehicle back on the pad at time t and return the body specific force
     the IMU senses there; clears pad[PAD_ON] (lift-off) if the thrust now wins."""
     th = theta(t, w)
     om = w[W_OMEGA]
     r = fixed_to_inertial(vec.load3(pad, PAD_R), th)
     q = vec.q_mul((pmath.cos(0.5 * th), 0.0, 0.0, pmath.sin(0.5 * th)), vec.load4(pad, PAD_Q))
-    g = gravity(r, w[W_MU], w[W_J2], w[W_RREF])
+    g = acceleration(r, t, w, field)
     a_pad = (-om * om * r[0], -om * om * r[1], 0.0)
     up = vec.unit(r)
     thrust_up = vec.dot(vec.q_rot(q, vec.load3(vp, VP_T_DIR)), up) * x[X_THRUST] / x[X_M]
@@ -96,10 +97,10 @@ def advance(k, k_end, p, af):
     for j in range(p.substeps):
         rcs_duty(af[0], j * h, h, p.duty)
         w0 = vec.load3(x, X_W)
-        f_b = rk4_step(x, p.vp, p.w, thrust_cmd, p.duty, h, p.work)
+        f_b = rk4_step(x, t + j * h, p.vp, p.w, p.field, thrust_cmd, p.duty, h, p.work)
         tc = t + (j + 1) * h
         if pad[PAD_ON] > 0.0:
-            f_pad, held = hold_on_pad(x, p.vp, pad, p.w, tc)
+            f_pad, held = hold_on_pad(x, p.vp, pad, p.w, p.field, tc)
             if held:
                 f_b = f_pad
         accumulate_imu(p.imu, f_b, w0, vec.load3(x, X_W), h)

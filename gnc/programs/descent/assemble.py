@@ -25,6 +25,7 @@ from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.core.fsw.landing import q_li
 from gnc.programs.descent import plant as P
+from gnc.programs.gravity import field_model, plant_field, set_world
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rz, small_rotation
 from gnc.scenario import Scenario
 from gnc.terrain_gen import generate
@@ -44,12 +45,13 @@ class Assembly:
     seed: int
     truth_pdi_landing: np.ndarray     # (6,) truth PDI position/velocity, landing frame
     hdu: np.ndarray                   # hazard-detection unit parameters, gnc.core.hdu HP_*
+    field: np.ndarray                 # the gravity field's model (gnc.programs.gravity), shared by every plant
 
     def plant(self) -> P.Plant:
         """A fresh plant to fly: truth at the start, empty accumulators, the unit's state and map."""
         hs, hmap = H.allocate(self.hdu)
         return P.Plant(self.x0.copy(), self.vp, self.world, self.dem, self.sp, np.zeros(6), np.zeros(V.WORK_LEN),
-                       np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1), self.hdu, hs, hmap, self.dt, self.substeps)
+                       plant_field(self.field), np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1), self.hdu, hs, hmap, self.dt, self.substeps)
 
 
 def world_array(sc: Scenario) -> np.ndarray:
@@ -69,6 +71,7 @@ def world_array(sc: Scenario) -> np.ndarray:
     w[M.W_P_SITE:M.W_P_SITE + 3] = r_site * np.array(up)
     w[M.W_DEM_RES] = 1.0
     w[M.W_DEM_HALF] = 0.0
+    set_world(w, sc.moon)
     return w
 
 
@@ -363,7 +366,8 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     dem = np.zeros((1, 1))
     if sc.terrain.enabled:
         dem = terrain_of(sc, seed).core(w)
-    return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc))
+    return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc),
+                    field_model(sc.moon))
 
 
 def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.ndarray:

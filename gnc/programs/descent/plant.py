@@ -43,6 +43,7 @@ Plant = namedtuple("Plant", [
     "sp",         # sensor parameters (gnc.core.sensors SP_*)
     "imu",        # 6: the IMU's delta-v and delta-angle accumulators
     "work",       # rk4_step's scratch (WORK_LEN)
+    "field",      # the gravity field (gnc.core.gravity.Field)
     "duty",       # N_RCS: RCS duty cycles of a substep
     "touch",      # X_LEN + 1: truth and time at contact
     "hp", "hs", "hmap",   # the hazard-detection unit's parameters, state and map (gnc.core.hdu)
@@ -137,7 +138,7 @@ def advance(k, k_end, p, af):
     for j in range(p.substeps):
         rcs_duty(af[0], j * h, h, p.duty)
         w0 = vec.load3(x, X_W)
-        f_b = rk4_step(x, p.vp, p.w, thrust_cmd, p.duty, h, p.work)
+        f_b = rk4_step(x, t + j * h, p.vp, p.w, p.field, thrust_cmd, p.duty, h, p.work)
         accumulate_imu(p.imu, f_b, w0, vec.load3(x, X_W), h)
         tc = t + (j + 1) * h
         if near_ground(x, p.vp, p.w) and foot_height(x, tc, p.w, p.dem, p.vp) <= 0.0:

@@ -28,6 +28,7 @@ from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_reset
 from gnc.programs.ascent.assemble import attitude_control_config, imu_star_params, vehicle_params
 from gnc.programs.descent.assemble import every
+from gnc.programs.gravity import field_model, set_world
 from gnc.rotations import quat_from_matrix, quat_to_matrix, small_rotation
 from gnc.scenario import Scenario
 
@@ -50,6 +51,7 @@ class RendezvousAssembly:
     substeps: int
     n_steps: int
     seed: int
+    field: np.ndarray         # the gravity field's model (gnc.programs.gravity)
 
     # the rows as views: the ground's uplinks write into them
     cfgc = property(lambda self: self.cfg[0])
@@ -151,6 +153,7 @@ def assemble(sc: Scenario, ascent_sc: Scenario, ascent_final: dict, seed: int = 
     dt = 1.0 / sc.sim.fsw_rate_hz
     w = ascent_final["world"].copy()
     w[M.W_J2] = sc.moon.j2 if sc.moon.j2_on else 0.0
+    set_world(w, sc.moon)
     # the ascender goes on: its flight software keeps its state; sample schedules at this rate
     xt = ascent_final["x"].copy()
     fst = ascent_final["fs"].copy()
@@ -182,4 +185,5 @@ def assemble(sc: Scenario, ascent_sc: Scenario, ascent_final: dict, seed: int = 
     fsw_reset(fsc)
     return RendezvousAssembly(xc, xt, vpc, ascent_final["vp"], w, spc, spt, relnav_params(sc), docking_params(sc),
                               np.stack([cfgc, cfgt]), np.stack([fsc, fst]), float(ascent_final["t"]), dt, int(sc.sim.substeps),
-                              int(math.ceil(sc.sim.max_duration_s / dt)), seed)
+                              int(math.ceil(sc.sim.max_duration_s / dt)), seed,
+                              field_model(sc.moon))

@@ -48,6 +48,7 @@ import numpy as np
 from gnc import linalg3 as la
 from gnc.core import handover, orbit, pmath
 from gnc.core.propagate import propagate
+from gnc.programs.gravity import plant_field
 from gnc.rotations import rotation_matrix
 
 H_PLAN = 30.0          # s, RK4 step of the ground's numerical propagation
@@ -77,8 +78,10 @@ class Burn:
 class Ground:
     """Far-range planner.  Truth states in (it adds its own tracking errors), burn plans out."""
 
-    def __init__(self, g, mu: float, moon_radius: float, world: np.ndarray, rng: np.random.Generator):
+    def __init__(self, g, mu: float, moon_radius: float, world: np.ndarray, field: np.ndarray,
+                 rng: np.random.Generator):
         self.g, self.mu, self.radius, self.w, self.rng = g, mu, moon_radius, world, rng
+        self.field = plant_field(field)      # the truth's gravity: the ground models it all
         self.t1 = self.t2 = self.t3 = self.t_h = None
         self.m = 0
 
@@ -101,8 +104,9 @@ class Ground:
         speed = math.sqrt(self.mu * (2.0 / la.norm(r_od) - 1.0 / a))
         return r_od, v_od * (speed / la.norm(v_od))
 
-    def prop(self, r, v, span) -> tuple[np.ndarray, np.ndarray]:
-        r2, v2 = propagate(_t(r), _t(v), float(span), self.w, H_PLAN)
+    def prop(self, r, v, t0, t1) -> tuple[np.ndarray, np.ndarray]:
+        """The state at t1 of (r, v) at t0."""
+        r2, v2 = propagate(_t(r), _t(v), float(t0), float(t1 - t0), self.w, self.field, H_PLAN)
         return np.array(r2), np.array(v2)
 
     def _kepler(self, r, v, span):
@@ -146,7 +150,7 @@ class Ground:
     def _track_both(self, t, xt_r, xt_v, xc_r, xc_v):
         rt, vt = self.track(xt_r, xt_v)
         rc, vc = self.track(xc_r, xc_v)
-        self.rc_nom, self.vc_nom = self.prop(rc, vc, self.t_nom - t)
+        self.rc_nom, self.vc_nom = self.prop(rc, vc, t, self.t_nom)
         return rt, vt
 
     # -------------------------------------------------------------- the plans
@@ -162,7 +166,7 @@ class Ground:
         self.t_nom = t_insertion + self.g.handover_s
         rt, vt = self._track_both(t, xt_r, xt_v, xc_r, xc_v)
         self.t1 = self.next_apolune(rt, vt, t, t + 0.5 * self.g.uplink_lead_s)
-        r1, v1 = self.prop(rt, vt, self.t1 - t)
+        r1, v1 = self.prop(rt, vt, t, self.t1)
         dv1 = self._phasing(r1, v1)
         period = self._period(r1, v1 + dv1 * la.unit(v1))
         self.t2 = self.t1 + (self.m // 2) * period
@@ -172,14 +176,14 @@ class Ground:
         # revolutions remain); with J2, ~20 deg of phase over two days
         bias = self.g.trim_bias_m_s if self.t2 > self.t1 else 0.0
         dv1 = self._phase_trim(r1, v1, self.t1, dv1 - bias, bias)
-        r2, v2 = self.prop(r1, v1 + dv1 * la.unit(v1), self.t2 - self.t1)
+        r2, v2 = self.prop(r1, v1 + dv1 * la.unit(v1), self.t1, self.t2)
         burns = [Burn(self.t1, dv1 * la.unit(v1)), Burn(self.t2, bias * la.unit(v2))]
         return burns + self._final(r2, v2 + bias * la.unit(v2), self.t2), (rt, vt)
 
     def plan_b(self, t, xt_r, xt_v, xc_r, xc_v) -> tuple[list[Burn], tuple]:
         """B2 (tangential phasing trim), B3, B4."""
         rt, vt = self._track_both(t, xt_r, xt_v, xc_r, xc_v)
-        r2, v2 = self.prop(rt, vt, self.t2 - t)
+        r2, v2 = self.prop(rt, vt, t, self.t2)
         dv2 = self._phase_trim(r2, v2, self.t2, self.g.trim_bias_m_s)
         return [Burn(self.t2, dv2 * la.unit(v2))] + self._final(r2, v2 + dv2 * la.unit(v2), self.t2), (rt, vt)
 
@@ -189,10 +193,10 @@ class Ground:
         along = la.unit(v)
 
         def err(dv):
-            r3, v3 = self.prop(r, v + dv * along, self.t3 - t_burn)
+            r3, v3 = self.prop(r, v + dv * along, t_burn, self.t3)
             if b2 != 0.0:
-                r2, v2 = self.prop(r, v + dv * along, self.t2 - t_burn)
-                r3, v3 = self.prop(r2, v2 + b2 * la.unit(v2), self.t3 - self.t2)
+                r2, v2 = self.prop(r, v + dv * along, t_burn, self.t2)
+                r3, v3 = self.prop(r2, v2 + b2 * la.unit(v2), self.t2, self.t3)
             return self._phase_error(r3, self.t_h)
 
         x0, x1 = dv0, dv0 + 0.5
@@ -207,13 +211,13 @@ class Ground:
     def plan_c(self, t, xt_r, xt_v, xc_r, xc_v) -> tuple[list[Burn], tuple]:
         """B3 and B4 from fresh tracking."""
         rt, vt = self._track_both(t, xt_r, xt_v, xc_r, xc_v)
-        r3, v3 = self.prop(rt, vt, self.t3 - t)
+        r3, v3 = self.prop(rt, vt, t, self.t3)
         return self._final(r3, v3, self.t3), (rt, vt)
 
     def plan_d(self, t, xt_r, xt_v, xc_r, xc_v) -> tuple[list[Burn], tuple]:
         """B4 alone: the co-circular velocity at the hand-over point, from fresh tracking."""
         rt, vt = self._track_both(t, xt_r, xt_v, xc_r, xc_v)
-        _, v4 = self.prop(rt, vt, self.t_h - t)
+        _, v4 = self.prop(rt, vt, t, self.t_h)
         _, v_h = self.handover_point(*self._chaser_at(self.t_h))
         return [Burn(self.t_h, v_h - v4)], (rt, vt)
 
@@ -263,16 +267,15 @@ class Ground:
         """B3 and B4 from the ascender's state (r, v) at t_from: in-plane Newton shooting of
         B3 on the arrival radius and along-track angle at t_h, then B4 matches the
         hand-over velocity."""
-        r3, v3 = self.prop(r, v, self.t3 - t_from)
+        r3, v3 = self.prop(r, v, t_from, self.t3)
         rc, vc = self._chaser_at(self.t_h)
         r_h, v_h = self.handover_point(rc, vc)
         h_c = la.unit(np.cross(rc, vc))
         e_r = la.unit(r3)
         e_t = np.cross(la.unit(np.cross(r3, v3)), e_r)
-        span = self.t_h - self.t3
 
         def resid(x):
-            r_a, v_a = self.prop(r3, v3 + x[0] * e_r + x[1] * e_t, span)
+            r_a, v_a = self.prop(r3, v3 + x[0] * e_r + x[1] * e_t, self.t3, self.t_h)
             return np.array([la.norm(r_a) - la.norm(r_h),
                              signed_angle(r_a, r_h, h_c) * la.norm(r_h)]), v_a
 

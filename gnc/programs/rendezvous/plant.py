@@ -57,6 +57,7 @@ Plant = namedtuple("Plant", [
     "dp",             # the docking ports and capture envelope (gnc.core.capture DP_*)
     "imuc", "imut",   # 6 each: IMU accumulators
     "work", "duty",   # rk4_step's scratch, RCS duty cycles
+    "field",          # the gravity field (gnc.core.gravity.Field)
     "out",            # OUT_*: the docking state at contact
     "cmd",            # 2: ground commands waiting for the next sensor frames (chaser, target)
     "span",           # 1: s, length of the step just flown (the IMU's integration time)
@@ -125,25 +126,26 @@ def _quiet(af, x):
 
 
 @kernel
-def _step(x, vp, w, af, imu, work, duty, h, ts):
-    """The model substep starting ts into the step, under an actuator frame."""
-    rcs_duty(af, ts, h, duty)
+def _step(p, x, vp, imu, af, t, ts, h):
+    """The model substep of vehicle (x, vp, imu) starting ts into the step at time t, under an actuator frame."""
+    rcs_duty(af, ts, h, p.duty)
     w0 = vec.load3(x, X_W)
-    f_b = rk4_step(x, vp, w, af[AF_THRUST_CMD], duty, h, work)
+    f_b = rk4_step(x, t + ts, vp, p.w, p.field, af[AF_THRUST_CMD], p.duty, h, p.work)
     accumulate_imu(imu, f_b, w0, vec.load3(x, X_W), h)
 
 
 @kernel
-def _coast(x, vp, w, imu, work, duty, span, h_sub):
-    """Engine off, no RCS: span seconds in substeps of at most h_sub."""
+def _coast(p, x, vp, imu, t, span):
+    """Vehicle (x, vp, imu), engine off, no RCS: span seconds from time t in substeps of at most p.h_sub."""
+    duty = p.duty
     x[X_THRUST] = 0.0
     for i in range(N_RCS):
         duty[i] = 0.0
-    n = max(1, int(math.ceil(span / h_sub)))
+    n = max(1, int(math.ceil(span / p.h_sub)))
     h = span / n
-    for _ in range(n):
+    for j in range(n):
         w0 = vec.load3(x, X_W)
-        rk4_step(x, vp, w, 0.0, duty, h, work)
+        rk4_step(x, t + j * h, vp, p.w, p.field, 0.0, duty, h, p.work)
         w1 = vec.load3(x, X_W)
         for i in range(3):
             imu[3 + i] += 0.5 * (w0[i] + w1[i]) * h
@@ -222,16 +224,16 @@ def advance(k, k_end, p, af):
     or a coast of many.  Returns (steps, EV_*)."""
     n = coast_steps(k, k_end, p, af)
     xc, xt, dp = p.xc, p.xt, p.dp
+    t = p.t0 + k * p.dt
     if n > 1:
-        _coast(xc, p.vpc, p.w, p.imuc, p.work, p.duty, n * p.dt, p.h_sub)
-        _coast(xt, p.vpt, p.w, p.imut, p.work, p.duty, n * p.dt, p.h_sub)
+        _coast(p, xc, p.vpc, p.imuc, t, n * p.dt)
+        _coast(p, xt, p.vpt, p.imut, t, n * p.dt)
         p.span[0] = n * p.dt
         return n, EV_NONE
     h = p.dt / p.substeps
-    t = p.t0 + k * p.dt
     for j in range(p.substeps):
-        _step(xc, p.vpc, p.w, af[0], p.imuc, p.work, p.duty, h, j * h)
-        _step(xt, p.vpt, p.w, af[1], p.imut, p.work, p.duty, h, j * h)
+        _step(p, xc, p.vpc, p.imuc, af[0], t, j * h, h)
+        _step(p, xt, p.vpt, p.imut, af[1], t, j * h, h)
         s, lat, closing, lat_rate, att, rate = capture.docking_state(xc, xt, dp)
         if -CONTACT_DEPTH < s <= 0.0 and lat < CONTACT_RADIUS:
             out = p.out

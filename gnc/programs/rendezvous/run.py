@@ -30,6 +30,7 @@ from gnc.programs.ascent.run import AscentResult
 from gnc.programs.ascent.run import run as run_ascent
 from gnc.programs.burnt import burnt
 from gnc.programs.descent.run import phases
+from gnc.programs.gravity import plant_field
 from gnc.programs.rendezvous import plant as RL
 from gnc.programs.rendezvous.assemble import RendezvousAssembly, assemble
 from gnc.programs.rendezvous.ground import Ground
@@ -61,7 +62,8 @@ def telemetry_columns() -> list[str]:
 def _plant(a: RendezvousAssembly, sim) -> RL.Plant:
     """The plant over the assembly's own truth arrays (the ground tracks them between calls)."""
     return RL.Plant(a.xc, a.xt, a.vpc, a.vpt, a.world, np.zeros((1, 1)), a.spc, a.spt, a.rp, a.dp, np.zeros(6),
-                    np.zeros(6), np.zeros(V.WORK_LEN), np.zeros(V.N_RCS), np.zeros(RL.OUT_LEN), np.zeros(2),
+                    np.zeros(6), np.zeros(V.WORK_LEN), np.zeros(V.N_RCS), plant_field(a.field),
+                    np.zeros(RL.OUT_LEN), np.zeros(2),
                     np.full(1, a.dt), a.t0, a.dt, a.substeps, int(round(sim.fsw_rate_hz)),
                     int(round(sim.coast_step_max_s / a.dt)), sim.coast_substep_s)
 
@@ -123,7 +125,7 @@ def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every
     vehicles on the flight-software build fsw (gnc.core.fsw_c), or one of them (board) on
     a HIL link's board; continues: the board goes on with the ascent it flew."""
     f = _Timeline(a, sc.sim, tel_every, fsw, progress, link, board, continues)
-    ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, rng)
+    ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, a.field, rng)
     t_ins = a.t0
     plan_log = {}
     t_end = a.t0 + sc.sim.max_duration_s
