@@ -98,11 +98,20 @@ def run_record(result, provenance: dict) -> dict:
     record.update(provenance)
     record["build"] = build(record["fsw"])
     record["versions"] = versions()
+    record["inputs"] = inputs(sc)
     record["resolved"] = sc.data
     phases = {name: r.scenario.data for name, r in getattr(result, "phases", {}).items() if hasattr(r, "scenario")}
     if phases:
         record["phase_scenarios"] = phases   # as each phase flew (the mission loads them by name)
     return record
+
+
+def inputs(sc) -> dict:
+    """The files the scenario reads (a gravity field, ...): key -> path and SHA-256, so a
+    rerun can tell a file that changed since."""
+    from gnc.scenario import input_files
+    return {key: {"path": path, "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+            for key, path in input_files(sc).items()}
 
 
 def build(fsw: str) -> dict:

@@ -6,6 +6,8 @@ the Jacobi integral, which a coast in a field that is steady in the Moon's rotat
 conserves (E - omega . h), while the energy alone is not conserved; a descent through a
 field file holding only J2 flies as the closed-form J2 does.
 """
+import hashlib
+import json
 import math
 
 import numpy as np
@@ -160,3 +162,22 @@ def test_field_keys_are_checked_and_paths_are_relative_to_the_scenario_file(tmp_
         load("descent", ["moon.field_degree=8"])
     with pytest.raises(ScenarioError, match="moon.field_file: .*degree 9 asked, the file has 0..4"):
         load(str(tmp_path / "mine.toml"), ["moon.field_degree=9"])
+
+
+def test_a_run_records_its_field_file_and_a_rerun_tells_when_it_changed(tmp_path, capsys):
+    from gnc.cli import main
+    c = np.zeros((3, 3))
+    c[0, 0], c[2, 0] = 1.0, -SC.moon.j2 / math.sqrt(5.0)
+    path = write_field(tmp_path / "moon.gfc", c)
+    out = tmp_path / "run"
+    sets = ["--set", f"moon.field_file={path}", "--set", "moon.field_degree=2", "--set", "sim.max_duration_s=5"]
+    assert main(["run", "descent", "--no-plots", "-q", "--out", str(out), *sets]) == 1     # 5 s: no touchdown
+    record = json.loads((out / "run.json").read_text())
+    assert record["inputs"]["moon.field_file"] == {"path": str(path),
+                                                   "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert main(["rerun", str(out), "--no-plots", "--out", str(tmp_path / "same")]) == 1
+    assert "changed since" not in capsys.readouterr().err
+    c[2, 0] *= 2.0
+    write_field(path, c)
+    assert main(["rerun", str(out), "--no-plots", "--out", str(tmp_path / "other")]) == 1
+    assert f"moon.field_file {path} changed since" in capsys.readouterr().err

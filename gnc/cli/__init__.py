@@ -178,12 +178,14 @@ def cmd_rerun(args) -> int:
     out = args.out or args.run_dir.with_name(args.run_dir.name + "-rerun")
     prepare_out_dir(out)
     require_build(record["fsw"])
-    from gnc.output import SUMMARY, TELEMETRY, build, versions, write_run  # after the checks: numba
+    from gnc.output import SUMMARY, TELEMETRY, build, inputs, versions, write_run  # after the checks: numba
 
     changed = [f"{k} {record['versions'].get(k)} -> {v}" for k, v in versions().items()
                if k != "git_dirty" and record.get("versions", {}).get(k) != v]
     if build(record["fsw"]) != record.get("build"):
         changed.append(f"the {record['fsw']} library was rebuilt")
+    changed += [f"{key} {v['path']} changed since" for key, v in inputs(sc).items()
+                if record.get("inputs", {}).get(key, {}).get("sha256") != v["sha256"]]
     if changed and not args.quiet:
         print(f"gnc rerun: flown before with other versions ({'; '.join(changed)}): the bits may differ",
               file=sys.stderr)

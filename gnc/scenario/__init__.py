@@ -344,6 +344,17 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
     return _checked(Scenario(path.stem, program, data, name_or_path, tuple(overrides or ())))
 
 
+def input_files(sc: Scenario) -> dict[str, str]:
+    """The files sc reads, by key (PATH_KEYS that are set)."""
+    found = {}
+    for dotted in PATH_KEYS:
+        section, key = dotted.split(".")
+        value = sc.data.get(section, {}).get(key)
+        if value:
+            found[dotted] = value
+    return found
+
+
 def _anchor_paths(data: dict, table: dict, folder: Path) -> None:
     """The PATH_KEYS table sets, made absolute from the folder of its file."""
     for dotted in PATH_KEYS:
