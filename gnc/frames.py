@@ -124,3 +124,8 @@ def phase_name(code: int) -> str:
         if value == int(code):
             return name
     return f"unknown({int(code)})"
+
+
+def health_names(bits: int) -> list[str]:
+    """The names of the health bits set in bits."""
+    return [name for name, bit in schema().enums["health_bits"].items() if int(bits) >> bit & 1]

@@ -94,6 +94,9 @@ PREALLOCATED = ("descent", "ascent")       # programs whose telemetry is sized b
 for _k in ("thrust_frac", "isp_frac", "mass_kg", "inertia_frac", "misalignment_deg", "com_offset_m",
            "pdi_pos_m", "pdi_vel_m_s"):
     RULES[f"dispersions.{_k}"] = NONNEG
+RULES.update({"faults.onset_s": NONNEG, "faults.duration_s": POS, "faults.altimeter_bias_m": NONNEG,
+              "faults.velocimeter_bias_m_s": NONNEG, "faults.imu_bias_step_m_s2": NONNEG,
+              "faults.thrust_shortfall": FRAC})
 RULES.update(ORBIT_RULES)          # ascent, rendezvous and mission keys
 
 
@@ -256,6 +259,15 @@ def _cross_checks(data: dict) -> None:
     for hi, lo in zip(order, order[1:]):
         if g[lo] > g[hi]:
             raise ScenarioError(f"guidance.{lo}: {g[lo]:g} must not exceed guidance.{hi} {g[hi]:g} (phases run downward)")
+    f = data["faults"]
+    if f["kind"] != "none":
+        from gnc.core.faults import KINDS  # numba: only for a scenario that injects one
+        if f["kind"] not in KINDS:
+            raise ScenarioError(f"faults.kind: {f['kind']!r} is not a fault{_did_you_mean(f['kind'], list(KINDS))} "
+                                f"(allowed: {', '.join(KINDS)})")
+    for key in ("onset_s", "altimeter_bias_m", "velocimeter_bias_m_s", "imu_bias_step_m_s2", "thrust_shortfall"):
+        if f[key][0] > f[key][1]:
+            raise ScenarioError(f"faults.{key}: {f[key][0]:g} exceeds {f[key][1]:g} (a range: [low, high])")
     t, h = data["terrain"], data["hdu"]
     for lo, hi in (("crater_d_min_m", "crater_d_max_m"), ("crater_depth_min", "crater_depth_max"),
                    ("rock_d_min_m", "rock_d_max_m")):

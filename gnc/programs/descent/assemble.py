@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gnc import linalg3 as la
+from gnc.core import faults as F
 from gnc.core import hdu as H
 from gnc.core import layout as L
 from gnc.core import moon as M
@@ -46,12 +47,14 @@ class Assembly:
     truth_pdi_landing: np.ndarray     # (6,) truth PDI position/velocity, landing frame
     hdu: np.ndarray                   # hazard-detection unit parameters, gnc.core.hdu HP_*
     field: np.ndarray                 # the gravity field's model (gnc.programs.gravity), shared by every plant
+    faults: np.ndarray                # the injected fault, gnc.core.faults FT_*
 
     def plant(self) -> P.Plant:
         """A fresh plant to fly: truth at the start, empty accumulators, the unit's state and map."""
         hs, hmap = H.allocate(self.hdu)
         return P.Plant(self.x0.copy(), self.vp, self.world, self.dem, self.sp, np.zeros(6), np.zeros(V.WORK_LEN),
-                       plant_field(self.field), np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1), self.hdu, hs, hmap, self.dt, self.substeps)
+                       plant_field(self.field), np.zeros(V.N_RCS), np.zeros(V.X_LEN + 1), self.hdu, hs, hmap,
+                       self.faults.copy(), self.dt, self.substeps)
 
 
 def world_array(sc: Scenario) -> np.ndarray:
@@ -336,6 +339,34 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     return cfg
 
 
+FAULT_STREAM = 0xFA17          # the fault's draws: their own stream, so a run with a fault flies its seed's noise
+FAULT_SIZE_KEYS = {"altimeter_bias": "altimeter_bias_m", "velocimeter_bias": "velocimeter_bias_m_s",
+                   "imu_bias_step": "imu_bias_step_m_s2", "thrust_shortfall": "thrust_shortfall"}
+
+
+def fault_params(sc: Scenario, seed: int) -> np.ndarray:
+    """The run's injected fault (gnc.core.faults FT_*): onset, size and axis drawn per seed
+    within the scenario's [faults] ranges; biases of either sign."""
+    ft = np.zeros(F.FT_LEN)
+    ft[F.FT_FIRST_FLAG] = -1.0
+    kind = sc.faults.kind
+    if kind == "none":
+        return ft
+    rng = np.random.default_rng(np.random.SeedSequence([seed, FAULT_STREAM]))
+    code = F.KINDS.index(kind)
+    t_on = rng.uniform(*sc.faults.onset_s)
+    size = rng.uniform(*getattr(sc.faults, FAULT_SIZE_KEYS[kind])) if kind in FAULT_SIZE_KEYS else 0.0
+    if kind.endswith("bias") or kind == "imu_bias_step":
+        size *= rng.choice((-1.0, 1.0))
+    ft[F.FT_KIND] = code
+    ft[F.FT_T_ON] = t_on
+    ft[F.FT_T_OFF] = t_on + sc.faults.duration_s
+    ft[F.FT_SIZE] = size
+    ft[F.FT_AXIS] = rng.integers(3)
+    ft[F.FT_FLAG_MASK] = F.FLAG_MASK[code]
+    return ft
+
+
 def terrain_of(sc: Scenario, seed: int):
     """The run's terrain (gnc.terrain_gen.Terrain): its own seed, the strip along the approach."""
     return generate(sc.terrain, seed + sc.terrain.seed_offset, approach_heading_deg(sc))
@@ -367,7 +398,7 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     if sc.terrain.enabled:
         dem = terrain_of(sc, seed).core(w)
     return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc),
-                    field_model(sc.moon))
+                    field_model(sc.moon), fault_params(sc, seed))
 
 
 def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.ndarray:

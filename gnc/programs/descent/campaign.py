@@ -34,7 +34,7 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
     s = r.summary
     return {"seed": seed, "outcome": s["outcome"], "failures": s["failures"],
             "duration_s": s["duration_s"], "propellant_used_kg": s["propellant_used_kg"],
-            "touchdown": s["touchdown"]}
+            "touchdown": s["touchdown"], "fault": s["fault"]}
 
 
 def _describe(values: np.ndarray) -> dict:
@@ -64,6 +64,12 @@ def statistics(c) -> dict:
         "duration_s": _describe(np.array([r["duration_s"] for r in runs])),
         "propellant_used_kg": _describe(np.array([r["propellant_used_kg"] for r in runs])),
     }
+    faulted = [r for r in runs if r.get("fault")]
+    if faulted:
+        stats["fault"] = {"kind": faulted[0]["fault"]["kind"], "runs": len(faulted),
+                          "flagged": sum(1 for r in faulted if r["fault"]["flagged_steps"] > 0),
+                          "flown_through": sum(1 for r in faulted if r["outcome"] == "landed"),
+                          "lost": sum(1 for r in faulted if r["outcome"] != "landed")}
     for key, _, _, _ in METRICS:
         stats["touchdown"][key] = _describe(np.array([r["touchdown"][key] for r in touched if key in r["touchdown"]]))
     if len(touched) > 2:
@@ -86,6 +92,8 @@ def report(c) -> str:
              f"  landed        {s['landed']}/{s['runs']} = {100 * s['success_rate']:.1f} %",
              f"  unsafe ground {s['unsafe_touchdowns']}/{s['runs']} touchdowns (slope or rock beyond the limits)",
              f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} job(s), {s['runs_per_s']:.2f} runs/s",
+             *([f"  fault         {f['kind']} in every run: flagged by the flight software in {f['flagged']}, "
+                f"flown through {f['flown_through']}, lost {f['lost']} (docs/faults.md)"] if (f := s.get("fault")) else []),
              "",
              f"  {'touchdown':<22}{'mean':>10}{'3-sigma':>10}{'worst':>10}{'limit':>10}"]
     for key, label, unit, limit in METRICS:

@@ -1,7 +1,7 @@
 """The descent's vehicle side, step by step (gnc.core.loop binds it to a flight software):
 
-    sense    truth -> sensor frame, the hazard-detection unit's report included; the
-             IMU accumulators restart
+    sense    truth -> sensor frame, the hazard-detection unit's report included, an
+             injected fault applied (gnc.core.faults); the IMU accumulators restart
     record   one telemetry row (T_* below): landing-frame truth, the filter's sigmas (from
              the actuator frame), both frames
     advance  actuator frame -> truth over one step (RK4 substeps, RCS pulses integrated
@@ -13,9 +13,9 @@ these rows too.
 """
 from collections import namedtuple
 
-from gnc.core import hdu, vec
+from gnc.core import faults, hdu, vec
 from gnc.core.jit import kernel
-from gnc.core.layout import AF_LEN, AF_NAV_SIGMA, AF_THRUST_CMD, SF_LEN
+from gnc.core.layout import AF_HEALTH, AF_LEN, AF_NAV_SIGMA, AF_THRUST_CMD, SF_LEN
 from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_GROUND_MAX, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.sensors import sense as sense_vehicle
@@ -47,6 +47,7 @@ Plant = namedtuple("Plant", [
     "duty",       # N_RCS: RCS duty cycles of a substep
     "touch",      # X_LEN + 1: truth and time at contact
     "hp", "hs", "hmap",   # the hazard-detection unit's parameters, state and map (gnc.core.hdu)
+    "faults",     # the injected fault and what the flight software flagged (gnc.core.faults FT_*)
     "dt",         # s: flight-software step
     "substeps",   # model substeps per step
 ])
@@ -119,6 +120,8 @@ def sense(k, p, sf, af):
     t = k * p.dt
     sense_vehicle(k, t, p.dt, p.x, p.imu, p.sp, p.w, p.dem, sf[0])
     hdu.sense(t, p.x, af[0], p.hp, p.hs, p.hmap, p.w, p.dem, sf[0])
+    faults.watch(t, p.faults, af[0, AF_HEALTH])
+    faults.corrupt(t, p.dt, p.faults, sf[0])
     for i in range(6):
         p.imu[i] = 0.0
 
@@ -134,7 +137,7 @@ def advance(k, k_end, p, af):
     h = p.dt / p.substeps
     t = k * p.dt
     x = p.x
-    thrust_cmd = af[0, AF_THRUST_CMD]
+    thrust_cmd = af[0, AF_THRUST_CMD] * faults.thrust_factor(t, p.faults)
     for j in range(p.substeps):
         rcs_duty(af[0], j * h, h, p.duty)
         w0 = vec.load3(x, X_W)

@@ -20,7 +20,16 @@ def report(summary: dict, scenario) -> str:
     propellant = scenario.vehicle.propellant_kg
     used = summary["propellant_used_kg"]
     lines += [f"duration   {summary['duration_s']:.1f} s",
-              f"propellant {used:.1f} kg used of {propellant:.1f} kg ({100 * used / propellant:.1f} %)", ""]
+              f"propellant {used:.1f} kg used of {propellant:.1f} kg ({100 * used / propellant:.1f} %)"]
+    f = summary.get("fault")
+    if f:
+        axis = "" if f["axis"] is None else f" on axis {f['axis']}"
+        flagged = (f"flagged ({' or '.join(f['flags'])}) on {f['flagged_steps']} steps from {f['first_flag_s']:.1f} s"
+                   if f["first_flag_s"] is not None else "never flagged" if f["flags"] else "no flag shows it")
+        size = f" {f['size']:+.3g} {f['unit']}" if f["unit"] else ""
+        lines.append(f"fault      {f['kind']}{size}{axis} from {f['onset_s']:.1f} s: {flagged}; "
+                     f"{f['response']}")
+    lines.append("")
     td = summary.get("touchdown")
     if td is None:
         lines.append("touchdown  none")

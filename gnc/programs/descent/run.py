@@ -18,6 +18,7 @@ from gnc.frames import phase_name
 from gnc.programs import loops
 from gnc.programs.descent import plant as P
 from gnc.programs.descent.assemble import Assembly, assemble, resume_config
+from gnc.programs.descent.fault_report import fault_summary
 from gnc.programs.descent.hazard_report import hdu_summary, touchdown_verdict
 from gnc.rotations import quat_to_matrix
 from gnc.scenario import Scenario
@@ -160,6 +161,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
         "propellant_used_kg": float(a.x0[V.X_M] - m_end),
         "touchdown": td,
         "hdu": hdu_summary(a.hdu, hs, hmap),
+        "fault": fault_summary(p.faults, outcome),
         "phases": phases(telemetry["t"], telemetry["af.phase"]),
         "seed": int(seed),
         "dispersed": bool(disperse),

@@ -1,0 +1,104 @@
+"""Injected faults (gnc.core.faults): each does to the sensor frame or the engine what it
+says, a fault of size 0 changes nothing (its draws are its own), a shortfall shows in the
+truth thrust, and what the flight software flags after onset reaches the summary."""
+import numpy as np
+import pytest
+
+from gnc.core import faults as F
+from gnc.core.layout import SF_ALT_RANGE, SF_IMU_DV, SF_LEN, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_IMU, VALID_VEL0
+from gnc.programs.descent.assemble import FAULT_SIZE_KEYS, fault_params
+from gnc.programs.descent.run import run
+from gnc.scenario import ScenarioError, load
+
+DT = 0.02
+
+
+def frame():
+    sf = np.zeros(SF_LEN)
+    sf[SF_ALT_RANGE] = 1000.0
+    sf[SF_VEL_BEAM:SF_VEL_BEAM + 3] = (1.0, 2.0, 3.0)
+    sf[SF_IMU_DV:SF_IMU_DV + 3] = (0.01, 0.02, 0.03)
+    sf[SF_VALID] = VALID_ALT | VALID_IMU | VALID_VEL0 | VALID_VEL0 << 1 | VALID_VEL0 << 2
+    return sf
+
+
+def fault(kind, size=0.0, axis=1, t_on=10.0, t_off=20.0):
+    ft = np.zeros(F.FT_LEN)
+    ft[F.FT_KIND], ft[F.FT_T_ON], ft[F.FT_T_OFF] = F.KINDS.index(kind), t_on, t_off
+    ft[F.FT_SIZE], ft[F.FT_AXIS], ft[F.FT_FIRST_FLAG] = size, axis, -1.0
+    return ft
+
+
+@pytest.mark.parametrize("kind,size,changed", [
+    ("altimeter_dropout", 0.0, {SF_ALT_RANGE: 0.0, SF_VALID: frame()[SF_VALID] - VALID_ALT}),
+    ("altimeter_bias", -7.5, {SF_ALT_RANGE: 992.5}),
+    ("velocimeter_dropout", 0.0, {SF_VEL_BEAM + 1: 0.0, SF_VALID: frame()[SF_VALID] - (VALID_VEL0 << 1)}),
+    ("velocimeter_bias", 0.5, {SF_VEL_BEAM + 1: 2.5}),
+    ("imu_bias_step", 0.25, {SF_IMU_DV + 1: 0.02 + 0.25 * DT}),
+    ("thrust_shortfall", 0.1, {}),
+])
+def test_each_fault_changes_what_it_says_while_it_lasts(kind, size, changed):
+    ft = fault(kind, size)
+    for t in (9.99, 20.0):                       # before onset, at the end: untouched
+        sf = frame()
+        F.corrupt(t, DT, ft, sf)
+        assert np.array_equal(sf, frame()) and F.thrust_factor(t, ft) == 1.0
+    sf = frame()
+    F.corrupt(15.0, DT, ft, sf)
+    expect = frame()
+    for i, v in changed.items():
+        expect[i] = v
+    assert sf == pytest.approx(expect, rel=0, abs=1e-15)
+    assert F.thrust_factor(15.0, ft) == (0.9 if kind == "thrust_shortfall" else 1.0)
+
+
+SHORT = ["sim.max_duration_s=40", "faults.onset_s=[20.0, 20.0]"]
+
+
+@pytest.mark.parametrize("kind", sorted(FAULT_SIZE_KEYS))
+def test_a_fault_of_size_zero_flies_its_seeds_nominal_run_bit_for_bit(kind):
+    nominal = run(load("descent", SHORT), seed=4, disperse=True)
+    zero = run(load("descent", SHORT + [f"faults.kind={kind}", f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]"]),
+               seed=4, disperse=True)
+    assert zero.summary["fault"]["kind"] == kind and zero.summary["fault"]["size"] == 0.0
+    for name, column in nominal.telemetry.items():
+        assert np.array_equal(column, zero.telemetry[name]), name
+
+
+def test_a_thrust_shortfall_is_what_the_engine_delivers_and_guidance_flags_saturation():
+    sc = load("descent", ["sim.max_duration_s=60", "faults.onset_s=[20.0, 20.0]", "faults.kind=thrust_shortfall",
+                          "faults.thrust_shortfall=[0.1, 0.1]"])
+    r = run(sc, seed=0)
+    t, thrust, cmd = r.telemetry["t"], r.telemetry["thrust"], r.telemetry["af.thrust_cmd"]
+    # braking holds the command steady (at the engine's 7500 N): once the engine's lag has died
+    # out (engine.time_constant_s 0.2 s: e^-15 of the step left 3 s on), truth is 0.9 of it
+    settled = (t > 23.0) & (t < 60.0)
+    ratio = thrust[settled] / cmd[np.flatnonzero(settled) - 1]
+    assert ratio == pytest.approx(0.9, rel=1e-6)
+    before = (t > 10.0) & (t < 19.9)
+    assert thrust[before] / cmd[np.flatnonzero(before) - 1] == pytest.approx(1.0, rel=1e-6)
+    f = r.summary["fault"]
+    assert f["kind"] == "thrust_shortfall" and f["onset_s"] == 20.0 and f["size"] == pytest.approx(0.1)
+    # guidance asks for more than the engine has from the start of braking: flagged at once
+    assert f["flags"] == ["thrust_saturated"] and f["first_flag_s"] == pytest.approx(20.0, abs=0.05)
+
+
+def test_a_velocimeter_bias_is_rejected_by_the_gate_after_onset():
+    # the velocimeter ranges the ground from ~700 s (the approach); 2 m/s is 20 of its sigmas
+    sc = load("descent", ["sim.max_duration_s=800", "faults.onset_s=[720.0, 720.0]", "faults.kind=velocimeter_bias",
+                          "faults.velocimeter_bias_m_s=[2.0, 2.0]"])
+    f = run(sc, seed=0).summary["fault"]
+    assert abs(f["size"]) == 2.0 and f["flags"] == ["vel_rejected"]
+    assert f["flagged_steps"] > 0 and 720.0 <= f["first_flag_s"] < 721.0
+
+
+def test_fault_draws_stay_in_the_scenarios_ranges_and_bad_keys_are_refused():
+    sc = load("descent", ["faults.kind=imu_bias_step"])
+    for seed in range(50):
+        ft = fault_params(sc, seed)
+        assert 60.0 <= ft[F.FT_T_ON] <= 840.0 and 0.002 <= abs(ft[F.FT_SIZE]) <= 0.02
+        assert ft[F.FT_AXIS] in (0, 1, 2) and ft[F.FT_FLAG_MASK] > 0
+    with pytest.raises(ScenarioError, match="faults.kind: 'altimeter_biass' is not a fault; did you mean altimeter_bias"):
+        load("descent", ["faults.kind=altimeter_biass"])
+    with pytest.raises(ScenarioError, match=r"faults.onset_s: 500 exceeds 100 \(a range"):
+        load("descent", ["faults.onset_s=[500.0, 100.0]"])
