@@ -76,3 +76,34 @@ def test_the_package_drops_its_kernel_caches_when_their_sources_change(tmp_path)
     subprocess.run([sys.executable, "-c", "import gnc.core.jit"], env=env, check=True, timeout=300)
     assert not list(where.glob("terrain.*.nb[ic]"))
     assert stamps[0].read_text() != "the sources of another checkout"
+
+
+# ---------------------------------------------------------------- telling a user a run compiles first
+
+def _gnc(*args, env=None):
+    return subprocess.Popen([sys.executable, "-m", "gnc.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, **(env or {})))
+
+
+def test_a_cold_cache_is_said_up_front_and_a_warm_one_is_not(tmp_path):
+    from gnc.core.cache_state import cached
+    from gnc.programs.descent.run import run
+    from gnc.scenario import load
+
+    run(load("descent", ["sim.max_duration_s=1"]), tel_every=10 ** 9)       # warm the package's own cache
+    assert cached(("descent",))
+    # an empty NUMBA_CACHE_DIR: the first line on stderr says so, before numba is imported
+    p = _gnc("run", "descent", "--no-plots", "--out", str(tmp_path / "cold"), env={"NUMBA_CACHE_DIR": str(tmp_path)})
+    try:
+        first = p.stderr.readline()
+    finally:
+        p.kill()
+        p.wait()
+    assert first.startswith("gnc: compiling the flight code for this machine"), first
+    # warm: not a word of it, and `gnc compile` has nothing to do
+    p = _gnc("run", "descent", "--no-plots", "--set", "sim.max_duration_s=1", "--out", str(tmp_path / "warm"))
+    out, err = p.communicate(timeout=600)
+    assert p.returncode == 1 and "compiling" not in err, err      # 1 s of flight: no touchdown
+    p = _gnc("compile", "descent")
+    out, err = p.communicate(timeout=600)
+    assert p.returncode == 0 and out == "descent: cached\n", (out, err)

@@ -32,8 +32,10 @@ from gnc.cli.common import (
     prepare_junit,
     prepare_out_dir,
     require_build,
+    say_compiling,
     seed_arg,
 )
+from gnc.cli.compile import add_parser as add_compile
 from gnc.cli.hil import add_parser as add_hil
 from gnc.interrupt import Terminated, sigterm_as_interrupt
 from gnc.programs import NAMES as PROGRAMS
@@ -109,6 +111,7 @@ def cmd_run(args) -> int:
     prepare_out_dir(out)
     prepare_junit(args.junit, out)
     require_build(args.fsw)
+    compiling = say_compiling(sys.stderr, program, args.fsw, args.quiet)
     from gnc.plotworkers import PlotWorkers
 
     # forked before numba is imported: the plots' worker gets ready while this process flies
@@ -119,7 +122,7 @@ def cmd_run(args) -> int:
         props = {"fsw": args.fsw, "run_dir": str(out)}
         with junit_report(args.junit, f"gnc run {sc.name}",
                           lambda why: junit.unjudged_suites(sc, why, properties=props)) as report:
-            bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+            bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
             try:
                 result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
             finally:
@@ -178,6 +181,7 @@ def cmd_rerun(args) -> int:
     out = args.out or args.run_dir.with_name(args.run_dir.name + "-rerun")
     prepare_out_dir(out)
     require_build(record["fsw"])
+    compiling = say_compiling(sys.stderr, program, record["fsw"], args.quiet)
     from gnc.output import SUMMARY, TELEMETRY, build, inputs, versions, write_run  # after the checks: numba
 
     changed = [f"{k} {record['versions'].get(k)} -> {v}" for k, v in versions().items()
@@ -189,7 +193,7 @@ def cmd_rerun(args) -> int:
     if changed and not args.quiet:
         print(f"gnc rerun: flown before with other versions ({'; '.join(changed)}): the bits may differ",
               file=sys.stderr)
-    bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+    bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
     try:
         result = program.run(sc, seed=record["seed"], disperse=record["disperse"], fsw=record["fsw"], progress=bar)
     finally:
@@ -497,12 +501,13 @@ def cmd_montecarlo(args) -> int:
     prepare_out_dir(out)
     prepare_junit(args.junit, out)
     require_build(args.fsw)
+    compiling = say_compiling(sys.stderr, programs.get(sc.program), args.fsw, args.quiet)
     from gnc import montecarlo  # after the checks: it imports numba
 
     props = {"run_dir": str(out)}
     with junit_report(args.junit, f"gnc montecarlo {sc.name}",
                       lambda why: junit.unjudged_campaign(sc, why, properties=props)) as report:
-        bar = ProgressBar(sys.stderr, sc.name) if not args.quiet and sys.stderr.isatty() else None
+        bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
         try:
             c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
                                     fsw=args.fsw, progress=bar.count if bar is not None else None)
@@ -530,7 +535,7 @@ def cmd_montecarlo(args) -> int:
 
 # ---------------------------------------------------------------- main
 
-SUBCOMMANDS = (add_run, add_rerun, add_montecarlo, add_hil, add_board, add_scenario)
+SUBCOMMANDS = (add_run, add_rerun, add_montecarlo, add_hil, add_board, add_scenario, add_compile)
 
 
 def build_parser() -> argparse.ArgumentParser:

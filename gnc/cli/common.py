@@ -9,6 +9,8 @@ import argparse
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
@@ -56,35 +58,77 @@ def min_success_arg(text: str) -> Fraction:
     return value
 
 
+COMPILING = ("compiling the flight code for this machine, once (about a minute on 2 cores; "
+             "`gnc compile` fills the cache ahead)")
+
+
+def will_compile(program, fsw: str) -> bool:
+    """Does flying program (a gnc.programs.Program) with build fsw compile its loops first?
+    Numba-free: asked before numba is imported."""
+    from gnc.core.cache_state import cached
+    return not cached(program.flies, fsw)
+
+
+def say_compiling(stream, program, fsw: str, quiet: bool) -> bool:
+    """Say once, up front, that this command compiles first (a cold cache); off a terminal a
+    plain line, on one the progress bar counts the seconds (ProgressBar(compiling=True))."""
+    if quiet or not will_compile(program, fsw):
+        return False
+    if not stream.isatty():
+        stream.write(f"gnc: {COMPILING}\n")
+        stream.flush()
+    return True
+
+
 class ProgressBar:
     """progress(fraction, status) callback of a run (or .count(done, total) of a campaign):
-    one self-overwriting line on a terminal."""
+    one self-overwriting line on a terminal.  compiling: until the first progress, the
+    line counts the seconds of the compilation."""
 
     WIDTH = 24
 
-    def __init__(self, stream, label: str):
+    def __init__(self, stream, label: str, compiling: bool = False):
         self.stream, self.label = stream, label
         self.drawn = 0
-        self._draw(f"{label}: starting (a first run compiles the flight code, ~15-30 s)")
+        self._lock = threading.RLock()       # the ticker checks and draws under it, as one
+        self._started = threading.Event()
+        if compiling:
+            threading.Thread(target=self._tick, args=(time.monotonic(),), daemon=True).start()
+        else:
+            self._draw(f"{label}: starting")
+
+    def _tick(self, t0: float) -> None:
+        while True:
+            with self._lock:
+                if self._started.is_set():
+                    return
+                self._draw(f"{self.label}: compiling the flight code, once: {time.monotonic() - t0:.0f} s")
+            if self._started.wait(1.0):
+                return
 
     def __call__(self, fraction: float, status: str) -> None:
+        self._started.set()
         fill = round(min(max(fraction, 0.0), 1.0) * self.WIDTH)
         self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {fraction:4.0%}  {status}")
 
     def count(self, done: int, total: int) -> None:
         """Progress of a campaign: done of total runs."""
+        self._started.set()
         fill = round(done / total * self.WIDTH)
         self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {done}/{total} runs")
 
     def _draw(self, text: str) -> None:
-        text = text[:shutil.get_terminal_size().columns - 1]    # a wrapped line cannot be overwritten
-        self.stream.write("\r" + text.ljust(self.drawn))
-        self.stream.flush()
-        self.drawn = len(text)
+        with self._lock:
+            text = text[:shutil.get_terminal_size().columns - 1]    # a wrapped line cannot be overwritten
+            self.stream.write("\r" + text.ljust(self.drawn))
+            self.stream.flush()
+            self.drawn = len(text)
 
     def close(self) -> None:
-        self.stream.write("\r" + " " * self.drawn + "\r")
-        self.stream.flush()
+        self._started.set()
+        with self._lock:
+            self.stream.write("\r" + " " * self.drawn + "\r")
+            self.stream.flush()
 
 
 def prepare_out_dir(out: Path) -> None:

@@ -9,18 +9,12 @@ callee, silently (an edit to terrain.ray_range left the sensors' cached kernels
 ranging the old way).  At import, before any kernel loads, the caches are dropped
 when the kernels' sources differ from those they were built from.
 """
-import hashlib
 import os
 from pathlib import Path
 
 import numba
 
-GNC = Path(__file__).resolve().parent.parent
-
-
-def kernel_sources() -> list[Path]:
-    """Every file a kernel of the package can come from."""
-    return sorted([*(GNC / "core").rglob("*.py"), *(GNC / "programs").glob("*/plant.py")])
+from gnc.core.cache_state import GNC, STAMP, kernel_sources, sources_digest
 
 
 def cache_dir(source: Path) -> Path:
@@ -37,10 +31,7 @@ def drop_stale_caches(sources: list[Path], stamp: Path) -> bool:
     """Delete the numba caches of sources unless stamp holds the hash of their contents;
     then write it.  True if caches were dropped.  Unwritable places are left alone (numba
     does not cache there either)."""
-    h = hashlib.sha256()
-    for f in sources:
-        h.update(f.name.encode() + b"\0" + f.read_bytes())
-    digest = h.hexdigest()
+    digest = sources_digest(sources)
     try:
         if stamp.read_text() == digest:
             return False
@@ -62,6 +53,6 @@ def drop_stale_caches(sources: list[Path], stamp: Path) -> bool:
     return True
 
 
-drop_stale_caches(kernel_sources(), cache_dir(GNC / "core" / "jit.py") / "kernel-sources.sha256")
+drop_stale_caches(kernel_sources(), cache_dir(GNC / "core" / "jit.py") / STAMP)
 
 kernel = numba.njit(cache=True, nogil=True, error_model="numpy")

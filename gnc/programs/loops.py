@@ -9,8 +9,8 @@ import functools
 from gnc import programs
 from gnc.core import fsw_c
 from gnc.core import loop as core_loop
+from gnc.core.cache_state import loop_name
 
-_BUILD_TAG = {"numba": "numba", "c": "c", "c-float": "cf"}     # cache names are identifiers
 _OVERRIDES: dict[str, object] = {}
 
 
@@ -26,7 +26,7 @@ def plant(program: str):
 
 @functools.cache
 def _compiled(program: str, fsw: str):
-    return core_loop.bind(plant(program), fsw_c.step_kernel(fsw), f"{program}_{_BUILD_TAG[fsw]}")
+    return core_loop.bind(plant(program), fsw_c.step_kernel(fsw), loop_name(program, fsw))
 
 
 def loop(program: str, fsw: str = "numba"):

@@ -27,6 +27,11 @@ class Program:
     about: str             # one line, for --help
     success: str           # the summary's outcome that counts as success
     campaign: bool = False  # gnc montecarlo can fly it
+    loops: tuple[str, ...] = ()   # the programs whose compiled loops it flies (default: its own)
+
+    @property
+    def flies(self) -> tuple[str, ...]:
+        return self.loops or (self.name,)
 
     def part(self, module: str) -> ModuleType:
         """One of the program's modules (run, report, plots, campaign, plant)."""

@@ -3,4 +3,4 @@ close range to capture."""
 from gnc.programs.program import Program
 
 PROGRAM = Program("rendezvous", "ascent, then far-range phasing and close range to capture",
-                  success="captured", campaign=True)
+                  success="captured", campaign=True, loops=("ascent", "rendezvous"))
