@@ -30,7 +30,13 @@ W_REG_U0 = 24      # m: along-track (uprange +) coordinate of the regional map's
 W_REG_V0 = 25      # m: cross-track coordinate of its first column
 W_REG_DIR = 26     # [2] east, north of the uprange unit vector
 W_REG_QUIET = 28   # m: the regional map is 0 within this distance of the target (lookups skip it there)
-W_LEN = 29
+W_FILE_ROW = 29    # first row of the file map (a DEM file resampled along the ground track, after the regional map's
+                   # rows); 0 = none
+W_FILE_COLS = 30   # columns of the file map (across the ground track, in the regional map's axes)
+W_FILE_RES = 31    # m: file map cell
+W_FILE_U0 = 32     # m: along-track (uprange +) coordinate of the file map's first row
+W_FILE_V0 = 33     # m: cross-track coordinate of its first column
+W_LEN = 34
 # --- end layout W ---
 
 

@@ -75,11 +75,15 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "terrain.regional_half_width_m": (10.0, 1e6), "terrain.regional_resolution_m": (0.5, 1000.0),
     "terrain.regional_crater_density": NONNEG, "terrain.regional_crater_exponent": (0.1, 6.0),
     "terrain.regional_d_max_m": POS, "terrain.regional_clear_m": NONNEG,
+    "terrain.dem_resolution_m": (0.0, 1e5), "terrain.dem_half_width_m": (100.0, 1e5),
+    "terrain.dem_feature_cells": (0.0, 100.0),
     "hdu.rays": (2, 4096), "hdu.fov_deg": (1.0, 120.0), "hdu.range_sigma_m": NONNEG, "hdu.dropout": FRAC,
     "hdu.attitude_sigma_deg": (0.0, 10.0), "hdu.scan_duration_s": NONNEG, "hdu.map_size_m": (1.0, 1000.0),
     "hdu.cell_m": (0.01, 10.0), "hdu.max_slope_deg": (0.0, 89.0), "hdu.max_roughness_m": POS,
     "hdu.footprint_radius_m": (0.1, 20.0), "hdu.margin_m": NONNEG, "hdu.min_coverage": FRAC, "hdu.site_sigma_m": NONNEG,
 }
+# keys naming a file: a relative path is relative to the scenario file that sets it
+FILE_KEYS = ("terrain.dem_file",)
 MAX_MAP_CELLS = 25_000_000   # per map (terrain DEM, hazard map): 200 MB of float64
 # The descent and ascent hold a telemetry row per flight-software step up to sim.max_duration_s in
 # memory (gnc.flight.Flight, the HIL session): refused at load, not as a MemoryError mid-run.
@@ -309,10 +313,34 @@ def load(name_or_path: str = "descent", overrides: list[str] | None = None) -> S
     data = copy.deepcopy(schema)
     for _, table in reversed(chain):
         _merge(data, table, schema)
+    for key in FILE_KEYS:
+        setter = next((p for p, t in chain if _has(t, key)), None)
+        if setter is not None:
+            _resolve_file(data, key, setter.parent)
     for text in overrides or []:
         key, value = parse_override(text)
         _assign(data, key, _check(key, value, _template(schema, key)))
+        if key in FILE_KEYS:
+            _resolve_file(data, key, Path.cwd())
     return _checked(Scenario(path.stem, program, data, name_or_path, tuple(overrides or ())))
+
+
+def _has(table: dict, dotted: str) -> bool:
+    for part in dotted.split("."):
+        if not isinstance(table, dict) or part not in table:
+            return False
+        table = table[part]
+    return True
+
+
+def _resolve_file(data: dict, dotted: str, base: Path) -> None:
+    """A file key's path made absolute against base (the directory of the scenario file that
+    set it, or the working directory for --set), so the resolved scenario run.json records
+    names the same file from anywhere; "" stays "" (no file)."""
+    section, key = dotted.split(".")
+    value = data[section][key]
+    if value:
+        data[section][key] = str((base / Path(value).expanduser()).resolve())
 
 
 def from_data(name: str, data: dict, source: str = "", overrides: tuple[str, ...] = ()) -> Scenario:
@@ -338,6 +366,13 @@ def _checked(sc: Scenario) -> Scenario:
     program, data = sc.program, sc.data
     if program == "descent":
         _cross_checks(data)
+        if data["terrain"]["dem_file"] and data["terrain"]["enabled"]:
+            from gnc import terrain_file  # reads the file: only for a scenario naming one
+            site = data["site"]
+            problem = terrain_file.site_problem(data["terrain"]["dem_file"], site["lat_deg"], site["lon_deg"],
+                                                data["moon"]["radius_m"], site["elevation_m"])
+            if problem is not None:
+                raise ScenarioError(f"terrain.dem_file: {problem}")
     elif (problem := orbit_cross_check(program, data)) is not None:
         raise ScenarioError(problem)
     if program in PREALLOCATED and telemetry_bytes(sc) > MAX_TELEMETRY_BYTES:

@@ -20,7 +20,14 @@ def report(summary: dict, scenario) -> str:
     propellant = scenario.vehicle.propellant_kg
     used = summary["propellant_used_kg"]
     lines += [f"duration   {summary['duration_s']:.1f} s",
-              f"propellant {used:.1f} kg used of {propellant:.1f} kg ({100 * used / propellant:.1f} %)", ""]
+              f"propellant {used:.1f} kg used of {propellant:.1f} kg ({100 * used / propellant:.1f} %)"]
+    if (ground := summary.get("terrain")) is not None:
+        lo, hi = ground["track_covered_km"]
+        lines += [f"terrain    {ground['dem_file']} ({ground['dem_posting_m']:g} m posting, resampled at "
+                  f"{ground['map_resolution_m']:g} m)",
+                  f"           covers the ground track {lo:.1f} to {hi:.1f} km uprange, "
+                  f"{100 * ground['track_covered_fraction']:.0f} % of it from PDI; the datum sphere beyond"]
+    lines.append("")
     td = summary.get("touchdown")
     if td is None:
         lines.append("touchdown  none")
