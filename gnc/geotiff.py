@@ -230,7 +230,7 @@ def read(path) -> Dem:
         sx, sy = (float(v) for v in tags[TAG_PIXEL_SCALE].value[:2])
         if not (sx > 0.0 and sy > 0.0):
             raise DemFileError(f"{path}: pixel scale {sx:g} x {sy:g}: unsupported, positive sizes are required")
-        if page.samplesperpixel != 1 or page.shape[-1:] == (0,):
+        if page.samplesperpixel != 1:
             raise DemFileError(f"{path}: {page.samplesperpixel} samples per pixel: unsupported, one band is required")
         try:
             heights = page.asarray().astype(np.float64)

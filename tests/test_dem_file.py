@@ -217,9 +217,10 @@ def test_a_descent_over_a_dem_file_with_a_crater_wall_lands_and_its_altimeter_se
     u = -(hit[:, 0] * math.sin(az) + hit[:, 1] * math.cos(az))
     for crossing in (WALL_AT - WALL_R, WALL_AT + WALL_R):
         on = np.abs(u - crossing) < WALL_SIGMA
-        # the crest: 1 km up, seen along a beam ~15 deg off the vertical
+        # the crest: 1 km up, seen along a beam ~15 deg off the vertical; measured (this run, seed 0,
+        # byte-reproducible on any machine): 1044 m at 20 km, 1035 m at 40 km
         assert on.sum() > 20 and relief[on].max() > 0.9 * WALL_H, (crossing, relief[on].max())
     # between the crossings and beyond them to 100 km, flat ground: range noise only (sigma 0.2 %
-    # of range, 5.5-8 km; the widest measured |relief| there was 53 m)
+    # of range, 5.5-10 km; the widest measured |relief| there was 53 m, against a bound of ~100 m)
     flat = ((np.abs(u - WALL_AT) < WALL_R - 4 * WALL_SIGMA) | ((u > WALL_AT + WALL_R + 4 * WALL_SIGMA) & (u < 1e5)))
     assert flat.sum() > 300 and np.abs(relief[flat]).max() < 6 * 0.002 * tel["sf.alt_range"][k][flat].max()
