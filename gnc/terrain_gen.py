@@ -34,17 +34,23 @@ The landing site was picked clear of large craters: no regional crater's ejecta
 and the hazard statistics on it, stay as they were.  The heights of the two maps
 add; each fades to zero at its own edges, so the ground is continuous across the
 fine map's edge and the regional map's, and beyond both it is the datum sphere.
+
+With a DEM file (issue #17, gnc.terrain_file) its map adds under both, and the synthetic
+field nests in it: only its features smaller than terrain.dem_feature_cells of the file's
+cells are drawn (below()), the larger ones being the file's.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
 from gnc.core import moon as M
 from gnc.core import pmath
 from gnc.core.terrain_features import EJECTA_REACH, stamp_craters, stamp_rocks
+from gnc.terrain_file import FileMap
 
 EDGE_TAPER = 0.1        # fraction of the half width over which the relief fades out at the edges
 
@@ -76,37 +82,50 @@ class Terrain:
     craters: np.ndarray    # (m, 4): east, north, diameter, depth/diameter; every crater reaching the map
     rocks: np.ndarray      # (r, 3): east, north, diameter; centres on the map
     regional: Regional | None = None
+    file: FileMap | None = None     # a DEM file's relief along the ground track (gnc.terrain_file)
 
     def core(self, w: np.ndarray) -> np.ndarray:
-        """The one height array the core flies, with its W_DEM_* / W_REG_* fields set in w.
+        """The one height array the core flies, with its W_DEM_* / W_REG_* / W_FILE_* fields set in w.
 
         One 2-D array, so every kernel that takes `dem` keeps its signature: rows
-        [0, n) the fine map, then (if any) the regional map's rows (gnc.core.terrain)."""
+        [0, n) the fine map, then (if any) the regional map's rows, then (if any) the
+        file map's (gnc.core.terrain)."""
         w[M.W_DEM_RES] = self.res
         w[M.W_DEM_HALF] = self.half
         w[M.W_REG_ROW] = 0.0
-        reg = self.regional
-        if reg is None:
-            w[M.W_GROUND_MAX] = max(float(self.dem.max()), 0.0)
-            return self.dem
-        n = self.dem.shape[0]
-        n_u, n_v = reg.heights.shape
-        out = np.zeros((n + n_u, max(n, n_v)))
-        out[:n, :n] = self.dem
-        out[n:, :n_v] = reg.heights
-        w[M.W_REG_ROW] = n
-        w[M.W_REG_COLS] = n_v
-        w[M.W_REG_RES] = reg.res
-        w[M.W_REG_U0] = reg.u0
-        w[M.W_REG_V0] = reg.v0
-        w[M.W_REG_DIR:M.W_REG_DIR + 2] = reg.uprange
-        # only nodes within a crater's reach are non-zero; a bilinear lookup reads nodes
-        # up to res sqrt(2) away
-        c = reg.craters
-        near = np.min(np.sqrt(c[:, 0] * c[:, 0] + c[:, 1] * c[:, 1]) - 0.5 * EJECTA_REACH * c[:, 2], initial=math.inf)
-        w[M.W_REG_QUIET] = max(near - math.sqrt(2.0) * reg.res, 0.0)
+        w[M.W_FILE_ROW] = 0.0
+        reg, fm = self.regional, self.file
+        maps = [self.dem] + [m.heights for m in (reg, fm) if m is not None]
         # the heights add: the sum of the maxima bounds the ground (contact checks start below it)
-        w[M.W_GROUND_MAX] = max(float(self.dem.max()), 0.0) + max(float(reg.heights.max()), 0.0)
+        w[M.W_GROUND_MAX] = sum(max(float(m.max()), 0.0) for m in maps)
+        if len(maps) == 1:
+            return self.dem
+        out = np.zeros((sum(m.shape[0] for m in maps), max(m.shape[1] for m in maps)))
+        row = 0
+        for m in maps:
+            out[row:row + m.shape[0], :m.shape[1]] = m
+            row += m.shape[0]
+        n = self.dem.shape[0]
+        if fm is not None:
+            w[M.W_FILE_ROW] = row - fm.heights.shape[0]
+            w[M.W_FILE_COLS] = fm.heights.shape[1]
+            w[M.W_FILE_RES] = fm.res
+            w[M.W_FILE_U0] = fm.u0
+            w[M.W_FILE_V0] = fm.v0
+            w[M.W_REG_DIR:M.W_REG_DIR + 2] = fm.uprange
+        if reg is not None:
+            w[M.W_REG_ROW] = n
+            w[M.W_REG_COLS] = reg.heights.shape[1]
+            w[M.W_REG_RES] = reg.res
+            w[M.W_REG_U0] = reg.u0
+            w[M.W_REG_V0] = reg.v0
+            w[M.W_REG_DIR:M.W_REG_DIR + 2] = reg.uprange
+            # only nodes within a crater's reach are non-zero; a bilinear lookup reads nodes
+            # up to res sqrt(2) away
+            c = reg.craters
+            near = np.min(np.sqrt(c[:, 0] * c[:, 0] + c[:, 1] * c[:, 1]) - 0.5 * EJECTA_REACH * c[:, 2],
+                          initial=math.inf)
+            w[M.W_REG_QUIET] = max(near - math.sqrt(2.0) * reg.res, 0.0)
         return out
 
 
@@ -198,17 +217,41 @@ def _regional(p, rng: np.random.Generator, heading_deg: float) -> Regional:
     return Regional(heights, res, u0, v0, uprange, craters)
 
 
-def generate(p, seed: int, heading_deg: float) -> Terrain:
+def below(p, resolved_m: float):
+    """Section p with every synthetic population cut to diameters below resolved_m (the
+    smallest feature a DEM file carries, gnc.programs.descent.assemble.terrain_of): fine
+    craters and rocks end there, regional craters run from crater_d_max_m to there (none
+    when that is no wider).  p itself when nothing is cut."""
+    if not math.isfinite(resolved_m):
+        return p
+    keys = dict(vars(p))
+    keys["crater_d_max_m"] = min(p.crater_d_max_m, resolved_m)
+    keys["rock_d_max_m"] = min(p.rock_d_max_m, resolved_m)
+    keys["regional_d_max_m"] = min(p.regional_d_max_m, resolved_m)
+    if keys["crater_d_max_m"] <= p.crater_d_min_m:
+        keys["crater_density"] = 0.0
+    if keys["rock_d_max_m"] <= p.rock_d_min_m:
+        keys["rock_abundance"] = 0.0
+    if keys["regional_d_max_m"] <= p.crater_d_max_m:
+        keys["regional_enabled"] = False
+    return SimpleNamespace(**keys)
+
+
+def generate(p, seed: int, heading_deg: float, file: FileMap | None = None) -> Terrain:
     """The terrain of scenario section p ([terrain]) for this seed; same seed, same map.
     heading_deg: the ground track's heading over the target (gnc.programs.descent.assemble.approach_heading_deg),
-    which the regional strip follows uprange.
+    which the regional strip follows uprange.  file: a DEM file's map, which the
+    synthetic ground nests in: only its features below terrain.dem_feature_cells of the
+    file's resolution are drawn (below()).
 
     Fine craters, rocks and regional craters draw from independent streams, so changing
     one population's parameters leaves the others where they were."""
+    if file is not None:
+        p = below(p, p.dem_feature_cells * file.resolution)
     half, res = float(p.half_width_m), float(p.resolution_m)
     n_nodes = int(round(2.0 * half / res)) + 1
     crater_rng, rock_rng, regional_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-    craters = _draw_craters(p, crater_rng, half)
+    craters = _draw_craters(p, crater_rng, half) if p.crater_density > 0.0 else np.zeros((0, 4))
     rocks = _draw_rocks(p, rock_rng, half)
     dem = np.zeros((n_nodes, n_nodes))
     stamp_craters(dem, res, half, craters)
@@ -217,4 +260,4 @@ def generate(p, seed: int, heading_deg: float) -> Terrain:
     fade = _fade(dist, -half, half, EDGE_TAPER * half)
     dem *= fade[:, None] * fade[None, :]
     regional = _regional(p, regional_rng, heading_deg) if p.regional_enabled else None
-    return Terrain(dem, res, half, craters, rocks, regional)
+    return Terrain(dem, res, half, craters, rocks, regional, file)

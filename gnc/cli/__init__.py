@@ -308,7 +308,9 @@ must be finite and inside the allowed range (for lists, each element).  Across k
 memory: its `sim.max_duration_s` x `sim.fsw_rate_hz` rows must fit in 4 GiB (about 31
 hours at 50 Hz).  A list is set whole (`--set 'engine.misalignment_deg=[0.1, 0.0]'`),
 `program` not at all.  Anything else is refused with one line naming the key, and the
-nearest known key when it looks mistyped (exit status 2).
+nearest known key when it looks mistyped (exit status 2).  A key naming a file
+(`terrain.dem_file`) takes a path relative to the scenario file that sets it (to the
+working directory with `--set`), or an absolute one; the file is checked at load.
 """
 
 

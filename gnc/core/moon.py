@@ -35,7 +35,13 @@ W_FIELD_MU = 30      # m^3/s^2: the field file's GM
 W_FIELD_RREF = 31    # m: the field file's reference radius
 W_EARTH_MU = 32      # m^3/s^2: Earth's gravitational parameter; 0 = no Earth pull
 W_EARTH_DIST = 33    # m: Earth's distance, on the Moon-fixed +x axis (mean sub-Earth point)
-W_LEN = 34
+W_FILE_ROW = 34      # first row of the file map (a DEM file resampled along the ground track, after the regional map's
+                     # rows); 0 = none
+W_FILE_COLS = 35     # columns of the file map (across the ground track, in the regional map's axes)
+W_FILE_RES = 36      # m: file map cell
+W_FILE_U0 = 37       # m: along-track (uprange +) coordinate of the file map's first row
+W_FILE_V0 = 38       # m: cross-track coordinate of its first column
+W_LEN = 39
 # --- end layout W ---
 
 

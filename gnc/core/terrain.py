@@ -8,15 +8,20 @@ plus two height maps in one array `dem` (metres):
   - rows [W_REG_ROW, end), columns [0, W_REG_COLS): the regional map, a strip along
     the approach ground track: row i at u = W_REG_U0 + i res metres uprange (along
     the unit vector W_REG_DIR), column j at v = W_REG_V0 + j res across it.
-The heights add, each map counting 0 off its extent (gnc.terrain_gen fades each to
-zero at its edges, so the sum is continuous); beyond both, the sphere.  Within
-W_REG_QUIET of the target the regional map is all zeros and is not read.
+  - rows [W_FILE_ROW, end), columns [0, W_FILE_COLS) (with a DEM file, gnc.terrain_file):
+    the file map, a DEM file's heights resampled onto a strip in the regional map's axes
+    (row i at u = W_FILE_U0 + i res, column j at v = W_FILE_V0 + j res), reaching from
+    beyond the target to powered descent initiation.
+The heights add, each map counting 0 off its extent (gnc.terrain_gen and
+gnc.terrain_file fade each to zero at its edges, so the sum is continuous); beyond
+them, the sphere.  Within W_REG_QUIET of the target the regional map is all zeros and
+is not read.
 """
 import math
 
 from gnc.core.jit import kernel
-from gnc.core.moon import (W_DEM_HALF, W_DEM_RES, W_REG_COLS, W_REG_DIR, W_REG_QUIET, W_REG_RES, W_REG_ROW,
-                           W_REG_U0, W_REG_V0, W_SITE_R)
+from gnc.core.moon import (W_DEM_HALF, W_DEM_RES, W_FILE_COLS, W_FILE_RES, W_FILE_ROW, W_FILE_U0, W_FILE_V0,
+                           W_REG_COLS, W_REG_DIR, W_REG_QUIET, W_REG_RES, W_REG_ROW, W_REG_U0, W_REG_V0, W_SITE_R)
 
 RAY_PASSES = 8        # most fixed-point passes of a ray cast
 RAY_TOL_M = 1e-3      # a pass moving the hit less than this ends the cast
@@ -38,25 +43,43 @@ def _bilinear(dem, r0, nr, nc, fx, fy):
 
 
 @kernel
-def _regional_height(e, n, w, dem):
-    """The regional map's height at (east, north); 0 off it."""
+def _strip_height(e, n, w, dem, r0, nr, nc, res, u0, v0):
+    """Height at (east, north) of the nr x nc map from row r0 laid along the ground track
+    (rows along u, uprange; columns along v, across); 0 off it."""
     ae, an = w[W_REG_DIR], w[W_REG_DIR + 1]
     u = e * ae + n * an
     v = e * an - n * ae
+    return _bilinear(dem, r0, nr, nc, (v - v0) / res, (u - u0) / res)
+
+
+@kernel
+def _regional_height(e, n, w, dem):
+    """The regional map's height at (east, north); 0 off it."""
     r0 = int(w[W_REG_ROW])
-    rr = w[W_REG_RES]
-    return _bilinear(dem, r0, dem.shape[0] - r0, int(w[W_REG_COLS]), (v - w[W_REG_V0]) / rr,
-                     (u - w[W_REG_U0]) / rr)
+    r1 = int(w[W_FILE_ROW])
+    end = r1 if r1 > r0 else dem.shape[0]
+    return _strip_height(e, n, w, dem, r0, end - r0, int(w[W_REG_COLS]), w[W_REG_RES], w[W_REG_U0], w[W_REG_V0])
+
+
+@kernel
+def _file_height(e, n, w, dem):
+    """The file map's height at (east, north); 0 off it."""
+    r0 = int(w[W_FILE_ROW])
+    return _strip_height(e, n, w, dem, r0, dem.shape[0] - r0, int(w[W_FILE_COLS]), w[W_FILE_RES],
+                         w[W_FILE_U0], w[W_FILE_V0])
 
 
 @kernel
 def dem_height(e, n, w, dem):
-    """Height of the ground above the datum at (east, north): fine map plus regional map."""
+    """Height of the ground above the datum at (east, north): fine map plus regional map plus file map."""
     r0 = int(w[W_REG_ROW])
-    nf = r0 if r0 > 0 else dem.shape[0]
+    rf = int(w[W_FILE_ROW])
+    nf = r0 if r0 > 0 else (rf if rf > 0 else dem.shape[0])
     half = w[W_DEM_HALF]
     res = w[W_DEM_RES]
     h = _bilinear(dem, 0, nf, nf, (e + half) / res, (n + half) / res)
+    if rf > 0:
+        h = h + _file_height(e, n, w, dem)
     quiet = w[W_REG_QUIET]
     if r0 == 0 or e * e + n * n < quiet * quiet:       # an early return: `h +=` under an if ran 2x slower
         return h

@@ -26,7 +26,7 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 MAX_FIELD_DEGREE = 1400      # gnc.core.sh_gravity's Legendre functions overflow near 1470 at the poles
 # file paths: relative to the scenario file that sets them (a --set one: to the working directory)
-PATH_KEYS = ("moon.field_file",)
+PATH_KEYS = ("moon.field_file", "terrain.dem_file")
 
 # (low, high) inclusive bounds; None = unbounded.  Every numeric key must be finite.
 POS = (1e-12, None)
@@ -81,6 +81,8 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "terrain.regional_half_width_m": (10.0, 1e6), "terrain.regional_resolution_m": (0.5, 1000.0),
     "terrain.regional_crater_density": NONNEG, "terrain.regional_crater_exponent": (0.1, 6.0),
     "terrain.regional_d_max_m": POS, "terrain.regional_clear_m": NONNEG,
+    "terrain.dem_resolution_m": (0.0, 1e5), "terrain.dem_half_width_m": (100.0, 1e5),
+    "terrain.dem_feature_cells": (0.0, 100.0),
     "hdu.rays": (2, 4096), "hdu.fov_deg": (1.0, 120.0), "hdu.range_sigma_m": NONNEG, "hdu.dropout": FRAC,
     "hdu.attitude_sigma_deg": (0.0, 10.0), "hdu.scan_duration_s": NONNEG, "hdu.map_size_m": (1.0, 1000.0),
     "hdu.cell_m": (0.01, 10.0), "hdu.max_slope_deg": (0.0, 89.0), "hdu.max_roughness_m": POS,
@@ -401,6 +403,13 @@ def _checked(sc: Scenario) -> Scenario:
         _gravity_check(data["moon"])
     if program == "descent":
         _cross_checks(data)
+        if data["terrain"]["dem_file"] and data["terrain"]["enabled"]:
+            from gnc import terrain_file  # reads the file: only for a scenario naming one
+            site = data["site"]
+            problem = terrain_file.site_problem(data["terrain"]["dem_file"], site["lat_deg"], site["lon_deg"],
+                                                data["moon"]["radius_m"], site["elevation_m"])
+            if problem is not None:
+                raise ScenarioError(f"terrain.dem_file: {problem}")
     elif (problem := orbit_cross_check(program, data)) is not None:
         raise ScenarioError(problem)
     if program in PREALLOCATED and telemetry_bytes(sc) > MAX_TELEMETRY_BYTES:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gnc import linalg3 as la
+from gnc import terrain_file
 from gnc.core import faults as F
 from gnc.core import hdu as H
 from gnc.core import layout as L
@@ -25,10 +26,11 @@ from gnc.core import pmath, vec
 from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.core.fsw.landing import q_li
+from gnc.geotiff import DemFileError
 from gnc.programs.descent import plant as P
 from gnc.programs.gravity import field_model, plant_field, set_world
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rz, small_rotation
-from gnc.scenario import Scenario
+from gnc.scenario import MAX_MAP_CELLS, Scenario, ScenarioError
 from gnc.terrain_gen import generate
 
 
@@ -365,11 +367,30 @@ def fault_params(sc: Scenario, seed: int) -> np.ndarray:
     ft[F.FT_AXIS] = rng.integers(3)
     ft[F.FT_FLAG_MASK] = F.FLAG_MASK[code]
     return ft
+def file_map_of(sc: Scenario):
+    """The scenario's DEM file resampled along the approach (gnc.terrain_file.FileMap), from
+    beyond the target to PDI; None without one.  ScenarioError if the file covers none of the
+    strip or would make too many cells (gnc.scenario checked the rest at load)."""
+    t = sc.terrain
+    if not (t.enabled and t.dem_file):
+        return None
+    w = world_array(sc)
+    h = math.radians(approach_heading_deg(sc))
+    uprange = (-pmath.sin(h), -pmath.cos(h))         # as the regional strip's (gnc.terrain_gen)
+    # PDI's distance from the target in the landing frame's horizontal plane, where maps are laid
+    ang = min(sc.orbit.pdi_range_m / w[M.W_SITE_R], 0.5 * math.pi)
+    u_pdi = (sc.moon.radius_m + sc.orbit.perilune_alt_m) * pmath.sin(ang)
+    try:
+        return terrain_file.file_map(t.dem_file, w, uprange, u_pdi, t.dem_half_width_m, t.dem_resolution_m,
+                                     MAX_MAP_CELLS)
+    except DemFileError as e:
+        raise ScenarioError(f"terrain.dem_file: {e}") from None
 
 
 def terrain_of(sc: Scenario, seed: int):
-    """The run's terrain (gnc.terrain_gen.Terrain): its own seed, the strip along the approach."""
-    return generate(sc.terrain, seed + sc.terrain.seed_offset, approach_heading_deg(sc))
+    """The run's terrain (gnc.terrain_gen.Terrain): its own seed, the strip along the approach,
+    nested in the DEM file's map when the scenario has one."""
+    return generate(sc.terrain, seed + sc.terrain.seed_offset, approach_heading_deg(sc), file_map_of(sc))
 
 
 def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc.core import hdu
+from gnc.core.layout import VALID_ALT
 from gnc.plotting import envelope, layout, plain_log_labels, pyplot, save_png, title
 from gnc.programs.descent.hazard_plots import safety_map
 
@@ -27,6 +28,26 @@ def _local_up(tel, scenario) -> np.ndarray:
     r_site = scenario.moon.radius_m + scenario.site.elevation_m
     r = np.stack([tel["pos_e"], tel["pos_n"], tel["pos_u"] + r_site], axis=1)
     return r / np.linalg.norm(r, axis=1, keepdims=True)
+
+
+def altimeter_relief(tel, scenario) -> tuple[np.ndarray, np.ndarray]:
+    """(time, relief) of each altimeter sample: the range from the truth pose along the
+    boresight to the site's datum sphere less the measured range, i.e. how far the ground the
+    beam hit stands above the datum, stretched by the slant (plus the range noise)."""
+    k = np.flatnonzero(tel["sf.valid"].astype(np.int64) & VALID_ALT)
+    r_site = scenario.moon.radius_m + scenario.site.elevation_m
+    o = np.stack([tel["pos_e"][k], tel["pos_n"][k], tel["pos_u"][k] + r_site], axis=1)
+    w, x, y, z = (tel[c][k] for c in ("q_w", "q_x", "q_y", "q_z"))
+    bx, by, bz = np.asarray(scenario.sensors.altimeter.boresight, float) / np.linalg.norm(
+        scenario.sensors.altimeter.boresight)
+    d = np.stack([(1 - 2 * (y * y + z * z)) * bx + 2 * (x * y - w * z) * by + 2 * (x * z + w * y) * bz,
+                  2 * (x * y + w * z) * bx + (1 - 2 * (x * x + z * z)) * by + 2 * (y * z - w * x) * bz,
+                  2 * (x * z - w * y) * bx + 2 * (y * z + w * x) * by + (1 - 2 * (x * x + y * y)) * bz], axis=1)
+    b = np.einsum("ij,ij->i", o, d)
+    disc = b * b - (np.einsum("ij,ij->i", o, o) - r_site * r_site)
+    s = -b - np.sqrt(np.maximum(disc, 0.0))
+    keep = disc >= 0.0
+    return tel["t"][k][keep], (s - tel["sf.alt_range"][k])[keep]
 
 
 def _phase_colors(phases: list[dict]) -> dict[str, tuple]:
@@ -121,22 +142,27 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir, only=
     v_up = np.einsum("ij,ij->i", vel, up)
     v_hor = np.linalg.norm(vel - v_up[:, None] * up, axis=1)
 
-    # altitude: whole flight, and the terminal descent from the start of the approach
+    # altitude: whole flight, the relief under the altimeter's beam, and the terminal descent
+    # from the start of the approach
     if wanted("altitude"):
-        fig, ax = figure("altitude", 2)
+        fig, ax = figure("altitude", 3)
         alt = tel["alt"]
         rows = envelope(every, alt)
         ax[0, 0].plot(t[rows], alt[rows] / 1000.0, color="k", lw=1.2)
         ax[0, 0].set(xlabel="time (s)", ylabel="height above ground (km)", title="whole flight")
+        t_alt, relief = altimeter_relief(tel, scenario)
+        ax[1, 0].plot(t_alt, relief, ".", color="C0", ms=1.5)
+        ax[1, 0].set(xlabel="time (s)", ylabel="relief (m)",
+                     title="under the altimeter beam: range to the datum sphere less the measured range")
         t_zoom = next((p["start_s"] for p in phases if p["name"] == "approach"), t[0])
         late = envelope(np.flatnonzero(t >= t_zoom), alt)
         # log scale: the hover, avoidance and slow descent happen in the last 100 m
-        ax[1, 0].semilogy(t[late], np.maximum(alt[late], 0.1), color="k", lw=1.2)
-        ax[1, 0].set(xlabel="time (s)", ylabel="height above ground (m)", title="terminal descent, log scale")
-        plain_log_labels(ax[1, 0])
+        ax[2, 0].semilogy(t[late], np.maximum(alt[late], 0.1), color="k", lw=1.2)
+        ax[2, 0].set(xlabel="time (s)", ylabel="height above ground (m)", title="terminal descent, log scale")
+        plain_log_labels(ax[2, 0])
         for a in ax.flat:
             _shade(a, phases, colors)
-        ax[1, 0].set_xlim(t[late][0], t[late][-1])
+        ax[2, 0].set_xlim(t[late][0], t[late][-1])
         finish(fig, "altitude")
 
     # speeds: log scale, they span three decades
@@ -258,12 +284,14 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir, only=
 
     # the regional terrain under the approach: regenerated from the run's seed (a few ms)
     path = out / "regional_map.png"
-    regional = scenario.terrain.enabled and scenario.terrain.regional_enabled
-    if wanted("regional_map") and regional:
+    terrain = None
+    if wanted("regional_map") and scenario.terrain.enabled and scenario.terrain.regional_enabled:
         from gnc.programs.descent.assemble import terrain_of
+        terrain = terrain_of(scenario, summary["seed"])
+    if terrain is not None and terrain.regional is not None:     # none left when a DEM file resolves its craters
         from gnc.programs.descent.hazard_plots import regional_map
-        written["regional_map"] = regional_map(path, terrain_of(scenario, summary["seed"]), tel, phases,
-                                               scenario.sensors.altimeter.boresight, title=f"{head}: regional terrain")
+        written["regional_map"] = regional_map(path, terrain, tel, phases, scenario.sensors.altimeter.boresight,
+                                               title=f"{head}: regional terrain")
     elif wanted("regional_map"):
         path.unlink(missing_ok=True)
     return written

@@ -29,6 +29,12 @@ def report(summary: dict, scenario) -> str:
         size = f" {f['size']:+.3g} {f['unit']}" if f["unit"] else ""
         lines.append(f"fault      {f['kind']}{size}{axis} from {f['onset_s']:.1f} s: {flagged}; "
                      f"{f['response']}")
+    if (ground := summary.get("terrain")) is not None:
+        lo, hi = ground["track_covered_km"]
+        lines += [f"terrain    {ground['dem_file']} ({ground['dem_posting_m']:g} m posting, resampled at "
+                  f"{ground['map_resolution_m']:g} m)",
+                  f"           covers the ground track {lo:.1f} to {hi:.1f} km uprange, "
+                  f"{100 * ground['track_covered_fraction']:.0f} % of it from PDI; the datum sphere beyond"]
     lines.append("")
     td = summary.get("touchdown")
     if td is None:

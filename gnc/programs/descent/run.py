@@ -17,7 +17,7 @@ from gnc.flight import Flight
 from gnc.frames import phase_name
 from gnc.programs import loops
 from gnc.programs.descent import plant as P
-from gnc.programs.descent.assemble import Assembly, assemble, resume_config
+from gnc.programs.descent.assemble import Assembly, assemble, file_map_of, resume_config
 from gnc.programs.descent.fault_report import fault_summary
 from gnc.programs.descent.hazard_report import hdu_summary, touchdown_verdict
 from gnc.rotations import quat_to_matrix
@@ -136,6 +136,14 @@ def judge(sc: Scenario, td: dict | None) -> tuple[str, list[str]]:
     return ("crashed" if crashed else "unsafe_ground" if failures else "landed"), failures
 
 
+def dem_file_summary(fm) -> dict:
+    """What the run's DEM file (gnc.terrain_file.FileMap) covers of the ground track: beyond
+    that stretch the ground is the datum sphere (and the synthetic maps)."""
+    return {"dem_file": fm.source, "dem_posting_m": fm.posting, "map_resolution_m": fm.res,
+            "track_covered_km": [fm.track_m[0] / 1000.0, fm.track_m[1] / 1000.0],
+            "track_covered_fraction": fm.track_fraction}
+
+
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
         progress: Callable[[float, str], None] | None = None, link=None) -> RunResult:
     """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
@@ -167,4 +175,6 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
         "dispersed": bool(disperse),
         "scenario": sc.name,
     }
+    if (fm := file_map_of(sc)) is not None:
+        summary["terrain"] = dem_file_summary(fm)
     return RunResult(sc, seed, summary, telemetry, hazard=(a.hdu, hs, hmap))
