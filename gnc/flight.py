@@ -57,9 +57,10 @@ class Flight:
               progress: Callable[["Flight"], None] | None = None) -> int:
         """Fly to step k_end or an event; returns the event (gnc.core.loop EV_NONE or the
         plant's).  chunk: steps per call into compiled code, progress(flight) after each."""
-        event = loop.EV_NONE
+        event, k1 = loop.EV_NONE, self.k
         while self.k < k_end:
-            k1 = min(self.k + chunk, k_end) if chunk else k_end
+            if self.k >= k1:            # not after a full buffer: the chunk goes on to its end
+                k1 = min(self.k + chunk, k_end) if chunk else k_end
             event = self.fly_loop(self.plant, self.sf, self.cfg, self.fs, self.af, self.tel[-1], self.tel_every,
                                   k1, self.seed, self.ctr)
             self.seed = -1

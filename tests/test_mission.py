@@ -53,7 +53,8 @@ def test_ascent_starts_where_the_lander_came_to_rest(mission):
 
 def test_mission_outputs_are_written(mission, tmp_path):
     written = output.write_run(mission, tmp_path)
-    for name in ("summary", "telemetry", "ascent_profile", "relative_trajectory", "range", "altitude"):
+    for name in ("summary", "telemetry-descent", "telemetry-ascent", "telemetry-rendezvous", "ascent_profile",
+                 "relative_trajectory", "range", "altitude"):
         assert written[name].exists(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["rendezvous"]["capture"]["lateral_m"] == mission.summary["rendezvous"]["capture"]["lateral_m"]

@@ -110,10 +110,10 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
                "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
                "rendezvous": None, "wall_s": wall}
     phases = {"descent": descent}
-    telemetry = _Prefixed(phases)
+    prefixed = _Prefixed(phases)
     if descent.summary["outcome"] != "landed":
         summary["failures"] = ["descent: " + f for f in descent.summary["failures"]]
-        return MissionResult(sc, seed, summary, telemetry, phases)
+        return MissionResult(sc, seed, summary, prefixed, phases)
 
     pad = pad_from_descent(descent_sc, descent)
     tilt = math.degrees(pmath.acos(min(1.0, la.dot(quat_to_matrix(pad.q_body_fixed)[:, 2],
@@ -130,7 +130,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     if ascent.summary["outcome"] not in ("inserted", "off_target"):
         summary["outcome"] = "ascent_failed"
         summary["failures"] = ["ascent: " + f for f in ascent.summary["failures"]]
-        return MissionResult(sc, seed, summary, telemetry, phases)
+        return MissionResult(sc, seed, summary, prefixed, phases)
 
     t = time.perf_counter()
     rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(2, "rendezvous"),
@@ -159,7 +159,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     summary["propellant_kg"] = {"lander": descent.summary["propellant_used_kg"],
                                 "ascender": ascent.summary["propellant_used_kg"] + rdv.summary["target"]["propellant_used_kg"],
                                 "orbiter_returner": rdv.summary["chaser"]["propellant_used_kg"]}
-    return MissionResult(sc, seed, summary, telemetry, phases)
+    return MissionResult(sc, seed, summary, prefixed, phases)
 
 
 def _named(telemetry: Recorder | None, phase: str) -> Recorder | None:
