@@ -7,9 +7,9 @@ to step k or an event, in chunks when the caller wants progress between them.
 Telemetry goes into a buffer of gnc.telemetry.CHUNK_ROWS rows.  With a sink (a
 gnc.telemetry.Stream) a full buffer is appended to the file as one record batch and
 reused, so memory does not grow with the flight, and closing the sink (finish(), or the
-run's Recorder on Ctrl-C) writes the rows left; without
-one the full buffers are kept in memory (telemetry() joins them).  A buffer fills at the
-same rows whatever the steps per call, so the file is the same bytes however it is flown.
+run's Recorder on Ctrl-C) writes the rows left; without one the full buffers are kept in
+memory (telemetry() joins them).  A buffer fills at the same rows whatever the steps per
+call, so the file is the same bytes however it is flown.
 Every program's runner flies through it.
 """
 from __future__ import annotations

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-CHUNK_ROWS = 1000     # rows per record batch: 20 s of a 50 Hz descent, 640 kB; what a kill -9 may lose
+CHUNK_ROWS = 1000     # rows per record batch: 20 s of a 50 Hz descent, 780 kB; what a kill -9 may lose
 SUFFIX = ".arrow"
 _MAGIC = 8            # b"ARROW1" and two bytes of padding before the stream
 

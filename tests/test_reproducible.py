@@ -64,12 +64,16 @@ def differences(a: Path, b: Path) -> list[str]:
     sa, sb = (without_wall_clock(json.loads((d / "summary.json").read_text())) for d in (a, b))
     if sa != sb:
         out.append("summary.json differs")
-    ta, tb = Columns(a / "telemetry.arrow"), Columns(b / "telemetry.arrow")
-    for k in ta:
-        if ta[k].tobytes() != tb[k].tobytes():
-            out.append(f"telemetry column {k}")
-    if not out and (a / "telemetry.arrow").read_bytes() != (b / "telemetry.arrow").read_bytes():
-        out.append("telemetry.arrow's bytes (its values are the same)")
+    files = sorted(f.name for f in a.glob("telemetry*.arrow"))     # a mission: one per phase
+    if not files or files != sorted(f.name for f in b.glob("telemetry*.arrow")):
+        return out + [f"telemetry files {files}"]
+    for name in files:
+        ta, tb = Columns(a / name), Columns(b / name)
+        for k in ta:
+            if ta[k].tobytes() != tb[k].tobytes():
+                out.append(f"{name} column {k}")
+        if not out and (a / name).read_bytes() != (b / name).read_bytes():
+            out.append(f"{name}'s bytes (its values are the same)")
     return out
 
 

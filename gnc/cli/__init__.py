@@ -291,10 +291,10 @@ must be finite and inside the allowed range (for lists, each element).  Across k
 `engine.thrust_min_n` <= `engine.thrust_max_n`, `vehicle.propellant_kg` < `vehicle.mass_kg`,
 `orbit.apolune_alt_m` >= `orbit.perilune_alt_m`, and the guidance altitudes run downward:
 `brake_alt_m` >= `approach_alt_m` >= `hover_alt_m` >= `avoid_alt_m` >= `final_alt_m` >=
-`cutoff_alt_m`.  Telemetry streams to disk as the vehicle flies (memory does not grow
-with `sim.max_duration_s`; a flight ends at touchdown or insertion well before it); the
-disk takes 640 kB per 20 s of a 50 Hz descent.  A list is set whole (`--set 'engine.misalignment_deg=[0.1, 0.0]'`),
-`program` not at all.  Anything else is refused with one line naming the key, and the
+`cutoff_alt_m`.  Telemetry streams to disk as the vehicle flies: memory does not grow
+with `sim.max_duration_s`, and a descent or ascent ends at touchdown or insertion well
+before 1e6 s; the disk takes 780 kB per 20 s of a 50 Hz descent.  A list is set whole
+(`--set 'engine.misalignment_deg=[0.1, 0.0]'`), `program` not at all.  Anything else is refused with one line naming the key, and the
 nearest known key when it looks mistyped (exit status 2).
 """
 
