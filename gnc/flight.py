@@ -27,11 +27,12 @@ from gnc.telemetry import CHUNK_ROWS, Columns
 
 class Flight:
     def __init__(self, fly_loop, plant, cfg: np.ndarray, fs: np.ndarray, tel_cols: int, tel_every: int = 1,
-                 seed: int = 0, sink=None, tel_rows: int = CHUNK_ROWS):
+                 seed: int = 0, sink=None, tel_rows: int | None = None):
         """fly_loop: a compiled loop (gnc.programs.loops.loop); cfg, fs: 2-D, a row per flight
         computer, held (not copied): the caller may write uplinks into cfg between calls.
         sink: a gnc.telemetry.Stream the telemetry streams to, None to keep it in memory;
-        tel_rows: rows per buffer (a test's)."""
+        tel_rows: rows per buffer (default CHUNK_ROWS, read when called: a test sets it)."""
+        tel_rows = tel_rows or CHUNK_ROWS
         self.fly_loop, self.plant, self.cfg, self.fs = fly_loop, plant, cfg, fs
         self.sf = np.zeros((len(cfg), SF_LEN))
         self.af = np.zeros((len(cfg), AF_LEN))
