@@ -3,22 +3,25 @@
 A run directory holds one run: it is written under a temporary name beside it and renamed
 into place whole when complete (gnc.runfolder).  It holds:
 
+    telemetry.arrow one float64 column per quantity, one row per flight-software step, streamed
+                    into the temporary folder as the vehicle flies (gnc.telemetry: Arrow IPC, a
+                    record batch per chunk); a mission writes telemetry-descent.arrow,
+                    telemetry-ascent.arrow and telemetry-rendezvous.arrow
     summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
     run.json        what reproduces the run (run_record): resolved scenario, overrides, command
                     line, seed, build, versions; `gnc rerun DIR` flies it again
-    telemetry.npz   one float64 array per column, one row per flight-software step,
-                    plus `columns`: the column names in order (see gnc.programs.descent.run.telemetry_columns)
     *.png           the program's plots (gnc/programs/<program>/plots.py)
 
-Reading the telemetry:
+Reading the telemetry (pyarrow is a dependency; pandas and polars are not):
 
-    import numpy as np
-    tel = np.load("runs/descent-seed0/telemetry.npz")
-    t, alt = tel["t"], tel["alt"]
-    names = list(tel["columns"])
-
-    import pandas as pd                   # optional, not a dependency
-    df = pd.DataFrame({c: tel[c] for c in tel["columns"]})
+    import pandas as pd
+    df = pd.read_feather("runs/descent-seed0/telemetry.arrow")
+    import polars as pl
+    df = pl.read_ipc("runs/descent-seed0/telemetry.arrow")
+    import pyarrow as pa
+    table = pa.ipc.open_file("runs/descent-seed0/telemetry.arrow").read_all()
+    from gnc.telemetry import read            # also a file a kill cut short: every whole chunk
+    t = read(".descent-seed0.partial-1234/telemetry.arrow").column("t").to_numpy()
 
 Column groups: truth (t, pos_e/n/u, vel_e/n/u, alt, q_w..q_z, rate_x..z, mass, thrust),
 the filter's 1-sigma (nav_sig_*), the sensor frame the flight software read ("sf.*")
@@ -40,42 +43,52 @@ from typing import Callable
 
 import numpy as np
 
-from gnc import programs
+from gnc import programs, telemetry
 from gnc.plotworkers import PlotWorkers
 from gnc.runfolder import run_folder
 
 SUMMARY = "summary.json"
-TELEMETRY = "telemetry.npz"
+TELEMETRY = telemetry.file_name()     # a mission's: telemetry.file_name(phase)
 RUN = "run.json"
 RUN_FORMAT = 1          # of run.json; gnc rerun refuses a newer one
 
 
 def write_run(result, out_dir, plots: bool | PlotWorkers = True, *, provenance: dict | None = None,
               extra: Callable[[Path], dict[str, Path]] | None = None) -> dict[str, Path]:
-    """Write the run into out_dir, which it replaces whole (gnc.runfolder: a kill never leaves
-    two runs mixed): telemetry.npz, the program's PNGs (unless plots=False; drawn by plots
-    while the rest is written when it is a gnc.plotworkers.PlotWorkers), run.json (what
-    reproduces the run: run_record) and summary.json.
+    """Write a run flown with its telemetry in memory into out_dir, which it replaces whole
+    (gnc.runfolder: a kill never leaves two runs mixed): its telemetry file(s) as a streamed
+    flight would have written them (write_telemetry), then what finish_run writes.  Returns
+    {label: path} of what was written, under out_dir.  Raises OSError if out_dir is unusable."""
+    out = Path(out_dir)
+    with run_folder(out) as folder:
+        write_telemetry(folder, result)
+        written = finish_run(result, folder, plots, provenance=provenance, extra=extra)
+    return {label: out / path.name for label, path in written.items()}
+
+
+def finish_run(result, folder: Path, plots: bool | PlotWorkers = True, *, provenance: dict | None = None,
+               extra: Callable[[Path], dict[str, Path]] | None = None) -> dict[str, Path]:
+    """The rest of a run whose telemetry is in folder (streamed there as it flew, or written by
+    write_telemetry): the program's PNGs (unless plots=False; drawn by plots while the rest is
+    written when it is a gnc.plotworkers.PlotWorkers), run.json (what reproduces the run:
+    run_record) and summary.json, last.
 
     provenance: what only the caller knows, merged into run.json (the build flown: "fsw",
     "disperse"; the command line defaults to sys.argv).  extra(folder) -> {label: path} writes
     files of the caller's into the run's folder first (a HIL session's link files).  Returns
-    {label: path} of what was written, under out_dir.  Raises OSError if out_dir is unusable.
-    """
+    {label: path} of every file in folder, the telemetry first."""
     program = programs.get(result.scenario.program)
-    out = Path(out_dir)
-    with run_folder(out) as folder:
-        written = dict(extra(folder)) if extra is not None else {}
-        if isinstance(plots, PlotWorkers):
-            plots.start(result, folder)
-        written["telemetry"] = write_telemetry(folder, result.telemetry)
-        if isinstance(plots, PlotWorkers):
-            written.update(plots.wait())
-        elif plots:
-            written.update(program.plot(result, folder))
-        written["run"] = write_json(folder / RUN, run_record(result, provenance or {}))
-        written["summary"] = write_summary(folder, result.summary)
-    return {label: out / path.name for label, path in written.items()}
+    written = {f"telemetry{p.name[len('telemetry'):-len(telemetry.SUFFIX)]}": p
+               for p in sorted(folder.glob(f"telemetry*{telemetry.SUFFIX}"))}
+    written.update(extra(folder) if extra is not None else {})
+    if isinstance(plots, PlotWorkers):
+        plots.start(result, folder)
+        written.update(plots.wait())
+    elif plots:
+        written.update(program.plot(result, folder))
+    written["run"] = write_json(folder / RUN, run_record(result, provenance or {}))
+    written["summary"] = write_summary(folder, result.summary)
+    return written
 
 
 def run_record(result, provenance: dict) -> dict:
@@ -131,7 +144,7 @@ def versions() -> dict:
 
     out = {"python": platform.python_version(), "platform": platform.platform(),
            "numpy": np.__version__, "numba": numba.__version__, "llvmlite": _version("llvmlite"),
-           "matplotlib": matplotlib.__version__, "lunar-gnc": _version("lunar-gnc")}
+           "matplotlib": matplotlib.__version__, "pyarrow": _version("pyarrow"), "lunar-gnc": _version("lunar-gnc")}
     commit = _git("rev-parse", "HEAD")
     if commit:
         out["git_commit"] = commit
@@ -164,23 +177,12 @@ def headline(summary: dict) -> str:
             + ("   (dispersed)" if summary.get("dispersed") else ""))
 
 
-def write_telemetry(out: Path, telemetry: dict) -> Path:
-    """out/telemetry.npz, replaced atomically: every column, and their names in order.
-    NaNs are written as the one quiet NaN: the sign and payload an operation gives a NaN
-    differ by CPU and compiler, and the file should be the same bytes on every machine."""
-    path = out / TELEMETRY
-    columns = {k: canonical_nans(v) for k, v in telemetry.items()}
-    with replacing(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, columns=np.array(list(columns)), **columns)
-    return path
-
-
-def canonical_nans(a):
-    a = np.asarray(a)
-    if a.dtype.kind != "f" or not np.isnan(a).any():
-        return a
-    return np.where(np.isnan(a), np.nan, a)
+def write_telemetry(folder: Path, result) -> list[Path]:
+    """A run's telemetry held in memory into folder, as the flight would have streamed it
+    (gnc.telemetry.write): telemetry.arrow, or a file per phase of a mission (result.phases)."""
+    phases = getattr(result, "phases", None)
+    flights = phases.items() if phases else [("", result)]
+    return [telemetry.write(folder / telemetry.file_name(name), r.telemetry) for name, r in flights]
 
 
 def write_summary(out: Path, summary: dict) -> Path:

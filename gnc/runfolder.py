@@ -8,25 +8,33 @@ On leaving the block without an exception: an existing run folder DIR is moved a
 `.DIR.old-PID`, `.DIR.new-PID` is renamed to DIR, the old one is deleted.  A kill at each
 moment leaves (docs/reproducibility.md, "Run folders"):
 
-    while writing        DIR as it was (the previous run, or nothing); a partial .DIR.new-PID
+    while flying/writing DIR as it was (the previous run, or nothing); a partial .DIR.new-PID
+                         holding the telemetry streamed so far (every whole chunk readable)
     between the renames  no DIR; the previous run whole in .DIR.old-PID, the new one whole in .DIR.new-PID
     after the renames    DIR the new run; the previous one in .DIR.old-PID until deleted
 
-The next write to DIR deletes the leftovers of a process that is no longer running.  Only a
-folder gnc wrote (it holds one of MARKERS) or an empty one is replaced: `--out ~` must not
-delete a home directory.  Standard library only: the CLI checks --out before importing numba.
+The next write to DIR deletes the leftovers of a process that is no longer running, except
+a partial run's telemetry: a .DIR.new-PID holding a telemetry file is renamed
+.DIR.partial-PID (said on stderr) and kept.  With keep_partial, Ctrl-C or SIGTERM in the
+block (KeyboardInterrupt) renames the temporary folder .DIR.partial-PID too, and names it
+on the exception (its partial_run).  gnc never deletes a .DIR.partial-PID: the user does.
+Only a folder gnc wrote (it holds one of MARKERS) or an empty one is replaced: `--out ~`
+must not delete a home directory.  Standard library only: the CLI checks --out before
+importing numba.
 """
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 # a folder holding one of these was written by gnc (a run, a HIL session, a campaign)
 MARKERS = ("summary.json", "run.json", "montecarlo.json", "link.json")
+TELEMETRY_GLOB = "telemetry*.arrow"      # gnc.telemetry's files: what a partial run keeps
 
 
 def absolute(out_dir) -> Path:
@@ -53,10 +61,11 @@ def refusal(out_dir) -> str | None:
 
 
 @contextmanager
-def run_folder(out_dir) -> Iterator[Path]:
+def run_folder(out_dir, keep_partial: bool = False) -> Iterator[Path]:
     """Yield an empty temporary folder beside out_dir that replaces it whole when the block
-    completes (and is deleted when it raises).  Raises OSError, also for a folder that
-    refusal() refuses."""
+    completes (and is deleted when it raises; with keep_partial, a KeyboardInterrupt keeps it
+    as .NAME.partial-PID when it holds telemetry, named by the exception's partial_run).
+    Raises OSError, also for a folder that refusal() refuses."""
     out = absolute(out_dir)
     why = refusal(out)
     if why is not None:
@@ -68,6 +77,12 @@ def run_folder(out_dir) -> Iterator[Path]:
     new.mkdir()
     try:
         yield new
+    except KeyboardInterrupt as e:
+        if keep_partial and any(new.glob(TELEMETRY_GLOB)):
+            e.partial_run = _keep(new, out)
+        else:
+            shutil.rmtree(new, ignore_errors=True)
+        raise
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
@@ -80,12 +95,33 @@ def run_folder(out_dir) -> Iterator[Path]:
 
 
 def _remove_leftovers(out: Path) -> None:
-    """Delete .NAME.new-PID / .NAME.old-PID of processes that no longer run (a kill mid-write)."""
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:new|old)-(\d+)")
-    for p in out.parent.iterdir():
+    """Delete .NAME.new-PID / .NAME.old-PID of processes that no longer run (a kill mid-write),
+    but keep a .NAME.new-PID holding telemetry as .NAME.partial-PID, and say so."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(new|old)-(\d+)")
+    for p in sorted(out.parent.iterdir()):
         m = pattern.fullmatch(p.name)
-        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+        if not m or int(m.group(2)) == os.getpid() or _alive(int(m.group(2))):
+            continue
+        if m.group(1) == "new" and any(p.glob(TELEMETRY_GLOB)):
+            kept = _keep(p, out, int(m.group(2)))
+            print(f"gnc: kept the telemetry of a run killed while writing {out}: {kept}{os.sep}", file=sys.stderr)
+        else:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def partial_name(out: Path, pid: int) -> Path:
+    return out.with_name(f".{out.name}.partial-{pid}")
+
+
+def _keep(folder: Path, out: Path, pid: int | None = None) -> Path:
+    """folder renamed .NAME.partial-PID (-PID.2, ... when a process of the same id left one)."""
+    target = base = partial_name(out, os.getpid() if pid is None else pid)
+    n = 1
+    while target.exists():
+        n += 1
+        target = base.with_name(f"{base.name}.{n}")
+    os.rename(folder, target)
+    return target
 
 
 def _alive(pid: int) -> bool:

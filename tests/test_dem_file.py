@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from dem_files import MOON_R, POLAR_STEREOGRAPHIC, destination, enu, equirectangular, great_circle, write
 
-from gnc import geotiff, scenario
+from gnc import geotiff, scenario, telemetry
 from gnc.scenario import ScenarioError
 
 LAT0, LON0, ELEV = -41.6385, 206.0148, -5256.0      # the shipped descent's site
@@ -210,7 +210,7 @@ def test_a_descent_over_a_dem_file_with_a_crater_wall_lands_and_its_altimeter_se
     ground = summary["terrain"]
     assert ground["dem_file"] == str(tmp_path / "wall.tif") and ground["track_covered_fraction"] == 1.0
     assert (out / "altitude.png").stat().st_size > 0
-    tel = dict(np.load(out / "telemetry.npz"))
+    tel = dict(telemetry.Columns(out / telemetry.file_name()))
     k, datum, hit = _datum_range(tel, scenario.load(str(path)).sensors.altimeter.boresight)
     relief = datum - tel["sf.alt_range"][k]            # how far the ground the beam hit stands above the datum
     az = math.radians(heading)

@@ -29,6 +29,7 @@ from gnc.hil.session import SILENCE_S, SILENT_PERIODS, HandshakeError, run_sessi
 from gnc.hil.transport import EmulatedLine, SerialTransport, StubTransport, TransportError
 from gnc.programs.descent.run import telemetry_columns
 from gnc.scenario import load
+from gnc.telemetry import Columns
 
 SC = load("descent")
 PERIOD = 1.0 / SC.sim.fsw_rate_hz
@@ -384,7 +385,7 @@ def test_silent_board_in_real_time_is_detected_within_3_periods_and_aborts(board
     silent = next(e for e in link["events"] if e["event"] == "silent")
     assert 20 <= silent["last_answer_step"] <= 29              # a late answer is held, not an answer
     assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
-    tel = np.load(tmp_path / "telemetry.npz")          # readable, up to the step before the abort
+    tel = Columns(tmp_path / "telemetry.arrow")          # readable, up to the step before the abort
     assert len(tel["t"]) == silent["step"] and np.isfinite(tel["alt"]).all()
 
 
@@ -427,7 +428,7 @@ def test_port_vanishing_mid_session_is_one_line_and_keeps_the_telemetry(board, t
     assert p.returncode == 3
     assert len(p.stderr.strip().splitlines()) == 1 and "gone" in p.stderr and "Traceback" not in p.stderr
     assert json.loads((tmp_path / "summary.json").read_text())["outcome"] == "aborted"
-    tel = np.load(tmp_path / "telemetry.npz")
+    tel = Columns(tmp_path / "telemetry.arrow")
     assert 140 <= len(tel["t"]) <= 150 and np.isfinite(tel["alt"]).all()
 
 
@@ -485,7 +486,7 @@ def test_nan_thrust_from_the_board_is_a_bad_command_held_then_an_abort_not_a_cra
     assert bad["step"] == 150 and "thrust_cmd" in bad["detail"] and "hold" in bad["detail"]
     held = round(0.5 / PERIOD)
     assert link["frames"]["held_steps"] == held and link["frames"]["bad_commands"] == held + 1   # the last one ends it
-    tel = np.load(tmp_path / "telemetry.npz")
+    tel = Columns(tmp_path / "telemetry.arrow")
     assert np.isfinite(tel["af.thrust_cmd"]).all() and np.isfinite(tel["alt"]).all()
 
 
@@ -717,7 +718,7 @@ def test_a_signalled_session_ends_as_aborted_with_its_outputs_written(tmp_path, 
     assert summary["outcome"] == "aborted" and summary["hil"]["abort_reason"] == reason
     link = json.loads((tmp_path / "link.json").read_text())
     assert 300 <= link["steps"] < 1000 and link["events"][-1]["event"] == "aborted"
-    assert len(np.load(tmp_path / "telemetry.npz")["t"]) >= 300
+    assert len(Columns(tmp_path / "telemetry.arrow")["t"]) >= 300
 
 
 # ---------------------------------------------------------------- every program over the link
@@ -775,7 +776,7 @@ def test_lockstep_ascent_over_a_pty_reaches_orbit_as_gnc_run_judges_it(board, tm
     assert abs(summary["insertion"]["errors"]["a_m"]) <= limits.max_sma_error_m
     link = json.loads((tmp_path / "link.json").read_text())
     assert [ph["name"] for ph in link["phases"]] == ["ascent"]
-    assert link["frames"]["on_time"] == link["steps"] == len(np.load(tmp_path / "telemetry.npz")["t"])
+    assert link["frames"]["on_time"] == link["steps"] == len(Columns(tmp_path / "telemetry.arrow")["t"])
     assert "ascent" in p.stdout and "link       lockstep, ascent 50 Hz" in p.stdout
 
 

@@ -28,6 +28,7 @@ from gnc.hil.noise import ByteErrors, byte_error_pair, need
 from gnc.hil.session import SILENT_PERIODS, run_session
 from gnc.hil.transport import SerialTransport, StubTransport
 from gnc.scenario import load
+from gnc.telemetry import Columns
 
 SHORT = load("descent", ["sim.max_duration_s=20"])      # 1000 steps at 50 Hz
 
@@ -222,7 +223,7 @@ def test_realtime_at_byte_error_rate_1e3_holds_steps_and_is_noisy_never_silent(t
     assert b["repeats"] == 0 and 0 < b["gaps"] <= min(f["held_steps"], b["bad"]), b
     inj = noise["injected"][0]
     assert inj["rate"] == 1e-3 and inj["host_to_board"]["corrupted_bytes"] > 0
-    tel = np.load(tmp_path / "telemetry.npz")
+    tel = Columns(tmp_path / "telemetry.arrow")
     assert len(tel["t"]) == 1000 and np.isfinite(tel["alt"]).all()
 
 

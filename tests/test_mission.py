@@ -9,6 +9,7 @@ import pytest
 from gnc import output, programs, scenario
 from gnc.programs.mission.run import run
 from gnc.scenario import ScenarioError
+from gnc.telemetry import Columns
 
 PROGRESS = []
 
@@ -52,12 +53,14 @@ def test_ascent_starts_where_the_lander_came_to_rest(mission):
 
 def test_mission_outputs_are_written(mission, tmp_path):
     written = output.write_run(mission, tmp_path)
-    for name in ("summary", "telemetry", "ascent_profile", "relative_trajectory", "range", "altitude"):
+    for name in ("summary", "telemetry-descent", "telemetry-ascent", "telemetry-rendezvous", "ascent_profile",
+                 "relative_trajectory", "range", "altitude"):
         assert written[name].exists(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["rendezvous"]["capture"]["lateral_m"] == mission.summary["rendezvous"]["capture"]["lateral_m"]
-    tel = np.load(tmp_path / "telemetry.npz")
-    assert {"descent.alt", "ascent.alt", "rendezvous.range"} <= set(tel["columns"])
+    for phase, column in (("descent", "alt"), ("ascent", "alt"), ("rendezvous", "range")):
+        tel = Columns(tmp_path / f"telemetry-{phase}.arrow")
+        assert np.array_equal(tel[column], mission.telemetry[f"{phase}.{column}"], equal_nan=True), phase
     assert "CAPTURED" in programs.get("mission").report(mission.summary, mission.scenario)
 
 

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
+import gnc.flight
 from gnc import montecarlo, scenario
 from gnc.core import capture as CP
 from gnc.core import vehicle as V
-from gnc.programs.rendezvous import run as run_rendezvous
 from gnc.programs.rendezvous.assemble import docking_params
 from gnc.programs.rendezvous.campaign import MARGINS
 from gnc.programs.rendezvous.run import run
@@ -191,10 +191,10 @@ def test_a_rendezvous_replays_from_its_seed():
 
 
 def test_the_size_of_the_telemetry_buffer_does_not_change_the_flight(nominal, monkeypatch):
-    """A full buffer is grown between calls into compiled code; the flight goes on as if
-    it had been large enough.  (The loop once sensed and stepped both flight softwares,
+    """A full buffer is handed over between calls into compiled code; the flight goes on as
+    if it had been large enough.  (The loop once sensed and stepped both flight softwares,
     found the buffer full and returned, and the next call stepped the same step again.)"""
-    monkeypatch.setattr(run_rendezvous, "TEL_ROWS", 997)
+    monkeypatch.setattr(gnc.flight, "CHUNK_ROWS", 997)
     small = run(SC, seed=0)
     assert len(nominal.telemetry["t"]) > 10 * 997            # the buffer filled many times
     assert small.summary["capture"] == nominal.summary["capture"]

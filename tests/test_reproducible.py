@@ -1,5 +1,5 @@
 """A run is the same run on every machine: the same scenario, overrides, seed and build
-give the same summary.json and telemetry.npz, byte for byte.
+give the same summary.json and telemetry.arrow, byte for byte.
 
 What decided it before (docs/reproducibility.md): the assembly's numpy `@` and
 linalg.norm ran on OpenBLAS kernels picked per CPU; glibc picks an FMA or a plain
@@ -22,8 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from gnc.telemetry import Columns
 
 OLDER_X86_64 = {
     "NUMBA_CPU_NAME": "x86-64",
@@ -63,10 +64,16 @@ def differences(a: Path, b: Path) -> list[str]:
     sa, sb = (without_wall_clock(json.loads((d / "summary.json").read_text())) for d in (a, b))
     if sa != sb:
         out.append("summary.json differs")
-    with np.load(a / "telemetry.npz") as ta, np.load(b / "telemetry.npz") as tb:
-        for k in ta.files:
+    files = sorted(f.name for f in a.glob("telemetry*.arrow"))     # a mission: one per phase
+    if not files or files != sorted(f.name for f in b.glob("telemetry*.arrow")):
+        return out + [f"telemetry files {files}"]
+    for name in files:
+        ta, tb = Columns(a / name), Columns(b / name)
+        for k in ta:
             if ta[k].tobytes() != tb[k].tobytes():
-                out.append(f"telemetry column {k}")
+                out.append(f"{name} column {k}")
+        if not out and (a / name).read_bytes() != (b / name).read_bytes():
+            out.append(f"{name}'s bytes (its values are the same)")
     return out
 
 

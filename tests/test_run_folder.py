@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from gnc.telemetry import Columns
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = ["--set", "sim.max_duration_s=5", "--no-plots", "-q"]
 
-# gnc in a process that SIGKILLs itself right after the os.replace / os.rename named by argv[1]
+# gnc in a process that SIGKILLs itself right after the os.replace of run.json (the first file
+# written after the flight streamed its telemetry) / the os.rename named by argv[1]
 KILLER = """
 import os, signal, sys
 when, count = sys.argv[1], int(sys.argv[2])
@@ -21,7 +23,7 @@ real = getattr(os, when)
 seen = [0]
 def hooked(a, b, *rest):
     real(a, b, *rest)
-    if when == "rename" or str(b).endswith("telemetry.npz"):
+    if when == "rename" or str(b).endswith("run.json"):
         seen[0] += 1
         if seen[0] == count:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -76,7 +78,7 @@ def _run(out, seed, kill_after=None):
     return _gnc("run", "descent", "--seed", str(seed), "--out", str(out), *SHORT, kill_after=kill_after)
 
 
-def test_a_kill_as_telemetry_is_replaced_leaves_the_previous_run_whole(tmp_path):
+def test_a_kill_as_the_run_is_written_leaves_the_previous_run_whole(tmp_path):
     out = tmp_path / "run"
     assert _run(out, 0).returncode in (0, 1)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -84,9 +86,9 @@ def test_a_kill_as_telemetry_is_replaced_leaves_the_previous_run_whole(tmp_path)
     assert p.returncode == -9
     assert {q.name: q.read_bytes() for q in out.iterdir()} == before       # seed 0, every file as it was
     assert json.loads((out / "summary.json").read_text())["seed"] == 0
-    # the next run into the folder deletes the dead process's partial folder
+    # the next run into the folder keeps the dead process's telemetry (tests/test_telemetry.py)
     assert _run(out, 2).returncode in (0, 1)
-    assert [q.name for q in tmp_path.iterdir()] == ["run"]
+    assert sorted(q.name.split("-")[0] for q in tmp_path.iterdir()) == [".run.partial", "run"]
     assert json.loads((out / "summary.json").read_text())["seed"] == 2
 
 
@@ -98,7 +100,7 @@ def test_a_kill_between_the_renames_leaves_both_runs_whole_beside_the_folder(tmp
     assert set(left) == {".run.old", ".run.new"}
     for name, seed in ((".run.old", 0), (".run.new", 1)):
         assert json.loads((left[name] / "summary.json").read_text())["seed"] == seed
-        assert len(np.load(left[name] / "telemetry.npz")["t"]) > 100
+        assert len(Columns(left[name] / "telemetry.arrow")["t"]) > 100
 
 
 def test_a_folder_of_other_files_is_not_replaced(tmp_path, capsys):
@@ -123,13 +125,13 @@ def test_rerun_reproduces_a_run_with_three_overrides_bit_for_bit(tmp_path):
     assert "--set" in record["command"]
     p = _gnc("rerun", str(out), "--out", str(again), "--no-plots")
     assert p.returncode == first.returncode, p.stderr
-    for name in ("summary.json", "telemetry.npz"):
+    for name in ("summary.json", "telemetry.arrow"):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
         assert f"{name}: the same bytes" in p.stdout
     # the rerun flew the recorded keys: a plain run of the same seed differs
     plain = _gnc("run", "descent", "--seed", "5", "--out", str(tmp_path / "plain"), *SHORT)
     assert plain.returncode in (0, 1)
-    assert (tmp_path / "plain" / "telemetry.npz").read_bytes() != (out / "telemetry.npz").read_bytes()
+    assert (tmp_path / "plain" / "telemetry.arrow").read_bytes() != (out / "telemetry.arrow").read_bytes()
 
 
 def test_rerun_refuses_a_folder_without_a_record(tmp_path, capsys):

@@ -27,6 +27,7 @@ from gnc.cli.common import (
     Parser,
     ProgressBar,
     UsageError,
+    fly_into,
     junit_report,
     min_success_arg,
     prepare_junit,
@@ -39,6 +40,7 @@ from gnc.cli.compile import add_parser as add_compile
 from gnc.cli.hil import add_parser as add_hil
 from gnc.interrupt import Terminated, sigterm_as_interrupt
 from gnc.programs import NAMES as PROGRAMS
+from gnc.runfolder import TELEMETRY_GLOB
 from gnc.scenario import RULES, SCENARIO_DIR, ScenarioError, shipped
 
 # ---------------------------------------------------------------- gnc run
@@ -52,8 +54,10 @@ examples:
 
 outputs (files of the same names in DIR are replaced):
   summary.json    outcome, duration, propellant, touchdown figures, phases, seed, scenario
-  telemetry.npz   one array per column, one row per flight-software step; numpy:
-                  np.load(path)["alt"], pandas: see the docstring of gnc.output
+  telemetry.arrow one column per quantity, one row per flight-software step, streamed as the
+                  vehicle flies (Arrow IPC, a batch per 1000 rows): pd.read_feather(path),
+                  pl.read_ipc(path); Ctrl-C, SIGTERM or a kill -9 leave what was flown in
+                  .DIR.partial-PID beside DIR (gnc.telemetry.read(path) reads it; docs/reproducibility.md)
   *.png           altitude, speeds, throttle, attitude, ground_track, propellant, nav_error
 
 junit (--junit PATH, for a CI's test reporter; docs/junit.md):
@@ -117,21 +121,15 @@ def cmd_run(args) -> int:
     # forked before numba is imported: the plots' worker gets ready while this process flies
     plots = False if args.no_plots else PlotWorkers(program, sc, args.seed)
     try:
-        from gnc.output import write_run  # after the checks: the run imports numba
+        from gnc.output import finish_run  # after the checks: the run imports numba
 
         props = {"fsw": args.fsw, "run_dir": str(out)}
         with junit_report(args.junit, f"gnc run {sc.name}",
                           lambda why: junit.unjudged_suites(sc, why, properties=props)) as report:
             bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
-            try:
-                result = program.run(sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar)
-            finally:
-                if bar is not None:
-                    bar.close()
-            try:
-                written = write_run(result, out, plots=plots, provenance={"fsw": args.fsw})
-            except OSError as e:
-                raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+            result, written = fly_into(out, lambda telemetry: program.run(
+                sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar, telemetry=telemetry),
+                lambda result, folder: finish_run(result, folder, plots, provenance={"fsw": args.fsw}), bar)
             report.set(junit.run_suites(result, report.elapsed(), props))
     finally:
         if plots:
@@ -153,7 +151,8 @@ A run folder's run.json holds what reproduces its run: the resolved scenario (ev
 after the bases and the --set overrides), the seed, --disperse, the flight-software build and
 the versions it was flown with.  The rerun flies the resolved scenario (not the scenario
 file, which may have changed since), writes a run folder as gnc run does, and says whether
-summary.json and telemetry.npz are the same bytes as the original's.
+summary.json and the telemetry (telemetry.arrow; a mission's telemetry-PHASE.arrow) are the
+same bytes as the original's.
 
 exit status: as gnc run (0 landed, 1 not, 2 bad input, 130 interrupted).
 """
@@ -182,7 +181,7 @@ def cmd_rerun(args) -> int:
     prepare_out_dir(out)
     require_build(record["fsw"])
     compiling = say_compiling(sys.stderr, program, record["fsw"], args.quiet)
-    from gnc.output import SUMMARY, TELEMETRY, build, inputs, versions, write_run  # after the checks: numba
+    from gnc.output import SUMMARY, build, finish_run, inputs, versions  # after the checks: numba
 
     changed = [f"{k} {record['versions'].get(k)} -> {v}" for k, v in versions().items()
                if k != "git_dirty" and record.get("versions", {}).get(k) != v]
@@ -194,20 +193,14 @@ def cmd_rerun(args) -> int:
         print(f"gnc rerun: flown before with other versions ({'; '.join(changed)}): the bits may differ",
               file=sys.stderr)
     bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
-    try:
-        result = program.run(sc, seed=record["seed"], disperse=record["disperse"], fsw=record["fsw"], progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    try:
-        written = write_run(result, out, plots=not args.no_plots,
-                            provenance={"fsw": record["fsw"], "rerun_of": str(args.run_dir)})
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    result, written = fly_into(out, lambda telemetry: program.run(
+        sc, seed=record["seed"], disperse=record["disperse"], fsw=record["fsw"], progress=bar, telemetry=telemetry),
+        lambda result, folder: finish_run(result, folder, not args.no_plots,
+                                          provenance={"fsw": record["fsw"], "rerun_of": str(args.run_dir)}), bar)
     if not args.quiet:
         print(program.report(result.summary, sc))
         print(f"\noutputs in {out}{os.sep}: {' '.join(p.name for p in written.values())}")
-        for name in (SUMMARY, TELEMETRY):
+        for name in (SUMMARY, *sorted(p.name for p in out.glob(TELEMETRY_GLOB))):
             before, after = args.run_dir / name, out / name
             same = before.exists() and before.read_bytes() == after.read_bytes()
             print(f"{name}: {'the same bytes as' if same else 'DIFFERS from'} {before}")
@@ -304,13 +297,14 @@ must be finite and inside the allowed range (for lists, each element).  Across k
 `engine.thrust_min_n` <= `engine.thrust_max_n`, `vehicle.propellant_kg` < `vehicle.mass_kg`,
 `orbit.apolune_alt_m` >= `orbit.perilune_alt_m`, and the guidance altitudes run downward:
 `brake_alt_m` >= `approach_alt_m` >= `hover_alt_m` >= `avoid_alt_m` >= `final_alt_m` >=
-`cutoff_alt_m`.  A descent or ascent keeps a telemetry row per flight-software step in
-memory: its `sim.max_duration_s` x `sim.fsw_rate_hz` rows must fit in 4 GiB (about 31
-hours at 50 Hz).  A list is set whole (`--set 'engine.misalignment_deg=[0.1, 0.0]'`),
-`program` not at all.  Anything else is refused with one line naming the key, and the
-nearest known key when it looks mistyped (exit status 2).  A key naming a file
-(`terrain.dem_file`) takes a path relative to the scenario file that sets it (to the
-working directory with `--set`), or an absolute one; the file is checked at load.
+`cutoff_alt_m`.  Telemetry streams to disk as the vehicle flies: memory does not grow
+with `sim.max_duration_s`, and a descent or ascent ends at touchdown or insertion well
+before 1e6 s; the disk takes 780 kB per 20 s of a 50 Hz descent.  A list is set whole
+(`--set 'engine.misalignment_deg=[0.1, 0.0]'`), `program` not at all.  Anything else is
+refused with one line naming the key, and the nearest known key when it looks mistyped
+(exit status 2).  A key naming a file (`moon.field_file`, `terrain.dem_file`) takes a path
+relative to the scenario file that sets it (to the working directory with `--set`), or an
+absolute one; the file is checked at load.
 """
 
 
@@ -564,12 +558,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, UsageError) as e:
         print(f"gnc: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Terminated:
-        print("\ngnc: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print("\ngnc: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as e:
+        print(f"\ngnc: {'terminated' if isinstance(e, Terminated) else 'interrupted'}", file=sys.stderr)
+        partial = getattr(e, "partial_run", None)
+        if partial is not None:
+            print(f"gnc: the telemetry flown so far is in {partial}{os.sep} (a partial run: gnc leaves it "
+                  f"for you to read or delete)", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader (e.g. `| head`) went away: stop quietly, and keep Python's
         # final flush of stdout from failing again

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
-from gnc.runfolder import absolute, refusal
+from gnc.runfolder import absolute, refusal, run_folder
 
 EXIT_OK, EXIT_NOT_LANDED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130   # EXIT_OK: landed, for run
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -205,3 +205,26 @@ def junit_report(path: Path | None, title: str, unjudged):
             yield report
     except WriteError as e:
         raise UsageError(str(e)) from None
+
+
+def fly_into(out: Path, fly, finish, bar=None):
+    """Fly into the run folder out: fly(recorder) flies with its telemetry streamed into the
+    folder's temporary name (a gnc.telemetry.Recorder), finish(result, folder) -> {label: path}
+    writes the rest (gnc.output.finish_run), then the folder takes its name.  Ctrl-C or
+    SIGTERM keeps the telemetry flown so far in .NAME.partial-PID beside out
+    (gnc.runfolder; gnc.cli.main says where).  Returns (result, {label: path under out})."""
+    from gnc.telemetry import Recorder  # pyarrow: after the checks
+
+    try:
+        with run_folder(out, keep_partial=True) as folder:
+            recorder = Recorder(folder)
+            try:
+                result = fly(recorder)
+            finally:
+                recorder.close()
+                if bar is not None:
+                    bar.close()
+            written = finish(result, folder)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    return result, {label: out / path.name for label, path in written.items()}

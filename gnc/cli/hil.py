@@ -44,7 +44,7 @@ the ascent (configured afresh after the surface stay) and the ascender through t
 rendezvous (its state going on from the ascent), the orbiter-returner in this process.
 
 outputs (in DIR, default runs/<scenario>-hil-seed<N>): the files of `gnc run`
-(summary.json, telemetry.npz, *.png) plus link.json (link statistics and events, in
+(summary.json, telemetry.arrow streamed as the session flies, *.png) plus link.json (link statistics and events, in
 total and per flight), link.npz (per exchange: step, flight, round trip, board step
 time, period, held flags) and link.png.
 
@@ -287,36 +287,36 @@ def _start_emulator(args):
 
 def _fly(args, sc, out, transport, report, props) -> int:
     from gnc import junit, programs
-    from gnc.cli.common import UsageError
+    from gnc.cli.common import fly_into
     from gnc.hil.board import Board
     from gnc.hil.link import format_report, write_link
     from gnc.hil.session import HandshakeError, run_session
     from gnc.hil.transport import StubTransport, TransportError
-    from gnc.output import write_run
+    from gnc.output import finish_run
 
     timeout_ms = args.timeout_ms
     if timeout_ms is None and args.emulate:
         timeout_ms = EMULATED_TIMEOUT_MS    # an emulator shares this machine's cores: slow is not silent
     bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
+
+    def finish(result, folder):
+        # the link files go into the run's folder, which replaces DIR whole when complete
+        flown = len(next(iter(result.telemetry.values()), ()))     # the first flight's rows: one column read
+        plots = not args.no_plots and flown > 1
+        return finish_run(result.result, folder, plots, provenance={"kind": "hil", "fsw": args.fsw},
+                          extra=lambda folder: write_link(result.link, result.link_series, folder, plots))
+
     try:
-        result = run_session(sc, transport, args.seed, fsw=args.fsw, mode=args.mode, on_silence=args.on_silence,
-                             on_reset=args.on_reset, on_bad=args.on_bad, hold_s=args.hold_s,
-                             timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
-                             status=bar, stub=lambda: StubTransport(Board(args.fsw)))
+        # the telemetry streams into the run's folder as the session flies
+        result, written = fly_into(out, lambda telemetry: run_session(
+            sc, transport, args.seed, fsw=args.fsw, mode=args.mode, on_silence=args.on_silence,
+            on_reset=args.on_reset, on_bad=args.on_bad, hold_s=args.hold_s,
+            timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
+            status=bar, stub=lambda: StubTransport(Board(args.fsw)), telemetry=telemetry), finish, bar)
     except (HandshakeError, TransportError) as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)
         report.set(junit.unjudged_suites(sc, f"link failure: {e}", report.elapsed(), props))
         return EXIT_LINK
-    finally:
-        if bar is not None:
-            bar.close()
-    plots = not args.no_plots and max(map(len, result.telemetry.values())) > 1
-    try:
-        # the link files go into the run's folder, which replaces DIR whole when complete
-        written = write_run(result.result, out, plots=plots, provenance={"kind": "hil", "fsw": args.fsw},
-                            extra=lambda folder: write_link(result.link, result.link_series, folder, plots))
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
     report.set(junit.run_suites(result.result, report.elapsed(), props))
     if not args.quiet:
         print(programs.get(sc.program).report(result.summary, sc))

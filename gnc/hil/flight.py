@@ -1,5 +1,5 @@
 """A flight over a link: gnc.flight.Flight's interface (until, k, iterations, telemetry,
-last_row, event, plant), flown step by step in Python through the same plant kernels,
+columns, finish, last_row, event, plant), flown step by step in Python through the same plant kernels,
 with one flight computer's step taken by the board at the other end of a HIL session
 (gnc.hil.session) and any other's (the rendezvous' second vehicle) in process:
 
@@ -14,6 +14,7 @@ the board as uplinks, which keep the flight software's state.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Callable
 
 import numpy as np
@@ -22,13 +23,16 @@ from gnc import interrupt
 from gnc.core import fsw_c
 from gnc.core.layout import AF_LEN, AF_THRUST_CMD, CF_ISP, CF_MASS0, SF_LEN
 from gnc.core.loop import EV_NONE, seed_noise
+from gnc.flight import telemetry_columns
+from gnc.telemetry import CHUNK_ROWS
 
 EV_ABORTED = -2      # the session ended on a link fault (plants' events are positive; EV_TEL_FULL is -1)
 
 
 class HilFlight:
     def __init__(self, session, name: str, plant_module, plant, cfg: np.ndarray, fs: np.ndarray, *,
-                 tel_cols: int, tel_rows: int, tel_every: int = 1, seed: int = 0, board_row: int = 0,
+                 tel_cols: int, tel_rows: int = CHUNK_ROWS, sink=None, tel_every: int = 1, seed: int = 0,
+                 board_row: int = 0,
                  fsw: str = "numba", continues: bool = False, dt: float,
                  resume: Callable[[np.ndarray, np.ndarray, float, float], np.ndarray] | None = None):
         """cfg, fs: 2-D, a row per flight computer, held (not copied): the caller may write
@@ -37,7 +41,8 @@ class HilFlight:
         continues: the board's flight software goes on from its state (an uplink of the
         new config) instead of starting afresh (reset and config).  resume(cfg, last
         actuator frame, t, mass estimate) -> the config that restarts a reset board
-        mid-flight; None: a board reset cannot be resumed in this program."""
+        mid-flight; None: a board reset cannot be resumed in this program.  sink, tel_rows: as
+        gnc.flight.Flight's (the telemetry streamed to a gnc.telemetry.Stream a buffer at a time)."""
         self.session, self.name, self.P, self.plant = session, name, plant_module, plant
         self.cfg, self.fs, self.board_row, self.dt = cfg, fs, board_row, dt
         self.continues, self.resume = continues, resume
@@ -45,8 +50,11 @@ class HilFlight:
         self.af = np.zeros((len(cfg), AF_LEN))
         self.step = fsw_c.step_kernel(fsw) if len(cfg) > 1 else None
         self.tel_every, self.tel_rows, self.tel_cols = tel_every, tel_rows, tel_cols
+        self.sink = sink
         self.tel = [np.zeros((tel_rows, tel_cols))]
         self.row = 0
+        if sink is not None:
+            sink.unwritten = lambda: self.tel[-1][:self.row]
         self.seed = seed
         self.event = EV_NONE
         self.k = 0
@@ -87,8 +95,12 @@ class HilFlight:
                 k = self.k
                 keep = self.iterations % self.tel_every == 0
                 if keep and self.row >= self.tel_rows:
-                    self.tel.append(np.zeros((self.tel_rows, self.tel_cols)))
-                    self.row = 0
+                    with interrupt.held():
+                        if self.sink is not None:
+                            self.sink.write_rows(self.tel[-1])
+                        else:
+                            self.tel.append(np.zeros((self.tel_rows, self.tel_cols)))
+                        self.row = 0
                 P.sense(k, p, sf, af)
                 for v in range(len(cfg)):
                     if v == b:
@@ -125,8 +137,22 @@ class HilFlight:
         """The newest telemetry row, None before the first."""
         if self.row > 0:
             return self.tel[-1][self.row - 1]
+        if self.sink is not None:
+            return self.tel[-1][-1] if self.sink.rows else None
         return self.tel[-2][-1] if len(self.tel) > 1 else None
 
+    def finish(self) -> None:
+        """As Flight.finish: the sink closed, the buffer's rows written."""
+        if self.sink is not None:
+            with interrupt.held():
+                self.sink.close()
+
     def telemetry(self) -> np.ndarray:
-        """Every row written, in order."""
+        """Every row kept in memory (none with a sink), in order."""
+        if self.sink is not None:
+            return np.zeros((0, self.tel_cols))
         return np.concatenate(self.tel[:-1] + [self.tel[-1][:self.row]])
+
+    def columns(self, names: list[str]) -> Mapping[str, np.ndarray]:
+        """The telemetry by column name (gnc.flight.telemetry_columns)."""
+        return telemetry_columns(self, names)

@@ -581,7 +581,7 @@ class Session:
 
 
 def run_session(sc: Scenario, transport, seed: int = 0, *, fsw: str = "numba",
-                progress: Callable[[float, str], None] | None = None, **policies) -> HilResult:
+                progress: Callable[[float, str], None] | None = None, telemetry=None, **policies) -> HilResult:
     """Fly scenario sc (any program of gnc.programs) with the flight software at
     the other end of transport, through the program's own runner.
 
@@ -589,13 +589,14 @@ def run_session(sc: Scenario, transport, seed: int = 0, *, fsw: str = "numba",
     (nothing flown) when no board answers; every later link fault ends the session
     with outcome "aborted" and the telemetry so far.  fsw: the build of the flight
     computers flown in process (the rendezvous' other vehicle, a rendezvous' ascent).
+    telemetry: a gnc.telemetry.Recorder the telemetry streams to as it flies (None: in memory).
     policies: Session's keywords (mode, on_silence, on_reset, on_bad, hold_s, timeout_s,
     silence_s, status, stub).  status(dict) is called about every STATUS_EVERY_S with the
     flight, step, t, phase and link health."""
     program = programs.get(sc.program)
     session = Session(transport, **policies)
     try:
-        result = program.run(sc, seed, tel_every=1, fsw=fsw, progress=progress, link=session)
+        result = program.run(sc, seed, tel_every=1, fsw=fsw, progress=progress, link=session, telemetry=telemetry)
     finally:
         session.close()
     reason = session.abort_reason

@@ -3,9 +3,10 @@
 A program is a folder gnc/programs/<name>/ whose __init__ declares PROGRAM and whose
 modules the calls below import on first use (so `gnc --help` stays free of numba):
 
-    run.py       run(sc, seed, disperse, *, tel_every, fsw, progress[, link]) -> a result with
-                 .scenario, .summary (JSON-serialisable) and .telemetry (column -> array);
-                 HIL programs take link, a gnc.hil.session.Session to fly their flights over
+    run.py       run(sc, seed, disperse, *, tel_every, fsw, progress[, link], telemetry) -> a result
+                 with .scenario, .summary (JSON-serialisable) and .telemetry (column -> array);
+                 HIL programs take link, a gnc.hil.session.Session to fly their flights over;
+                 telemetry: a gnc.telemetry.Recorder to stream it to (None: kept in memory)
     report.py    report(summary, scenario) -> the text printed after a run
     plots.py     NAMES (the PNG names it may write) and plot(result, out_dir, only=None) ->
                  {name: path}; optionally prepare(scenario, seed) (gnc.plotworkers)
@@ -38,11 +39,13 @@ class Program:
         return importlib.import_module(f"gnc.programs.{self.name}.{module}")
 
     def run(self, sc, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-            progress: Callable[[float, str], None] | None = None, link=None):
+            progress: Callable[[float, str], None] | None = None, link=None, telemetry=None):
         """Fly scenario sc; progress(fraction done, status) between chunks of the flight;
-        link: a HIL session (gnc.hil.session) whose board flies the program's flight software."""
+        link: a HIL session (gnc.hil.session) whose board flies the program's flight software;
+        telemetry: a gnc.telemetry.Recorder the telemetry streams to as it flies."""
         kw = {} if link is None else {"link": link}
-        return self.part("run").run(sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=progress, **kw)
+        return self.part("run").run(sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=progress,
+                                    telemetry=telemetry, **kw)
 
     def report(self, summary: dict, scenario) -> str:
         return self.part("report").report(summary, scenario)

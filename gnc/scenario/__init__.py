@@ -89,10 +89,6 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "hdu.footprint_radius_m": (0.1, 20.0), "hdu.margin_m": NONNEG, "hdu.min_coverage": FRAC, "hdu.site_sigma_m": NONNEG,
 }
 MAX_MAP_CELLS = 25_000_000   # per map (terrain DEM, hazard map): 200 MB of float64
-# The descent and ascent hold a telemetry row per flight-software step up to sim.max_duration_s in
-# memory (gnc.flight.Flight, the HIL session): refused at load, not as a MemoryError mid-run.
-MAX_TELEMETRY_BYTES = 4 * 2**30
-PREALLOCATED = ("descent", "ascent")       # programs whose telemetry is sized by sim.max_duration_s
 for _k in ("thrust_frac", "isp_frac", "mass_kg", "inertia_frac", "misalignment_deg", "com_offset_m",
            "pdi_pos_m", "pdi_vel_m_s"):
     RULES[f"dispersions.{_k}"] = NONNEG
@@ -412,21 +408,7 @@ def _checked(sc: Scenario) -> Scenario:
                 raise ScenarioError(f"terrain.dem_file: {problem}")
     elif (problem := orbit_cross_check(program, data)) is not None:
         raise ScenarioError(problem)
-    if program in PREALLOCATED and telemetry_bytes(sc) > MAX_TELEMETRY_BYTES:
-        sim = data["sim"]
-        raise ScenarioError(f"sim.max_duration_s: {sim['max_duration_s']:g} s at {sim['fsw_rate_hz']:g} Hz is "
-                            f"{telemetry_bytes(sc) / 2**30:.1f} GiB of telemetry, over the "
-                            f"{MAX_TELEMETRY_BYTES / 2**30:g} GiB bound: lower sim.max_duration_s or sim.fsw_rate_hz")
     return sc
-
-
-def telemetry_bytes(sc: Scenario) -> int:
-    """Bytes of the telemetry a descent or ascent of sc allocates (a row per step to
-    sim.max_duration_s; the rendezvous grows its telemetry as it flies instead)."""
-    from gnc.arrays import layouts  # reads gnc/arrays.toml: only when asked
-    columns = len(layouts()["descent_telemetry"].column_names())
-    steps = math.ceil(sc.data["sim"]["max_duration_s"] * sc.data["sim"]["fsw_rate_hz"])
-    return steps * columns * 8
 
 
 def keys(schema: dict, prefix: str = "") -> list[str]:

@@ -7,6 +7,7 @@ the rendezvous phase of a mission continues from.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,6 +26,7 @@ from gnc.programs.burnt import burnt
 from gnc.programs.descent import plant as DP
 from gnc.programs.descent.run import phases, telemetry_columns
 from gnc.scenario import Scenario
+from gnc.telemetry import Recorder
 
 CHUNK = 2000
 
@@ -34,24 +36,25 @@ class AscentResult:
     scenario: Scenario
     seed: int
     summary: dict
-    telemetry: dict[str, np.ndarray] = field(repr=False)
+    telemetry: Mapping[str, np.ndarray] = field(repr=False)  # column -> array (gnc.telemetry.Columns when streamed)
     final: dict = field(repr=False, default_factory=dict)
 
 
 def fly(a: AscentAssembly, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None, link=None) -> Flight:
+        progress: Callable[[float, str], None] | None = None, link=None, telemetry: Recorder | None = None) -> Flight:
     """Fly an assembly to insertion, a fall or the end of its time; the Flight holds the
     outcome (its plant: truth and the pad's times; its fs: the flight software's state).
     fsw names the flight-software build (gnc.core.fsw_c); progress(fraction, status) between
     chunks; link: a HIL session whose board flies the flight software (gnc.hil.session;
-    the state then stays on the board)."""
+    the state then stays on the board); telemetry: where the telemetry streams to (gnc.telemetry),
+    None to keep it in memory."""
     fs = np.zeros((1, FS_LEN))
     fsw_c.reset(fsw, fs[0])
-    rows = (a.n_steps + tel_every - 1) // tel_every
+    sink = None if telemetry is None else telemetry.open(telemetry_columns())
     if link is None:
-        f = Flight(loops.loop("ascent", fsw), a.plant(), a.cfg[None, :], fs, DP.T_LEN, rows, tel_every, a.seed)
+        f = Flight(loops.loop("ascent", fsw), a.plant(), a.cfg[None, :], fs, DP.T_LEN, tel_every, a.seed, sink)
     else:
-        f = link.flight("ascent", AL, a.plant(), a.cfg[None, :], fs, tel_cols=DP.T_LEN, tel_rows=rows,
+        f = link.flight("ascent", AL, a.plant(), a.cfg[None, :], fs, tel_cols=DP.T_LEN, sink=sink,
                         tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt)
     f.until(a.n_steps, CHUNK, None if progress is None else
             lambda fl: progress(fl.k / a.n_steps, f"altitude {fl.last_row()[DP.T_ALT]:9,.0f} m"))
@@ -77,13 +80,14 @@ def insertion_figures(x: np.ndarray, mu: float, radius: float, target: dict) -> 
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None, pad: Pad | None = None, link=None) -> AscentResult:
+        progress: Callable[[float, str], None] | None = None, pad: Pad | None = None, link=None,
+        telemetry: Recorder | None = None) -> AscentResult:
     """Fly the ascent from the scenario's pad, or from `pad` (the mission's landing site);
-    link: over HIL (see fly)."""
+    link: over HIL; telemetry: streamed to a file (see fly)."""
     a = assemble(sc, seed, disperse, pad)
-    f = fly(a, tel_every, fsw, progress, link)
-    tel, n, event, x, fs, padv = f.telemetry(), f.k, f.event, f.plant.x, f.fs[0], f.plant.pad
-    telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
+    f = fly(a, tel_every, fsw, progress, link, telemetry)
+    n, event, x, fs, padv = f.k, f.event, f.plant.x, f.fs[0], f.plant.pad
+    telemetry = f.columns(telemetry_columns())
     ins = insertion_figures(x, sc.moon.mu, sc.moon.radius_m, a.target)
     t_lift, t_cut = float(padv[AL.PAD_T_LIFTOFF]), float(padv[AL.PAD_T_CUTOFF])
     failures = []

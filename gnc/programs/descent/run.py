@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -22,6 +23,7 @@ from gnc.programs.descent.fault_report import fault_summary
 from gnc.programs.descent.hazard_report import hdu_summary, touchdown_verdict
 from gnc.rotations import quat_to_matrix
 from gnc.scenario import Scenario
+from gnc.telemetry import Recorder
 
 CHUNK = 1000     # flight-software steps per call into compiled code
 
@@ -31,7 +33,7 @@ class RunResult:
     scenario: Scenario
     seed: int
     summary: dict
-    telemetry: dict[str, np.ndarray] = field(repr=False)
+    telemetry: Mapping[str, np.ndarray] = field(repr=False)  # column -> array (gnc.telemetry.Columns when streamed)
     # (hdu params, state, map) for the safety-map picture; keyword-only so subclasses keep their positions
     hazard: tuple | None = field(default=None, repr=False, kw_only=True)
 
@@ -42,7 +44,7 @@ def telemetry_columns() -> list[str]:
 
 
 def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_every: int = 1,
-        fsw: str = "numba", link=None) -> Flight:
+        fsw: str = "numba", link=None, telemetry: Recorder | None = None) -> Flight:
     """Fly an assembly to touchdown or the end of its time; the Flight holds the outcome
     (its plant: truth, contact state, hazard unit; its telemetry).
 
@@ -50,14 +52,15 @@ def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_e
     one telemetry row in that many steps (Monte Carlo keeps few).  fsw names the
     flight-software build ("numba", "c", "c-float"; gnc.core.fsw_c), which raises
     CBuildUnavailable for a C build that is not installed.  link: a HIL session whose board
-    flies the flight software instead (gnc.hil.session)."""
+    flies the flight software instead (gnc.hil.session).  telemetry: where the telemetry
+    streams to as it flies (gnc.telemetry), None to keep it in memory."""
     fs = np.zeros((1, FS_LEN))
     fsw_c.reset(fsw, fs[0])
-    rows = (a.n_steps + tel_every - 1) // tel_every
+    sink = None if telemetry is None else telemetry.open(telemetry_columns())
     if link is None:
-        f = Flight(loops.loop("descent", fsw), a.plant(), a.cfg[None, :], fs, P.T_LEN, rows, tel_every, a.seed)
+        f = Flight(loops.loop("descent", fsw), a.plant(), a.cfg[None, :], fs, P.T_LEN, tel_every, a.seed, sink)
     else:
-        f = link.flight("descent", P, a.plant(), a.cfg[None, :], fs, tel_cols=P.T_LEN, tel_rows=rows,
+        f = link.flight("descent", P, a.plant(), a.cfg[None, :], fs, tel_cols=P.T_LEN, sink=sink,
                         tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt, resume=resume_config)
     f.until(a.n_steps, CHUNK, None if progress is None else
             lambda fl: progress(fl.k / a.n_steps, f"altitude {fl.last_row()[P.T_ALT]:9,.0f} m"))
@@ -145,18 +148,18 @@ def dem_file_summary(fm) -> dict:
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None, link=None) -> RunResult:
+        progress: Callable[[float, str], None] | None = None, link=None,
+        telemetry: Recorder | None = None) -> RunResult:
     """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
     dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
-    flight-software build; link flies it over HIL (see fly)."""
+    flight-software build; link flies it over HIL; telemetry streams it to a file (see fly)."""
     a = assemble(sc, seed, disperse)
-    f = fly(a, progress, tel_every, fsw, link)
+    f = fly(a, progress, tel_every, fsw, link, telemetry)
     p = f.plant
     touch, x, hs, hmap = p.touch, p.x, p.hs, p.hmap
     event = f.event
-    tel = f.telemetry()
-    cols = telemetry_columns()
-    telemetry = {name: tel[:, i].copy() for i, name in enumerate(cols)}
+    last = f.last_row()
+    telemetry = f.columns(telemetry_columns())
     td = touchdown_summary(a, touch) if event == P.EV_CONTACT else None
     if td is not None:
         td.update(touchdown_verdict(sc, a.vp, a.world, a.dem, touch))
@@ -165,7 +168,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     summary = {
         "outcome": outcome,
         "failures": failures,
-        "duration_s": float(td["time_s"] if td else tel[-1, P.T_T]),
+        "duration_s": float(td["time_s"] if td else last[P.T_T]),
         "propellant_used_kg": float(a.x0[V.X_M] - m_end),
         "touchdown": td,
         "hdu": hdu_summary(a.hdu, hs, hmap),

@@ -15,12 +15,14 @@ the ascent aims at (the mission's launch window).
 
 Result: `.summary` with a section per phase (and the mission timeline, propellant and
 wall time of each), `.telemetry` with each phase's columns prefixed by its name
-("descent.alt", "ascent.alt", "rendezvous.range"; lengths differ between phases).
+("descent.alt", "ascent.alt", "rendezvous.range"; lengths differ between phases).  Streamed,
+each phase's telemetry is a file of its own (telemetry-descent.arrow, ...: gnc.telemetry).
 """
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -35,6 +37,7 @@ from gnc.programs.descent.assemble import world_array
 from gnc.programs.rendezvous import run as run_rendezvous
 from gnc.rotations import quat_from_matrix, quat_to_matrix
 from gnc.scenario import Scenario, ScenarioError, load
+from gnc.telemetry import Recorder
 
 
 @dataclass
@@ -42,7 +45,7 @@ class MissionResult:
     scenario: Scenario
     seed: int
     summary: dict
-    telemetry: dict[str, np.ndarray] = field(repr=False)
+    telemetry: Mapping[str, np.ndarray] = field(repr=False)
     phases: dict = field(repr=False, default_factory=dict)
 
 
@@ -58,19 +61,36 @@ def pad_from_descent(descent_sc: Scenario, result) -> Pad:
     return Pad(td["lat_deg"], td["lon_deg"], descent_sc.site.elevation_m + ground_up, q_body_fixed, error)
 
 
-def _prefixed(name: str, telemetry: dict) -> dict:
-    return {f"{name}.{k}": v for k, v in telemetry.items()}
+class _Prefixed(Mapping):
+    """The phases' telemetry as one mapping, each column named "phase.column" (read on use)."""
+
+    def __init__(self, phases: dict):
+        self.phases = phases
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        name, _, column = key.partition(".")
+        if name not in self.phases:
+            raise KeyError(key)
+        return self.phases[name].telemetry[column]
+
+    def __iter__(self):
+        return (f"{name}.{c}" for name, r in self.phases.items() for c in r.telemetry)
+
+    def __len__(self) -> int:
+        return sum(len(r.telemetry) for r in self.phases.values())
 
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
-        progress: Callable[[float, str], None] | None = None, link=None) -> MissionResult:
+        progress: Callable[[float, str], None] | None = None, link=None,
+        telemetry: Recorder | None = None) -> MissionResult:
     """Fly the whole mission; fsw names the flight-software build of every phase (gnc.core.fsw_c);
     progress(fraction, status) sees each phase as a third of the mission.
 
     link: over one HIL link (gnc.hil.session), the board is the lander-ascender's flight
     computer: it flies the descent, is configured afresh for the ascent at the end of the
     surface stay (a new program and its pad, as in process), and flies the ascender through
-    the rendezvous, its state going on from the ascent; the orbiter-returner flies in process."""
+    the rendezvous, its state going on from the ascent; the orbiter-returner flies in process.
+    telemetry: each phase's streamed to a file of its own there (gnc.telemetry)."""
     def phase(i: int, name: str):
         return None if progress is None else lambda x, s: progress((i + x) / 3, f"{name}: {s}")
 
@@ -84,16 +104,16 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     t = time.perf_counter()
     # every descent row is kept whatever tel_every: its last one is the lander's state at rest
     descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw, progress=phase(0, "descent"),
-                              link=link)
+                              link=link, telemetry=_named(telemetry, "descent"))
     wall["descent"] = time.perf_counter() - t
     summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
                "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
                "rendezvous": None, "wall_s": wall}
     phases = {"descent": descent}
-    telemetry = _prefixed("descent", descent.telemetry)
+    prefixed = _Prefixed(phases)
     if descent.summary["outcome"] != "landed":
         summary["failures"] = ["descent: " + f for f in descent.summary["failures"]]
-        return MissionResult(sc, seed, summary, telemetry, phases)
+        return MissionResult(sc, seed, summary, prefixed, phases)
 
     pad = pad_from_descent(descent_sc, descent)
     tilt = math.degrees(pmath.acos(min(1.0, la.dot(quat_to_matrix(pad.q_body_fixed)[:, 2],
@@ -103,23 +123,21 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
                           "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
     t = time.perf_counter()
     ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(1, "ascent"),
-                            pad=pad, link=link)
+                            pad=pad, link=link, telemetry=_named(telemetry, "ascent"))
     wall["ascent"] = time.perf_counter() - t
     summary["ascent"] = ascent.summary
     phases["ascent"] = ascent
-    telemetry.update(_prefixed("ascent", ascent.telemetry))
     if ascent.summary["outcome"] not in ("inserted", "off_target"):
         summary["outcome"] = "ascent_failed"
         summary["failures"] = ["ascent: " + f for f in ascent.summary["failures"]]
-        return MissionResult(sc, seed, summary, telemetry, phases)
+        return MissionResult(sc, seed, summary, prefixed, phases)
 
     t = time.perf_counter()
     rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(2, "rendezvous"),
-                             ascent=ascent, link=link, board="target")
+                             ascent=ascent, link=link, board="target", telemetry=_named(telemetry, "rendezvous"))
     wall["rendezvous"] = time.perf_counter() - t
     summary["rendezvous"] = rdv.summary
     phases["rendezvous"] = rdv
-    telemetry.update(_prefixed("rendezvous", rdv.telemetry))
     summary["outcome"] = rdv.summary["outcome"]
     summary["failures"] = ["rendezvous: " + f for f in rdv.summary["failures"]]
     if ascent.summary["outcome"] == "off_target":
@@ -141,7 +159,11 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     summary["propellant_kg"] = {"lander": descent.summary["propellant_used_kg"],
                                 "ascender": ascent.summary["propellant_used_kg"] + rdv.summary["target"]["propellant_used_kg"],
                                 "orbiter_returner": rdv.summary["chaser"]["propellant_used_kg"]}
-    return MissionResult(sc, seed, summary, telemetry, phases)
+    return MissionResult(sc, seed, summary, prefixed, phases)
+
+
+def _named(telemetry: Recorder | None, phase: str) -> Recorder | None:
+    return None if telemetry is None else telemetry.named(phase)
 
 
 def _up(lat_deg: float, lon_deg: float) -> np.ndarray:

@@ -11,6 +11,7 @@ manoeuvre, the go with both state vectors to the orbiter-returner (command 1).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -35,8 +36,8 @@ from gnc.programs.rendezvous import plant as RL
 from gnc.programs.rendezvous.assemble import RendezvousAssembly, assemble
 from gnc.programs.rendezvous.ground import Ground
 from gnc.scenario import Scenario
+from gnc.telemetry import Recorder
 
-TEL_ROWS = 50_000          # telemetry rows per buffer (grown as needed)
 BOARD_ROWS = {"chaser": 0, "target": 1}    # over HIL: the vehicle whose flight software the board flies
 MIN_BURN_MPS = 0.1         # the ground does not uplink smaller burns
 
@@ -50,7 +51,7 @@ class RendezvousResult:
     scenario: Scenario
     seed: int
     summary: dict
-    telemetry: dict[str, np.ndarray] = field(repr=False)
+    telemetry: Mapping[str, np.ndarray] = field(repr=False)  # column -> array (gnc.telemetry.Columns when streamed)
     ascent: AscentResult | None = field(repr=False, default=None)
 
 
@@ -73,14 +74,15 @@ class _Timeline:
     (gnc.hil.session) the board flies one vehicle (BOARD_ROWS), the host the other."""
 
     def __init__(self, a: RendezvousAssembly, sim, tel_every: int, fsw: str, progress, link=None,
-                 board: str = "chaser", continues: bool = False):
+                 board: str = "chaser", continues: bool = False, telemetry: Recorder | None = None):
         self.a, self.progress = a, progress
+        sink = None if telemetry is None else telemetry.open(telemetry_columns())
         if link is None:
-            self.flight = Flight(loops.loop("rendezvous", fsw), _plant(a, sim), a.cfg, a.fs, RL.R_LEN, TEL_ROWS,
-                                 tel_every, a.seed)
+            self.flight = Flight(loops.loop("rendezvous", fsw), _plant(a, sim), a.cfg, a.fs, RL.R_LEN,
+                                 tel_every, a.seed, sink)
         else:
             self.flight = link.flight("rendezvous", RL, _plant(a, sim), a.cfg, a.fs, tel_cols=RL.R_LEN,
-                                      tel_rows=TEL_ROWS, tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt,
+                                      sink=sink, tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt,
                                       board_row=BOARD_ROWS[board], continues=continues)
         self.out = self.flight.plant.out
 
@@ -120,11 +122,12 @@ def _truth(x):
 
 def fly(sc: Scenario, a: RendezvousAssembly, rng: np.random.Generator, tel_every: int = 1, fsw: str = "numba",
         progress: Callable[[float, str], None] | None = None, link=None, board: str = "chaser",
-        continues: bool = False):
+        continues: bool = False, telemetry: Recorder | None = None):
     """The whole rendezvous timeline: ground passes between compiled-loop stretches, both
     vehicles on the flight-software build fsw (gnc.core.fsw_c), or one of them (board) on
-    a HIL link's board; continues: the board goes on with the ascent it flew."""
-    f = _Timeline(a, sc.sim, tel_every, fsw, progress, link, board, continues)
+    a HIL link's board; continues: the board goes on with the ascent it flew; telemetry:
+    streamed there (gnc.telemetry), None: kept in memory."""
+    f = _Timeline(a, sc.sim, tel_every, fsw, progress, link, board, continues, telemetry)
     ground = Ground(sc.ground, sc.moon.mu, sc.moon.radius_m, a.world, a.field, rng)
     t_ins = a.t0
     plan_log = {}
@@ -218,12 +221,13 @@ def _burns_from_telemetry(t: np.ndarray, thrust: np.ndarray, mass: np.ndarray, i
 
 def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int = 1, fsw: str = "numba",
         progress: Callable[[float, str], None] | None = None, ascent: AscentResult | None = None, link=None,
-        board: str = "chaser") -> RendezvousResult:
+        board: str = "chaser", telemetry: Recorder | None = None) -> RendezvousResult:
     """Fly the rendezvous; without `ascent`, the scenario's ascent is flown first (same seed
     and flight-software build).  link: over HIL, the board flying the `board` vehicle's
     flight software: the orbiter-returner's rendezvous program ("chaser"), or the
     ascender's ("target"), which goes on from the ascent it flew on the same board (the
-    ascent is flown over the link too when not given)."""
+    ascent is flown over the link too when not given).  telemetry: the rendezvous' streamed
+    there (gnc.telemetry; not the ascent flown first)."""
     if board not in BOARD_ROWS:
         raise ValueError(f"board must be one of {', '.join(BOARD_ROWS)}, not {board!r}")
     ascent_sc = scenario_mod.load(sc.get("ascent"))
@@ -237,9 +241,8 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     x0c, x0t = a.xc.copy(), a.xt.copy()     # the flight moves both in place
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     f, event, plan_log, handover, ground = fly(sc, a, rng, tel_every, fsw, progress, link, board,
-                                              continues=link is not None and board == "target")
-    tel = f.flight.telemetry()
-    telemetry = {name: tel[:, i].copy() for i, name in enumerate(telemetry_columns())}
+                                              continues=link is not None and board == "target", telemetry=telemetry)
+    telemetry = f.flight.columns(telemetry_columns())
     outcome = {RL.EV_CAPTURED: "captured", RL.EV_REFUSED: "refused"}.get(event, "no_capture")
     failures = []
     cap = None
