@@ -766,9 +766,9 @@ def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsy
     # With avoidance, the aim is at most 1 % unsafe: 9 or more of 200 reject it (P = 2e-4 at
     # 1 %).  "At most 2" read the aim off one campaign: campaigns 2024, 7, 11 give 0, 3, 0
     # (3/600 = 0.5 %; P(3 or more of 200) = 8 % at 0.5 %).  The three: a 0.32 m and a 0.30007 m
-    # rock under the body 0.6 m from a site the unit measured safe (the unit holds relief to
-    # 0.2 m off the footprint's plane, the verdict rocks to 0.3 m above the pads'), and a map
-    # 1.2 % safe with no site, landed at the target.
+    # rock under the body 0.6 m from a site the unit measured safe (it then held relief to
+    # 0.2 m off the footprint's plane, the verdict rocks to 0.3 m above the pads'; #17 has it
+    # judge the pads' plane), and a map 1.2 % safe with no site, landed at the target.
     # Without avoidance: 294/600 unsafe, p >= 0.426 at 99.9 %; P(fewer than 53 of 200) < 1e-6.
     assert unsafe["avoidance on"] <= 8
     assert unsafe["avoidance off"] >= 53                 # the ground is rough enough to matter

@@ -70,7 +70,7 @@ def allocate(hp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @kernel
-def _scan(t, r_l, q_lb, hp, hs, maps, w, dem):
+def scan(t, r_l, q_lb, hp, hs, maps, w, dem):
     """Scan from truth pose (r_l, q_lb) at time t, map, choose the site into hs."""
     rv = (hp[HP_ATT_SIG] * pmath.normal(), hp[HP_ATT_SIG] * pmath.normal(),
           hp[HP_ATT_SIG] * pmath.normal())
@@ -115,7 +115,7 @@ def sense(t, x, af, hp, hs, maps, w, dem, sf):
     r_l, _ = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
     q_lb = vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q))
     if hs[HS_STATUS] == ST_SCANNING and t >= hs[HS_T_CMD] + hp[HP_DURATION]:
-        _scan(t, r_l, q_lb, hp, hs, maps, w, dem)
+        scan(t, r_l, q_lb, hp, hs, maps, w, dem)
     if hs[HS_STATUS] == ST_SITE:
         rel_b = vec.q_rot_inv(q_lb, vec.sub(vec.load3(hs, HS_SITE), r_l))
         s = hp[HP_SITE_SIG]
