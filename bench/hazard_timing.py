@@ -8,7 +8,7 @@ Measures, in one run and side by side (every kernel warmed up first):
     (box-filter plane fit, square maximum-filter roughness, distance transform for
     the site), if scipy is present;
   - lidar_scan with the scenario's ray grid from the 100 m hover, and the map and
-    site at the scenario's map size;
+    site at the scenario's map size, over the descent's and the rough scenario's ground;
   - terrain generation for the descent (mare: fine map and regional map, and the fine map
     alone) and rough scenarios; the touchdown judge.
 
@@ -39,6 +39,7 @@ from gnc.rotations import quat_from_matrix
 SEED = 0
 CELL = 0.2                 # m: the 1 Mcell map
 FOOT_R = 2.2               # m
+YAW = 0.3                  # rad: the lander's heading in the map (the pads' test costs the same at any)
 TARGET_MAP_MS = 50.0       # 1 Mcell safety map (the scipy version: ~113 ms in performance_notes.md)
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "hazard_timing.json"
 
@@ -75,7 +76,8 @@ def standing(a):
 
 
 def map_and_site(maps, cell, hp):
-    HZ.safety_map(maps, cell, hp[hdu.HP_FOOT_R], hp[hdu.HP_SLOPE_MAX], hp[hdu.HP_ROUGH_MAX], hp[hdu.HP_MIN_COVER])
+    HZ.safety_map(maps, cell, hp[hdu.HP_FOOT_R], YAW, hp[hdu.HP_SLOPE_MAX], hp[hdu.HP_ROUGH_MAX],
+                  hp[hdu.HP_MIN_COVER])
     c = 0.5 * (maps.shape[1] - 1)
     return HZ.choose_site(maps, cell, hp[hdu.HP_MARGIN], c, c)
 
@@ -120,7 +122,7 @@ def main(argv=None):
     n_big = big.shape[1]
 
     def safety_big():
-        HZ.safety_map(big, CELL, FOOT_R, slope_max, rough_max, min_cover)
+        HZ.safety_map(big, CELL, FOOT_R, YAW, slope_max, rough_max, min_cover)
 
     def site_big():
         c = 0.5 * (n_big - 1)
@@ -133,7 +135,7 @@ def main(argv=None):
     safety_ms = timed(safety_big, args.runs)
     site_ms = timed(site_big, args.runs)
     both_ms = timed(both_big, args.runs)
-    safe_cells, _ = HZ.safety_map(big, CELL, FOOT_R, slope_max, rough_max, min_cover)
+    safe_cells, _ = HZ.safety_map(big, CELL, FOOT_R, YAW, slope_max, rough_max, min_cover)
     try:
         scipy_ms = timed(scipy_pipeline, max(3, args.runs // 3), z_big, CELL, FOOT_R, slope_max, rough_max,
                          hp[hdu.HP_MARGIN])
@@ -156,6 +158,11 @@ def main(argv=None):
     flight_ms = timed(map_and_site, args.runs, fmap, hp[hdu.HP_CELL], hp)
 
     rough = gnc.scenario.load("rough")
+    a_rough = assemble(rough, SEED)
+    _, rmap = hdu.allocate(a_rough.hdu)
+    HZ.lidar_scan(r_hover, q_level, q_level, rays, hp[hdu.HP_FOV], hp[hdu.HP_RANGE_SIG], hp[hdu.HP_DROPOUT],
+                  hp[hdu.HP_CELL], a_rough.world, a_rough.dem, rmap)
+    flight_rough_ms = timed(map_and_site, args.runs, rmap, hp[hdu.HP_CELL], a_rough.hdu)
     heading = approach_heading_deg(sc)
     fine_only = sc.with_values({"terrain.regional_enabled": False}).terrain
     w = a.world.copy()
@@ -189,6 +196,7 @@ def main(argv=None):
     rows += [
         row(f"lidar_scan, {rays}x{rays} rays from {r_hover[2]:g} m", "ms", summarise(scan_ms)),
         row(f"safety_map + choose_site, flight map {n_flight}^2", "ms", summarise(flight_ms)),
+        row("the same over the rough scenario's ground", "ms", summarise(flight_rough_ms)),
         row(f"terrain, descent: {n_fine}^2 + regional {n_u}x{n_v}", "ms", summarise(gen_ms)),
         row(f"terrain, descent: {n_fine}^2 fine map alone", "ms", summarise(gen_fine_ms)),
         row(f"terrain, rough: as descent, {len(t_rough.rocks)} rocks", "ms", summarise(gen_rough_ms)),

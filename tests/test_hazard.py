@@ -337,21 +337,62 @@ def _grid(n):
 
 
 def test_flat_plane_with_one_boulder_is_unsafe_exactly_within_the_footprint():
+    """A 0.5 m boulder on flat ground: a lander centred within R of it has it under the body,
+    but for the four centres that put a foot pad on it (yaw 0: pads R = 11 cells along the
+    rows and columns): that pad tilts the lander 6.5 deg, which its slope limit refuses."""
     n = 121
     z = np.full((n, n), -100.0)
     bi, bj = 60, 45
     z[bi, bj] += 0.5
     maps = _maps(z)
-    HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    HZ.safety_map(maps, CELL, FOOT_R, 0.0, math.radians(6.0), 0.2, 0.8)
     haz = maps[HZ.M_HAZ].astype(int)
     i, j = _grid(n)
     k = math.ceil(FOOT_R / CELL)
     interior = (i >= k) & (i < n - k) & (j >= k) & (j < n - k)
     near = np.hypot(i - bi, j - bj) <= FOOT_R / CELL + 1e-9
-    assert np.array_equal((haz & HZ.H_ROUGH) != 0, near)
+    on_pad = np.zeros((n, n), bool)
+    on_pad[[bi - k, bi + k, bi, bi], [bj, bj, bj - k, bj + k]] = True
+    assert np.array_equal((haz & HZ.H_ROUGH) != 0, near & ~on_pad)
+    assert np.array_equal((haz & HZ.H_SLOPE) != 0, on_pad)
+    assert np.allclose(maps[HZ.M_ROCK][on_pad], 0.5 - 0.5 * (1 / 4 + 1 / 2))     # the boulder over the tilted plane
     assert np.all(haz[interior & ~near] == 0)
     assert np.all((haz[~interior] & HZ.H_COVER) != 0)
-    assert not np.any(haz & HZ.H_SLOPE)
+
+
+def _footprint_relief(z, cell, foot_r):
+    """Each interior cell's height off the least-squares plane of its own footprint window:
+    the relief the unit held to rough_max before #17."""
+    n = z.shape[0]
+    k = math.ceil(foot_r / cell - 1e-9)
+    side = 2 * k + 1
+    oi, oj = np.mgrid[-k:k + 1, -k:k + 1]
+    design = np.column_stack([np.ones(side * side), oj.ravel(), oi.ravel()])
+    wins = np.lib.stride_tricks.sliding_window_view(z, (side, side)).reshape(-1, side * side)
+    a0 = np.linalg.lstsq(design, wins.T, rcond=None)[0][0].reshape(n - 2 * k, n - 2 * k)
+    return z[k:n - k, k:n - k] - a0
+
+
+def test_a_rock_within_the_footprint_planes_limit_is_refused_where_the_pads_sink():
+    """#17: a site passed the footprint's least-squares plane while the pads, resting lower,
+    left a rock taller than the limit under the body.  Here a 0.18 m rock at the centre and
+    0.08 m dips under the four pads at yaw 0: every cell is within 0.2 m of its footprint's
+    plane, but the pads' plane lies 0.08 m down, so the rock stands 0.26 m over it.  At a
+    yaw of 45 deg the pads miss the dips and the site is safe."""
+    n, c, k = 81, 40, round(FOOT_R / CELL)
+    z = np.full((n, n), -100.0)
+    z[c, c] += 0.18
+    z[[c - k, c + k, c, c], [c, c, c - k, c + k]] -= 0.08
+    assert np.abs(_footprint_relief(z, CELL, FOOT_R)).max() < 0.2            # what the unit judged before
+    verdict = {}
+    for yaw_deg in (0.0, 45.0):
+        maps = _maps(z)
+        HZ.safety_map(maps, CELL, FOOT_R, math.radians(yaw_deg), math.radians(6.0), 0.2, 0.8)
+        verdict[yaw_deg] = (int(maps[HZ.M_HAZ, c, c]), maps[HZ.M_ROCK, c, c])
+        if yaw_deg == 0.0:
+            assert HZ.choose_site(maps, CELL, 0.0, c, c) != (c, c)
+    assert verdict[0.0][0] == HZ.H_ROUGH and verdict[0.0][1] == pytest.approx(0.26)
+    assert verdict[45.0][0] == 0 and verdict[45.0][1] == pytest.approx(0.18)
 
 
 @pytest.mark.parametrize("slope_deg", [2.0, 5.9, 6.1, 10.0])
@@ -363,11 +404,13 @@ def test_tilted_plane_gives_its_slope_everywhere(slope_deg, azimuth_deg):
     a = math.radians(azimuth_deg)
     z = -100.0 + g * CELL * (math.cos(a) * j + math.sin(a) * i)
     maps = _maps(z)
-    HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    HZ.safety_map(maps, CELL, FOOT_R, math.radians(30.0), math.radians(6.0), 0.2, 0.8)
     assert np.allclose(maps[HZ.M_SLOPE], slope_deg, atol=1e-6)
-    assert np.allclose(maps[HZ.M_RELIEF], 0.0, atol=1e-9)
+    judged = ~np.isnan(maps[HZ.M_ROCK])
+    assert np.allclose(maps[HZ.M_ROCK][judged], 0.0, atol=1e-9)       # the pads lie on the plane
     haz = maps[HZ.M_HAZ].astype(int)
     assert np.all(((haz & HZ.H_SLOPE) != 0) == (slope_deg > 6.0))
+    assert not np.any(haz & HZ.H_ROUGH)
 
 
 def test_holes_in_the_scan_are_filled_and_counted():
@@ -379,7 +422,7 @@ def test_holes_in_the_scan_are_filled_and_counted():
     count[:, 60:] = 0.0                        # and a strip with no returns at all
     z_scan = np.where(count > 0, z, 0.0)
     maps = _maps(z_scan, count)
-    _, z0 = HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    _, z0 = HZ.safety_map(maps, CELL, FOOT_R, 0.0, math.radians(6.0), 0.2, 0.8)
     assert np.allclose((maps[HZ.M_ZF] + z0)[:, :60], z[:, :60])     # linear in the row: filled exactly
     haz = maps[HZ.M_HAZ].astype(int)
     k = math.ceil(FOOT_R / CELL)
@@ -390,9 +433,18 @@ def test_holes_in_the_scan_are_filled_and_counted():
     assert np.array_equal((haz & HZ.H_COVER) != 0, ~(covered & inner))
 
 
-def _reference(zf, count, cell, foot_r, slope_max, rough_max, min_cover):
-    """Hazard bits by brute force: a least-squares plane per window, relief of every
-    cell against the plane of its own (or the nearest full) window, discs by distance."""
+def _bilinear(z, y, x):
+    i0 = np.minimum(np.floor(y).astype(int), z.shape[0] - 2)
+    j0 = np.minimum(np.floor(x).astype(int), z.shape[1] - 2)
+    fy, fx = y - i0, x - j0
+    return ((1 - fy) * ((1 - fx) * z[i0, j0] + fx * z[i0, j0 + 1])
+            + fy * ((1 - fx) * z[i0 + 1, j0] + fx * z[i0 + 1, j0 + 1]))
+
+
+def _reference(zf, count, cell, foot_r, yaw, slope_max, rough_max, min_cover):
+    """Hazard bits by brute force: a least-squares plane per window; for the cells it leaves
+    safe, the plane through the four pads by least squares (numpy's lstsq), its slope and
+    the tallest cell of the disc above it."""
     n = zf.shape[0]
     k = math.ceil(foot_r / cell - 1e-9)
     side = 2 * k + 1
@@ -403,16 +455,29 @@ def _reference(zf, count, cell, foot_r, slope_max, rough_max, min_cover):
     cover = np.lib.stride_tricks.sliding_window_view(count > 0, (side, side)).sum(axis=(2, 3))
     i, j = np.mgrid[0:n, 0:n]
     ic, jc = np.clip(i, k, n - 1 - k), np.clip(j, k, n - 1 - k)
-    a0, gx, gy = (c[ic - k, jc - k] for c in coef)
-    relief = zf - (a0 + gx * (j - jc) * cell + gy * (i - ic) * cell)
+    _, gx, gy = (c[ic - k, jc - k] for c in coef)
     slope = np.degrees(np.arctan(np.hypot(gx, gy)))
     haz = np.zeros((n, n), int)
     haz[slope > math.degrees(slope_max)] |= HZ.H_SLOPE
     haz[(i != ic) | (j != jc) | (cover[ic - k, jc - k] < min_cover * side * side)] |= HZ.H_COVER
-    r = foot_r / cell
-    for ri, rj in np.argwhere(np.abs(relief) > rough_max):
-        haz[np.hypot(i - ri, j - rj) <= r] |= HZ.H_ROUGH
-    return haz, slope, relief
+    rock = np.full((n, n), np.nan)
+    pad_slope = np.full((n, n), np.nan)
+    rc = foot_r / cell
+    arms = rc * np.array([[math.cos(yaw + a), math.sin(yaw + a)] for a in (0.0, math.pi, 0.5 * math.pi, 1.5 * math.pi)])
+    disc = [(di, dj) for di in range(-k, k + 1) for dj in range(-k, k + 1) if di * di + dj * dj <= rc * rc]
+    ci, cj = np.nonzero(haz == 0)
+    if ci.size == 0:
+        return haz, slope, pad_slope, rock
+    pads = np.column_stack([np.ones(4), arms[:, 0], arms[:, 1]])                 # cells east, north
+    heights = _bilinear(zf, ci[None, :] + arms[:, 1:2], cj[None, :] + arms[:, 0:1])
+    a0, pe, pn = np.linalg.lstsq(pads, heights, rcond=None)[0]                   # every cell's plane at once
+    pad_slope[ci, cj] = np.degrees(np.arctan(np.hypot(pe, pn) / cell))
+    rock[ci, cj] = np.max([zf[ci + di, cj + dj] - (a0 + pe * dj + pn * di) for di, dj in disc], axis=0)
+    steep = pad_slope[ci, cj] > math.degrees(slope_max)
+    tall = rock[ci, cj] > rough_max
+    haz[ci[steep], cj[steep]] |= HZ.H_SLOPE
+    haz[ci[tall], cj[tall]] |= HZ.H_ROUGH
+    return haz, slope, pad_slope, rock
 
 
 def _reference_site(haz, cell, margin, ti, tj):
@@ -427,7 +492,7 @@ def _reference_site(haz, cell, margin, ti, tj):
     return best
 
 
-def _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, margin):
+def _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, margin, yaw):
     """A lidar scan from 60 m over generated terrain (small map), then the map and site."""
     p = _terrain_params(half_width_m=40.0, resolution_m=0.2, rock_abundance=k_rock, crater_density=craters,
                         crater_d_max_m=30.0)
@@ -441,7 +506,7 @@ def _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, mar
     seed_noise(seed)
     HZ.lidar_scan(r_l, q_lb, (1.0, 0.0, 0.0, 0.0), 160, math.radians(28.0), noise, dropout, 0.25, w, dem, maps)
     count = maps[HZ.M_COUNT].copy()
-    HZ.safety_map(maps, 0.25, FOOT_R, math.radians(slope_deg), rough_m, 0.8)
+    HZ.safety_map(maps, 0.25, FOOT_R, yaw, math.radians(slope_deg), rough_m, 0.8)
     zf = maps[HZ.M_ZF].copy()
     site = HZ.choose_site(maps, 0.25, margin, 50.0, 50.0)
     return maps, zf, count, site
@@ -451,15 +516,21 @@ def _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, mar
 @given(seed=st.integers(0, 10_000), k_rock=st.sampled_from([0.0, 0.03, 0.1, 0.2]),
        craters=st.sampled_from([0.0, 0.03, 0.1]), slope_deg=st.floats(3.0, 10.0),
        rough_m=st.floats(0.1, 0.4), noise=st.sampled_from([0.0, 0.03]), dropout=st.sampled_from([0.0, 0.05]),
-       margin=st.sampled_from([0.0, 0.5, 1.5]))
+       margin=st.sampled_from([0.0, 0.5, 1.5]), yaw=st.floats(-math.pi, math.pi))
 def test_the_unit_never_reports_a_site_it_measured_unsafe(seed, k_rock, craters, slope_deg, rough_m, noise,
-                                                          dropout, margin):
-    maps, zf, count, site = _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, margin)
-    ref, ref_slope, ref_relief = _reference(zf, count, 0.25, FOOT_R, math.radians(slope_deg), rough_m, 0.8)
+                                                          dropout, margin, yaw):
+    maps, zf, count, site = _scan_terrain(seed, k_rock, craters, slope_deg, rough_m, noise, dropout, margin, yaw)
+    ref, ref_slope, ref_pad_slope, ref_rock = _reference(zf, count, 0.25, FOOT_R, yaw, math.radians(slope_deg), rough_m, 0.8)
     assert np.allclose(maps[HZ.M_SLOPE], ref_slope, atol=1e-7)
-    assert np.allclose(maps[HZ.M_RELIEF], ref_relief, atol=1e-7)
+    rock = maps[HZ.M_ROCK]
+    assert np.array_equal(np.isnan(rock), np.isnan(ref_rock))          # judged: the same cells
+    # the tallest rock where it is within the limit; beyond it the search stops, at no less than the limit
+    within = ref_rock <= rough_m
+    assert np.allclose(rock[within], ref_rock[within], atol=1e-7)
+    assert np.all(rock[ref_rock > rough_m] > rough_m - 1e-7)
     # the compiled map is the reference map (but for values within rounding of a threshold)
-    borderline = (np.abs(ref_slope - slope_deg) < 1e-6) | (np.abs(np.abs(ref_relief) - rough_m) < 1e-6)
+    borderline = ((np.abs(ref_slope - slope_deg) < 1e-6) | (np.abs(ref_pad_slope - slope_deg) < 1e-6)
+                  | (np.abs(ref_rock - rough_m) < 1e-6))
     if not borderline.any():
         assert np.array_equal(maps[HZ.M_HAZ].astype(int), ref)
     assert site == _reference_site(maps[HZ.M_HAZ] != 0, 0.25, margin, 50.0, 50.0)
@@ -473,7 +544,7 @@ def test_no_site_is_reported_when_nothing_is_safe():
     n = 81
     _, j = _grid(n)
     maps = _maps(-100.0 + math.tan(math.radians(12.0)) * CELL * j)
-    safe, _ = HZ.safety_map(maps, CELL, FOOT_R, math.radians(6.0), 0.2, 0.8)
+    safe, _ = HZ.safety_map(maps, CELL, FOOT_R, 0.0, math.radians(6.0), 0.2, 0.8)
     assert safe == 0
     assert HZ.choose_site(maps, CELL, 1.0, 40.0, 40.0) == (-1, -1)
 
@@ -619,6 +690,19 @@ def fly(sc, seed, disperse=True):
     return {"seed": seed, "touchdown": td, "hdu": hazard_report.hdu_summary(a.hdu, p.hs, p.hmap)}, a.hdu, p.hs, p.hmap
 
 
+@pytest.mark.parametrize("seed", [449409941, 540295752])
+def test_rough_runs_that_set_down_by_a_rock_land(seed):
+    """#17's reproduction: runs 316 and 848 of `gnc montecarlo rough -n 1000 --seed 24680`
+    (`gnc run rough --seed S --disperse`) touched down 0.2-0.6 m from the unit's site on
+    rocks of 0.300 and 0.312 m over the pads' plane, a site the unit had judged against its
+    footprint's least-squares plane."""
+    res = run(ROUGH, seed=seed, disperse=True)
+    td = res.summary["touchdown"]
+    assert res.summary["outcome"] == "landed", res.summary["failures"]
+    assert res.summary["hdu"]["status"] == "site"
+    assert td["max_rock_m"] <= ROUGH.touchdown.max_rock_m and td["safe"]
+
+
 def test_the_flight_software_commands_the_scan_while_it_hovers():
     """hdu_cmd is 1 on exactly the steps the flight software reports the hover; the unit
     starts its scan at the next sensor frame, the first after the command."""
@@ -682,9 +766,9 @@ def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsy
     # With avoidance, the aim is at most 1 % unsafe: 9 or more of 200 reject it (P = 2e-4 at
     # 1 %).  "At most 2" read the aim off one campaign: campaigns 2024, 7, 11 give 0, 3, 0
     # (3/600 = 0.5 %; P(3 or more of 200) = 8 % at 0.5 %).  The three: a 0.32 m and a 0.30007 m
-    # rock under the body 0.6 m from a site the unit measured safe (the unit holds relief to
-    # 0.2 m off the footprint's plane, the verdict rocks to 0.3 m above the pads'), and a map
-    # 1.2 % safe with no site, landed at the target.
+    # rock under the body 0.6 m from a site the unit measured safe (it then held relief to
+    # 0.2 m off the footprint's plane, the verdict rocks to 0.3 m above the pads'; #17 has it
+    # judge the pads' plane), and a map 1.2 % safe with no site, landed at the target.
     # Without avoidance: 294/600 unsafe, p >= 0.426 at 99.9 %; P(fewer than 53 of 200) < 1e-6.
     assert unsafe["avoidance on"] <= 8
     assert unsafe["avoidance off"] >= 53                 # the ground is rough enough to matter

@@ -6,19 +6,23 @@ sensor's nadir, cell (i, j) at east = (j - c) cell, north = (i - c) cell with
 c = (n - 1) / 2.  Layers M_* below; M_P0 .. M_PV are scratch.
 
 Safety of a cell, as the site of the lander's centre (footprint radius R,
-K = ceil(R / cell), window = the (2K+1)^2 cells around it):
+K = ceil(R / cell), window = the (2K+1)^2 cells around it), judged as the vehicle
+model judges a touchdown (gnc.core.touchdown):
     slope     least-squares plane over the window; unsafe above slope_max
-    rough     any cell within R (Euclidean, cell centres) whose relief is more
-              than rough_max either way: a rock under the body, or a hole a foot
-              pad drops into (which twists the pads' plane); relief = height
-              above the plane of the footprint centred on that cell (for a full
-              window that plane passes through the window mean at its centre, so
-              relief = z - box mean)
     coverage  fewer than min_cover of the window's cells have a lidar return, or
               the window leaves the map
-All terms come from box sums (prefix sums along rows and columns), so the map
-costs O(cells) whatever the footprint.  A site must also have a clearance
-margin: every cell of the (2M+1)^2 window around it safe, M = ceil(margin / cell).
+    pads      the four foot pads at R along the lander's body axes, turned to its
+              yaw, resting on the map (heights interpolated between cell centres):
+              the plane through them (least squares, as the verdict takes it) is
+              unsafe steeper than slope_max, and so is any cell within R (Euclidean,
+              cell centres) standing more than rough_max above it: a rock under the
+              body.  A pad in a hole lowers and tilts that plane, so holes count
+              where they matter: under a pad.
+Slope and coverage come from box sums (prefix sums along rows and columns), O(cells)
+whatever the footprint; the pads' test costs O(disc) per cell, run only on cells the
+box sums left safe, and stops at the first rock over the limit.  A site must also
+have a clearance margin: every cell of the (2M+1)^2 window around it safe,
+M = ceil(margin / cell).
 """
 import math
 
@@ -30,16 +34,16 @@ from gnc.core.terrain import ray_range
 
 # --- layout M (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # layers of the hazard maps (the first axis of maps); P0 .. PV are scratch
-M_Z = 0       # m: highest return in the cell, relative to the sensor
-M_COUNT = 1   # returns in the cell (0 = hole)
-M_SLOPE = 2   # deg: slope of the footprint plane centred here
-M_RELIEF = 3  # m: height above the footprint plane centred here
-M_HAZ = 4     # hazard bits H_* of a site here; 0 = safe
-M_ZF = 5      # m: heights less z0 (safety_map returns it), holes filled
-M_P0 = 6      # scratch: column prefix sums of row-window sums of z
-M_PJ = 7      # ... of column index * z
-M_PI = 8      # ... of row index * z
-M_PV = 9      # ... of the return mask; then the roughness-dilation difference array
+M_Z = 0      # m: highest return in the cell, relative to the sensor
+M_COUNT = 1  # returns in the cell (0 = hole)
+M_SLOPE = 2  # deg: slope of the footprint plane centred here
+M_ROCK = 3   # m: tallest ground above the foot pads' plane of a lander centred here (NaN: not judged)
+M_HAZ = 4    # hazard bits H_* of a site here; 0 = safe
+M_ZF = 5     # m: heights less z0 (safety_map returns it), holes filled
+M_P0 = 6     # scratch: column prefix sums of row-window sums of z
+M_PJ = 7     # ... of column index * z
+M_PI = 8     # ... of row index * z
+M_PV = 9     # ... of the return mask
 M_LEN = 10
 # --- end layout M ---
 
@@ -161,72 +165,94 @@ def _window(prefix, i, j, k):
 
 
 @kernel
-def _dilate_rough(maps, radius_cells, rough_max):
-    """Set H_ROUGH on every cell within radius_cells of a cell whose |relief|
-    exceeds rough_max: each horizontal run of such cells widens, row offset by row offset,
-    by the disc's half chord, written as +1/-1 marks and summed along rows."""
+def _height_at(zf, y, x):
+    """Height of the filled map at fractional row y, column x (bilinear between cell centres)."""
+    n = zf.shape[0]
+    i0 = min(int(math.floor(y)), n - 2)
+    j0 = min(int(math.floor(x)), n - 2)
+    fy = y - i0
+    fx = x - j0
+    return ((1.0 - fy) * ((1.0 - fx) * zf[i0, j0] + fx * zf[i0, j0 + 1])
+            + fy * ((1.0 - fx) * zf[i0 + 1, j0] + fx * zf[i0 + 1, j0 + 1]))
+
+
+@kernel
+def _pads(maps, cell, foot_r, yaw, rough_max, tan2_max):
+    """For every cell still safe (M_HAZ == 0): the plane the four foot pads rest on, the
+    pads at foot_r along the body axes, body +x at yaw (rad, east toward north); H_SLOPE
+    if it is steeper than tan2_max allows, H_ROUGH if a cell within foot_r stands more
+    than rough_max above it.  M_ROCK = the tallest such height (a cell over the limit
+    stops the search: at least that), NaN for cells not judged."""
     n = maps.shape[1]
-    relief = maps[M_RELIEF]
+    zf = maps[M_ZF]
+    rock = maps[M_ROCK]
     haz = maps[M_HAZ]
-    diff = maps[M_PV]
+    rc = foot_r / cell
+    kr = int(math.floor(rc))
+    k = int(math.ceil(rc - 1e-9))
+    ce = pmath.cos(yaw) * rc                  # body +x in cells (columns, rows); +y is it turned 90 deg
+    sn = pmath.sin(yaw) * rc
     for i in range(n):
         for j in range(n):
-            diff[i, j] = 0.0
-    kr = int(math.floor(radius_cells))
-    for i in range(n):
-        j = 0
-        while j < n:
-            if abs(relief[i, j]) <= rough_max:
-                j += 1
+            rock[i, j] = math.nan
+    for i in range(k, n - k):
+        for j in range(k, n - k):
+            if haz[i, j] != 0.0:
                 continue
-            j0 = j
-            while j + 1 < n and abs(relief[i, j + 1]) > rough_max:
-                j += 1
+            zx_p = _height_at(zf, i + sn, j + ce)
+            zx_m = _height_at(zf, i - sn, j - ce)
+            zy_p = _height_at(zf, i + ce, j - sn)
+            zy_m = _height_at(zf, i - ce, j + sn)
+            zm = 0.25 * (zx_p + zx_m + zy_p + zy_m)
+            # least-squares plane of four points in a cross through its centre: the mean,
+            # and the gradient along each arm from its two ends (per cell)
+            ga = (zx_p - zx_m) / (2.0 * rc)
+            gb = (zy_p - zy_m) / (2.0 * rc)
+            gx = (ga * ce - gb * sn) / rc
+            gy = (ga * sn + gb * ce) / rc
+            if (gx * gx + gy * gy) > tan2_max * cell * cell:
+                haz[i, j] = H_SLOPE
+            limit = zm + rough_max
+            top = -math.inf
             for di in range(-kr, kr + 1):
-                ii = i + di
-                if ii < 0 or ii >= n:
-                    continue
-                w = int(math.floor(math.sqrt(radius_cells * radius_cells - di * di)))
-                diff[ii, max(j0 - w, 0)] += 1.0
-                if j + w + 1 < n:
-                    diff[ii, j + w + 1] -= 1.0
-            j += 1
-    for i in range(n):
-        run = 0.0
-        for j in range(n):
-            run += diff[i, j]
-            if run > 0.5:
+                w = int(math.floor(math.sqrt(rc * rc - di * di)))
+                row = i + di
+                tilt = gy * di
+                for dj in range(-w, w + 1):
+                    top = max(top, zf[row, j + dj] - gx * dj - tilt)
+                if top > limit:
+                    break
+            rock[i, j] = top - zm
+            if top > limit:
                 haz[i, j] = float(int(haz[i, j]) | H_ROUGH)
 
 
 @kernel
-def _plane(maps, ic, jc, k, sxx, n_win):
-    """Least-squares plane of the window centred at (ic, jc), inside the map: its
-    height at the centre and its east and north gradients."""
+def _gradient(maps, ic, jc, k, sxx):
+    """East and north gradients of the least-squares plane of the window centred at
+    (ic, jc), inside the map."""
     s0 = _window(maps[M_P0], ic, jc, k)
-    gx = (_window(maps[M_PJ], ic, jc, k) - jc * s0) / sxx
-    gy = (_window(maps[M_PI], ic, jc, k) - ic * s0) / sxx
-    return s0 / n_win, gx, gy
+    return (_window(maps[M_PJ], ic, jc, k) - jc * s0) / sxx, (_window(maps[M_PI], ic, jc, k) - ic * s0) / sxx
 
 
 @kernel
-def safety_map(maps, cell, foot_r, slope_max, rough_max, min_cover):
-    """Fill M_SLOPE, M_RELIEF and M_HAZ from the gridded scan (M_Z, M_COUNT) for a
-    lander of footprint radius foot_r; slope_max in rad.  Returns (safe cells,
-    z0): M_ZF + z0 is the measured height, holes filled.
+def safety_map(maps, cell, foot_r, yaw, slope_max, rough_max, min_cover):
+    """Fill M_SLOPE, M_ROCK and M_HAZ from the gridded scan (M_Z, M_COUNT) for a
+    lander of footprint radius foot_r whose body +x points yaw (rad, east toward
+    north) in the map's axes; slope_max in rad.  Returns (safe cells, z0): M_ZF + z0
+    is the measured height, holes filled.
 
-    A cell whose window leaves the map takes the plane of the nearest window
-    inside it (so relief is defined everywhere) and is marked H_COVER."""
+    A cell whose window leaves the map takes the slope of the nearest window inside
+    it and is marked H_COVER."""
     n = maps.shape[1]
     k = int(math.ceil(foot_r / cell - 1e-9))
     slope = maps[M_SLOPE]
-    relief = maps[M_RELIEF]
     hazard = maps[M_HAZ]
     if n < 2 * k + 1:                          # the map is smaller than one footprint
         for i in range(n):
             for j in range(n):
                 slope[i, j] = 0.0
-                relief[i, j] = 0.0
+                maps[M_ROCK, i, j] = math.nan
                 hazard[i, j] = H_COVER
         return 0, 0.0
     z0 = _fill_holes(maps)
@@ -269,7 +295,6 @@ def safety_map(maps, cell, foot_r, slope_max, rough_max, min_cover):
             gy = (si - i * s0) / sxx
             g2 = gx * gx + gy * gy
             slope[i, j] = math.degrees(pmath.atan(math.sqrt(g2)))
-            relief[i, j] = zf[i, j] - s0 / n_win
             haz = 0.0
             if g2 > tan2_max:
                 haz += H_SLOPE
@@ -284,12 +309,11 @@ def safety_map(maps, cell, foot_r, slope_max, rough_max, min_cover):
                 continue
             ic = min(max(i, k), n - 1 - k)
             jc = min(max(j, k), n - 1 - k)
-            mean, gx, gy = _plane(maps, ic, jc, k, sxx, n_win)
+            gx, gy = _gradient(maps, ic, jc, k, sxx)
             g2 = gx * gx + gy * gy
             slope[i, j] = math.degrees(pmath.atan(math.sqrt(g2)))
-            relief[i, j] = zf[i, j] - (mean + (gx * (j - jc) + gy * (i - ic)) * cell)
             hazard[i, j] = H_COVER + (H_SLOPE if g2 > tan2_max else 0)
-    _dilate_rough(maps, foot_r / cell, rough_max)
+    _pads(maps, cell, foot_r, yaw, rough_max, tan2_max)
     safe = 0
     for i in range(n):
         for j in range(n):

@@ -5,9 +5,9 @@ while the descent hovers), the unit starts its scan of the ground below.  The sc
 takes scan_duration, while the vehicle settles over the hover point; the map is built
 at the pose the scan ends at (the unit compensates its frames for motion to its
 latest pose), so it is modelled as one lidar scan at the vehicle's true pose then.
-The unit builds the safety map and picks the safe site nearest its nadir
-(gnc.core.hazard): the flight software hovers over its target, so the nadir stands for
-it.  From then on every sensor frame carries the site relative to the vehicle in body
+The unit builds the safety map for the lander at the yaw it hovers at, and picks the
+safe site nearest its nadir (gnc.core.hazard): the flight software hovers over its
+target, so the nadir stands for it.  From then on every sensor frame carries the site relative to the vehicle in body
 axes (SF_HDU_REL, VALID_HDU): the unit keeps the ground point it measured and tracks
 its own motion (modelled from truth), adding noise of site_sigma per axis to each
 report.  No safe site: no report, and the flight software lands at its target.
@@ -35,8 +35,8 @@ HP_ATT_SIG = 5     # rad: the unit's attitude knowledge error, per axis
 HP_DURATION = 6    # s: from the hover command to the map and the first report
 HP_CELL = 7        # m: map cell
 HP_CELLS = 8       # cells per side of the map (odd: the nadir is the centre cell)
-HP_SLOPE_MAX = 9   # rad: steepest safe footprint plane
-HP_ROUGH_MAX = 10  # m: largest relief either side of the footprint plane
+HP_SLOPE_MAX = 9   # rad: steepest safe plane: the footprint's least squares one and the foot pads'
+HP_ROUGH_MAX = 10  # m: tallest ground allowed above the plane the foot pads rest on
 HP_FOOT_R = 11     # m: footprint radius (foot pads from the axis)
 HP_MARGIN = 12     # m: half width of the all-safe square around a site
 HP_MIN_COVER = 13  # fraction of a footprint's cells that must hold a return
@@ -70,7 +70,7 @@ def allocate(hp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @kernel
-def _scan(t, r_l, q_lb, hp, hs, maps, w, dem):
+def scan(t, r_l, q_lb, hp, hs, maps, w, dem):
     """Scan from truth pose (r_l, q_lb) at time t, map, choose the site into hs."""
     rv = (hp[HP_ATT_SIG] * pmath.normal(), hp[HP_ATT_SIG] * pmath.normal(),
           hp[HP_ATT_SIG] * pmath.normal())
@@ -78,8 +78,11 @@ def _scan(t, r_l, q_lb, hp, hs, maps, w, dem):
     cell = hp[HP_CELL]
     hs[HS_RETURNS] = hazard.lidar_scan(r_l, q_lb, q_err, int(hp[HP_RAYS]), hp[HP_FOV], hp[HP_RANGE_SIG],
                                        hp[HP_DROPOUT], cell, w, dem, maps)
-    safe, z0 = hazard.safety_map(maps, cell, hp[HP_FOOT_R], hp[HP_SLOPE_MAX], hp[HP_ROUGH_MAX],
-                                 hp[HP_MIN_COVER])
+    # the pads are judged at the yaw the vehicle hovers at, as the unit measures it: the
+    # flight software holds its heading from the hover to the touchdown
+    x_map = vec.q_rot(vec.q_mul(q_lb, q_err), (1.0, 0.0, 0.0))
+    safe, z0 = hazard.safety_map(maps, cell, hp[HP_FOOT_R], pmath.atan2(x_map[1], x_map[0]), hp[HP_SLOPE_MAX],
+                                 hp[HP_ROUGH_MAX], hp[HP_MIN_COVER])
     c = 0.5 * (maps.shape[1] - 1)
     i, j = hazard.choose_site(maps, cell, hp[HP_MARGIN], c, c)
     hs[HS_T_MAP] = t
@@ -112,7 +115,7 @@ def sense(t, x, af, hp, hs, maps, w, dem, sf):
     r_l, _ = state_to_landing(vec.load3(x, X_R), vec.load3(x, X_V), t, w)
     q_lb = vec.q_mul(q_inertial_to_landing(t, w), vec.load4(x, X_Q))
     if hs[HS_STATUS] == ST_SCANNING and t >= hs[HS_T_CMD] + hp[HP_DURATION]:
-        _scan(t, r_l, q_lb, hp, hs, maps, w, dem)
+        scan(t, r_l, q_lb, hp, hs, maps, w, dem)
     if hs[HS_STATUS] == ST_SITE:
         rel_b = vec.q_rot_inv(q_lb, vec.sub(vec.load3(hs, HS_SITE), r_l))
         s = hp[HP_SITE_SIG]

@@ -39,7 +39,7 @@ def ground_z(e, n, w, dem):
 
 
 @kernel
-def _plane(pts):
+def pads_plane(pts):
     """Least-squares plane z = zm + gx (x - xm) + gy (y - ym) through the rows of pts."""
     m = pts.shape[0]
     xm = ym = zm = 0.0
@@ -62,7 +62,7 @@ def _plane(pts):
 
 
 @kernel
-def _max_rock(xm, ym, zm, gx, gy, radius, w, dem):
+def max_rock(xm, ym, zm, gx, gy, radius, w, dem):
     """Tallest DEM node above the plane within radius of (xm, ym); 0 without a DEM."""
     if dem.shape[0] < 2:
         return 0.0
@@ -102,11 +102,11 @@ def judge(x, t, vp, w, dem):
         ang[k] = pmath.atan2(leg[1], leg[0])
         radius = max(radius, pmath.hypot(leg[0], leg[1]))
         height -= leg[2] / N_LEGS
-    xm, ym, zm, gx, gy = _plane(pts)
+    xm, ym, zm, gx, gy = pads_plane(pts)
     up = vec.unit((xm, ym, zm + w[W_SITE_R]))
     normal = vec.unit((-gx, -gy, 1.0))
     slope = math.degrees(pmath.acos(min(1.0, vec.dot(normal, up))))
-    rock = _max_rock(xm, ym, zm, gx, gy, radius, w, dem)
+    rock = max_rock(xm, ym, zm, gx, gy, radius, w, dem)
 
     centre = (xm, ym, zm)
     for k in range(N_LEGS):                   # settled pads: along the plane, at their body radius

@@ -16,7 +16,7 @@ from gnc.plotting import layout, pyplot, save_png
 plt = pyplot()          # on the Agg backend
 
 SAFE_RGBA = (0.2, 0.75, 0.3, 0.35)
-HAZARD_RGBA = ((H_ROUGH, (0.85, 0.1, 0.1, 0.55), "rock or hole"),      # drawn in this order, later on top
+HAZARD_RGBA = ((H_ROUGH, (0.85, 0.1, 0.1, 0.55), "rock over the pads"),   # drawn in this order, later on top
                (H_SLOPE, (1.0, 0.55, 0.0, 0.55), "slope"),
                (H_COVER, (0.45, 0.45, 0.45, 0.7), "no coverage / edge"))
 
