@@ -257,5 +257,5 @@ void ascent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     }
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP];
     fs[FS_THRUST_LAST] = thrust + v3_norm(force_i);
-    nav_report(fs, af, health, nav_q_lb(fs, t, cfg));
+    nav_report(fs, af, health, nav_q_lb(fs, t, cfg), NAV_N);
 }

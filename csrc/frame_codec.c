@@ -441,6 +441,7 @@ static size_t encode_config(uint8_t *body, size_t cap, uint8_t msg_type, uint16_
     p = put_f32(p, frame[CF_NAV0_SIG_POS]);
     p = put_f32(p, frame[CF_NAV0_SIG_VEL]);
     p = put_f32(p, frame[CF_Q_ACCEL]);
+    p = put_f32(p, frame[CF_SIG_ACC_BIAS]);
     p = put_f32(p, frame[CF_SIG_ALT]);
     p = put_f32(p, frame[CF_SIG_ALT_MIN]);
     p = put_f32(p, frame[CF_SIG_VEL]);
@@ -570,6 +571,7 @@ static int decode_config(const uint8_t *body, size_t len, uint8_t msg_type, uint
     p = take_f32(p, &frame[CF_NAV0_SIG_POS]);
     p = take_f32(p, &frame[CF_NAV0_SIG_VEL]);
     p = take_f32(p, &frame[CF_Q_ACCEL]);
+    p = take_f32(p, &frame[CF_SIG_ACC_BIAS]);
     p = take_f32(p, &frame[CF_SIG_ALT]);
     p = take_f32(p, &frame[CF_SIG_ALT_MIN]);
     p = take_f32(p, &frame[CF_SIG_VEL]);

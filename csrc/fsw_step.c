@@ -50,5 +50,5 @@ void fsw_step(const real *sf, const real *cfg, real *fs, real *af)
         fs[FS_STARTED] = RC(1.0);
     if (fs[FS_STARTED] > RC(0.0))
         health |= descent_step(sf, cfg, fs, af, t);
-    nav_report(fs, af, health, nav_q_lb(fs, t, cfg));
+    nav_report(fs, af, health, nav_q_lb(fs, t, cfg), NAV_N);
 }

@@ -1,4 +1,6 @@
-/* Measurements are processed one scalar at a time (no matrix inverse), each behind an
+/* The accelerometer bias is a state with no process noise (it is constant over a flight)
+ * and a prior of sig_acc_bias per axis; see gnc/core/fsw/nav.py.
+ * Measurements are processed one scalar at a time (no matrix inverse), each behind an
  * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too.
  * The altimeter's terrain error model (white part, range-grown relief correlated along
  * the ground) is described in gnc/core/fsw/nav.py. */
@@ -9,21 +11,24 @@
 
 void nav_init(const real *cfg, real *fs)
 {
-    real sp2, sv2;
+    real sp2, sv2, sb2;
     int i;
     for (i = 0; i < 3; ++i) {
         fs[FS_POS + i] = cfg[CF_NAV0_POS + i];
         fs[FS_VEL + i] = cfg[CF_NAV0_VEL + i];
         fs[FS_RATE + i] = RC(0.0);
         fs[FS_DV_LAST + i] = RC(0.0);
+        fs[FS_ACC_BIAS + i] = RC(0.0);
     }
-    for (i = 0; i < 36; ++i)
+    for (i = 0; i < NAV_N * NAV_N; ++i)
         fs[FS_COV + i] = RC(0.0);
     sp2 = cfg[CF_NAV0_SIG_POS] * cfg[CF_NAV0_SIG_POS];
     sv2 = cfg[CF_NAV0_SIG_VEL] * cfg[CF_NAV0_SIG_VEL];
+    sb2 = cfg[CF_SIG_ACC_BIAS] * cfg[CF_SIG_ACC_BIAS];
     for (i = 0; i < 3; ++i) {
-        fs[FS_COV + 7 * i] = sp2;
-        fs[FS_COV + 7 * (i + 3)] = sv2;
+        fs[FS_COV + (NAV_N + 1) * i] = sp2;
+        fs[FS_COV + (NAV_N + 1) * (i + 3)] = sv2;
+        fs[FS_COV + (NAV_N + 1) * (i + 6)] = sb2;
     }
     q_store(fs, FS_Q_IB, q_normalize(q_load(cfg, CF_NAV0_Q)));
     fs[FS_MASS] = cfg[CF_MASS0];
@@ -61,53 +66,78 @@ vec3 nav_strapdown(const real *sf, real *fs, real h, int *health)
     return q_rot(q_mid, dv_b);
 }
 
-/* Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v. */
+/* Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v
+ * less the bias estimate's. */
 int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
 {
     int health = 0, i, j;
     const int c = FS_COV;
-    vec3 dv_i = nav_strapdown(sf, fs, dt, &health), dv_l, r, v, g, v_new;
+    const real h2 = RC(0.5) * dt * dt;
+    vec3 dv_i = nav_strapdown(sf, fs, dt, &health), dv_l, r, v, g, a, v_new, rx, ry, rz, b;
+    quat qlb;
     real qv;
     dv_l = q_rot(landing_q_li(t - RC(0.5) * dt, cfg), dv_i);
+    /* body -> landing at the step's end; its columns map a body bias into the landing frame */
+    qlb = nav_q_lb(fs, t, cfg);
+    rx = q_rot(qlb, v3(RC(1.0), RC(0.0), RC(0.0)));
+    ry = q_rot(qlb, v3(RC(0.0), RC(1.0), RC(0.0)));
+    rz = q_rot(qlb, v3(RC(0.0), RC(0.0), RC(1.0)));
+    b = v3_load(fs, FS_ACC_BIAS);
     r = v3_load(fs, FS_POS);
     v = v3_load(fs, FS_VEL);
     g = landing_apparent_gravity(r, v, cfg);
-    v_new = v3(v.x + dv_l.x + g.x * dt, v.y + dv_l.y + g.y * dt, v.z + dv_l.z + g.z * dt);
+    a = v3(g.x - rx.x * b.x - ry.x * b.y - rz.x * b.z,
+           g.y - rx.y * b.x - ry.y * b.y - rz.y * b.z,
+           g.z - rx.z * b.x - ry.z * b.y - rz.z * b.z);
+    v_new = v3(v.x + dv_l.x + a.x * dt, v.y + dv_l.y + a.y * dt, v.z + dv_l.z + a.z * dt);
     v3_store(fs, FS_VEL, v_new);
     v3_store(fs, FS_POS, v3(r.x + RC(0.5) * dt * (v.x + v_new.x),
                             r.y + RC(0.5) * dt * (v.y + v_new.y),
                             r.z + RC(0.5) * dt * (v.z + v_new.z)));
-    /* P = F P F^T + Q with F = [[I, dt I], [0, I]] */
-    for (i = 0; i < 3; ++i) {
-        for (j = 0; j < 3; ++j) {
-            real prr = fs[c + 6 * i + j];
-            real prv = fs[c + 6 * i + j + 3];
-            real pvr = fs[c + 6 * (i + 3) + j];
-            real pvv = fs[c + 6 * (i + 3) + j + 3];
-            fs[c + 6 * i + j] = prr + dt * (prv + pvr) + dt * dt * pvv;
-            fs[c + 6 * i + j + 3] = prv + dt * pvv;
-            fs[c + 6 * (i + 3) + j] = pvr + dt * pvv;
+    /* P = F P F^T + Q with F = [[I, dt I, -dt^2/2 R], [0, I, -dt R], [0, 0, I]], R body -> landing:
+     * F from the left on every column, then from the right on every row */
+    for (j = 0; j < NAV_N; ++j) {
+        const real pb[3] = {fs[c + 6 * NAV_N + j], fs[c + 7 * NAV_N + j], fs[c + 8 * NAV_N + j]};
+        const real rb[3] = {rx.x * pb[0] + ry.x * pb[1] + rz.x * pb[2],
+                            rx.y * pb[0] + ry.y * pb[1] + rz.y * pb[2],
+                            rx.z * pb[0] + ry.z * pb[1] + rz.z * pb[2]};
+        for (i = 0; i < 3; ++i) {
+            fs[c + NAV_N * i + j] += dt * fs[c + NAV_N * (i + 3) + j] - h2 * rb[i];
+            fs[c + NAV_N * (i + 3) + j] -= dt * rb[i];
         }
     }
+    for (i = 0; i < NAV_N; ++i) {
+        const real pb[3] = {fs[c + NAV_N * i + 6], fs[c + NAV_N * i + 7], fs[c + NAV_N * i + 8]};
+        const real rb[3] = {rx.x * pb[0] + ry.x * pb[1] + rz.x * pb[2],
+                            rx.y * pb[0] + ry.y * pb[1] + rz.y * pb[2],
+                            rx.z * pb[0] + ry.z * pb[1] + rz.z * pb[2]};
+        for (j = 0; j < 3; ++j) {
+            fs[c + NAV_N * i + j] += dt * fs[c + NAV_N * i + j + 3] - h2 * rb[j];
+            fs[c + NAV_N * i + j + 3] -= dt * rb[j];
+        }
+    }
+    /* the two passes round differently: keep P exactly symmetric (it matters in float) */
+    for (i = 0; i < NAV_N; ++i)
+        for (j = 0; j < i; ++j)
+            fs[c + NAV_N * i + j] = fs[c + NAV_N * j + i];
     qv = cfg[CF_Q_ACCEL] * cfg[CF_Q_ACCEL] * dt;
     for (i = 0; i < 3; ++i)
-        fs[c + 6 * (i + 3) + i + 3] += qv;
+        fs[c + (NAV_N + 1) * (i + 3)] += qv;
     return health;
 }
 
-/* Scalar update with H = [hr, hv]; returns 0 if the innovation fails the gate. */
+/* Scalar update with H = [hr, hv, 0] (no sensor sees the bias directly); returns 0 if
+ * the innovation fails the gate. */
 int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var)
 {
     const int c = FS_COV;
-    const real h[6] = {hr.x, hr.y, hr.z, hv.x, hv.y, hv.z};
-    real ph[6], s, g, k;
+    real ph[NAV_N], s, g, k;
     int i, j;
-    for (i = 0; i < 6; ++i)
-        ph[i] = RC(0.0);
-    for (j = 0; j < 3; ++j)
-        for (i = 0; i < 6; ++i)
-            ph[i] += fs[c + 6 * i + j] * h[j] + fs[c + 6 * i + j + 3] * h[j + 3];
-    s = h[0] * ph[0] + h[1] * ph[1] + h[2] * ph[2] + h[3] * ph[3] + h[4] * ph[4] + h[5] * ph[5] + var;
+    for (i = 0; i < NAV_N; ++i) {
+        const real *p = fs + c + NAV_N * i;
+        ph[i] = p[0] * hr.x + p[1] * hr.y + p[2] * hr.z + p[3] * hv.x + p[4] * hv.y + p[5] * hv.z;
+    }
+    s = hr.x * ph[0] + hr.y * ph[1] + hr.z * ph[2] + hv.x * ph[3] + hv.y * ph[4] + hv.z * ph[5] + var;
     g = cfg[CF_GATE];
     if (innov * innov > g * g * s)
         return 0;
@@ -115,10 +145,11 @@ int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var
     for (i = 0; i < 3; ++i) {
         fs[FS_POS + i] += ph[i] * k;
         fs[FS_VEL + i] += ph[i + 3] * k;
+        fs[FS_ACC_BIAS + i] += ph[i + 6] * k;
     }
-    for (i = 0; i < 6; ++i)
-        for (j = 0; j < 6; ++j)
-            fs[c + 6 * i + j] -= ph[i] * ph[j] / s;
+    for (i = 0; i < NAV_N; ++i)
+        for (j = 0; j < NAV_N; ++j)
+            fs[c + NAV_N * i + j] -= ph[i] * ph[j] / s;
     return 1;
 }
 
@@ -187,8 +218,8 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
                 health |= HEALTH_ALT_REJECTED;
             /* the white part is the rough ground at the site the datum is tied to: it bounds
              * the vertical estimate however long we average */
-            if (fs[FS_COV + 14] < st * st)
-                fs[FS_COV + 14] = st * st;
+            if (fs[FS_COV + (NAV_N + 1) * 2] < st * st)
+                fs[FS_COV + (NAV_N + 1) * 2] = st * st;
         }
     }
     for (j = 0; j < 3; ++j) {
@@ -215,14 +246,14 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
             real floor = cfg[CF_SIG_MAP_TIE] * cfg[CF_SIG_MAP_TIE];
             health |= HEALTH_CAM_USED;
             for (i = 0; i < 2; ++i)
-                if (fs[FS_COV + 7 * i] < floor)
-                    fs[FS_COV + 7 * i] = floor;
+                if (fs[FS_COV + (NAV_N + 1) * i] < floor)
+                    fs[FS_COV + (NAV_N + 1) * i] = floor;
         }
     }
     return health;
 }
 
-void nav_report(const real *fs, real *af, int health, quat q_nav)
+void nav_report(const real *fs, real *af, int health, quat q_nav, int n)
 {
     int i;
     af[AF_PHASE] = fs[FS_PHASE];
@@ -232,7 +263,7 @@ void nav_report(const real *fs, real *af, int health, quat q_nav)
     q_store(af, AF_NAV_Q, q_nav);
     /* r_max, not fmax: it keeps a NaN as numba's max does (a broken filter shows) */
     for (i = 0; i < 6; ++i)
-        af[AF_NAV_SIGMA + i] = r_sqrt(r_max(fs[FS_COV + 7 * i], RC(0.0)));
+        af[AF_NAV_SIGMA + i] = r_sqrt(r_max(fs[FS_COV + (n + 1) * i], RC(0.0)));
     v3_store(af, AF_NAV_ORBIT_POS, v3_load(fs, FS_ORB_POS));
     v3_store(af, AF_NAV_ORBIT_VEL, v3_load(fs, FS_ORB_VEL));
     af[AF_IDLE_S] = fs[FS_T_IDLE];

@@ -6,6 +6,7 @@
 
 #include "vec.h"
 
+#define RELNAV_N 6 /* filter states: relative position, velocity */
 #define RELNAV_POSE_MEMORY RC(2.0) /* s: a pose sample this recent gives the target's attitude */
 #define RELNAV_RK_STEP RC(100.0)    /* s: longest RK4 step of the relative motion */
 

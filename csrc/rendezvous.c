@@ -263,5 +263,5 @@ void rendezvous_step(const real *sf, const real *cfg, real *fs, real *af, real t
     }
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP];
     fs[FS_THRUST_LAST] = thrust + v3_norm(force_i);
-    nav_report(fs, af, health, q_load(fs, FS_Q_IB));
+    nav_report(fs, af, health, q_load(fs, FS_Q_IB), RELNAV_N);
 }

@@ -56,10 +56,12 @@ def _vector(name, msg_type, seq, t, payload) -> dict:
 
 
 def _long_run_config() -> np.ndarray:
-    """A config whose body COBS-encodes to the worst-case length (zero-free runs fill the blocks)."""
+    """A config a board accepts whose body COBS-encodes to the worst-case length (zero-free runs fill the blocks)."""
     for seed in range(1000):
         cfg = np.random.default_rng(seed).uniform(-1e3, 1e3, schema()["config"].length)
         cfg[schema()["config"].field("program").offset] = 1
+        dt = schema()["config"].field("dt").offset
+        cfg[dt] = abs(cfg[dt])                                     # a board refuses dt <= 0
         body = wire.encode_body(wire.MSG["config"], 0x0101, None, cfg)
         if len(wire.cobs_encode(body)) == wire.cobs_max(len(body)):
             return cfg

@@ -60,7 +60,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "sensors.camera.rate_hz": NONNEG, "sensors.camera.sigma_frac": NONNEG, "sensors.camera.min_range_m": NONNEG,
     "sensors.camera.max_range_m": POS, "sensors.camera.max_off_nadir_deg": (0.0, 90.0), "sensors.camera.map_tie_sigma_m": (0.0, 1e4), "sensors.camera.boresight": (-1.0, 1.0), "sensors.camera.dropout": FRAC,
     "navigation.od_sigma_pos_m": NONNEG, "navigation.od_sigma_vel_m_s": NONNEG,
-    "navigation.attitude_sigma_rad": NONNEG, "navigation.accel_noise": NONNEG,
+    "navigation.attitude_sigma_rad": NONNEG, "navigation.accel_noise": NONNEG, "navigation.sigma_acc_bias_m_s2": NONNEG,
     "navigation.sigma_alt_frac": NONNEG, "navigation.sigma_alt_min_m": POS, "navigation.sigma_vel_m_s": POS,
     "navigation.sigma_cam_frac": POS, "navigation.sigma_map_tie_m": NONNEG, "navigation.sigma_terrain_m": NONNEG,
     "navigation.sigma_relief_frac": NONNEG, "navigation.relief_corr_m": POS, "navigation.gate_sigma": (1.0, 1e3), "navigation.star_gain": FRAC,

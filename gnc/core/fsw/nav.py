@@ -1,6 +1,13 @@
-"""Navigation: strapdown attitude with star-tracker correction, and a 6-state
-extended Kalman filter (position, velocity in the landing frame) driven by IMU
-delta-v and updated by altimeter range, velocimeter beams and camera fixes.
+"""Navigation: strapdown attitude with star-tracker correction, and a 9-state
+extended Kalman filter (position, velocity in the landing frame, accelerometer bias in
+body axes) driven by IMU delta-v and updated by altimeter range, velocimeter beams and
+camera fixes.
+
+The accelerometer bias is constant over a flight (gnc.core.sensors draws it once per
+run), so it is a state with no process noise and a prior of sig_acc_bias per axis; the
+velocity's process noise is only the accelerometer's white noise (q_accel, its velocity
+random walk).  A random walk standing in for the bias would have to be tuned for the
+longest coast and then overstates the error everywhere else.
 
 The altimeter ranges to the real ground, the filter to the datum sphere.  The ground's
 height about the datum under the beam is an error of two parts: a white one
@@ -23,14 +30,16 @@ from gnc.core.fsw.landing import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_IDLE_S, AF_NAV_ORBIT_POS, AF_NAV_ORBIT_VEL, AF_NAV_POS, AF_NAV_Q,
                              AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
-                             CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ALT,
-                             CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF, CF_SIG_TERRAIN, CF_SIG_VEL,
-                             CF_STAR_GAIN, CF_VEL_BORE, FS_COV, FS_HEALTH, FS_PHASE,
+                             CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ACC_BIAS,
+                             CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF, CF_SIG_TERRAIN,
+                             CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_ACC_BIAS, FS_COV, FS_HEALTH, FS_PHASE,
                              FS_DV_LAST, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT,
                              FS_T_IDLE, FS_VEL, HEALTH_ALT_REJECTED,
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
                              VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
+
+N = 9                                   # filter states: position, velocity, accelerometer bias
 
 
 @kernel
@@ -40,13 +49,16 @@ def init(cfg, fs):
         fs[FS_VEL + i] = cfg[CF_NAV0_VEL + i]
         fs[FS_RATE + i] = 0.0
         fs[FS_DV_LAST + i] = 0.0
-    for i in range(36):
+        fs[FS_ACC_BIAS + i] = 0.0
+    for i in range(N * N):
         fs[FS_COV + i] = 0.0
     sp2 = cfg[CF_NAV0_SIG_POS] * cfg[CF_NAV0_SIG_POS]
     sv2 = cfg[CF_NAV0_SIG_VEL] * cfg[CF_NAV0_SIG_VEL]
+    sb2 = cfg[CF_SIG_ACC_BIAS] * cfg[CF_SIG_ACC_BIAS]
     for i in range(3):
-        fs[FS_COV + 7 * i] = sp2
-        fs[FS_COV + 7 * (i + 3)] = sv2
+        fs[FS_COV + (N + 1) * i] = sp2
+        fs[FS_COV + (N + 1) * (i + 3)] = sv2
+        fs[FS_COV + (N + 1) * (i + 6)] = sb2
     vec.store4(fs, FS_Q_IB, vec.q_normalize(vec.load4(cfg, CF_NAV0_Q)))
     fs[FS_MASS] = cfg[CF_MASS0]
     fs[FS_T_ALT] = -1.0
@@ -82,58 +94,84 @@ def strapdown(sf, fs, h):
 
 @kernel
 def propagate(sf, cfg, fs, t, dt):
-    """Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v."""
+    """Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v
+    less the bias estimate's."""
     dv_i, health = strapdown(sf, fs, dt)
     dv_l = vec.q_rot(q_li(t - 0.5 * dt, cfg), dv_i)
+    # body -> landing at the step's end; its columns map a body bias into the landing frame
+    qlb = q_lb(fs, t, cfg)
+    rx = vec.q_rot(qlb, (1.0, 0.0, 0.0))
+    ry = vec.q_rot(qlb, (0.0, 1.0, 0.0))
+    rz = vec.q_rot(qlb, (0.0, 0.0, 1.0))
+    b = vec.load3(fs, FS_ACC_BIAS)
     r = vec.load3(fs, FS_POS)
     v = vec.load3(fs, FS_VEL)
     g = apparent_gravity(r, v, cfg)
-    v_new = (v[0] + dv_l[0] + g[0] * dt, v[1] + dv_l[1] + g[1] * dt, v[2] + dv_l[2] + g[2] * dt)
+    a = (g[0] - rx[0] * b[0] - ry[0] * b[1] - rz[0] * b[2],
+         g[1] - rx[1] * b[0] - ry[1] * b[1] - rz[1] * b[2],
+         g[2] - rx[2] * b[0] - ry[2] * b[1] - rz[2] * b[2])
+    v_new = (v[0] + dv_l[0] + a[0] * dt, v[1] + dv_l[1] + a[1] * dt, v[2] + dv_l[2] + a[2] * dt)
     vec.store3(fs, FS_VEL, v_new)
     vec.store3(fs, FS_POS, (r[0] + 0.5 * dt * (v[0] + v_new[0]),
                             r[1] + 0.5 * dt * (v[1] + v_new[1]),
                             r[2] + 0.5 * dt * (v[2] + v_new[2])))
-    # P = F P F^T + Q with F = [[I, dt I], [0, I]]
+    # P = F P F^T + Q with F = [[I, dt I, -dt^2/2 R], [0, I, -dt R], [0, 0, I]], R body -> landing:
+    # F from the left on every column, then from the right on every row
     c = FS_COV
-    for i in range(3):
+    h2 = 0.5 * dt * dt
+    for j in range(N):
+        pb = (fs[c + 6 * N + j], fs[c + 7 * N + j], fs[c + 8 * N + j])
+        rb = (rx[0] * pb[0] + ry[0] * pb[1] + rz[0] * pb[2],
+              rx[1] * pb[0] + ry[1] * pb[1] + rz[1] * pb[2],
+              rx[2] * pb[0] + ry[2] * pb[1] + rz[2] * pb[2])
+        for i in range(3):
+            fs[c + N * i + j] += dt * fs[c + N * (i + 3) + j] - h2 * rb[i]
+            fs[c + N * (i + 3) + j] -= dt * rb[i]
+    for i in range(N):
+        pb = (fs[c + N * i + 6], fs[c + N * i + 7], fs[c + N * i + 8])
+        rb = (rx[0] * pb[0] + ry[0] * pb[1] + rz[0] * pb[2],
+              rx[1] * pb[0] + ry[1] * pb[1] + rz[1] * pb[2],
+              rx[2] * pb[0] + ry[2] * pb[1] + rz[2] * pb[2])
         for j in range(3):
-            prr = fs[c + 6 * i + j]
-            prv = fs[c + 6 * i + j + 3]
-            pvr = fs[c + 6 * (i + 3) + j]
-            pvv = fs[c + 6 * (i + 3) + j + 3]
-            fs[c + 6 * i + j] = prr + dt * (prv + pvr) + dt * dt * pvv
-            fs[c + 6 * i + j + 3] = prv + dt * pvv
-            fs[c + 6 * (i + 3) + j] = pvr + dt * pvv
+            fs[c + N * i + j] += dt * fs[c + N * i + j + 3] - h2 * rb[j]
+            fs[c + N * i + j + 3] -= dt * rb[j]
+    # the two passes round differently: keep P exactly symmetric (it matters in float)
+    for i in range(N):
+        for j in range(i):
+            fs[c + N * i + j] = fs[c + N * j + i]
     qv = cfg[CF_Q_ACCEL] * cfg[CF_Q_ACCEL] * dt
     for i in range(3):
-        fs[c + 6 * (i + 3) + i + 3] += qv
+        fs[c + (N + 1) * (i + 3)] += qv
     return health
 
 
 @kernel
+def _ph(fs, i, hr, hv):
+    """Row i of P H^T for H = [hr, hv, 0]."""
+    c = FS_COV + N * i
+    return (fs[c] * hr[0] + fs[c + 1] * hr[1] + fs[c + 2] * hr[2]
+            + fs[c + 3] * hv[0] + fs[c + 4] * hv[1] + fs[c + 5] * hv[2])
+
+
+@kernel
 def _update(fs, cfg, hr, hv, innov, var):
-    """Scalar update with H = [hr, hv]; returns False if the innovation fails the gate."""
+    """Scalar update with H = [hr, hv, 0] (no sensor sees the bias directly); returns False
+    if the innovation fails the gate."""
     c = FS_COV
-    ph0 = ph1 = ph2 = ph3 = ph4 = ph5 = 0.0
-    for j in range(3):
-        ph0 += fs[c + j] * hr[j] + fs[c + j + 3] * hv[j]
-        ph1 += fs[c + 6 + j] * hr[j] + fs[c + 6 + j + 3] * hv[j]
-        ph2 += fs[c + 12 + j] * hr[j] + fs[c + 12 + j + 3] * hv[j]
-        ph3 += fs[c + 18 + j] * hr[j] + fs[c + 18 + j + 3] * hv[j]
-        ph4 += fs[c + 24 + j] * hr[j] + fs[c + 24 + j + 3] * hv[j]
-        ph5 += fs[c + 30 + j] * hr[j] + fs[c + 30 + j + 3] * hv[j]
-    s = hr[0] * ph0 + hr[1] * ph1 + hr[2] * ph2 + hv[0] * ph3 + hv[1] * ph4 + hv[2] * ph5 + var
+    ph = (_ph(fs, 0, hr, hv), _ph(fs, 1, hr, hv), _ph(fs, 2, hr, hv), _ph(fs, 3, hr, hv), _ph(fs, 4, hr, hv),
+          _ph(fs, 5, hr, hv), _ph(fs, 6, hr, hv), _ph(fs, 7, hr, hv), _ph(fs, 8, hr, hv))
+    s = hr[0] * ph[0] + hr[1] * ph[1] + hr[2] * ph[2] + hv[0] * ph[3] + hv[1] * ph[4] + hv[2] * ph[5] + var
     g = cfg[CF_GATE]
     if innov * innov > g * g * s:
         return False
-    ph = (ph0, ph1, ph2, ph3, ph4, ph5)
     k = innov / s
     for i in range(3):
         fs[FS_POS + i] += ph[i] * k
         fs[FS_VEL + i] += ph[i + 3] * k
-    for i in range(6):
-        for j in range(6):
-            fs[c + 6 * i + j] -= ph[i] * ph[j] / s
+        fs[FS_ACC_BIAS + i] += ph[i + 6] * k
+    for i in range(N):
+        for j in range(N):
+            fs[c + N * i + j] -= ph[i] * ph[j] / s
     return True
 
 
@@ -199,8 +237,8 @@ def correct(sf, cfg, fs, t):
                 health |= HEALTH_ALT_REJECTED
             # the white part is the rough ground at the site the datum is tied to: it bounds
             # the vertical estimate however long we average
-            if fs[FS_COV + 14] < st * st:
-                fs[FS_COV + 14] = st * st
+            if fs[FS_COV + (N + 1) * 2] < st * st:
+                fs[FS_COV + (N + 1) * 2] = st * st
     for j in range(3):
         if valid & (VALID_VEL0 << j):
             b = vec.q_rot(qlb, vec.load3(cfg, CF_VEL_BORE + 3 * j))
@@ -221,15 +259,16 @@ def correct(sf, cfg, fs, t):
             # the same amount all descent: averaging fixes cannot beat it
             floor = cfg[CF_SIG_MAP_TIE] * cfg[CF_SIG_MAP_TIE]
             for i in range(2):
-                if fs[FS_COV + 7 * i] < floor:
-                    fs[FS_COV + 7 * i] = floor
+                if fs[FS_COV + (N + 1) * i] < floor:
+                    fs[FS_COV + (N + 1) * i] = floor
     return health
 
 
 @kernel
-def report(fs, af, health, q_nav):
+def report(fs, af, health, q_nav, n):
     """The end of every program's step: phase, health bits, the navigation state
-    (position, velocity, attitude q_nav in the program's frame, their 1-sigma, the orbit
+    (position, velocity, attitude q_nav in the program's frame, their 1-sigma from the
+    program's n x n covariance, the orbit
     estimate) and the idle time into the actuator frame: what the host records and
     coasts by, so that it never needs the state itself."""
     af[AF_PHASE] = fs[FS_PHASE]
@@ -239,7 +278,7 @@ def report(fs, af, health, q_nav):
     vec.store4(af, AF_NAV_Q, q_nav)
     for i in range(6):
         # max keeps a NaN (the first argument unless 0 is larger): a broken filter shows
-        af[AF_NAV_SIGMA + i] = math.sqrt(max(fs[FS_COV + 7 * i], 0.0))
+        af[AF_NAV_SIGMA + i] = math.sqrt(max(fs[FS_COV + (n + 1) * i], 0.0))
     vec.store3(af, AF_NAV_ORBIT_POS, vec.load3(fs, FS_ORB_POS))
     vec.store3(af, AF_NAV_ORBIT_VEL, vec.load3(fs, FS_ORB_VEL))
     af[AF_IDLE_S] = fs[FS_T_IDLE]

@@ -41,6 +41,7 @@ from gnc.core.layout import (CF_GATE, CF_MU, CF_ORB_EPOCH, CF_ORB_POS, CF_ORB_SI
 POSE_MEMORY = 2.0                    # s: a pose sample this recent gives the target's attitude
 RK_STEP = 100.0                      # s: longest RK4 step of the relative motion
 Q_DOCKED = (0.0, 1.0, 0.0, 0.0)      # target body -> chaser body when docked (gnc.core.capture)
+N = 6                                # filter states: relative position, velocity
 
 
 @kernel

@@ -262,4 +262,4 @@ def step(sf, cfg, fs, af, t):
         rcs.allocate(vec.q_rot_inv(q_now, force_i), torque, cfg, dt, af)
     fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP]
     fs[FS_THRUST_LAST] = thrust + vec.norm(force_i)
-    nav.report(fs, af, health, vec.load4(fs, FS_Q_IB))
+    nav.report(fs, af, health, vec.load4(fs, FS_Q_IB), relnav.N)

@@ -52,4 +52,4 @@ def fsw_step(sf, cfg, fs, af):
         fs[FS_STARTED] = 1.0
     if fs[FS_STARTED] > 0.0:
         health |= descent.step(sf, cfg, fs, af, t)
-    nav.report(fs, af, health, nav.q_lb(fs, t, cfg))
+    nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)

@@ -297,6 +297,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_NAV0_SIG_POS] = max(n.od_sigma_pos_m, 1.0)
     cfg[L.CF_NAV0_SIG_VEL] = max(n.od_sigma_vel_m_s, 0.01)
     cfg[L.CF_Q_ACCEL] = n.accel_noise
+    cfg[L.CF_SIG_ACC_BIAS] = n.sigma_acc_bias_m_s2
     cfg[L.CF_SIG_ALT] = n.sigma_alt_frac
     cfg[L.CF_SIG_ALT_MIN] = n.sigma_alt_min_m
     cfg[L.CF_SIG_VEL] = n.sigma_vel_m_s
