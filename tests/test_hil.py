@@ -753,17 +753,42 @@ def ascent_in_process_with_the_codec(sc, seed: int) -> dict[str, np.ndarray]:
     return {name: tel[:k + (steps == 0), i] for i, name in enumerate(telemetry_columns())}
 
 
-def test_lockstep_ascent_on_the_stub_is_the_in_process_loop_with_the_wire_rounding():
+class LateOnce(StubTransport):
+    """The stub whose answer to one frame comes after the host stopped waiting for it, as a
+    board step descheduled on a busy machine does: the host sends that frame again."""
+
+    def __init__(self, late_at: int):
+        super().__init__()
+        self.reads, self.late_at, self.holding = 0, late_at, False
+
+    def read(self, timeout: float) -> bytes:
+        self.reads += 1
+        self.holding |= self.reads == self.late_at
+        if self.holding:                 # nothing until the host's deadline has passed
+            time.sleep(max(timeout, 0.0))
+            self.holding = timeout > 0.0
+            return b""
+        return super().read(timeout)
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["prompt", "one-answer-late"])
+def test_lockstep_ascent_on_the_stub_is_the_in_process_loop_with_the_wire_rounding(late):
     """The ascent flies over a link through its own runner: what the session records is the
-    ascent's closed loop with the frames crossing a wire, every column but the step time."""
+    ascent's closed loop with the frames crossing a wire, every column but the step time and
+    the board's link counters, which count what the link did."""
     sc = load("ascent", ["sim.max_duration_s=30"])
-    r = run_session(sc, StubTransport(), seed=4)
+    r = run_session(sc, LateOnce(late_at=800) if late else StubTransport(), seed=4)
     tel = ascent_in_process_with_the_codec(sc, 4)
     assert r.link["phases"][0]["name"] == "ascent" and r.link["steps"] == len(tel["t"]) == 1500
     assert r.summary["liftoff_s"] > 0.0        # off the pad within the 30 s
     for name in telemetry_columns():
-        if name != "af.step_cycles":
+        if name != "af.step_cycles" and not name.startswith("af.board_"):
             np.testing.assert_array_equal(r.telemetry[name], tel[name], err_msg=name)
+    # nothing lost on the stub; every frame sent again (a late answer on a busy machine, or the
+    # one made late) is answered from the board's cache
+    retransmitted = r.link["frames"]["retransmitted"]
+    assert r.telemetry["af.board_bad"].max() == r.telemetry["af.board_gaps"].max() == 0
+    assert r.telemetry["af.board_repeats"][-1] == retransmitted and retransmitted >= late
 
 
 def test_lockstep_ascent_over_a_pty_reaches_orbit_as_gnc_run_judges_it(board, tmp_path):
