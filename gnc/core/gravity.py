@@ -67,8 +67,8 @@ def acceleration(r, t, w, field):
     n = int(w[W_FIELD_DEGREE])
     if n > 0:
         th = theta(t, w)
-        g = fixed_to_inertial(sh_gravity(inertial_to_fixed(r, th), w[W_FIELD_MU], w[W_FIELD_RREF], n, field.model, field.work),
-                              th)
+        g_fixed = sh_gravity(inertial_to_fixed(r, th), w[W_FIELD_MU], w[W_FIELD_RREF], n, field.model, field.work)
+        g = fixed_to_inertial(g_fixed, th)
     else:
         g = gravity(r, w[W_MU], w[W_J2], w[W_RREF])
     if w[W_EARTH_MU] > 0.0:

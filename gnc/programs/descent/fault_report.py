@@ -1,4 +1,4 @@
-"""An injected fault in a run's summary, and a fault campaign's table (docs/faults.md).
+"""An injected fault in a run's summary (docs/faults.md; bench/fault_campaign.py tabulates them).
 
 A run says what was injected (kind, onset, size, axis) and what the flight software
 did: the steps after onset whose health word carried the bits that show that kind
