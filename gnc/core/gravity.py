@@ -19,7 +19,7 @@ one that is itself ~2e-5 m/s^2 at the surface.
 import math
 from collections import namedtuple
 
-from gnc.core.jit import kernel
+from gnc.core.jit import inline_kernel, kernel
 from gnc.core.moon import (
     W_EARTH_DIST,
     W_EARTH_MU,
@@ -60,7 +60,7 @@ def earth_pull(r, t, w):
     return (kr * rx - kd * d[0], kr * ry - kd * d[1], kr * rz - kd * d[2])
 
 
-@kernel
+@inline_kernel
 def acceleration(r, t, w, field):
     """Gravity at MCI position r at time t: the Moon's (field: a Field, unused at degree 0)
     plus Earth's pull when on."""

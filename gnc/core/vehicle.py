@@ -8,7 +8,7 @@ VP_* layout are filled by gnc.programs.descent.assemble from the scenario.
 
 from gnc.core import vec
 from gnc.core.gravity import acceleration
-from gnc.core.jit import kernel
+from gnc.core.jit import inline_kernel, kernel
 from gnc.core.layout import AF_RCS_ON
 
 # --- layout X (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
@@ -84,7 +84,7 @@ def rcs_force_torque(vp, duty):
     return (fx, fy, fz), (tx, ty, tz), total / vp[VP_RCS_ISP]
 
 
-@kernel
+@inline_kernel
 def derivatives(x, t, vp, w, field, thrust_cmd, f_rcs, t_rcs, mdot_rcs, dx):
     """dx = f(x) at time t for the truth state, inputs held over the integration step;
     field: the gravity field (gnc.core.gravity.Field)."""
