@@ -25,7 +25,6 @@ from gnc.cli.common import (
     EXIT_TERMINATED,
     MAX_SEED,
     Parser,
-    ProgressBar,
     UsageError,
     fly_into,
     junit_report,
@@ -38,6 +37,7 @@ from gnc.cli.common import (
 )
 from gnc.cli.compile import add_parser as add_compile
 from gnc.cli.hil import add_parser as add_hil
+from gnc.cli.progress import progress
 from gnc.interrupt import Terminated, sigterm_as_interrupt
 from gnc.programs import NAMES as PROGRAMS
 from gnc.runfolder import TELEMETRY_GLOB
@@ -126,7 +126,7 @@ def cmd_run(args) -> int:
         props = {"fsw": args.fsw, "run_dir": str(out)}
         with junit_report(args.junit, f"gnc run {sc.name}",
                           lambda why: junit.unjudged_suites(sc, why, properties=props)) as report:
-            bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
+            bar = progress(sys.stderr, sc.name, compiling, args.quiet)
             result, written = fly_into(out, lambda telemetry: program.run(
                 sc, seed=args.seed, disperse=args.disperse, fsw=args.fsw, progress=bar, telemetry=telemetry),
                 lambda result, folder: finish_run(result, folder, plots, provenance={"fsw": args.fsw}), bar)
@@ -192,7 +192,7 @@ def cmd_rerun(args) -> int:
     if changed and not args.quiet:
         print(f"gnc rerun: flown before with other versions ({'; '.join(changed)}): the bits may differ",
               file=sys.stderr)
-    bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
+    bar = progress(sys.stderr, sc.name, compiling, args.quiet)
     result, written = fly_into(out, lambda telemetry: program.run(
         sc, seed=record["seed"], disperse=record["disperse"], fsw=record["fsw"], progress=bar, telemetry=telemetry),
         lambda result, folder: finish_run(result, folder, not args.no_plots,
@@ -503,7 +503,7 @@ def cmd_montecarlo(args) -> int:
     props = {"run_dir": str(out)}
     with junit_report(args.junit, f"gnc montecarlo {sc.name}",
                       lambda why: junit.unjudged_campaign(sc, why, properties=props)) as report:
-        bar = ProgressBar(sys.stderr, sc.name, compiling) if not args.quiet and sys.stderr.isatty() else None
+        bar = progress(sys.stderr, sc.name, compiling, args.quiet)
         try:
             c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
                                     fsw=args.fsw, progress=bar.count if bar is not None else None)

@@ -1,16 +1,13 @@
 """What every `gnc` subcommand shares: exit statuses, the usage error, the parser with
-one-line errors, seed parsing, the progress bar, the output-directory check, the --junit
+one-line errors, seed parsing, the cold-cache notice, the output-directory check, the --junit
 file (check, and the report written whatever ends the command).  gnc.cli and
 the hil subcommands (gnc.cli.hil, gnc.cli.board) import it; it imports neither, so the
 command line has no import cycle."""
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import tempfile
-import threading
-import time
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
@@ -71,64 +68,13 @@ def will_compile(program, fsw: str) -> bool:
 
 def say_compiling(stream, program, fsw: str, quiet: bool) -> bool:
     """Say once, up front, that this command compiles first (a cold cache); off a terminal a
-    plain line, on one the progress bar counts the seconds (ProgressBar(compiling=True))."""
+    plain line, on one the progress bar counts the seconds (gnc.cli.progress, compiling=True)."""
     if quiet or not will_compile(program, fsw):
         return False
     if not stream.isatty():
         stream.write(f"gnc: {COMPILING}\n")
         stream.flush()
     return True
-
-
-class ProgressBar:
-    """progress(fraction, status) callback of a run (or .count(done, total) of a campaign):
-    one self-overwriting line on a terminal.  compiling: until the first progress, the
-    line counts the seconds of the compilation."""
-
-    WIDTH = 24
-
-    def __init__(self, stream, label: str, compiling: bool = False):
-        self.stream, self.label = stream, label
-        self.drawn = 0
-        self._lock = threading.RLock()       # the ticker checks and draws under it, as one
-        self._started = threading.Event()
-        if compiling:
-            threading.Thread(target=self._tick, args=(time.monotonic(),), daemon=True).start()
-        else:
-            self._draw(f"{label}: starting")
-
-    def _tick(self, t0: float) -> None:
-        while True:
-            with self._lock:
-                if self._started.is_set():
-                    return
-                self._draw(f"{self.label}: compiling the flight code, once: {time.monotonic() - t0:.0f} s")
-            if self._started.wait(1.0):
-                return
-
-    def __call__(self, fraction: float, status: str) -> None:
-        self._started.set()
-        fill = round(min(max(fraction, 0.0), 1.0) * self.WIDTH)
-        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {fraction:4.0%}  {status}")
-
-    def count(self, done: int, total: int) -> None:
-        """Progress of a campaign: done of total runs."""
-        self._started.set()
-        fill = round(done / total * self.WIDTH)
-        self._draw(f"{self.label} [{'#' * fill}{'.' * (self.WIDTH - fill)}] {done}/{total} runs")
-
-    def _draw(self, text: str) -> None:
-        with self._lock:
-            text = text[:shutil.get_terminal_size().columns - 1]    # a wrapped line cannot be overwritten
-            self.stream.write("\r" + text.ljust(self.drawn))
-            self.stream.flush()
-            self.drawn = len(text)
-
-    def close(self) -> None:
-        self._started.set()
-        with self._lock:
-            self.stream.write("\r" + " " * self.drawn + "\r")
-            self.stream.flush()
 
 
 def prepare_out_dir(out: Path) -> None:
@@ -210,7 +156,8 @@ def junit_report(path: Path | None, title: str, unjudged):
 def fly_into(out: Path, fly, finish, bar=None):
     """Fly into the run folder out: fly(recorder) flies with its telemetry streamed into the
     folder's temporary name (a gnc.telemetry.Recorder), finish(result, folder) -> {label: path}
-    writes the rest (gnc.output.finish_run), then the folder takes its name.  Ctrl-C or
+    writes the rest (gnc.output.finish_run), then the folder takes its name; bar (a
+    gnc.cli.progress display, or None) says so while the outputs are written, and is closed.  Ctrl-C or
     SIGTERM keeps the telemetry flown so far in .NAME.partial-PID beside out
     (gnc.runfolder; gnc.cli.main says where).  Returns (result, {label: path under out})."""
     from gnc.telemetry import Recorder  # pyarrow: after the checks
@@ -222,9 +169,12 @@ def fly_into(out: Path, fly, finish, bar=None):
                 result = fly(recorder)
             finally:
                 recorder.close()
-                if bar is not None:
-                    bar.close()
+            if bar is not None:
+                bar(1.0, "writing the outputs")
             written = finish(result, folder)
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
+    finally:
+        if bar is not None:
+            bar.close()
     return result, {label: out / path.name for label, path in written.items()}

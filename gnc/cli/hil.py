@@ -202,16 +202,11 @@ def _link_options_ok(args) -> None:
         raise UsageError(f"--baud {args.baud} is out of range (allowed {MIN_BAUD} .. {MAX_BAUD:,})")
 
 
-def _status_line(stream, label: str):
-    from gnc.cli.common import ProgressBar
-
-    class StatusLine(ProgressBar):
-        def __call__(self, s: dict) -> None:
-            rtt = f"{s['rtt_ms']:.2f} ms" if s["rtt_ms"] == s["rtt_ms"] else "-"
-            self._draw(f"{self.label} {s['flight']} t {s['t']:9,.1f} s  {s['phase']:<18} | rtt {rtt}  "
-                       f"lost {s['lost']}  bad {s['corrupted']}  late {s['late']}  held {s['held']}  link {s['link']}")
-
-    return StatusLine(stream, label, 0.0)
+def _status_text(s: dict) -> str:
+    """A HIL session's status (gnc.hil.session's status dict) as one line."""
+    rtt = f"{s['rtt_ms']:.2f} ms" if s["rtt_ms"] == s["rtt_ms"] else "-"
+    return (f"{s['flight']} t {s['t']:9,.1f} s  {s['phase']:<18} | rtt {rtt}  lost {s['lost']}  "
+            f"bad {s['corrupted']}  late {s['late']}  held {s['held']}  link {s['link']}")
 
 
 def _session(args) -> int:
@@ -297,7 +292,9 @@ def _fly(args, sc, out, transport, report, props) -> int:
     timeout_ms = args.timeout_ms
     if timeout_ms is None and args.emulate:
         timeout_ms = EMULATED_TIMEOUT_MS    # an emulator shares this machine's cores: slow is not silent
-    bar = _status_line(sys.stderr, f"hil {sc.name}") if not args.quiet and sys.stderr.isatty() else None
+    from gnc.cli.progress import progress
+
+    bar = progress(sys.stderr, f"hil {sc.name}", quiet=args.quiet)
 
     def finish(result, folder):
         # the link files go into the run's folder, which replaces DIR whole when complete
@@ -312,7 +309,8 @@ def _fly(args, sc, out, transport, report, props) -> int:
             sc, transport, args.seed, fsw=args.fsw, mode=args.mode, on_silence=args.on_silence,
             on_reset=args.on_reset, on_bad=args.on_bad, hold_s=args.hold_s,
             timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
-            status=bar, stub=lambda: StubTransport(Board(args.fsw)), telemetry=telemetry), finish, bar)
+            status=None if bar is None else lambda s: bar.status(_status_text(s)),
+            stub=lambda: StubTransport(Board(args.fsw)), telemetry=telemetry), finish, bar)
     except (HandshakeError, TransportError) as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)
         report.set(junit.unjudged_suites(sc, f"link failure: {e}", report.elapsed(), props))
