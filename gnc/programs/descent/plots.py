@@ -256,21 +256,23 @@ def plot_run(tel: dict[str, np.ndarray], summary: dict, scenario, out_dir, only=
         _shade(a, phases, colors)
         finish(fig, "propellant", titled=False)
 
-    # navigation error with the filter's own 3-sigma; symlog: errors shrink from
-    # hundreds of metres to centimetres as the altimeter and velocimeter come in
+    # the size of the navigation error under the filter's own 3-sigma, on a log scale:
+    # both shrink from hundreds of metres to centimetres as the altimeter and velocimeter
+    # come in, and a consistent filter keeps the black line inside the grey
     if wanted("nav_error"):
         fig, ax = figure("nav_error", 2, 3, sharex=True)
         for col, axis in enumerate(("e", "n", "u")):
-            for row, (kind, nav, unit, lin) in enumerate((("pos", "af.nav_pos", "m", 1.0),
-                                                          ("vel", "af.nav_vel", "m/s", 0.01))):
+            for row, (kind, nav, unit) in enumerate((("pos", "af.nav_pos", "m"), ("vel", "af.nav_vel", "m/s"))):
                 a = ax[row, col]
-                err = tel[f"{nav}[{col}]"] - tel[f"{kind}_{axis}"]
                 sig3 = 3.0 * tel[f"nav_sig_{kind}_{axis}"]
+                floor = 0.01 * float(np.min(sig3[sig3 > 0.0], initial=1.0))     # two decades under the tightest
+                err = np.maximum(np.abs(tel[f"{nav}[{col}]"] - tel[f"{kind}_{axis}"]), floor)
                 rows = envelope(every, err, sig3)
-                a.fill_between(t[rows], -sig3[rows], sig3[rows], color="0.5", alpha=0.35, lw=0,
-                               label="±3 sigma (filter)")
-                a.plot(t[rows], err[rows], color="k", lw=0.8, label="estimate − truth")
-                a.set_yscale("symlog", linthresh=lin)
+                a.fill_between(t[rows], floor, np.maximum(sig3[rows], floor), color="0.5", alpha=0.35, lw=0,
+                               label="3 sigma (filter)")
+                a.plot(t[rows], err[rows], color="k", lw=0.8, label="|estimate − truth|")
+                a.set_yscale("log")
+                a.set_ylim(bottom=floor)
                 plain_log_labels(a)
                 a.set_title(f"{'position' if kind == 'pos' else 'velocity'} "
                             f"{dict(e='east', n='north', u='up')[axis]}", fontsize=10)
