@@ -20,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from gnc import junit, programs
-from gnc.hil.link import LINK_JSON, format_report
+from gnc.hil.link_report import LINK_JSON, format_report
 
 REPORT = "report.html"
 
@@ -66,6 +66,7 @@ window.addEventListener("load", function () {
 """
 
 VERDICT = {"pass": "PASS", "fail": "FAIL", "error": "NOT JUDGED"}
+COLUMNS = ("limit", "margin", "unit", "result", "note")        # of the limits' tables, after case and value
 # a case's properties shown in their own column; the rest go to its note
 SHOWN = ("value", "worst", "outcome", "tipped", "limit", "expected", "margin", "unit")
 
@@ -109,10 +110,11 @@ def campaign_page(c, folder: Path, min_success: Fraction = Fraction(1)) -> str:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
     failed = [r["seed"] for r in c.runs if r["outcome"] != program.success]
     body = [_headline(f"gnc montecarlo {sc.name}", outcome, met, facts, []),
-            "<h2>Limits over the campaign</h2>", _limits(junit.campaign_suites(c, min_success)),
+            "<h2>Limits over the campaign</h2>",
+            _limits(junit.campaign_suites(c, min_success), "value or worst"),
             "<h2>Outcomes</h2>",
-            _table(["outcome", "runs", "fraction"],
-                   [[html.escape(k), _num_cell(v), _num_cell(f"{100 * v / n:.1f} %")] for k, v in sorted(counts.items())])]
+            _table(["outcome", "runs", "fraction"], [[html.escape(k), _num_cell(v), _num_cell(f"{100 * v / n:.1f} %")]
+                                                      for k, v in sorted(counts.items())], "outcomes")]
     if failed:
         shown = ", ".join(str(seed) for seed in failed[:50]) + (" ..." if len(failed) > 50 else "")
         body.append(f"<p>Runs that did not end {html.escape(program.success)}, by seed: {html.escape(shown)}. "
@@ -135,9 +137,9 @@ def _headline(title: str, outcome: str, good: bool, facts: dict, failures: list[
     return "\n".join(out)
 
 
-def _limits(suites: list[junit.Suite]) -> str:
-    """A table per suite, a row per case: value, limit, margin, unit, verdict, and the
-    failure's message or the case's other properties."""
+def _limits(suites: list[junit.Suite], value: str = "value") -> str:
+    """A table per suite, a row per case: value (a campaign's: the worst), limit, margin, unit,
+    verdict, and the failure's message or the case's other properties."""
     out = []
     for suite in suites:
         if len(suites) > 1:
@@ -146,18 +148,26 @@ def _limits(suites: list[junit.Suite]) -> str:
         for case in suite.cases:
             p = case.properties
             verdict = "fail" if case.failure else "error" if case.error else "pass"
-            value = p.get("value", p.get("worst", p.get("outcome", p.get("tipped", ""))))
+            shown = p.get("value", p.get("worst", p.get("outcome", p.get("tipped", ""))))
             limit = p.get("limit", f"= {p['expected']}" if "expected" in p else "")
-            note = (case.failure or case.error or (None, ""))[1] or ", ".join(
-                f"{k} {v}" for k, v in p.items() if k not in SHOWN)
+            note = (case.failure or case.error or (None, ""))[1] or _note(p)
             rows.append((f'<tr class="{verdict}" data-case="{html.escape(case.name)}">'
-                         f"<td><code>{html.escape(case.name)}</code></td>{_num_cell(value)}{_num_cell(limit)}"
+                         f"<td><code>{html.escape(case.name)}</code></td>{_num_cell(shown)}{_num_cell(limit)}"
                          f"{_num_cell(p.get('margin', ''))}<td>{html.escape(p.get('unit', ''))}</td>"
                          f'<td class="verdict">{VERDICT[verdict]}</td><td class="note">{html.escape(note)}</td></tr>'))
-        out.append('<table class="limits" data-suite="' + html.escape(suite.name) + '"><thead><tr>'
-                   + "".join(f"<th>{h}</th>" for h in ("case", "value", "limit", "margin", "unit", "result", "note"))
-                   + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in ("case", value, *COLUMNS))
+        out.append(f'<table class="limits" data-suite="{html.escape(suite.name)}"><thead><tr>{head}</tr></thead>'
+                   f'<tbody>{"".join(rows)}</tbody></table>')
     return "\n".join(out)
+
+
+def _note(p: dict[str, str]) -> str:
+    """What a passing case's properties say beyond its value, limit and margin."""
+    if "runs_within" in p:          # a campaign's limit
+        n = sum(int(p[k]) for k in ("runs_within", "runs_beyond", "runs_not_judged"))
+        return (f"within in {p['runs_within']} of {n} runs, beyond in {p['runs_beyond']}, not judged in "
+                f"{p['runs_not_judged']}" + (f"; worst at seed {p['worst_seed']}" if "worst_seed" in p else ""))
+    return ", ".join(f"{k} {v}" for k, v in p.items() if k not in SHOWN)
 
 
 def _phases(s: dict) -> str:
@@ -201,7 +211,7 @@ def _link(link: dict) -> str:
     if link["events"]:
         out.append("<ul>" + "".join(f"<li>step {e['step']} (t {e['t']:.2f} s): {html.escape(e['event'])}: "
                                     f"{html.escape(e['detail'])}</li>" for e in link["events"]) + "</ul>")
-    out.append(_pre("Link report (as printed by gnc hil)", format_report(link)))
+    out.append(_pre("Link report (as printed by gnc hil)", format_report(link), open_=True))
     return "\n".join(out)
 
 

@@ -46,6 +46,7 @@ from typing import Callable
 import numpy as np
 
 from gnc import programs, telemetry
+from gnc.html_report import REPORT, run_page
 from gnc.plotworkers import PlotWorkers
 from gnc.runfolder import run_folder
 
@@ -90,8 +91,6 @@ def finish_run(result, folder: Path, plots: bool | PlotWorkers = True, *, proven
     elif plots:
         written.update(program.plot(result, folder))
     written["run"] = write_json(folder / RUN, run_record(result, provenance or {}))
-    # imported here: it reads link.json with gnc.hil.link, which imports this module
-    from gnc.html_report import REPORT, run_page
     written["report"] = write_text(folder / REPORT, run_page(result, folder))
     written["summary"] = write_summary(folder, result.summary)
     return written

@@ -289,7 +289,8 @@ def _fly(args, sc, out, transport, report, props) -> int:
     from gnc import junit, programs
     from gnc.cli.common import fly_into
     from gnc.hil.board import Board
-    from gnc.hil.link import format_report, write_link
+    from gnc.hil.link import write_link
+    from gnc.hil.link_report import format_report
     from gnc.hil.session import HandshakeError, run_session
     from gnc.hil.transport import StubTransport, TransportError
     from gnc.output import finish_run
