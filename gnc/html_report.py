@@ -89,7 +89,7 @@ def run_page(result, folder: Path) -> str:
         body.append(_link(link))
     body += [_plots(folder, program.plot_names),
              _pre(f"Report (as printed by {command})", program.report(s, sc), open_=True),
-             _pre("summary.json", json.dumps(s, indent=2))]
+             _pre("summary.json", json.dumps(s, indent=2, default=str))]
     return _page(f"{command} {sc.name} seed {s['seed']}: {s['outcome']}", body)
 
 
