@@ -25,7 +25,8 @@ from typing import Callable
 import numpy as np
 
 from gnc import programs
-from gnc.output import RUN, RUN_FORMAT, build, versions, write_json
+from gnc.html_report import REPORT, campaign_page
+from gnc.output import RUN, RUN_FORMAT, build, versions, write_json, write_text
 from gnc.runfolder import run_folder
 from gnc.scenario import Scenario
 
@@ -138,10 +139,12 @@ def report(c: Campaign) -> str:
     return c.program.part("campaign").report(c)
 
 
-def write(c: Campaign, out_dir, plots: bool = True, provenance: dict | None = None) -> list[Path]:
+def write(c: Campaign, out_dir, plots: bool = True, provenance: dict | None = None,
+          min_success: Fraction = Fraction(1)) -> list[Path]:
     """montecarlo.json (statistics, every run), run.json (what reproduces the campaign, as
-    gnc.output.run_record does for a run) and, unless plots=False, the campaign's PNGs, in a
-    folder that replaces out_dir whole (gnc.runfolder)."""
+    gnc.output.run_record does for a run), unless plots=False the campaign's PNGs, and
+    report.html (gnc.html_report, judged against min_success as --junit judges), in a folder
+    that replaces out_dir whole (gnc.runfolder)."""
     out = Path(out_dir)
     doc = {"scenario": c.scenario.name, "campaign_seed": c.seed, "fsw": c.fsw, "runs_requested": c.requested,
            "interrupted": c.interrupted, "statistics": c.stats, "runs": c.runs}
@@ -154,4 +157,5 @@ def write(c: Campaign, out_dir, plots: bool = True, provenance: dict | None = No
         written = [write_json(folder / RESULT, doc), write_json(folder / RUN, record)]
         if plots:
             written += c.program.part("campaign").plots(c, folder)
+        written.append(write_text(folder / REPORT, campaign_page(c, folder, min_success)))
     return [out / p.name for p in written]

@@ -11,6 +11,8 @@ into place whole when complete (gnc.runfolder).  It holds:
     run.json        what reproduces the run (run_record): resolved scenario, overrides, command
                     line, seed, build, versions; `gnc rerun DIR` flies it again
     *.png           the program's plots (gnc/programs/<program>/plots.py)
+    report.html     the one page to read: outcome, every limit judged, phases, plots embedded,
+                    a HIL session's link report; self-contained, opens offline (gnc.html_report)
 
 Reading the telemetry (pyarrow is a dependency; pandas and polars are not):
 
@@ -44,6 +46,7 @@ from typing import Callable
 import numpy as np
 
 from gnc import programs, telemetry
+from gnc.html_report import REPORT, run_page
 from gnc.plotworkers import PlotWorkers
 from gnc.runfolder import run_folder
 
@@ -75,7 +78,8 @@ def finish_run(result, folder: Path, plots: bool | PlotWorkers = True, *, proven
 
     provenance: what only the caller knows, merged into run.json (the build flown: "fsw",
     "disperse"; the command line defaults to sys.argv).  extra(folder) -> {label: path} writes
-    files of the caller's into the run's folder first (a HIL session's link files).  Returns
+    files of the caller's into the run's folder first (a HIL session's link files).  Then
+    report.html (gnc.html_report: the page a person reads, the PNGs embedded).  Returns
     {label: path} of every file in folder, the telemetry first."""
     program = programs.get(result.scenario.program)
     written = {f"telemetry{p.name[len('telemetry'):-len(telemetry.SUFFIX)]}": p
@@ -87,6 +91,7 @@ def finish_run(result, folder: Path, plots: bool | PlotWorkers = True, *, proven
     elif plots:
         written.update(program.plot(result, folder))
     written["run"] = write_json(folder / RUN, run_record(result, provenance or {}))
+    written["report"] = write_text(folder / REPORT, run_page(result, folder))
     written["summary"] = write_summary(folder, result.summary)
     return written
 
@@ -193,8 +198,13 @@ def write_summary(out: Path, summary: dict) -> Path:
 
 def write_json(path: Path, doc: dict) -> Path:
     """path, replaced atomically; NaN and infinities as null."""
+    return write_text(path, json.dumps(finite(doc), indent=2, allow_nan=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> Path:
+    """path, replaced atomically, UTF-8."""
     with replacing(path) as tmp:
-        tmp.write_text(json.dumps(finite(doc), indent=2, allow_nan=False) + "\n")
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -180,7 +180,7 @@ def test_run_draws_the_same_plots_in_workers_and_in_process(tmp_path, processes)
     names = ["altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error",
              "regional_map", "safety_map"]
     listed = p.stdout.strip().splitlines()[-1].split(": ", 1)[1].split()
-    assert listed == ["telemetry.arrow", *(f"{n}.png" for n in names), "run.json", "summary.json"]
+    assert listed == ["telemetry.arrow", *(f"{n}.png" for n in names), "run.json", "report.html", "summary.json"]
     assert sorted(f.name for f in out.iterdir()) == sorted(listed)
     for name in names:
         data = (out / f"{name}.png").read_bytes()
@@ -197,6 +197,7 @@ def test_montecarlo_writes_statistics_and_plots(tmp_path, capsys):
     assert len({r["seed"] for r in doc["runs"]}) == 6
     for name in ("dispersion", "touchdown_speeds", "propellant"):
         assert (out / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
+    assert (out / "report.html").read_text().count('<img src="data:image/png;base64,') == 3
     assert "landed" in capsys.readouterr().out
 
 

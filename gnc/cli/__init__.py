@@ -59,6 +59,8 @@ outputs (files of the same names in DIR are replaced):
                   pl.read_ipc(path); Ctrl-C, SIGTERM or a kill -9 leave what was flown in
                   .DIR.partial-PID beside DIR (gnc.telemetry.read(path) reads it; docs/reproducibility.md)
   *.png           altitude, speeds, throttle, attitude, ground_track, propellant, nav_error
+  report.html     the page to read: outcome, each limit (value, limit, margin, pass/fail),
+                  phases, the plots embedded; self-contained, opens offline in any browser
 
 junit (--junit PATH, for a CI's test reporter; docs/junit.md):
   one testsuite per program (the mission: one per leg and one for its outcome), a testcase
@@ -433,8 +435,9 @@ examples:
   gnc run descent --seed 123456 --disperse            replay one run of a campaign by its seed
   gnc montecarlo descent -n 1000 --min-success 0.99 --junit reports/mc.xml   for a CI
 
-outputs: montecarlo.json (statistics, every run's seed and outcome); a descent campaign also
-dispersion.png, touchdown_speeds.png, propellant.png.
+outputs: montecarlo.json (statistics, every run's seed and outcome), report.html (the page to
+read: success rate against --min-success, each limit over the runs, the plots embedded); a
+descent campaign also dispersion.png, touchdown_speeds.png, propellant.png.
 
 --min-success FRACTION: the campaign's requirement, the fraction of runs that must succeed
 (landed, captured); default 1: every run must succeed.
@@ -513,7 +516,7 @@ def cmd_montecarlo(args) -> int:
             if bar is not None:
                 bar.close()
         try:
-            written = montecarlo.write(c, out, plots=not args.no_plots)
+            written = montecarlo.write(c, out, plots=not args.no_plots, min_success=args.min_success)
         except OSError as e:
             raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
         report.set(junit.campaign_suites(c, args.min_success, props))

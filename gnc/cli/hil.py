@@ -44,9 +44,9 @@ the ascent (configured afresh after the surface stay) and the ascender through t
 rendezvous (its state going on from the ascent), the orbiter-returner in this process.
 
 outputs (in DIR, default runs/<scenario>-hil-seed<N>): the files of `gnc run`
-(summary.json, telemetry.arrow streamed as the session flies, *.png) plus link.json (link statistics and events, in
-total and per flight), link.npz (per exchange: step, flight, round trip, board step
-time, period, held flags) and link.png.
+(summary.json, telemetry.arrow streamed as the session flies, *.png, report.html) plus link.json (link statistics
+and events, in total and per flight), link.npz (per exchange: step, flight, round trip, board step
+time, period, held flags) and link.png; report.html shows the link report too.
 
 junit (--junit PATH, for a CI's test reporter; docs/junit.md): the testsuites of `gnc run`
 (a case per judged limit, an `outcome` case; the mission one suite per leg).  An aborted
@@ -284,7 +284,8 @@ def _fly(args, sc, out, transport, report, props) -> int:
     from gnc import junit, programs
     from gnc.cli.common import fly_into
     from gnc.hil.board import Board
-    from gnc.hil.link import format_report, write_link
+    from gnc.hil.link import write_link
+    from gnc.hil.link_report import format_report
     from gnc.hil.session import HandshakeError, run_session
     from gnc.hil.transport import StubTransport, TransportError
     from gnc.output import finish_run
