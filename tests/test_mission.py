@@ -54,7 +54,7 @@ def test_ascent_starts_where_the_lander_came_to_rest(mission):
 def test_mission_outputs_are_written(mission, tmp_path):
     written = output.write_run(mission, tmp_path)
     for name in ("summary", "telemetry-descent", "telemetry-ascent", "telemetry-rendezvous", "ascent_profile",
-                 "relative_trajectory", "range", "altitude"):
+                 "relative_trajectory", "range", "altitude", "mission_timeline"):
         assert written[name].exists(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["rendezvous"]["capture"]["lateral_m"] == mission.summary["rendezvous"]["capture"]["lateral_m"]
@@ -62,6 +62,23 @@ def test_mission_outputs_are_written(mission, tmp_path):
         tel = Columns(tmp_path / f"telemetry-{phase}.arrow")
         assert np.array_equal(tel[column], mission.telemetry[f"{phase}.{column}"], equal_nan=True), phase
     assert "CAPTURED" in programs.get("mission").report(mission.summary, mission.scenario)
+
+
+def test_the_timeline_tiles_each_vehicles_time_and_burns_while_phasing(mission):
+    from gnc.programs.mission.plots import lanes
+
+    t = mission.summary["timeline_h"]
+    segments, burns, end = lanes(mission.summary)
+    assert list(segments) == ["lander", "ascender", "orbiter-returner"]
+    starts = {"lander": 0.0, "ascender": t["touchdown"], "orbiter-returner": 0.0}
+    for lane, spans in segments.items():
+        # each vehicle's spans follow one another without gap or overlap, to the clock's end
+        assert spans[0][0] == starts[lane] and spans[-1][1] == end, lane
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), lane
+    # the ascender's four burns, in order, after insertion and before the hand-over
+    assert [name for _, name, _ in burns] == ["B1", "B2", "B3", "B4"]
+    times = [t_h for t_h, _, _ in burns]
+    assert t["insertion"] < times[0] and times == sorted(times) and times[-1] < t["handover"]
 
 
 @pytest.mark.parametrize("name, override, message", [
