@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from scripted import Scripted
 
-from gnc import wire
+from gnc import telemetry, wire
 from gnc.hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
 from gnc.hil.session import SILENT_PERIODS, run_session
 from gnc.hil.transport import SerialTransport
@@ -144,8 +144,8 @@ def test_emulated_avr_flies_the_descent_and_lands(deadline, tmp_path, rate_hz):
     _landed_like_gnc_run(summary, load("descent", [f"sim.fsw_rate_hz={rate_hz}"]))
     assert abs(link["steps"] - summary["duration_s"] * rate_hz) <= 1, "every step an exchange with the board"
     assert link["frames"]["lost"] == link["frames"]["held_steps"] == 0
-    series = np.load(tmp_path / "link.npz")
-    cycles = series["board_step"] * 16e6          # the hello says clock_hz = 16 MHz: real AVR cycles
+    board_step = telemetry.read(tmp_path / "link.arrow").column("board_step").to_numpy()
+    cycles = board_step * 16e6                     # the hello says clock_hz = 16 MHz: real AVR cycles
     assert np.all(cycles[np.isfinite(cycles)] > 1000)
     print(f"\nemulated ATmega2560: {link['steps']} steps, board step p50 {np.nanmedian(cycles):,.0f} cycles; "
           + p.stdout.splitlines()[-1])

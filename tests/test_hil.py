@@ -520,6 +520,20 @@ def test_a_pty_has_no_wire_so_a_low_baud_does_not_stretch_the_silence_window(boa
     assert r.summary["outcome"] == "aborted" and f"silence window of {SILENCE_S:g} s" in silent["detail"], silent
 
 
+def test_a_sessions_link_series_opens_in_pandas_one_row_per_exchange(tmp_path):
+    import pandas as pd
+
+    p = _hil_cli("--stub", "descent", "--set", "sim.max_duration_s=4", "--out", str(tmp_path), "-q", "--no-plots")
+    assert p.returncode == 1, p.stderr                 # 4 s of flight: no touchdown
+    link = json.loads((tmp_path / "link.json").read_text())
+    series = pd.read_feather(tmp_path / "link.arrow")
+    assert len(series) == link["steps"] == 200          # 4 s at 50 Hz
+    assert {"k", "flight", "t", "t_send", "rtt", "board_step", "late", "margin", "held"} <= set(series.columns)
+    # each column in its own type: the step an integer counting up, the times in seconds
+    assert series["k"].dtype.kind == "i" and list(series["k"]) == list(range(200))
+    assert series["rtt"].dtype.kind == "f" and series["rtt"].notna().all()
+
+
 @pytest.mark.parametrize("baud", ["0", "1", "300", "20000000"])
 def test_a_baud_rate_no_uart_offers_is_refused_in_one_line(baud, tmp_path):
     p = _hil_cli("--stub", "--baud", baud, "descent", "--out", str(tmp_path), "-q")

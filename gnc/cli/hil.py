@@ -45,7 +45,7 @@ rendezvous (its state going on from the ascent), the orbiter-returner in this pr
 
 outputs (in DIR, default runs/<scenario>-hil-seed<N>): the files of `gnc run`
 (summary.json, telemetry.arrow streamed as the session flies, *.png, report.html) plus link.json (link statistics
-and events, in total and per flight), link.npz (per exchange: step, flight, round trip, board step
+and events, in total and per flight), link.arrow (per exchange: step, flight, round trip, board step
 time, period, held flags) and link.png; report.html shows the link report too.
 
 junit (--junit PATH, for a CI's test reporter; docs/junit.md): the testsuites of `gnc run`

@@ -1,5 +1,5 @@
 """Timing of a HIL link: the pacing clock of a real-time session, the per-step link
-statistics a session records, and their outputs (link.json, link.npz, link.png; the printed
+statistics a session records, and their outputs (link.json, link.arrow, link.png; the printed
 report: gnc.hil.link_report).
 
 Statistics follow the benchmarks' conventions: p50, p99 (nearest rank) and max, never
@@ -16,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from gnc import wire
 from gnc.core.layout import AF_BOARD_BAD, AF_BOARD_GAPS, AF_BOARD_REPEATS
@@ -24,7 +25,7 @@ from gnc.hil.noise import injected_errors
 from gnc.output import finite, replacing
 
 SPIN_S = 200e-6          # sleep to this close to a deadline, then spin on perf_counter
-LINK_NPZ, LINK_PNG = "link.npz", "link.png"
+LINK_SERIES, LINK_PNG = "link.arrow", "link.png"
 SERIES = ("t_send", "rtt", "board_step", "late", "margin", "held")
 # the board's own counters in every actuator frame (docs/protocol.md): what it could not
 # decode, how often the host moved past a frame it never got, how often it answered a frame again
@@ -228,14 +229,17 @@ def _frames(c: dict) -> dict:
 
 
 def write_link(report: dict, series: dict[str, np.ndarray], out_dir, plots: bool = True) -> dict[str, Path]:
-    """link.json (the report), link.npz (the per-step series) and link.png into out_dir."""
+    """link.json (the report), link.arrow (the per-exchange series, an Arrow IPC file as the
+    telemetry is, each column in its own type) and link.png into out_dir."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = {"link": out / LINK_JSON, "link_series": out / LINK_NPZ}
+    written = {"link": out / LINK_JSON, "link_series": out / LINK_SERIES}
     with replacing(written["link"]) as tmp:
         tmp.write_text(json.dumps(finite(report), indent=2, allow_nan=False) + "\n")
-    with open(written["link_series"], "wb") as fh:
-        np.savez(fh, **series)
+    table = pa.table({name: np.asarray(values) for name, values in series.items()})
+    with replacing(written["link_series"]) as tmp, pa.OSFile(str(tmp), "wb") as sink, \
+            pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
     png = out / LINK_PNG
     if plots and report["steps"] > 1:
         plot_link(report, series, png)

@@ -106,7 +106,7 @@ class _Silent(Exception):
 class HilResult:
     """The program's own result (as `gnc run` returns it; `.summary` gains "hil", and the
     outcome "aborted" when the link failed) plus the link report (link.json) and the
-    per-exchange link series (link.npz)."""
+    per-exchange link series (link.arrow)."""
     result: object
     link: dict = field(default_factory=dict)
     link_series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -573,7 +573,7 @@ class Session:
         self.link.transport.close()
 
     def report(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """link.json's report and link.npz's series."""
+        """link.json's report and link.arrow's series."""
         hello = None if self.hello is None else {
             "name": self.hello.name, "real_size": self.hello.real_size, "clock_hz": self.hello.clock_hz,
             "flags": self.hello.flags, "protocol_version": wire.PROTOCOL_VERSION}
