@@ -23,9 +23,10 @@ def bin_edges(values: np.ndarray) -> np.ndarray:
     return min(edges, key=len)
 
 
-def distribution(ax, values, label: str, unit: str, limits: tuple = (), colour: str = "tab:blue") -> None:
-    """values in unit (non-finite ones dropped and counted) on ax: a histogram, or an ECDF below
-    ECDF_BELOW runs; each (value, name) of limits a red dashed line, kept in view when it is
+def distribution(ax, values, label: str, unit: str, limits: tuple = (), colour: str = "tab:blue",
+                 missing: str = "without a value") -> None:
+    """values in unit on ax (nan for a run without one: counted under the axis as `missing`):
+    a histogram, or an ECDF below ECDF_BELOW runs; each (value, name) of limits a red dashed line, kept in view when it is
     within 3 times the data's span of the data, else named under the axis as off scale (the
     histogram would be a spike against it)."""
     from matplotlib.ticker import MaxNLocator
@@ -33,16 +34,16 @@ def distribution(ax, values, label: str, unit: str, limits: tuple = (), colour: 
     v = np.asarray(values, float)
     finite = v[np.isfinite(v)]
     dropped = v.size - finite.size
-    ax.set_xlabel(f"{label} [{unit}]" + (f" ({dropped} non-finite not shown)" if dropped else ""))
+    ax.set_xlabel(f"{label} [{unit}]" + (f"\n{dropped} run{'s' if dropped > 1 else ''} {missing}" if dropped else ""))
     ax.grid(alpha=0.3)
     if finite.size == 0:
-        ax.text(0.5, 0.5, "no runs reached this", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, f"every run {missing}", ha="center", va="center", transform=ax.transAxes)
         return
     if finite.size < ECDF_BELOW:
         x = np.sort(finite)
         ax.step(np.concatenate([[x[0]], x]), np.arange(x.size + 1) / x.size, where="post", color=colour)
         ax.plot(x, np.arange(1, x.size + 1) / x.size, "o", ms=3, color=colour)
-        ax.set_ylabel("fraction of runs <= x")
+        ax.set_ylabel("fraction of runs drawn <= x" if dropped else "fraction of runs <= x")
         ax.set_ylim(0, 1.05)
     else:
         ax.hist(finite, bins=bin_edges(finite), color=colour, alpha=0.8)

@@ -63,8 +63,9 @@ def test_a_descent_campaign_draws_every_plot_a_crash_included(tmp_path):
     assert (tmp_path / "mc" / "report.html").read_text().count(IMG) == 5
 
 
-def test_a_rendezvous_campaign_draws_its_capture_and_insertion_plots(tmp_path):
-    c = montecarlo.campaign(scenario.load("rendezvous"), 2, seed=5, jobs=2)
+def test_a_rendezvous_campaign_draws_its_capture_and_insertion_plots_a_miss_included(tmp_path):
+    c = montecarlo.campaign(scenario.load("rendezvous"), 3, seed=5, jobs=2)
+    c.runs[0] = {**c.runs[0], "outcome": "no_capture", "capture": None}     # never reached contact
     written = montecarlo.write(c, tmp_path / "mc")
     for name in ("capture.png", "insertion_propellant.png"):
         assert tmp_path / "mc" / name in written

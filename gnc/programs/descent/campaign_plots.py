@@ -132,10 +132,11 @@ def touchdown_limits(c, path: Path) -> Path:
     for ax, (key, label, unit, limit_key) in zip(axes.flat, JUDGED):
         limit = _limit(c, limit_key)
         distribution(ax, [_judged_value(r, key) for r in c.runs], label, unit,
-                     () if limit is None else ((limit, "loaded" if limit_key == "loaded" else "limit"),))
+                     () if limit is None else ((limit, "loaded" if limit_key == "loaded" else "limit"),),
+                     missing="never touched down")
     landed = sum(r["outcome"] == "landed" for r in c.runs)
     fig.suptitle(f"Touchdown against the limits: {len(c.runs)} runs, {landed} landed (campaign seed {c.seed})")
-    layout(fig, left=0.7, wspace=0.7, hspace=0.95, top=0.55, bottom=0.75)
+    layout(fig, left=0.7, wspace=0.7, hspace=1.15, top=0.55, bottom=0.95)
     save_png(fig, path)
     plt.close(fig)
     return path

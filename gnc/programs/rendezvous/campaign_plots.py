@@ -24,7 +24,6 @@ def capture(c, path: Path) -> Path:
     against the envelope's limits, and the hours from insertion to capture."""
     plt = pyplot()
     env = c.scenario.capture
-    contact = [r["capture"] for r in c.runs if r["capture"] is not None]
     panels = [("lateral_m", "lateral offset", "m", ((env.max_lateral_m, "limit"),)),
               ("closing_mps", "closing speed", "m/s", ((env.min_closing_m_s, "min"), (env.max_closing_m_s, "max"))),
               ("lateral_rate_mps", "lateral speed", "m/s", ((env.max_lateral_rate_m_s, "limit"),)),
@@ -33,9 +32,10 @@ def capture(c, path: Path) -> Path:
               ("hours_after_insertion", "time from insertion to capture", "h", ())]
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.4))
     for ax, (key, label, unit, limits) in zip(axes.flat, panels):
-        distribution(ax, [cap[key] for cap in contact], label, unit, limits)
+        distribution(ax, [r["capture"][key] if r["capture"] else np.nan for r in c.runs], label, unit, limits,
+                     missing="never reached contact")
     fig.suptitle(_title(c, "State at capture against the envelope"))
-    layout(fig, left=0.7, wspace=0.7, hspace=0.95, top=0.55, bottom=0.75)
+    layout(fig, left=0.7, wspace=0.7, hspace=1.15, top=0.55, bottom=0.95)
     save_png(fig, path)
     plt.close(fig)
     return path
