@@ -1,9 +1,7 @@
 """The `gnc` command line: one-line errors with exit status 2 for every kind of bad
 input, and a real run and campaign writing their outputs."""
-import io
 import json
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +12,9 @@ import pytest
 from gnc.cli import main, scenario_reference
 from gnc.scenario import shipped
 from gnc.telemetry import Columns
+from pngs import PNG_MAGIC, blank_png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _bad(capsys, argv, *must_contain):
@@ -29,21 +27,6 @@ def _bad(capsys, argv, *must_contain):
     for text in must_contain:
         assert text in lines[0], lines[0]
     return lines[0]
-
-
-def _blank_png_bytes(data: bytes) -> int:
-    """Bytes of an empty one-axes figure of this PNG's pixel size: what a plot weighs with
-    nothing drawn (10.1 kB for the 10 x 4.5 in plots at 110 dpi; a 10,000-byte floor let
-    empty axes through).  The plots of descent seed 1 weigh 5 to 35 times their blank."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    w, h = struct.unpack(">II", data[16:24])                        # the IHDR chunk
-    fig, _ = plt.subplots(figsize=(w / 100.0, h / 100.0))
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=100, format="png")
-    plt.close(fig)
-    return len(buf.getvalue())
 
 
 def _write(tmp_path, text, name="s.toml"):
@@ -164,7 +147,7 @@ def test_run_writes_summary_telemetry_and_plots(tmp_path, capsys):
     assert len({len(tel[c]) for c in columns}) == 1 and len(tel["t"]) > 1000     # 50 Hz over >= 12 min: ~44,000
     for name in ("altitude", "speeds", "throttle", "attitude", "ground_track", "propellant", "nav_error"):
         data = (out / f"{name}.png").read_bytes()
-        assert data.startswith(PNG_MAGIC) and len(data) > 2 * _blank_png_bytes(data), name
+        assert data.startswith(PNG_MAGIC) and len(data) > 2 * blank_png_bytes(data), name
     assert summary["outcome"].upper() in printed
 
 
@@ -184,7 +167,7 @@ def test_run_draws_the_same_plots_in_workers_and_in_process(tmp_path, processes)
     assert sorted(f.name for f in out.iterdir()) == sorted(listed)
     for name in names:
         data = (out / f"{name}.png").read_bytes()
-        assert data.startswith(PNG_MAGIC) and len(data) > 2 * _blank_png_bytes(data), name
+        assert data.startswith(PNG_MAGIC) and len(data) > 2 * blank_png_bytes(data), name
     assert not list(tmp_path.glob(".run.*"))                    # no temporary folder left beside it
 
 
@@ -195,9 +178,10 @@ def test_montecarlo_writes_statistics_and_plots(tmp_path, capsys):
     assert doc["statistics"]["runs"] == 6 and len(doc["runs"]) == 6
     assert code == (0 if doc["statistics"]["landed"] == 6 else 1)
     assert len({r["seed"] for r in doc["runs"]}) == 6
-    for name in ("dispersion", "touchdown_speeds", "propellant"):
-        assert (out / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
-    assert (out / "report.html").read_text().count('<img src="data:image/png;base64,') == 3
+    for name in ("dispersion", "touchdown_speeds", "propellant", "touchdown_limits", "sensitivity"):
+        data = (out / f"{name}.png").read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 2 * blank_png_bytes(data), name
+    assert (out / "report.html").read_text().count('<img src="data:image/png;base64,') == 5
     assert "landed" in capsys.readouterr().out
 
 

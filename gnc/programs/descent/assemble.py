@@ -394,6 +394,29 @@ def terrain_of(sc: Scenario, seed: int):
     return generate(sc.terrain, seed + sc.terrain.seed_offset, approach_heading_deg(sc), file_map_of(sc))
 
 
+def pdi_offsets(sc: Scenario, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The truth PDI state's position and velocity offsets (landing frame: east, north, up)."""
+    return rng.normal(0.0, sc.dispersions.pdi_pos_m, 3), rng.normal(0.0, sc.dispersions.pdi_vel_m_s, 3)
+
+
+def dispersed_inputs(sc: Scenario, seed: int) -> dict:
+    """What assemble(sc, seed, disperse=True) draws for the vehicle and the PDI state, each
+    as its offset from the nominal: the same first draws of the same generator, so a campaign
+    records a run's dispersions without flying or assembling it again."""
+    rng = np.random.default_rng(seed)
+    vp = vehicle_params(sc, rng)
+    dr, dv = pdi_offsets(sc, rng)
+    nominal = vehicle_params(sc, None)
+    cos_mis = min(1.0, float(la.dot(vp[V.VP_T_DIR:V.VP_T_DIR + 3], nominal[V.VP_T_DIR:V.VP_T_DIR + 3])))
+    return {"thrust_frac": float(vp[V.VP_T_SCALE] - 1.0),
+            "isp_frac": float(vp[V.VP_ISP] / nominal[V.VP_ISP] - 1.0),
+            "mass_kg": float(vp[V.VP_MASS_WET] - nominal[V.VP_MASS_WET]),
+            "inertia_frac": float(vp[V.VP_I_WET] / nominal[V.VP_I_WET] - 1.0),
+            "misalignment_deg": math.degrees(math.acos(cos_mis)),
+            "com_offset_m": float(np.linalg.norm(vp[V.VP_COM:V.VP_COM + 3] - nominal[V.VP_COM:V.VP_COM + 3])),
+            "pdi_pos_m": [float(x) for x in dr], "pdi_vel_mps": [float(x) for x in dv]}
+
+
 def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     rng = np.random.default_rng(seed)
     w = world_array(sc)
@@ -401,9 +424,8 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     r_i, v_i = pdi_state(sc, w)
     if disperse:
         r_l, v_l = inertial_to_landing(w, r_i, v_i)
-        r_l = r_l + rng.normal(0.0, sc.dispersions.pdi_pos_m, 3)
-        v_l = v_l + rng.normal(0.0, sc.dispersions.pdi_vel_m_s, 3)
-        r_i, v_i = landing_to_inertial(w, r_l, v_l)
+        dr, dv = pdi_offsets(sc, rng)
+        r_i, v_i = landing_to_inertial(w, r_l + dr, v_l + dv)
     q0 = initial_attitude(sc, w, r_i, v_i)
     x0 = np.zeros(V.X_LEN)
     x0[V.X_R:V.X_R + 3] = r_i

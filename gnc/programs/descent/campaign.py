@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc.programs.descent import campaign_plots
+from gnc.programs.descent.assemble import dispersed_inputs
 from gnc.programs.descent.run import run
 from gnc.scenario import Scenario
 
@@ -34,7 +35,7 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
     s = r.summary
     return {"seed": seed, "outcome": s["outcome"], "failures": s["failures"],
             "duration_s": s["duration_s"], "propellant_used_kg": s["propellant_used_kg"],
-            "touchdown": s["touchdown"], "fault": s["fault"]}
+            "touchdown": s["touchdown"], "fault": s["fault"], "dispersed": dispersed_inputs(sc, seed)}
 
 
 def _describe(values: np.ndarray) -> dict:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gnc.programs.rendezvous import campaign_plots
 from gnc.programs.rendezvous.run import run
 from gnc.scenario import Scenario
 
@@ -94,4 +95,4 @@ def report(c) -> str:
 
 
 def plots(c, out_dir: Path) -> list[Path]:
-    return []        # a rendezvous campaign draws no plots yet: its figures are in the report
+    return campaign_plots.write_all(c, out_dir)
