@@ -135,7 +135,10 @@ class Bar(Progress):
         bar.bar_format = self.LINE if fraction is None else self.BAR
         bar.status = f"{amount}  {status}".strip()
         target = round((fraction or 0.0) * self.STEPS)
-        if target != bar.n:
+        if target == self.STEPS:
+            bar.n = target
+            bar.refresh()                    # the end, however soon after the last redraw: it may stay a while
+        elif target != bar.n:
             bar.update(target - bar.n)       # redraws when mininterval has passed
         elif time.monotonic() - bar.last_print_t >= bar.mininterval:
             bar.refresh()                    # a new status alone
