@@ -26,9 +26,9 @@ def bin_edges(values: np.ndarray) -> np.ndarray:
 def distribution(ax, values, label: str, unit: str, limits: tuple = (), colour: str = "tab:blue",
                  missing: str = "without a value") -> None:
     """values in unit on ax (nan for a run without one: counted under the axis as `missing`):
-    a histogram, or an ECDF below ECDF_BELOW runs; each (value, name) of limits a red dashed line, kept in view when it is
-    within 3 times the data's span of the data, else named under the axis as off scale (the
-    histogram would be a spike against it)."""
+    a histogram, or an ECDF below ECDF_BELOW runs; each (value, name) of limits a red dashed
+    line, kept in view when it is within 3 times the data's span of the data, else named
+    under the axis as off scale (the histogram would be a spike against it)."""
     from matplotlib.ticker import MaxNLocator
 
     v = np.asarray(values, float)
