@@ -3,12 +3,12 @@ flew, and every plot of a small real descent and rendezvous campaign drawn, not 
 embedded in the campaign's report."""
 import numpy as np
 import pytest
+from pngs import PNG_MAGIC, blank_png_bytes
 
 from gnc import montecarlo, scenario
 from gnc.campaign_plotting import bin_edges, named
 from gnc.core import vehicle as V
 from gnc.programs.descent.assemble import assemble, dispersed_inputs
-from pngs import PNG_MAGIC, blank_png_bytes
 
 IMG = '<img src="data:image/png;base64,'
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pngs import PNG_MAGIC, blank_png_bytes
 
 from gnc.cli import main, scenario_reference
 from gnc.scenario import shipped
 from gnc.telemetry import Columns
-from pngs import PNG_MAGIC, blank_png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,17 +3,15 @@ laws, the safety map against hand-made ground and a brute-force reference, the
 unit's site never one it measured unsafe, the touchdown judge on synthetic ground,
 the unit in the closed loop, and the avoidance on/off Monte Carlo on rough ground."""
 import dataclasses
-import io
 import math
-import struct
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pngs import blank_png_bytes
 
 from gnc import montecarlo, scenario, terrain_gen
 from gnc.core import hazard as HZ
@@ -45,19 +43,6 @@ def _terrain_params(**changes):
     p = dict(vars(SC.terrain), regional_enabled=False)
     p.update(changes)
     return SimpleNamespace(**p)
-
-
-def _blank_png_bytes(png: Path) -> int:
-    """Bytes of an empty one-axes figure of png's pixel size: what a plot weighs with nothing drawn."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    w, h = struct.unpack(">II", png.read_bytes()[16:24])            # the IHDR chunk
-    fig, _ = plt.subplots(figsize=(w / 100.0, h / 100.0))
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=100, format="png")
-    plt.close(fig)
-    return len(buf.getvalue())
 
 
 # ---------------------------------------------------------------- terrain ----
@@ -729,7 +714,7 @@ def test_a_descent_diverts_to_the_units_site_and_draws_its_map(tmp_path):
     assert math.hypot(td["east_m"] - unit["site_east_m"], td["north_m"] - unit["site_north_m"]) < hp[hdu.HP_MARGIN]
     assert td["safe"]
     png = hazard_plots.safety_map(tmp_path / "safety_map.png", hp, hs, hmap, td)
-    assert png.stat().st_size > 2 * _blank_png_bytes(png)           # a map drawn, not empty axes
+    assert png.stat().st_size > 2 * blank_png_bytes(png.read_bytes())           # a map drawn, not empty axes
 
 
 def test_a_gentle_touchdown_on_unsafe_ground_is_not_landed():
@@ -778,4 +763,4 @@ def test_monte_carlo_hazard_avoidance_on_and_off_on_rough_ground(tmp_path, capsy
     assert all(safe for outcome, safe in verdicts if outcome == "landed")
     lim = ROUGH.touchdown
     png = hazard_plots.touchdowns(tmp_path / "touchdowns.png", campaigns, lim.max_slope_deg, lim.max_rock_m)
-    assert png.stat().st_size > 2 * _blank_png_bytes(png)           # points drawn, not empty axes
+    assert png.stat().st_size > 2 * blank_png_bytes(png.read_bytes())           # points drawn, not empty axes

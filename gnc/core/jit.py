@@ -58,6 +58,6 @@ drop_stale_caches(kernel_sources(), cache_dir(GNC / "core" / "jit.py") / STAMP)
 kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 # A kernel called several times per integration step with arrays in a tuple (the gravity
-# field) costs ~100 ns per call when called: numba inlines it in its callers instead
-# (rk4_step 0.81 -> 0.47 us, bench/rk4_timing.py).
+# field) costs more per call than its arithmetic: numba inlines it in its callers instead
+# (bench/rk4_timing.py times rk4_step both ways).
 inline_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
