@@ -14,6 +14,7 @@ plots(campaign, out_dir) -> [paths].
 """
 from __future__ import annotations
 
+import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,8 +27,8 @@ import numpy as np
 
 from gnc import programs
 from gnc.html_report import REPORT, campaign_page
-from gnc.output import RUN, RUN_FORMAT, build, versions, write_json, write_text
-from gnc.runfolder import run_folder
+from gnc.output import RUN, RUN_FORMAT, build, finite, versions, write_json, write_text
+from gnc.runfolder import JOURNAL, run_folder
 from gnc.scenario import Scenario
 
 RESULT = "montecarlo.json"
@@ -71,47 +72,43 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
     return programs.get(sc.program).part("campaign").fly_one(sc, seed, fsw)
 
 
-def _execute_threads(sc, seeds, jobs, fsw, progress):
-    """(finished runs, interrupted): on Ctrl-C (or SIGTERM, gnc.interrupt)
-    the queued runs are cancelled, not flown; the ones in flight end with the process."""
-    out = []
+def _execute_threads(sc, seeds, jobs, fsw, finished):
+    """finished(run) as each run ends; True when interrupted: on Ctrl-C (or SIGTERM,
+    gnc.interrupt) the queued runs are cancelled, not flown; the ones in flight end with the process."""
     pool = ThreadPoolExecutor(max_workers=jobs)
     futures = [pool.submit(fly_one, sc, s, fsw) for s in seeds]
     try:
         for fut in as_completed(futures):
-            out.append(fut.result())
-            if progress:
-                progress(len(out), len(seeds))
+            finished(fut.result())
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
-        return out, True
+        return True
     pool.shutdown()
-    return out, False
+    return False
 
 
-def _execute_dask(sc, seeds, address, fsw, progress):
+def _execute_dask(sc, seeds, address, fsw, finished):
     try:
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
     except ImportError:
         raise RuntimeError("--scheduler needs Dask: python -m pip install 'lunar-gnc[dask]'") from None
-    out = []
     with Client(address) as client:
         futures = client.map(fly_one, [sc] * len(seeds), seeds, [fsw] * len(seeds), pure=False)
         try:
             for fut in dask_completed(futures):
-                out.append(fut.result())
-                if progress:
-                    progress(len(out), len(seeds))
+                finished(fut.result())
         except KeyboardInterrupt:
             client.cancel(futures)
-            return out, True
-    return out, False
+            return True
+    return False
 
 
 def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str | None = None, fsw: str = "numba",
-             progress: Callable[[int, int], None] | None = None) -> Campaign:
-    """n dispersed runs of sc on jobs threads (or a Dask scheduler); progress(done, n) as they end."""
+             progress: Callable[[int, int], None] | None = None,
+             on_run: Callable[[dict], None] | None = None) -> Campaign:
+    """n dispersed runs of sc on jobs threads (or a Dask scheduler); on_run(run) and
+    progress(done, n) as each run ends (on the calling thread)."""
     if n < 1:
         raise ValueError("a campaign needs at least one run")
     program = programs.get(sc.program)
@@ -120,11 +117,20 @@ def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str 
     part = program.part("campaign")
     seeds = run_seeds(seed, n)
     part.fly_one(sc, seeds[0], fsw)           # compile (or load the cache) once, not per worker
+    runs = []
+
+    def finished(run: dict) -> None:
+        runs.append(run)
+        if on_run:
+            on_run(run)
+        if progress:
+            progress(len(runs), n)
+
     t0 = time.perf_counter()
     if scheduler:
-        runs, interrupted = _execute_dask(sc, seeds, scheduler, fsw, progress)
+        interrupted = _execute_dask(sc, seeds, scheduler, fsw, finished)
     else:
-        runs, interrupted = _execute_threads(sc, seeds, max(1, jobs), fsw, progress)
+        interrupted = _execute_threads(sc, seeds, max(1, jobs), fsw, finished)
     if interrupted and not runs:
         raise KeyboardInterrupt
     wall = time.perf_counter() - t0
@@ -139,23 +145,65 @@ def report(c: Campaign) -> str:
     return c.program.part("campaign").report(c)
 
 
-def write(c: Campaign, out_dir, plots: bool = True, provenance: dict | None = None,
-          min_success: Fraction = Fraction(1)) -> list[Path]:
-    """montecarlo.json (statistics, every run), run.json (what reproduces the campaign, as
-    gnc.output.run_record does for a run), unless plots=False the campaign's PNGs, and
-    report.html (gnc.html_report, judged against min_success as --junit judges), in a folder
-    that replaces out_dir whole (gnc.runfolder)."""
-    out = Path(out_dir)
+def record(sc: Scenario, seed: int, runs: int, jobs: int, fsw: str, provenance: dict | None = None) -> dict:
+    """run.json of a campaign: what reproduces it, as gnc.output.run_record does for a run."""
+    return {"format": RUN_FORMAT, "kind": "montecarlo", "command": list(sys.argv), "program": sc.program,
+            "scenario": sc.name, "source": sc.source, "overrides": list(sc.overrides), "seed": seed,
+            "runs": runs, "jobs": jobs, "fsw": fsw, **(provenance or {}),
+            "build": build(fsw), "versions": versions(), "resolved": sc.data}
+
+
+class Journal:
+    """A campaign's runs.jsonl: each finished run appended as one JSON line the moment it ends
+    (call it with the run), so a campaign killed outright keeps every finished run in its
+    folder's temporary name, which the next write to the folder keeps as .NAME.partial-PID
+    (gnc.runfolder).  The file exists once a run has ended; write_results deletes it once
+    montecarlo.json holds the runs.  `pd.read_json(path, lines=True)` reads it."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / JOURNAL
+        self._file = None
+
+    def __call__(self, run: dict) -> None:
+        if self._file is None:
+            self._file = open(self.path, "a", encoding="utf-8")
+        # flushed per run: a SIGKILL loses the process's buffers, never what the kernel holds
+        self._file.write(json.dumps(finite(run), allow_nan=False) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_results(c: Campaign, folder: Path, plots: bool = True, min_success: Fraction = Fraction(1)) -> list[Path]:
+    """Into a campaign's folder (its temporary name): montecarlo.json (statistics, every run),
+    unless plots=False the campaign's PNGs, and report.html (gnc.html_report, judged against
+    min_success as --junit judges); the journal goes, as montecarlo.json now holds its runs."""
     doc = {"scenario": c.scenario.name, "campaign_seed": c.seed, "fsw": c.fsw, "runs_requested": c.requested,
            "interrupted": c.interrupted, "statistics": c.stats, "runs": c.runs}
+    written = [write_json(folder / RESULT, doc)]
+    if plots:
+        written += c.program.part("campaign").plots(c, folder)
+    written.append(write_text(folder / REPORT, campaign_page(c, folder, min_success)))
+    (folder / JOURNAL).unlink(missing_ok=True)
+    return written
+
+
+def write(c: Campaign, out_dir, plots: bool = True, provenance: dict | None = None,
+          min_success: Fraction = Fraction(1)) -> list[Path]:
+    """A campaign flown in memory written as a folder that replaces out_dir whole
+    (gnc.runfolder): run.json (record) and write_results' files.  `gnc montecarlo` instead
+    writes run.json first and journals the runs as they end (Journal)."""
+    out = Path(out_dir)
     sc = c.scenario
-    record = {"format": RUN_FORMAT, "kind": "montecarlo", "command": list(sys.argv), "program": sc.program,
-              "scenario": sc.name, "source": sc.source, "overrides": list(sc.overrides), "seed": c.seed,
-              "runs": c.requested, "jobs": c.jobs, "fsw": c.fsw, **(provenance or {}),
-              "build": build(c.fsw), "versions": versions(), "resolved": sc.data}
     with run_folder(out) as folder:
-        written = [write_json(folder / RESULT, doc), write_json(folder / RUN, record)]
-        if plots:
-            written += c.program.part("campaign").plots(c, folder)
-        written.append(write_text(folder / REPORT, campaign_page(c, folder, min_success)))
+        written = [write_json(folder / RUN, record(sc, c.seed, c.requested, c.jobs, c.fsw, provenance))]
+        written += write_results(c, folder, plots, min_success)
     return [out / p.name for p in written]

@@ -9,13 +9,14 @@ On leaving the block without an exception: an existing run folder DIR is moved a
 moment leaves (docs/reproducibility.md, "Run folders"):
 
     while flying/writing DIR as it was (the previous run, or nothing); a partial .DIR.new-PID
-                         holding the telemetry streamed so far (every whole chunk readable)
+                         holding the telemetry streamed so far (every whole chunk readable),
+                         or a campaign's runs.jsonl (every run that had ended, a line each)
     between the renames  no DIR; the previous run whole in .DIR.old-PID, the new one whole in .DIR.new-PID
     after the renames    DIR the new run; the previous one in .DIR.old-PID until deleted
 
 The next write to DIR deletes the leftovers of a process that is no longer running, except
-a partial run's telemetry: a .DIR.new-PID holding a telemetry file is renamed
-.DIR.partial-PID (said on stderr) and kept.  With keep_partial, Ctrl-C or SIGTERM in the
+what a partial run flew: a .DIR.new-PID holding a telemetry file or a campaign's journal is
+renamed .DIR.partial-PID (said on stderr) and kept.  With keep_partial, Ctrl-C or SIGTERM in the
 block (KeyboardInterrupt) renames the temporary folder .DIR.partial-PID too, and names it
 on the exception (its partial_run).  gnc never deletes a .DIR.partial-PID: the user does.
 Only a folder gnc wrote (it holds one of MARKERS) or an empty one is replaced: `--out ~`
@@ -34,7 +35,9 @@ from typing import Iterator
 
 # a folder holding one of these was written by gnc (a run, a HIL session, a campaign)
 MARKERS = ("summary.json", "run.json", "montecarlo.json", "link.json")
-TELEMETRY_GLOB = "telemetry*.arrow"      # gnc.telemetry's files: what a partial run keeps
+TELEMETRY_GLOB = "telemetry*.arrow"      # gnc.telemetry's files
+JOURNAL = "runs.jsonl"                   # a campaign's finished runs (gnc.montecarlo.Journal)
+PARTIAL = (TELEMETRY_GLOB, JOURNAL)      # what a partial run or campaign keeps
 
 
 def absolute(out_dir) -> Path:
@@ -64,7 +67,7 @@ def refusal(out_dir) -> str | None:
 def run_folder(out_dir, keep_partial: bool = False) -> Iterator[Path]:
     """Yield an empty temporary folder beside out_dir that replaces it whole when the block
     completes (and is deleted when it raises; with keep_partial, a KeyboardInterrupt keeps it
-    as .NAME.partial-PID when it holds telemetry, named by the exception's partial_run).
+    as .NAME.partial-PID when it holds telemetry or a journal, named by the exception's partial_run).
     Raises OSError, also for a folder that refusal() refuses."""
     out = absolute(out_dir)
     why = refusal(out)
@@ -78,7 +81,7 @@ def run_folder(out_dir, keep_partial: bool = False) -> Iterator[Path]:
     try:
         yield new
     except KeyboardInterrupt as e:
-        if keep_partial and any(new.glob(TELEMETRY_GLOB)):
+        if keep_partial and _holds_partial(new):
             e.partial_run = _keep(new, out)
         else:
             shutil.rmtree(new, ignore_errors=True)
@@ -102,11 +105,15 @@ def _remove_leftovers(out: Path) -> None:
         m = pattern.fullmatch(p.name)
         if not m or int(m.group(2)) == os.getpid() or _alive(int(m.group(2))):
             continue
-        if m.group(1) == "new" and any(p.glob(TELEMETRY_GLOB)):
+        if m.group(1) == "new" and _holds_partial(p):
             kept = _keep(p, out, int(m.group(2)))
-            print(f"gnc: kept the telemetry of a run killed while writing {out}: {kept}{os.sep}", file=sys.stderr)
+            print(f"gnc: kept what a run killed while writing {out} had flown: {kept}{os.sep}", file=sys.stderr)
         else:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _holds_partial(folder: Path) -> bool:
+    return any(any(folder.glob(pattern)) for pattern in PARTIAL)
 
 
 def partial_name(out: Path, pid: int) -> Path:

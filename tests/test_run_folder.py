@@ -2,6 +2,7 @@
 Real `gnc` processes, killed at chosen moments of the write, and read back."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -9,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from gnc import montecarlo
+from gnc.output import finite
+from gnc.runfolder import JOURNAL, run_folder
+from gnc.scenario import load
 from gnc.telemetry import Columns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,6 +158,46 @@ def test_a_signalled_campaign_stops_and_keeps_every_finished_run(tmp_path, sig):
     assert 0 < len(doc["runs"]) < 5000 and doc["statistics"]["runs"] == len(doc["runs"])
     assert all({"seed", "outcome"} <= set(r) for r in doc["runs"])
     assert json.loads((out / "run.json").read_text())["runs"] == 5000
+
+
+def test_a_killed_campaign_keeps_the_finished_runs_in_its_journal(tmp_path, capsys):
+    """kill -9 gives no chance to write montecarlo.json: the runs that had ended are the
+    journal's lines, each the same run as its seed flown alone, and the next campaign into the
+    folder keeps them."""
+    out = tmp_path / "mc"
+    p = subprocess.run([sys.executable, "-c", SIGNAL_IN_CAMPAIGN, str(int(signal.SIGKILL)), "montecarlo", "descent",
+                        "-n", "5000", "--jobs", "2", "--out", str(out), *SHORT],
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600)
+    assert p.returncode == -9, p.stderr
+    assert not out.exists()
+    [partial] = tmp_path.iterdir()
+    assert re.fullmatch(r"\.mc\.new-\d+", partial.name)
+    record = json.loads((partial / "run.json").read_text())
+    assert record["kind"] == "montecarlo" and record["runs"] == 5000
+    runs = [json.loads(line) for line in (partial / JOURNAL).read_text().splitlines()]
+    # the 8th run started once 6 had ended on the 2 threads; the main thread journals them as they end
+    assert 1 <= len(runs) <= 7
+    sc = load("descent", SHORT[1:2])
+    first = montecarlo.run_seeds(record["seed"], 8)
+    assert len({r["seed"] for r in runs}) == len(runs) and {r["seed"] for r in runs} <= set(first)
+    for r in runs:
+        assert r == json.loads(json.dumps(finite(montecarlo.fly_one(sc, r["seed"])))), r["seed"]
+    with run_folder(out) as folder:
+        (folder / "montecarlo.json").write_text("{}")
+    kept = tmp_path / partial.name.replace(".new-", ".partial-")
+    assert sorted(q.name for q in tmp_path.iterdir()) == [kept.name, "mc"]
+    assert f"{kept}{os.sep}" in capsys.readouterr().err
+    assert (kept / JOURNAL).read_text().splitlines() == [json.dumps(r) for r in runs]
+
+
+def test_a_finished_campaign_leaves_no_journal(tmp_path):
+    out = tmp_path / "mc"
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "montecarlo", "descent", "-n", "3", "--jobs", "2",
+                        "--out", str(out), *SHORT], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode in (0, 1), p.stderr
+    assert sorted(q.name for q in out.iterdir()) == ["montecarlo.json", "report.html", "run.json"]
+    assert len(json.loads((out / "montecarlo.json").read_text())["runs"]) == 3
 
 
 def test_a_run_terminated_like_ctrl_c_leaves_the_previous_run_whole(tmp_path):

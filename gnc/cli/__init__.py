@@ -40,7 +40,7 @@ from gnc.cli.hil import add_parser as add_hil
 from gnc.cli.progress import progress
 from gnc.interrupt import Terminated, sigterm_as_interrupt
 from gnc.programs import NAMES as PROGRAMS
-from gnc.runfolder import TELEMETRY_GLOB
+from gnc.runfolder import TELEMETRY_GLOB, run_folder
 from gnc.scenario import RULES, SCENARIO_DIR, ScenarioError, shipped
 
 # ---------------------------------------------------------------- gnc run
@@ -451,7 +451,9 @@ least FRACTION of the runs, with the worst value, its seed and its margin.  An i
 campaign judges nothing: every case is an error.  Written atomically once the campaign starts.
 
 exit status: 0 the success rate met --min-success, 1 it did not, 2 bad input,
-130 interrupted by Ctrl-C or SIGTERM (montecarlo.json keeps the finished runs).
+130 interrupted by Ctrl-C or SIGTERM (montecarlo.json keeps the finished runs).  Killed outright
+(kill -9), the runs that had ended are in .DIR.new-PID/runs.jsonl, a JSON line each
+(docs/reproducibility.md).
 """
 
 
@@ -505,21 +507,28 @@ def cmd_montecarlo(args) -> int:
     require_build(args.fsw)
     compiling = say_compiling(sys.stderr, programs.get(sc.program), args.fsw, args.quiet)
     from gnc import montecarlo  # after the checks: it imports numba
+    from gnc.output import RUN, write_json
 
     props = {"run_dir": str(out)}
     with junit_report(args.junit, f"gnc montecarlo {sc.name}",
                       lambda why: junit.unjudged_campaign(sc, why, properties=props)) as report:
-        bar = progress(sys.stderr, sc.name, compiling, args.quiet)
         try:
-            c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
-                                    fsw=args.fsw, progress=bar.count if bar is not None else None)
-        except RuntimeError as e:
-            raise UsageError(str(e)) from None
-        finally:
-            if bar is not None:
-                bar.close()
-        try:
-            written = montecarlo.write(c, out, plots=not args.no_plots, min_success=args.min_success)
+            # run.json first and each run journalled as it ends: a kill keeps what was flown
+            with run_folder(out, keep_partial=True) as folder:
+                write_json(folder / RUN, montecarlo.record(sc, args.seed, args.runs, args.jobs, args.fsw))
+                bar = progress(sys.stderr, sc.name, compiling, args.quiet)
+                try:
+                    with montecarlo.Journal(folder) as journal:
+                        c = montecarlo.campaign(sc, args.runs, seed=args.seed, jobs=args.jobs,
+                                                scheduler=args.scheduler, fsw=args.fsw, on_run=journal,
+                                                progress=bar.count if bar is not None else None)
+                except RuntimeError as e:
+                    raise UsageError(str(e)) from None
+                finally:
+                    if bar is not None:
+                        bar.close()
+                written = [out / RUN] + [out / p.name for p in montecarlo.write_results(
+                    c, folder, not args.no_plots, args.min_success)]
         except OSError as e:
             raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
         report.set(junit.campaign_suites(c, args.min_success, props))
@@ -568,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ngnc: {'terminated' if isinstance(e, Terminated) else 'interrupted'}", file=sys.stderr)
         partial = getattr(e, "partial_run", None)
         if partial is not None:
-            print(f"gnc: the telemetry flown so far is in {partial}{os.sep} (a partial run: gnc leaves it "
+            print(f"gnc: what was flown so far is in {partial}{os.sep} (a partial run: gnc leaves it "
                   f"for you to read or delete)", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:
