@@ -1,6 +1,7 @@
 """What the campaign plots of every program share: a distribution drawn so it has no gaps
 (a histogram on bin edges fitted to the data, or an ECDF when the runs are few) against its
-limits, and a scatter coloured by each run's outcome."""
+limits, a scatter coloured by each run's outcome, and the sensitivity grid of the judged
+quantities against the dispersed inputs."""
 from __future__ import annotations
 
 import numpy as np
@@ -90,3 +91,46 @@ def outcome_order(outcomes, success: str) -> list[str]:
     """The distinct outcomes, success first, then the rest by name (each keeps its colour)."""
     kinds = sorted(set(str(o) for o in outcomes))
     return sorted(kinds, key=lambda k: (k != success, k))
+
+
+def sensitivity_grid(path, outcomes, success: str, rows, columns, title: str):
+    """Each judged quantity of rows, (axis label, value per run, note under the label), against
+    each dispersed input of columns, (axis label, value per run): one point per run coloured by
+    its outcome (by_outcome), axes shared along each row and column, written to path: which
+    input drives which quantity toward its limit."""
+    from matplotlib.ticker import MaxNLocator
+
+    from gnc.plotting import layout, pyplot, save_png
+
+    plt = pyplot()
+    n_rows, n_cols = len(rows), len(columns)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.55 * n_cols + 1.2, 1.3 * n_rows + 1.3), sharex="col",
+                             sharey="row", squeeze=False)
+    for i, (label, y, note) in enumerate(rows):
+        for j, (input_label, x) in enumerate(columns):
+            ax = axes[i, j]
+            by_outcome(ax, x, y, outcomes, success)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=6)
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            ax.yaxis.set_major_locator(MaxNLocator(4))
+            if i == n_rows - 1:
+                ax.set_xlabel(input_label, fontsize=7)
+            if j == 0:
+                ax.set_ylabel(label + (f"\n{note}" if note else ""), fontsize=7)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", fontsize=8, ncol=len(outcome_order(outcomes, success)))
+    fig.suptitle(title, fontsize=10)
+    layout(fig, left=0.95, right=0.15, top=0.6, bottom=0.55, wspace=0.12, hspace=0.12)
+    save_png(fig, path)
+    plt.close(fig)
+    return path
+
+
+def worst_share(values, limit: float | None, of: str = "limit") -> str:
+    """'worst 89 % of limit': the largest |value| as a share of limit ('' without a limit or a
+    value).  Shown as a share, not a line: drawn, the limit would squeeze the points into a row."""
+    v = np.abs(np.asarray(values, float))
+    if not limit or not np.isfinite(v).any():
+        return ""
+    return f"worst {100 * np.nanmax(v) / limit:.0f} % of {of}"

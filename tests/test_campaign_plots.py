@@ -8,7 +8,11 @@ from pngs import PNG_MAGIC, blank_png_bytes
 from gnc import montecarlo, scenario
 from gnc.campaign_plotting import bin_edges, named
 from gnc.core import vehicle as V
+from gnc.programs.ascent.assemble import assemble as ascent_assemble
+from gnc.programs.ascent.run import run as run_ascent
 from gnc.programs.descent.assemble import assemble, dispersed_inputs
+from gnc.programs.rendezvous.assemble import assemble as rendezvous_assemble
+from gnc.programs.rendezvous.assemble import dispersed_inputs as rendezvous_dispersed_inputs
 
 IMG = '<img src="data:image/png;base64,'
 
@@ -56,18 +60,36 @@ def test_a_descent_campaign_draws_every_plot_a_crash_included(tmp_path):
     c.runs[0] = {**c.runs[0], "outcome": "crashed", "touchdown": None}
     written = montecarlo.write(c, tmp_path / "mc")
     names = {p.name for p in written}
-    for name in ("touchdown_limits.png", "sensitivity.png", "dispersion.png", "touchdown_speeds.png",
-                 "propellant.png"):
-        assert name in names
+    assert names == {"touchdown_limits.png", "sensitivity.png", "dispersion.png", "montecarlo.json", "run.json",
+                     "report.html"}
+    for name in ("touchdown_limits.png", "sensitivity.png", "dispersion.png"):
         _drawn(tmp_path / "mc" / name)
-    assert (tmp_path / "mc" / "report.html").read_text().count(IMG) == 5
+    assert (tmp_path / "mc" / "report.html").read_text().count(IMG) == 3
+
+
+def test_the_rendezvous_records_both_vehicles_dispersions_as_flown():
+    sc = scenario.load("rendezvous")
+    ascent_sc = scenario.load(sc.get("ascent"))
+    seed = 11
+    d = rendezvous_dispersed_inputs(sc, seed)
+    flown = run_ascent(ascent_sc, seed, True, tel_every=10 ** 9)
+    vehicles = {"ascender": (ascent_assemble(ascent_sc, seed, disperse=True).vp, ascent_assemble(ascent_sc, seed).vp),
+                "orbiter_returner": (rendezvous_assemble(sc, ascent_sc, flown.final, seed, disperse=True).vpc,
+                                     rendezvous_assemble(sc, ascent_sc, flown.final, seed).vpc)}
+    for name, (vp, nominal) in vehicles.items():
+        assert d[name]["mass_kg"] == pytest.approx(vp[V.VP_MASS_WET] - nominal[V.VP_MASS_WET], abs=1e-9), name
+        assert d[name]["thrust_frac"] == pytest.approx(vp[V.VP_T_SCALE] - 1.0, abs=1e-12), name
+        assert d[name]["isp_frac"] == pytest.approx(vp[V.VP_ISP] / nominal[V.VP_ISP] - 1.0, abs=1e-12), name
+        assert d[name]["mass_kg"] != 0.0, name                       # drawn, not the nominal
+    assert d["ascender"]["tilt_deg"] >= 0.0 and d["orbiter_returner"]["lead_deg"] != 0.0
 
 
 def test_a_rendezvous_campaign_draws_its_capture_and_insertion_plots_a_miss_included(tmp_path):
     c = montecarlo.campaign(scenario.load("rendezvous"), 3, seed=5, jobs=2)
     c.runs[0] = {**c.runs[0], "outcome": "no_capture", "capture": None}     # never reached contact
     written = montecarlo.write(c, tmp_path / "mc")
-    for name in ("capture.png", "insertion_propellant.png"):
+    assert all("dispersed" in r for r in c.runs)
+    for name in ("capture.png", "insertion_propellant.png", "sensitivity.png"):
         assert tmp_path / "mc" / name in written
         _drawn(tmp_path / "mc" / name)
-    assert (tmp_path / "mc" / "report.html").read_text().count(IMG) == 2
+    assert (tmp_path / "mc" / "report.html").read_text().count(IMG) == 3

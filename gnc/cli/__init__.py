@@ -437,10 +437,11 @@ examples:
 
 outputs: montecarlo.json (statistics, every run's seed and outcome), report.html (the page to
 read: success rate against --min-success, each limit over the runs, the plots embedded); a
-descent campaign also dispersion.png, touchdown_speeds.png, propellant.png, touchdown_limits.png
-(each judged touchdown quantity against its limit), sensitivity.png (each against every
-dispersed input); a rendezvous campaign capture.png (the state at contact against the envelope)
-and insertion_propellant.png (ascent insertion errors, each vehicle's propellant).
+descent campaign also dispersion.png, touchdown_limits.png (each judged touchdown quantity,
+propellant included, against its limit), sensitivity.png (each against every
+dispersed input); a rendezvous campaign capture.png (the state at contact against the envelope),
+insertion_propellant.png (ascent insertion errors, each vehicle's propellant) and sensitivity.png
+(each against both vehicles' dispersed inputs).
 
 --min-success FRACTION: the campaign's requirement, the fraction of runs that must succeed
 (landed, captured); default 1: every run must succeed.

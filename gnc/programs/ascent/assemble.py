@@ -24,6 +24,7 @@ from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.programs.ascent import plant as AL
 from gnc.programs.descent.assemble import c_lf, every, frame_config, imu_params, world_array
+from gnc.programs.dispersed import vehicle_offsets
 from gnc.programs.gravity import field_model, plant_field
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rotation_about, small_rotation
 from gnc.scenario import Scenario
@@ -223,11 +224,23 @@ def fsw_config(sc: Scenario, w, q_ib0, pad_l, knowledge_error, n_i, target, rng)
     return cfg
 
 
+def pad_tilt_deg(sc: Scenario, rng: np.random.Generator, disperse: bool) -> float:
+    """The lander's tilt on the pad, the scenario's or drawn about it."""
+    return abs(sc.site.tilt_deg + (rng.normal(0.0, sc.dispersions.tilt_deg) if disperse else 0.0))
+
+
 def scenario_pad(sc: Scenario, rng: np.random.Generator, disperse: bool) -> Pad:
     s = sc.site
-    tilt = s.tilt_deg + (rng.normal(0.0, sc.dispersions.tilt_deg) if disperse else 0.0)
-    q = pad_attitude(s.lat_deg, s.lon_deg, s.heading_deg, abs(tilt), s.tilt_azimuth_deg)
+    q = pad_attitude(s.lat_deg, s.lon_deg, s.heading_deg, pad_tilt_deg(sc, rng, disperse), s.tilt_azimuth_deg)
     return Pad(s.lat_deg, s.lon_deg, s.elevation_m, q, rng.normal(0.0, sc.navigation.site_sigma_m, 3))
+
+
+def dispersed_inputs(sc: Scenario, seed: int) -> dict:
+    """What assemble(sc, seed, disperse=True) draws for the vehicle (gnc.programs.dispersed)
+    and the lander's tilt on the pad: the same first draws of the same generator."""
+    rng = np.random.default_rng(seed)
+    vp = vehicle_params(sc, rng)
+    return {**vehicle_offsets(vp, vehicle_params(sc, None)), "tilt_deg": pad_tilt_deg(sc, rng, True)}
 
 
 def assemble(sc: Scenario, seed: int = 0, disperse: bool = False, pad: Pad | None = None) -> AscentAssembly:

@@ -28,6 +28,7 @@ from gnc.core import vehicle as V
 from gnc.core.fsw.landing import q_li
 from gnc.geotiff import DemFileError
 from gnc.programs.descent import plant as P
+from gnc.programs.dispersed import vehicle_offsets
 from gnc.programs.gravity import field_model, plant_field, set_world
 from gnc.rotations import quat_from_matrix, quat_to_matrix, rz, small_rotation
 from gnc.scenario import MAX_MAP_CELLS, Scenario, ScenarioError
@@ -406,14 +407,7 @@ def dispersed_inputs(sc: Scenario, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     vp = vehicle_params(sc, rng)
     dr, dv = pdi_offsets(sc, rng)
-    nominal = vehicle_params(sc, None)
-    cos_mis = min(1.0, float(la.dot(vp[V.VP_T_DIR:V.VP_T_DIR + 3], nominal[V.VP_T_DIR:V.VP_T_DIR + 3])))
-    return {"thrust_frac": float(vp[V.VP_T_SCALE] - 1.0),
-            "isp_frac": float(vp[V.VP_ISP] / nominal[V.VP_ISP] - 1.0),
-            "mass_kg": float(vp[V.VP_MASS_WET] - nominal[V.VP_MASS_WET]),
-            "inertia_frac": float(vp[V.VP_I_WET] / nominal[V.VP_I_WET] - 1.0),
-            "misalignment_deg": math.degrees(math.acos(cos_mis)),
-            "com_offset_m": float(np.linalg.norm(vp[V.VP_COM:V.VP_COM + 3] - nominal[V.VP_COM:V.VP_COM + 3])),
+    return {**vehicle_offsets(vp, vehicle_params(sc, None)),
             "pdi_pos_m": [float(x) for x in dr], "pdi_vel_mps": [float(x) for x in dv]}
 
 

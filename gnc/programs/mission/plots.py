@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from gnc.plotting import layout, pyplot, save_png, title
-
 from gnc.programs.ascent import plots as ascent
 from gnc.programs.descent import plots as descent
 from gnc.programs.rendezvous import plots as rendezvous

@@ -27,10 +27,12 @@ from gnc.core import sensors as S
 from gnc.core import vehicle as V
 from gnc.core.fsw.step import fsw_reset
 from gnc.programs.ascent.assemble import attitude_control_config, imu_star_params, vehicle_params
+from gnc.programs.ascent.assemble import dispersed_inputs as ascent_dispersed_inputs
 from gnc.programs.descent.assemble import every
+from gnc.programs.dispersed import vehicle_offsets
 from gnc.programs.gravity import field_model, set_world
 from gnc.rotations import quat_from_matrix, quat_to_matrix, small_rotation
-from gnc.scenario import Scenario
+from gnc.scenario import Scenario, load
 
 
 @dataclass
@@ -147,6 +149,22 @@ def chaser_orbit(sc: Scenario, xt: np.ndarray, plane_normal: np.ndarray, lead_de
     return radius * u, math.sqrt(sc.moon.mu / radius) * np.cross(n, u)
 
 
+def lead_offset_deg(sc: Scenario, rng: np.random.Generator, disperse: bool) -> float:
+    """The orbiter-returner's phase at insertion off the scenario's lead_deg, drawn or 0."""
+    return float(rng.normal(0.0, sc.dispersions.lead_deg)) if disperse else 0.0
+
+
+def dispersed_inputs(sc: Scenario, seed: int) -> dict:
+    """What a dispersed rendezvous of seed draws, per vehicle: the ascender's in its ascent
+    (gnc.programs.ascent.assemble.dispersed_inputs), the orbiter-returner's vehicle
+    (gnc.programs.dispersed) and phase at insertion, as assemble draws them first."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    vp = vehicle_params(sc, rng)
+    return {"ascender": ascent_dispersed_inputs(load(sc.get("ascent")), seed),
+            "orbiter_returner": {**vehicle_offsets(vp, vehicle_params(sc, None)),
+                                 "lead_deg": lead_offset_deg(sc, rng, True)}}
+
+
 def assemble(sc: Scenario, ascent_sc: Scenario, ascent_final: dict, seed: int = 0,
              disperse: bool = False) -> RendezvousAssembly:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))        # independent of the ascent's draws
@@ -169,7 +187,7 @@ def assemble(sc: Scenario, ascent_sc: Scenario, ascent_final: dict, seed: int = 
     spt[S.SP_STAR_EVERY] = every(ascent_sc.sensors.star_tracker.rate_hz, sc.sim.fsw_rate_hz)
     # the orbiter-returner
     vpc = vehicle_params(sc, rng if disperse else None)
-    lead = sc.orbiter.lead_deg + (rng.normal(0.0, sc.dispersions.lead_deg) if disperse else 0.0)
+    lead = sc.orbiter.lead_deg + lead_offset_deg(sc, rng, disperse)
     r_c, v_c = chaser_orbit(sc, xt, ascent_final["target"]["plane_normal"], lead)
     z = -v_c / la.norm(v_c)
     x = r_c / la.norm(r_c)

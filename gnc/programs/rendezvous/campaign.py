@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gnc.programs.rendezvous import campaign_plots
+from gnc.programs.rendezvous.assemble import dispersed_inputs
 from gnc.programs.rendezvous.run import run
 from gnc.scenario import Scenario
 
@@ -37,7 +38,8 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
             "insertion_errors": a["insertion"]["errors"], "ascent_burn_s": a["burn_duration_s"],
             "hours_to_capture": s["capture"]["hours_after_insertion"] if s["capture"] else None,
             "propellant_kg": {"ascender": a["propellant_used_kg"] + s["target"]["propellant_used_kg"],
-                              "orbiter_returner": s["chaser"]["propellant_used_kg"]}}
+                              "orbiter_returner": s["chaser"]["propellant_used_kg"]},
+            "dispersed": dispersed_inputs(sc, seed)}
 
 
 def _describe(values) -> dict:

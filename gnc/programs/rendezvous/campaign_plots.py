@@ -1,6 +1,6 @@
 """Monte Carlo plots of ascent + rendezvous: the state at capture against the capture
-envelope, and the ascent's insertion errors against their limits with each vehicle's
-propellant against what it loaded."""
+envelope, the ascent's insertion errors against their limits with each vehicle's
+propellant against what it loaded, and each of those against every dispersed input."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from gnc import scenario as scenario_mod
-from gnc.campaign_plotting import by_outcome, distribution
+from gnc.campaign_plotting import by_outcome, distribution, sensitivity_grid, worst_share
 from gnc.plotting import layout, pyplot, save_png
+from gnc.programs.dispersed import VEHICLE_INPUTS
 
 SUCCESS = "captured"
 
@@ -75,7 +76,41 @@ def insertion_and_propellant(c, path: Path) -> Path:
     return path
 
 
+def _capture_value(run: dict, key: str) -> float:
+    return run["capture"][key] if run["capture"] else np.nan
+
+
+def sensitivity(c, path: Path) -> Path:
+    """Each judged quantity (the capture envelope's, the insertion errors, each vehicle's
+    propellant) against each vehicle's dispersed inputs (montecarlo.json's "dispersed")."""
+    runs, env = c.runs, c.scenario.capture
+    ascent = scenario_mod.load(c.scenario.get("ascent"))
+    judged = [("lateral offset [m]", [_capture_value(r, "lateral_m") for r in runs], env.max_lateral_m, "limit"),
+              ("closing speed [m/s]", [_capture_value(r, "closing_mps") for r in runs], env.max_closing_m_s, "max"),
+              ("lateral speed [m/s]", [_capture_value(r, "lateral_rate_mps") for r in runs],
+               env.max_lateral_rate_m_s, "limit"),
+              ("rel. attitude [deg]", [_capture_value(r, "attitude_deg") for r in runs], env.max_attitude_deg, "limit"),
+              ("insertion a error [m]", [r["insertion_errors"]["a_m"] for r in runs],
+               ascent.target.max_sma_error_m, "limit"),
+              ("insertion i error [deg]", [r["insertion_errors"]["i_deg"] for r in runs],
+               ascent.target.max_inc_error_deg, "limit"),
+              ("ascender prop. [kg]", [r["propellant_kg"]["ascender"] for r in runs], ascent.vehicle.propellant_kg,
+               "loaded"),
+              ("orbiter prop. [kg]", [r["propellant_kg"]["orbiter_returner"] for r in runs],
+               c.scenario.vehicle.propellant_kg, "loaded")]
+    rows = [(label, y, worst_share(y, limit, of)) for label, y, limit, of in judged]
+    columns = []
+    for vehicle, short, extra in (("ascender", "asc.", ("tilt_deg", "lander tilt [deg]")),
+                                  ("orbiter_returner", "orb.", ("lead_deg", "phase at insertion off [deg]"))):
+        for key, label in (*VEHICLE_INPUTS, extra):
+            columns.append((f"{short} {label}", [r["dispersed"][vehicle][key] if "dispersed" in r else np.nan
+                                                  for r in runs]))
+    return sensitivity_grid(path, [r["outcome"] for r in runs], SUCCESS, rows, columns,
+                            _title(c, "Sensitivity: capture, insertion and propellant against the dispersed inputs"))
+
+
 def write_all(c, out_dir: Path) -> list[Path]:
     """Every rendezvous campaign plot in out_dir."""
     out_dir = Path(out_dir)
-    return [capture(c, out_dir / "capture.png"), insertion_and_propellant(c, out_dir / "insertion_propellant.png")]
+    return [capture(c, out_dir / "capture.png"), insertion_and_propellant(c, out_dir / "insertion_propellant.png"),
+            sensitivity(c, out_dir / "sensitivity.png")]
