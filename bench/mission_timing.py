@@ -41,7 +41,7 @@ def time_mission(sc, runs, tel_every):
         t0 = time.perf_counter()
         result = run(sc, SEED, tel_every=tel_every)
         walls.append(time.perf_counter() - t0)
-        for k, v in result.summary["wall_s"].items():
+        for k, v in result.wall_s.items():
             phases[k].append(v)
     return walls, phases, result
 

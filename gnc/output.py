@@ -98,8 +98,8 @@ def finish_run(result, folder: Path, plots: bool | PlotWorkers = True, *, proven
 
 def run_record(result, provenance: dict) -> dict:
     """run.json: the resolved scenario (every key after its bases and the overrides), the
-    overrides and command line, the seed, the flight-software build and the versions of
-    the package and its dependencies; `gnc rerun DIR` flies it again."""
+    overrides and command line, the seed, the flight-software build, the versions of the
+    package and its dependencies and a mission's wall time per phase; `gnc rerun DIR` flies it again."""
     sc = result.scenario
     record = {
         "format": RUN_FORMAT,
@@ -121,6 +121,8 @@ def run_record(result, provenance: dict) -> dict:
     phases = {name: r.scenario.data for name, r in getattr(result, "phases", {}).items() if hasattr(r, "scenario")}
     if phases:
         record["phase_scenarios"] = phases   # as each phase flew (the mission loads them by name)
+    if getattr(result, "wall_s", None):
+        record["wall_s"] = result.wall_s     # a mission's per phase: here, as it varies from run to run
     return record
 
 

@@ -139,6 +139,23 @@ def test_rerun_reproduces_a_run_with_three_overrides_bit_for_bit(tmp_path):
     assert (tmp_path / "plain" / "telemetry.arrow").read_bytes() != (out / "telemetry.arrow").read_bytes()
 
 
+def test_rerun_reproduces_a_mission_and_its_page_bit_for_bit(tmp_path):
+    """A mission's summary once held each phase's wall time, so its rerun said DIFFERS; the
+    wall times are run.json's now, with the rest that depends on the machine."""
+    out, again = tmp_path / "mission", tmp_path / "again"
+    first = _gnc("run", "mission", "--out", str(out), "--no-plots", "-q")
+    assert first.returncode in (0, 1), first.stderr
+    assert set(json.loads((out / "run.json").read_text())["wall_s"]) == {"descent", "ascent", "rendezvous"}
+    p = _gnc("rerun", str(out), "--out", str(again), "--no-plots")
+    assert p.returncode == first.returncode, p.stderr
+    names = sorted(q.name for q in out.iterdir() if q.name != "run.json")
+    assert names == ["report.html", "summary.json", "telemetry-ascent.arrow", "telemetry-descent.arrow",
+                     "telemetry-rendezvous.arrow"]
+    for name in names:
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+    assert "DIFFERS" not in p.stdout and p.stdout.count("the same bytes") == 4, p.stdout
+
+
 def test_rerun_refuses_a_folder_without_a_record(tmp_path, capsys):
     from gnc.cli import main
     assert main(["rerun", str(tmp_path)]) == 2

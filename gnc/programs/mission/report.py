@@ -1,4 +1,4 @@
-"""The report printed after a mission: each phase's lines, the timeline and the wall time per phase."""
+"""The report printed after a mission: each phase's lines and the timeline."""
 from __future__ import annotations
 
 from gnc.output import headline
@@ -21,5 +21,4 @@ def report(summary: dict, scenario) -> str:
     if summary.get("timeline_h"):
         lines.append("timeline   " + ", ".join(f"{k} {v:.2f} h" for k, v in summary["timeline_h"].items()
                                                 if v is not None) + " (from powered descent initiation)")
-        lines.append("wall time  " + ", ".join(f"{k} {v:.2f} s" for k, v in summary["wall_s"].items()))
     return "\n".join(line.rstrip() for line in lines)

@@ -13,8 +13,8 @@ t = 0), so only Moon-fixed quantities cross from the descent to the ascent; the
 surface stay only shifts the mission clock.  The orbiter-returner's plane is the one
 the ascent aims at (the mission's launch window).
 
-Result: `.summary` with a section per phase (and the mission timeline, propellant and
-wall time of each), `.telemetry` with each phase's columns prefixed by its name
+Result: `.summary` with a section per phase (and the mission timeline and propellant of
+each), `.wall_s` the wall time of each phase (run.json's: it varies from run to run), `.telemetry` with each phase's columns prefixed by its name
 ("descent.alt", "ascent.alt", "rendezvous.range"; lengths differ between phases).  Streamed,
 each phase's telemetry is a file of its own (telemetry-descent.arrow, ...: gnc.telemetry).
 """
@@ -47,6 +47,7 @@ class MissionResult:
     summary: dict
     telemetry: Mapping[str, np.ndarray] = field(repr=False)
     phases: dict = field(repr=False, default_factory=dict)
+    wall_s: dict = field(default_factory=dict)      # each phase's wall time: run.json's, not the summary's
 
 
 def pad_from_descent(descent_sc: Scenario, result) -> Pad:
@@ -108,12 +109,12 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     wall["descent"] = time.perf_counter() - t
     summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
                "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
-               "rendezvous": None, "wall_s": wall}
+               "rendezvous": None}
     phases = {"descent": descent}
     prefixed = _Prefixed(phases)
     if descent.summary["outcome"] != "landed":
         summary["failures"] = ["descent: " + f for f in descent.summary["failures"]]
-        return MissionResult(sc, seed, summary, prefixed, phases)
+        return MissionResult(sc, seed, summary, prefixed, phases, wall)
 
     pad = pad_from_descent(descent_sc, descent)
     tilt = math.degrees(pmath.acos(min(1.0, la.dot(quat_to_matrix(pad.q_body_fixed)[:, 2],
@@ -130,7 +131,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     if ascent.summary["outcome"] not in ("inserted", "off_target"):
         summary["outcome"] = "ascent_failed"
         summary["failures"] = ["ascent: " + f for f in ascent.summary["failures"]]
-        return MissionResult(sc, seed, summary, prefixed, phases)
+        return MissionResult(sc, seed, summary, prefixed, phases, wall)
 
     t = time.perf_counter()
     rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(2, "rendezvous"),
@@ -159,7 +160,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     summary["propellant_kg"] = {"lander": descent.summary["propellant_used_kg"],
                                 "ascender": ascent.summary["propellant_used_kg"] + rdv.summary["target"]["propellant_used_kg"],
                                 "orbiter_returner": rdv.summary["chaser"]["propellant_used_kg"]}
-    return MissionResult(sc, seed, summary, prefixed, phases)
+    return MissionResult(sc, seed, summary, prefixed, phases, wall)
 
 
 def _named(telemetry: Recorder | None, phase: str) -> Recorder | None:
