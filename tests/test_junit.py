@@ -12,6 +12,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+import xmlschema
+from junitparser import Error, Failure, JUnitXml, TestCase
 from test_run_folder import SIGNAL_IN_CAMPAIGN
 
 from gnc import junit
@@ -23,10 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SHORT = ["--set", "sim.max_duration_s=4"]        # ends 4 s after powered descent initiation
 QUIET = ["--no-plots", "-q"]
 DESCENT_CASES = 1 + len(junit.TOUCHDOWN) + 1        # outcome, each [touchdown] limit, not tipped
+XUNIT2 = xmlschema.XMLSchema(str(Path(__file__).with_name("junit_xunit2.xsd")))
 
 
 def read(path: Path) -> tuple[ET.Element, dict]:
-    """(testsuites root, {suite: {case: (properties, "pass"|"failure"|"error", message)}})."""
+    """(testsuites root, {suite: {case: (properties, "pass"|"failure"|"error", message)}}), the
+    file first validated against the schema pytest writes and read by junitparser, which must
+    see the same cases and verdicts."""
+    XUNIT2.validate(str(path))
     root = ET.parse(path).getroot()
     assert root.tag == "testsuites"
     suites = {}
@@ -35,7 +41,8 @@ def read(path: Path) -> tuple[ET.Element, dict]:
         for c in s.findall("testcase"):
             verdict = [(e.tag, e.get("message")) for e in c if e.tag in ("failure", "error")]
             assert len(verdict) <= 1, verdict
-            props = {p.get("name"): p.get("value") for p in c.findall("properties/property")}
+            out = "".join(e.text or "" for e in c.findall("system-out"))
+            props = dict(line.split(" = ", 1) for line in out.splitlines())
             cases[c.get("name")] = (props, *(verdict[0] if verdict else ("pass", None)))
         # the counts a reporter shows are those of the cases
         assert int(s.get("tests")) == len(cases)
@@ -44,7 +51,17 @@ def read(path: Path) -> tuple[ET.Element, dict]:
         suites[s.get("name")] = cases
     for key in ("tests", "failures", "errors"):
         assert int(root.get(key)) == sum(int(s.get(key)) for s in root.findall("testsuite"))
+    parsed = {suite.name: {case.name: _verdict(case) for case in suite} for suite in JUnitXml.fromfile(str(path))}
+    assert parsed == {name: {case: (v[1], v[2]) for case, v in cases.items()} for name, cases in suites.items()}
     return root, suites
+
+
+def _verdict(case: TestCase) -> tuple[str, str | None]:
+    """junitparser's view of a case: ("pass", None) or (its result's tag, message)."""
+    if not case.result:
+        return "pass", None
+    [result] = case.result
+    return {Failure: "failure", Error: "error"}.get(type(result), type(result).__name__), result.message
 
 
 def _bad(capsys, argv, *must_contain) -> str:
@@ -56,6 +73,59 @@ def _bad(capsys, argv, *must_contain) -> str:
     for text in must_contain:
         assert text in lines[0], lines[0]
     return lines[0]
+
+
+PYTEST_SAMPLE = """
+import pytest
+
+@pytest.fixture(scope="session", autouse=True)
+def build(record_testsuite_property):
+    record_testsuite_property("build", "numba")
+
+def test_passes():
+    print("value = 1")
+
+def test_fails():
+    assert 1 == 2
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("setup broke")
+
+def test_errors(broken):
+    pass
+
+def test_skips():
+    pytest.skip("not here")
+"""
+
+
+def _pytest_junit(tmp_path, extra: str, family: str) -> Path:
+    """pytest's own JUnit XML of PYTEST_SAMPLE + extra, written with junit_family=family."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")          # not this project's options
+    (tmp_path / "test_sample.py").write_text(PYTEST_SAMPLE + extra)
+    xml = tmp_path / f"{family}.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-c",
+                    str(tmp_path / "pytest.ini"), "-o", f"junit_family={family}", "-o", "junit_logging=system-out",
+                    f"--junitxml={xml}", str(tmp_path / "test_sample.py")], cwd=tmp_path, capture_output=True,
+                   timeout=120)
+    assert xml.exists()
+    return xml
+
+
+def test_the_schema_is_the_one_pytest_writes(tmp_path):
+    """Calibration of tests/junit_xunit2.xsd: pytest's own file (a pass, a failure, an error,
+    a skip, a suite property, captured output) is valid; a testcase property, which pytest's
+    documentation says breaks the schema, is not, nor is the xunit1 family's file and line."""
+    own = _pytest_junit(tmp_path, "", "xunit2")
+    XUNIT2.validate(str(own))
+    cases = {c.name: _verdict(c) for suite in JUnitXml.fromfile(str(own)) for c in suite}
+    assert {k: v[0] for k, v in cases.items()} == {"test_passes": "pass", "test_fails": "failure",
+                                                   "test_errors": "error", "test_skips": "Skipped"}
+    with_property = _pytest_junit(tmp_path, "\ndef test_records(record_property):\n"
+                                            "    record_property('value', 2.4)\n", "xunit2")
+    assert not XUNIT2.is_valid(str(with_property))
+    assert not XUNIT2.is_valid(str(_pytest_junit(tmp_path, "", "xunit1")))
 
 
 def test_every_limit_of_the_shipped_scenarios_is_a_case():
