@@ -20,6 +20,7 @@ No metadata that varies (no time stamps): the bytes depend on the values only.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -39,15 +40,26 @@ def file_name(flight: str = "") -> str:
 class Stream:
     """One telemetry file being written: write_rows(rows) appends whole chunks of a flight's
     rows (2-D, a column per name), close() the rows its flight still holds (unwritten) and the
-    footer.  Usable as a context manager."""
+    footer.  Usable as a context manager.
+
+    The file takes its name with its first chunk: pyarrow writes the schema only with the
+    first batch, so a file opened at the start would be empty, unreadable, until then; a
+    kill before the first chunk leaves no telemetry file rather than an empty one."""
 
     def __init__(self, path: Path, columns: list[str]):
         self.path, self.columns = Path(path), list(columns)
         self.schema = pa.schema([(c, pa.float64()) for c in self.columns])
         self.rows = 0
         self.unwritten: Callable[[], np.ndarray] | None = None   # the flight's rows not yet handed over
-        self._sink = pa.OSFile(str(self.path), "wb")           # unbuffered: a batch written is in the file
+        self._sink = self._writer = None
+        self._closed = False
+
+    def _open(self) -> Path:
+        """The writer on a temporary name beside path (returned, for os.replace)."""
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self._sink = pa.OSFile(str(tmp), "wb")                 # unbuffered: a batch written is in the file
         self._writer = pa.ipc.new_file(self._sink, self.schema)
+        return tmp
 
     def write_rows(self, rows: np.ndarray) -> None:
         """Append rows (n x len(columns)) as one record batch; n is CHUNK_ROWS but for the last."""
@@ -56,18 +68,30 @@ class Stream:
         # from the buffers: pa.array() would import pandas when it is installed (50 MB)
         arrays = [pa.Array.from_buffers(pa.float64(), len(rows), [None, pa.py_buffer(_canonical_nans(rows[:, i]))])
                   for i in range(len(self.columns))]
-        self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+        batch = pa.record_batch(arrays, schema=self.schema)
+        if self._writer is None:
+            tmp = self._open()
+            self._writer.write_batch(batch)
+            os.replace(tmp, self.path)
+        else:
+            self._writer.write_batch(batch)
         self.rows += len(rows)
 
     def close(self) -> None:
-        """Write the rows unwritten() still holds (the flight's last, short batch), then the footer; once."""
-        if self._writer is not None:
-            if self.unwritten is not None:
-                self.write_rows(self.unwritten())
-                self.unwritten = None       # the flight it names is free to go
-            self._writer.close()
-            self._sink.close()
-            self._writer = None
+        """Write the rows unwritten() still holds (the flight's last, short batch), then the footer; once.
+        A flight that kept no row still gets its file: the schema, no batch."""
+        if self._closed:
+            return
+        if self.unwritten is not None:
+            self.write_rows(self.unwritten())
+            self.unwritten = None       # the flight it names is free to go
+        tmp = self._open() if self._writer is None else None
+        self._writer.close()
+        self._sink.close()
+        if tmp is not None:
+            os.replace(tmp, self.path)
+        self._writer = self._sink = None
+        self._closed = True
 
     def __enter__(self):
         return self

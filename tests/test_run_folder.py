@@ -3,18 +3,21 @@ Real `gnc` processes, killed at chosen moments of the write, and read back."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gnc import montecarlo
 from gnc.output import finite
 from gnc.runfolder import JOURNAL, run_folder
 from gnc.scenario import load
-from gnc.telemetry import Columns
+from gnc.telemetry import Columns, read
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = ["--set", "sim.max_duration_s=5", "--no-plots", "-q"]
@@ -106,6 +109,51 @@ def test_a_kill_between_the_renames_leaves_both_runs_whole_beside_the_folder(tmp
     for name, seed in ((".run.old", 0), (".run.new", 1)):
         assert json.loads((left[name] / "summary.json").read_text())["seed"] == seed
         assert len(Columns(left[name] / "telemetry.arrow")["t"]) > 100
+
+
+def _started(out: Path, *argv) -> tuple[subprocess.Popen, float]:
+    """`gnc run *argv --out out` started, once its temporary folder appears (start-up done, the
+    flight begins): (the process, perf_counter then)."""
+    p = subprocess.Popen([sys.executable, "-m", "gnc.cli", "run", *argv, "--out", str(out)],
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    while not any(out.parent.glob(f".{out.name}.new-*")) and p.poll() is None:
+        time.sleep(0.005)
+    return p, time.perf_counter()
+
+
+def test_a_kill_9_at_moments_spread_over_a_run_leaves_only_whole_runs(tmp_path):
+    """The kills above land at chosen moments of the write; these land anywhere from the
+    flight's start to the run's end, at fractions of that span as a whole run took it on this
+    machine.  Whatever the moment, DIR is the previous run or the new one whole, a
+    moved-aside folder is whole, and a partial one's telemetry reads as a prefix of the run's."""
+    out, pristine, reference = tmp_path / "run", tmp_path / "pristine", tmp_path / "reference"
+    flight = ["descent", "--seed", "1", "--no-plots", "-q"]
+    assert _run(pristine, 0).returncode in (0, 1)
+    p, t0 = _started(reference, *flight)
+    assert p.wait() in (0, 1)
+    span_s = time.perf_counter() - t0
+    previous, new = (json.loads((f / "summary.json").read_text()) for f in (pristine, reference))
+    telemetry = read(reference / "telemetry.arrow")
+    for fraction in np.linspace(0.0, 1.0, 8):
+        shutil.copytree(pristine, out)
+        p, t0 = _started(out, *flight)
+        time.sleep(max(0.0, t0 + fraction * span_s - time.perf_counter()))
+        p.kill()
+        p.wait()
+        left = [q for q in tmp_path.iterdir() if q.name.startswith(".run.")]
+        if out.exists():
+            assert json.loads((out / "summary.json").read_text()) in (previous, new), fraction
+        else:
+            assert sorted(q.name.split("-")[0] for q in left) == [".run.new", ".run.old"], fraction
+        for q in left:
+            if (q / "summary.json").exists():        # whole, before or between the renames
+                assert json.loads((q / "summary.json").read_text()) == (previous if ".old-" in q.name else new)
+            elif (q / "telemetry.arrow").exists():
+                rows = read(q / "telemetry.arrow")
+                assert rows.equals(telemetry.slice(0, rows.num_rows)), fraction
+            shutil.rmtree(q)
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def test_a_folder_of_other_files_is_not_replaced(tmp_path, capsys):

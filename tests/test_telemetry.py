@@ -142,6 +142,23 @@ def test_a_file_cut_at_any_byte_reads_back_every_whole_chunk(tmp_path):
     assert ends == sorted(ends) and {CHUNK_ROWS, 2 * CHUNK_ROWS} <= set(ends)
 
 
+def test_a_telemetry_file_is_readable_whenever_it_exists(tmp_path):
+    """pyarrow writes a file's schema with its first batch: a stream's file, once opened at
+    the start, held 0 bytes until its first chunk, and a kill -9 then left a file that read()
+    refused (found by tests/test_run_folder.py's kills spread over a run)."""
+    path = tmp_path / "telemetry.arrow"
+    stream = Stream(path, ["a", "b"])
+    assert not path.exists()                    # a kill now leaves no file, not an empty one
+    rows = np.arange(2 * CHUNK_ROWS, dtype=float).reshape(CHUNK_ROWS, 2)
+    stream.write_rows(rows)
+    assert read(path).num_rows == CHUNK_ROWS    # no footer yet: as a kill would leave it
+    stream.close()
+    assert pa.ipc.open_file(path).read_all().num_rows == CHUNK_ROWS
+    empty = Stream(tmp_path / "empty.arrow", ["a"])
+    empty.close()                               # a flight that kept no row: the schema, no batch
+    assert read(tmp_path / "empty.arrow").column_names == ["a"]
+
+
 def test_chunking_changes_no_byte(tmp_path):
     """One call into compiled code for the whole flight, a call per 337 steps, and the telemetry
     held in memory then written (gnc.output.write_run's path): the same file, byte for byte."""
