@@ -112,9 +112,9 @@ def test_a_kill_between_the_renames_leaves_both_runs_whole_beside_the_folder(tmp
 
 
 def _started(out: Path, *argv) -> tuple[subprocess.Popen, float]:
-    """`gnc run *argv --out out` started, once its temporary folder appears (start-up done, the
+    """`gnc *argv --out out` started, once its temporary folder appears (start-up done, the
     flight begins): (the process, perf_counter then)."""
-    p = subprocess.Popen([sys.executable, "-m", "gnc.cli", "run", *argv, "--out", str(out)],
+    p = subprocess.Popen([sys.executable, "-m", "gnc.cli", *argv, "--out", str(out)],
                          env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     while not any(out.parent.glob(f".{out.name}.new-*")) and p.poll() is None:
@@ -122,36 +122,65 @@ def _started(out: Path, *argv) -> tuple[subprocess.Popen, float]:
     return p, time.perf_counter()
 
 
-def test_a_kill_9_at_moments_spread_over_a_run_leaves_only_whole_runs(tmp_path):
+def _flown(folder: Path, result: str):
+    """What a whole folder flew: a run's summary, a campaign's runs (its statistics hold wall times)."""
+    doc = json.loads((folder / result).read_text())
+    return doc["runs"] if result == "montecarlo.json" else doc
+
+
+# what a HIL board reports of the link's timing, not of the flight: its step time, and the
+# answers it repeated because one was late on a loaded machine
+LINK_TIMING = ("af.step_cycles", "af.board_repeats")
+
+
+def _same_rows(rows, reference) -> bool:
+    """rows the first rows of reference, but for LINK_TIMING."""
+    names = [c for c in rows.column_names if c not in LINK_TIMING]
+    return rows.select(names).equals(reference.select(names).slice(0, rows.num_rows))
+
+
+KILLED = {"run": (["run", "descent", "--seed", "1"], ["run", "descent", "--seed", "0"], "summary.json"),
+          "hil": (["hil", "--stub", "descent", "--seed", "1"], ["hil", "--stub", "descent", "--seed", "0"],
+                  "summary.json"),
+          "montecarlo": (["montecarlo", "descent", "-n", "8", "--jobs", "2", "--seed", "1"],
+                         ["montecarlo", "descent", "-n", "2", "--jobs", "2", "--seed", "0"], "montecarlo.json")}
+
+
+@pytest.mark.parametrize("kind", KILLED)
+def test_a_kill_9_at_moments_spread_over_a_command_leaves_only_whole_folders(tmp_path, kind):
     """The kills above land at chosen moments of the write; these land anywhere from the
-    flight's start to the run's end, at fractions of that span as a whole run took it on this
-    machine.  Whatever the moment, DIR is the previous run or the new one whole, a
-    moved-aside folder is whole, and a partial one's telemetry reads as a prefix of the run's."""
-    out, pristine, reference = tmp_path / "run", tmp_path / "pristine", tmp_path / "reference"
-    flight = ["descent", "--seed", "1", "--no-plots", "-q"]
-    assert _run(pristine, 0).returncode in (0, 1)
-    p, t0 = _started(reference, *flight)
+    flight's start to the command's end, at fractions of that span as a whole command took it
+    on this machine.  Whatever the moment, DIR is the previous folder or the new one whole, a
+    moved-aside folder is whole, a partial one's telemetry reads as a prefix of the flight's and
+    a campaign's journal holds only runs of the campaign."""
+    command, previous_command, result = KILLED[kind]
+    command, previous_command = [*command, "--no-plots", "-q"], [*previous_command, "--no-plots", "-q"]
+    out, pristine, reference = tmp_path / "out", tmp_path / "pristine", tmp_path / "reference"
+    assert _gnc(*previous_command, "--out", str(pristine)).returncode in (0, 1)
+    p, t0 = _started(reference, *command)
     assert p.wait() in (0, 1)
     span_s = time.perf_counter() - t0
-    previous, new = (json.loads((f / "summary.json").read_text()) for f in (pristine, reference))
-    telemetry = read(reference / "telemetry.arrow")
-    for fraction in np.linspace(0.0, 1.0, 8):
+    previous, new = _flown(pristine, result), _flown(reference, result)
+    telemetry = read(reference / "telemetry.arrow") if kind != "montecarlo" else None
+    for fraction in np.linspace(0.0, 1.0, 6):
         shutil.copytree(pristine, out)
-        p, t0 = _started(out, *flight)
+        p, t0 = _started(out, *command)
         time.sleep(max(0.0, t0 + fraction * span_s - time.perf_counter()))
         p.kill()
         p.wait()
-        left = [q for q in tmp_path.iterdir() if q.name.startswith(".run.")]
+        left = [q for q in tmp_path.iterdir() if q.name.startswith(".out.")]
         if out.exists():
-            assert json.loads((out / "summary.json").read_text()) in (previous, new), fraction
+            assert _flown(out, result) in (previous, new), fraction
         else:
-            assert sorted(q.name.split("-")[0] for q in left) == [".run.new", ".run.old"], fraction
+            assert sorted(q.name.split("-")[0] for q in left) == [".out.new", ".out.old"], fraction
         for q in left:
-            if (q / "summary.json").exists():        # whole, before or between the renames
-                assert json.loads((q / "summary.json").read_text()) == (previous if ".old-" in q.name else new)
+            if (q / result).exists():               # whole, before or between the renames
+                assert _flown(q, result) == (previous if ".old-" in q.name else new), fraction
             elif (q / "telemetry.arrow").exists():
-                rows = read(q / "telemetry.arrow")
-                assert rows.equals(telemetry.slice(0, rows.num_rows)), fraction
+                assert _same_rows(read(q / "telemetry.arrow"), telemetry), fraction
+            elif (q / JOURNAL).exists():
+                journal = [json.loads(line) for line in (q / JOURNAL).read_text().splitlines()]
+                assert all(r in new for r in journal), fraction
             shutil.rmtree(q)
         shutil.rmtree(out, ignore_errors=True)
 
