@@ -154,6 +154,46 @@ def test_emulated_avr_flies_the_descent_and_lands(deadline, tmp_path, rate_hz):
     assert not os.path.exists(f"/proc/{pid}")
 
 
+PACE_SLACK_S = 0.001     # simavr_host sleeps once 0.5 ms ahead and looks every 50 us of simulated time
+
+
+def test_a_paced_avr_is_never_ahead_of_the_wall_clock_and_says_how_far_behind(deadline):
+    """simavr runs the AVR several times faster than 16 MHz; paced (realtime=True, as `gnc hil
+    --emulate avr --mode realtime` starts it), its simulated time never runs ahead of the wall
+    clock, and the lag it reports covers how far behind it ended.  The firmware spins on its
+    UART meanwhile, so the cycles run on."""
+    need("avr")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("avr", realtime=True) as board:
+        time.sleep(3.0)
+        os.killpg(board.proc.pid, signal.SIGTERM)
+        text = board.proc.stdout.read().decode()
+    m = re.search(r"STOP signal after ([\d.]+) s simulated, ([\d.]+) s wall, paced, at most ([\d.]+) ms behind", text)
+    assert m, text
+    simulated, wall, lag = float(m.group(1)), float(m.group(2)), float(m.group(3)) * 1e-3
+    assert simulated <= wall + PACE_SLACK_S, text
+    assert wall - simulated <= lag + PACE_SLACK_S, text
+    print(f"\npaced ATmega2560: {simulated:.3f} s simulated in {wall:.3f} s wall, at most {1e3 * lag:.1f} ms behind")
+
+
+@pytest.mark.long
+def test_a_real_time_descent_on_the_paced_avr_at_10_hz_lands_with_no_overrun(deadline, tmp_path):
+    """The AVR flies the descent in real time at its own speed (paced simavr) at 10 Hz, the
+    rate it sustains (docs/firmware.md: its worst step and the wire fill ~40 ms of the 100):
+    lands, every answer on time, no overrun.  ~15 minutes of wall clock, mostly asleep:
+    `python -m pytest -m long`."""
+    need("avr")
+    deadline(2 * DESCENT_DEADLINE_S)
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "avr", "--mode", "realtime", "descent",
+                        "--out", str(tmp_path), "--no-plots", "--set", "sim.fsw_rate_hz=10"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    assert "paced to the wall clock" in p.stderr
+    summary, link = (json.loads((tmp_path / name).read_text()) for name in ("summary.json", "link.json"))
+    _landed_like_gnc_run(summary, load("descent", ["sim.fsw_rate_hz=10"]))
+    assert link["overruns"] == 0 and link["frames"]["late"] == link["frames"]["lost"] == 0, link
+
+
 @pytest.mark.parametrize("target", ["avr", "stm32f4"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_an_emulator_dies_with_the_host_that_started_it(deadline, tmp_path, target, sig):

@@ -19,6 +19,9 @@ examples:
                                       QEMU netduinoplus2, deterministic: step_cycles are then
                                       instruction counts x 0.168 x 2^3 (SysTick at 168 MHz of
                                       virtual time, 2^3 ns per instruction)
+  gnc board emulate avr --realtime    paced to the wall clock, at the board's own speed (not the
+                                      several times faster the host allows), for a real-time
+                                      gnc hil --mode realtime --port PTY session
   gnc board flash avr --port /dev/ttyACM0 --dry-run
                                       print what flashing a Mega would run (the target's
                                       `make flash`: avrdude through its bootloader), run nothing
@@ -53,6 +56,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "give gnc hil the same)")
     p.add_argument("--icount", type=int, metavar="SHIFT",
                    help="stm32f4: run QEMU with -icount shift=SHIFT (0..10), a deterministic virtual clock")
+    p.add_argument("--realtime", action="store_true",
+                   help="emulate: pace the board to the wall clock, at its own speed rather than as fast as "
+                        "the host allows (for a real-time gnc hil session; gnc hil --emulate --mode realtime "
+                        "does it itself)")
     p.add_argument("--port", metavar="PORT",
                    help="flash avr: the board's serial port (its bootloader listens there), e.g. /dev/ttyACM0")
     p.add_argument("--variant", choices=STM32F4_VARIANTS, metavar="NAME",
@@ -107,6 +114,8 @@ def main(args) -> int:
         raise UsageError(f"--baud must be positive, not {args.baud}")
     if args.icount is not None and (args.target != "stm32f4" or not 0 <= args.icount <= 10):
         raise UsageError("--icount SHIFT is for the stm32f4 board, SHIFT 0 .. 10")
+    if args.realtime and args.action != "emulate":
+        raise UsageError("--realtime is for gnc board emulate")
     if args.action != "flash" and (args.port or args.dry_run or args.variant):
         raise UsageError("--port, --variant and --dry-run are for gnc board flash")
     if args.action == "flash":
@@ -117,7 +126,7 @@ def main(args) -> int:
             tool = "avr-size" if args.target == "avr" else "arm-none-eabi-size"
             print(subprocess.run([tool, str(elf)], capture_output=True, text=True).stdout.rstrip())
             return 0
-        board = EmulatedBoard(args.target, args.baud, args.icount)
+        board = EmulatedBoard(args.target, args.baud, args.icount, args.realtime)
         # the emulator runs in its own session: stop it on SIGTERM too, not only on Ctrl-C
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         board.start()

@@ -268,9 +268,12 @@ def _start_emulator(args):
     from gnc.cli.common import UsageError
     from gnc.hil.emulate import EmulatedBoard, EmulatorUnavailable
 
-    board = EmulatedBoard(args.emulate, args.baud)
+    # a real-time session against a board running at several times its speed would say nothing
+    # of the real board's timing: paced to the wall clock, it runs at the board's own speed
+    board = EmulatedBoard(args.emulate, args.baud, realtime=args.mode == "realtime")
     if not args.quiet:
-        print(f"starting the emulated {args.emulate} board: {board.describe}, {board.baud} baud", file=sys.stderr)
+        print(f"starting the emulated {args.emulate} board: {board.describe}, {board.baud} baud"
+              + (", paced to the wall clock" if board.realtime else ""), file=sys.stderr)
     try:
         board.start()
     except EmulatorUnavailable as e:

@@ -10,6 +10,14 @@ pyserial like any board.
              With icount=N each guest instruction takes 2^N ns of virtual time and the
              counts are exact instruction counts times 0.168 * 2^N (ICOUNT_TICKS_PER_INSN).
 
+Emulators run the firmware as fast as the host allows, several times the board's speed.
+realtime=True paces them to the wall clock, so a real-time session sees the board's own
+speed (its step times and overruns are what the desk's board would show): simavr_host
+--realtime sleeps whenever the simulated time runs ahead of the wall clock (cycle-accurate:
+the AVR's real speed); QEMU runs with -icount shift=S,sleep=on,align=on, each instruction
+2^S ns of virtual time and the virtual clock held to the host's (REALTIME_ICOUNT_SHIFT by
+default: a speed, not a cycle model).  `gnc hil --emulate BOARD --mode realtime` paces.
+
 `gnc board emulate`, `gnc hil --emulate` and the tests use EmulatedBoard:
 
     with EmulatedBoard("avr") as board:        # builds if needed, starts, waits for the port
@@ -39,6 +47,9 @@ BOOT_TIMEOUT_S = 60.0         # for an emulator that never prints its port, not 
 MONITOR_TIMEOUT_S = 30.0      # for a QEMU monitor that never answers, not a speed limit
 QEMU_SYSTICK_HZ = 168e6
 PR_SET_PDEATHSIG = 1           # linux/prctl.h
+# paced QEMU: 2^3 = 8 ns per guest instruction, 125 million a second, the nearest power of two
+# to a 168 MHz Cortex-M4F's rate (under one instruction per cycle with flash wait states)
+REALTIME_ICOUNT_SHIFT = 3
 
 
 def icount_ticks_per_insn(shift: int) -> float:
@@ -119,12 +130,14 @@ class EmulatedBoard:
     demos: reset() (the reset button), freeze()/thaw() (a hung board), kill() (the
     board and its port vanish)."""
 
-    def __init__(self, target: str, baud: int | None = None, icount: int | None = None):
+    def __init__(self, target: str, baud: int | None = None, icount: int | None = None, realtime: bool = False):
         if target not in TARGETS:
             raise ValueError(f"unknown board {target!r}: one of {', '.join(TARGETS)}")
         if icount is not None and target != "stm32f4":
             raise ValueError("icount applies to the stm32f4 board (QEMU) only")
-        self.target, self.icount = target, icount
+        if realtime and target == "stm32f4" and icount is None:
+            icount = REALTIME_ICOUNT_SHIFT
+        self.target, self.icount, self.realtime = target, icount, realtime
         self.baud = baud or TARGETS[target].baud
         self.describe = TARGETS[target].describe
         self.proc: subprocess.Popen | None = None
@@ -134,10 +147,14 @@ class EmulatedBoard:
 
     def _command(self, elf: Path) -> list[str]:
         if self.target == "avr":
-            return [str(FIRMWARE / "avr" / "build" / "simavr_host"), str(elf), "atmega2560", "16000000"]
+            return [str(FIRMWARE / "avr" / "build" / "simavr_host"), *(["--realtime"] if self.realtime else []),
+                    str(elf), "atmega2560", "16000000"]
         cmd = ["qemu-system-arm", "-M", "netduinoplus2", "-display", "none", "-serial", "pty",
                "-monitor", f"unix:{self._monitor},server=on,wait=off", "-kernel", str(elf)]
-        return cmd + (["-icount", f"shift={self.icount}"] if self.icount is not None else [])
+        if self.icount is None:
+            return cmd
+        # align=on: QEMU sleeps whenever the virtual clock runs ahead of the host's
+        return cmd + ["-icount", f"shift={self.icount}" + (",sleep=on,align=on" if self.realtime else "")]
 
     def start(self, elf: Path | None = None) -> "EmulatedBoard":
         """Build the target's firmware and run it, or run elf (built elsewhere, e.g. the

@@ -2,10 +2,14 @@
  * behind `gnc board emulate avr`.  A host program, built with the host's gcc against
  * Debian's libsimavr-dev (whose `simavr` binary has no UART-to-pty option).
  *
- *     simavr_host FIRMWARE.ELF [MCU [F_CPU]]     prints "PTY /dev/pts/N", then runs
+ *     simavr_host [--realtime] FIRMWARE.ELF [MCU [F_CPU]]   prints "PTY /dev/pts/N", then runs
  *
- * SIGUSR1 resets the MCU (as the reset button does); SIGTERM or SIGINT ends it, printing
- * the simulated and wall-clock time.
+ * simavr runs the MCU as fast as the host allows (several times its real speed on a PC);
+ * --realtime paces it to the wall clock, the simulated time never ahead of it, so a
+ * real-time session sees the board's own speed: its step times and overruns are the
+ * real board's.  SIGUSR1 resets the MCU (as the reset button does); SIGTERM or SIGINT ends
+ * it, printing the simulated and wall-clock time (and, paced, how far at most the
+ * simulation fell behind the wall clock: a host too slow or too busy to keep up).
  *
  * The pty bridge is our own, in the simulation thread, rather than simavr's uart_pty
  * part: that part reads the pty in chunks into a 512-byte FIFO that overflows on a
@@ -33,6 +37,7 @@
 #include "sim_time.h"
 
 #define POLL_US 50 /* simulated time between looks at the pty: 5 bytes at 1 Mbaud */
+#define PACE_SLEEP_MIN_S 500e-6 /* paced: sleep once this far ahead (fewer, longer sleeps) */
 
 static volatile sig_atomic_t reset_requested, stop_requested;
 static int master = -1;
@@ -40,6 +45,8 @@ static avr_irq_t *uart_in;
 static int xoff;
 static uint8_t in_buf[4096], out_buf[4096];
 static size_t in_head, in_len, out_len;
+static int realtime;
+static double pace_wall0, pace_sim0, pace_max_lag_s; /* the wall clock and simulated time paced from */
 
 static void on_signal(int sig)
 {
@@ -97,9 +104,30 @@ static void on_xoff(struct avr_irq_t *irq, uint32_t value, void *param)
     xoff = 1;
 }
 
+static double sim_s(const avr_t *avr)
+{
+    return (double)avr->cycle / (double)avr->frequency;
+}
+
+/* Paced: sleep while the simulation is ahead of the wall clock; note how far behind it fell. */
+static void pace(const avr_t *avr)
+{
+    double ahead = (sim_s(avr) - pace_sim0) - (wall_s() - pace_wall0);
+    if (ahead >= PACE_SLEEP_MIN_S) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)ahead;
+        ts.tv_nsec = (long)((ahead - (double)ts.tv_sec) * 1e9);
+        nanosleep(&ts, NULL);
+    } else if (-ahead > pace_max_lag_s) {
+        pace_max_lag_s = -ahead;
+    }
+}
+
 static avr_cycle_count_t poll_pty(avr_t *avr, avr_cycle_count_t when, void *param)
 {
     (void)param;
+    if (realtime)
+        pace(avr);
     flush_out();
     if (in_head == in_len) {
         ssize_t n = read(master, in_buf, sizeof in_buf);
@@ -134,14 +162,21 @@ int main(int argc, char **argv)
     char slave_name[64];
     double t0;
     int state = cpu_Running;
-    const char *mcu = argc > 2 ? argv[2] : "atmega2560";
-    uint32_t f_cpu = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 16000000u;
+    const char *mcu;
+    uint32_t f_cpu;
     uint32_t flags = 0;
 
+    if (argc > 1 && strcmp(argv[1], "--realtime") == 0) {
+        realtime = 1;
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: %s FIRMWARE.ELF [MCU [F_CPU]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--realtime] FIRMWARE.ELF [MCU [F_CPU]]\n", argv[0]);
         return 2;
     }
+    mcu = argc > 2 ? argv[2] : "atmega2560";
+    f_cpu = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 16000000u;
     memset(&fw, 0, sizeof fw);
     if (elf_read_firmware(argv[1], &fw) != 0) {
         fprintf(stderr, "simavr_host: cannot read %s\n", argv[1]);
@@ -181,19 +216,24 @@ int main(int argc, char **argv)
 
     printf("PTY %s\n", slave_name); /* the parent parses this line */
     fflush(stdout);
-    t0 = wall_s();
+    t0 = pace_wall0 = wall_s();
+    pace_sim0 = sim_s(avr);
     while (!stop_requested && state != cpu_Done && state != cpu_Crashed) {
         if (reset_requested) {
             reset_requested = 0;
             avr_reset(avr);
             avr_cycle_timer_register_usec(avr, POLL_US, poll_pty, NULL); /* reset cancels timers */
+            pace_wall0 = wall_s(); /* the reset may have moved the cycle count: pace from here */
+            pace_sim0 = sim_s(avr);
         }
         state = avr_run(avr);
     }
     flush_out();
-    printf("STOP %s after %.3f s simulated, %.3f s wall\n",
-           state == cpu_Crashed ? "crashed" : state == cpu_Done ? "done" : "signal",
-           (double)avr->cycle / (double)avr->frequency, wall_s() - t0);
+    printf("STOP %s after %.3f s simulated, %.3f s wall",
+           state == cpu_Crashed ? "crashed" : state == cpu_Done ? "done" : "signal", sim_s(avr), wall_s() - t0);
+    if (realtime)
+        printf(", paced, at most %.1f ms behind the wall clock", 1e3 * pace_max_lag_s);
+    printf("\n");
     fflush(stdout);
     return state == cpu_Crashed ? 1 : 0;
 }
