@@ -26,9 +26,9 @@ import pytest
 from scripted import Scripted
 
 from gnc import telemetry, wire
+from gnc.hil.board import Board
 from gnc.hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
 from gnc.hil.session import SILENT_PERIODS, run_session
-from gnc.hil.board import Board
 from gnc.hil.transport import SerialTransport, StubTransport
 from gnc.programs.descent.run import run
 from gnc.scenario import load
