@@ -8,13 +8,16 @@ every fsw_step itself (the actuator frame's step_cycles):
     168 MHz of virtual time and every guest instruction takes 2^S ns, so ticks /
     (0.168 * 2^S) are exact guest INSTRUCTION COUNTS, not Cortex-M4 cycles (QEMU models
     no pipeline, flash wait states or FPU latency).
+  - mps2-an500: the Cortex-M7 flying the double build, in QEMU with -icount shift=S: the
+    same, its SysTick at 25 MHz (one tick is 40 ns: at S=3 a count is good to 5 instructions).
 
 Highest control rate = 1 / (worst step time + wire time of a sensor and an actuator frame
 at the baud rate), the frames back to back as in lockstep.  For the AVR the step time is
-max cycles / 16 MHz.  For the M4F it is an estimate: max instructions at one cycle each,
-at 16 MHz (the HSI clock this firmware leaves the chip on) and at 168 MHz (with the PLL).
+max cycles / 16 MHz.  For the M4F and the M7 it is an estimate: max instructions at one
+cycle each, at the clock the firmware runs (the M4F's 16 MHz HSI, the AN500's 25 MHz) and at
+the chip's fastest (168 MHz; a Teensy 4's 600 MHz M7).
 
-    python bench/firmware_timing.py [--boards avr,stm32f4] [--icount S] [--max-steps N] [--json PATH]
+    python bench/firmware_timing.py [--boards avr,stm32f4,mps2-an500] [--icount S] [--max-steps N] [--json PATH]
 
 A full descent is ~44,000 steps: about 5 minutes on simavr and 8 on QEMU with icount on
 an idle 2-core machine.
@@ -33,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_timing import machine, percentile  # noqa: E402
 
 from gnc.frames import phase_name  # noqa: E402
-from gnc.hil.emulate import EmulatedBoard, icount_ticks_per_insn  # noqa: E402
+from gnc.hil.emulate import EmulatedBoard, icount_insn_seconds, qemu_targets  # noqa: E402
 from gnc.hil.link import round_trip_wire_time  # noqa: E402
 from gnc.hil.session import run_session  # noqa: E402
 from gnc.hil.transport import SerialTransport  # noqa: E402
@@ -41,7 +44,8 @@ from gnc.scenario import load  # noqa: E402
 
 BAUDS = (115_200, 1_000_000)
 AVR_HZ = 16e6
-M4F_HZ = {"16 MHz HSI": 16e6, "168 MHz PLL": 168e6}
+INSN_HZ = {"stm32f4": {"16 MHz HSI": 16e6, "168 MHz PLL": 168e6},
+           "mps2-an500": {"25 MHz AN500": 25e6, "600 MHz Teensy 4": 600e6}}
 
 
 class Capped(SerialTransport):
@@ -66,7 +70,7 @@ def fly(target: str, icount: int | None, max_steps: int | None) -> tuple[dict, n
     hello = r.link["handshakes"][0]
     seconds = r.link_series["board_step"]
     # step_cycles counted the hello's clock; board_step is step_cycles / clock_hz
-    counts = seconds * (AVR_HZ if target == "avr" else 168e6 / icount_ticks_per_insn(icount))
+    counts = seconds * AVR_HZ if target == "avr" else seconds / icount_insn_seconds(icount)
     info = {"board": hello["board"], "steps": r.link["steps"], "outcome": r.summary["outcome"], "wall_s": wall,
             "round_trip_ms_p50": r.link["round_trip_s"]["p50"] * 1e3}
     return info, np.round(counts), r.telemetry["af.phase"]
@@ -90,14 +94,15 @@ def rates(step_s: float) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--boards", default="avr,stm32f4", help="comma-separated: avr, stm32f4 (default both)")
+    ap.add_argument("--boards", default="avr,stm32f4,mps2-an500",
+                    help="comma-separated: avr, stm32f4, mps2-an500 (default all)")
     ap.add_argument("--icount", type=int, default=3, metavar="S", help="QEMU -icount shift (default 3)")
     ap.add_argument("--max-steps", type=int, metavar="N", help="end each descent after N steps (default: land)")
     ap.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "firmware_timing.json")
     args = ap.parse_args()
     out = {"machine": machine(), "max_steps": args.max_steps, "boards": {}}
     for target in args.boards.split(","):
-        icount = args.icount if target == "stm32f4" else None
+        icount = args.icount if target in qemu_targets() else None
         print(f"flying the descent on the emulated {target} ...", file=sys.stderr, flush=True)
         info, counts, phases = fly(target, icount, args.max_steps)
         unit = "cycles" if target == "avr" else f"instructions (QEMU -icount shift={icount})"
@@ -106,7 +111,7 @@ def main() -> int:
         if target == "avr":
             sustain = {"16 MHz": rates(worst / AVR_HZ)}
         else:
-            sustain = {clock: rates(worst / hz) for clock, hz in M4F_HZ.items()}
+            sustain = {clock: rates(worst / hz) for clock, hz in INSN_HZ[target].items()}
         out["boards"][target] = {**info, "unit": unit, "per_phase": table, "highest_rate_hz": sustain}
         print(f"\n{target}: {info['board']}, {info['steps']} steps ({info['outcome']}), {info['wall_s']:.0f} s wall, "
               f"round trip p50 {info['round_trip_ms_p50']:.2f} ms")

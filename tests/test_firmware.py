@@ -1,9 +1,9 @@
 """The flight firmware on emulated boards, through real pseudo-terminals and pyserial:
 csrc/firmware/<target> built by its Makefile with the cross compiler, run by simavr
-(ATmega2560) or QEMU (STM32F405, Cortex-M4F), flown by the HIL session.
+(ATmega2560) or QEMU (STM32F405, Cortex-M4F; MPS2 AN500, Cortex-M7), flown by the HIL session.
 
 Needs Debian's gcc-avr avr-libc libsimavr-dev (avr) and gcc-arm-none-eabi
-libnewlib-arm-none-eabi qemu-system-arm (stm32f4), arduino-core-avr and arduino-mk (the
+libnewlib-arm-none-eabi qemu-system-arm (stm32f4, mps2-an500), arduino-core-avr and arduino-mk (the
 Arduino sketch): without them the tests skip, and fail instead when CI=true.
 
 The two full descents take minutes each: on the ATmega2560 the scenario's 50 Hz, 44,000
@@ -26,9 +26,10 @@ import pytest
 from scripted import Scripted
 
 from gnc import telemetry, wire
+from gnc.hil.board import Board
 from gnc.hil.emulate import FIRMWARE, TARGETS, EmulatedBoard, missing
 from gnc.hil.session import SILENT_PERIODS, run_session
-from gnc.hil.transport import SerialTransport
+from gnc.hil.transport import SerialTransport, StubTransport
 from gnc.programs.descent.run import run
 from gnc.scenario import load
 
@@ -88,23 +89,49 @@ def _landed_like_gnc_run(summary: dict, sc) -> None:
 
 # ---------------------------------------------------------------- builds
 
-@pytest.mark.parametrize("target,boards", [("avr", ["atmega2560"]),
-                                           ("stm32f4", ["netduinoplus2", "nucleo-f446re", "disco-f407"])])
-def test_every_target_builds_with_warnings_as_errors(target, boards, tmp_path):
+# (make variable, its values, the chip's flash and RAM): the smallest chip each build is for;
+# the MPS2 has no flash, its image runs from a 4 MB SSRAM and its data in another
+BUILDS = {"avr": ("MCU", ["atmega2560"], 256 * 1024, 8 * 1024),
+          "stm32f4": ("BOARD", ["netduinoplus2", "nucleo-f446re", "disco-f407"], 512 * 1024, 128 * 1024),
+          "mps2-an500": ("REAL", ["double", "float"], 4 << 20, 4 << 20)}
+
+
+@pytest.mark.parametrize("target", list(BUILDS))
+def test_every_target_builds_with_warnings_as_errors(target, tmp_path):
     need(target)
-    var = "MCU" if target == "avr" else "BOARD"
-    for board in boards:
-        build = tmp_path / board
-        p = subprocess.run(["make", "-C", str(FIRMWARE / target), f"{var}={board}", f"BUILD={build}", "all"],
-                           capture_output=True, text=True)
+    var, values, flash, ram = BUILDS[target]
+    for value in values:
+        build = tmp_path / value
+        p = subprocess.run(["make", "-C", str(FIRMWARE / TARGETS[target].folder), f"{var}={value}", f"BUILD={build}",
+                            "all"], capture_output=True, text=True)
         assert p.returncode == 0, p.stderr[-2000:]
         assert "-Werror" in p.stdout and "-Wall" in p.stdout
         size = subprocess.run([("avr" if target == "avr" else "arm-none-eabi") + "-size", str(build / "firmware.elf")],
                               capture_output=True, text=True, check=True).stdout.splitlines()[1].split()
         text, data, bss = map(int, size[:3])
-        flash, ram = (256 * 1024, 8 * 1024) if target == "avr" else (512 * 1024, 128 * 1024)
         assert 0 < text + data <= flash and data + bss < ram
-        print(f"\n{board}: flash {text + data} B, static RAM {data + bss} B")
+        print(f"\n{target} {var}={value}: flash {text + data} B, static RAM {data + bss} B")
+
+
+def test_the_cortex_m7_does_the_double_build_on_its_fpu_without_fused_multiply_adds(tmp_path):
+    """-mfpu=fpv5-d16 makes the double build's arithmetic FPU instructions (vmul.f64,
+    vsqrt.f64), where the single-precision M4F would call libgcc's soft double
+    (__aeabi_dmul); strict C99 fuses no a*b+c into a vfma, which would round once
+    where the reference rounds twice.  REAL=float builds the other boards' float."""
+    need("mps2-an500")
+    folder = FIRMWARE / TARGETS["mps2-an500"].folder
+    for real in ("double", "float"):
+        build = tmp_path / real
+        p = subprocess.run(["make", "-s", "-C", str(folder), f"REAL={real}", f"BUILD={build}", "all"],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr[-2000:]
+        asm = subprocess.run(["arm-none-eabi-objdump", "-d", str(build / "firmware.elf")], capture_output=True,
+                             text=True, check=True).stdout
+        if real == "double":
+            assert "vmul.f64" in asm and "vsqrt.f64" in asm and "vfma" not in asm
+            assert not re.search(r"bl\s+\S+ <__aeabi_d(add|sub|mul|div)>", asm)
+        else:
+            assert "vmul.f32" in asm and "vsqrt.f32" in asm
 
 
 def test_uno_does_not_fit_and_the_makefile_says_by_how_much():
@@ -276,6 +303,41 @@ def test_emulated_cortex_m4f_flies_the_descent_at_10_hz_and_lands(deadline):
           f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
 
 
+def test_emulated_cortex_m7_flies_the_descent_in_double_step_for_step_as_the_reference(deadline):
+    """The M7 flies the double build on its FPU: with the portable math functions
+    (csrc/pmath.c) and strict C99's unfused multiply-adds, every number it answers is the
+    numba reference's behind the same codec (the stub board), step for step; only the
+    board's own step time differs."""
+    need("mps2-an500")
+    deadline(DESCENT_DEADLINE_S)
+    with EmulatedBoard("mps2-an500") as board:
+        r = run_session(M4F_SC, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    _landed_like_gnc_run(r.summary, M4F_SC)
+    assert len(r.telemetry["t"]) == r.link["steps"] and r.link["frames"]["lost"] == r.link["frames"]["held_steps"] == 0
+    assert r.link["board"]["name"].startswith("mps2-an500 f64") and r.link["board"]["real_size"] == 8
+    reference = run_session(M4F_SC, StubTransport(Board("numba")), timeout_s=TIMEOUT_S).telemetry
+    assert set(r.telemetry) == set(reference)
+    for name in sorted(set(reference) - {"af.step_cycles"}):
+        np.testing.assert_array_equal(r.telemetry[name], reference[name], err_msg=name)
+    print(f"\nemulated Cortex-M7 (double): {r.link['steps']} steps as the reference's, round trip p50 "
+          f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
+
+
+def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
+    """The M7 and the MPS2 keep no reset cause: a marker outside .bss tells the first start
+    from a reset, and the session handshakes again and flies on."""
+    need("mps2-an500")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("mps2-an500") as board:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
+                                                                  300: _ends_session(board)}),
+                        on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert [h["board"] for h in r.link["handshakes"]] == ["mps2-an500 f64 reset:power-on",
+                                                          "mps2-an500 f64 reset:warm"]
+    assert len(r.telemetry["t"]) >= 290
+
+
 # ---------------------------------------------------------------- protocol details on the firmware
 
 def test_firmware_refuses_a_bad_config_and_answers_an_unconfigured_sensor_frame_with_hello(avr):
@@ -440,7 +502,7 @@ def test_arduino_sketch_builds_with_arduino_mk_and_flies_in_simavr(deadline):
 
 
 def test_emulators_are_known_targets():
-    assert set(TARGETS) == {"avr", "stm32f4"}
+    assert set(TARGETS) == {"avr", "stm32f4", "mps2-an500"}
     with pytest.raises(ValueError, match="unknown board"):
         EmulatedBoard("esp32")
 
@@ -458,7 +520,7 @@ def test_a_missing_emulator_is_one_line_naming_the_debian_packages(monkeypatch):
 def test_board_command_refuses_icount_for_the_avr():
     p = subprocess.run([sys.executable, "-c", "import sys; from gnc.cli import main; sys.exit(main(sys.argv[1:]))",
                         "board", "emulate", "avr", "--icount", "3"], capture_output=True, text=True)
-    assert p.returncode == 2 and "stm32f4" in p.stderr and "Traceback" not in p.stderr
+    assert p.returncode == 2 and "stm32f4, mps2-an500" in p.stderr and "Traceback" not in p.stderr
 
 
 def _board(*argv):
@@ -491,6 +553,7 @@ def test_flashing_the_stm32f4_as_a_dry_run_prints_st_flash_or_openocd():
     (("flash", "stm32f4", "--port", "/dev/ttyACM0"), "ST-Link"),
     (("build", "avr", "--dry-run"), "are for gnc board flash"),
     (("flash", "avr", "--port", "/dev/ttyACM0", "--variant", "disco-f407"), "--variant is for the stm32f4"),
+    (("flash", "mps2-an500"), "gnc board emulate mps2-an500"),
 ])
 def test_flash_refuses_what_it_cannot_do_in_one_line(argv, message):
     p = _board(*argv)

@@ -22,6 +22,7 @@ examples:
   gnc board emulate avr --realtime    paced to the wall clock, at the board's own speed (not the
                                       several times faster the host allows), for a real-time
                                       gnc hil --mode realtime --port PTY session
+  gnc board build mps2-an500          the Cortex-M7 build, flight software in double
   gnc board flash avr --port /dev/ttyACM0 --dry-run
                                       print what flashing a Mega would run (the target's
                                       `make flash`: avrdude through its bootloader), run nothing
@@ -38,7 +39,7 @@ FLASH_TOOLS = {"avr": (("avrdude",), "avrdude"), "stm32f4": (("st-flash", "openo
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    from gnc.hil.emulate import TARGETS
+    from gnc.hil.emulate import TARGETS, qemu_targets
 
     p = sub.add_parser("board", help="build the flight firmware, or run it on an emulated board",
                        description="Build the firmware of csrc/firmware/<target> (the unchanged flight "
@@ -52,10 +53,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="; ".join(f"{t.name}: {t.describe}" for t in TARGETS.values()))
     p.add_argument("--baud", type=int, metavar="B",
                    help="UART baud rate of the build (default: avr 1000000, the fastest exact rate at "
-                        "16 MHz; stm32f4 115200, which QEMU ignores; flash: 115200, the Makefiles' default; "
-                        "give gnc hil the same)")
+                        "16 MHz; stm32f4 and mps2-an500 115200, which QEMU ignores; flash: 115200, the "
+                        "Makefiles' default; give gnc hil the same)")
     p.add_argument("--icount", type=int, metavar="SHIFT",
-                   help="stm32f4: run QEMU with -icount shift=SHIFT (0..10), a deterministic virtual clock")
+                   help=f"{', '.join(qemu_targets())}: run QEMU with -icount shift=SHIFT (0..10), a deterministic "
+                        "virtual clock")
     p.add_argument("--realtime", action="store_true",
                    help="emulate: pace the board to the wall clock, at its own speed rather than as fast as "
                         "the host allows (for a real-time gnc hil session; gnc hil --emulate --mode realtime "
@@ -78,6 +80,9 @@ def flash(args) -> int:
     from gnc.hil.emulate import FIRMWARE, TARGETS
 
     folder = FIRMWARE / TARGETS[args.target].folder
+    if args.target not in FLASH_TOOLS:
+        raise UsageError(f"gnc board flash does not program the {args.target}: an MPS2 loads its image from "
+                         f"its configuration USB drive (Arm's AN500 manual); gnc board emulate {args.target} runs it")
     if args.target == "avr" and not args.port:
         raise UsageError("gnc board flash avr needs --port, the board's serial port (e.g. --port /dev/ttyACM0)")
     if args.target != "avr" and args.port:
@@ -108,12 +113,12 @@ def flash(args) -> int:
 
 def main(args) -> int:
     from gnc.cli.common import UsageError
-    from gnc.hil.emulate import TARGETS, EmulatedBoard, EmulatorUnavailable, build
+    from gnc.hil.emulate import TARGETS, EmulatedBoard, EmulatorUnavailable, build, qemu_targets
 
     if args.baud is not None and args.baud <= 0:
         raise UsageError(f"--baud must be positive, not {args.baud}")
-    if args.icount is not None and (args.target != "stm32f4" or not 0 <= args.icount <= 10):
-        raise UsageError("--icount SHIFT is for the stm32f4 board, SHIFT 0 .. 10")
+    if args.icount is not None and (args.target not in qemu_targets() or not 0 <= args.icount <= 10):
+        raise UsageError(f"--icount SHIFT is for the QEMU boards ({', '.join(qemu_targets())}), SHIFT 0 .. 10")
     if args.realtime and args.action != "emulate":
         raise UsageError("--realtime is for gnc board emulate")
     if args.action != "flash" and (args.port or args.dry_run or args.variant):

@@ -26,6 +26,7 @@ examples:
   gnc hil --emulate avr descent                      the firmware on an emulated ATmega2560 (simavr)
   gnc hil --emulate stm32f4 descent                  the firmware on an emulated Cortex-M4F (QEMU)
   gnc hil --emulate stm32f4 mission                  descent, ascent and rendezvous over one link
+  gnc hil --emulate mps2-an500 descent               a Cortex-M7 (QEMU), its flight software in double
   gnc hil --stub ascent                              any program: ascent, rendezvous, mission
   gnc hil --stub descent                             no board: the flight software in this process
   gnc hil --stub --mode realtime --baud 115200 --latency-ms 1 --jitter-ms 2 descent
@@ -86,7 +87,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                                            "behind an emulated link")
     where.add_argument("--emulate", choices=tuple(TARGETS), metavar="BOARD",
                        help="build the firmware, start an emulated board (avr: ATmega2560 in simavr, "
-                            "stm32f4: Cortex-M4F in QEMU), fly the session on its port, stop it")
+                            "stm32f4: Cortex-M4F in QEMU, mps2-an500: Cortex-M7 in QEMU, double build), "
+                            "fly the session on its port, stop it")
     p.add_argument("--baud", type=int, metavar="B",
                    help=f"baud rate (serial default {DEFAULT_BAUD}; with --stub it sets the emulated wire time, "
                         "default none)")

@@ -7,16 +7,18 @@ pyserial like any board.
              real AVR cycles)
     stm32f4  STM32F405 (netduinoplus2) in qemu-system-arm; QEMU has no DWT, so the
              firmware counts SysTick ticks at QEMU's 168 MHz and says so in its hello.
-             With icount=N each guest instruction takes 2^N ns of virtual time and the
-             counts are exact instruction counts times 0.168 * 2^N (ICOUNT_TICKS_PER_INSN).
+    mps2-an500  Arm MPS2 with the AN500 image (Cortex-M7, double-precision FPU) in
+             qemu-system-arm, the flight software built in double; SysTick at 25 MHz.
+On the QEMU boards with icount=N each guest instruction takes 2^N ns of virtual time,
+so a step's time divided by icount_insn_seconds(N) is its exact instruction count.
 
 Emulators run the firmware as fast as the host allows, several times the board's speed.
 realtime=True paces them to the wall clock, so a real-time session sees the board's own
 speed (its step times and overruns are what the desk's board would show): simavr_host
 --realtime sleeps whenever the simulated time runs ahead of the wall clock (cycle-accurate:
 the AVR's real speed); QEMU runs with -icount shift=S,sleep=on,align=on, each instruction
-2^S ns of virtual time and the virtual clock held to the host's (REALTIME_ICOUNT_SHIFT by
-default: a speed, not a cycle model).  `gnc hil --emulate BOARD --mode realtime` paces.
+2^S ns of virtual time and the virtual clock held to the host's (the target's
+realtime_shift by default: a speed, not a cycle model).  `gnc hil --emulate BOARD --mode realtime` paces.
 
 `gnc board emulate`, `gnc hil --emulate` and the tests use EmulatedBoard:
 
@@ -45,16 +47,16 @@ from pathlib import Path
 FIRMWARE = Path(__file__).resolve().parents[2] / "csrc" / "firmware"
 BOOT_TIMEOUT_S = 60.0         # for an emulator that never prints its port, not a speed limit (a busy machine)
 MONITOR_TIMEOUT_S = 30.0      # for a QEMU monitor that never answers, not a speed limit
-QEMU_SYSTICK_HZ = 168e6
 PR_SET_PDEATHSIG = 1           # linux/prctl.h
-# paced QEMU: 2^3 = 8 ns per guest instruction, 125 million a second, the nearest power of two
-# to a 168 MHz Cortex-M4F's rate (under one instruction per cycle with flash wait states)
-REALTIME_ICOUNT_SHIFT = 3
+QEMU_ARM = ("qemu-system-arm", "qemu-system-arm")
+ARM_GCC = (("make", "make"), ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
+           ("/usr/lib/arm-none-eabi/newlib", "libnewlib-arm-none-eabi"))
 
 
-def icount_ticks_per_insn(shift: int) -> float:
-    """SysTick ticks per guest instruction under qemu -icount shift=N."""
-    return QEMU_SYSTICK_HZ * 2.0 ** shift * 1e-9
+def icount_insn_seconds(shift: int) -> float:
+    """Virtual seconds per guest instruction under qemu -icount shift=N, whatever clock
+    the board's step counter runs at."""
+    return 2.0 ** shift * 1e-9
 
 
 class EmulatorUnavailable(RuntimeError):
@@ -69,6 +71,10 @@ class Target:
     board: str                      # the Makefile's MCU or BOARD the emulator runs
     baud: int                       # default build: what the emulator runs fastest with
     tools: tuple[tuple[str, str], ...]      # (command or file, Debian package)
+    emulator: str                   # simavr, or the qemu-system-* that runs board as its -M machine
+    # paced QEMU (realtime): -icount shift, 2^shift ns per guest instruction, the power of two
+    # nearest the board's rate at about one instruction per cycle; None: simavr paces by cycles
+    realtime_shift: int | None = None
 
     def firmware(self, baud: int) -> Path:
         return FIRMWARE / self.folder / "build" / f"{self.board}-{baud}" / "firmware.elf"
@@ -79,14 +85,20 @@ TARGETS = {
     # step's 283 bytes at 2.8 ms instead of 24.6 ms.
     "avr": Target("avr", "avr", "ATmega2560 (Arduino Mega 2560), 16 MHz, in simavr", "atmega2560", 1_000_000,
                   (("make", "make"), ("gcc", "gcc"), ("avr-gcc", "gcc-avr"),
-                   ("/usr/lib/avr/include/avr/io.h", "avr-libc"), ("/usr/include/simavr/sim_avr.h", "libsimavr-dev"))),
+                   ("/usr/lib/avr/include/avr/io.h", "avr-libc"), ("/usr/include/simavr/sim_avr.h", "libsimavr-dev")),
+                  "simavr"),
     # QEMU does not model the baud rate.
     "stm32f4": Target("stm32f4", "stm32f4", "STM32F405 (netduinoplus2), Cortex-M4F, in QEMU", "netduinoplus2",
-                      115_200,
-                      (("make", "make"), ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
-                       ("/usr/lib/arm-none-eabi/newlib", "libnewlib-arm-none-eabi"),
-                       ("qemu-system-arm", "qemu-system-arm"))),
+                      115_200, (*ARM_GCC, QEMU_ARM), "qemu-system-arm", 3),       # 168 MHz: 8 ns
+    "mps2-an500": Target("mps2-an500", "mps2_an500", "Arm MPS2 AN500, Cortex-M7 with a double FPU, flight "
+                         "software in double, in QEMU", "mps2-an500", 115_200, (*ARM_GCC, QEMU_ARM),
+                         "qemu-system-arm", 5),                                          # 25 MHz: 32 ns
 }
+
+
+def qemu_targets() -> tuple[str, ...]:
+    """The targets QEMU runs (the ones with -icount)."""
+    return tuple(name for name, t in TARGETS.items() if t.emulator.startswith("qemu"))
 
 
 def missing(target: str) -> str | None:
@@ -133,10 +145,10 @@ class EmulatedBoard:
     def __init__(self, target: str, baud: int | None = None, icount: int | None = None, realtime: bool = False):
         if target not in TARGETS:
             raise ValueError(f"unknown board {target!r}: one of {', '.join(TARGETS)}")
-        if icount is not None and target != "stm32f4":
-            raise ValueError("icount applies to the stm32f4 board (QEMU) only")
-        if realtime and target == "stm32f4" and icount is None:
-            icount = REALTIME_ICOUNT_SHIFT
+        if icount is not None and not TARGETS[target].emulator.startswith("qemu"):
+            raise ValueError(f"icount applies to the QEMU boards only: {', '.join(qemu_targets())}")
+        if realtime and icount is None:
+            icount = TARGETS[target].realtime_shift
         self.target, self.icount, self.realtime = target, icount, realtime
         self.baud = baud or TARGETS[target].baud
         self.describe = TARGETS[target].describe
@@ -149,7 +161,8 @@ class EmulatedBoard:
         if self.target == "avr":
             return [str(FIRMWARE / "avr" / "build" / "simavr_host"), *(["--realtime"] if self.realtime else []),
                     str(elf), "atmega2560", "16000000"]
-        cmd = ["qemu-system-arm", "-M", "netduinoplus2", "-display", "none", "-serial", "pty",
+        t = TARGETS[self.target]
+        cmd = [t.emulator, "-M", t.board, "-display", "none", "-nic", "none", "-serial", "pty",
                "-monitor", f"unix:{self._monitor},server=on,wait=off", "-kernel", str(elf)]
         if self.icount is None:
             return cmd
