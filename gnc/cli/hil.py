@@ -27,6 +27,8 @@ examples:
   gnc hil --emulate stm32f4 descent                  the firmware on an emulated Cortex-M4F (QEMU)
   gnc hil --emulate stm32f4 mission                  descent, ascent and rendezvous over one link
   gnc hil --emulate mps2-an500 descent               a Cortex-M7 (QEMU), its flight software in double
+  gnc hil --emulate avr --mode realtime --set sim.fsw_rate_hz=10 descent
+                                                     real time on the AVR at the rate it sustains
   gnc hil --stub ascent                              any program: ascent, rendezvous, mission
   gnc hil --stub descent                             no board: the flight software in this process
   gnc hil --stub --mode realtime --baud 115200 --latency-ms 1 --jitter-ms 2 descent
@@ -36,7 +38,9 @@ examples:
 
 modes: lockstep waits for every answer (as fast as the board allows); realtime sends a
 sensor frame every period (sleep, then spin to the tick) and holds the last command
-when an answer is late.
+when an answer is late.  With --emulate, realtime paces the emulated board to the wall
+clock (simavr cycle by cycle, QEMU with -icount align), so it runs at the board's own
+speed, not the several times faster the host allows (docs/firmware.md).
 
 programs: the board flies the scenario's program (descent, ascent); in a rendezvous the
 orbiter-returner's rendezvous program, the ascender's flying in this process after an
