@@ -107,7 +107,7 @@ def descent_nees_run(seed: int) -> np.ndarray:
 
 def descent_nees(seeds, jobs):
     """#17: navigation consistent in every phase (test_descent.py::test_navigation_is_consistent_in_every_phase,
-    seeds 0-39, whose band is the wider one: a false alarm of 1e-3 for all its 84 tails)."""
+    seeds 0-39, whose band is the wider one: a false alarm of 5 % for all its 84 tails)."""
     n = len(seeds)
     lo, hi = chi2_mean_lower(n, 0.025), chi2_mean_bound(n, 0.025)
     tlo, thi = chi2_mean_lower(n, PHASE_ALPHA), chi2_mean_bound(n, PHASE_ALPHA)

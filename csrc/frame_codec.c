@@ -450,6 +450,7 @@ static size_t encode_config(uint8_t *body, size_t cap, uint8_t msg_type, uint16_
     p = put_f32(p, frame[CF_SIG_TERRAIN]);
     p = put_f32(p, frame[CF_SIG_RELIEF]);
     p = put_f32(p, frame[CF_RELIEF_CORR]);
+    p = put_f32(p, frame[CF_TERRAIN_CORR]);
     p = put_f32(p, frame[CF_GATE]);
     p = put_f32(p, frame[CF_STAR_GAIN]);
     for (i = 0; i < 3; ++i)
@@ -580,6 +581,7 @@ static int decode_config(const uint8_t *body, size_t len, uint8_t msg_type, uint
     p = take_f32(p, &frame[CF_SIG_TERRAIN]);
     p = take_f32(p, &frame[CF_SIG_RELIEF]);
     p = take_f32(p, &frame[CF_RELIEF_CORR]);
+    p = take_f32(p, &frame[CF_TERRAIN_CORR]);
     p = take_f32(p, &frame[CF_GATE]);
     p = take_f32(p, &frame[CF_STAR_GAIN]);
     for (i = 0; i < 3; ++i)

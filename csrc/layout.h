@@ -2,7 +2,7 @@
 #ifndef GNC_LAYOUT_H
 #define GNC_LAYOUT_H
 
-#define PROTOCOL_VERSION 5 /* wire protocol version */
+#define PROTOCOL_VERSION 6 /* wire protocol version */
 #define MSG_HELLO 1 /* message */
 #define MSG_RESET 2 /* message */
 #define MSG_CONFIG 3 /* message */
@@ -101,77 +101,78 @@
 #define CF_SIG_VEL 35 /* [1] m/s: velocimeter beam 1-sigma */
 #define CF_SIG_CAM 36 /* [1] 1: camera fix 1-sigma per axis as a fraction of range */
 #define CF_SIG_MAP_TIE 37 /* [1] m: 1-sigma of the onboard map's horizontal tie to the terrain: floor of the horizontal position variance after camera fixes */
-#define CF_SIG_TERRAIN 38 /* [1] m: 1-sigma of the ground's height about the datum sphere under the altimeter beam: added to its variance, and the floor of the vertical position variance */
+#define CF_SIG_TERRAIN 38 /* [1] m: 1-sigma of the ground's height about the datum sphere under the altimeter beam near the site: added to its variance, inflated for its correlation along the ground */
 #define CF_SIG_RELIEF 39 /* [1] 1: 1-sigma of the unsurveyed relief under the altimeter beam per metre of slant range: added to its variance, inflated for its correlation along the ground */
 #define CF_RELIEF_CORR 40 /* [1] m: correlation length of that relief along the ground: altimeter samples closer than this share most of their terrain error */
-#define CF_GATE 41 /* [1] sigma: innovation gate for every measurement */
-#define CF_STAR_GAIN 42 /* [1] 1: fraction of the star-tracker attitude error taken per sample */
-#define CF_ALT_BORE 43 /* [3] 1: altimeter boresight, body axes */
-#define CF_VEL_BORE 46 /* [9] 1: velocimeter beam directions, body axes, beam-major */
-#define CF_MASS0 55 /* [1] kg: mass at t = 0 */
-#define CF_ISP 56 /* [1] m/s: main engine effective exhaust velocity */
-#define CF_THRUST_MAX 57 /* [1] N: main engine maximum thrust */
-#define CF_THRUST_MIN 58 /* [1] N: main engine minimum thrust when on */
-#define CF_INERTIA 59 /* [3] kg m^2: principal moments of inertia at t = 0 */
-#define CF_RCS_TORQUE 62 /* [3] N m: torque of one RCS couple about body x, y, z */
-#define CF_RCS_MIN_ON 65 /* [1] s: RCS minimum on-time */
-#define CF_ATT_BW 66 /* [1] rad/s: attitude loop bandwidth */
-#define CF_ATT_ZETA 67 /* [1] 1: attitude loop damping ratio */
-#define CF_ATT_DEADBAND 68 /* [1] rad: attitude error below which no pulse is fired */
-#define CF_ATT_RATE_MAX 69 /* [1] rad/s: largest body rate the attitude loop commands */
-#define CF_BRAKE_ALT 70 /* [1] m: main braking ends at this altitude */
-#define CF_BRAKE_GATE 71 /* [3] m: main braking aim point: (uprange, cross-range, altitude) from the target */
-#define CF_BRAKE_GATE_VEL 74 /* [2] m/s: main braking aim velocity: (along approach, vertical) */
-#define CF_BRAKE_THROTTLE 76 /* [1] 1: fraction of maximum thrust that sets main braking time-to-go */
-#define CF_APPROACH_ALT 77 /* [1] m: quick adjustment ends and approach starts at this altitude */
-#define CF_APPROACH_TIME 78 /* [1] s: time-to-go of the approach from its start to the hover point */
-#define CF_HOVER_ALT 79 /* [1] m: hover altitude above the target */
-#define CF_HOVER_TIME 80 /* [1] s: hover duration (hazard scan) */
-#define CF_AVOID_ALT 81 /* [1] m: obstacle avoidance ends this high over the chosen site */
-#define CF_AVOID_TIME 82 /* [1] s: time-to-go of obstacle avoidance */
-#define CF_SLOW_RATE 83 /* [1] m/s: slow descent vertical speed */
-#define CF_FINAL_ALT 84 /* [1] m: below this height the slow descent slows to final_rate */
-#define CF_FINAL_RATE 85 /* [1] m/s: vertical speed in the last metres before cut-off */
-#define CF_CUTOFF_ALT 86 /* [1] m: engine cut-off height above the ground (foot pads), then free fall */
-#define CF_POS_BW 87 /* [1] rad/s: position/velocity hold loop bandwidth (hover, slow descent) */
-#define CF_MAX_TILT 88 /* [1] rad: largest thrust-axis tilt from vertical below approach_alt */
-#define CF_LEG_HEIGHT 89 /* [1] m: height of the navigation reference point above the foot pads */
-#define CF_ASC_RISE_TIME 90 /* [1] s: vertical rise after lift-off */
-#define CF_ASC_PITCH_TIME 91 /* [1] s: pitch-over: thrust direction blends from vertical to the insertion guidance's over this time */
-#define CF_ASC_R_INS 92 /* [1] m: insertion radius from the Moon's centre (perilune of the target orbit) */
-#define CF_ASC_V_INS 93 /* [1] m/s: inertial horizontal speed at insertion (vis-viva for the target apolune) */
-#define CF_ASC_PLANE_N 94 /* [3] 1: unit normal of the target orbit plane, inertial (MCI) */
-#define CF_ASC_TAILOFF 97 /* [1] s: engine tail-off after a cut-off command as an equivalent time at full thrust */
-#define CF_ASC_TGO_HOLD 98 /* [1] s: below this time-to-go the insertion guidance steers along the velocity to be gained only (position terms dropped) */
-#define CF_ORB_EPOCH 99 /* [1] s: time tag of the uplinked state vectors */
-#define CF_ORB_POS 100 /* [3] m: own position at orb_epoch, inertial (ground orbit determination) */
-#define CF_ORB_VEL 103 /* [3] m/s: own velocity at orb_epoch, inertial */
-#define CF_ORB_TGT_POS 106 /* [3] m: rendezvous target position at orb_epoch, inertial */
-#define CF_ORB_TGT_VEL 109 /* [3] m/s: rendezvous target velocity at orb_epoch, inertial */
-#define CF_ORB_SIG_POS 112 /* [1] m: 1-sigma per axis of the uplinked relative position */
-#define CF_ORB_SIG_VEL 113 /* [1] m/s: 1-sigma per axis of the uplinked relative velocity */
-#define CF_BURN_T 114 /* [4] s: ignition times of the uplinked burns (0 = empty slot) */
-#define CF_BURN_DV 118 /* [12] m/s: delta-v of each uplinked burn, inertial, burn-major */
-#define CF_BURN_LEAD 130 /* [1] s: the program wakes this long before an ignition to slew to the burn attitude */
-#define CF_BURN_ENGINE_DV 131 /* [1] m/s: burns above this delta-v use the main engine (after a slew) and an RCS trim, smaller ones RCS translation only */
-#define CF_HOLD_BW 132 /* [1] rad/s: attitude loop bandwidth of the orbit attitude hold (gentler than att_bw, which slews and burns use) */
-#define CF_RDV_AIM 133 /* [2] m: V-bar hold points behind the target: end of homing, end of closing */
-#define CF_RDV_T_TRANSFER 135 /* [2] s: transfer time of homing, of closing */
-#define CF_RDV_ACQ_TIME 137 /* [1] s: radar tracking time before homing plans its first burn */
-#define CF_RDV_HOLD_TIME 138 /* [1] s: least time at the closing hold point (pose sensor acquisition) before the final approach */
-#define CF_RDV_V_MAX 139 /* [1] m/s: final approach: largest closing speed */
-#define CF_RDV_V_FINAL 140 /* [1] m/s: final approach: closing speed at contact */
-#define CF_RDV_TAU 141 /* [1] s: final approach: closing speed = axial distance / rdv_tau between the two limits */
-#define CF_RDV_LAT_BW 142 /* [1] rad/s: final approach: bandwidth of the lateral (corridor) and speed loops */
-#define CF_RDV_CAPTURE_DIST 143 /* [1] m: estimated port-to-port distance below which the thrusters stop and the mechanism captures */
-#define CF_RDV_PORT_C 144 /* [3] m: own docking port from the centre of mass, body (its axis is body +z) */
-#define CF_RDV_PORT_T 147 /* [3] m: target docking port from the target's centre of mass, target body (its axis is target body +z) */
-#define CF_RCS_FORCE 150 /* [1] N: force of one RCS translation thruster */
-#define CF_SIG_RNG 151 /* [2] 1, m: radar range 1-sigma: fraction of range, floor */
-#define CF_SIG_RR 153 /* [1] m/s: radar range-rate 1-sigma */
-#define CF_SIG_LOS 154 /* [1] rad: radar line-of-sight 1-sigma per axis */
-#define CF_SIG_POSE 155 /* [3] 1, m, rad: pose sensor 1-sigma: range fraction, range floor, line of sight per axis */
-#define CF_LEN 158 /* config frame length in reals */
+#define CF_TERRAIN_CORR 41 /* [1] m: correlation length of sig_terrain's ground along the ground: a footprint that moved less than this tells little new about it */
+#define CF_GATE 42 /* [1] sigma: innovation gate for every measurement */
+#define CF_STAR_GAIN 43 /* [1] 1: fraction of the star-tracker attitude error taken per sample */
+#define CF_ALT_BORE 44 /* [3] 1: altimeter boresight, body axes */
+#define CF_VEL_BORE 47 /* [9] 1: velocimeter beam directions, body axes, beam-major */
+#define CF_MASS0 56 /* [1] kg: mass at t = 0 */
+#define CF_ISP 57 /* [1] m/s: main engine effective exhaust velocity */
+#define CF_THRUST_MAX 58 /* [1] N: main engine maximum thrust */
+#define CF_THRUST_MIN 59 /* [1] N: main engine minimum thrust when on */
+#define CF_INERTIA 60 /* [3] kg m^2: principal moments of inertia at t = 0 */
+#define CF_RCS_TORQUE 63 /* [3] N m: torque of one RCS couple about body x, y, z */
+#define CF_RCS_MIN_ON 66 /* [1] s: RCS minimum on-time */
+#define CF_ATT_BW 67 /* [1] rad/s: attitude loop bandwidth */
+#define CF_ATT_ZETA 68 /* [1] 1: attitude loop damping ratio */
+#define CF_ATT_DEADBAND 69 /* [1] rad: attitude error below which no pulse is fired */
+#define CF_ATT_RATE_MAX 70 /* [1] rad/s: largest body rate the attitude loop commands */
+#define CF_BRAKE_ALT 71 /* [1] m: main braking ends at this altitude */
+#define CF_BRAKE_GATE 72 /* [3] m: main braking aim point: (uprange, cross-range, altitude) from the target */
+#define CF_BRAKE_GATE_VEL 75 /* [2] m/s: main braking aim velocity: (along approach, vertical) */
+#define CF_BRAKE_THROTTLE 77 /* [1] 1: fraction of maximum thrust that sets main braking time-to-go */
+#define CF_APPROACH_ALT 78 /* [1] m: quick adjustment ends and approach starts at this altitude */
+#define CF_APPROACH_TIME 79 /* [1] s: time-to-go of the approach from its start to the hover point */
+#define CF_HOVER_ALT 80 /* [1] m: hover altitude above the target */
+#define CF_HOVER_TIME 81 /* [1] s: hover duration (hazard scan) */
+#define CF_AVOID_ALT 82 /* [1] m: obstacle avoidance ends this high over the chosen site */
+#define CF_AVOID_TIME 83 /* [1] s: time-to-go of obstacle avoidance */
+#define CF_SLOW_RATE 84 /* [1] m/s: slow descent vertical speed */
+#define CF_FINAL_ALT 85 /* [1] m: below this height the slow descent slows to final_rate */
+#define CF_FINAL_RATE 86 /* [1] m/s: vertical speed in the last metres before cut-off */
+#define CF_CUTOFF_ALT 87 /* [1] m: engine cut-off height above the ground (foot pads), then free fall */
+#define CF_POS_BW 88 /* [1] rad/s: position/velocity hold loop bandwidth (hover, slow descent) */
+#define CF_MAX_TILT 89 /* [1] rad: largest thrust-axis tilt from vertical below approach_alt */
+#define CF_LEG_HEIGHT 90 /* [1] m: height of the navigation reference point above the foot pads */
+#define CF_ASC_RISE_TIME 91 /* [1] s: vertical rise after lift-off */
+#define CF_ASC_PITCH_TIME 92 /* [1] s: pitch-over: thrust direction blends from vertical to the insertion guidance's over this time */
+#define CF_ASC_R_INS 93 /* [1] m: insertion radius from the Moon's centre (perilune of the target orbit) */
+#define CF_ASC_V_INS 94 /* [1] m/s: inertial horizontal speed at insertion (vis-viva for the target apolune) */
+#define CF_ASC_PLANE_N 95 /* [3] 1: unit normal of the target orbit plane, inertial (MCI) */
+#define CF_ASC_TAILOFF 98 /* [1] s: engine tail-off after a cut-off command as an equivalent time at full thrust */
+#define CF_ASC_TGO_HOLD 99 /* [1] s: below this time-to-go the insertion guidance steers along the velocity to be gained only (position terms dropped) */
+#define CF_ORB_EPOCH 100 /* [1] s: time tag of the uplinked state vectors */
+#define CF_ORB_POS 101 /* [3] m: own position at orb_epoch, inertial (ground orbit determination) */
+#define CF_ORB_VEL 104 /* [3] m/s: own velocity at orb_epoch, inertial */
+#define CF_ORB_TGT_POS 107 /* [3] m: rendezvous target position at orb_epoch, inertial */
+#define CF_ORB_TGT_VEL 110 /* [3] m/s: rendezvous target velocity at orb_epoch, inertial */
+#define CF_ORB_SIG_POS 113 /* [1] m: 1-sigma per axis of the uplinked relative position */
+#define CF_ORB_SIG_VEL 114 /* [1] m/s: 1-sigma per axis of the uplinked relative velocity */
+#define CF_BURN_T 115 /* [4] s: ignition times of the uplinked burns (0 = empty slot) */
+#define CF_BURN_DV 119 /* [12] m/s: delta-v of each uplinked burn, inertial, burn-major */
+#define CF_BURN_LEAD 131 /* [1] s: the program wakes this long before an ignition to slew to the burn attitude */
+#define CF_BURN_ENGINE_DV 132 /* [1] m/s: burns above this delta-v use the main engine (after a slew) and an RCS trim, smaller ones RCS translation only */
+#define CF_HOLD_BW 133 /* [1] rad/s: attitude loop bandwidth of the orbit attitude hold (gentler than att_bw, which slews and burns use) */
+#define CF_RDV_AIM 134 /* [2] m: V-bar hold points behind the target: end of homing, end of closing */
+#define CF_RDV_T_TRANSFER 136 /* [2] s: transfer time of homing, of closing */
+#define CF_RDV_ACQ_TIME 138 /* [1] s: radar tracking time before homing plans its first burn */
+#define CF_RDV_HOLD_TIME 139 /* [1] s: least time at the closing hold point (pose sensor acquisition) before the final approach */
+#define CF_RDV_V_MAX 140 /* [1] m/s: final approach: largest closing speed */
+#define CF_RDV_V_FINAL 141 /* [1] m/s: final approach: closing speed at contact */
+#define CF_RDV_TAU 142 /* [1] s: final approach: closing speed = axial distance / rdv_tau between the two limits */
+#define CF_RDV_LAT_BW 143 /* [1] rad/s: final approach: bandwidth of the lateral (corridor) and speed loops */
+#define CF_RDV_CAPTURE_DIST 144 /* [1] m: estimated port-to-port distance below which the thrusters stop and the mechanism captures */
+#define CF_RDV_PORT_C 145 /* [3] m: own docking port from the centre of mass, body (its axis is body +z) */
+#define CF_RDV_PORT_T 148 /* [3] m: target docking port from the target's centre of mass, target body (its axis is target body +z) */
+#define CF_RCS_FORCE 151 /* [1] N: force of one RCS translation thruster */
+#define CF_SIG_RNG 152 /* [2] 1, m: radar range 1-sigma: fraction of range, floor */
+#define CF_SIG_RR 154 /* [1] m/s: radar range-rate 1-sigma */
+#define CF_SIG_LOS 155 /* [1] rad: radar line-of-sight 1-sigma per axis */
+#define CF_SIG_POSE 156 /* [3] 1, m, rad: pose sensor 1-sigma: range fraction, range floor, line of sight per axis */
+#define CF_LEN 159 /* config frame length in reals */
 #define FS_PHASE 0 /* [1] 1: current phase */
 #define FS_STARTED 1 /* [1] 1: 1 once a go command was seen */
 #define FS_T_PHASE 2 /* [1] s: time of entry into the current phase */
@@ -207,6 +208,6 @@
 #define FS_T_POSE 139 /* [1] s: rendezvous: time of the last accepted pose-sensor sample */
 #define FS_ATT_QUIET 140 /* [1] 1: ascent coast: 1 while the attitude is left alone inside the hold box */
 #define FS_LEN 141 /* fsw_state frame length in reals */
-#define GNC_SCHEMA_FINGERPRINT 0xdba53806u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
+#define GNC_SCHEMA_FINGERPRINT 0x1f5b2d76u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

@@ -2,8 +2,8 @@
  * and a prior of sig_acc_bias per axis; see gnc/core/fsw/nav.py.
  * Measurements are processed one scalar at a time (no matrix inverse), each behind an
  * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too.
- * The altimeter's terrain error model (white part, range-grown relief correlated along
- * the ground) is described in gnc/core/fsw/nav.py. */
+ * The altimeter's terrain error model (the rough ground near the site and the range-grown
+ * relief, each correlated along the ground) is described in gnc/core/fsw/nav.py. */
 #include "nav.h"
 
 #include "landing.h"
@@ -195,7 +195,7 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
             real sig = cfg[CF_SIG_ALT] * rho;
             real st = cfg[CF_SIG_TERRAIN];
             real sr = cfg[CF_SIG_RELIEF] * rho;
-            real phi = RC(0.0), var;
+            real phi = RC(0.0), pht = RC(0.0), var;
             vec3 up;
             if (fs[FS_T_ALT] >= RC(0.0)) {
                 /* the footprint's velocity along the ground: the beam origin's, swept by the
@@ -203,11 +203,14 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
                 vec3 omega = q_rot(qlb, v3_load(fs, FS_RATE));
                 vec3 w = v3_add(v3_load(fs, FS_VEL), v3_scale(v3_cross(omega, b), s));
                 vec3 foot = v3_add(w, v3_scale(b, v3_dot(n, w) / cos_inc));
-                /* floored: a still footprint's factor is infinite, 1e-6 already makes its relief term moot */
-                real x = v3_norm(foot) * (t - fs[FS_T_ALT]) / cfg[CF_RELIEF_CORR];
+                /* floored: a still footprint's factor is infinite, 1e-6 already makes its terms moot */
+                real d = v3_norm(foot) * (t - fs[FS_T_ALT]);
+                real x = d / cfg[CF_RELIEF_CORR];
+                real xt = d / cfg[CF_TERRAIN_CORR];
                 phi = r_exp(-(x > RC(1e-6) ? x : RC(1e-6)));
+                pht = r_exp(-(xt > RC(1e-6) ? xt : RC(1e-6)));
             }
-            var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st
+            var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st * (RC(1.0) + pht) / (RC(1.0) - pht)
                    + sr * sr * (RC(1.0) + phi) / (RC(1.0) - phi));
             /* only the altitude part: at tens of km slant range the datum's curvature makes
              * horizontal position weakly observable, and trusting that lets errors wander */
@@ -216,10 +219,6 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
                 fs[FS_T_ALT] = t;
             else
                 health |= HEALTH_ALT_REJECTED;
-            /* the white part is the rough ground at the site the datum is tied to: it bounds
-             * the vertical estimate however long we average */
-            if (fs[FS_COV + (NAV_N + 1) * 2] < st * st)
-                fs[FS_COV + (NAV_N + 1) * 2] = st * st;
         }
     }
     for (j = 0; j < 3; ++j) {

@@ -10,14 +10,15 @@ random walk).  A random walk standing in for the bias would have to be tuned for
 longest coast and then overstates the error everywhere else.
 
 The altimeter ranges to the real ground, the filter to the datum sphere.  The ground's
-height about the datum under the beam is an error of two parts: a white one
-(sig_terrain, the rough ground near the surveyed site) and the unsurveyed relief, whose
-1-sigma grows with slant range (sig_relief per metre: the farther the footprint, the
-larger the craters it can sit in) and which is correlated along the ground over
-relief_corr.  Samples a distance d apart share it with correlation phi = exp(-d / L);
-n such samples tell the mean (1 + phi) / (1 - phi) times less than independent ones, so
-each carries the relief variance times that factor.  A still footprint (hover) then
-learns nothing more about its relief, only the white part.
+height about the datum under the beam is an error of two parts, each correlated along the
+ground: the rough ground near the site (1-sigma sig_terrain, correlation length
+terrain_corr: metre-scale craters and rocks) and the unsurveyed relief, whose 1-sigma grows
+with slant range (sig_relief per metre: the farther the footprint, the larger the craters
+it can sit in), correlated over relief_corr.  Samples a distance d apart share a part with
+correlation phi = exp(-d / L); n such samples tell its mean (1 + phi) / (1 - phi) times
+less than independent ones, so each carries the part's variance times that factor.  A
+still footprint (hover) learns nothing more about the ground it sits on; one sliding over
+it (slow descent) learns as fast as it leaves its own correlation length behind.
 
 Measurements are processed one scalar at a time (no matrix inverse), each behind an
 innovation gate, with the covariance update P -= (P h)(P h)^T / s, which stays
@@ -32,8 +33,8 @@ from gnc.core.layout import (AF_HEALTH, AF_IDLE_S, AF_NAV_ORBIT_POS, AF_NAV_ORBI
                              AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
                              CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ACC_BIAS,
                              CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF, CF_SIG_TERRAIN,
-                             CF_SIG_VEL, CF_STAR_GAIN, CF_VEL_BORE, FS_ACC_BIAS, FS_COV, FS_HEALTH, FS_PHASE,
-                             FS_DV_LAST, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT,
+                             CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE, FS_ACC_BIAS, FS_COV, FS_HEALTH,
+                             FS_PHASE, FS_DV_LAST, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT,
                              FS_T_IDLE, FS_VEL, HEALTH_ALT_REJECTED,
                              HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
                              SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
@@ -217,16 +218,18 @@ def correct(sf, cfg, fs, t):
             st = cfg[CF_SIG_TERRAIN]
             sr = cfg[CF_SIG_RELIEF] * rho
             phi = 0.0
+            pht = 0.0
             if fs[FS_T_ALT] >= 0.0:
                 # the footprint's velocity along the ground: the beam origin's, swept by the
                 # body rate at range s, less its part along the beam
                 omega = vec.q_rot(qlb, vec.load3(fs, FS_RATE))
                 w = vec.add(vec.load3(fs, FS_VEL), vec.scale(vec.cross(omega, b), s))
                 foot = vec.add(w, vec.scale(b, vec.dot(n, w) / cos_inc))
-                # floored: a still footprint's factor is infinite, 1e-6 already makes its relief term moot
-                x = vec.norm(foot) * (t - fs[FS_T_ALT]) / cfg[CF_RELIEF_CORR]
-                phi = pmath.exp(-max(x, 1e-6))
-            var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st
+                # floored: a still footprint's factor is infinite, 1e-6 already makes its terms moot
+                d = vec.norm(foot) * (t - fs[FS_T_ALT])
+                phi = pmath.exp(-max(d / cfg[CF_RELIEF_CORR], 1e-6))
+                pht = pmath.exp(-max(d / cfg[CF_TERRAIN_CORR], 1e-6))
+            var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st * (1.0 + pht) / (1.0 - pht)
                    + sr * sr * (1.0 + phi) / (1.0 - phi))
             # only the altitude part: at tens of km slant range the datum's curvature makes
             # horizontal position weakly observable, and trusting that lets errors wander
@@ -235,10 +238,6 @@ def correct(sf, cfg, fs, t):
                 fs[FS_T_ALT] = t
             else:
                 health |= HEALTH_ALT_REJECTED
-            # the white part is the rough ground at the site the datum is tied to: it bounds
-            # the vertical estimate however long we average
-            if fs[FS_COV + (N + 1) * 2] < st * st:
-                fs[FS_COV + (N + 1) * 2] = st * st
     for j in range(3):
         if valid & (VALID_VEL0 << j):
             b = vec.q_rot(qlb, vec.load3(cfg, CF_VEL_BORE + 3 * j))

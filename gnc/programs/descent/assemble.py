@@ -307,6 +307,7 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_SIG_TERRAIN] = n.sigma_terrain_m
     cfg[L.CF_SIG_RELIEF] = n.sigma_relief_frac
     cfg[L.CF_RELIEF_CORR] = n.relief_corr_m
+    cfg[L.CF_TERRAIN_CORR] = n.terrain_corr_m
     cfg[L.CF_GATE] = n.gate_sigma
     cfg[L.CF_STAR_GAIN] = n.star_gain
     cfg[L.CF_ALT_BORE:L.CF_ALT_BORE + 3] = la.unit(sc.sensors.altimeter.boresight)
