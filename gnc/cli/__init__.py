@@ -452,7 +452,8 @@ least FRACTION of the runs, with the worst value, its seed and its margin.  An i
 campaign judges nothing: every case is an error.  Written atomically once the campaign starts.
 
 exit status: 0 the success rate met --min-success, 1 it did not, 2 bad input,
-130 interrupted by Ctrl-C or SIGTERM (montecarlo.json keeps the finished runs).  Killed outright
+130 interrupted by Ctrl-C or SIGTERM (montecarlo.json keeps the finished runs; no plots are
+drawn, so the command ends within about a second: bench/interrupt_timing.py).  Killed outright
 (kill -9), the runs that had ended are in .DIR.new-PID/runs.jsonl, a JSON line each
 (docs/reproducibility.md).
 """
@@ -528,13 +529,15 @@ def cmd_montecarlo(args) -> int:
                 finally:
                     if bar is not None:
                         bar.close()
+                # interrupted: no plots, whose drawing (seconds) is what would keep Ctrl-C waiting
                 written = [out / RUN] + [out / p.name for p in montecarlo.write_results(
-                    c, folder, not args.no_plots, args.min_success)]
+                    c, folder, not (args.no_plots or c.interrupted), args.min_success)]
         except OSError as e:
             raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
         report.set(junit.campaign_suites(c, args.min_success, props))
     if c.interrupted:
-        print(f"\ngnc: interrupted: {len(c.runs)} of {c.requested} runs written to {out}{os.sep}", file=sys.stderr)
+        print(f"\ngnc: interrupted: {len(c.runs)} of {c.requested} runs written to {out}{os.sep} "
+              f"(montecarlo.json, report.html; no plots)", file=sys.stderr)
         return EXIT_INTERRUPTED
     met = c.success_fraction() >= args.min_success
     if not args.quiet:
