@@ -375,6 +375,20 @@ def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resume
     assert len(r.telemetry["t"]) >= 290
 
 
+def test_emulated_cortex_m0_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
+    """The nRF51's reset cause register is not modelled by QEMU: the micro:bit keeps the M7's
+    marker outside .bss, and the session handshakes again and flies on."""
+    need("microbit")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("microbit") as board:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
+                                                                  300: _ends_session(board)}),
+                        on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert [h["board"] for h in r.link["handshakes"]] == ["microbit f32 reset:power-on", "microbit f32 reset:warm"]
+    assert len(r.telemetry["t"]) >= 290
+
+
 # ---------------------------------------------------------------- protocol details on the firmware
 
 def test_firmware_refuses_a_bad_config_and_answers_an_unconfigured_sensor_frame_with_hello(avr):
