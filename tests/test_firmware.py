@@ -1,9 +1,10 @@
 """The flight firmware on emulated boards, through real pseudo-terminals and pyserial:
 csrc/firmware/<target> built by its Makefile with the cross compiler, run by simavr
-(ATmega2560) or QEMU (STM32F405, Cortex-M4F; MPS2 AN500, Cortex-M7), flown by the HIL session.
+(ATmega2560) or QEMU (STM32F405, Cortex-M4F; MPS2 AN500, Cortex-M7; BBC micro:bit, Cortex-M0),
+flown by the HIL session.
 
 Needs Debian's gcc-avr avr-libc libsimavr-dev (avr) and gcc-arm-none-eabi
-libnewlib-arm-none-eabi qemu-system-arm (stm32f4, mps2-an500), arduino-core-avr and arduino-mk (the
+libnewlib-arm-none-eabi qemu-system-arm (stm32f4, mps2-an500, microbit), arduino-core-avr and arduino-mk (the
 Arduino sketch): without them the tests skip, and fail instead when CI=true.
 
 The two full descents take minutes each: on the ATmega2560 the scenario's 50 Hz, 44,000
@@ -94,7 +95,8 @@ def _landed_like_gnc_run(summary: dict, sc) -> None:
 # the MPS2 has no flash, its image runs from a 4 MB SSRAM and its data in another
 BUILDS = {"avr": ("MCU", ["atmega2560"], 256 * 1024, 8 * 1024),
           "stm32f4": ("BOARD", ["netduinoplus2", "nucleo-f446re", "disco-f407"], 512 * 1024, 128 * 1024),
-          "mps2-an500": ("REAL", ["double", "float"], 4 << 20, 4 << 20)}
+          "mps2-an500": ("REAL", ["double", "float"], 4 << 20, 4 << 20),
+          "microbit": ("BAUD", ["115200", "1000000"], 256 * 1024, 16 * 1024)}
 
 
 @pytest.mark.parametrize("target", list(BUILDS))
@@ -143,6 +145,20 @@ def test_uno_does_not_fit_and_the_makefile_says_by_how_much():
     words = line.split()        # "atmega328p needs F B flash (...) and R B static RAM (has 2048)"
     flash, ram = int(words[2]), int(words[words.index("static") - 2])
     assert flash > 32768 - 512 or ram > 2048, line
+
+
+def test_the_microbit_build_fits_the_nrf51822_and_make_size_says_what_it_needs(tmp_path):
+    """16 KB of RAM: the static data and at least the linker script's 2 KB of stack (the
+    link fails otherwise); make size states both against the chip's."""
+    need("microbit")
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "microbit"), f"BUILD={tmp_path}", "size"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    line = p.stdout.strip().splitlines()[-1]
+    print("\n" + line)
+    words = line.split()  # "nrf51822 needs F B flash (has 262144) and R B static RAM (has 16384, of which S left ...)"
+    flash, ram, stack = int(words[2]), int(words[words.index("static") - 2]), int(words[words.index("left") - 1])
+    assert 0 < flash <= 256 * 1024 and ram + stack == 16 * 1024 and stack >= 2048, line
 
 
 # ---------------------------------------------------------------- full descents
@@ -329,6 +345,21 @@ def test_emulated_cortex_m7_flies_the_descent_in_double_step_for_step_as_the_ref
           f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
 
 
+def test_emulated_cortex_m0_flies_the_descent_at_10_hz_and_lands(deadline):
+    """The micro:bit's M0 has no FPU: every float operation of the step is a libgcc call,
+    and the whole flight software lives in 16 KB of RAM."""
+    need("microbit")
+    deadline(DESCENT_DEADLINE_S)
+    with EmulatedBoard("microbit") as board:
+        r = run_session(M4F_SC, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    _landed_like_gnc_run(r.summary, M4F_SC)
+    f = r.link["frames"]
+    assert len(r.telemetry["t"]) == r.link["steps"] == f["on_time"] and f["lost"] == f["held_steps"] == 0
+    assert r.link["board"]["name"] == "microbit f32 reset:power-on" and r.link["board"]["real_size"] == 4
+    print(f"\nemulated Cortex-M0: {r.link['steps']} steps, board step p50 "
+          f"{r.link['board_step_s']['p50'] * 1e3:.2f} ms")
+
+
 def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
     """The M7 and the MPS2 keep no reset cause: a marker outside .bss tells the first start
     from a reset, and the session handshakes again and flies on."""
@@ -341,6 +372,20 @@ def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resume
     assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
     assert [h["board"] for h in r.link["handshakes"]] == ["mps2-an500 f64 reset:power-on",
                                                           "mps2-an500 f64 reset:warm"]
+    assert len(r.telemetry["t"]) >= 290
+
+
+def test_emulated_cortex_m0_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
+    """The nRF51's reset cause register is not modelled by QEMU: the micro:bit keeps the M7's
+    marker outside .bss, and the session handshakes again and flies on."""
+    need("microbit")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("microbit") as board:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
+                                                                  300: _ends_session(board)}),
+                        on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert [h["board"] for h in r.link["handshakes"]] == ["microbit f32 reset:power-on", "microbit f32 reset:warm"]
     assert len(r.telemetry["t"]) >= 290
 
 
@@ -508,7 +553,7 @@ def test_arduino_sketch_builds_with_arduino_mk_and_flies_in_simavr(deadline):
 
 
 def test_emulators_are_known_targets():
-    assert set(TARGETS) == {"avr", "stm32f4", "mps2-an500"}
+    assert set(TARGETS) == {"avr", "stm32f4", "mps2-an500", "microbit"}
     with pytest.raises(ValueError, match="unknown board"):
         EmulatedBoard("esp32")
 
@@ -553,6 +598,14 @@ def test_flashing_the_stm32f4_as_a_dry_run_prints_st_flash_or_openocd():
     assert "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg" in p.stdout
 
 
+def test_flashing_the_microbit_as_a_dry_run_prints_the_copy_onto_its_usb_drive(tmp_path):
+    drive = tmp_path / "MICROBIT"        # not mounted: a dry run must not write there
+    p = _board("flash", "microbit", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"^cp build/microbit-115200/firmware\.hex /media/\S+/MICROBIT/", p.stdout, re.M), p.stdout
+    assert not drive.exists()
+
+
 @pytest.mark.parametrize("argv, message", [
     (("flash", "avr"), "needs --port"),
     (("flash", "avr", "--port", "/dev/no-such-port-here"), "no such port"),
@@ -560,6 +613,7 @@ def test_flashing_the_stm32f4_as_a_dry_run_prints_st_flash_or_openocd():
     (("build", "avr", "--dry-run"), "are for gnc board flash"),
     (("flash", "avr", "--port", "/dev/ttyACM0", "--variant", "disco-f407"), "--variant is for the stm32f4"),
     (("flash", "mps2-an500"), "gnc board emulate mps2-an500"),
+    (("flash", "microbit", "--port", "/dev/ttyACM0"), "USB drive"),
 ])
 def test_flash_refuses_what_it_cannot_do_in_one_line(argv, message):
     p = _board(*argv)

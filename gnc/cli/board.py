@@ -23,6 +23,9 @@ examples:
                                       several times faster the host allows), for a real-time
                                       gnc hil --mode realtime --port PTY session
   gnc board build mps2-an500          the Cortex-M7 build, flight software in double
+  gnc board emulate microbit          QEMU's BBC micro:bit (Cortex-M0, 16 KB RAM, soft float)
+  gnc board flash microbit --dry-run  print the copy of the .hex onto the micro:bit's USB drive
+                                      (DAPLink), MICROBIT=/media/$USER/MICROBIT by default
   gnc board flash avr --port /dev/ttyACM0 --dry-run
                                       print what flashing a Mega would run (the target's
                                       `make flash`: avrdude through its bootloader), run nothing
@@ -35,7 +38,10 @@ Flashing real boards: docs/firmware.md.  Flash with the --baud you will give gnc
 
 STM32F4_VARIANTS = ("nucleo-f446re", "disco-f407", "netduinoplus2")     # csrc/firmware/stm32f4/Makefile BOARD
 # what `make flash` in each target's folder runs, and the Debian packages that have it
-FLASH_TOOLS = {"avr": (("avrdude",), "avrdude"), "stm32f4": (("st-flash", "openocd"), "stlink-tools or openocd")}
+FLASH_TOOLS = {"avr": (("avrdude",), "avrdude"), "stm32f4": (("st-flash", "openocd"), "stlink-tools or openocd"),
+               "microbit": (("cp",), "coreutils")}
+# how each board without a serial bootloader is programmed, for --port's refusal
+FLASHED_THROUGH = {"stm32f4": "its ST-Link (USB)", "microbit": "its USB drive (DAPLink; make's MICROBIT=DIR)"}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -53,7 +59,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="; ".join(f"{t.name}: {t.describe}" for t in TARGETS.values()))
     p.add_argument("--baud", type=int, metavar="B",
                    help="UART baud rate of the build (default: avr 1000000, the fastest exact rate at "
-                        "16 MHz; stm32f4 and mps2-an500 115200, which QEMU ignores; flash: 115200, the "
+                        "16 MHz; stm32f4, mps2-an500 and microbit 115200, which QEMU ignores; flash: 115200, the "
                         "Makefiles' default; give gnc hil the same)")
     p.add_argument("--icount", type=int, metavar="SHIFT",
                    help=f"{', '.join(qemu_targets())}: run QEMU with -icount shift=SHIFT (0..10), a deterministic "
@@ -86,7 +92,8 @@ def flash(args) -> int:
     if args.target == "avr" and not args.port:
         raise UsageError("gnc board flash avr needs --port, the board's serial port (e.g. --port /dev/ttyACM0)")
     if args.target != "avr" and args.port:
-        raise UsageError(f"--port is for the avr board: the {args.target} is flashed through its ST-Link (USB)")
+        raise UsageError(f"--port is for the avr board: the {args.target} is flashed through "
+                         f"{FLASHED_THROUGH[args.target]}")
     if args.variant and args.target != "stm32f4":
         raise UsageError("--variant is for the stm32f4 board")
     goals = ["flash"] + ([f"PORT={args.port}"] if args.port else []) + ([f"BAUD={args.baud}"] if args.baud else [])

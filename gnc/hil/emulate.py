@@ -9,6 +9,9 @@ pyserial like any board.
              firmware counts SysTick ticks at QEMU's 168 MHz and says so in its hello.
     mps2-an500  Arm MPS2 with the AN500 image (Cortex-M7, double-precision FPU) in
              qemu-system-arm, the flight software built in double; SysTick at 25 MHz.
+    microbit BBC micro:bit v1 (nRF51822, Cortex-M0 at 16 MHz, no FPU) in qemu-system-arm,
+             the flight software in soft float; the nRF51's TIMER0 at 16 MHz counts steps
+             (the chip has no SysTick, the M0 no cycle counter).
 On the QEMU boards with icount=N each guest instruction takes 2^N ns of virtual time,
 so a step's time divided by icount_insn_seconds(N) is its exact instruction count.
 
@@ -93,6 +96,9 @@ TARGETS = {
     "mps2-an500": Target("mps2-an500", "mps2_an500", "Arm MPS2 AN500, Cortex-M7 with a double FPU, flight "
                          "software in double, in QEMU", "mps2-an500", 115_200, (*ARM_GCC, QEMU_ARM),
                          "qemu-system-arm", 5),                                          # 25 MHz: 32 ns
+    "microbit": Target("microbit", "microbit", "BBC micro:bit v1 (nRF51822), Cortex-M0 at 16 MHz without an FPU, "
+                       "flight software in soft float, in QEMU", "microbit", 115_200, (*ARM_GCC, QEMU_ARM),
+                       "qemu-system-arm", 6),                                            # 16 MHz: 64 ns
 }
 
 
