@@ -40,8 +40,9 @@ examples:
 modes: lockstep waits for every answer (as fast as the board allows); realtime sends a
 sensor frame every period (sleep, then spin to the tick) and holds the last command
 when an answer is late.  With --emulate, realtime paces the emulated board to the wall
-clock (simavr cycle by cycle, QEMU with -icount align), so it runs at the board's own
-speed, not the several times faster the host allows (docs/firmware.md).
+clock, so it runs at the board's own speed, not the several times faster the host allows:
+simavr cycle by cycle; QEMU with -icount align, which holds its clock back only when ahead
+(docs/firmware.md).
 
 programs: the board flies the scenario's program (descent, ascent); in a rendezvous the
 orbiter-returner's rendezvous program, the ascender's flying in this process after an

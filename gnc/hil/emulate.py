@@ -20,8 +20,10 @@ realtime=True paces them to the wall clock, so a real-time session sees the boar
 speed (its step times and overruns are what the desk's board would show): simavr_host
 --realtime sleeps whenever the simulated time runs ahead of the wall clock (cycle-accurate:
 the AVR's real speed); QEMU runs with -icount shift=S,sleep=on,align=on, each instruction
-2^S ns of virtual time and the virtual clock held to the host's (the target's
-realtime_shift by default: a speed, not a cycle model).  `gnc hil --emulate BOARD --mode realtime` paces.
+2^S ns of virtual time (the target's realtime_shift by default: a speed, not a cycle
+model), delayed when its clock runs ahead of the host's; a guest that has fallen behind still
+runs each step as fast as the host allows, so read its board step, not the host's margins
+(docs/firmware.md).  `gnc hil --emulate BOARD --mode realtime` paces.
 
 `gnc board emulate`, `gnc hil --emulate` and the tests use EmulatedBoard:
 
