@@ -9,7 +9,7 @@
 #include "board.h"
 
 #include "frame_codec.h"
-#include "rx_ring.h"
+#include "cortex_m_rx.h"
 
 #ifndef BAUD
 #error "BAUD must be set by the build"
@@ -94,19 +94,7 @@ void board_init(void)
     TIMER_START = 1;
 }
 
-/* Sleeps (WFI) until the next interrupt when the ring is empty: QEMU then hands over the
- * next byte at once instead of spinning the guest.  Interrupts are masked between the
- * check and the WFI so a byte arriving in between still wakes it. */
-int board_read(void)
-{
-    if (rx_ring_empty()) {
-        __asm__ volatile("cpsid i" ::: "memory");
-        if (rx_ring_empty())
-            __asm__ volatile("wfi");
-        __asm__ volatile("cpsie i" ::: "memory");
-    }
-    return rx_ring_get();
-}
+int board_read(void) { return rx_ring_get_or_sleep(); }
 
 /* One byte at a time: TXD takes the next byte only after TXDRDY said the last one left. */
 void board_write(const uint8_t *data, size_t len)

@@ -8,7 +8,7 @@
 #include "board.h"
 
 #include "frame_codec.h"
-#include "rx_ring.h"
+#include "cortex_m_rx.h"
 
 #ifndef BAUD
 #error "BAUD must be set by the build"
@@ -117,20 +117,7 @@ void board_init(void)
     }
 }
 
-/* Sleeps (WFI) until the next interrupt when the ring is empty: an idle board draws less,
- * and QEMU, instead of spinning the guest, hands over the next byte at once (a round
- * trip under -icount takes ~24 ms spinning).  Interrupts are masked between the check
- * and the WFI so a byte arriving in between still wakes it. */
-int board_read(void)
-{
-    if (rx_ring_empty()) {
-        __asm__ volatile("cpsid i" ::: "memory");
-        if (rx_ring_empty())
-            __asm__ volatile("wfi");
-        __asm__ volatile("cpsie i" ::: "memory");
-    }
-    return rx_ring_get();
-}
+int board_read(void) { return rx_ring_get_or_sleep(); }
 
 void board_write(const uint8_t *data, size_t len)
 {
