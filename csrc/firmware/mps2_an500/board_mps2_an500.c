@@ -8,6 +8,7 @@
 #include "board.h"
 
 #include "frame_codec.h"
+#include "cortex_m_cycles.h"
 #include "cortex_m_rx.h"
 
 #ifndef BAUD
@@ -18,13 +19,6 @@
 
 #define SYSCLK_HZ 25000000u
 #define NVIC_ISER0 REG(0xE000E100u)
-#define DEMCR REG(0xE000EDFCu)
-#define DWT_CTRL REG(0xE0001000u)
-#define DWT_CYCCNT REG(0xE0001004u)
-#define DWT_LAR REG(0xE0001FB0u) /* the M7's DWT ignores software writes until unlocked */
-#define SYST_CSR REG(0xE000E010u)
-#define SYST_RVR REG(0xE000E014u)
-#define SYST_CVR REG(0xE000E018u)
 
 #define UART0_BASE 0x40004000u
 #define UART0_RX_IRQN 0
@@ -51,7 +45,7 @@
 #define WARM_MAGIC 0x5741524Du
 __attribute__((section(".noinit"))) static uint32_t warm_marker;
 
-static uint8_t use_dwt, cold_start;
+static uint8_t cold_start;
 
 /* The interrupt stays raised until cleared: clear it first, then drain, so a byte that
  * arrives after the last read raises it again instead of waiting unseen. */
@@ -62,19 +56,6 @@ void UART0_RX_IRQHandler(void)
         rx_ring_put((uint8_t)UART_DATA);
 }
 
-/* DWT exists on every Cortex-M7 chip, but QEMU reads it as 0 and ignores writes. */
-static uint8_t dwt_start(void)
-{
-    volatile unsigned spin;
-    DEMCR |= 1u << 24; /* TRCENA */
-    DWT_LAR = 0xC5ACCE55u;
-    DWT_CYCCNT = 0;
-    DWT_CTRL |= 1u;
-    for (spin = 0; spin < 64; ++spin)
-        ;
-    return DWT_CYCCNT != 0;
-}
-
 void board_init(void)
 {
     cold_start = warm_marker != WARM_MAGIC;
@@ -82,12 +63,7 @@ void board_init(void)
     UART_BAUDDIV = (SYSCLK_HZ + BAUD / 2u) / BAUD; /* at least 16: 1.56 Mbaud at most */
     UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INTEN;
     NVIC_ISER0 = 1u << UART0_RX_IRQN;
-    use_dwt = dwt_start();
-    if (!use_dwt) {
-        SYST_RVR = 0x00FFFFFFu;
-        SYST_CVR = 0;
-        SYST_CSR = 5u; /* processor clock, no interrupt, enabled */
-    }
+    cycles_start(1);
 }
 
 int board_read(void) { return rx_ring_get_or_sleep(); }
@@ -101,12 +77,6 @@ void board_write(const uint8_t *data, size_t len)
     }
 }
 
-uint32_t board_cycles(void) { return use_dwt ? DWT_CYCCNT : 0x00FFFFFFu - SYST_CVR; }
-
-uint32_t board_cycle_mask(void) { return use_dwt ? 0xFFFFFFFFu : 0x00FFFFFFu; }
-
 uint32_t board_clock_hz(void) { return SYSCLK_HZ; }
-
-uint8_t board_hello_flags(void) { return use_dwt ? 0 : GNC_HELLO_FLAG_SYSTICK_CYCLES; }
 
 const char *board_name(void) { return cold_start ? NAME " reset:power-on" : NAME " reset:warm"; }

@@ -1,19 +1,9 @@
 /* Cortex-M7 start-up: the vector table, .data and .bss set up, the FPU on, main(). */
-#include <stdint.h>
+#include "cortex_m_start.h"
 
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
-extern int main(void);
-void Reset_Handler(void);
 void UART0_RX_IRQHandler(void);
 
-static void Default_Handler(void)
-{
-    for (;;)
-        ; /* a fault or an unexpected interrupt: stop here, the host sees silence */
-}
-
 #define CPACR (*(volatile uint32_t *)0xE000ED88u)
-#define IRQ(n) [16 + (n)]
 
 /* 16 system exceptions and the AN500's 32 interrupts; UART0's receive interrupt is IRQ 0. */
 __attribute__((section(".isr_vector"), used))
@@ -27,11 +17,7 @@ static void (*const vectors[16 + 32])(void) = {
 
 void Reset_Handler(void)
 {
-    uint32_t *src = &_sidata, *dst = &_sdata;
-    while (dst < &_edata)
-        *dst++ = *src++;
-    for (dst = &_sbss; dst < &_ebss;)
-        *dst++ = 0;
+    init_memory();
     CPACR |= 0xFu << 20; /* CP10 and CP11 full access: the FPU is off at reset */
     __asm__ volatile("dsb\n\tisb");
     main();

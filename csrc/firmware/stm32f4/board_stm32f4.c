@@ -8,6 +8,7 @@
 #include "board.h"
 
 #include "frame_codec.h"
+#include "cortex_m_cycles.h"
 #include "cortex_m_rx.h"
 
 #ifndef BAUD
@@ -24,12 +25,6 @@
 #define GPIOA_AFRL REG(0x40020020u)
 #define GPIOA_AFRH REG(0x40020024u)
 #define NVIC_ISER1 REG(0xE000E104u)
-#define DEMCR REG(0xE000EDFCu)
-#define DWT_CTRL REG(0xE0001000u)
-#define DWT_CYCCNT REG(0xE0001004u)
-#define SYST_CSR REG(0xE000E010u)
-#define SYST_RVR REG(0xE000E014u)
-#define SYST_CVR REG(0xE000E018u)
 #define RSTSCR REG(0x40023874u) /* RCC_CSR: reset flags */
 
 /* Per board: the USART wired to the host, its RX/TX pins on GPIOA (alternate function 7). */
@@ -65,7 +60,6 @@
 #define SR_RXNE (1u << 5)
 #define SR_TXE (1u << 7)
 
-static uint8_t use_dwt;
 static uint32_t reset_flags;
 
 static void usart_irq(void)
@@ -86,18 +80,6 @@ static void pin_af7(unsigned pin)
         GPIOA_AFRH = (GPIOA_AFRH & ~(0xFu << (4 * (pin - 8)))) | (7u << (4 * (pin - 8)));
 }
 
-/* DWT exists on every Cortex-M4 chip, but QEMU reads it as 0 and ignores writes. */
-static uint8_t dwt_start(void)
-{
-    volatile unsigned spin;
-    DEMCR |= 1u << 24; /* TRCENA */
-    DWT_CYCCNT = 0;
-    DWT_CTRL |= 1u;
-    for (spin = 0; spin < 64; ++spin)
-        ;
-    return DWT_CYCCNT != 0;
-}
-
 void board_init(void)
 {
     reset_flags = RSTSCR;
@@ -109,12 +91,7 @@ void board_init(void)
     USART_BRR = (HSI_HZ + BAUD / 2u) / BAUD; /* oversampling by 16 */
     USART_CR1 = (1u << 13) | (1u << 5) | (1u << 3) | (1u << 2); /* UE, RXNEIE, TE, RE */
     NVIC_ISER1 = 1u << (USART_IRQN - 32);
-    use_dwt = dwt_start();
-    if (!use_dwt) {
-        SYST_RVR = 0x00FFFFFFu;
-        SYST_CVR = 0;
-        SYST_CSR = 5u; /* processor clock, no interrupt, enabled */
-    }
+    cycles_start(0);
 }
 
 int board_read(void) { return rx_ring_get_or_sleep(); }
@@ -128,13 +105,7 @@ void board_write(const uint8_t *data, size_t len)
     }
 }
 
-uint32_t board_cycles(void) { return use_dwt ? DWT_CYCCNT : 0x00FFFFFFu - SYST_CVR; }
-
-uint32_t board_cycle_mask(void) { return use_dwt ? 0xFFFFFFFFu : 0x00FFFFFFu; }
-
-uint32_t board_clock_hz(void) { return use_dwt ? HSI_HZ : SYSTICK_HZ; }
-
-uint8_t board_hello_flags(void) { return use_dwt ? 0 : GNC_HELLO_FLAG_SYSTICK_CYCLES; }
+uint32_t board_clock_hz(void) { return cycles_from_dwt() ? HSI_HZ : SYSTICK_HZ; }
 
 const char *board_name(void)
 {
