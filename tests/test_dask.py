@@ -7,11 +7,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -21,53 +16,15 @@ CI = os.environ.get("CI") == "true"
 RUNS = 40
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-
-
-def _stop(procs):
-    for p in procs:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-
-
 @pytest.fixture
 def cluster():
     if importlib.util.find_spec("distributed") is None:
         if CI:
             pytest.fail("dask.distributed is not installed (CI=true requires it; the [test] extra has it)")
         pytest.skip("dask.distributed is not installed: python -m pip install 'lunar-gnc[dask]'")
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs = [_start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
-                     "--no-dashboard"])]
-    try:
-        procs += [_start(["distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1",
-                          "--no-dashboard", "--name", f"w{i}"]) for i in range(2)]
-        from distributed import Client
-        deadline = time.monotonic() + 120
-        with Client(address, timeout=120) as client:
-            while len(client.scheduler_info()["workers"]) < 2:
-                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                    pytest.fail("the Dask scheduler or a worker did not come up: " +
-                                " | ".join((p.stderr.read() if p.poll() is not None else "")[-300:] for p in procs))
-                time.sleep(0.2)
+    from gnc.dask_cluster import loopback_cluster
+    with loopback_cluster(2) as address:
         yield address
-    finally:
-        _stop(procs)
 
 
 WALL_CLOCK = {"wall_s", "runs_per_s"}
