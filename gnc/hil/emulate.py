@@ -35,6 +35,7 @@ A missing tool raises EmulatorUnavailable, one line naming the Debian package.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import functools
 import os
 import re
@@ -127,8 +128,12 @@ def build(target: str, baud: int | None = None) -> Path:
         raise EmulatorUnavailable(why)
     baud = baud or t.baud
     goals = ["all", "emulator"] if target == "avr" else ["all"]
-    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / t.folder), f"BAUD={baud}", *goals],
-                       capture_output=True, text=True)
+    folder = FIRMWARE / t.folder
+    (folder / "build").mkdir(exist_ok=True)
+    # one make per folder at a time: two test workers building the same ELF would interleave its objects
+    with open(folder / "build" / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        p = subprocess.run(["make", "-s", "-C", str(folder), f"BAUD={baud}", *goals], capture_output=True, text=True)
     if p.returncode:
         tail = (p.stderr or p.stdout).strip().splitlines()[-1:] or ["(no output)"]
         raise EmulatorUnavailable(f"building the {target} firmware failed: {tail[0]}")
