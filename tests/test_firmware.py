@@ -409,6 +409,28 @@ def test_emulated_risc_v_says_power_on_then_warm_across_a_reset_and_counts_virtu
     assert len(r.telemetry["t"]) >= 290
 
 
+def test_the_risc_v_double_build_answers_with_the_references_numbers(deadline, tmp_path):
+    """REAL=double on the FE310 (soft double: libgcc's __muldf3, ... and pmath.c): the first
+    200 steps of the 10 Hz descent, every telemetry column but the step time, equal the stub
+    board's running the numba reference, as the M7's double build does over a whole descent."""
+    need("sifive_e")
+    deadline(SHORT_DEADLINE_S)
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "sifive_e"), "REAL=double", f"BUILD={tmp_path}", "all"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    board = EmulatedBoard("sifive_e").start(elf=tmp_path / "firmware.elf")
+    try:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {200: _ends_session(board)}), timeout_s=TIMEOUT_S)
+    finally:
+        board.close()
+    assert r.link["board"]["name"] == "sifive_e f64 reset:power-on" and r.link["board"]["real_size"] == 8
+    n = len(r.telemetry["t"])
+    assert n >= 190
+    reference = run_session(M4F_SC, StubTransport(Board("numba")), timeout_s=TIMEOUT_S).telemetry
+    for name in sorted(set(reference) - {"af.step_cycles"}):
+        np.testing.assert_array_equal(r.telemetry[name], reference[name][:n], err_msg=name)
+
+
 def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
     """The M7 and the MPS2 keep no reset cause: a marker outside .bss tells the first start
     from a reset, and the session handshakes again and flies on."""
