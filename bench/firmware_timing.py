@@ -130,8 +130,9 @@ def main() -> int:
         for name, row in table.items():
             print(f"  {name:<20}{row['n']:>7}{row['p50']:>12,.0f}{row['p99']:>12,.0f}{row['max']:>12,.0f}")
         print("highest lockstep control rate (worst step + both frames on the wire):")
+        width = max(map(len, sustain))
         for clock, by_baud in sustain.items():
-            print(f"  {clock:<14}" + "".join(f"{int(b):>9} baud: {hz:6.1f} Hz" for b, hz in by_baud.items()))
+            print(f"  {clock:<{width}}" + "".join(f"{int(b):>9} baud: {hz:6.1f} Hz" for b, hz in by_baud.items()))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
     print(f"\nwritten: {args.json}")
