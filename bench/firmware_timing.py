@@ -12,15 +12,19 @@ every fsw_step itself (the actuator frame's step_cycles):
     same, its SysTick at 25 MHz (one tick is 40 ns: at S=3 a count is good to 5 instructions).
   - microbit: the Cortex-M0 (no FPU, soft float) in QEMU with -icount shift=S: the same, its
     nRF51 TIMER0 at 16 MHz (one tick is 62.5 ns: at S=3 a count is good to 8 instructions).
+  - sifive_e: the HiFive1 Rev B's RV32IMAC (no FPU, soft float) in QEMU with -icount shift=S:
+    its mcycle, which QEMU counts in nanoseconds of virtual time (the hello says 1 GHz), so
+    a count is exact to the instruction.
 
 Highest control rate = 1 / (worst step time + wire time of a sensor and an actuator frame
 at the baud rate), the frames back to back as in lockstep.  For the AVR the step time is
 max cycles / 16 MHz.  For the M4F and the M7 it is an estimate: max instructions at one
 cycle each, at the clock the firmware runs (the M4F's 16 MHz HSI, the AN500's 25 MHz, the
-nRF51822's 16 MHz) and at the chip's fastest (168 MHz; a Teensy 4's 600 MHz M7; an RP2040's
-133 MHz M0+).
+nRF51822's 16 MHz, the FE310's 16 MHz crystal) and at the chip's fastest (168 MHz; a Teensy
+4's 600 MHz M7; an RP2040's 133 MHz M0+; the FE310-G002's 320 MHz PLL).
 
-    python bench/firmware_timing.py [--boards avr,stm32f4,mps2-an500,microbit] [--icount S] [--max-steps N]
+    python bench/firmware_timing.py [--boards avr,stm32f4,mps2-an500,microbit,sifive_e] [--icount S]
+                                    [--max-steps N]
                                     [--json PATH]
 
 A full descent is ~44,000 steps: about 5 minutes on simavr and 8 on QEMU with icount on
@@ -50,7 +54,8 @@ BAUDS = (115_200, 1_000_000)
 AVR_HZ = 16e6
 INSN_HZ = {"stm32f4": {"16 MHz HSI": 16e6, "168 MHz PLL": 168e6},
            "mps2-an500": {"25 MHz AN500": 25e6, "600 MHz Teensy 4": 600e6},
-           "microbit": {"16 MHz nRF51822": 16e6, "133 MHz RP2040": 133e6}}
+           "microbit": {"16 MHz nRF51822": 16e6, "133 MHz RP2040": 133e6},
+           "sifive_e": {"16 MHz HFXOSC": 16e6, "320 MHz FE310 PLL": 320e6}}
 
 
 class Capped(SerialTransport):
@@ -99,8 +104,8 @@ def rates(step_s: float) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--boards", default="avr,stm32f4,mps2-an500,microbit",
-                    help="comma-separated: avr, stm32f4, mps2-an500, microbit (default all)")
+    ap.add_argument("--boards", default="avr,stm32f4,mps2-an500,microbit,sifive_e",
+                    help="comma-separated: avr, stm32f4, mps2-an500, microbit, sifive_e (default all)")
     ap.add_argument("--icount", type=int, default=3, metavar="S", help="QEMU -icount shift (default 3)")
     ap.add_argument("--max-steps", type=int, metavar="N", help="end each descent after N steps (default: land)")
     ap.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "firmware_timing.json")
@@ -125,8 +130,9 @@ def main() -> int:
         for name, row in table.items():
             print(f"  {name:<20}{row['n']:>7}{row['p50']:>12,.0f}{row['p99']:>12,.0f}{row['max']:>12,.0f}")
         print("highest lockstep control rate (worst step + both frames on the wire):")
+        width = max(map(len, sustain))
         for clock, by_baud in sustain.items():
-            print(f"  {clock:<14}" + "".join(f"{int(b):>9} baud: {hz:6.1f} Hz" for b, hz in by_baud.items()))
+            print(f"  {clock:<{width}}" + "".join(f"{int(b):>9} baud: {hz:6.1f} Hz" for b, hz in by_baud.items()))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
     print(f"\nwritten: {args.json}")

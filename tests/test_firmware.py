@@ -1,11 +1,12 @@
 """The flight firmware on emulated boards, through real pseudo-terminals and pyserial:
 csrc/firmware/<target> built by its Makefile with the cross compiler, run by simavr
-(ATmega2560) or QEMU (STM32F405, Cortex-M4F; MPS2 AN500, Cortex-M7; BBC micro:bit, Cortex-M0),
-flown by the HIL session.
+(ATmega2560) or QEMU (STM32F405, Cortex-M4F; MPS2 AN500, Cortex-M7; BBC micro:bit, Cortex-M0;
+HiFive1 Rev B, RISC-V RV32IMAC), flown by the HIL session.
 
-Needs Debian's gcc-avr avr-libc libsimavr-dev (avr) and gcc-arm-none-eabi
-libnewlib-arm-none-eabi qemu-system-arm (stm32f4, mps2-an500, microbit), arduino-core-avr and arduino-mk (the
-Arduino sketch): without them the tests skip, and fail instead when CI=true.
+Needs Debian's gcc-avr avr-libc libsimavr-dev (avr), gcc-arm-none-eabi libnewlib-arm-none-eabi
+qemu-system-arm (stm32f4, mps2-an500, microbit), gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+qemu-system-misc (sifive_e), arduino-core-avr and arduino-mk (the Arduino sketch): without them the
+tests skip, and fail instead when CI=true.
 
 The two full descents take minutes each: on the ATmega2560 the scenario's 50 Hz, 44,000
 lockstep steps (simavr runs the AVR at ~5x its real speed); on the Cortex-M4F 10 Hz, 8,800
@@ -96,7 +97,9 @@ def _landed_like_gnc_run(summary: dict, sc) -> None:
 BUILDS = {"avr": ("MCU", ["atmega2560"], 256 * 1024, 8 * 1024),
           "stm32f4": ("BOARD", ["netduinoplus2", "nucleo-f446re", "disco-f407"], 512 * 1024, 128 * 1024),
           "mps2-an500": ("REAL", ["double", "float"], 4 << 20, 4 << 20),
-          "microbit": ("BAUD", ["115200", "1000000"], 256 * 1024, 16 * 1024)}
+          "microbit": ("BAUD", ["115200", "1000000"], 256 * 1024, 16 * 1024),
+          "sifive_e": ("BAUD", ["115200", "1000000"], 4 * 1024 * 1024 - 64 * 1024, 16 * 1024)}
+SIZE_TOOL = {"avr": "avr-size", "sifive_e": "riscv64-unknown-elf-size"}     # the others: arm-none-eabi-size
 
 
 @pytest.mark.parametrize("target", list(BUILDS))
@@ -109,7 +112,7 @@ def test_every_target_builds_with_warnings_as_errors(target, tmp_path):
                             "all"], capture_output=True, text=True)
         assert p.returncode == 0, p.stderr[-2000:]
         assert "-Werror" in p.stdout and "-Wall" in p.stdout
-        size = subprocess.run([("avr" if target == "avr" else "arm-none-eabi") + "-size", str(build / "firmware.elf")],
+        size = subprocess.run([SIZE_TOOL.get(target, "arm-none-eabi-size"), str(build / "firmware.elf")],
                               capture_output=True, text=True, check=True).stdout.splitlines()[1].split()
         text, data, bss = map(int, size[:3])
         assert 0 < text + data <= flash and data + bss < ram
@@ -159,6 +162,20 @@ def test_the_microbit_build_fits_the_nrf51822_and_make_size_says_what_it_needs(t
     words = line.split()  # "nrf51822 needs F B flash (has 262144) and R B static RAM (has 16384, of which S left ...)"
     flash, ram, stack = int(words[2]), int(words[words.index("static") - 2]), int(words[words.index("left") - 1])
     assert 0 < flash <= 256 * 1024 and ram + stack == 16 * 1024 and stack >= 2048, line
+
+
+def test_the_sifive_e_build_fits_the_fe310_and_make_size_says_what_it_needs(tmp_path):
+    """The FE310's 16 KB of DTIM hold the static data and at least the link script's 2 KB of
+    stack (the link fails otherwise); make size states both against the chip's."""
+    need("sifive_e")
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "sifive_e"), f"BUILD={tmp_path}", "size"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    line = p.stdout.strip().splitlines()[-1]
+    print("\n" + line)
+    words = line.split()  # "fe310-g002 needs F B flash (has ...) and R B static RAM (has 16384, of which S left ...)"
+    flash, ram, stack = int(words[2]), int(words[words.index("static") - 2]), int(words[words.index("left") - 1])
+    assert 0 < flash <= 4 * 1024 * 1024 - 64 * 1024 and ram + stack == 16 * 1024 and stack >= 2048, line
 
 
 # ---------------------------------------------------------------- full descents
@@ -360,6 +377,60 @@ def test_emulated_cortex_m0_flies_the_descent_at_10_hz_and_lands(deadline):
           f"{r.link['board_step_s']['p50'] * 1e3:.2f} ms")
 
 
+def test_emulated_risc_v_flies_the_descent_at_5_hz_and_lands(deadline):
+    """The HiFive1 Rev B's RV32IMAC has no FPU (soft float) and 16 KB of RAM.  5 Hz: QEMU's
+    sifive_e UART takes one byte per main-loop turn, so a step costs the host several ms."""
+    need("sifive_e")
+    deadline(DESCENT_DEADLINE_S)
+    sc = load("descent", ["sim.fsw_rate_hz=5"])
+    with EmulatedBoard("sifive_e") as board:
+        r = run_session(sc, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    _landed_like_gnc_run(r.summary, sc)
+    f = r.link["frames"]
+    assert len(r.telemetry["t"]) == r.link["steps"] == f["on_time"] and f["lost"] == f["held_steps"] == 0
+    assert r.link["board"]["name"] == "sifive_e f32 reset:power-on" and r.link["board"]["real_size"] == 4
+    print(f"\nemulated RV32IMAC: {r.link['steps']} steps, board step p50 "
+          f"{r.link['board_step_s']['p50'] * 1e3:.2f} ms")
+
+
+def test_emulated_risc_v_says_power_on_then_warm_across_a_reset_and_counts_virtual_time(deadline):
+    """QEMU 7.2 keeps no reset cause for the FE310: the marker outside .bss tells the first
+    start from a reset.  Under -icount its mcycle counts virtual nanoseconds, which the
+    firmware measures against the CLINT at every start: the hello says 1 GHz."""
+    need("sifive_e")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("sifive_e", icount=3) as board:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
+                                                                  300: _ends_session(board)}),
+                        on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert [h["board"] for h in r.link["handshakes"]] == ["sifive_e f32 reset:power-on", "sifive_e f32 reset:warm"]
+    assert r.link["board"]["clock_hz"] == 1_000_000_000            # the hello after the reset
+    assert len(r.telemetry["t"]) >= 290
+
+
+def test_the_risc_v_double_build_answers_with_the_references_numbers(deadline, tmp_path):
+    """REAL=double on the FE310 (soft double: libgcc's __muldf3, ... and pmath.c): the first
+    200 steps of the 10 Hz descent, every telemetry column but the step time, equal the stub
+    board's running the numba reference, as the M7's double build does over a whole descent."""
+    need("sifive_e")
+    deadline(SHORT_DEADLINE_S)
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "sifive_e"), "REAL=double", f"BUILD={tmp_path}", "all"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    board = EmulatedBoard("sifive_e").start(elf=tmp_path / "firmware.elf")
+    try:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {200: _ends_session(board)}), timeout_s=TIMEOUT_S)
+    finally:
+        board.close()
+    assert r.link["board"]["name"] == "sifive_e f64 reset:power-on" and r.link["board"]["real_size"] == 8
+    n = len(r.telemetry["t"])
+    assert n >= 190
+    reference = run_session(M4F_SC, StubTransport(Board("numba")), timeout_s=TIMEOUT_S).telemetry
+    for name in sorted(set(reference) - {"af.step_cycles"}):
+        np.testing.assert_array_equal(r.telemetry[name], reference[name][:n], err_msg=name)
+
+
 def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
     """The M7 and the MPS2 keep no reset cause: a marker outside .bss tells the first start
     from a reset, and the session handshakes again and flies on."""
@@ -553,7 +624,7 @@ def test_arduino_sketch_builds_with_arduino_mk_and_flies_in_simavr(deadline):
 
 
 def test_emulators_are_known_targets():
-    assert set(TARGETS) == {"avr", "stm32f4", "mps2-an500", "microbit"}
+    assert set(TARGETS) == {"avr", "stm32f4", "mps2-an500", "microbit", "sifive_e"}
     with pytest.raises(ValueError, match="unknown board"):
         EmulatedBoard("esp32")
 
@@ -606,6 +677,14 @@ def test_flashing_the_microbit_as_a_dry_run_prints_the_copy_onto_its_usb_drive(t
     assert not drive.exists()
 
 
+def test_flashing_the_hifive1_as_a_dry_run_prints_the_j_link_load_or_openocd():
+    p = _board("flash", "sifive_e", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert "printf 'loadfile %s\\nrnh\\nexit\\n' build/sifive_e-115200/firmware.hex" in p.stdout, p.stdout
+    assert "JLinkExe -device FE310 -if JTAG -speed 4000" in p.stdout
+    assert 'openocd -f board/sifive-hifive1-revb.cfg -c "program build/sifive_e-115200/firmware.elf' in p.stdout
+
+
 @pytest.mark.parametrize("argv, message", [
     (("flash", "avr"), "needs --port"),
     (("flash", "avr", "--port", "/dev/no-such-port-here"), "no such port"),
@@ -614,6 +693,7 @@ def test_flashing_the_microbit_as_a_dry_run_prints_the_copy_onto_its_usb_drive(t
     (("flash", "avr", "--port", "/dev/ttyACM0", "--variant", "disco-f407"), "--variant is for the stm32f4"),
     (("flash", "mps2-an500"), "gnc board emulate mps2-an500"),
     (("flash", "microbit", "--port", "/dev/ttyACM0"), "USB drive"),
+    (("flash", "sifive_e", "--port", "/dev/ttyACM0"), "J-Link OB"),
 ])
 def test_flash_refuses_what_it_cannot_do_in_one_line(argv, message):
     p = _board(*argv)

@@ -26,6 +26,8 @@ examples:
   gnc board emulate microbit          QEMU's BBC micro:bit (Cortex-M0, 16 KB RAM, soft float)
   gnc board flash microbit --dry-run  print the copy of the .hex onto the micro:bit's USB drive
                                       (DAPLink), MICROBIT=/media/$USER/MICROBIT by default
+  gnc board emulate sifive_e          QEMU's SiFive HiFive1 Rev B (RV32IMAC, 16 KB RAM, soft float)
+  gnc board flash sifive_e --dry-run  print the J-Link load (JLinkExe, else openocd through the same probe)
   gnc board flash avr --port /dev/ttyACM0 --dry-run
                                       print what flashing a Mega would run (the target's
                                       `make flash`: avrdude through its bootloader), run nothing
@@ -39,9 +41,12 @@ Flashing real boards: docs/firmware.md.  Flash with the --baud you will give gnc
 STM32F4_VARIANTS = ("nucleo-f446re", "disco-f407", "netduinoplus2")     # csrc/firmware/stm32f4/Makefile BOARD
 # what `make flash` in each target's folder runs, and the Debian packages that have it
 FLASH_TOOLS = {"avr": (("avrdude",), "avrdude"), "stm32f4": (("st-flash", "openocd"), "stlink-tools or openocd"),
-               "microbit": (("cp",), "coreutils")}
+               "microbit": (("cp",), "coreutils"),
+               "sifive_e": (("JLinkExe", "openocd"), "SEGGER's J-Link software (not in Debian) or openocd")}
 # how each board without a serial bootloader is programmed, for --port's refusal
-FLASHED_THROUGH = {"stm32f4": "its ST-Link (USB)", "microbit": "its USB drive (DAPLink; make's MICROBIT=DIR)"}
+FLASHED_THROUGH = {"stm32f4": "its ST-Link (USB)", "microbit": "its USB drive (DAPLink; make's MICROBIT=DIR)",
+                   "sifive_e": "its J-Link OB (USB)"}
+SIZE_TOOL = {"avr": "avr-size", "sifive_e": "riscv64-unknown-elf-size"}     # the others: arm-none-eabi-size
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -59,8 +64,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="; ".join(f"{t.name}: {t.describe}" for t in TARGETS.values()))
     p.add_argument("--baud", type=int, metavar="B",
                    help="UART baud rate of the build (default: avr 1000000, the fastest exact rate at "
-                        "16 MHz; stm32f4, mps2-an500 and microbit 115200, which QEMU ignores; flash: 115200, the "
-                        "Makefiles' default; give gnc hil the same)")
+                        "16 MHz; stm32f4, mps2-an500, microbit and sifive_e 115200, which QEMU ignores; flash: "
+                        "115200, the Makefiles' default; give gnc hil the same)")
     p.add_argument("--icount", type=int, metavar="SHIFT",
                    help=f"{', '.join(qemu_targets())}: run QEMU with -icount shift=SHIFT (0..10), a deterministic "
                         "virtual clock")
@@ -135,7 +140,7 @@ def main(args) -> int:
     try:
         if args.action == "build":
             elf = build(args.target, args.baud)
-            tool = "avr-size" if args.target == "avr" else "arm-none-eabi-size"
+            tool = SIZE_TOOL.get(args.target, "arm-none-eabi-size")
             print(subprocess.run([tool, str(elf)], capture_output=True, text=True).stdout.rstrip())
             return 0
         board = EmulatedBoard(args.target, args.baud, args.icount, args.realtime)

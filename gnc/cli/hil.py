@@ -28,6 +28,7 @@ examples:
   gnc hil --emulate stm32f4 mission                  descent, ascent and rendezvous over one link
   gnc hil --emulate mps2-an500 descent               a Cortex-M7 (QEMU), its flight software in double
   gnc hil --emulate microbit descent                 a Cortex-M0 without an FPU (QEMU's BBC micro:bit)
+  gnc hil --emulate sifive_e descent                 a RISC-V RV32IMAC without an FPU (QEMU's HiFive1 Rev B)
   gnc hil --emulate avr --mode realtime --set sim.fsw_rate_hz=10 descent
                                                      real time on the AVR at the rate it sustains
   gnc hil --stub ascent                              any program: ascent, rendezvous, mission
@@ -94,7 +95,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     where.add_argument("--emulate", choices=tuple(TARGETS), metavar="BOARD",
                        help="build the firmware, start an emulated board (avr: ATmega2560 in simavr, "
                             "stm32f4: Cortex-M4F in QEMU, mps2-an500: Cortex-M7 in QEMU, double build, "
-                            "microbit: Cortex-M0 in QEMU), "
+                            "microbit: Cortex-M0 in QEMU, sifive_e: RISC-V RV32IMAC in QEMU), "
                             "fly the session on its port, stop it")
     p.add_argument("--baud", type=int, metavar="B",
                    help=f"baud rate (serial default {DEFAULT_BAUD}; with --stub it sets the emulated wire time, "

@@ -12,6 +12,10 @@ pyserial like any board.
     microbit BBC micro:bit v1 (nRF51822, Cortex-M0 at 16 MHz, no FPU) in qemu-system-arm,
              the flight software in soft float; the nRF51's TIMER0 at 16 MHz counts steps
              (the chip has no SysTick, the M0 no cycle counter).
+    sifive_e SiFive HiFive1 Rev B (FE310-G002, RV32IMAC, no FPU) in qemu-system-riscv32
+             (-M sifive_e,revb=true), the flight software in soft float; mcycle counts the
+             steps, which QEMU runs at 1 GHz of virtual time under -icount (the firmware
+             measures the rate against the CLINT at boot and its hello says it).
 On the QEMU boards with icount=N each guest instruction takes 2^N ns of virtual time,
 so a step's time divided by icount_insn_seconds(N) is its exact instruction count.
 
@@ -57,6 +61,9 @@ PR_SET_PDEATHSIG = 1           # linux/prctl.h
 QEMU_ARM = ("qemu-system-arm", "qemu-system-arm")
 ARM_GCC = (("make", "make"), ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
            ("/usr/lib/arm-none-eabi/newlib", "libnewlib-arm-none-eabi"))
+RISCV_GCC = (("make", "make"), ("riscv64-unknown-elf-gcc", "gcc-riscv64-unknown-elf"),
+             ("/usr/lib/picolibc/riscv64-unknown-elf", "picolibc-riscv64-unknown-elf"),
+             ("qemu-system-riscv32", "qemu-system-misc"))
 
 
 def icount_insn_seconds(shift: int) -> float:
@@ -81,6 +88,7 @@ class Target:
     # paced QEMU (realtime): -icount shift, 2^shift ns per guest instruction, the power of two
     # nearest the board's rate at about one instruction per cycle; None: simavr paces by cycles
     realtime_shift: int | None = None
+    machine: str = ""               # QEMU's -M when it is more than board (machine options)
 
     def firmware(self, baud: int) -> Path:
         return FIRMWARE / self.folder / "build" / f"{self.board}-{baud}" / "firmware.elf"
@@ -102,6 +110,10 @@ TARGETS = {
     "microbit": Target("microbit", "microbit", "BBC micro:bit v1 (nRF51822), Cortex-M0 at 16 MHz without an FPU, "
                        "flight software in soft float, in QEMU", "microbit", 115_200, (*ARM_GCC, QEMU_ARM),
                        "qemu-system-arm", 6),                                            # 16 MHz: 64 ns
+    # revb=true: the mask ROM jumps to 0x20010000, where the Rev B's bootloader jumps too
+    "sifive_e": Target("sifive_e", "sifive_e", "SiFive HiFive1 Rev B (FE310-G002), RV32IMAC at 16 MHz without an "
+                       "FPU, flight software in soft float, in QEMU", "sifive_e", 115_200, RISCV_GCC,
+                       "qemu-system-riscv32", 6, "sifive_e,revb=true"),                  # 16 MHz: 64 ns
 }
 
 
@@ -175,7 +187,7 @@ class EmulatedBoard:
             return [str(FIRMWARE / "avr" / "build" / "simavr_host"), *(["--realtime"] if self.realtime else []),
                     str(elf), "atmega2560", "16000000"]
         t = TARGETS[self.target]
-        cmd = [t.emulator, "-M", t.board, "-display", "none", "-nic", "none", "-serial", "pty",
+        cmd = [t.emulator, "-M", t.machine or t.board, "-display", "none", "-nic", "none", "-serial", "pty",
                "-monitor", f"unix:{self._monitor},server=on,wait=off", "-kernel", str(elf)]
         if self.icount is None:
             return cmd
