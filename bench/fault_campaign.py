@@ -6,7 +6,9 @@ For each kind of gnc.core.faults, N dispersed descents with the fault (onset, si
 axis drawn per seed from the descent scenario's [faults] ranges) and, for the kinds a
 health flag can show, the same N seeds with the fault's size set to 0: its twin, flying
 the same noise with nothing wrong.  A run *detected* its fault when it raised the kind's
-flags after onset on more steps than its twin; *flown through* = landed, *lost* = not
+flags after onset on more steps than its twin; *isolated* when the flight software put the
+faulty unit out or flew around it (a velocimeter beam isolated, guidance on the estimated
+thrust), counted for the twins too (a false isolation); *flown through* = landed, *lost* = not
 landed (crashed, unsafe ground, no touchdown).  The descent has no abort mode, so
 *aborted* is 0 by construction.  Prints the table and writes JSON (default
 bench/results/fault_campaign.json).
@@ -37,18 +39,27 @@ def fly(kind: str, runs: int, seed: int, jobs: int, zero_size: bool = False) -> 
     return montecarlo.campaign(scenario.load("descent", overrides), runs, seed=seed, jobs=jobs).runs
 
 
+def r0_isolates(runs: list[dict]) -> bool:
+    """Whether the flight software has an isolation for this kind at all."""
+    return bool(runs and runs[0]["fault"].get("isolation"))
+
+
 def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
     lost = [r for r in runs if r["outcome"] != "landed"]
     out = {"kind": kind, "runs": len(runs), "flown_through": len(runs) - len(lost), "aborted": 0, "lost": len(lost),
            "lost_seeds": [r["seed"] for r in lost], "lost_outcomes": sorted({r["outcome"] for r in lost})}
     if twins is None:
-        out.update(detected=None, lost_undetected=None, latency_s=None)
+        out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None)
         return out
     twin = {r["seed"]: r["fault"]["flagged_steps"] for r in twins}
     detected = [r for r in runs if r["fault"]["flagged_steps"] > twin[r["seed"]]]
     latency = [r["fault"]["first_flag_s"] - r["fault"]["onset_s"] for r in detected
                if r["fault"]["first_flag_s"] is not None]
-    out.update(detected=len(detected),
+    isolated = [r for r in runs if r["fault"].get("isolated_s") is not None]
+    out.update(isolated=len(isolated) if r0_isolates(runs) else None,
+               twin_isolated=sum(1 for r in twins if r["fault"].get("isolated_s") is not None)
+               if r0_isolates(runs) else None,
+               detected=len(detected),
                lost_undetected=sum(1 for r in lost if r["fault"]["flagged_steps"] <= twin[r["seed"]]),
                latency_s=statistics.median(latency) if latency else None)
     return out
@@ -75,13 +86,15 @@ def main(argv=None) -> int:
         rows.append(row(kind, runs, twins))
         print(f"  {kind}: done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     print(f"Fault campaign: {args.runs} dispersed descents per type, campaign seed {args.seed}")
-    print(f"  {'fault':<22}{'detected':>9}{'flown through':>15}{'aborted':>9}{'lost':>6}{'lost undetected':>17}"
+    print(f"  {'fault':<22}{'detected':>9}{'isolated':>9}{'(twin)':>7}{'flown through':>15}{'aborted':>9}{'lost':>6}{'lost undetected':>17}"
           f"{'latency s':>11}")
     for r in rows:
         det = "n/a" if r["detected"] is None else str(r["detected"])
         und = "n/a" if r["lost_undetected"] is None else str(r["lost_undetected"])
         lat = "-" if r["latency_s"] is None else f"{r['latency_s']:.1f}"
-        print(f"  {r['kind']:<22}{det:>9}{r['flown_through']:>15}{r['aborted']:>9}{r['lost']:>6}{und:>17}{lat:>11}")
+        iso = "n/a" if r["isolated"] is None else str(r["isolated"])
+        twi = "n/a" if r["twin_isolated"] is None else str(r["twin_isolated"])
+        print(f"  {r['kind']:<22}{det:>9}{iso:>9}{twi:>7}{r['flown_through']:>15}{r['aborted']:>9}{r['lost']:>6}{und:>17}{lat:>11}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"runs": args.runs, "seed": args.seed, "jobs": args.jobs, "machine": machine(),
                                      "wall_s": time.perf_counter() - t0, "rows": rows}, indent=1) + "\n")

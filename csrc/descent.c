@@ -13,6 +13,13 @@
 #define HOVER_MAX_FACTOR RC(4.0)  /* ...or after this many times hover_time */
 #define HOLD_SLEW_SHARE RC(0.5)   /* of the attitude loop's rate limit, the position hold's tilt may use */
 #define TGO_STRETCH RC(0.25)      /* t_go runs at this rate while the tilt limit clips a command */
+/* thrust shortfall estimate (gnc/core/fsw/descent.py): past the ~4 % a sound engine's
+ * estimate wanders by the end of a dispersed descent */
+#define SHORT_THRESHOLD RC(0.05)
+#define THRUST_TAU RC(2.0)        /* s: the ratio's low-pass */
+#define THRUST_SETTLE RC(1.0)     /* s: five engine time constants after ignition or a step */
+#define THRUST_STEP RC(0.05)      /* a command change larger than this restarts the settle clock */
+#define RATIO_FLOOR RC(0.5)       /* below this the estimate is not believed further */
 
 static void enter(real *fs, int phase, real t)
 {
@@ -78,6 +85,33 @@ static real tgo_rate(vec3 a, vec3 a_raw)
     return v3_norm(v3_sub(a, a_raw)) > RC(1e-3) ? TGO_STRETCH : RC(1.0);
 }
 
+/* Update the delivered/commanded thrust ratio from the last step's IMU sample; returns the
+ * ratio guidance flies on (1 until a shortfall is declared). */
+static real estimate_thrust(const real *sf, real *fs, real mass, real dt)
+{
+    real last = fs[FS_THRUST_LAST];
+    if (((int)sf[SF_VALID] & VALID_IMU) && last > RC(0.0) && fs[FS_THRUST_STEADY] >= THRUST_SETTLE) {
+        vec3 dv = v3_load(sf, SF_IMU_DV), b = v3_load(fs, FS_ACC_BIAS);
+        real f = v3_norm(v3(dv.x / dt - b.x, dv.y / dt - b.y, dv.z / dt - b.z));
+        fs[FS_THRUST_RATIO] += dt / THRUST_TAU * (f * mass / last - fs[FS_THRUST_RATIO]);
+        if (fs[FS_THRUST_RATIO] < RC(1.0) - SHORT_THRESHOLD)
+            fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_THRUST_SHORT);
+    }
+    if ((int)fs[FS_HEALTH] & HEALTH_THRUST_SHORT)
+        return r_min(r_max(fs[FS_THRUST_RATIO], RATIO_FLOOR), RC(1.0));
+    return RC(1.0);
+}
+
+/* Run the settle clock of the thrust estimate on the command just given. */
+static void hold_thrust(real *fs, real thrust, real dt)
+{
+    real last = fs[FS_THRUST_LAST];
+    if (thrust > RC(0.0) && last > RC(0.0) && r_fabs(thrust - last) <= THRUST_STEP * last)
+        fs[FS_THRUST_STEADY] += dt;
+    else
+        fs[FS_THRUST_STEADY] = RC(0.0);
+}
+
 int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
 {
     const real dt = cfg[CF_DT];
@@ -90,8 +124,9 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     vec3 fwd = v3_load(cfg, CF_FWD);
     quat q_lb = nav_q_lb(fs, t, cfg);
     real mass = fs[FS_MASS];
-    real a_max = cfg[CF_THRUST_MAX] / mass;
-    real a_min = cfg[CF_THRUST_MIN] / mass;
+    real ratio = estimate_thrust(sf, fs, mass, dt);
+    real a_max = ratio * cfg[CF_THRUST_MAX] / mass;
+    real a_min = ratio * cfg[CF_THRUST_MIN] / mass;
     int phase = (int)fs[FS_PHASE];
     real h_ground = track_ground(sf, cfg, fs, q_lb, up, v, dt);
     int health = 0, settled;
@@ -181,7 +216,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         thrust = RC(0.0);
         q_des = q_lb; /* hold the attitude: damp the rates, no slew before contact */
     } else {
-        thrust = mass * v3_norm(a);
+        thrust = mass * v3_norm(a) / ratio;
         if (thrust > cfg[CF_THRUST_MAX]) {
             thrust = cfg[CF_THRUST_MAX];
             health |= HEALTH_THRUST_SATURATED;
@@ -193,7 +228,8 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     control_rcs_pulses(q_lb, q_des, v3_load(fs, FS_RATE), mass, cfg, dt, af,
                        v3_scale(v3_load(fs, FS_THRUST_ARM), -thrust));
     control_predict_rate(fs, af, thrust, mass, cfg, dt);
-    fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP];
+    fs[FS_MASS] = mass - ratio * thrust * dt / cfg[CF_ISP];
+    hold_thrust(fs, thrust, dt);
     fs[FS_THRUST_LAST] = thrust;
     return health;
 }

@@ -3,11 +3,17 @@
  * Measurements are processed one scalar at a time (no matrix inverse), each behind an
  * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too.
  * The altimeter's terrain error model (the rough ground near the site and the range-grown
- * relief, each correlated along the ground) is described in gnc/core/fsw/nav.py. */
+ * relief, each correlated along the ground) is described in gnc/core/fsw/nav.py, and so is
+ * the isolation of a velocimeter beam the gate keeps rejecting. */
 #include "nav.h"
 
 #include "landing.h"
 #include "layout.h"
+
+/* 1 s of 10 Hz samples rejected in a row isolates a beam; a beam rejected on more than a
+ * third of its samples still climbs (gnc/core/fsw/nav.py) */
+#define ISOLATE_SCORE RC(10.0)
+#define ISOLATE_LEAK RC(0.5)
 
 void nav_init(const real *cfg, real *fs)
 {
@@ -33,6 +39,7 @@ void nav_init(const real *cfg, real *fs)
     q_store(fs, FS_Q_IB, q_normalize(q_load(cfg, CF_NAV0_Q)));
     fs[FS_MASS] = cfg[CF_MASS0];
     fs[FS_T_ALT] = RC(-1.0);
+    fs[FS_THRUST_RATIO] = RC(1.0);
 }
 
 /* Attitude estimate body->landing frame. */
@@ -173,10 +180,32 @@ static real ray_to_datum(vec3 r, vec3 b, real rs, vec3 *n)
     return s;
 }
 
+/* Count this frame's beam rejections toward isolation: only those while another beam passed. */
+static void score_beams(real *fs, int accepted, int rejected)
+{
+    int j;
+    for (j = 0; j < 3; ++j) {
+        real score = fs[FS_VEL_SCORE + j];
+        if (score < RC(0.0))
+            continue;
+        if (rejected & (1 << j)) {
+            if (accepted & ~(1 << j))
+                score += RC(1.0);
+        } else if (accepted & (1 << j)) {
+            score = r_max(score - ISOLATE_LEAK, RC(0.0));
+        }
+        if (score >= ISOLATE_SCORE && ((int)fs[FS_HEALTH] & HEALTH_VEL_ISOLATED) == 0) {
+            score = RC(-1.0);
+            fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_VEL_ISOLATED);
+        }
+        fs[FS_VEL_SCORE + j] = score;
+    }
+}
+
 /* Star-tracker attitude blend and filter updates from whatever this frame carries. */
 int nav_correct(const real *sf, const real *cfg, real *fs, real t)
 {
-    int valid = (int)sf[SF_VALID], health = 0, i, j;
+    int valid = (int)sf[SF_VALID], health = 0, i, j, accepted = 0, rejected = 0;
     const vec3 zero = v3(RC(0.0), RC(0.0), RC(0.0));
     quat qlb;
     if (valid & VALID_STAR) {
@@ -222,13 +251,19 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         }
     }
     for (j = 0; j < 3; ++j) {
-        if (valid & (VALID_VEL0 << j)) {
+        if ((valid & (VALID_VEL0 << j)) && fs[FS_VEL_SCORE + j] >= RC(0.0)) {
             vec3 b = q_rot(qlb, v3_load(cfg, CF_VEL_BORE + 3 * j));
             real innov = sf[SF_VEL_BEAM + j] - v3_dot(b, v3_load(fs, FS_VEL));
-            if (!nav_update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]))
+            if (nav_update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL])) {
+                accepted |= 1 << j;
+            } else {
+                rejected |= 1 << j;
                 health |= HEALTH_VEL_REJECTED;
+            }
         }
     }
+    if (accepted | rejected)
+        score_beams(fs, accepted, rejected);
     if (valid & VALID_CAM) {
         vec3 d = q_rot(qlb, v3_load(sf, SF_CAM_REL)); /* target - vehicle, landing frame */
         const real dd[3] = {d.x, d.y, d.z};

@@ -80,7 +80,7 @@ def test_a_thrust_shortfall_is_what_the_engine_delivers_and_guidance_flags_satur
     f = r.summary["fault"]
     assert f["kind"] == "thrust_shortfall" and f["onset_s"] == 20.0 and f["size"] == pytest.approx(0.1)
     # guidance asks for more than the engine has from the start of braking: flagged at once
-    assert f["flags"] == ["thrust_saturated"] and f["first_flag_s"] == pytest.approx(20.0, abs=0.05)
+    assert f["flags"] == ["thrust_saturated", "thrust_short"] and f["first_flag_s"] == pytest.approx(20.0, abs=0.05)
 
 
 def test_a_velocimeter_bias_is_rejected_by_the_gate_after_onset():
@@ -88,8 +88,25 @@ def test_a_velocimeter_bias_is_rejected_by_the_gate_after_onset():
     sc = load("descent", ["sim.max_duration_s=800", "faults.onset_s=[720.0, 720.0]", "faults.kind=velocimeter_bias",
                           "faults.velocimeter_bias_m_s=[2.0, 2.0]"])
     f = run(sc, seed=0).summary["fault"]
-    assert abs(f["size"]) == 2.0 and f["flags"] == ["vel_rejected"]
+    assert abs(f["size"]) == 2.0 and f["flags"] == ["vel_rejected", "vel_isolated"]
     assert f["flagged_steps"] > 0 and 720.0 <= f["first_flag_s"] < 721.0
+    # rejected at every sample while the other beams pass: isolated after ISOLATE_SCORE samples
+    assert f["isolation"] == ["vel_isolated"] and 720.9 <= f["isolated_s"] < 722.5
+
+
+# Campaign seeds (bench/fault_campaign.py, campaign seed 24680) that were lost before the flight
+# software isolated faults: a velocimeter beam biased by -1.9 m/s from 585 s, and an engine
+# 10.4 % short from 220 s.  Their twins (the same fault of size 0) must raise no isolation bit.
+@pytest.mark.parametrize("kind,seed,bit,latency", [("velocimeter_bias", 1437054651, "vel_isolated", 135.0),
+                                                   ("thrust_shortfall", 1818361841, "thrust_short", 2.0)])
+def test_a_fault_that_was_lost_is_isolated_and_flown_through(kind, seed, bit, latency):
+    r = run(load("descent", [f"faults.kind={kind}"]), seed=seed, disperse=True)
+    f = r.summary["fault"]
+    assert r.summary["outcome"] == "landed" and f["response"] == "flown through"
+    assert f["isolation"] == [bit] and f["onset_s"] < f["isolated_s"] <= f["onset_s"] + latency
+    twin = run(load("descent", [f"faults.kind={kind}", f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]"]), seed=seed,
+               disperse=True)
+    assert twin.summary["outcome"] == "landed" and twin.summary["fault"]["isolated_s"] is None
 
 
 def test_fault_draws_stay_in_the_scenarios_ranges_and_bad_keys_are_refused():

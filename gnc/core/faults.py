@@ -2,7 +2,8 @@
 applied on the vehicle side to what the sensors report and to what the engine delivers.
 The flight software is not told; it sees the sensor frames.  What it does about a fault
 is read back from its actuator frames: the steps after onset whose health word carries
-the bits that show that kind of fault (FT_FLAG_MASK), counted in FT_FLAGGED.
+the bits that show that kind of fault (FT_FLAG_MASK), counted in FT_FLAGGED, and the first
+step after onset with a bit that says it isolated the fault (FT_ISOLATE_MASK).
 
     altimeter_dropout     no altimeter samples
     altimeter_bias        range + size (m)
@@ -15,6 +16,8 @@ from gnc.core.jit import kernel
 from gnc.core.layout import (
     HEALTH_ALT_REJECTED,
     HEALTH_THRUST_SATURATED,
+    HEALTH_THRUST_SHORT,
+    HEALTH_VEL_ISOLATED,
     HEALTH_VEL_REJECTED,
     SF_ALT_RANGE,
     SF_IMU_DV,
@@ -27,15 +30,17 @@ from gnc.core.layout import (
 
 # --- layout FT (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # one injected fault of a run (a fault campaign) and what the flight software flagged after it
-FT_KIND = 0        # KIND_* (0 = none)
-FT_T_ON = 1        # s: onset
-FT_T_OFF = 2       # s: end
-FT_SIZE = 3        # magnitude, in the kind's unit (m, m/s, m/s^2, or a fraction of thrust)
-FT_AXIS = 4        # velocimeter beam or IMU axis (0-2)
-FT_FLAG_MASK = 5   # the actuator frame's health bits that show this kind of fault
-FT_FIRST_FLAG = 6  # s: first time after onset the flight software raised one of them (-1: never)
-FT_FLAGGED = 7     # steps after onset with one of them raised
-FT_LEN = 8
+FT_KIND = 0           # KIND_* (0 = none)
+FT_T_ON = 1           # s: onset
+FT_T_OFF = 2          # s: end
+FT_SIZE = 3           # magnitude, in the kind's unit (m, m/s, m/s^2, or a fraction of thrust)
+FT_AXIS = 4           # velocimeter beam or IMU axis (0-2)
+FT_FLAG_MASK = 5      # the actuator frame's health bits that show this kind of fault
+FT_FIRST_FLAG = 6     # s: first time after onset the flight software raised one of them (-1: never)
+FT_FLAGGED = 7        # steps after onset with one of them raised
+FT_ISOLATE_MASK = 8   # the health bits that say the flight software isolated or accommodated this kind of fault
+FT_FIRST_ISOLATE = 9  # s: first time after onset one of those bits was raised (-1: never)
+FT_LEN = 10
 # --- end layout FT ---
 
 KINDS = ("none", "altimeter_dropout", "altimeter_bias", "velocimeter_dropout", "velocimeter_bias",
@@ -44,9 +49,14 @@ KIND_NONE, KIND_ALT_DROPOUT, KIND_ALT_BIAS, KIND_VEL_DROPOUT, KIND_VEL_BIAS, KIN
     KIND_THRUST_SHORTFALL = range(len(KINDS))
 # what shows each kind in the health word: a gate rejecting the biased sensor (an IMU bias
 # shows as the ranging sensors disagreeing with the drifting estimate), the guidance asking
-# for more thrust than the engine has; a dropout has no flag, the samples are just absent
-FLAG_MASK = (0, 0, HEALTH_ALT_REJECTED, 0, HEALTH_VEL_REJECTED, HEALTH_ALT_REJECTED | HEALTH_VEL_REJECTED,
-             HEALTH_THRUST_SATURATED)
+# for more thrust than the engine has or the shortfall estimate; a dropout has no flag, the
+# samples are just absent
+FLAG_MASK = (0, 0, HEALTH_ALT_REJECTED, 0, HEALTH_VEL_REJECTED | HEALTH_VEL_ISOLATED,
+             HEALTH_ALT_REJECTED | HEALTH_VEL_REJECTED, HEALTH_THRUST_SATURATED | HEALTH_THRUST_SHORT)
+# what says the flight software isolated the faulty unit or flies around it: the beam put out
+# of the filter, guidance flying on the estimated thrust (an IMU bias can get a sound beam
+# isolated: that is counted too, it is what the flight software did)
+ISOLATE_MASK = (0, 0, 0, 0, HEALTH_VEL_ISOLATED, HEALTH_VEL_ISOLATED, HEALTH_THRUST_SHORT)
 
 
 @kernel
@@ -89,7 +99,11 @@ def thrust_factor(t, ft):
 @kernel
 def watch(t, ft, health):
     """Count the flight software's answer at time t (its health word) against the fault."""
-    if int(ft[FT_KIND]) == KIND_NONE or t < ft[FT_T_ON] or int(health) & int(ft[FT_FLAG_MASK]) == 0:
+    if int(ft[FT_KIND]) == KIND_NONE or t < ft[FT_T_ON]:
+        return
+    if int(health) & int(ft[FT_ISOLATE_MASK]) and ft[FT_FIRST_ISOLATE] < 0.0:
+        ft[FT_FIRST_ISOLATE] = t
+    if int(health) & int(ft[FT_FLAG_MASK]) == 0:
         return
     if ft[FT_FIRST_FLAG] < 0.0:
         ft[FT_FIRST_FLAG] = t

@@ -16,21 +16,32 @@
                         final_alt); ends when the altimeter puts the foot pads
                         at cutoff_alt
     free fall           engine off, body rates damped, until touchdown
+
+The engine's delivered thrust is estimated every step from the IMU's sensed acceleration
+times the mass estimate, over the thrust commanded for that step (a low-pass with time
+constant THRUST_TAU, fed only once the command has held within THRUST_STEP for
+THRUST_SETTLE: the engine's lag makes a fresh command look short).  Once the ratio falls
+below 1 - SHORT_THRESHOLD (health bit thrust_short, sticky: a shortfall is the engine's,
+not the moment's), guidance flies on it: the thrust it has, the command scaled up to get
+the acceleration it wants, and the mass estimate drawn down by what the engine burns.
+Until then the ratio is taken as 1, so a sound engine flies exactly as before.
 """
 
 from gnc.core import pmath, vec
 from gnc.core.fsw import control, guidance, nav
 from gnc.core.fsw.landing import altitude, apparent_gravity, local_up
 from gnc.core.jit import kernel
-from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME, CF_ATT_RATE_MAX,
-                             CF_AVOID_ALT, CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE, CF_BRAKE_GATE_VEL,
-                             CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE, CF_FWD, CF_HOVER_ALT,
-                             CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW, CF_R_SITE,
-                             CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS,
-                             FS_RATE, FS_T_PHASE, FS_TGO, FS_THRUST_ARM, FS_THRUST_LAST, FS_VEL, HEALTH_HDU_USED,
-                             HEALTH_THRUST_SATURATED, PHASE_APPROACH, PHASE_FREE_FALL, PHASE_HOVER, PHASE_IDLE,
-                             PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE, PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT,
-                             SF_ALT_RANGE, SF_HDU_REL, SF_VALID, VALID_ALT, VALID_HDU, VALID_IMU)
+from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME,
+                             CF_ATT_RATE_MAX, CF_AVOID_ALT, CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE,
+                             CF_BRAKE_GATE_VEL, CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE,
+                             CF_FWD, CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW,
+                             CF_R_SITE, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_ACC_BIAS, FS_AIM, FS_HEALTH,
+                             FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS, FS_RATE, FS_TGO, FS_THRUST_ARM, FS_THRUST_LAST,
+                             FS_THRUST_RATIO, FS_THRUST_STEADY, FS_T_PHASE, FS_VEL, HEALTH_HDU_USED,
+                             HEALTH_THRUST_SATURATED, HEALTH_THRUST_SHORT, PHASE_APPROACH, PHASE_FREE_FALL,
+                             PHASE_HOVER, PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
+                             PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT, SF_ALT_RANGE, SF_HDU_REL, SF_IMU_DV, SF_VALID,
+                             VALID_ALT, VALID_HDU, VALID_IMU)
 
 
 HOLD_V_MAX = 6.0      # m/s: fastest position-hold transfer
@@ -40,6 +51,15 @@ SETTLED_VEL = 0.5     # m/s: ...and this slow...
 HOVER_MAX_FACTOR = 4.0  # ...or after this many times hover_time (then it goes on from where it is)
 HOLD_SLEW_SHARE = 0.5  # of the attitude loop's rate limit, the position hold's tilt may use
 TGO_STRETCH = 0.25    # t_go runs at this rate while the tilt limit clips a command
+# thrust shortfall: a sound engine's ratio, as estimated, wanders up to ~4 % from 1 by the
+# end of a dispersed descent (its 1 % thrust dispersion and the mass estimate's drift, which
+# the estimate carries as it should: it is acceleration per newton); 5 % is past that, and the
+# shortfalls that were lost were those of 7 % and more
+SHORT_THRESHOLD = 0.05
+THRUST_TAU = 2.0      # s: the ratio's low-pass (IMU noise, hover's command wander)
+THRUST_SETTLE = 1.0   # s: five engine time constants (0.2 s) after ignition or a step
+THRUST_STEP = 0.05    # a command change larger than this restarts the settle clock
+RATIO_FLOOR = 0.5     # below this the estimate is not believed further
 
 
 @kernel
@@ -102,6 +122,33 @@ def _track_ground(sf, cfg, fs, q_lb, up, v, dt):
 
 
 @kernel
+def _estimate_thrust(sf, fs, mass, dt):
+    """Update the delivered/commanded thrust ratio from the last step's IMU sample; returns
+    the ratio guidance flies on (1 until a shortfall is declared)."""
+    last = fs[FS_THRUST_LAST]
+    if int(sf[SF_VALID]) & VALID_IMU and last > 0.0 and fs[FS_THRUST_STEADY] >= THRUST_SETTLE:
+        dv = vec.load3(sf, SF_IMU_DV)
+        b = vec.load3(fs, FS_ACC_BIAS)
+        f = vec.norm((dv[0] / dt - b[0], dv[1] / dt - b[1], dv[2] / dt - b[2]))
+        fs[FS_THRUST_RATIO] += dt / THRUST_TAU * (f * mass / last - fs[FS_THRUST_RATIO])
+        if fs[FS_THRUST_RATIO] < 1.0 - SHORT_THRESHOLD:
+            fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_THRUST_SHORT)
+    if int(fs[FS_HEALTH]) & HEALTH_THRUST_SHORT:
+        return min(max(fs[FS_THRUST_RATIO], RATIO_FLOOR), 1.0)
+    return 1.0
+
+
+@kernel
+def _hold_thrust(fs, thrust, dt):
+    """Run the settle clock of the thrust estimate on the command just given."""
+    last = fs[FS_THRUST_LAST]
+    if thrust > 0.0 and last > 0.0 and abs(thrust - last) <= THRUST_STEP * last:
+        fs[FS_THRUST_STEADY] += dt
+    else:
+        fs[FS_THRUST_STEADY] = 0.0
+
+
+@kernel
 def step(sf, cfg, fs, af, t):
     """One guidance + control step of the descent; navigation has already run."""
     dt = cfg[CF_DT]
@@ -113,8 +160,9 @@ def step(sf, cfg, fs, af, t):
     fwd = vec.load3(cfg, CF_FWD)
     q_lb = nav.q_lb(fs, t, cfg)
     mass = fs[FS_MASS]
-    a_max = cfg[CF_THRUST_MAX] / mass
-    a_min = cfg[CF_THRUST_MIN] / mass
+    ratio = _estimate_thrust(sf, fs, mass, dt)
+    a_max = ratio * cfg[CF_THRUST_MAX] / mass
+    a_min = ratio * cfg[CF_THRUST_MIN] / mass
     phase = int(fs[FS_PHASE])
     h_ground = _track_ground(sf, cfg, fs, q_lb, up, v, dt)
     control.learn_thrust_arm(fs, (int(sf[SF_VALID]) & VALID_IMU) != 0, mass, cfg, dt)
@@ -193,7 +241,7 @@ def step(sf, cfg, fs, af, t):
         thrust = 0.0
         q_des = q_lb                 # hold the attitude: damp the rates, no slew before contact
     else:
-        thrust = mass * vec.norm(a)
+        thrust = mass * vec.norm(a) / ratio
         if thrust > cfg[CF_THRUST_MAX]:
             thrust = cfg[CF_THRUST_MAX]
             health |= HEALTH_THRUST_SATURATED
@@ -203,6 +251,7 @@ def step(sf, cfg, fs, af, t):
     arm = vec.load3(fs, FS_THRUST_ARM)
     control.rcs_pulses(q_lb, q_des, vec.load3(fs, FS_RATE), mass, cfg, dt, af, vec.scale(arm, -thrust))
     control.predict_rate(fs, af, thrust, mass, cfg, dt)
-    fs[FS_MASS] = mass - thrust * dt / cfg[CF_ISP]
+    fs[FS_MASS] = mass - ratio * thrust * dt / cfg[CF_ISP]
+    _hold_thrust(fs, thrust, dt)
     fs[FS_THRUST_LAST] = thrust
     return health

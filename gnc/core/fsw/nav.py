@@ -23,6 +23,14 @@ it (slow descent) learns as fast as it leaves its own correlation length behind.
 Measurements are processed one scalar at a time (no matrix inverse), each behind an
 innovation gate, with the covariance update P -= (P h)(P h)^T / s, which stays
 symmetric in single precision too.
+
+A velocimeter beam whose samples the gate keeps rejecting while another beam's pass is
+isolated for the rest of the flight (health bit vel_isolated): each such rejection adds 1
+to the beam's score, each accepted sample takes ISOLATE_LEAK off, and ISOLATE_SCORE isolates
+it.  Without this a biased beam is rejected only until the velocity it alone observes has
+drifted far enough for the widened gate to let it back in, and then it pulls the filter to
+its bias.  A rejection with no other beam accepted is not counted: then it is the filter, not
+the beam, that disagrees with the sensor.  One beam at most: two beams and the IMU still fly.
 """
 import math
 
@@ -30,17 +38,22 @@ from gnc.core import pmath, vec
 from gnc.core.fsw.landing import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_IDLE_S, AF_NAV_ORBIT_POS, AF_NAV_ORBIT_VEL, AF_NAV_POS, AF_NAV_Q,
-                             AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q, CF_NAV0_SIG_POS,
-                             CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_R_SITE, CF_RELIEF_CORR, CF_SIG_ACC_BIAS,
-                             CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF, CF_SIG_TERRAIN,
-                             CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE, FS_ACC_BIAS, FS_COV, FS_HEALTH,
-                             FS_PHASE, FS_DV_LAST, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_POS, FS_Q_IB, FS_RATE, FS_T_ALT,
-                             FS_T_IDLE, FS_VEL, HEALTH_ALT_REJECTED,
-                             HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_REJECTED, SF_ALT_RANGE,
-                             SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM,
-                             VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
+                             AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS,
+                             CF_NAV0_Q, CF_NAV0_SIG_POS, CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_RELIEF_CORR,
+                             CF_R_SITE, CF_SIG_ACC_BIAS, CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE,
+                             CF_SIG_RELIEF, CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE,
+                             FS_ACC_BIAS, FS_COV, FS_DV_LAST, FS_HEALTH, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_PHASE,
+                             FS_POS, FS_Q_IB, FS_RATE, FS_THRUST_RATIO, FS_T_ALT, FS_T_IDLE, FS_VEL, FS_VEL_SCORE,
+                             HEALTH_ALT_REJECTED, HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_ISOLATED,
+                             HEALTH_VEL_REJECTED, SF_ALT_RANGE, SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID,
+                             SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
 
 N = 9                                   # filter states: position, velocity, accelerometer bias
+# a score of 10 is one second of 10 Hz samples rejected in a row; a 5-sigma gate rejects a
+# sound beam once in ~10^6 samples, so noise never builds it.  The leak lets a beam rejected
+# on more than a third of its samples still climb (a bias the drifting filter half lets in).
+ISOLATE_SCORE = 10.0
+ISOLATE_LEAK = 0.5
 
 
 @kernel
@@ -63,6 +76,7 @@ def init(cfg, fs):
     vec.store4(fs, FS_Q_IB, vec.q_normalize(vec.load4(cfg, CF_NAV0_Q)))
     fs[FS_MASS] = cfg[CF_MASS0]
     fs[FS_T_ALT] = -1.0
+    fs[FS_THRUST_RATIO] = 1.0
 
 
 @kernel
@@ -197,6 +211,24 @@ def _ray_to_datum(r, b, rs):
 
 
 @kernel
+def _score_beams(fs, accepted, rejected):
+    """Count this frame's beam rejections toward isolation (module docstring)."""
+    for j in range(3):
+        score = fs[FS_VEL_SCORE + j]
+        if score < 0.0:
+            continue
+        if rejected & (1 << j):
+            if accepted & ~(1 << j):
+                score += 1.0
+        elif accepted & (1 << j):
+            score = max(score - ISOLATE_LEAK, 0.0)
+        if score >= ISOLATE_SCORE and int(fs[FS_HEALTH]) & HEALTH_VEL_ISOLATED == 0:
+            score = -1.0
+            fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_VEL_ISOLATED)
+        fs[FS_VEL_SCORE + j] = score
+
+
+@kernel
 def correct(sf, cfg, fs, t):
     """Star-tracker attitude blend and filter updates from whatever this frame carries."""
     valid = int(sf[SF_VALID])
@@ -238,12 +270,19 @@ def correct(sf, cfg, fs, t):
                 fs[FS_T_ALT] = t
             else:
                 health |= HEALTH_ALT_REJECTED
+    accepted = 0
+    rejected = 0
     for j in range(3):
-        if valid & (VALID_VEL0 << j):
+        if valid & (VALID_VEL0 << j) and fs[FS_VEL_SCORE + j] >= 0.0:
             b = vec.q_rot(qlb, vec.load3(cfg, CF_VEL_BORE + 3 * j))
             innov = sf[SF_VEL_BEAM + j] - vec.dot(b, vec.load3(fs, FS_VEL))
-            if not _update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]):
+            if _update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]):
+                accepted |= 1 << j
+            else:
+                rejected |= 1 << j
                 health |= HEALTH_VEL_REJECTED
+    if accepted | rejected:
+        _score_beams(fs, accepted, rejected)
     if valid & VALID_CAM:
         d = vec.q_rot(qlb, vec.load3(sf, SF_CAM_REL))   # target - vehicle, landing frame
         sig = cfg[CF_SIG_CAM] * vec.norm(d)

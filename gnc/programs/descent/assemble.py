@@ -354,6 +354,7 @@ def fault_params(sc: Scenario, seed: int) -> np.ndarray:
     within the scenario's [faults] ranges; biases of either sign."""
     ft = np.zeros(F.FT_LEN)
     ft[F.FT_FIRST_FLAG] = -1.0
+    ft[F.FT_FIRST_ISOLATE] = -1.0
     kind = sc.faults.kind
     if kind == "none":
         return ft
@@ -369,6 +370,7 @@ def fault_params(sc: Scenario, seed: int) -> np.ndarray:
     ft[F.FT_SIZE] = size
     ft[F.FT_AXIS] = rng.integers(3)
     ft[F.FT_FLAG_MASK] = F.FLAG_MASK[code]
+    ft[F.FT_ISOLATE_MASK] = F.ISOLATE_MASK[code]
     return ft
 def file_map_of(sc: Scenario):
     """The scenario's DEM file resampled along the approach (gnc.terrain_file.FileMap), from

@@ -27,7 +27,9 @@ def report(summary: dict, scenario) -> str:
         flagged = (f"flagged ({' or '.join(f['flags'])}) on {f['flagged_steps']} steps from {f['first_flag_s']:.1f} s"
                    if f["first_flag_s"] is not None else "never flagged" if f["flags"] else "no flag shows it")
         size = f" {f['size']:+.3g} {f['unit']}" if f["unit"] else ""
-        lines.append(f"fault      {f['kind']}{size}{axis} from {f['onset_s']:.1f} s: {flagged}; "
+        isolated = (f"; isolated ({' or '.join(f['isolation'])}) at {f['isolated_s']:.1f} s"
+                    if f.get("isolated_s") is not None else "")
+        lines.append(f"fault      {f['kind']}{size}{axis} from {f['onset_s']:.1f} s: {flagged}{isolated}; "
                      f"{f['response']}")
     if (ground := summary.get("terrain")) is not None:
         lo, hi = ground["track_covered_km"]
