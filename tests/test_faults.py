@@ -94,16 +94,18 @@ def test_a_velocimeter_bias_is_rejected_by_the_gate_after_onset():
     assert f["isolation"] == ["vel_isolated"] and 720.9 <= f["isolated_s"] < 722.5
 
 
-# Campaign seeds (bench/fault_campaign.py, campaign seed 24680) that were lost before the flight
-# software isolated faults: a velocimeter beam biased by -1.9 m/s from 585 s, and an engine
-# 10.4 % short from 220 s.  Their twins (the same fault of size 0) must raise no isolation bit.
-@pytest.mark.parametrize("kind,seed,bit,latency", [("velocimeter_bias", 1437054651, "vel_isolated", 135.0),
-                                                   ("thrust_shortfall", 1818361841, "thrust_short", 2.0)])
-def test_a_fault_that_was_lost_is_isolated_and_flown_through(kind, seed, bit, latency):
+# Dispersed seeds lost on the flight software before it isolated faults (`gnc montecarlo descent -n 80 --seed 24680
+# --set faults.kind=KIND` at 508d556: 20 of 80 velocimeter-bias runs lost, 22 of 80 thrust-shortfall runs): a beam
+# biased by +0.34 m/s from 522 s, before the velocimeter ranges (from about 700 s), so isolated only once it ranges;
+# an engine 10.4 % short from 220 s, isolated after its 1 s hold and ~2 s smoothing.  Their twins (the same fault of
+# size 0) must raise no isolation bit.
+@pytest.mark.parametrize("kind,seed,bit,latest_s", [("velocimeter_bias", 1976766851, "vel_isolated", 730.0),
+                                                    ("thrust_shortfall", 1818361841, "thrust_short", 225.0)])
+def test_a_fault_that_was_lost_is_isolated_and_flown_through(kind, seed, bit, latest_s):
     r = run(load("descent", [f"faults.kind={kind}"]), seed=seed, disperse=True)
     f = r.summary["fault"]
     assert r.summary["outcome"] == "landed" and f["response"] == "flown through"
-    assert f["isolation"] == [bit] and f["onset_s"] < f["isolated_s"] <= f["onset_s"] + latency
+    assert f["isolation"] == [bit] and f["onset_s"] < f["isolated_s"] <= latest_s
     twin = run(load("descent", [f"faults.kind={kind}", f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]"]), seed=seed,
                disperse=True)
     assert twin.summary["outcome"] == "landed" and twin.summary["fault"]["isolated_s"] is None
