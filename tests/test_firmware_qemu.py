@@ -1,0 +1,173 @@
+"""The Cortex-M4F, Cortex-M7, Cortex-M0 and RISC-V firmware in QEMU: lockstep descents, resets.
+"""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from firmware_boards import (DESCENT_DEADLINE_S, M4F_SC, MISSION_DEADLINE_S, SHORT_DEADLINE_S, TIMEOUT_S, ends_session,
+                             landed_like_gnc_run, need)
+from scripted import Scripted
+
+from gnc.hil.board import Board
+from gnc.hil.emulate import FIRMWARE, EmulatedBoard
+from gnc.hil.session import run_session
+from gnc.hil.transport import SerialTransport, StubTransport
+from gnc.scenario import load
+
+
+@pytest.mark.long
+def test_emulated_cortex_m4f_flies_the_whole_mission_over_one_link(deadline, tmp_path):
+    """`gnc hil --emulate stm32f4 mission`: the board is the lander-ascender's computer from
+    the descent through the surface stay and the ascent to the capture, over one link.
+    ~134,000 exchanges at QEMU's ~100-150 lockstep exchanges a second (its USART takes a
+    byte per main-loop turn): longer than CI allows, so `python -m pytest -m long`."""
+    need("stm32f4")
+    deadline(MISSION_DEADLINE_S)
+    p = subprocess.run([sys.executable, "-m", "gnc.cli", "hil", "--emulate", "stm32f4", "mission", "--out",
+                        str(tmp_path), "--no-plots"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["outcome"] == "captured" and summary["failures"] == []
+    assert summary["descent"]["outcome"] == "landed" and summary["ascent"]["outcome"] == "inserted"
+    link = json.loads((tmp_path / "link.json").read_text())
+    assert [ph["name"] for ph in link["phases"]] == ["descent", "ascent", "rendezvous"]
+    assert [h["board"].split()[0] for h in link["handshakes"]] == ["netduinoplus2", "netduinoplus2"]
+    assert any(e["event"] == "uplink" and e["flight"] == "rendezvous" for e in link["events"])
+    assert link["frames"]["lost"] == link["frames"]["held_steps"] == 0
+    assert {f"telemetry-{phase}.arrow" for phase in ("descent", "ascent", "rendezvous")} <= {
+        p.name for p in tmp_path.iterdir()}
+    print(f"\nemulated STM32F405, mission: {link['steps']} exchanges, "
+          + ", ".join(f"{ph['name']} {ph['steps']}" for ph in link["phases"]))
+
+
+def test_emulated_cortex_m4f_flies_the_descent_at_10_hz_and_lands(deadline):
+    need("stm32f4")
+    deadline(DESCENT_DEADLINE_S)
+    with EmulatedBoard("stm32f4") as board:
+        r = run_session(M4F_SC, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    landed_like_gnc_run(r.summary, M4F_SC)
+    assert len(r.telemetry["t"]) == r.link["steps"] and r.link["frames"]["lost"] == r.link["frames"]["held_steps"] == 0
+    hello = r.link["handshakes"][0]["board"]
+    assert hello.startswith("netduinoplus2 f32")
+    print(f"\nemulated STM32F405: {r.link['steps']} steps, round trip p50 "
+          f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
+
+
+def test_emulated_cortex_m7_flies_the_descent_in_double_step_for_step_as_the_reference(deadline):
+    """The M7 flies the double build on its FPU: with the portable math functions
+    (csrc/pmath.c) and strict C99's unfused multiply-adds, every number it answers is the
+    numba reference's behind the same codec (the stub board), step for step; only the
+    board's own step time differs."""
+    need("mps2-an500")
+    deadline(DESCENT_DEADLINE_S)
+    with EmulatedBoard("mps2-an500") as board:
+        r = run_session(M4F_SC, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    landed_like_gnc_run(r.summary, M4F_SC)
+    assert len(r.telemetry["t"]) == r.link["steps"] and r.link["frames"]["lost"] == r.link["frames"]["held_steps"] == 0
+    assert r.link["board"]["name"].startswith("mps2-an500 f64") and r.link["board"]["real_size"] == 8
+    reference = run_session(M4F_SC, StubTransport(Board("numba")), timeout_s=TIMEOUT_S).telemetry
+    assert set(r.telemetry) == set(reference)
+    for name in sorted(set(reference) - {"af.step_cycles"}):
+        np.testing.assert_array_equal(r.telemetry[name], reference[name], err_msg=name)
+    print(f"\nemulated Cortex-M7 (double): {r.link['steps']} steps as the reference's, round trip p50 "
+          f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
+
+
+def test_emulated_cortex_m0_flies_the_descent_at_10_hz_and_lands(deadline):
+    """The micro:bit's M0 has no FPU: every float operation of the step is a libgcc call,
+    and the whole flight software lives in 16 KB of RAM."""
+    need("microbit")
+    deadline(DESCENT_DEADLINE_S)
+    with EmulatedBoard("microbit") as board:
+        r = run_session(M4F_SC, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    landed_like_gnc_run(r.summary, M4F_SC)
+    f = r.link["frames"]
+    assert len(r.telemetry["t"]) == r.link["steps"] == f["on_time"] and f["lost"] == f["held_steps"] == 0
+    assert r.link["board"]["name"] == "microbit f32 reset:power-on" and r.link["board"]["real_size"] == 4
+    print(f"\nemulated Cortex-M0: {r.link['steps']} steps, board step p50 "
+          f"{r.link['board_step_s']['p50'] * 1e3:.2f} ms")
+
+
+def test_emulated_risc_v_flies_the_descent_at_5_hz_and_lands(deadline):
+    """The HiFive1 Rev B's RV32IMAC has no FPU (soft float) and 16 KB of RAM.  5 Hz: QEMU's
+    sifive_e UART takes one byte per main-loop turn, so a step costs the host several ms."""
+    need("sifive_e")
+    deadline(DESCENT_DEADLINE_S)
+    sc = load("descent", ["sim.fsw_rate_hz=5"])
+    with EmulatedBoard("sifive_e") as board:
+        r = run_session(sc, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    landed_like_gnc_run(r.summary, sc)
+    f = r.link["frames"]
+    assert len(r.telemetry["t"]) == r.link["steps"] == f["on_time"] and f["lost"] == f["held_steps"] == 0
+    assert r.link["board"]["name"] == "sifive_e f32 reset:power-on" and r.link["board"]["real_size"] == 4
+    print(f"\nemulated RV32IMAC: {r.link['steps']} steps, board step p50 "
+          f"{r.link['board_step_s']['p50'] * 1e3:.2f} ms")
+
+
+def test_emulated_risc_v_says_power_on_then_warm_across_a_reset_and_counts_virtual_time(deadline):
+    """QEMU 7.2 keeps no reset cause for the FE310: the marker outside .bss tells the first
+    start from a reset.  Under -icount its mcycle counts virtual nanoseconds, which the
+    firmware measures against the CLINT at every start: the hello says 1 GHz."""
+    need("sifive_e")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("sifive_e", icount=3) as board:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
+                                                                  300: ends_session(board)}),
+                        on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert [h["board"] for h in r.link["handshakes"]] == ["sifive_e f32 reset:power-on", "sifive_e f32 reset:warm"]
+    assert r.link["board"]["clock_hz"] == 1_000_000_000            # the hello after the reset
+    assert len(r.telemetry["t"]) >= 290
+
+
+def test_the_risc_v_double_build_answers_with_the_references_numbers(deadline, tmp_path):
+    """REAL=double on the FE310 (soft double: libgcc's __muldf3, ... and pmath.c): the first
+    200 steps of the 10 Hz descent, every telemetry column but the step time, equal the stub
+    board's running the numba reference, as the M7's double build does over a whole descent."""
+    need("sifive_e")
+    deadline(SHORT_DEADLINE_S)
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "sifive_e"), "REAL=double", f"BUILD={tmp_path}", "all"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    board = EmulatedBoard("sifive_e").start(elf=tmp_path / "firmware.elf")
+    try:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {200: ends_session(board)}), timeout_s=TIMEOUT_S)
+    finally:
+        board.close()
+    assert r.link["board"]["name"] == "sifive_e f64 reset:power-on" and r.link["board"]["real_size"] == 8
+    n = len(r.telemetry["t"])
+    assert n >= 190
+    reference = run_session(M4F_SC, StubTransport(Board("numba")), timeout_s=TIMEOUT_S).telemetry
+    for name in sorted(set(reference) - {"af.step_cycles"}):
+        np.testing.assert_array_equal(r.telemetry[name], reference[name][:n], err_msg=name)
+
+
+def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
+    """The M7 and the MPS2 keep no reset cause: a marker outside .bss tells the first start
+    from a reset, and the session handshakes again and flies on."""
+    need("mps2-an500")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("mps2-an500") as board:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
+                                                                  300: ends_session(board)}),
+                        on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert [h["board"] for h in r.link["handshakes"]] == ["mps2-an500 f64 reset:power-on",
+                                                          "mps2-an500 f64 reset:warm"]
+    assert len(r.telemetry["t"]) >= 290
+
+
+def test_emulated_cortex_m0_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
+    """The nRF51's reset cause register is not modelled by QEMU: the micro:bit keeps the M7's
+    marker outside .bss, and the session handshakes again and flies on."""
+    need("microbit")
+    deadline(SHORT_DEADLINE_S)
+    with EmulatedBoard("microbit") as board:
+        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
+                                                                  300: ends_session(board)}),
+                        on_reset="resume", timeout_s=TIMEOUT_S)
+    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
+    assert [h["board"] for h in r.link["handshakes"]] == ["microbit f32 reset:power-on", "microbit f32 reset:warm"]
+    assert len(r.telemetry["t"]) >= 290
