@@ -42,8 +42,10 @@ modes: lockstep waits for every answer (as fast as the board allows); realtime s
 sensor frame every period (sleep, then spin to the tick) and holds the last command
 when an answer is late.  With --emulate, realtime paces the emulated board to the wall
 clock, so it runs at the board's own speed, not the several times faster the host allows:
-simavr cycle by cycle; QEMU with -icount align, which holds its clock back only when ahead
-(docs/firmware.md).
+simavr cycle by cycle; QEMU with -icount align, which holds its clock back only when ahead,
+so the host also takes each of its answers no sooner than the board's own step time (its
+clock, in the answer) and the frames' wire time allow: an answer the board's step makes miss
+its period is late, as on a desk (docs/firmware.md).
 
 programs: the board flies the scenario's program (descent, ascent); in a rendezvous the
 orbiter-returner's rendezvous program, the ascender's flying in this process after an
@@ -293,6 +295,17 @@ def _start_emulator(args):
     return board
 
 
+def _board_baud(args) -> int | None:
+    """A paced QEMU board runs at about the board's speed but with no cycle model, behind a pty with
+    no wire: in real time the host takes each answer at the board's own step time and its baud's
+    wire time (gnc.hil.session's board_baud)."""
+    if args.mode != "realtime" or not args.emulate:
+        return None
+    from gnc.hil.emulate import TARGETS
+    target = TARGETS[args.emulate]
+    return (args.baud or target.baud) if target.realtime_shift is not None else None
+
+
 def _fly(args, sc, out, transport, report, props) -> int:
     from gnc import junit, programs
     from gnc.cli.common import fly_into
@@ -324,7 +337,8 @@ def _fly(args, sc, out, transport, report, props) -> int:
             on_reset=args.on_reset, on_bad=args.on_bad, hold_s=args.hold_s,
             timeout_s=None if timeout_ms is None else timeout_ms / 1e3, silence_s=args.silence_s,
             status=None if bar is None else lambda s: bar.status(_status_text(s)),
-            stub=lambda: StubTransport(Board(args.fsw)), telemetry=telemetry), finish, bar)
+            stub=lambda: StubTransport(Board(args.fsw)), board_baud=_board_baud(args), telemetry=telemetry),
+            finish, bar)
     except (HandshakeError, TransportError) as e:
         print(f"gnc hil: error: {e}", file=sys.stderr)
         report.set(junit.unjudged_suites(sc, f"link failure: {e}", report.elapsed(), props))

@@ -214,8 +214,9 @@ class LinkStats:
 
 
 def _fresh_count() -> dict:
-    return {"sent": 0, "retransmitted": 0, "received": 0, "on_time": 0, "late": 0, "duplicate": 0, "stray": 0,
-            "bad_commands": 0, "held_steps": 0, "overruns": 0, "slips": 0}
+    # late_by_board: of the late, those in hand in time but not by the board's own step time (Session's board_baud)
+    return {"sent": 0, "retransmitted": 0, "received": 0, "on_time": 0, "late": 0, "late_by_board": 0, "duplicate": 0,
+            "stray": 0, "bad_commands": 0, "held_steps": 0, "overruns": 0, "slips": 0}
 
 
 def _fresh_board_count() -> dict:

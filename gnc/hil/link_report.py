@@ -18,6 +18,11 @@ def _board_line(board: dict, frames: dict) -> str:
     return line
 
 
+def _by_board(frames: dict) -> str:
+    n = frames.get("late_by_board", 0)      # absent from link.json written before it was counted
+    return f" ({n} by the board's own step time)" if n else ""
+
+
 def format_report(link: dict) -> str:
     """The link report printed after a session."""
     def ms(d, key="p50"):
@@ -30,7 +35,7 @@ def format_report(link: dict) -> str:
     for tr in link["transports"]:
         lines.append(f"           {tr.get('describe', tr.get('transport'))}")
     lines += [f"frames     sent {f['sent']} (retransmitted {f['retransmitted']}), received {f['received']}: "
-              f"on time {f['on_time']}, late {f['late']}, lost {f['lost']}, corrupted {f['corrupted']}, "
+              f"on time {f['on_time']}, late {f['late']}{_by_board(f)}, lost {f['lost']}, corrupted {f['corrupted']}, "
               f"duplicate {f['duplicate']}, stray {f['stray']}; held steps {f['held_steps']}; "
               f"garbled before a hello {f['garbled_before_hello']}",
               _board_line(link["board_counters"], f),

@@ -22,6 +22,12 @@ Modes:
             the next tick.  A late or lost answer means the held command for that step
             (main engine thrust kept, RCS off).  A rendezvous coast (one frame that
             advances many steps) takes one period of wall time too.
+            board_baud=B (an emulator that does not run at the board's speed: QEMU, behind a
+            pty that has no wire): an answer counts as sent when the board on a desk would
+            send it, the sensor frame's send plus both frames' wire time at B baud plus the
+            board's own step time (its clock, in the actuator frame); the host holds it until
+            then, and one the board's clock makes miss its deadline is late (count
+            late_by_board), the held command applying.
 
 Link faults (docs/hil.md):
   silence     real time: no fresh answer for SILENT_PERIODS waits in a row (more on a
@@ -235,7 +241,7 @@ class Session:
     def __init__(self, transport, *, mode: str = "lockstep", on_silence: str = "abort", on_reset: str = "resume",
                  on_bad: str = "hold", hold_s: float = HOLD_S, timeout_s: float | None = None,
                  silence_s: float | None = None, status: Callable[[dict], None] | None = None,
-                 stub: Callable[[], object] | None = None):
+                 stub: Callable[[], object] | None = None, board_baud: int | None = None):
         for value, allowed, what in ((mode, MODES, "mode"), (on_silence, ON_SILENCE, "on_silence"),
                                      (on_reset, ON_RESET, "on_reset"), (on_bad, ON_BAD, "on_bad")):
             if value not in allowed:
@@ -244,6 +250,8 @@ class Session:
             if value is not None and not 0.0 < value < math.inf:
                 raise ValueError(f"{what} must be a positive number of seconds, not {value!r}")
         self.mode = mode
+        # the wire time of a step at the board's baud, for answers taken at the board's own time
+        self.board_wire_s = round_trip_wire_time(board_baud) if board_baud and mode == "realtime" else None
         self.on_silence, self.on_reset, self.on_bad, self.hold_s = on_silence, on_reset, on_bad, hold_s
         self.status, self.stub = status, stub or StubTransport
         self.user_timeout_s, self.user_silence_s = timeout_s, silence_s
@@ -432,6 +440,14 @@ class Session:
                 if self.hello is not None and self.hello.clock_hz:
                     s["board_step"][i] = answer[AF_STEP_CYCLES] / self.hello.clock_hz
                 self.stats.board_counted(answer)
+                if self.board_wire_s is not None and np.isfinite(s["board_step"][i]):
+                    due = t_send + self.board_wire_s + s["board_step"][i]
+                    if due > deadline:          # in hand, but a board on a desk would answer too late
+                        count["on_time"] -= 1
+                        count["late"] += 1
+                        count["late_by_board"] += 1
+                        return None
+                    wait_until(due)
                 return answer
             self.quiet += 1
             verdict = self.health.waited(time.perf_counter(), self.quiet_since, self.silence_s)
