@@ -144,7 +144,8 @@ def main(argv=None):
             bare = med["no-plots"]
             share = {"plots_s": med["default"] - bare, "plots_share": (med["default"] - bare) / med["default"]}
             if "in-process" in med and "workers" in med:
-                share.update({"plots_in_process_s": med["in-process"] - bare, "plots_in_workers_s": med["workers"] - bare,
+                share.update({"plots_in_process_s": med["in-process"] - bare,
+                              "plots_in_workers_s": med["workers"] - bare,
                               "workers_speedup": med["in-process"] / med["workers"]})
             shares[f"{prefix}{program}"] = share
 
