@@ -134,16 +134,20 @@ def _light_marks(axis):
     return [(line, locs) for line in (tick.tick1line, tick.tick2line) if line.get_visible()]
 
 
-def light_minor_ticks(fig) -> None:
-    """Draw the unlabelled minor ticks of fig's axes (a log axis has ~8 a decade) as one line
-    of tick markers per axis side instead of a matplotlib Tick each: the same markers at the
-    same places, but a Tick is five artists whose making and drawing cost half of a figure
-    with log axes.  Call once the limits are final (the markers are placed now)."""
+def light_ticks(fig) -> None:
+    """Fewer matplotlib Ticks for fig's axes, the same pixels: a Tick is five artists (two
+    marks, a grid line, two labels) whose making and drawing cost half of a figure with log
+    axes.  The unlabelled minor ticks (a log axis has ~8 a decade) become one line of tick
+    markers per axis side; the major ticks are only those in view (a locator also returns
+    one or two beyond each end, which matplotlib makes and then does not draw).  Call once
+    the limits are final: the ticks are placed now."""
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import NullLocator
+    from matplotlib.ticker import FixedLocator, NullLocator
 
+    # an axes with a fixed aspect sets its limits as it draws: its ticks are left to matplotlib
+    free = [ax for ax in fig.axes if ax.get_aspect() == "auto"]
     groups: dict[int, list] = {}                # axes sharing a ticker (sharex) change together
-    for ax in fig.axes:
+    for ax in free:
         for axis in (ax.xaxis, ax.yaxis):
             groups.setdefault(id(axis.minor), []).append((ax, axis))
     for members in groups.values():
@@ -160,6 +164,10 @@ def light_minor_ticks(fig) -> None:
                 ax.add_artist(m)
                 m.set_clip_on(False)            # add_artist clips to the axes: the ticks lie outside
             axis.set_minor_locator(NullLocator())
+    for ax in free:
+        for axis in (ax.xaxis, ax.yaxis):
+            if not isinstance(axis.get_major_locator(), (NullLocator, FixedLocator)):
+                axis.set_major_locator(FixedLocator(_in_view(axis, np.asarray(axis.get_majorticklocs(), float))))
 
 
 def title(summary: dict) -> str:
@@ -169,7 +177,7 @@ def title(summary: dict) -> str:
 def save_png(fig, path: Path) -> None:
     """fig as a PNG at path, replacing it atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    light_minor_ticks(fig)
+    light_ticks(fig)
     try:
         # zlib level 3, not 6: half the encoding time for files ~7 % larger
         fig.savefig(tmp, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_LEVEL})

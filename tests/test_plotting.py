@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from gnc.plotting import COLUMNS, envelope, light_minor_ticks, plain, plain_log_labels, pyplot
+from gnc.plotting import COLUMNS, envelope, light_ticks, plain, plain_log_labels, pyplot
 from gnc.plotworkers import PlotWorkers
 
 
@@ -63,7 +63,7 @@ def _pixels(light: bool, ylim: tuple[float, float]) -> tuple[np.ndarray, list]:
     a.grid(True, alpha=0.3)
     b.plot(t, np.sin(t))
     if light:
-        light_minor_ticks(fig)
+        light_ticks(fig)
     fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
     locators = [type(ax.yaxis.get_minor_locator()).__name__ for ax in (a, b)]
@@ -71,14 +71,14 @@ def _pixels(light: bool, ylim: tuple[float, float]) -> tuple[np.ndarray, list]:
     return rgba, locators
 
 
-def test_light_minor_ticks_draw_the_same_pixels_for_less():
+def test_light_ticks_draw_the_same_pixels_for_less():
     before, _ = _pixels(False, (1e-3, 1e3))
     after, locators = _pixels(True, (1e-3, 1e3))
     assert locators == ["NullLocator", "NullLocator"]    # the log axis's Ticks replaced; the linear one had none
     assert np.array_equal(before, after)
 
 
-def test_light_minor_ticks_leave_labelled_minor_ticks_to_matplotlib():
+def test_light_ticks_leave_labelled_minor_ticks_to_matplotlib():
     # under a decade matplotlib labels the minor ticks (2, 3, 5 ...): those stay Ticks
     before, _ = _pixels(False, (2.0, 7.0))
     after, locators = _pixels(True, (2.0, 7.0))
