@@ -14,7 +14,14 @@ for the descent and the whole mission.  Wall time per command (median, p99, max)
 time of the command's processes (all of them: user + system), and the plots' share of the
 default command's wall time.
 
+With --checkout LABEL=DIR (repeatable) each command is run from each checkout in turn
+(`python -m gnc.cli` with PYTHONPATH=DIR: before and after a change, side by side, in one
+run); without, from the `gnc` console script on PATH.  --variants picks the commands
+(default, no-plots, workers, in-process).
+
     python bench/run_timing.py [--runs N] [--programs descent mission] [--json PATH]
+    python bench/run_timing.py --runs 10 --variants default no-plots \
+        --checkout before=/tmp/base --checkout after=.
 """
 from __future__ import annotations
 
@@ -40,10 +47,10 @@ def _matplotlib_version() -> str:
 
 TARGETS_S = {"descent": 1.5, "mission": 3.0}      # issue #16: warm `gnc run PROGRAM` with plots
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "run_timing.json"
-VARIANTS = (("", [], {}),
-            (" --no-plots", ["--no-plots"], {}),
-            (", plots in 2 workers", [], {"GNC_PLOT_PROCESSES": "2"}),
-            (", plots in process", [], {"GNC_PLOT_PROCESSES": "1"}))
+VARIANTS = {"default": ("", [], {}),
+            "no-plots": (" --no-plots", ["--no-plots"], {}),
+            "workers": (", plots in 2 workers", [], {"GNC_PLOT_PROCESSES": "2"}),
+            "in-process": (", plots in process", [], {"GNC_PLOT_PROCESSES": "1"})}
 
 
 def running_tasks():
@@ -73,24 +80,39 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=5, help="timed runs of every command (default 5)")
     ap.add_argument("--programs", nargs="+", default=["descent", "mission"], choices=sorted(TARGETS_S))
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--checkout", action="append", default=[], metavar="LABEL=DIR",
+                    help="run gnc from this checkout (python -m gnc.cli, PYTHONPATH=DIR); repeatable")
     args = ap.parse_args(argv)
 
-    exe = shutil.which("gnc")
-    if exe is None:
-        sys.exit("no `gnc` console script on PATH: pip install -e . first")
-    which = subprocess.run([sys.executable, "-c", "import gnc; print(gnc.__file__)"], capture_output=True,
-                           text=True).stdout.strip()
-    checkout = Path(which).parent.parent
-    commit = subprocess.run(["git", "-C", str(checkout), "describe", "--always", "--dirty"], capture_output=True,
-                            text=True).stdout.strip()
+    # (label prefix, command start, environment, where gnc comes from, its commit)
+    checkouts = []
+    for spec in args.checkout:
+        label, _, folder = spec.partition("=")
+        folder = Path(folder or label).resolve()
+        commit = subprocess.run(["git", "-C", str(folder), "describe", "--always", "--dirty"], capture_output=True,
+                                text=True).stdout.strip() or "not a git checkout"
+        checkouts.append((f"{label}: ", [sys.executable, "-m", "gnc.cli"], {"PYTHONPATH": str(folder)},
+                          str(folder), commit))
+    if not checkouts:
+        exe = shutil.which("gnc")
+        if exe is None:
+            sys.exit("no `gnc` console script on PATH: pip install -e . first")
+        which = subprocess.run([sys.executable, "-c", "import gnc; print(gnc.__file__)"], capture_output=True,
+                               text=True).stdout.strip()
+        commit = subprocess.run(["git", "-C", str(Path(which).parent.parent), "describe", "--always", "--dirty"],
+                                capture_output=True, text=True).stdout.strip()
+        checkouts.append(("", [exe], {}, which, commit))
     load_start = os.getloadavg()
     commands = []                                   # (label, program, variant, argv, env)
     with tempfile.TemporaryDirectory() as tmp:
         for program in args.programs:
-            for suffix, extra, env in VARIANTS:
-                out = str(Path(tmp) / f"{program}{len(commands)}")
-                commands.append((f"gnc run {program}{suffix}", program, suffix,
-                                 [exe, "run", program, "--out", out, *extra], {**os.environ, **env}))
+            for variant in args.variants:
+                suffix, extra, env = VARIANTS[variant]
+                for prefix, start, where, _, _ in checkouts:
+                    out = str(Path(tmp) / f"{program}{len(commands)}")
+                    commands.append((f"{prefix}gnc run {program}{suffix}", program, suffix,
+                                     [*start, "run", program, "--out", out, *extra], {**os.environ, **where, **env}))
         for label, _, _, cmd, env in commands:      # warm: numba cache, page cache, font cache
             run_once(cmd, env)
         walls = {c[0]: [] for c in commands}
@@ -115,33 +137,43 @@ def main(argv=None):
                      "target": target})
     shares = {}
     for program in args.programs:
-        with_plots = np.median(walls[f"gnc run {program}"])
-        bare = np.median(walls[f"gnc run {program} --no-plots"])
-        in_process = np.median(walls[f"gnc run {program}, plots in process"])
-        workers = np.median(walls[f"gnc run {program}, plots in 2 workers"])
-        shares[program] = {"plots_s": float(with_plots - bare), "plots_share": float((with_plots - bare) / with_plots),
-                           "plots_in_process_s": float(in_process - bare), "plots_in_workers_s": float(workers - bare),
-                           "workers_speedup": float(in_process / workers)}
+        for prefix, *_ in checkouts:
+            med = {v: float(np.median(walls[f"{prefix}gnc run {program}{VARIANTS[v][0]}"])) for v in args.variants}
+            if "default" not in med or "no-plots" not in med:
+                continue
+            bare = med["no-plots"]
+            share = {"plots_s": med["default"] - bare, "plots_share": (med["default"] - bare) / med["default"]}
+            if "in-process" in med and "workers" in med:
+                share.update({"plots_in_process_s": med["in-process"] - bare,
+                              "plots_in_workers_s": med["workers"] - bare,
+                              "workers_speedup": med["in-process"] / med["workers"]})
+            shares[f"{prefix}{program}"] = share
 
-    head = f"{'':40} {'median':>8} {'p99':>8} {'max':>8}  {'unit':<4} {'CPU s':>7}  target"
+    head = f"{'':50} {'median':>8} {'p99':>8} {'max':>8}  {'unit':<4} {'CPU s':>7}  target"
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['name']:40} {r['median']:8.3f} {r['p99']:8.3f} {r['max']:8.3f}  {r['unit']:<4} "
+        print(f"{r['name']:50} {r['median']:8.3f} {r['p99']:8.3f} {r['max']:8.3f}  {r['unit']:<4} "
               f"{r['cpu_s_median']:7.2f}  {r['target']}")
     print()
     for program, s in shares.items():
-        print(f"{program}: plots add {s['plots_s']:.2f} s ({100 * s['plots_share']:.0f} % of the default command); "
-              f"in process {s['plots_in_process_s']:.2f} s, in 2 workers {s['plots_in_workers_s']:.2f} s "
-              f"(workers x{s['workers_speedup']:.2f})")
-    print(f"tasks running machine-wide as each default command started (the bench's own included): "
-          f"{ {p: running[f'gnc run {p}'] for p in args.programs} }")
+        print(f"{program}: plots add {s['plots_s']:.2f} s ({100 * s['plots_share']:.0f} % of the default command)"
+              + (f"; in process {s['plots_in_process_s']:.2f} s, in 2 workers {s['plots_in_workers_s']:.2f} s "
+                 f"(workers x{s['workers_speedup']:.2f})" if "workers_speedup" in s else ""))
+    if "default" in args.variants:
+        print(f"tasks running machine-wide as each default command started (the bench's own included): "
+              f"{ {c[0]: running[c[0]] for c in commands if c[2] == ''} }")
     print(f"load average (1, 5, 15 min) at start {load_start}, at end {load_end}; "
           f"{os.cpu_count()} CPUs: anything else running inflates every figure")
-    print(f"gnc from {which} ({commit}); p99 is nearest-rank: with {args.runs} runs it is the max")
+    for prefix, _, _, which, commit in checkouts:
+        print(f"{prefix}gnc from {which} ({commit})")
+    print(f"p99 is nearest-rank: with fewer than 100 runs ({args.runs}) it is the max")
 
-    report = {"machine": {**machine(), "matplotlib": _matplotlib_version(), "load_avg_start": load_start, "load_avg_end": load_end},
-              "config": {"runs": args.runs, "programs": args.programs, "gnc": which, "commit": commit, "seed": 0},
+    report = {"machine": {**machine(), "matplotlib": _matplotlib_version(), "load_avg_start": load_start,
+                          "load_avg_end": load_end},
+              "config": {"runs": args.runs, "programs": args.programs, "variants": args.variants, "seed": 0,
+                         "checkouts": [{"label": p.rstrip(": "), "gnc": w, "commit": c}
+                                       for p, _, _, w, c in checkouts]},
               "figures": rows, "plots": shares,
               "samples_s": walls, "cpu_samples_s": cpus, "running_tasks_at_start": running, "targets_s": TARGETS_S}
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -87,7 +87,7 @@ def run_page(result, folder: Path) -> str:
             "<h2>Limits</h2>", _limits(junit.run_suites(result)), _phases(s)]
     if link is not None:
         body.append(_link(link))
-    body += [_plots(folder, program.plot_names),
+    body += [_plots(folder, program),
              _pre(f"Report (as printed by {command})", program.report(s, sc), open_=True),
              _pre("summary.json", json.dumps(s, indent=2, default=str))]
     return _page(f"{command} {sc.name} seed {s['seed']}: {s['outcome']}", body)
@@ -119,7 +119,7 @@ def campaign_page(c, folder: Path, min_success: Fraction = Fraction(1)) -> str:
         shown = ", ".join(str(seed) for seed in failed[:50]) + (" ..." if len(failed) > 50 else "")
         body.append(f"<p>Runs that did not end {html.escape(program.success)}, by seed: {html.escape(shown)}. "
                     f"Replay one: <code>gnc run {html.escape(sc.name)} --seed {failed[0]} --disperse</code></p>")
-    body += [_plots(folder, ()), _pre("Report (as printed by gnc montecarlo)", program.part("campaign").report(c),
+    body += [_plots(folder), _pre("Report (as printed by gnc montecarlo)", program.part("campaign").report(c),
                                       open_=True)]
     return _page(f"gnc montecarlo {sc.name}: {outcome}", body)
 
@@ -215,12 +215,14 @@ def _link(link: dict) -> str:
     return "\n".join(out)
 
 
-def _plots(folder: Path, order: tuple[str, ...]) -> str:
-    """Every PNG of folder embedded, the program's own in its plots' order, then the rest."""
-    pngs = sorted(Path(folder).glob("*.png"), key=lambda p: (order.index(p.stem) if p.stem in order else len(order),
-                                                             p.name))
+def _plots(folder: Path, program=None) -> str:
+    """Every PNG of folder embedded, the program's own (a gnc.programs Program's) in its plots'
+    order, then the rest."""
+    pngs = list(Path(folder).glob("*.png"))
     if not pngs:
         return "<h2>Plots</h2>\n<p>No plots in this folder (drawn without them: --no-plots).</p>"
+    order = program.plot_names if program is not None else ()   # only now: it imports the plots' module
+    pngs.sort(key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.name))
     figures = [f'<figure><img src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode("ascii")}" '
                f'alt="{html.escape(p.name)}" data-file="{html.escape(p.name)}">'
                f"<figcaption>{html.escape(p.name)}</figcaption></figure>" for p in pngs]

@@ -3,8 +3,10 @@ figure can show with their extremes kept, a fixed layout, plain-text log-axis la
 replaced atomically, one title line.
 
 Where a plot's time goes (docs/benchmarks.md, "Run timing"): matplotlib's automatic layouts
-draw the whole figure once more to measure it, and log-axis labels go through its TeX
-parser; both are avoided here.  Drawing the lines themselves is cheap."""
+draw the whole figure once more to measure it, log-axis labels go through its TeX parser,
+and every tick is five artists, made and copied one by one, beyond the view too; all three
+are avoided here (layout, plain_log_labels, light_ticks).  Drawing the lines themselves is
+cheap."""
 from __future__ import annotations
 
 import os
@@ -108,6 +110,68 @@ def plain_log_labels(*axes, which: str = "y") -> None:
             axis.set_minor_formatter(Plain(axis.get_minor_formatter()))
 
 
+def _in_view(axis, locs: np.ndarray) -> np.ndarray:
+    """The locs an Axis draws ticks at: those inside its view interval, compared in scale
+    space within 1e-10 of its width, as matplotlib's Axis does."""
+    lo, hi = np.sort(axis.get_transform().transform(np.sort(axis.get_view_interval())))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = axis.get_transform().transform(locs)
+    tol = 1e-10 * (hi - lo)
+    return locs[(t >= lo - tol) & (t <= hi + tol)]
+
+
+def _light_marks(axis):
+    """[(tick line, in-view locs)] to draw this axis's unlabelled minor ticks with, or None if
+    matplotlib must draw them (labelled, gridded, none)."""
+    from matplotlib.ticker import NullLocator
+
+    if isinstance(axis.get_minor_locator(), NullLocator) or not axis.get_visible():
+        return None
+    locs = _in_view(axis, np.asarray(axis.get_minorticklocs(), float))
+    tick = axis.get_minor_ticks(1)[0]           # the template the Axis copies every minor tick from
+    labelled = (tick.label1.get_visible() or tick.label2.get_visible()) and any(
+        axis.minor.formatter.format_ticks(locs))
+    if labelled or tick.gridline.get_visible():
+        return None
+    return [(line, locs) for line in (tick.tick1line, tick.tick2line) if line.get_visible()]
+
+
+def light_ticks(fig) -> None:
+    """Fewer matplotlib Ticks for fig's axes, the same pixels: a Tick is five artists (two
+    marks, a grid line, two labels) whose making and drawing cost half of a figure with log
+    axes.  The unlabelled minor ticks (a log axis has ~8 a decade) become one line of tick
+    markers per axis side; the major ticks are only those in view (a locator also returns
+    one or two beyond each end, which matplotlib makes and then does not draw).  Call once
+    the limits are final: the ticks are placed now."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    # an axes with a fixed aspect sets its limits as it draws: its ticks are left to matplotlib
+    free = [ax for ax in fig.axes if ax.get_aspect() == "auto"]
+    groups: dict[int, list] = {}                # axes sharing a ticker (sharex) change together
+    for ax in free:
+        for axis in (ax.xaxis, ax.yaxis):
+            groups.setdefault(id(axis.minor), []).append((ax, axis))
+    for members in groups.values():
+        marks = [_light_marks(axis) for _, axis in members]
+        if any(m is None for m in marks):
+            continue
+        for (ax, axis), lines in zip(members, marks):
+            for line, locs in lines:
+                other = np.full(len(locs), line.get_xdata()[0] if axis is ax.yaxis else line.get_ydata()[0])
+                m = Line2D([], [])
+                m.update_from(line)             # marker, size, width, colour, axis-blended transform
+                m.set_data((other, locs) if axis is ax.yaxis else (locs, other))
+                m.set_zorder(axis.get_zorder())
+                ax.add_artist(m)
+                m.set_clip_on(False)            # add_artist clips to the axes: the ticks lie outside
+            axis.set_minor_locator(NullLocator())
+    for ax in free:
+        for axis in (ax.xaxis, ax.yaxis):
+            if not isinstance(axis.get_major_locator(), (NullLocator, FixedLocator)):
+                axis.set_major_locator(FixedLocator(_in_view(axis, np.asarray(axis.get_majorticklocs(), float))))
+
+
 def title(summary: dict) -> str:
     return f"{summary['scenario']}, seed {summary['seed']}: {summary['outcome']}"
 
@@ -115,6 +179,7 @@ def title(summary: dict) -> str:
 def save_png(fig, path: Path) -> None:
     """fig as a PNG at path, replacing it atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    light_ticks(fig)
     try:
         # zlib level 3, not 6: half the encoding time for files ~7 % larger
         fig.savefig(tmp, dpi=DPI, format="png", pil_kwargs={"compress_level": PNG_LEVEL})

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from gnc.plotting import COLUMNS, envelope, plain
+from gnc.plotting import COLUMNS, envelope, light_ticks, plain, plain_log_labels, pyplot
 from gnc.plotworkers import PlotWorkers
 
 
@@ -51,6 +51,39 @@ def test_plain_log_labels_read_as_matplotlibs():
     assert plain(r"$\mathdefault{0}$") == "0"
     assert plain(r"$\mathdefault{2\times10^{3}}$") == "2×10³"
     assert plain("") == "" and plain("12") == "12"
+
+
+def _pixels(light: bool, ylim: tuple[float, float]) -> tuple[np.ndarray, list]:
+    """A small figure with a log axis (and a linear one) rendered, with or without light minor ticks."""
+    plt = pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(4, 2.5), sharex=True)
+    t = np.linspace(0.0, 10.0, 50)
+    a.semilogy(t, np.geomspace(*ylim, 50), color="k")
+    plain_log_labels(a)
+    a.grid(True, alpha=0.3)
+    b.plot(t, np.sin(t))
+    if light:
+        light_ticks(fig)
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
+    locators = [type(ax.yaxis.get_minor_locator()).__name__ for ax in (a, b)]
+    plt.close(fig)
+    return rgba, locators
+
+
+def test_light_ticks_draw_the_same_pixels_for_less():
+    before, _ = _pixels(False, (1e-3, 1e3))
+    after, locators = _pixels(True, (1e-3, 1e3))
+    assert locators == ["NullLocator", "NullLocator"]    # the log axis's Ticks replaced; the linear one had none
+    assert np.array_equal(before, after)
+
+
+def test_light_ticks_leave_labelled_minor_ticks_to_matplotlib():
+    # under a decade matplotlib labels the minor ticks (2, 3, 5 ...): those stay Ticks
+    before, _ = _pixels(False, (2.0, 7.0))
+    after, locators = _pixels(True, (2.0, 7.0))
+    assert locators[0] == "LogLocator"
+    assert np.array_equal(before, after)
 
 
 class _FakeProgram:

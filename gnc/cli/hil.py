@@ -75,9 +75,8 @@ See docs/hil.md for the protocol session, baud rates, latency timers and fault p
 def add_parser(sub) -> argparse.ArgumentParser:
     """Register `hil` on gnc's subparsers; sets func=main."""
     from gnc.cli.common import MAX_SEED, seed_arg
-    from gnc.hil.board import FAULTS
     from gnc.hil.emulate import TARGETS
-    from gnc.hil.session import HOLD_S, MODES, ON_BAD, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
+    from gnc.hil.options import FAULTS, HOLD_S, MODES, ON_BAD, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
     from gnc.scenario import shipped
 
     p = sub.add_parser(
@@ -186,7 +185,7 @@ def _ports() -> int:
 def _link_options_ok(args) -> None:
     from gnc.cli.common import UsageError
     from gnc.hil.noise import MAX_BYTE_ERRORS
-    from gnc.hil.session import SILENT_PERIODS
+    from gnc.hil.options import SILENT_PERIODS
 
     if not (args.port or args.stub or args.emulate):
         raise UsageError("give --port URL (a board), --emulate BOARD (an emulated board) or --stub (no board)")

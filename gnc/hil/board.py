@@ -42,9 +42,8 @@ import numpy as np
 
 from gnc import wire
 from gnc.core import layout as L
+from gnc.hil.options import FAULTS
 
-FAULTS = ("silent-after", "garbage-every", "reset-after", "exit-after", "nan-after", "overthrust-after",
-          "frozen-time-after", "replay-after")
 ACTUATOR = wire.MSG["actuator"]
 OUT_CAP = 64 * 1024              # bytes taken from the C board at a time (it holds fewer)
 

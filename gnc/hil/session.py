@@ -69,16 +69,10 @@ from gnc.hil import command
 from gnc.hil.flight import HilFlight
 from gnc.hil.link import LinkStats, corrupted_in_flight, round_trip_wire_time, wait_until
 from gnc.hil.noise import LinkHealth
+from gnc.hil.options import HOLD_S, MODES, ON_BAD, ON_RESET, ON_SILENCE, SILENCE_S, SILENT_PERIODS
 from gnc.hil.transport import StubTransport, TransportError
 from gnc.scenario import Scenario
 
-MODES = ("lockstep", "realtime")
-ON_SILENCE = ("abort", "hold", "stub")
-ON_RESET = ("resume", "abort")
-ON_BAD = ("hold", "abort")
-SILENT_PERIODS = 3            # real time: periods in a row with no fresh answer: the board is silent
-SILENCE_S = 5.0               # lockstep: wall time with no fresh answer: the board is silent
-HOLD_S = 2.0                  # default bound of --on-silence hold, mission seconds
 HELLO_TIMEOUT_S = 5.0         # an Uno's bootloader takes ~2 s after the DTR reset at open
 RESET_EVERY_S = 0.05
 CONFIG_TRIES = 12             # the config and its ack cross a link at byte error rate 1e-3 intact half the time

@@ -7,13 +7,10 @@ import math
 from pathlib import Path
 
 import numpy as np
-from matplotlib.patches import Circle, Patch, Rectangle
 
 from gnc.core import hdu as H
 from gnc.core.hazard import H_COVER, H_ROUGH, H_SLOPE, M_HAZ, M_ZF
 from gnc.plotting import layout, pyplot, save_png
-
-plt = pyplot()          # on the Agg backend
 
 SAFE_RGBA = (0.2, 0.75, 0.3, 0.35)
 HAZARD_RGBA = ((H_ROUGH, (0.85, 0.1, 0.1, 0.55), "rock over the pads"),   # drawn in this order, later on top
@@ -38,6 +35,9 @@ def safety_map(path: Path, hp: np.ndarray, hs: np.ndarray, maps: np.ndarray, tou
     it measured: safe cells green, hazards by kind; the target, the point below the
     vehicle at the scan, the chosen site with the footprint and margin, and the
     touchdown point (touchdown: the run summary's touchdown dict)."""
+    from matplotlib.patches import Circle, Patch, Rectangle
+
+    plt = pyplot()          # imported here: importing this module (for NAMES) leaves matplotlib out
     cell = hp[H.HP_CELL]
     n = maps.shape[1]
     e0, n0 = hs[H.HS_SCAN_POS], hs[H.HS_SCAN_POS + 1]
@@ -85,6 +85,7 @@ def touchdowns(path: Path, campaigns: dict[str, list[dict]], max_slope_deg: floa
     """Monte Carlo touchdowns, one column per campaign (label -> its runs, each with
     the summary's touchdown dict): positions over the target, and slope against the
     tallest rock with the limits, safe and unsafe marked."""
+    plt = pyplot()
     fig, axes = plt.subplots(2, len(campaigns), figsize=(5.5 * len(campaigns), 10), squeeze=False)
     for col, (label, runs) in enumerate(campaigns.items()):
         tds = [r["touchdown"] for r in runs if r["touchdown"] is not None]
@@ -122,6 +123,9 @@ def regional_map(path: Path, terrain, tel: dict, phases: list[dict], boresight,
     from the target, with the ground track over it, the altimeter's hits from the quick
     adjustment on (tel: one run's telemetry; boresight: the altimeter's, body axes), and the
     fine map's square."""
+    from matplotlib.patches import Rectangle
+
+    plt = pyplot()
     reg = terrain.regional
     z = reg.heights
     n_u, n_v = z.shape
