@@ -1,0 +1,620 @@
+"""A primal-dual interior-point method for the descent's SOCP (gnc.core.pdg.problem).
+
+The homogeneous self-dual embedding (as in CVXOPT's conelp and ECOS, Domahidi, Chu & Boyd
+2013) with Nesterov-Todd scaling and Mehrotra's predictor-corrector: an infeasible problem
+ends in a certificate (tau -> 0) rather than a wrong answer.
+
+Each iteration solves the KKT system [0 A' G'; A 0 0; G 0 -W^2] twice with one
+factorisation.  Every cone involves one node's variables and the dynamics tie node k to
+node k+1 only, so ordered node by node (a node's cone rows, its variables, the dynamics
+rows to the next node) the matrix is banded with a half-bandwidth independent of N, and a
+banded LDL' costs O(N).  It is regularised (+delta on the variables, -delta on the
+multipliers: quasi-definite, so LDL' exists without pivoting) and each solve is refined
+against the unregularised matrix.  The cone rows are kept in the system rather than
+eliminated into G' W^-2 G, whose entries grow like 1/mu near the solution and stalled the
+residuals at ~1e-8.
+
+`workspace(P)` allocates everything once; `solve` then allocates nothing.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from gnc.core.jit import kernel
+from gnc.core.pdg.problem import D_NEQ, D_NLIN, D_NROW, D_NSOC, D_NVAR, D_OK, Socp, layout
+
+# No unbounded status: the objective, sum(sigma dt) with sigma >= |u|, is bounded below.
+OPTIMAL, INFEASIBLE, MAX_ITER, BAD_START = 0, 1, 2, 3
+STATUS = {OPTIMAL: "optimal", INFEASIBLE: "infeasible", MAX_ITER: "max_iter", BAD_START: "bad_start"}
+
+# info[]: what a solve reports
+I_STATUS, I_ITER, I_PCOST, I_PRES, I_DRES, I_GAP, I_REFINE = range(7)
+N_INFO = 7
+
+# settings (the scaled problem is O(1), so absolute tolerances)
+FEASTOL = 1e-8
+GAPTOL = 1e-8
+MAX_ITERS = 60
+STEP = 0.99
+DELTA = 1e-8
+REFINE = 10
+
+
+class Work(NamedTuple):
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    s: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    dz: np.ndarray
+    ds: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    z1: np.ndarray
+    dza: np.ndarray
+    dsa: np.ndarray
+    rx: np.ndarray
+    ry: np.ndarray
+    rz: np.ndarray
+    lam: np.ndarray              # the scaled point W z = W^-T s
+    wbar: np.ndarray             # NT scaling: sqrt(s/z) on linear rows, w-bar on cones
+    eta: np.ndarray
+    t1: np.ndarray               # m-sized scratch
+    t2: np.ndarray
+    t3: np.ndarray
+    pos: np.ndarray              # KKT position of variable j (j < n) and equality row i (n + i)
+    sign: np.ndarray             # +1 for a variable's position, -1 for a multiplier's
+    band: np.ndarray             # the KKT matrix, lower band: band[i, d] = K[i, i - d]
+    fac: np.ndarray              # its LDL' (L below the diagonal, D on it)
+    kb: np.ndarray               # KKT right-hand side, solution, residual (permuted)
+    ks: np.ndarray
+    kr: np.ndarray
+    kc: np.ndarray
+    info: np.ndarray
+
+
+def _ordering(P: Socp) -> np.ndarray:
+    """The KKT position of each variable, equality row and cone row: node by node (the cone
+    rows of a node, its variables, the dynamics rows to the next node)."""
+    N, n, p, m = int(P.dims[0]), int(P.dims[D_NVAR]), int(P.dims[D_NEQ]), int(P.dims[D_NROW])
+    node_rows = [[] for _ in range(N)]
+    for r in range(m):
+        node_rows[int(P.g_idx[P.g_ptr[r]]) // 11].append(n + p + r)
+    order = list(range(n, n + 7))                       # initial-state rows
+    for k in range(N):
+        order += node_rows[k]
+        width = 11 if k < N - 1 else 7
+        order += range(11 * k, 11 * k + width)
+        first = 7 + 7 * k
+        order += range(n + first, n + first + (7 if k < N - 1 else 6))
+    pos = np.empty(n + p + m, np.int64)
+    pos[np.array(order)] = np.arange(n + p + m)
+    return pos
+
+
+def _bandwidth(P: Socp, pos: np.ndarray) -> int:
+    n, p, m = int(P.dims[D_NVAR]), int(P.dims[D_NEQ]), int(P.dims[D_NROW])
+    bw = 0
+    for i in range(p):
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            bw = max(bw, abs(int(pos[n + i]) - int(pos[P.a_idx[e]])))
+    for r in range(m):
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            bw = max(bw, abs(int(pos[n + p + r]) - int(pos[P.g_idx[e]])))
+    for a, d in zip(P.soc_start, P.soc_dim):
+        rows = pos[n + p + a:n + p + a + d]
+        bw = max(bw, int(rows.max() - rows.min()))
+    return bw
+
+
+def workspace(P: Socp) -> Work:
+    """Everything solve needs for problems of P's layout (P filled once, for the pattern)."""
+    n, p, m, nsoc = (int(P.dims[i]) for i in (D_NVAR, D_NEQ, D_NROW, D_NSOC))
+    pos = _ordering(P)
+    bw = _bandwidth(P, pos)
+    nk = n + p + m
+    sign = np.ones(nk)
+    sign[pos[n:]] = -1.0
+    z = np.zeros
+    return Work(z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(m),
+                z(n), z(p), z(m), z(m), z(m), z(nsoc), z(m), z(m), z(m), pos, sign,
+                z((nk, bw + 1)), z((nk, bw + 1)), z(nk), z(nk), z(nk), z(nk), z(N_INFO))
+
+
+def setup(N: int, fill_with=None) -> tuple[Socp, Work]:
+    """A layout and its workspace; fill_with(P) fills P for the pattern (gnc.core.pdg.problem.fill)."""
+    P = layout(N)
+    fill_with(P)
+    return P, workspace(P)
+
+
+# ---- cone arithmetic --------------------------------------------------------------------
+
+@kernel
+def _soc_dot(u, v, a, d):
+    acc = 0.0
+    for i in range(a + 1, a + d):
+        acc += u[i] * v[i]
+    return acc
+
+
+@kernel
+def scaling(P, W):
+    """Nesterov-Todd scaling of (s, z) and lam = W z."""
+    s, z = W.s, W.z
+    for i in range(P.dims[D_NLIN]):
+        W.wbar[i] = math.sqrt(s[i] / z[i])
+        W.lam[i] = math.sqrt(s[i] * z[i])
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        sn = math.sqrt(max(s[a] * s[a] - _soc_dot(s, s, a, d), 1e-300))
+        zn = math.sqrt(max(z[a] * z[a] - _soc_dot(z, z, a, d), 1e-300))
+        W.eta[q] = math.sqrt(sn / zn)
+        dot = s[a] * z[a] / (sn * zn) + _soc_dot(s, z, a, d) / (sn * zn)
+        gam = math.sqrt(max((1.0 + dot) * 0.5, 1e-300))
+        W.wbar[a] = (s[a] / sn + z[a] / zn) / (2.0 * gam)
+        for i in range(a + 1, a + d):
+            W.wbar[i] = (s[i] / sn - z[i] / zn) / (2.0 * gam)
+    _apply(P, W, z, W.lam, 1)
+
+
+@kernel
+def _apply(P, W, v, out, mode):
+    """out = W v (mode 1), W^-1 v (mode -1), W^-2 v (mode -2) or W^2 v (mode 2)."""
+    for i in range(P.dims[D_NLIN]):
+        w = W.wbar[i]
+        if mode == 1:
+            out[i] = w * v[i]
+        elif mode == -1:
+            out[i] = v[i] / w
+        elif mode == 2:
+            out[i] = w * w * v[i]
+        else:
+            out[i] = v[i] / (w * w)
+    wb = W.wbar
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        eta = W.eta[q]
+        w0 = wb[a]
+        if mode == 1 or mode == -1:
+            sg = 1.0 if mode == 1 else -1.0
+            w1v = _soc_dot(wb, v, a, d)
+            v0 = v[a]
+            f = (w1v / (1.0 + w0) + sg * v0)
+            out[a] = eta ** mode * (w0 * v0 + sg * w1v)
+            for i in range(a + 1, a + d):
+                out[i] = eta ** mode * (v[i] + f * wb[i])
+        else:
+            # W-bar^2 = 2 w w' - J;  W-bar^-2 = 2 (J w)(J w)' - J
+            sg = 1.0 if mode == 2 else -1.0
+            wv = w0 * v[a] + sg * _soc_dot(wb, v, a, d)
+            sc = eta * eta if mode == 2 else 1.0 / (eta * eta)
+            out[a] = sc * (2.0 * w0 * wv - v[a])
+            for i in range(a + 1, a + d):
+                out[i] = sc * (2.0 * sg * wb[i] * wv + v[i])
+
+
+@kernel
+def _prod(P, u, v, out):
+    """The Jordan product u o v."""
+    for i in range(P.dims[D_NLIN]):
+        out[i] = u[i] * v[i]
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        u0, v0 = u[a], v[a]
+        out[a] = u0 * v0 + _soc_dot(u, v, a, d)
+        for i in range(a + 1, a + d):
+            out[i] = u0 * v[i] + v0 * u[i]
+
+
+@kernel
+def _div(P, lam, v, out):
+    """x with lam o x = v."""
+    for i in range(P.dims[D_NLIN]):
+        out[i] = v[i] / lam[i]
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        l0 = lam[a]
+        det = l0 * l0 - _soc_dot(lam, lam, a, d)
+        x0 = (l0 * v[a] - _soc_dot(lam, v, a, d)) / det
+        out[a] = x0
+        for i in range(a + 1, a + d):
+            out[i] = (v[i] - x0 * lam[i]) / l0
+
+
+@kernel
+def _max_step(P, u, du):
+    """The largest step a <= 1/STEP with u + a du in the cone (u inside it)."""
+    amax = 1e30
+    for i in range(P.dims[D_NLIN]):
+        if du[i] < 0.0:
+            amax = min(amax, -u[i] / du[i])
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        # (u0 + t d0)^2 - |u1 + t d1|^2 >= 0 and u0 + t d0 >= 0
+        qa = du[a] * du[a] - _soc_dot(du, du, a, d)
+        qb = u[a] * du[a] - _soc_dot(u, du, a, d)
+        qc = max(u[a] * u[a] - _soc_dot(u, u, a, d), 0.0)
+        t = 1e30
+        if du[a] < 0.0:
+            t = -u[a] / du[a]
+        if qa == 0.0:
+            if qb < 0.0:
+                t = min(t, -qc / (2.0 * qb))
+        else:
+            disc = qb * qb - qa * qc
+            if disc >= 0.0:
+                sq = math.sqrt(disc)
+                # the smaller positive root of qa t^2 + 2 qb t + qc, computed stably
+                r1 = -(qb + math.copysign(sq, qb))
+                for root in ((r1 / qa) if r1 != 0.0 else 1e30, (qc / r1) if r1 != 0.0 else 1e30):
+                    if root > 0.0:
+                        t = min(t, root)
+        amax = min(amax, t)
+    return amax
+
+
+@kernel
+def _shift_into_cone(P, u):
+    """u + (1 + a) e when u is not strictly inside (a its most negative eigenvalue)."""
+    worst = 1e30
+    for i in range(P.dims[D_NLIN]):
+        worst = min(worst, u[i])
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        worst = min(worst, u[a] - math.sqrt(_soc_dot(u, u, a, d)))
+    if worst <= 0.0:
+        add = 1.0 - worst
+        for i in range(P.dims[D_NLIN]):
+            u[i] += add
+        for q in range(P.dims[D_NSOC]):
+            u[P.soc_start[q]] += add
+
+
+# ---- the KKT system ---------------------------------------------------------------------
+
+@kernel
+def _band_add(band, i, j, v):
+    if i >= j:
+        band[i, i - j] += v
+    else:
+        band[j, j - i] += v
+
+
+@kernel
+def _assemble(P, W, identity):
+    """band = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order (W = I when
+    identity).  The cone rows stay in the system (not eliminated into G' W^-2 G): refining
+    against it keeps the directions accurate when W^-2 grows large near the solution."""
+    n = P.dims[D_NVAR]
+    nz0 = n + P.dims[D_NEQ]
+    pos = W.pos
+    band = W.band
+    band[:, :] = 0.0
+    for i in range(band.shape[0]):
+        band[i, 0] = DELTA * W.sign[i]
+    for i in range(P.dims[D_NEQ]):
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            _band_add(band, pos[n + i], pos[P.a_idx[e]], P.a_val[e])
+    for r in range(P.dims[D_NROW]):
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            _band_add(band, pos[nz0 + r], pos[P.g_idx[e]], P.g_val[e])
+    for i in range(P.dims[D_NLIN]):
+        w = 1.0 if identity else W.wbar[i]
+        band[pos[nz0 + i], 0] -= w * w
+    wb = W.wbar
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        sc = W.eta[q] * W.eta[q]
+        for r in range(a, a + d):
+            for t in range(a, r + 1):
+                # W^2[r, t] = eta^2 (2 w_r w_t - J_rt)
+                if identity:
+                    k = 1.0 if r == t else 0.0
+                else:
+                    jj = 0.0 if r != t else (1.0 if r == a else -1.0)
+                    k = sc * (2.0 * wb[r] * wb[t] - jj)
+                _band_add(band, pos[nz0 + r], pos[nz0 + t], -k)
+
+
+@kernel
+def _factor(W):
+    """LDL' of the band into fac (no pivoting: quasi-definite); a pivot of the wrong sign or
+    too small is replaced by DELTA with its sign (dynamic regularisation)."""
+    band, fac, sign = W.band, W.fac, W.sign
+    nk, bw1 = band.shape
+    bw = bw1 - 1
+    fac[:, :] = band
+    for j in range(nk):
+        lo = max(0, j - bw)
+        dj = fac[j, 0]
+        for k in range(lo, j):
+            l_jk = fac[j, j - k]
+            dj -= l_jk * l_jk * fac[k, 0]
+        if dj * sign[j] < DELTA:
+            dj = DELTA * sign[j]
+        fac[j, 0] = dj
+        for i in range(j + 1, min(nk, j + bw + 1)):
+            v = fac[i, i - j]
+            for k in range(max(0, i - bw), j):
+                v -= fac[i, i - k] * fac[j, j - k] * fac[k, 0]
+            fac[i, i - j] = v / dj
+
+
+@kernel
+def _band_solve(fac, b, out):
+    nk, bw1 = fac.shape
+    bw = bw1 - 1
+    for i in range(nk):
+        v = b[i]
+        for k in range(max(0, i - bw), i):
+            v -= fac[i, i - k] * out[k]
+        out[i] = v
+    for i in range(nk):
+        out[i] /= fac[i, 0]
+    for i in range(nk - 1, -1, -1):
+        v = out[i]
+        for k in range(i + 1, min(nk, i + bw + 1)):
+            v -= fac[k, k - i] * out[k]
+        out[i] = v
+
+
+@kernel
+def _band_residual(W, sol, b, res):
+    """res = b - K sol with the unregularised K."""
+    band = W.band
+    nk, bw1 = band.shape
+    for i in range(nk):
+        res[i] = b[i] + DELTA * W.sign[i] * sol[i]
+    for i in range(nk):
+        for d in range(bw1):
+            j = i - d
+            if j < 0:
+                break
+            res[i] -= band[i, d] * sol[j]
+            if d > 0:
+                res[j] -= band[i, d] * sol[i]
+
+
+@kernel
+def _kkt_solve(P, W, bx, by, bz, ox, oy, oz):
+    """[0 A' G'; A 0 0; G 0 -W^2] (ox, oy, oz) = (bx, by, bz) with the factorised band;
+    returns the refinement steps taken."""
+    n = P.dims[D_NVAR]
+    p = P.dims[D_NEQ]
+    pos = W.pos
+    kb = W.kb
+    for j in range(n):
+        kb[pos[j]] = bx[j]
+    for i in range(p):
+        kb[pos[n + i]] = by[i]
+    for r in range(P.dims[D_NROW]):
+        kb[pos[n + p + r]] = bz[r]
+    _band_solve(W.fac, kb, W.ks)
+    refined = 0
+    for _ in range(REFINE):
+        _band_residual(W, W.ks, kb, W.kr)
+        worst = 0.0
+        for i in range(W.kr.shape[0]):
+            worst = max(worst, abs(W.kr[i]))
+        if worst < 1e-14:
+            break
+        _band_solve(W.fac, W.kr, W.kc)
+        for i in range(W.ks.shape[0]):
+            W.ks[i] += W.kc[i]
+        refined += 1
+    for j in range(n):
+        ox[j] = W.ks[pos[j]]
+    for i in range(p):
+        oy[i] = W.ks[pos[n + i]]
+    for r in range(P.dims[D_NROW]):
+        oz[r] = W.ks[pos[n + p + r]]
+    return refined
+
+
+# ---- the iteration ----------------------------------------------------------------------
+
+@kernel
+def _dot(u, v):
+    acc = 0.0
+    for i in range(u.shape[0]):
+        acc += u[i] * v[i]
+    return acc
+
+
+@kernel
+def _norm_inf(u):
+    acc = 0.0
+    for i in range(u.shape[0]):
+        acc = max(acc, abs(u[i]))
+    return acc
+
+
+@kernel
+def _residuals(P, W, tau):
+    """rx = A'y + G'z + c tau, ry = A x - b tau, rz = G x + s - h tau."""
+    n = P.dims[D_NVAR]
+    for j in range(n):
+        W.rx[j] = P.c[j] * tau
+    for i in range(P.dims[D_NEQ]):
+        acc = -P.b[i] * tau
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            acc += P.a_val[e] * W.x[P.a_idx[e]]
+            W.rx[P.a_idx[e]] += P.a_val[e] * W.y[i]
+        W.ry[i] = acc
+    for r in range(P.dims[D_NROW]):
+        acc = W.s[r] - P.h[r] * tau
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            acc += P.g_val[e] * W.x[P.g_idx[e]]
+            W.rx[P.g_idx[e]] += P.g_val[e] * W.z[r]
+        W.rz[r] = acc
+
+
+@kernel
+def _cone_degree(P):
+    return P.dims[D_NLIN] + P.dims[D_NSOC]
+
+
+@kernel
+def _start(P, W, warm):
+    """The starting point: cold as in CVXOPT (least-squares primal and dual points shifted
+    into the cones), or warm from the x, y, z, s already in W (shifted inside likewise)."""
+    if not warm:
+        _assemble(P, W, True)
+        _factor(W)
+        # primal: min |G x - h| s.t. A x = b  ->  s = h - G x
+        W.dx[:] = 0.0
+        _kkt_solve(P, W, W.dx, P.b, P.h, W.x, W.y, W.t1)
+        for r in range(P.dims[D_NROW]):
+            W.s[r] = -W.t1[r]
+        # dual: min |z| s.t. A'y + G'z + c = 0
+        for j in range(P.dims[D_NVAR]):
+            W.dx[j] = -P.c[j]
+        W.dy[:] = 0.0
+        W.t2[:] = 0.0
+        _kkt_solve(P, W, W.dx, W.dy, W.t2, W.x1, W.y, W.z)
+    _shift_into_cone(P, W.s)
+    _shift_into_cone(P, W.z)
+
+
+@kernel
+def _direction(P, W, tau, kappa, dsig, dk, fac, dt1):
+    """The search direction for complementarity targets dsig (cones, in W.t1) and dk (tau
+    kappa), with the residuals scaled by fac.  W.x1.. hold the tau-column solve; dt1 its
+    denominator.  Returns dtau; leaves (dx, dy, dz, ds)."""
+    # bz = -fac rz - W (lam \ dsig)
+    _div(P, W.lam, dsig, W.t2)
+    _apply(P, W, W.t2, W.ds, 1)            # ds as scratch: W (lam \ dsig)
+    for r in range(P.dims[D_NROW]):
+        W.t2[r] = -fac * W.rz[r] - W.ds[r]
+    for j in range(P.dims[D_NVAR]):
+        W.dx[j] = -fac * W.rx[j]
+    for i in range(P.dims[D_NEQ]):
+        W.dy[i] = -fac * W.ry[i]
+    _kkt_solve(P, W, W.dx, W.dy, W.t2, W.dx, W.dy, W.dz)
+    rt = kappa + _dot(P.c, W.x) + _dot(P.b, W.y) + _dot(P.h, W.z)
+    num = -fac * rt - (_dot(P.c, W.dx) + _dot(P.b, W.dy) + _dot(P.h, W.dz)) - dk / tau
+    dtau = num / dt1
+    for j in range(P.dims[D_NVAR]):
+        W.dx[j] += dtau * W.x1[j]
+    for i in range(P.dims[D_NEQ]):
+        W.dy[i] += dtau * W.y1[i]
+    for r in range(P.dims[D_NROW]):
+        W.dz[r] += dtau * W.z1[r]
+    # ds = W (lam \ dsig - W dz)
+    _div(P, W.lam, dsig, W.t2)
+    _apply(P, W, W.dz, W.ds, 1)
+    for r in range(P.dims[D_NROW]):
+        W.t2[r] -= W.ds[r]
+    _apply(P, W, W.t2, W.ds, 1)
+    return dtau
+
+
+@kernel
+def solve(P, W, warm):
+    """Solve the filled problem P; the solution (scaled: gnc.core.pdg.problem.unscale) in W.x.
+    warm: start from the x, y, z, s left in W.  Returns the status (OPTIMAL, INFEASIBLE, ...);
+    W.info holds it, the iterations and the final residuals."""
+    W.info[:] = 0.0
+    if P.dims[D_OK] == 0:
+        W.info[I_STATUS] = BAD_START
+        return BAD_START
+    _start(P, W, warm)
+    tau = 1.0
+    kappa = 1.0
+    deg = _cone_degree(P)
+    nrm_b = max(1.0, _norm_inf(P.b), _norm_inf(P.h))
+    nrm_c = max(1.0, _norm_inf(P.c))
+    status = MAX_ITER
+    it = 0
+    for it in range(MAX_ITERS + 1):
+        _residuals(P, W, tau)
+        mu = (_dot(W.s, W.z) + tau * kappa) / (deg + 1)
+        pcost = _dot(P.c, W.x) / tau
+        dcost = -(_dot(P.b, W.y) + _dot(P.h, W.z)) / tau
+        pres = max(_norm_inf(W.ry), _norm_inf(W.rz)) / tau / nrm_b
+        dres = _norm_inf(W.rx) / tau / nrm_c
+        gap = _dot(W.s, W.z) / (tau * tau)
+        W.info[I_PCOST] = pcost
+        W.info[I_PRES] = pres
+        W.info[I_DRES] = dres
+        W.info[I_GAP] = gap
+        if pres < FEASTOL and dres < FEASTOL and (gap < GAPTOL or gap < GAPTOL * min(abs(pcost), abs(dcost))):
+            status = OPTIMAL
+            break
+        # a certificate of primal infeasibility: y, z with A'y + G'z = 0, b'y + h'z < 0
+        byhz = _dot(P.b, W.y) + _dot(P.h, W.z)
+        if byhz < 0.0:
+            for j in range(P.dims[D_NVAR]):
+                W.dx[j] = W.rx[j] - P.c[j] * tau
+            if _norm_inf(W.dx) / -byhz < FEASTOL * 10:
+                status = INFEASIBLE
+                break
+        if it == MAX_ITERS:
+            break
+        scaling(P, W)
+        _assemble(P, W, False)
+        _factor(W)
+        # the tau column: K (x1, y1, z1) = (-c, b, h)
+        for j in range(P.dims[D_NVAR]):
+            W.dx[j] = -P.c[j]
+        refined = _kkt_solve(P, W, W.dx, P.b, P.h, W.x1, W.y1, W.z1)
+        W.info[I_REFINE] = max(W.info[I_REFINE], refined)
+        dt1 = _dot(P.c, W.x1) + _dot(P.b, W.y1) + _dot(P.h, W.z1) - kappa / tau
+        # predictor: dsig = -lam o lam, dk = -tau kappa
+        _prod(P, W.lam, W.lam, W.t1)
+        for r in range(P.dims[D_NROW]):
+            W.t1[r] = -W.t1[r]
+        dtau = _direction(P, W, tau, kappa, W.t1, -tau * kappa, 1.0, dt1)
+        dkappa = -kappa - kappa * dtau / tau
+        a = min(_max_step(P, W.s, W.ds), _max_step(P, W.z, W.dz))
+        if dtau < 0.0:
+            a = min(a, -tau / dtau)
+        if dkappa < 0.0:
+            a = min(a, -kappa / dkappa)
+        a = min(a, 1.0)
+        sigma = (1.0 - a) ** 3
+        # corrector: dsig = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e
+        _apply(P, W, W.ds, W.dsa, -1)
+        _apply(P, W, W.dz, W.dza, 1)
+        _prod(P, W.dsa, W.dza, W.t3)
+        _prod(P, W.lam, W.lam, W.t1)
+        for r in range(P.dims[D_NROW]):
+            W.t1[r] = -W.t1[r] - W.t3[r]
+        for i in range(P.dims[D_NLIN]):
+            W.t1[i] += sigma * mu
+        for q in range(P.dims[D_NSOC]):
+            W.t1[P.soc_start[q]] += sigma * mu
+        dk = -tau * kappa - dkappa * dtau + sigma * mu
+        dtau = _direction(P, W, tau, kappa, W.t1, dk, 1.0 - sigma, dt1)
+        dkappa = (dk - kappa * dtau) / tau
+        a = min(_max_step(P, W.s, W.ds), _max_step(P, W.z, W.dz))
+        if dtau < 0.0:
+            a = min(a, -tau / dtau)
+        if dkappa < 0.0:
+            a = min(a, -kappa / dkappa)
+        a = min(STEP * a, 1.0)
+        for j in range(P.dims[D_NVAR]):
+            W.x[j] += a * W.dx[j]
+        for i in range(P.dims[D_NEQ]):
+            W.y[i] += a * W.dy[i]
+        for r in range(P.dims[D_NROW]):
+            W.z[r] += a * W.dz[r]
+            W.s[r] += a * W.ds[r]
+        tau += a * dtau
+        kappa += a * dkappa
+    if status == OPTIMAL:
+        for j in range(P.dims[D_NVAR]):
+            W.x[j] /= tau
+        for i in range(P.dims[D_NEQ]):
+            W.y[i] /= tau
+        for r in range(P.dims[D_NROW]):
+            W.z[r] /= tau
+            W.s[r] /= tau
+    W.info[I_STATUS] = status
+    W.info[I_ITER] = it
+    return status
