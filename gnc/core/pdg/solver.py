@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gnc.core.jit import kernel
-from gnc.core.pdg.problem import D_NEQ, D_NLIN, D_NROW, D_NSOC, D_NVAR, D_OK, Socp, layout
+from gnc.core.pdg.problem import D_NEQ, D_NLIN, D_NROW, D_NSOC, D_NVAR, D_OK, SC_L, SC_T, Socp, fill, layout
 
 # No unbounded status: the objective, sum(sigma dt) with sigma >= |u|, is bounded below.
 OPTIMAL, INFEASIBLE, MAX_ITER, BAD_START = 0, 1, 2, 3
@@ -125,10 +125,10 @@ def workspace(P: Socp) -> Work:
                 z((nk, bw + 1)), z((nk, bw + 1)), z(nk), z(nk), z(nk), z(nk), z(N_INFO))
 
 
-def setup(N: int, fill_with=None) -> tuple[Socp, Work]:
-    """A layout and its workspace; fill_with(P) fills P for the pattern (gnc.core.pdg.problem.fill)."""
+def setup(N: int, state: np.ndarray, lim: np.ndarray, tf: float) -> tuple[Socp, Work]:
+    """A layout and its workspace, filled once with a problem for the pattern."""
     P = layout(N)
-    fill_with(P)
+    fill(P, state, lim, tf)
     return P, workspace(P)
 
 
@@ -618,3 +618,36 @@ def solve(P, W, warm):
     W.info[I_STATUS] = status
     W.info[I_ITER] = it
     return status
+
+
+@kernel
+def _fuel(P, W, state, lim, tf):
+    """Delta-v [m/s] of the optimum with final time tf, or inf when there is none."""
+    fill(P, state, lim, tf)
+    if solve(P, W, False) != OPTIMAL:
+        return np.inf
+    return W.info[I_PCOST] * P.scale[SC_L] / P.scale[SC_T]
+
+
+@kernel
+def search_final_time(P, W, state, lim, lo, hi, iters):
+    """Golden-section search of the final time in [lo, hi] s for the least propellant (an
+    infeasible time counts as infinite; the fuel is unimodal in tf over the feasible range).
+    Returns (tf, delta-v); P and W are left solved at that tf.  Delta-v inf: none feasible."""
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+    a, b = lo, hi
+    c = b - g * (b - a)
+    d = a + g * (b - a)
+    fc = _fuel(P, W, state, lim, c)
+    fd = _fuel(P, W, state, lim, d)
+    for _ in range(iters):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = _fuel(P, W, state, lim, c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = _fuel(P, W, state, lim, d)
+    tf = c if fc <= fd else d
+    return tf, _fuel(P, W, state, lim, tf)
