@@ -46,6 +46,33 @@ def random_instance(rng: np.random.Generator) -> tuple[np.ndarray, float]:
     return state(r, v, m), tf
 
 
+def random_mixed_instance(rng: np.random.Generator) -> tuple[np.ndarray, float, np.ndarray]:
+    """A random_instance made hard half the time, (state, tf, limits): a final time cut to
+    0.25-0.7 of its draw, or a dry mass leaving 5-120 kg of propellant, so that a good share
+    is infeasible (which ones, Clarabel says)."""
+    st, tf = random_instance(rng)
+    lim = limits()
+    kind = rng.integers(3)
+    if kind == 1:
+        tf *= rng.uniform(0.25, 0.7)
+    elif kind == 2:
+        lim[pr.LIM_MDRY] = st[pr.ST_M] - rng.uniform(5.0, 120.0)
+    return st, tf, lim
+
+
+def along(P: pr.Socp, x: np.ndarray, st: np.ndarray, lim: np.ndarray, t: float) -> np.ndarray:
+    """The state t seconds along the plan x that P (filled from st) solved: its held
+    acceleration integrated under gravity, the mass by the rocket equation; st's target."""
+    sol = pr.unscale(P, x)
+    dt = sol["t"][1]
+    k = min(int(t // dt), len(sol["u"]) - 1)
+    tk = t - k * dt
+    acc = sol["u"][k] + np.array([0.0, 0.0, -lim[pr.LIM_G]])
+    m = sol["m"][k] * math.exp(-sol["sigma"][k] * tk / (lim[pr.LIM_ISP] * lim[pr.LIM_G0]))
+    return state(sol["r"][k] + sol["v"][k] * tk + 0.5 * acc * tk * tk, sol["v"][k] + acc * tk, m,
+                 st[pr.ST_RF:pr.ST_RF + 3], st[pr.ST_VF:pr.ST_VF + 3])
+
+
 def matrices(P: pr.Socp):
     """(c, A, b, G, h, l, soc dims) as scipy CSC / numpy."""
     n, p, m, nl = (int(P.dims[i]) for i in (pr.D_NVAR, pr.D_NEQ, pr.D_NROW, pr.D_NLIN))

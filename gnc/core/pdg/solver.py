@@ -44,6 +44,10 @@ REFINE = 10
 REFINE_ABS = 1e-12
 REFINE_REL = 1e-13
 REFINE_RATIO = 5.0
+# a warm start's cones are pushed this far inside (scaled units): measured on re-plans 1 s
+# along the plan (N = 25, 20 draws), 3e-5..1e-4 took 7.8-8.4 iterations against 11.6 cold,
+# 1e-2..0.5 took 9.8-10.3, 1e-8 took 12.7
+WARM_MARGIN = 1e-4
 
 
 class Work(NamedTuple):
@@ -290,6 +294,16 @@ def _shift_into_cone(P, u):
             u[P.soc_start[q]] += add
 
 
+@kernel
+def _push_inside(P, u, margin):
+    """Raise each cone's least eigenvalue (u_i; u0 - |u1|) to at least margin, cone by cone."""
+    for i in range(P.dims[D_NLIN]):
+        u[i] = max(u[i], margin)
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        u[a] = max(u[a], math.sqrt(_soc_dot(u, u, a, d)) + margin)
+
+
 # ---- the KKT system ---------------------------------------------------------------------
 
 @kernel
@@ -483,7 +497,8 @@ def _cone_degree(P):
 @kernel
 def _start(P, W, warm):
     """The starting point: cold as in CVXOPT (least-squares primal and dual points shifted
-    into the cones), or warm from the x, y, z, s already in W (shifted inside likewise)."""
+    into the cones), or warm from the x, y, z, s already in W, each cone pushed WARM_MARGIN
+    inside (a previous optimum sits on the cones' boundaries, where no step can be taken)."""
     if not warm:
         _assemble(P, W, True)
         _factor(W)
@@ -498,8 +513,11 @@ def _start(P, W, warm):
         W.dy[:] = 0.0
         W.t2[:] = 0.0
         _kkt_solve(P, W, W.dx, W.dy, W.t2, W.x1, W.y, W.z)
-    _shift_into_cone(P, W.s)
-    _shift_into_cone(P, W.z)
+        _shift_into_cone(P, W.s)
+        _shift_into_cone(P, W.z)
+    else:
+        _push_inside(P, W.s, WARM_MARGIN)
+        _push_inside(P, W.z, WARM_MARGIN)
 
 
 @kernel
@@ -547,6 +565,10 @@ def solve(P, W, warm):
     _start(P, W, warm)
     tau = 1.0
     kappa = 1.0
+    if warm:
+        # tau kappa as central as the warm s o z: kappa = 1 would make the start far from
+        # the central path and spend the warm start's advantage re-centring
+        kappa = _dot(W.s, W.z) / _cone_degree(P)
     deg = _cone_degree(P)
     nrm_b = max(1.0, _norm_inf(P.b), _norm_inf(P.h))
     nrm_c = max(1.0, _norm_inf(P.c))
