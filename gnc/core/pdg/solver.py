@@ -30,7 +30,7 @@ from gnc.core.pdg.problem import D_NEQ, D_NLIN, D_NROW, D_NSOC, D_NVAR, D_OK, SC
 OPTIMAL, INFEASIBLE, MAX_ITER, BAD_START = 0, 1, 2, 3
 STATUS = {OPTIMAL: "optimal", INFEASIBLE: "infeasible", MAX_ITER: "max_iter", BAD_START: "bad_start"}
 
-# info[]: what a solve reports
+# info[]: what a solve reports (I_REFINE: refinement steps over all its KKT solves)
 I_STATUS, I_ITER, I_PCOST, I_PRES, I_DRES, I_GAP, I_REFINE = range(7)
 N_INFO = 7
 
@@ -41,8 +41,8 @@ MAX_ITERS = 60
 STEP = 0.99
 DELTA = 1e-8
 REFINE = 10
-REFINE_ABS = 1e-12
-REFINE_REL = 1e-13
+REFINE_ABS = 1e-10
+REFINE_REL = 1e-11
 REFINE_RATIO = 5.0
 # a warm start's cones are pushed this far inside (scaled units): measured on re-plans 1 s
 # along the plan (N = 25, 20 draws), 3e-5..1e-4 took 7.8-8.4 iterations against 11.6 cold,
@@ -73,6 +73,8 @@ class Work(NamedTuple):
     t1: np.ndarray               # m-sized scratch
     t2: np.ndarray
     t3: np.ndarray
+    kz: np.ndarray               # m-sized scratch of the KKT residual
+    kw: np.ndarray
     pos: np.ndarray              # KKT position of variable j (j < n) and equality row i (n + i)
     sign: np.ndarray             # +1 for a variable's position, -1 for a multiplier's
     band: np.ndarray             # the KKT matrix, lower band: band[i, d] = K[i, i - d]
@@ -140,7 +142,7 @@ def workspace(P: Socp) -> Work:
     sign[pos[n:]] = -1.0
     z = np.zeros
     return Work(z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(m),
-                z(n), z(p), z(m), z(m), z(m), z(nsoc), z(m), z(m), z(m), pos, sign,
+                z(n), z(p), z(m), z(m), z(m), z(nsoc), z(m), z(m), z(m), z(m), z(m), pos, sign,
                 z((nk, bw + 1)), z((nk, bw + 1)), first, z(bw + 1), z(nk), z(nk), z(nk), z(nk), z(N_INFO))
 
 
@@ -315,10 +317,10 @@ def _band_add(band, i, j, v):
 
 
 @kernel
-def _assemble(P, W, identity):
-    """band = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order (W = I when
-    identity).  The cone rows stay in the system (not eliminated into G' W^-2 G): refining
-    against it keeps the directions accurate when W^-2 grows large near the solution."""
+def _assemble(P, W):
+    """band = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order.  The cone rows
+    stay in the system (not eliminated into G' W^-2 G): refining against it keeps the
+    directions accurate when W^-2 grows large near the solution."""
     n = P.dims[D_NVAR]
     nz0 = n + P.dims[D_NEQ]
     pos = W.pos
@@ -333,8 +335,7 @@ def _assemble(P, W, identity):
         for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
             _band_add(band, pos[nz0 + r], pos[P.g_idx[e]], P.g_val[e])
     for i in range(P.dims[D_NLIN]):
-        w = 1.0 if identity else W.wbar[i]
-        band[pos[nz0 + i], 0] -= w * w
+        band[pos[nz0 + i], 0] -= W.wbar[i] * W.wbar[i]
     wb = W.wbar
     for q in range(P.dims[D_NSOC]):
         a, d = P.soc_start[q], P.soc_dim[q]
@@ -342,11 +343,8 @@ def _assemble(P, W, identity):
         for r in range(a, a + d):
             for t in range(a, r + 1):
                 # W^2[r, t] = eta^2 (2 w_r w_t - J_rt)
-                if identity:
-                    k = 1.0 if r == t else 0.0
-                else:
-                    jj = 0.0 if r != t else (1.0 if r == a else -1.0)
-                    k = sc * (2.0 * wb[r] * wb[t] - jj)
+                jj = 0.0 if r != t else (1.0 if r == a else -1.0)
+                k = sc * (2.0 * wb[r] * wb[t] - jj)
                 _band_add(band, pos[nz0 + r], pos[nz0 + t], -k)
 
 
@@ -393,18 +391,37 @@ def _band_solve(W, b, out):
 
 
 @kernel
-def _band_residual(W, sol, b, res):
-    """res = b - K sol with the unregularised K."""
-    band, first = W.band, W.first
-    nk = band.shape[0]
-    for i in range(nk):
-        res[i] = b[i] + DELTA * W.sign[i] * sol[i]
-    for i in range(nk):
-        res[i] -= band[i, 0] * sol[i]
-        for j in range(first[i], i):
-            kij = band[i, i - j]
-            res[i] -= kij * sol[j]
-            res[j] -= kij * sol[i]
+def _kkt_residual(P, W, sol, b, res):
+    """res = b - K sol (KKT order) with the unregularised K, from A, G and W^2: a third of
+    the envelope's entries."""
+    n = P.dims[D_NVAR]
+    p = P.dims[D_NEQ]
+    nz0 = n + p
+    pos = W.pos
+    for i in range(res.shape[0]):
+        res[i] = b[i]
+    for i in range(p):
+        pi = pos[n + i]
+        yi = sol[pi]
+        acc = 0.0
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            pj = pos[P.a_idx[e]]
+            acc += P.a_val[e] * sol[pj]
+            res[pj] -= P.a_val[e] * yi
+        res[pi] -= acc
+    for r in range(P.dims[D_NROW]):
+        pr_ = pos[nz0 + r]
+        zr = sol[pr_]
+        W.kz[r] = zr
+        acc = 0.0
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            pj = pos[P.g_idx[e]]
+            acc += P.g_val[e] * sol[pj]
+            res[pj] -= P.g_val[e] * zr
+        res[pr_] -= acc
+    _apply(P, W, W.kz, W.kw, 2)
+    for r in range(P.dims[D_NROW]):
+        res[pos[nz0 + r]] += W.kw[r]
 
 
 @kernel
@@ -425,14 +442,14 @@ def _kkt_solve(P, W, bx, by, bz, ox, oy, oz):
     # refine until the residual is at rounding level, or stops shrinking fast (as Clarabel
     # does): an absolute 1e-14 is below the rounding of entries as large as W^2's
     tol = REFINE_ABS + REFINE_REL * _norm_inf(kb)
-    _band_residual(W, W.ks, kb, W.kr)
+    _kkt_residual(P, W, W.ks, kb, W.kr)
     worst = _norm_inf(W.kr)
     refined = 0
     while refined < REFINE and worst > tol:
         _band_solve(W, W.kr, W.kc)
         for i in range(W.ks.shape[0]):
             W.kc[i] += W.ks[i]
-        _band_residual(W, W.kc, kb, W.kr)
+        _kkt_residual(P, W, W.kc, kb, W.kr)
         new = _norm_inf(W.kr)
         if new >= worst:
             break
@@ -500,7 +517,14 @@ def _start(P, W, warm):
     into the cones), or warm from the x, y, z, s already in W, each cone pushed WARM_MARGIN
     inside (a previous optimum sits on the cones' boundaries, where no step can be taken)."""
     if not warm:
-        _assemble(P, W, True)
+        # W = I: unit w-bar on the linear rows, e = (1, 0, ..) and eta = 1 on each cone
+        W.wbar[:] = 0.0
+        for i in range(P.dims[D_NLIN]):
+            W.wbar[i] = 1.0
+        for q in range(P.dims[D_NSOC]):
+            W.wbar[P.soc_start[q]] = 1.0
+            W.eta[q] = 1.0
+        _assemble(P, W)
         _factor(W)
         # primal: min |G x - h| s.t. A x = b  ->  s = h - G x
         W.dx[:] = 0.0
@@ -534,7 +558,7 @@ def _direction(P, W, tau, kappa, dsig, dk, fac, dt1):
         W.dx[j] = -fac * W.rx[j]
     for i in range(P.dims[D_NEQ]):
         W.dy[i] = -fac * W.ry[i]
-    _kkt_solve(P, W, W.dx, W.dy, W.t2, W.dx, W.dy, W.dz)
+    W.info[I_REFINE] += _kkt_solve(P, W, W.dx, W.dy, W.t2, W.dx, W.dy, W.dz)
     rt = kappa + _dot(P.c, W.x) + _dot(P.b, W.y) + _dot(P.h, W.z)
     num = -fac * rt - (_dot(P.c, W.dx) + _dot(P.b, W.dy) + _dot(P.h, W.dz)) - dk / tau
     dtau = num / dt1
@@ -600,13 +624,12 @@ def solve(P, W, warm):
         if it == MAX_ITERS:
             break
         scaling(P, W)
-        _assemble(P, W, False)
+        _assemble(P, W)
         _factor(W)
         # the tau column: K (x1, y1, z1) = (-c, b, h)
         for j in range(P.dims[D_NVAR]):
             W.dx[j] = -P.c[j]
-        refined = _kkt_solve(P, W, W.dx, P.b, P.h, W.x1, W.y1, W.z1)
-        W.info[I_REFINE] = max(W.info[I_REFINE], refined)
+        W.info[I_REFINE] += _kkt_solve(P, W, W.dx, P.b, P.h, W.x1, W.y1, W.z1)
         dt1 = _dot(P.c, W.x1) + _dot(P.b, W.y1) + _dot(P.h, W.z1) - kappa / tau
         # predictor: dsig = -lam o lam, dk = -tau kappa
         _prod(P, W.lam, W.lam, W.t1)
