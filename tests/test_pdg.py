@@ -151,7 +151,7 @@ def test_warm_start_replan():
     previous solution reaches the cold start's optimum.  By the principle of optimality the
     rest of the old plan is (up to the changed node spacing) the new optimum, so the warm
     point starts near it: fewer iterations (measured on these 12 draws: 5-11, mean 8.3, against
-    10-13, mean 11.4, cold; fewer on every draw; asserted with a margin of one)."""
+    10-13, mean 11.5, cold; fewer on every draw; asserted with a margin of one)."""
     lim = ref.limits()
     rng = np.random.default_rng(25)
     P, W = None, None
