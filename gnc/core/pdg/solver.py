@@ -107,8 +107,8 @@ def _ordering(P: Socp) -> np.ndarray:
     """The KKT position of each variable, equality row and cone row: node by node (the cone
     rows of a node, its variables, the dynamics rows to the next node).  Every variable
     follows the cone rows that bound it, so its pivot is G'W^-2G, not the regularisation
-    (an order found by a swap search that broke this saved a third of the factor's work
-    but ended 2 of 60 instances in NaN; kept to the rule, the search saved under 10 %)."""
+    (an order found by a swap search that broke this saved a third of the envelope
+    factor's work but left 2 of 60 draws unsolved, NaN; kept to it, under 10 %)."""
     N, n, p, m = int(P.dims[0]), int(P.dims[D_NVAR]), int(P.dims[D_NEQ]), int(P.dims[D_NROW])
     node_rows = [[] for _ in range(N)]
     for r in range(m):
