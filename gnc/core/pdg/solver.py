@@ -1,0 +1,790 @@
+"""A primal-dual interior-point method for the descent's SOCP (gnc.core.pdg.problem).
+
+The homogeneous self-dual embedding (as in CVXOPT's conelp and ECOS, Domahidi, Chu & Boyd
+2013) with Nesterov-Todd scaling and Mehrotra's predictor-corrector: an infeasible problem
+ends in a certificate (tau -> 0) rather than a wrong answer.
+
+Each iteration solves the KKT system [0 A' G'; A 0 0; G 0 -W^2] three times (the tau
+column, predictor, corrector) with one factorisation.  Every cone involves one node's
+variables and the dynamics tie node k to node k+1 only, so ordered node by node (a node's
+cone rows, its variables, the dynamics rows to the next node) the matrix is banded with a
+half-bandwidth independent of N; it is assembled into that band and factorised as a sparse
+LDL' on a pattern fixed once (QDLDL's up-looking algorithm on the elimination tree: 3911
+entries in L at N = 25, against 7166 in the band's envelope), O(N).  It is regularised
+(+delta on the variables, -delta on the multipliers: quasi-definite, so LDL' exists without
+pivoting) and the tau column's and corrector's solves are refined against the
+unregularised matrix.  The cone rows are kept in the system rather than
+eliminated into G' W^-2 G, whose entries grow like 1/mu near the solution and stalled the
+residuals at ~1e-8.
+
+`workspace(P)` allocates everything once; `solve` then allocates nothing.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from gnc.core.jit import kernel
+from gnc.core.pdg.problem import D_NEQ, D_NLIN, D_NROW, D_NSOC, D_NVAR, D_OK, SC_L, SC_T, Socp, fill, layout
+
+# No unbounded status: the objective, sum(sigma dt) with sigma >= |u|, is bounded below.
+OPTIMAL, INFEASIBLE, MAX_ITER, BAD_START = 0, 1, 2, 3
+STATUS = {OPTIMAL: "optimal", INFEASIBLE: "infeasible", MAX_ITER: "max_iter", BAD_START: "bad_start"}
+
+# info[]: what a solve reports (I_REFINE: refinement steps over all its KKT solves)
+I_STATUS, I_ITER, I_PCOST, I_PRES, I_DRES, I_GAP, I_REFINE = range(7)
+N_INFO = 7
+
+# settings (the scaled problem is O(1), so absolute tolerances)
+FEASTOL = 1e-8
+GAPTOL = 1e-8
+MAX_ITERS = 60
+STEP = 0.99
+DELTA = 1e-8
+REFINE = 10
+REFINE_ABS = 1e-10
+REFINE_REL = 1e-11
+REFINE_RATIO = 5.0
+# a warm start's cones are pushed this far inside (scaled units): measured on re-plans 1 s
+# along the plan (N = 25, 20 draws), 3e-5..1e-4 took 7.8-8.4 iterations against 11.6 cold,
+# 1e-2..0.5 took 9.8-10.3, 1e-8 took 12.7
+WARM_MARGIN = 1e-4
+# the predictor only sets the step length and the centring, so its direction is not refined
+# (the same iterations on 60 draws, a tenth less time)
+PREDICTOR_REFINE = False
+
+
+class Work(NamedTuple):
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    s: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    dz: np.ndarray
+    ds: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    z1: np.ndarray
+    dza: np.ndarray
+    dsa: np.ndarray
+    rx: np.ndarray
+    ry: np.ndarray
+    rz: np.ndarray
+    lam: np.ndarray              # the scaled point W z = W^-T s
+    wbar: np.ndarray             # NT scaling: sqrt(s/z) on linear rows, w-bar on cones
+    eta: np.ndarray
+    t1: np.ndarray               # m-sized scratch
+    t2: np.ndarray
+    t3: np.ndarray
+    kz: np.ndarray               # m-sized scratch of the KKT residual
+    kw: np.ndarray
+    pos: np.ndarray              # KKT position of variable j (j < n) and equality row i (n + i)
+    sign: np.ndarray             # +1 for a variable's position, -1 for a multiplier's
+    band: np.ndarray             # the KKT matrix, lower band: band[i, d] = K[i, i - d]
+    kp: np.ndarray               # K's pattern above the diagonal, by column (KKT order)
+    ki: np.ndarray
+    etree: np.ndarray            # elimination tree of K in KKT order
+    lp: np.ndarray               # L's pattern by column (fixed: the symbolic factorisation)
+    li: np.ndarray
+    lx: np.ndarray               # L's values, D, and where each column's next entry goes
+    d: np.ndarray
+    lnext: np.ndarray
+    yv: np.ndarray               # factor scratch: a row of L D, its pattern, tree walks
+    yidx: np.ndarray
+    ebuf: np.ndarray
+    mark: np.ndarray
+    kb: np.ndarray               # KKT right-hand side, solution, residual (permuted)
+    ks: np.ndarray
+    kr: np.ndarray
+    kc: np.ndarray
+    info: np.ndarray
+
+
+def _ordering(P: Socp) -> np.ndarray:
+    """The KKT position of each variable, equality row and cone row: node by node (the cone
+    rows of a node, its variables, the dynamics rows to the next node).  Every variable
+    follows the cone rows that bound it, so its pivot is G'W^-2G, not the regularisation
+    (an order found by a swap search that broke this saved a third of the envelope
+    factor's work but left 2 of 60 draws unsolved, NaN; kept to it, under 10 %)."""
+    N, n, p, m = int(P.dims[0]), int(P.dims[D_NVAR]), int(P.dims[D_NEQ]), int(P.dims[D_NROW])
+    node_rows = [[] for _ in range(N)]
+    for r in range(m):
+        node_rows[int(P.g_idx[P.g_ptr[r]]) // 11].append(n + p + r)
+    order = list(range(n, n + 7))                       # initial-state rows
+    for k in range(N):
+        order += node_rows[k]
+        width = 11 if k < N - 1 else 7
+        order += range(11 * k, 11 * k + width)
+        first = 7 + 7 * k
+        order += range(n + first, n + first + (7 if k < N - 1 else 6))
+    pos = np.empty(n + p + m, np.int64)
+    pos[np.array(order)] = np.arange(n + p + m)
+    return pos
+
+
+def _pattern(P: Socp, pos: np.ndarray) -> list[set]:
+    """For each KKT row, the columns left of the diagonal where K has an entry."""
+    n, p, m = int(P.dims[D_NVAR]), int(P.dims[D_NEQ]), int(P.dims[D_NROW])
+    rows = [set() for _ in range(n + p + m)]
+
+    def link(i, j):
+        if i != j:
+            rows[max(i, j)].add(min(i, j))
+    for i in range(p):
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            link(int(pos[n + i]), int(pos[P.a_idx[e]]))
+    for r in range(m):
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            link(int(pos[n + p + r]), int(pos[P.g_idx[e]]))
+    for a, d in zip(P.soc_start, P.soc_dim):
+        cone = [int(i) for i in pos[n + p + a:n + p + a + d]]
+        for i in cone:
+            for j in cone:
+                link(i, j)
+    return rows
+
+
+def _symbolic(rows: list[set]):
+    """K's pattern by column above the diagonal, its elimination tree and L's column
+    pointers (the counts of each column of L, as QDLDL's etree computes them)."""
+    nk = len(rows)
+    kp = np.zeros(nk + 1, np.int64)
+    for k in range(nk):
+        kp[k + 1] = kp[k] + len(rows[k])
+    ki = np.array([i for k in range(nk) for i in sorted(rows[k])], np.int64)
+    parent = -np.ones(nk, np.int64)
+    count = np.zeros(nk, np.int64)
+    flag = -np.ones(nk, np.int64)
+    for k in range(nk):
+        flag[k] = k
+        for i in rows[k]:
+            while flag[i] != k:
+                if parent[i] == -1:
+                    parent[i] = k
+                count[i] += 1
+                flag[i] = k
+                i = parent[i]
+    lp = np.zeros(nk + 1, np.int64)
+    lp[1:] = np.cumsum(count)
+    return kp, ki, parent, lp
+
+
+def workspace(P: Socp) -> Work:
+    """Everything solve needs for problems of P's layout (P filled once, for the pattern)."""
+    n, p, m, nsoc = (int(P.dims[i]) for i in (D_NVAR, D_NEQ, D_NROW, D_NSOC))
+    pos = _ordering(P)
+    rows = _pattern(P, pos)
+    bw = max(k - min(r) for k, r in enumerate(rows) if r)
+    kp, ki, etree, lp = _symbolic(rows)
+    nk = n + p + m
+    iz = lambda k: np.zeros(k, np.int64)  # noqa: E731
+    sign = np.ones(nk)
+    sign[pos[n:]] = -1.0
+    z = np.zeros
+    return Work(z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(m),
+                z(n), z(p), z(m), z(m), z(m), z(nsoc), z(m), z(m), z(m), z(m), z(m), pos, sign,
+                z((nk, bw + 1)), kp, ki, etree, lp, iz(lp[-1]), z(lp[-1]), z(nk), iz(nk), z(nk), iz(nk), iz(nk),
+                iz(nk), z(nk), z(nk), z(nk), z(nk), z(N_INFO))
+
+
+def setup(N: int, state: np.ndarray, lim: np.ndarray, tf: float) -> tuple[Socp, Work]:
+    """A layout and its workspace, filled once with a problem for the pattern."""
+    P = layout(N)
+    fill(P, state, lim, tf)
+    return P, workspace(P)
+
+
+# ---- cone arithmetic --------------------------------------------------------------------
+
+@kernel
+def _soc_dot(u, v, a, d):
+    acc = 0.0
+    for i in range(a + 1, a + d):
+        acc += u[i] * v[i]
+    return acc
+
+
+@kernel
+def scaling(P, W):
+    """Nesterov-Todd scaling of (s, z) and lam = W z."""
+    s, z = W.s, W.z
+    for i in range(P.dims[D_NLIN]):
+        W.wbar[i] = math.sqrt(s[i] / z[i])
+        W.lam[i] = math.sqrt(s[i] * z[i])
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        sn = math.sqrt(max(s[a] * s[a] - _soc_dot(s, s, a, d), 1e-300))
+        zn = math.sqrt(max(z[a] * z[a] - _soc_dot(z, z, a, d), 1e-300))
+        W.eta[q] = math.sqrt(sn / zn)
+        dot = s[a] * z[a] / (sn * zn) + _soc_dot(s, z, a, d) / (sn * zn)
+        gam = math.sqrt(max((1.0 + dot) * 0.5, 1e-300))
+        W.wbar[a] = (s[a] / sn + z[a] / zn) / (2.0 * gam)
+        for i in range(a + 1, a + d):
+            W.wbar[i] = (s[i] / sn - z[i] / zn) / (2.0 * gam)
+    _apply(P, W, z, W.lam, 1)
+
+
+@kernel
+def _apply(P, W, v, out, mode):
+    """out = W v (mode 1), W^-1 v (mode -1), W^-2 v (mode -2) or W^2 v (mode 2)."""
+    for i in range(P.dims[D_NLIN]):
+        w = W.wbar[i]
+        if mode == 1:
+            out[i] = w * v[i]
+        elif mode == -1:
+            out[i] = v[i] / w
+        elif mode == 2:
+            out[i] = w * w * v[i]
+        else:
+            out[i] = v[i] / (w * w)
+    wb = W.wbar
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        eta = W.eta[q]
+        w0 = wb[a]
+        if mode == 1 or mode == -1:
+            sg = 1.0 if mode == 1 else -1.0
+            w1v = _soc_dot(wb, v, a, d)
+            v0 = v[a]
+            f = (w1v / (1.0 + w0) + sg * v0)
+            out[a] = eta ** mode * (w0 * v0 + sg * w1v)
+            for i in range(a + 1, a + d):
+                out[i] = eta ** mode * (v[i] + f * wb[i])
+        else:
+            # W-bar^2 = 2 w w' - J;  W-bar^-2 = 2 (J w)(J w)' - J
+            sg = 1.0 if mode == 2 else -1.0
+            wv = w0 * v[a] + sg * _soc_dot(wb, v, a, d)
+            sc = eta * eta if mode == 2 else 1.0 / (eta * eta)
+            out[a] = sc * (2.0 * w0 * wv - v[a])
+            for i in range(a + 1, a + d):
+                out[i] = sc * (2.0 * sg * wb[i] * wv + v[i])
+
+
+@kernel
+def _prod(P, u, v, out):
+    """The Jordan product u o v."""
+    for i in range(P.dims[D_NLIN]):
+        out[i] = u[i] * v[i]
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        u0, v0 = u[a], v[a]
+        out[a] = u0 * v0 + _soc_dot(u, v, a, d)
+        for i in range(a + 1, a + d):
+            out[i] = u0 * v[i] + v0 * u[i]
+
+
+@kernel
+def _div(P, lam, v, out):
+    """x with lam o x = v."""
+    for i in range(P.dims[D_NLIN]):
+        out[i] = v[i] / lam[i]
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        l0 = lam[a]
+        det = l0 * l0 - _soc_dot(lam, lam, a, d)
+        x0 = (l0 * v[a] - _soc_dot(lam, v, a, d)) / det
+        out[a] = x0
+        for i in range(a + 1, a + d):
+            out[i] = (v[i] - x0 * lam[i]) / l0
+
+
+@kernel
+def _max_step(P, u, du):
+    """The largest step a <= 1/STEP with u + a du in the cone (u inside it)."""
+    amax = 1e30
+    for i in range(P.dims[D_NLIN]):
+        if du[i] < 0.0:
+            amax = min(amax, -u[i] / du[i])
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        # (u0 + t d0)^2 - |u1 + t d1|^2 >= 0 and u0 + t d0 >= 0
+        qa = du[a] * du[a] - _soc_dot(du, du, a, d)
+        qb = u[a] * du[a] - _soc_dot(u, du, a, d)
+        qc = max(u[a] * u[a] - _soc_dot(u, u, a, d), 0.0)
+        t = 1e30
+        if du[a] < 0.0:
+            t = -u[a] / du[a]
+        if qa == 0.0:
+            if qb < 0.0:
+                t = min(t, -qc / (2.0 * qb))
+        else:
+            disc = qb * qb - qa * qc
+            if disc >= 0.0:
+                sq = math.sqrt(disc)
+                # the smaller positive root of qa t^2 + 2 qb t + qc, computed stably
+                r1 = -(qb + math.copysign(sq, qb))
+                for root in ((r1 / qa) if r1 != 0.0 else 1e30, (qc / r1) if r1 != 0.0 else 1e30):
+                    if root > 0.0:
+                        t = min(t, root)
+        amax = min(amax, t)
+    return amax
+
+
+@kernel
+def _shift_into_cone(P, u):
+    """u + (1 + a) e when u is not strictly inside (a its most negative eigenvalue)."""
+    worst = 1e30
+    for i in range(P.dims[D_NLIN]):
+        worst = min(worst, u[i])
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        worst = min(worst, u[a] - math.sqrt(_soc_dot(u, u, a, d)))
+    if worst <= 0.0:
+        add = 1.0 - worst
+        for i in range(P.dims[D_NLIN]):
+            u[i] += add
+        for q in range(P.dims[D_NSOC]):
+            u[P.soc_start[q]] += add
+
+
+@kernel
+def _push_inside(P, u, margin):
+    """Raise each cone's least eigenvalue (u_i; u0 - |u1|) to at least margin, cone by cone."""
+    for i in range(P.dims[D_NLIN]):
+        u[i] = max(u[i], margin)
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        u[a] = max(u[a], math.sqrt(_soc_dot(u, u, a, d)) + margin)
+
+
+# ---- the KKT system ---------------------------------------------------------------------
+
+@kernel
+def _band_add(band, i, j, v):
+    if i >= j:
+        band[i, i - j] += v
+    else:
+        band[j, j - i] += v
+
+
+@kernel
+def _assemble(P, W):
+    """band = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order.  The cone rows
+    stay in the system (not eliminated into G' W^-2 G): refining against it keeps the
+    directions accurate when W^-2 grows large near the solution."""
+    n = P.dims[D_NVAR]
+    nz0 = n + P.dims[D_NEQ]
+    pos = W.pos
+    band = W.band
+    band[:, :] = 0.0
+    for i in range(band.shape[0]):
+        band[i, 0] = DELTA * W.sign[i]
+    for i in range(P.dims[D_NEQ]):
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            _band_add(band, pos[n + i], pos[P.a_idx[e]], P.a_val[e])
+    for r in range(P.dims[D_NROW]):
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            _band_add(band, pos[nz0 + r], pos[P.g_idx[e]], P.g_val[e])
+    for i in range(P.dims[D_NLIN]):
+        band[pos[nz0 + i], 0] -= W.wbar[i] * W.wbar[i]
+    wb = W.wbar
+    for q in range(P.dims[D_NSOC]):
+        a, d = P.soc_start[q], P.soc_dim[q]
+        sc = W.eta[q] * W.eta[q]
+        for r in range(a, a + d):
+            for t in range(a, r + 1):
+                # W^2[r, t] = eta^2 (2 w_r w_t - J_rt)
+                jj = 0.0 if r != t else (1.0 if r == a else -1.0)
+                k = sc * (2.0 * wb[r] * wb[t] - jj)
+                _band_add(band, pos[nz0 + r], pos[nz0 + t], -k)
+
+
+@kernel
+def _factor(W):
+    """Sparse LDL' of K (read from the band) on the pattern fixed by the symbolic step, row by
+    row up the elimination tree (QDLDL's algorithm, Goldfarb & Stellato); no pivoting
+    (quasi-definite).  A pivot of the wrong sign or too small is replaced by DELTA with its
+    sign (dynamic regularisation)."""
+    band, sign = W.band, W.sign
+    kp, ki, etree, lp, li, lx, d = W.kp, W.ki, W.etree, W.lp, W.li, W.lx, W.d
+    yv, yidx, ebuf, mark, lnext = W.yv, W.yidx, W.ebuf, W.mark, W.lnext
+    nk = band.shape[0]
+    for j in range(nk):
+        lnext[j] = lp[j]
+        mark[j] = -1
+        yv[j] = 0.0
+    for k in range(nk):
+        # row k's pattern in L: K's entries of column k and their tree paths up to k
+        ny = 0
+        for e in range(kp[k], kp[k + 1]):
+            i = ki[e]
+            yv[i] = band[k, k - i]
+            ne = 0
+            while i != -1 and i < k and mark[i] != k:
+                mark[i] = k
+                ebuf[ne] = i
+                ne += 1
+                i = etree[i]
+            while ne > 0:
+                ne -= 1
+                yidx[ny] = ebuf[ne]
+                ny += 1
+        dk = band[k, 0]
+        for t in range(ny - 1, -1, -1):
+            c = yidx[t]
+            yc = yv[c]
+            for q in range(lp[c], lnext[c]):
+                yv[li[q]] -= lx[q] * yc
+            lkc = yc / d[c]
+            li[lnext[c]] = k
+            lx[lnext[c]] = lkc
+            lnext[c] += 1
+            dk -= yc * lkc
+            yv[c] = 0.0
+        if dk * sign[k] < DELTA:
+            dk = DELTA * sign[k]
+        d[k] = dk
+
+
+@kernel
+def _ldl_solve(W, b, out):
+    """out = (L D L')^-1 b."""
+    lp, li, lx, d = W.lp, W.li, W.lx, W.d
+    nk = d.shape[0]
+    for i in range(nk):
+        out[i] = b[i]
+    for j in range(nk):
+        xj = out[j]
+        for q in range(lp[j], lp[j + 1]):
+            out[li[q]] -= lx[q] * xj
+    for i in range(nk):
+        out[i] /= d[i]
+    for j in range(nk - 1, -1, -1):
+        acc = out[j]
+        for q in range(lp[j], lp[j + 1]):
+            acc -= lx[q] * out[li[q]]
+        out[j] = acc
+
+
+@kernel
+def _kkt_residual(P, W, sol, b, res):
+    """res = b - K sol (KKT order) with the unregularised K, from A, G and W^2 (fewer
+    entries than the band)."""
+    n = P.dims[D_NVAR]
+    p = P.dims[D_NEQ]
+    nz0 = n + p
+    pos = W.pos
+    for i in range(res.shape[0]):
+        res[i] = b[i]
+    for i in range(p):
+        pi = pos[n + i]
+        yi = sol[pi]
+        acc = 0.0
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            pj = pos[P.a_idx[e]]
+            acc += P.a_val[e] * sol[pj]
+            res[pj] -= P.a_val[e] * yi
+        res[pi] -= acc
+    for r in range(P.dims[D_NROW]):
+        pr_ = pos[nz0 + r]
+        zr = sol[pr_]
+        W.kz[r] = zr
+        acc = 0.0
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            pj = pos[P.g_idx[e]]
+            acc += P.g_val[e] * sol[pj]
+            res[pj] -= P.g_val[e] * zr
+        res[pr_] -= acc
+    _apply(P, W, W.kz, W.kw, 2)
+    for r in range(P.dims[D_NROW]):
+        res[pos[nz0 + r]] += W.kw[r]
+
+
+@kernel
+def _kkt_solve(P, W, bx, by, bz, ox, oy, oz, refine):
+    """[0 A' G'; A 0 0; G 0 -W^2] (ox, oy, oz) = (bx, by, bz) with the factorised band,
+    refined against the unregularised K when refine; returns the refinement steps taken."""
+    n = P.dims[D_NVAR]
+    p = P.dims[D_NEQ]
+    pos = W.pos
+    kb = W.kb
+    for j in range(n):
+        kb[pos[j]] = bx[j]
+    for i in range(p):
+        kb[pos[n + i]] = by[i]
+    for r in range(P.dims[D_NROW]):
+        kb[pos[n + p + r]] = bz[r]
+    _ldl_solve(W, kb, W.ks)
+    # refine until the residual is at rounding level, or stops shrinking fast (as Clarabel
+    # does): an absolute 1e-14 is below the rounding of entries as large as W^2's
+    refined = 0
+    tol = REFINE_ABS + REFINE_REL * _norm_inf(kb)
+    worst = 0.0
+    if refine:
+        _kkt_residual(P, W, W.ks, kb, W.kr)
+        worst = _norm_inf(W.kr)
+    while refined < REFINE and worst > tol:
+        _ldl_solve(W, W.kr, W.kc)
+        for i in range(W.ks.shape[0]):
+            W.kc[i] += W.ks[i]
+        _kkt_residual(P, W, W.kc, kb, W.kr)
+        new = _norm_inf(W.kr)
+        if new >= worst:
+            break
+        refined += 1
+        for i in range(W.ks.shape[0]):
+            W.ks[i] = W.kc[i]
+        if new * REFINE_RATIO > worst:
+            break
+        worst = new
+    for j in range(n):
+        ox[j] = W.ks[pos[j]]
+    for i in range(p):
+        oy[i] = W.ks[pos[n + i]]
+    for r in range(P.dims[D_NROW]):
+        oz[r] = W.ks[pos[n + p + r]]
+    return refined
+
+
+# ---- the iteration ----------------------------------------------------------------------
+
+@kernel
+def _dot(u, v):
+    acc = 0.0
+    for i in range(u.shape[0]):
+        acc += u[i] * v[i]
+    return acc
+
+
+@kernel
+def _norm_inf(u):
+    acc = 0.0
+    for i in range(u.shape[0]):
+        acc = max(acc, abs(u[i]))
+    return acc
+
+
+@kernel
+def _residuals(P, W, tau):
+    """rx = A'y + G'z + c tau, ry = A x - b tau, rz = G x + s - h tau."""
+    n = P.dims[D_NVAR]
+    for j in range(n):
+        W.rx[j] = P.c[j] * tau
+    for i in range(P.dims[D_NEQ]):
+        acc = -P.b[i] * tau
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            acc += P.a_val[e] * W.x[P.a_idx[e]]
+            W.rx[P.a_idx[e]] += P.a_val[e] * W.y[i]
+        W.ry[i] = acc
+    for r in range(P.dims[D_NROW]):
+        acc = W.s[r] - P.h[r] * tau
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            acc += P.g_val[e] * W.x[P.g_idx[e]]
+            W.rx[P.g_idx[e]] += P.g_val[e] * W.z[r]
+        W.rz[r] = acc
+
+
+@kernel
+def _cone_degree(P):
+    return P.dims[D_NLIN] + P.dims[D_NSOC]
+
+
+@kernel
+def _start(P, W, warm):
+    """The starting point: cold as in CVXOPT (least-squares primal and dual points shifted
+    into the cones), or warm from the x, y, z, s already in W, each cone pushed WARM_MARGIN
+    inside (a previous optimum sits on the cones' boundaries, where no step can be taken)."""
+    if not warm:
+        # W = I: unit w-bar on the linear rows, e = (1, 0, ..) and eta = 1 on each cone
+        W.wbar[:] = 0.0
+        for i in range(P.dims[D_NLIN]):
+            W.wbar[i] = 1.0
+        for q in range(P.dims[D_NSOC]):
+            W.wbar[P.soc_start[q]] = 1.0
+            W.eta[q] = 1.0
+        _assemble(P, W)
+        _factor(W)
+        # primal: min |G x - h| s.t. A x = b  ->  s = h - G x
+        W.dx[:] = 0.0
+        _kkt_solve(P, W, W.dx, P.b, P.h, W.x, W.y, W.t1, True)
+        for r in range(P.dims[D_NROW]):
+            W.s[r] = -W.t1[r]
+        # dual: min |z| s.t. A'y + G'z + c = 0
+        for j in range(P.dims[D_NVAR]):
+            W.dx[j] = -P.c[j]
+        W.dy[:] = 0.0
+        W.t2[:] = 0.0
+        _kkt_solve(P, W, W.dx, W.dy, W.t2, W.x1, W.y, W.z, True)
+        _shift_into_cone(P, W.s)
+        _shift_into_cone(P, W.z)
+    else:
+        _push_inside(P, W.s, WARM_MARGIN)
+        _push_inside(P, W.z, WARM_MARGIN)
+
+
+@kernel
+def _direction(P, W, tau, kappa, dsig, dk, fac, dt1, refine):
+    """The search direction for complementarity targets dsig (cones, in W.t1) and dk (tau
+    kappa), with the residuals scaled by fac.  W.x1.. hold the tau-column solve; dt1 its
+    denominator.  Returns dtau; leaves (dx, dy, dz, ds)."""
+    # bz = -fac rz - W (lam \ dsig)
+    _div(P, W.lam, dsig, W.t2)
+    _apply(P, W, W.t2, W.ds, 1)            # ds as scratch: W (lam \ dsig)
+    for r in range(P.dims[D_NROW]):
+        W.t2[r] = -fac * W.rz[r] - W.ds[r]
+    for j in range(P.dims[D_NVAR]):
+        W.dx[j] = -fac * W.rx[j]
+    for i in range(P.dims[D_NEQ]):
+        W.dy[i] = -fac * W.ry[i]
+    W.info[I_REFINE] += _kkt_solve(P, W, W.dx, W.dy, W.t2, W.dx, W.dy, W.dz, refine)
+    rt = kappa + _dot(P.c, W.x) + _dot(P.b, W.y) + _dot(P.h, W.z)
+    num = -fac * rt - (_dot(P.c, W.dx) + _dot(P.b, W.dy) + _dot(P.h, W.dz)) - dk / tau
+    dtau = num / dt1
+    for j in range(P.dims[D_NVAR]):
+        W.dx[j] += dtau * W.x1[j]
+    for i in range(P.dims[D_NEQ]):
+        W.dy[i] += dtau * W.y1[i]
+    for r in range(P.dims[D_NROW]):
+        W.dz[r] += dtau * W.z1[r]
+    # ds = W (lam \ dsig - W dz)
+    _div(P, W.lam, dsig, W.t2)
+    _apply(P, W, W.dz, W.ds, 1)
+    for r in range(P.dims[D_NROW]):
+        W.t2[r] -= W.ds[r]
+    _apply(P, W, W.t2, W.ds, 1)
+    return dtau
+
+
+@kernel
+def solve(P, W, warm):
+    """Solve the filled problem P; the solution (scaled: gnc.core.pdg.problem.unscale) in W.x.
+    warm: start from the x, y, z, s left in W.  Returns the status (OPTIMAL, INFEASIBLE, ...);
+    W.info holds it, the iterations and the final residuals."""
+    W.info[:] = 0.0
+    if P.dims[D_OK] == 0:
+        W.info[I_STATUS] = BAD_START
+        return BAD_START
+    _start(P, W, warm)
+    tau = 1.0
+    kappa = 1.0
+    if warm:
+        # tau kappa as central as the warm s o z: kappa = 1 would make the start far from
+        # the central path and spend the warm start's advantage re-centring
+        kappa = _dot(W.s, W.z) / _cone_degree(P)
+    deg = _cone_degree(P)
+    nrm_b = max(1.0, _norm_inf(P.b), _norm_inf(P.h))
+    nrm_c = max(1.0, _norm_inf(P.c))
+    status = MAX_ITER
+    it = 0
+    for it in range(MAX_ITERS + 1):
+        _residuals(P, W, tau)
+        mu = (_dot(W.s, W.z) + tau * kappa) / (deg + 1)
+        pcost = _dot(P.c, W.x) / tau
+        dcost = -(_dot(P.b, W.y) + _dot(P.h, W.z)) / tau
+        pres = max(_norm_inf(W.ry), _norm_inf(W.rz)) / tau / nrm_b
+        dres = _norm_inf(W.rx) / tau / nrm_c
+        gap = _dot(W.s, W.z) / (tau * tau)
+        W.info[I_PCOST] = pcost
+        W.info[I_PRES] = pres
+        W.info[I_DRES] = dres
+        W.info[I_GAP] = gap
+        if pres < FEASTOL and dres < FEASTOL and (gap < GAPTOL or gap < GAPTOL * min(abs(pcost), abs(dcost))):
+            status = OPTIMAL
+            break
+        # a certificate of primal infeasibility: y, z with A'y + G'z = 0, b'y + h'z < 0
+        byhz = _dot(P.b, W.y) + _dot(P.h, W.z)
+        if byhz < 0.0:
+            for j in range(P.dims[D_NVAR]):
+                W.dx[j] = W.rx[j] - P.c[j] * tau
+            if _norm_inf(W.dx) / -byhz < FEASTOL * 10:
+                status = INFEASIBLE
+                break
+        if it == MAX_ITERS:
+            break
+        scaling(P, W)
+        _assemble(P, W)
+        _factor(W)
+        # the tau column: K (x1, y1, z1) = (-c, b, h)
+        for j in range(P.dims[D_NVAR]):
+            W.dx[j] = -P.c[j]
+        W.info[I_REFINE] += _kkt_solve(P, W, W.dx, P.b, P.h, W.x1, W.y1, W.z1, True)
+        dt1 = _dot(P.c, W.x1) + _dot(P.b, W.y1) + _dot(P.h, W.z1) - kappa / tau
+        # predictor: dsig = -lam o lam, dk = -tau kappa
+        _prod(P, W.lam, W.lam, W.t1)
+        for r in range(P.dims[D_NROW]):
+            W.t1[r] = -W.t1[r]
+        dtau = _direction(P, W, tau, kappa, W.t1, -tau * kappa, 1.0, dt1, PREDICTOR_REFINE)
+        dkappa = -kappa - kappa * dtau / tau
+        a = min(_max_step(P, W.s, W.ds), _max_step(P, W.z, W.dz))
+        if dtau < 0.0:
+            a = min(a, -tau / dtau)
+        if dkappa < 0.0:
+            a = min(a, -kappa / dkappa)
+        a = min(a, 1.0)
+        sigma = (1.0 - a) ** 3
+        # corrector: dsig = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e
+        _apply(P, W, W.ds, W.dsa, -1)
+        _apply(P, W, W.dz, W.dza, 1)
+        _prod(P, W.dsa, W.dza, W.t3)
+        _prod(P, W.lam, W.lam, W.t1)
+        for r in range(P.dims[D_NROW]):
+            W.t1[r] = -W.t1[r] - W.t3[r]
+        for i in range(P.dims[D_NLIN]):
+            W.t1[i] += sigma * mu
+        for q in range(P.dims[D_NSOC]):
+            W.t1[P.soc_start[q]] += sigma * mu
+        dk = -tau * kappa - dkappa * dtau + sigma * mu
+        dtau = _direction(P, W, tau, kappa, W.t1, dk, 1.0 - sigma, dt1, True)
+        dkappa = (dk - kappa * dtau) / tau
+        a = min(_max_step(P, W.s, W.ds), _max_step(P, W.z, W.dz))
+        if dtau < 0.0:
+            a = min(a, -tau / dtau)
+        if dkappa < 0.0:
+            a = min(a, -kappa / dkappa)
+        a = min(STEP * a, 1.0)
+        for j in range(P.dims[D_NVAR]):
+            W.x[j] += a * W.dx[j]
+        for i in range(P.dims[D_NEQ]):
+            W.y[i] += a * W.dy[i]
+        for r in range(P.dims[D_NROW]):
+            W.z[r] += a * W.dz[r]
+            W.s[r] += a * W.ds[r]
+        tau += a * dtau
+        kappa += a * dkappa
+    if status == OPTIMAL:
+        for j in range(P.dims[D_NVAR]):
+            W.x[j] /= tau
+        for i in range(P.dims[D_NEQ]):
+            W.y[i] /= tau
+        for r in range(P.dims[D_NROW]):
+            W.z[r] /= tau
+            W.s[r] /= tau
+    W.info[I_STATUS] = status
+    W.info[I_ITER] = it
+    return status
+
+
+@kernel
+def _fuel(P, W, state, lim, tf):
+    """Delta-v [m/s] of the optimum with final time tf, or inf when there is none."""
+    fill(P, state, lim, tf)
+    if solve(P, W, False) != OPTIMAL:
+        return np.inf
+    return W.info[I_PCOST] * P.scale[SC_L] / P.scale[SC_T]
+
+
+@kernel
+def search_final_time(P, W, state, lim, lo, hi, iters):
+    """Golden-section search of the final time in [lo, hi] s for the least propellant (an
+    infeasible time counts as infinite; the fuel is unimodal in tf over the feasible range).
+    Returns (tf, delta-v); P and W are left solved at that tf.  Delta-v inf: none feasible."""
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+    a, b = lo, hi
+    c = b - g * (b - a)
+    d = a + g * (b - a)
+    fc = _fuel(P, W, state, lim, c)
+    fd = _fuel(P, W, state, lim, d)
+    for _ in range(iters):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = _fuel(P, W, state, lim, c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = _fuel(P, W, state, lim, d)
+    tf = c if fc <= fd else d
+    return tf, _fuel(P, W, state, lim, tf)
