@@ -86,15 +86,16 @@ def main(argv=None) -> int:
         rows.append(row(kind, runs, twins))
         print(f"  {kind}: done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     print(f"Fault campaign: {args.runs} dispersed descents per type, campaign seed {args.seed}")
-    print(f"  {'fault':<22}{'detected':>9}{'isolated':>9}{'(twin)':>7}{'flown through':>15}{'aborted':>9}{'lost':>6}{'lost undetected':>17}"
-          f"{'latency s':>11}")
+    print(f"  {'fault':<22}{'detected':>9}{'isolated':>9}{'(twin)':>7}{'flown through':>15}{'aborted':>9}{'lost':>6}"
+          f"{'lost undetected':>17}{'latency s':>11}")
     for r in rows:
         det = "n/a" if r["detected"] is None else str(r["detected"])
         und = "n/a" if r["lost_undetected"] is None else str(r["lost_undetected"])
         lat = "-" if r["latency_s"] is None else f"{r['latency_s']:.1f}"
         iso = "n/a" if r["isolated"] is None else str(r["isolated"])
         twi = "n/a" if r["twin_isolated"] is None else str(r["twin_isolated"])
-        print(f"  {r['kind']:<22}{det:>9}{iso:>9}{twi:>7}{r['flown_through']:>15}{r['aborted']:>9}{r['lost']:>6}{und:>17}{lat:>11}")
+        print(f"  {r['kind']:<22}{det:>9}{iso:>9}{twi:>7}{r['flown_through']:>15}{r['aborted']:>9}{r['lost']:>6}"
+              f"{und:>17}{lat:>11}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"runs": args.runs, "seed": args.seed, "jobs": args.jobs, "machine": machine(),
                                      "wall_s": time.perf_counter() - t0, "rows": rows}, indent=1) + "\n")

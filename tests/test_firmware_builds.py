@@ -74,32 +74,24 @@ def test_uno_does_not_fit_and_the_makefile_says_by_how_much():
     assert flash > 32768 - 512 or ram > 2048, line
 
 
-def test_the_microbit_build_fits_the_nrf51822_and_make_size_says_what_it_needs(tmp_path):
-    """16 KB of RAM: the static data and at least the linker script's 2 KB of stack (the
-    link fails otherwise); make size states both against the chip's."""
-    need("microbit")
-    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "microbit"), f"BUILD={tmp_path}", "size"],
+# the boards with 16 KB of RAM, and the flash each has for the image (the FE310: less its bootloader's 64 KB)
+FLASH_OF_16_KB_BOARDS = {"microbit": 256 * 1024, "sifive_e": 4 * 1024 * 1024 - 64 * 1024}
+
+
+@pytest.mark.parametrize("target", list(FLASH_OF_16_KB_BOARDS))
+def test_a_16_kb_board_build_fits_and_make_size_says_what_it_needs(target, tmp_path):
+    """16 KB of RAM (the nRF51822's, the FE310's DTIM) hold the static data and at least the link
+    script's 2 KB of stack (the link fails otherwise); make size states both against the chip's:
+    "CHIP needs F B flash (has ...) and R B static RAM (has 16384, of which S left ...)"."""
+    need(target)
+    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / TARGETS[target].folder), f"BUILD={tmp_path}", "size"],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
     line = p.stdout.strip().splitlines()[-1]
     print("\n" + line)
-    words = line.split()  # "nrf51822 needs F B flash (has 262144) and R B static RAM (has 16384, of which S left ...)"
+    words = line.split()
     flash, ram, stack = int(words[2]), int(words[words.index("static") - 2]), int(words[words.index("left") - 1])
-    assert 0 < flash <= 256 * 1024 and ram + stack == 16 * 1024 and stack >= 2048, line
-
-
-def test_the_sifive_e_build_fits_the_fe310_and_make_size_says_what_it_needs(tmp_path):
-    """The FE310's 16 KB of DTIM hold the static data and at least the link script's 2 KB of
-    stack (the link fails otherwise); make size states both against the chip's."""
-    need("sifive_e")
-    p = subprocess.run(["make", "-s", "-C", str(FIRMWARE / "sifive_e"), f"BUILD={tmp_path}", "size"],
-                       capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr[-2000:]
-    line = p.stdout.strip().splitlines()[-1]
-    print("\n" + line)
-    words = line.split()  # "fe310-g002 needs F B flash (has ...) and R B static RAM (has 16384, of which S left ...)"
-    flash, ram, stack = int(words[2]), int(words[words.index("static") - 2]), int(words[words.index("left") - 1])
-    assert 0 < flash <= 4 * 1024 * 1024 - 64 * 1024 and ram + stack == 16 * 1024 and stack >= 2048, line
+    assert 0 < flash <= FLASH_OF_16_KB_BOARDS[target] and ram + stack == 16 * 1024 and stack >= 2048, line
 
 
 

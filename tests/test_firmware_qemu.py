@@ -76,18 +76,22 @@ def test_emulated_cortex_m7_flies_the_descent_in_double_step_for_step_as_the_ref
           f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
 
 
-def test_emulated_cortex_m0_flies_the_descent_at_10_hz_and_lands(deadline):
-    """The micro:bit's M0 has no FPU: every float operation of the step is a libgcc call,
-    and the whole flight software lives in 16 KB of RAM."""
-    need("microbit")
+@pytest.mark.parametrize("target, rate_hz, core", [("microbit", 10, "Cortex-M0"), ("sifive_e", 5, "RV32IMAC")],
+                         ids=["cortex_m0", "risc_v"])
+def test_a_board_without_an_fpu_flies_the_descent_and_lands(deadline, target, rate_hz, core):
+    """The micro:bit's Cortex-M0 and the HiFive1 Rev B's RV32IMAC have no FPU (every float operation
+    a libgcc call) and 16 KB of RAM for the whole flight software.  The RISC-V flies 5 Hz: QEMU's
+    sifive_e UART takes one byte per main-loop turn, so a step costs the host several ms."""
+    need(target)
     deadline(DESCENT_DEADLINE_S)
-    with EmulatedBoard("microbit") as board:
-        r = run_session(M4F_SC, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
-    landed_like_gnc_run(r.summary, M4F_SC)
+    sc = load("descent", [f"sim.fsw_rate_hz={rate_hz}"])
+    with EmulatedBoard(target) as board:
+        r = run_session(sc, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    landed_like_gnc_run(r.summary, sc)
     f = r.link["frames"]
     assert len(r.telemetry["t"]) == r.link["steps"] == f["on_time"] and f["lost"] == f["held_steps"] == 0
-    assert r.link["board"]["name"] == "microbit f32 reset:power-on" and r.link["board"]["real_size"] == 4
-    print(f"\nemulated Cortex-M0: {r.link['steps']} steps, board step p50 "
+    assert r.link["board"]["name"] == f"{target} f32 reset:power-on" and r.link["board"]["real_size"] == 4
+    print(f"\nemulated {core}: {r.link['steps']} steps, board step p50 "
           f"{r.link['board_step_s']['p50'] * 1e3:.2f} ms")
 
 
@@ -118,22 +122,6 @@ def test_a_paced_qemu_board_is_late_where_its_own_step_time_says_a_board_on_a_de
             assert not too_slow.any() and f["late_by_board"] == 0
         else:
             assert too_slow.sum() > 0.9 * r.link["steps"] and f["late_by_board"] > 0
-
-
-def test_emulated_risc_v_flies_the_descent_at_5_hz_and_lands(deadline):
-    """The HiFive1 Rev B's RV32IMAC has no FPU (soft float) and 16 KB of RAM.  5 Hz: QEMU's
-    sifive_e UART takes one byte per main-loop turn, so a step costs the host several ms."""
-    need("sifive_e")
-    deadline(DESCENT_DEADLINE_S)
-    sc = load("descent", ["sim.fsw_rate_hz=5"])
-    with EmulatedBoard("sifive_e") as board:
-        r = run_session(sc, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
-    landed_like_gnc_run(r.summary, sc)
-    f = r.link["frames"]
-    assert len(r.telemetry["t"]) == r.link["steps"] == f["on_time"] and f["lost"] == f["held_steps"] == 0
-    assert r.link["board"]["name"] == "sifive_e f32 reset:power-on" and r.link["board"]["real_size"] == 4
-    print(f"\nemulated RV32IMAC: {r.link['steps']} steps, board step p50 "
-          f"{r.link['board_step_s']['p50'] * 1e3:.2f} ms")
 
 
 def test_emulated_risc_v_says_power_on_then_warm_across_a_reset_and_counts_virtual_time(deadline):
