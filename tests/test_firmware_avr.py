@@ -209,14 +209,20 @@ def _later(s: float) -> float:
 
 def test_hung_board_in_real_time_is_detected_within_3_periods_and_aborts(avr, deadline):
     """At 10 Hz: a period of 100 ms keeps an emulator on a busy 2-core machine on time
-    until it is frozen (at 50 Hz a slow turn of the emulator alone could look silent)."""
+    until it is frozen (at 50 Hz a slow turn of the emulator alone could look silent).
+    3 periods on a clean link; a link that missed answers before the freeze (a busy CI
+    machine: one did) needs the longer run its measured miss rate sets (gnc.hil.noise.need)."""
     deadline(SHORT_DEADLINE_S)
     sc = load("descent", ["sim.fsw_rate_hz=10"])
     r = run_session(sc, Scripted(avr.port, avr.baud, {150: lambda link: avr.freeze()}), mode="realtime")
     assert r.summary["outcome"] == "aborted" and "silent" in r.summary["failures"][0]
     silent = next(e for e in r.link["events"] if e["event"] == "silent")
     assert 140 <= silent["last_answer_step"] <= 149
-    assert silent["step"] - silent["last_answer_step"] <= SILENT_PERIODS
+    noise = r.link["noise"]
+    needed = noise["run_needed"]["silent"]
+    missed_before = sum(noise["waits"][k] for k in ("noisy", "empty")) - silent["noisy_waits"] - silent["empty_waits"]
+    assert needed == SILENT_PERIODS or missed_before > 0, noise
+    assert silent["step"] - silent["last_answer_step"] <= needed, (silent, noise)
 
 
 def test_hung_board_hold_keeps_the_last_thrust_for_a_bounded_time(avr, deadline):
