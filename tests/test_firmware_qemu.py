@@ -162,30 +162,17 @@ def test_the_risc_v_double_build_answers_with_the_references_numbers(deadline, t
         np.testing.assert_array_equal(r.telemetry[name], reference[name][:n], err_msg=name)
 
 
-def test_emulated_cortex_m7_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
-    """The M7 and the MPS2 keep no reset cause: a marker outside .bss tells the first start
-    from a reset, and the session handshakes again and flies on."""
-    need("mps2-an500")
+@pytest.mark.parametrize("target, build", [("mps2-an500", "f64"), ("microbit", "f32")], ids=["cortex_m7", "cortex_m0"])
+def test_an_emulated_cortex_m_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline, target, build):
+    """The M7's MPS2 keeps no reset cause, and QEMU does not model the nRF51's: a marker outside .bss
+    tells the first start from a reset, and the session handshakes again and flies on."""
+    need(target)
     deadline(SHORT_DEADLINE_S)
-    with EmulatedBoard("mps2-an500") as board:
+    with EmulatedBoard(target) as board:
         r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
                                                                   300: ends_session(board)}),
                         on_reset="resume", timeout_s=TIMEOUT_S)
     assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
-    assert [h["board"] for h in r.link["handshakes"]] == ["mps2-an500 f64 reset:power-on",
-                                                          "mps2-an500 f64 reset:warm"]
-    assert len(r.telemetry["t"]) >= 290
-
-
-def test_emulated_cortex_m0_says_power_on_then_warm_across_a_reset_and_is_resumed(deadline):
-    """The nRF51's reset cause register is not modelled by QEMU: the micro:bit keeps the M7's
-    marker outside .bss, and the session handshakes again and flies on."""
-    need("microbit")
-    deadline(SHORT_DEADLINE_S)
-    with EmulatedBoard("microbit") as board:
-        r = run_session(M4F_SC, Scripted(board.port, board.baud, {150: lambda link: board.reset(),
-                                                                  300: ends_session(board)}),
-                        on_reset="resume", timeout_s=TIMEOUT_S)
-    assert [e["event"] for e in r.link["events"]][:2] == ["board reset", "resumed"]
-    assert [h["board"] for h in r.link["handshakes"]] == ["microbit f32 reset:power-on", "microbit f32 reset:warm"]
+    assert [h["board"] for h in r.link["handshakes"]] == [f"{target} {build} reset:power-on",
+                                                          f"{target} {build} reset:warm"]
     assert len(r.telemetry["t"]) >= 290
