@@ -31,18 +31,21 @@ import cffi
 
 CSRC = Path(__file__).resolve().parent
 KERNELS = ["fsw_step.c", "nav.c", "guidance.c", "control.c", "descent.c", "landing.c", "orbit.c", "orbit_ops.c", "rcs.c",
-           "relnav.c", "ascent.c", "rendezvous.c", "pmath.c"]
+           "relnav.c", "ascent.c", "rendezvous.c", "pmath.c", "pdg.c"]
 # the board's side of the HIL protocol: board_host.c includes firmware/common/hil_protocol.c
 PROTOCOL = ["firmware/host/board_host.c", "frame_codec.c", "cobs.c", "crc32.c"]
 HEADERS = ["fsw_step.h", "nav.h", "guidance.h", "control.h", "descent.h", "landing.h", "orbit.h", "orbit_ops.h", "rcs.h",
            "relnav.h", "ascent.h", "rendezvous.h", "vec.h", "rmath.h", "pmath.h", "real.h", "layout.h",
-           "frame_codec.h", "cobs.h", "crc32.h", "firmware/common/board.h", "firmware/common/hil_protocol.h",
+           "frame_codec.h", "cobs.h", "crc32.h", "pdg.h", "firmware/common/board.h", "firmware/common/hil_protocol.h",
            "firmware/common/hil_protocol.c"]
 POSIX_FLAGS = ["-fvisibility=hidden", "-ffp-contract=off"]
+# the powered-descent solver's room on the host (csrc/pdg.h): the bench's largest problem
+PDG_N_MAX = 100
 
 PRELUDE = """
 #include "fsw_step.h"
 #include "layout.h"
+#include "pdg.h"
 #if defined(_WIN32)
 #define GNC_EXPORT __declspec(dllexport)
 #else
@@ -93,6 +96,16 @@ size_t gnc_host_take(uint8_t *dst, size_t cap);
 uint32_t gnc_host_steps(void);
 extern "Python+C" void gnc_host_hook_step(const real *sf, const real *cfg, real *fs, real *af);
 extern "Python+C" void gnc_host_hook_reset(real *fs);
+#define PDG_N_MAX ...
+typedef int... pdg_idx;
+typedef struct {{ real c[...]; real b[...]; real h[...]; real a_val[...]; real g_val[...]; int dims[7]; real scale[7];
+                 ...; }} pdg_problem;
+typedef struct {{ real x[...]; real y[...]; real z[...]; real s[...]; real info[7]; pdg_idx lp[...]; int nk; int bw;
+                 ...; }} pdg_work;
+int pdg_layout(pdg_problem *P, int N);
+void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf);
+int pdg_workspace(const pdg_problem *P, pdg_work *W);
+int pdg_solve(const pdg_problem *P, pdg_work *W, int warm);
 """
 
 
@@ -108,7 +121,7 @@ def _builder(module: str, real: str, entry: str, entry_source: str, macros) -> c
                    sources=[_rel(CSRC / f) for f in KERNELS + PROTOCOL],
                    depends=[_rel(CSRC / f) for f in HEADERS + ["build_cffi.py"]],
                    include_dirs=[_rel(CSRC)],
-                   define_macros=macros,
+                   define_macros=macros + [("PDG_N_MAX", str(PDG_N_MAX))],
                    extra_compile_args=POSIX_FLAGS if sys.platform != "win32" else [])
     return ffi
 

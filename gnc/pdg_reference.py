@@ -81,6 +81,17 @@ def matrices(P: pr.Socp):
     return P.c.copy(), A.tocsc(), P.b.copy(), G.tocsc(), P.h.copy(), nl, [int(d) for d in P.soc_dim]
 
 
+def violation(P: pr.Socp, x: np.ndarray) -> float:
+    """Relative violation of A x = b and of h - G x in the cones by x, in P's data."""
+    c, A, b, G, h, nl, q = matrices(P)
+    eq = np.abs(A @ x - b).max() / (1.0 + np.abs(b).max())
+    sl = h - G @ x
+    worst = max(0.0, -sl[:nl].min())
+    for a, d in zip(P.soc_start, P.soc_dim):
+        worst = max(worst, np.linalg.norm(sl[a + 1:a + d]) - sl[a])
+    return max(eq, worst / (1.0 + np.abs(h).max()))
+
+
 def clarabel_solver(P: pr.Socp, **settings):
     """A Clarabel solver object for P (call .solve()); its x is in P's scaling."""
     import clarabel
