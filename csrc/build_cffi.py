@@ -100,7 +100,7 @@ extern "Python+C" void gnc_host_hook_reset(real *fs);
 typedef int... pdg_idx;
 typedef struct {{ real c[...]; real b[...]; real h[...]; real a_val[...]; real g_val[...]; int dims[7]; real scale[7];
                  ...; }} pdg_problem;
-typedef struct {{ real x[...]; real y[...]; real z[...]; real s[...]; real info[7]; pdg_idx lp[...]; int nk; int bw;
+typedef struct {{ real x[...]; real y[...]; real z[...]; real s[...]; real info[7]; pdg_idx lp[...]; int nk;
                  ...; }} pdg_work;
 int pdg_layout(pdg_problem *P, int N);
 void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf);

@@ -297,60 +297,80 @@ static void ordering(const pdg_problem *P, pdg_work *W)
     }
 }
 
-/* K's entries off the diagonal in KKT order (A, G and the cones' W^2 blocks): measure returns
- * the widest distance from the diagonal, else each is marked 1 in the band. */
-static int links(const pdg_problem *P, pdg_work *W, int measure)
+/* K's entries off the diagonal in KKT order (A, G, and the cones' W^2 blocks below their
+ * diagonals: no pair comes twice), each (hi, lo) handed to visit */
+typedef void (*pdg_visit)(pdg_work *W, int hi, int lo, pdg_idx *slot);
+
+static void links(const pdg_problem *P, pdg_work *W, pdg_visit visit)
 {
-    int n = P->dims[PDG_D_NVAR], p = P->dims[PDG_D_NEQ], m = P->dims[PDG_D_NROW];
-    int widest = 0, i, e, q, u, v, stride = W->bw + 1;
-    for (i = 0; i < p + m; ++i) {
-        int row = i < p ? i : i - p;
-        const pdg_idx *ptr = i < p ? P->a_ptr : P->g_ptr, *idx = i < p ? P->a_idx : P->g_idx;
-        for (e = ptr[row]; e < ptr[row + 1]; ++e) {
-            int a = W->pos[n + i], b = W->pos[idx[e]];
-            int hi = a > b ? a : b, lo = a > b ? b : a;
-            if (hi - lo > widest) widest = hi - lo;
-            if (!measure && hi != lo) W->band[hi * stride + hi - lo] = RC(1.0);
+    int n = P->dims[PDG_D_NVAR], p = P->dims[PDG_D_NEQ];
+    int i, e, q, u, v, c = 0;
+    for (i = 0; i < p; ++i)
+        for (e = P->a_ptr[i]; e < P->a_ptr[i + 1]; ++e) {
+            int a = W->pos[n + i], b = W->pos[P->a_idx[e]];
+            visit(W, a > b ? a : b, a > b ? b : a, &W->a_slot[e]);
         }
-    }
+    for (i = 0; i < P->dims[PDG_D_NROW]; ++i)
+        for (e = P->g_ptr[i]; e < P->g_ptr[i + 1]; ++e) {
+            int a = W->pos[n + p + i], b = W->pos[P->g_idx[e]];
+            visit(W, a > b ? a : b, a > b ? b : a, &W->g_slot[e]);
+        }
     for (q = 0; q < P->dims[PDG_D_NSOC]; ++q) {
         int a0 = n + p + P->soc_start[q], d = P->soc_dim[q];
         for (u = a0; u < a0 + d; ++u)
-            for (v = a0; v < a0 + d; ++v) {
+            for (v = a0; v < u; ++v) {
                 int a = W->pos[u], b = W->pos[v];
-                int hi = a > b ? a : b, lo = a > b ? b : a;
-                if (hi - lo > widest) widest = hi - lo;
-                if (!measure && hi != lo) W->band[hi * stride + hi - lo] = RC(1.0);
+                visit(W, a > b ? a : b, a > b ? b : a, &W->c_slot[c++]);
             }
     }
-    return widest;
+}
+
+static void count_link(pdg_work *W, int hi, int lo, pdg_idx *slot)
+{
+    (void)lo;
+    (void)slot;
+    W->lnext[hi]++;
+}
+
+static void put_link(pdg_work *W, int hi, int lo, pdg_idx *slot)
+{
+    (void)slot;
+    W->ki[W->lnext[hi]++] = (pdg_idx)lo;
+}
+
+static void find_slot(pdg_work *W, int hi, int lo, pdg_idx *slot)
+{
+    int e = W->kp[hi];
+    while (W->ki[e] != lo) ++e;
+    *slot = (pdg_idx)e;
 }
 
 int pdg_workspace(const pdg_problem *P, pdg_work *W)
 {
     int n = P->dims[PDG_D_NVAR], p = P->dims[PDG_D_NEQ];
     int nk = n + p + P->dims[PDG_D_NROW], N = P->dims[PDG_D_N];
-    int i, k, j, e, stride, nz;
+    int i, k, j, e;
     if (N < 3 || N > PDG_N_MAX) return PDG_ERR_N;
     W->nk = nk;
-    W->bw = 0;
     ordering(P, W);
-    W->bw = links(P, W, 1);
-    if (W->bw > PDG_BW) return PDG_ERR_PATTERN;
-    stride = W->bw + 1;
-    for (i = 0; i < nk * stride; ++i) W->band[i] = RC(0.0);
-    links(P, W, 0);
-    /* K's pattern by column above the diagonal (= row k's left of it), sorted */
-    nz = 0;
+    /* K's pattern by column above the diagonal (= row k's left of it), sorted: counted, put,
+     * then each column's few entries sorted in place */
+    for (k = 0; k < nk; ++k) W->lnext[k] = 0;
+    links(P, W, count_link);
     W->kp[0] = 0;
     for (k = 0; k < nk; ++k) {
-        for (j = k - W->bw > 0 ? k - W->bw : 0; j < k; ++j)
-            if (W->band[k * stride + k - j] != RC(0.0)) {
-                if (nz >= PDG_KNZ(PDG_N_MAX)) return PDG_ERR_PATTERN;
-                W->ki[nz++] = (pdg_idx)j;
-            }
-        W->kp[k + 1] = (pdg_idx)nz;
+        if ((long)W->kp[k] + W->lnext[k] > PDG_KNZ(PDG_N_MAX)) return PDG_ERR_PATTERN;
+        W->kp[k + 1] = (pdg_idx)(W->kp[k] + W->lnext[k]);
+        W->lnext[k] = W->kp[k];
     }
+    links(P, W, put_link);
+    for (k = 0; k < nk; ++k)
+        for (e = W->kp[k] + 1; e < W->kp[k + 1]; ++e) {
+            pdg_idx v = W->ki[e];
+            for (j = e; j > W->kp[k] && W->ki[j - 1] > v; --j) W->ki[j] = W->ki[j - 1];
+            W->ki[j] = v;
+        }
+    links(P, W, find_slot);
     /* elimination tree and L's column counts (QDLDL's etree); lnext holds the counts */
     for (k = 0; k < nk; ++k) {
         W->etree[k] = -1;
@@ -551,29 +571,21 @@ static void push_inside(const pdg_problem *P, real *u, real margin)
 
 /* ---- the KKT system ---------------------------------------------------------------------- */
 
-static void band_add(pdg_work *W, int i, int j, real v)
-{
-    int stride = W->bw + 1;
-    if (i >= j)
-        W->band[i * stride + i - j] += v;
-    else
-        W->band[j * stride + j - i] += v;
-}
-
-/* band = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order */
+/* K = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order, into kd and kx (the
+ * band's sums in the band's order, so the same bits) */
 static void assemble(const pdg_problem *P, pdg_work *W)
 {
-    int n = P->dims[PDG_D_NVAR], nz0 = n + P->dims[PDG_D_NEQ], stride = W->bw + 1;
-    int i, e, r, q, t;
+    int n = P->dims[PDG_D_NVAR], nz0 = n + P->dims[PDG_D_NEQ];
+    int i, e, r, q, t, c = 0;
     const pdg_idx *pos = W->pos;
     const real *wb = W->wbar;
-    for (i = 0; i < W->nk * stride; ++i) W->band[i] = RC(0.0);
-    for (i = 0; i < W->nk; ++i) W->band[i * stride] = DELTA * (real)W->sign[i];
+    for (i = 0; i < W->kp[W->nk]; ++i) W->kx[i] = RC(0.0);
+    for (i = 0; i < W->nk; ++i) W->kd[i] = DELTA * (real)W->sign[i];
     for (i = 0; i < P->dims[PDG_D_NEQ]; ++i)
-        for (e = P->a_ptr[i]; e < P->a_ptr[i + 1]; ++e) band_add(W, pos[n + i], pos[P->a_idx[e]], P->a_val[e]);
+        for (e = P->a_ptr[i]; e < P->a_ptr[i + 1]; ++e) W->kx[W->a_slot[e]] += P->a_val[e];
     for (r = 0; r < P->dims[PDG_D_NROW]; ++r)
-        for (e = P->g_ptr[r]; e < P->g_ptr[r + 1]; ++e) band_add(W, pos[nz0 + r], pos[P->g_idx[e]], P->g_val[e]);
-    for (i = 0; i < P->dims[PDG_D_NLIN]; ++i) W->band[pos[nz0 + i] * stride] -= wb[i] * wb[i];
+        for (e = P->g_ptr[r]; e < P->g_ptr[r + 1]; ++e) W->kx[W->g_slot[e]] += P->g_val[e];
+    for (i = 0; i < P->dims[PDG_D_NLIN]; ++i) W->kd[pos[nz0 + i]] -= wb[i] * wb[i];
     for (q = 0; q < P->dims[PDG_D_NSOC]; ++q) {
         int a = P->soc_start[q], d = P->soc_dim[q];
         real sc = W->eta[q] * W->eta[q];
@@ -582,7 +594,10 @@ static void assemble(const pdg_problem *P, pdg_work *W)
                 /* W^2[r, t] = eta^2 (2 w_r w_t - J_rt) */
                 real jj = r != t ? RC(0.0) : (r == a ? RC(1.0) : RC(-1.0));
                 real k = sc * (RC(2.0) * wb[r] * wb[t] - jj);
-                band_add(W, pos[nz0 + r], pos[nz0 + t], -k);
+                if (r == t)
+                    W->kd[pos[nz0 + r]] += -k;
+                else
+                    W->kx[W->c_slot[c++]] += -k;
             }
     }
 }
@@ -612,11 +627,11 @@ static void factor_cone_row(const pdg_problem *P, pdg_work *W, int k)
 }
 #endif
 
-/* sparse LDL' of K (read from the band) on the fixed pattern, row by row up the elimination
+/* sparse LDL' of K on the fixed pattern, row by row up the elimination
  * tree (QDLDL's algorithm); a pivot of the wrong sign or too small becomes DELTA with its sign */
 static void factor(const pdg_problem *P, pdg_work *W)
 {
-    int nk = W->nk, stride = W->bw + 1;
+    int nk = W->nk;
     int j, k, e, t, q;
     (void)P;
     for (j = 0; j < nk; ++j) {
@@ -635,7 +650,7 @@ static void factor(const pdg_problem *P, pdg_work *W)
 #endif
         for (e = W->kp[k]; e < W->kp[k + 1]; ++e) {
             int i = W->ki[e], ne = 0;
-            W->yv[i] = W->band[k * stride + k - i];
+            W->yv[i] = W->kx[e];
             while (i != -1 && i < k && W->mark[i] != k) {
                 W->mark[i] = (pdg_idx)k;
                 W->ebuf[ne++] = (pdg_idx)i;
@@ -643,7 +658,7 @@ static void factor(const pdg_problem *P, pdg_work *W)
             }
             while (ne > 0) W->yidx[ny++] = W->ebuf[--ne];
         }
-        dk = W->band[k * stride];
+        dk = W->kd[k];
         for (t = ny - 1; t >= 0; --t) {
             int c = W->yidx[t];
             real yc = W->yv[c], lkc;

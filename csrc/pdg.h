@@ -36,8 +36,8 @@
 #define PDG_NK(N) (30 * (N) - 12)
 #define PDG_KNZ(N) (52 * (N) - 44)
 #define PDG_LNZ(N) (162 * (N) - 139)
-/* the KKT matrix's half-bandwidth in the node-by-node order, for every N */
-#define PDG_BW 22
+/* entries of the cones' W^2 blocks below their diagonals: 6 per |u| cone, 3 per 3-cone */
+#define PDG_CPAIRS(N) (6 * ((N) - 1) + 3 * (2 * (N) - 3))
 
 /* indices: 16 bits hold every one up to N = 200 (L has 162 N entries) */
 #if PDG_N_MAX <= 200
@@ -87,7 +87,7 @@ typedef int32_t pdg_idx;
 
 /* pdg_layout and pdg_workspace's errors */
 #define PDG_ERR_N (-1)          /* N < 3 or N > PDG_N_MAX */
-#define PDG_ERR_PATTERN (-2)    /* the KKT pattern exceeds the band or L's room (never seen) */
+#define PDG_ERR_PATTERN (-2)    /* the KKT pattern exceeds K's or L's room (never seen) */
 
 typedef struct {
     real c[PDG_NVAR(PDG_N_MAX)];
@@ -114,7 +114,10 @@ typedef struct {
     real t1[PDG_NROW(PDG_N_MAX)], t2[PDG_NROW(PDG_N_MAX)], t3[PDG_NROW(PDG_N_MAX)];
     real kz[PDG_NROW(PDG_N_MAX)], kw[PDG_NROW(PDG_N_MAX)];
     real eta[PDG_NSOC(PDG_N_MAX)];
-    real band[PDG_NK(PDG_N_MAX) * (PDG_BW + 1)];    /* lower band, row i: K[i, i - d] at [i * (bw + 1) + d] */
+    /* K in its own pattern (solver.py stages it in a band, 14x larger): the diagonal, and the
+     * entries above it by column, aligned with ki; where each A, G and W^2 entry goes in kx */
+    real kd[PDG_NK(PDG_N_MAX)], kx[PDG_KNZ(PDG_N_MAX)];
+    pdg_idx a_slot[4 * PDG_NEQ(PDG_N_MAX)], g_slot[3 * PDG_NROW(PDG_N_MAX)], c_slot[PDG_CPAIRS(PDG_N_MAX)];
     real lx[PDG_LNZ(PDG_N_MAX)];
     real d[PDG_NK(PDG_N_MAX)], yv[PDG_NK(PDG_N_MAX)];
     real kb[PDG_NK(PDG_N_MAX)], ks[PDG_NK(PDG_N_MAX)], kr[PDG_NK(PDG_N_MAX)], kc[PDG_NK(PDG_N_MAX)];
@@ -130,7 +133,7 @@ typedef struct {
     real xb[PDG_NVAR(PDG_N_MAX)], yb[PDG_NEQ(PDG_N_MAX)];  /* the best iterate so far */
     real zb[PDG_NROW(PDG_N_MAX)], sb[PDG_NROW(PDG_N_MAX)];
 #endif
-    int nk, bw;
+    int nk;
 } pdg_work;
 
 int pdg_layout(pdg_problem *P, int N);
