@@ -35,11 +35,13 @@ the beam, that disagrees with the sensor.  One beam at most: two beams and the I
 A step in the altimeter's range (a bias from some moment on) is told from the ground by its
 suddenness and its persistence (health bit alt_bias).  Between two samples the ground under a
 moving footprint changes by its two parts' variances times 2 (1 - phi), the noise by twice its
-own: an innovation that jumps by more than STEP_SIGMA times that from the last one starts a
-candidate, and STEP_CONFIRM samples in a row that stay on the jump's side of the reference, by
-at least half the step so far, confirm it.  The mean of their jumps is taken off every later
-range (here and in the descent's ground height), for the rest of the flight; one step at most.
-The filter is left to walk back from what it took in while the step was being confirmed.
+own: an innovation that jumps by more than STEP_SIGMA times that from the last sample's
+residual (what was left of it after the update) starts a candidate, and STEP_CONFIRM samples in
+a row, the jump's included, that stay on its side of that reference (carried along with the
+filter's altimeter updates), by at least half the step so far, confirm it.  The mean of their
+jumps is taken off every later range (here and in the descent's ground height), for the rest
+of the flight; one step at most.  The filter is left to walk back from what it took in while
+the step was being confirmed.
 Where the footprint sweeps fast (braking, tens of km of slant range) a 5-50 m step is inside
 the noise and the relief, and goes undetected: the filter takes it for the ground.
 """
