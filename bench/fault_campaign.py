@@ -7,9 +7,9 @@ axis drawn per seed from the descent scenario's [faults] ranges) and, for the ki
 health flag can show, the same N seeds with the fault's size set to 0: its twin, flying
 the same noise with nothing wrong.  A run *detected* its fault when it raised the kind's
 flags after onset on more steps than its twin; *isolated* when the flight software put the
-faulty unit out or flew around it (a velocimeter beam isolated, guidance on the estimated
-thrust), counted for the twins too (a false isolation); *flown through* = landed, *lost* = not
-landed (crashed, unsafe ground, no touchdown).  The descent has no abort mode, so
+faulty unit out or flew around it (an altimeter step removed, a velocimeter beam isolated,
+guidance on the estimated thrust), counted for the twins too (a false isolation); *flown
+through* = landed, *lost* = not landed (crashed, unsafe ground, no touchdown).  The descent has no abort mode, so
 *aborted* is 0 by construction.  Prints the table and writes JSON (default
 bench/results/fault_campaign.json).
 """

@@ -61,8 +61,8 @@ static vec3 braking(vec3 r, vec3 v, const real *cfg, real a_thrust, real *tgo)
 }
 
 /* Foot-pad height over the true ground (not the datum): reset by each altimeter sample
- * that looks down steeply enough, carried forward with the velocity estimate between
- * samples. -1 until the first sample. */
+ * that looks down steeply enough (less the step nav may have found in its range), carried
+ * forward with the velocity estimate between samples. -1 until the first sample. */
 static real track_ground(const real *sf, const real *cfg, real *fs, quat q_lb, vec3 up, vec3 v, real dt)
 {
     real h = fs[FS_H_GROUND];
@@ -72,7 +72,7 @@ static real track_ground(const real *sf, const real *cfg, real *fs, quat q_lb, v
         vec3 b = q_rot(q_lb, v3_load(cfg, CF_ALT_BORE));
         real c = -v3_dot(b, up);
         if (c >= RC(0.2))
-            h = r_max(sf[SF_ALT_RANGE] * c - cfg[CF_LEG_HEIGHT], RC(0.0));
+            h = r_max((sf[SF_ALT_RANGE] - fs[FS_ALT_BIAS]) * c - cfg[CF_LEG_HEIGHT], RC(0.0));
     }
     fs[FS_H_GROUND] = h;
     return h;

@@ -51,6 +51,7 @@
 #define HEALTH_CONFIG_BAD 128 /* bit 7 */
 #define HEALTH_VEL_ISOLATED 256 /* bit 8 */
 #define HEALTH_THRUST_SHORT 512 /* bit 9 */
+#define HEALTH_ALT_BIAS 1024 /* bit 10 */
 #define SF_T 0 /* [1] s: time tag of this sample (the frame header's time tag) */
 #define SF_IMU_DV 1 /* [3] m/s: IMU delta-velocity over the last step, body axes (specific force, gravity not sensed) */
 #define SF_IMU_DTH 4 /* [3] rad: IMU delta-angle over the last step, body axes */
@@ -212,7 +213,10 @@
 #define FS_VEL_SCORE 141 /* [3] 1: descent: per velocimeter beam, a leaky count of its gate rejections while another beam was accepted; -1 once the beam is isolated */
 #define FS_THRUST_RATIO 144 /* [1] 1: descent: delivered / commanded thrust, estimated from the IMU's sensed acceleration and the mass estimate (1 until measured) */
 #define FS_THRUST_STEADY 145 /* [1] s: descent: how long the thrust command has held within a few % of itself (0 at ignition and after a step) */
-#define FS_LEN 146 /* fsw_state frame length in reals */
+#define FS_ALT_REF 146 /* [1] m: descent: the altimeter innovation a step is measured from (the last sample's, frozen while a step is being confirmed) */
+#define FS_ALT_STEP 147 /* [2] m, 1: descent: a step being confirmed: the sum of its samples' innovations less alt_ref, and their count (0: none) */
+#define FS_ALT_BIAS 149 /* [1] m: descent: the altimeter step detected, taken off every later range (0 until one is) */
+#define FS_LEN 150 /* fsw_state frame length in reals */
 #define GNC_SCHEMA_FINGERPRINT 0x1f5b2d76u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

@@ -4,7 +4,7 @@
  * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too.
  * The altimeter's terrain error model (the rough ground near the site and the range-grown
  * relief, each correlated along the ground) is described in gnc/core/fsw/nav.py, and so is
- * the isolation of a velocimeter beam the gate keeps rejecting. */
+ * the isolation of a velocimeter beam the gate keeps rejecting, and the altimeter step detector. */
 #include "nav.h"
 
 #include "landing.h"
@@ -14,6 +14,10 @@
  * third of its samples still climbs (gnc/core/fsw/nav.py) */
 #define ISOLATE_SCORE RC(10.0)
 #define ISOLATE_LEAK RC(0.5)
+/* an altimeter step: a jump of 5 sigma of a sound sample's change from the last, held for
+ * 0.5 s of 10 Hz samples (gnc/core/fsw/nav.py) */
+#define STEP_SIGMA RC(5.0)
+#define STEP_CONFIRM RC(5.0)
 
 void nav_init(const real *cfg, real *fs)
 {
@@ -202,6 +206,35 @@ static void score_beams(real *fs, int accepted, int rejected)
     }
 }
 
+/* Look for a step in the altimeter's innovations; var_jump is the variance of a sound
+ * sample's change from the last. */
+static void watch_alt_step(real *fs, real innov, real var_jump)
+{
+    real d = innov - fs[FS_ALT_REF], n = fs[FS_ALT_STEP + 1];
+    if ((int)fs[FS_HEALTH] & HEALTH_ALT_BIAS)
+        return;
+    if (n > RC(0.0)) {
+        real mean = fs[FS_ALT_STEP] / n;
+        if (d * mean > RC(0.0) && r_fabs(d) >= RC(0.5) * r_fabs(mean)) {
+            fs[FS_ALT_STEP] += d;
+            fs[FS_ALT_STEP + 1] = n + RC(1.0);
+            if (n + RC(1.0) >= STEP_CONFIRM) {
+                fs[FS_ALT_BIAS] = fs[FS_ALT_STEP] / (n + RC(1.0));
+                fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_ALT_BIAS);
+            }
+            return;
+        }
+        /* it did not hold: an outlier, or the ground; this sample is the new reference */
+        fs[FS_ALT_STEP] = RC(0.0);
+        fs[FS_ALT_STEP + 1] = RC(0.0);
+    } else if (fs[FS_T_ALT] >= RC(0.0) && d * d > STEP_SIGMA * STEP_SIGMA * var_jump) {
+        fs[FS_ALT_STEP] = d;
+        fs[FS_ALT_STEP + 1] = RC(1.0);
+        return;
+    }
+    fs[FS_ALT_REF] = innov;
+}
+
 /* Star-tracker attitude blend and filter updates from whatever this frame carries. */
 int nav_correct(const real *sf, const real *cfg, real *fs, real t)
 {
@@ -220,12 +253,12 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         real s = ray_to_datum(r, b, cfg[CF_R_SITE], &n);
         real cos_inc = -v3_dot(n, b);
         if (s > RC(0.0) && cos_inc > RC(0.1)) {
-            real rho = sf[SF_ALT_RANGE];
+            real rho = sf[SF_ALT_RANGE] - fs[FS_ALT_BIAS];
             real sig = cfg[CF_SIG_ALT] * rho;
             real st = cfg[CF_SIG_TERRAIN];
             real sr = cfg[CF_SIG_RELIEF] * rho;
-            real phi = RC(0.0), pht = RC(0.0), var;
-            vec3 up;
+            real phi = RC(0.0), pht = RC(0.0), var, noise;
+            vec3 up, hr;
             if (fs[FS_T_ALT] >= RC(0.0)) {
                 /* the footprint's velocity along the ground: the beam origin's, swept by the
                  * body rate at range s, less its part along the beam */
@@ -241,13 +274,18 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
             }
             var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st * (RC(1.0) + pht) / (RC(1.0) - pht)
                    + sr * sr * (RC(1.0) + phi) / (RC(1.0) - phi));
+            noise = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN];
+            watch_alt_step(fs, rho - s, RC(2.0) * (noise + st * st * (RC(1.0) - pht) + sr * sr * (RC(1.0) - phi)));
             /* only the altitude part: at tens of km slant range the datum's curvature makes
              * horizontal position weakly observable, and trusting that lets errors wander */
             up = v3_unit(v3(r.x, r.y, r.z + cfg[CF_R_SITE]));
-            if (nav_update(fs, cfg, v3_scale(up, v3_dot(n, up) / cos_inc), zero, rho - s, var))
+            hr = v3_scale(up, v3_dot(n, up) / cos_inc);
+            if (nav_update(fs, cfg, hr, zero, rho - s, var))
                 fs[FS_T_ALT] = t;
             else
                 health |= HEALTH_ALT_REJECTED;
+            /* the reference as the filter now predicts it: less what the update moved the state by */
+            fs[FS_ALT_REF] -= v3_dot(hr, v3_sub(v3_load(fs, FS_POS), r));
         }
     }
     for (j = 0; j < 3; ++j) {

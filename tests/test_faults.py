@@ -95,12 +95,15 @@ def test_a_velocimeter_bias_is_rejected_by_the_gate_after_onset():
 
 
 # Dispersed seeds lost on the flight software before it isolated faults (`gnc montecarlo descent -n 80 --seed 24680
-# --set faults.kind=KIND` at 508d556: 20 of 80 velocimeter-bias runs lost, 22 of 80 thrust-shortfall runs): a beam
-# biased by +0.34 m/s from 522 s, before the velocimeter ranges (from about 700 s), so isolated only once it ranges;
-# an engine 10.4 % short from 220 s, isolated after its 1 s hold and ~2 s smoothing.  Their twins (the same fault of
-# size 0) must raise no isolation bit.
+# --set faults.kind=KIND` at 508d556: 20 of 80 velocimeter-bias runs lost, 22 of 80 thrust-shortfall runs; at 0689fc1
+# 39 of 80 altimeter-bias runs): a beam biased by +0.34 m/s from 522 s, before the velocimeter ranges (from about
+# 700 s), so isolated only once it ranges; an engine 10.4 % short from 220 s, isolated after its 1 s hold and ~2 s
+# smoothing; an altimeter reading 21.0 m short from 787.1 s (the approach, 410 m up; it cut the engine off ~17 m up
+# and touched down at 7.4 m/s), its step confirmed in 5 samples.  Their twins (the same fault of size 0) must raise
+# no isolation bit.
 @pytest.mark.parametrize("kind,seed,bit,latest_s", [("velocimeter_bias", 1976766851, "vel_isolated", 730.0),
-                                                    ("thrust_shortfall", 1818361841, "thrust_short", 225.0)])
+                                                    ("thrust_shortfall", 1818361841, "thrust_short", 225.0),
+                                                    ("altimeter_bias", 672844135, "alt_bias", 788.0)])
 def test_a_fault_that_was_lost_is_isolated_and_flown_through(kind, seed, bit, latest_s):
     r = run(load("descent", [f"faults.kind={kind}"]), seed=seed, disperse=True)
     f = r.summary["fault"]

@@ -35,9 +35,9 @@ from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH
                              CF_ATT_RATE_MAX, CF_AVOID_ALT, CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE,
                              CF_BRAKE_GATE_VEL, CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE,
                              CF_FWD, CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW,
-                             CF_R_SITE, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_ACC_BIAS, FS_AIM, FS_HEALTH,
-                             FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS, FS_RATE, FS_TGO, FS_THRUST_ARM, FS_THRUST_LAST,
-                             FS_THRUST_RATIO, FS_THRUST_STEADY, FS_T_PHASE, FS_VEL, HEALTH_HDU_USED,
+                             CF_R_SITE, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_ACC_BIAS, FS_AIM, FS_ALT_BIAS,
+                             FS_HEALTH, FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS, FS_RATE, FS_TGO, FS_THRUST_ARM,
+                             FS_THRUST_LAST, FS_THRUST_RATIO, FS_THRUST_STEADY, FS_T_PHASE, FS_VEL, HEALTH_HDU_USED,
                              HEALTH_THRUST_SATURATED, HEALTH_THRUST_SHORT, PHASE_APPROACH, PHASE_FREE_FALL,
                              PHASE_HOVER, PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
                              PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT, SF_ALT_RANGE, SF_HDU_REL, SF_IMU_DV, SF_VALID,
@@ -107,8 +107,8 @@ def _braking(r, v, cfg, a_thrust):
 @kernel
 def _track_ground(sf, cfg, fs, q_lb, up, v, dt):
     """Foot-pad height over the true ground (not the datum): reset by each altimeter
-    sample that looks down steeply enough, carried forward with the velocity estimate
-    between samples.  -1 until the first sample."""
+    sample that looks down steeply enough (less the step nav may have found in its range),
+    carried forward with the velocity estimate between samples.  -1 until the first sample."""
     h = fs[FS_H_GROUND]
     if h >= 0.0:
         h = max(h + vec.dot(v, up) * dt, 0.0)
@@ -116,7 +116,7 @@ def _track_ground(sf, cfg, fs, q_lb, up, v, dt):
         b = vec.q_rot(q_lb, vec.load3(cfg, CF_ALT_BORE))
         c = -vec.dot(b, up)
         if c >= 0.2:
-            h = max(sf[SF_ALT_RANGE] * c - cfg[CF_LEG_HEIGHT], 0.0)
+            h = max((sf[SF_ALT_RANGE] - fs[FS_ALT_BIAS]) * c - cfg[CF_LEG_HEIGHT], 0.0)
     fs[FS_H_GROUND] = h
     return h
 

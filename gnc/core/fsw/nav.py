@@ -31,6 +31,19 @@ it.  Without this a biased beam is rejected only until the velocity it alone obs
 drifted far enough for the widened gate to let it back in, and then it pulls the filter to
 its bias.  A rejection with no other beam accepted is not counted: then it is the filter, not
 the beam, that disagrees with the sensor.  One beam at most: two beams and the IMU still fly.
+
+A step in the altimeter's range (a bias from some moment on) is told from the ground by its
+suddenness and its persistence (health bit alt_bias).  Between two samples the ground under a
+moving footprint changes by its two parts' variances times 2 (1 - phi), the noise by twice its
+own: an innovation that jumps by more than STEP_SIGMA times that from the last sample's
+residual (what was left of it after the update) starts a candidate, and STEP_CONFIRM samples in
+a row, the jump's included, that stay on its side of that reference (carried along with the
+filter's altimeter updates), by at least half the step so far, confirm it.  The mean of their
+jumps is taken off every later range (here and in the descent's ground height), for the rest
+of the flight; one step at most.  The filter is left to walk back from what it took in while
+the step was being confirmed.
+Where the footprint sweeps fast (braking, tens of km of slant range) a 5-50 m step is inside
+the noise and the relief, and goes undetected: the filter takes it for the ground.
 """
 import math
 
@@ -38,15 +51,16 @@ from gnc.core import pmath, vec
 from gnc.core.fsw.landing import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_IDLE_S, AF_NAV_ORBIT_POS, AF_NAV_ORBIT_VEL, AF_NAV_POS, AF_NAV_Q,
-                             AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS,
-                             CF_NAV0_Q, CF_NAV0_SIG_POS, CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_RELIEF_CORR,
-                             CF_R_SITE, CF_SIG_ACC_BIAS, CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE,
-                             CF_SIG_RELIEF, CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE,
-                             FS_ACC_BIAS, FS_COV, FS_DV_LAST, FS_HEALTH, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_PHASE,
-                             FS_POS, FS_Q_IB, FS_RATE, FS_THRUST_RATIO, FS_T_ALT, FS_T_IDLE, FS_VEL, FS_VEL_SCORE,
-                             HEALTH_ALT_REJECTED, HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_VEL_ISOLATED,
-                             HEALTH_VEL_REJECTED, SF_ALT_RANGE, SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID,
-                             SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
+                             AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q,
+                             CF_NAV0_SIG_POS, CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_RELIEF_CORR, CF_R_SITE,
+                             CF_SIG_ACC_BIAS, CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF,
+                             CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE, FS_ACC_BIAS,
+                             FS_ALT_BIAS, FS_ALT_REF, FS_ALT_STEP, FS_COV, FS_DV_LAST, FS_HEALTH, FS_MASS, FS_ORB_POS,
+                             FS_ORB_VEL, FS_PHASE, FS_POS, FS_Q_IB, FS_RATE, FS_THRUST_RATIO, FS_T_ALT, FS_T_IDLE,
+                             FS_VEL, FS_VEL_SCORE, HEALTH_ALT_BIAS, HEALTH_ALT_REJECTED, HEALTH_CAM_USED,
+                             HEALTH_IMU_MISSING, HEALTH_VEL_ISOLATED, HEALTH_VEL_REJECTED, SF_ALT_RANGE, SF_CAM_REL,
+                             SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU,
+                             VALID_STAR, VALID_VEL0)
 
 N = 9                                   # filter states: position, velocity, accelerometer bias
 # a score of 10 is one second of 10 Hz samples rejected in a row; a 5-sigma gate rejects a
@@ -54,6 +68,12 @@ N = 9                                   # filter states: position, velocity, acc
 # on more than a third of its samples still climb (a bias the drifting filter half lets in).
 ISOLATE_SCORE = 10.0
 ISOLATE_LEAK = 0.5
+# an altimeter step: a jump of 5 sigma of the sample-to-sample change the noise and the
+# ground allow (the filter's own sig_alt is twice the sensor's datasheet noise), kept for
+# 0.5 s of 10 Hz samples: a sample-long outlier or a rock edge under a sliding footprint
+# returns, and drops the candidate
+STEP_SIGMA = 5.0
+STEP_CONFIRM = 5.0
 
 
 @kernel
@@ -229,6 +249,33 @@ def _score_beams(fs, accepted, rejected):
 
 
 @kernel
+def _watch_alt_step(fs, innov, var_jump):
+    """Look for a step in the altimeter's innovations (module docstring); var_jump is the
+    variance of a sound sample's change from the last."""
+    if int(fs[FS_HEALTH]) & HEALTH_ALT_BIAS:
+        return
+    d = innov - fs[FS_ALT_REF]
+    n = fs[FS_ALT_STEP + 1]
+    if n > 0.0:
+        mean = fs[FS_ALT_STEP] / n
+        if d * mean > 0.0 and abs(d) >= 0.5 * abs(mean):
+            fs[FS_ALT_STEP] += d
+            fs[FS_ALT_STEP + 1] = n + 1.0
+            if n + 1.0 >= STEP_CONFIRM:
+                fs[FS_ALT_BIAS] = fs[FS_ALT_STEP] / (n + 1.0)
+                fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_ALT_BIAS)
+            return
+        # it did not hold: an outlier, or the ground; this sample is the new reference
+        fs[FS_ALT_STEP] = 0.0
+        fs[FS_ALT_STEP + 1] = 0.0
+    elif fs[FS_T_ALT] >= 0.0 and d * d > STEP_SIGMA * STEP_SIGMA * var_jump:
+        fs[FS_ALT_STEP] = d
+        fs[FS_ALT_STEP + 1] = 1.0
+        return
+    fs[FS_ALT_REF] = innov
+
+
+@kernel
 def correct(sf, cfg, fs, t):
     """Star-tracker attitude blend and filter updates from whatever this frame carries."""
     valid = int(sf[SF_VALID])
@@ -245,7 +292,7 @@ def correct(sf, cfg, fs, t):
         s, n = _ray_to_datum(r, b, cfg[CF_R_SITE])
         cos_inc = -vec.dot(n, b)
         if s > 0.0 and cos_inc > 0.1:
-            rho = sf[SF_ALT_RANGE]
+            rho = sf[SF_ALT_RANGE] - fs[FS_ALT_BIAS]
             sig = cfg[CF_SIG_ALT] * rho
             st = cfg[CF_SIG_TERRAIN]
             sr = cfg[CF_SIG_RELIEF] * rho
@@ -263,13 +310,18 @@ def correct(sf, cfg, fs, t):
                 pht = pmath.exp(-max(d / cfg[CF_TERRAIN_CORR], 1e-6))
             var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st * (1.0 + pht) / (1.0 - pht)
                    + sr * sr * (1.0 + phi) / (1.0 - phi))
+            noise = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN]
+            _watch_alt_step(fs, rho - s, 2.0 * (noise + st * st * (1.0 - pht) + sr * sr * (1.0 - phi)))
             # only the altitude part: at tens of km slant range the datum's curvature makes
             # horizontal position weakly observable, and trusting that lets errors wander
             up = vec.unit((r[0], r[1], r[2] + cfg[CF_R_SITE]))
-            if _update(fs, cfg, vec.scale(up, vec.dot(n, up) / cos_inc), zero, rho - s, var):
+            hr = vec.scale(up, vec.dot(n, up) / cos_inc)
+            if _update(fs, cfg, hr, zero, rho - s, var):
                 fs[FS_T_ALT] = t
             else:
                 health |= HEALTH_ALT_REJECTED
+            # the reference as the filter now predicts it: what is left of it once the update moved the state
+            fs[FS_ALT_REF] -= vec.dot(hr, vec.sub(vec.load3(fs, FS_POS), r))
     accepted = 0
     rejected = 0
     for j in range(3):

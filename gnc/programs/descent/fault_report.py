@@ -3,9 +3,9 @@
 A run says what was injected (kind, onset, size, axis) and what the flight software
 did: the steps after onset whose health word carried the bits that show that kind
 (gnc.core.faults.FLAG_MASK) and the first of them, when it isolated the fault (the first
-step after onset with a bit of gnc.core.faults.ISOLATE_MASK: a velocimeter beam put out
-of the filter, guidance flying on the estimated thrust), and whether it flew through
-(landed) or was lost.  The descent has no abort mode: it always continues.
+step after onset with a bit of gnc.core.faults.ISOLATE_MASK: an altimeter step taken off its
+ranges, a velocimeter beam put out of the filter, guidance flying on the estimated thrust),
+and whether it flew through (landed) or was lost.  The descent has no abort mode: it always continues.
 
 Whether a flag was the fault's doing is a comparison: the same seed flown without the
 fault flies the same noise (the fault draws from its own stream), so a fault is
