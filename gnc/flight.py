@@ -62,8 +62,12 @@ class Flight:
         while self.k < k_end:
             if self.k >= k1:            # not after a full buffer: the chunk goes on to its end
                 k1 = min(self.k + chunk, k_end) if chunk else k_end
-            event = self.fly_loop(self.plant, self.sf, self.cfg, self.fs, self.af, self.tel[-1], self.tel_every,
-                                  k1, self.seed, self.ctr)
+            args = (self.plant, self.sf, self.cfg, self.fs, self.af, self.tel[-1], self.tel_every, k1, self.seed,
+                    self.ctr)
+            if self.seed >= 0:          # the first call: a cold loop compiles its parts side by side first
+                from gnc.programs.loops import compile_parts
+                compile_parts(self.fly_loop, args)
+            event = self.fly_loop(*args)
             self.seed = -1
             self.event = event
             if event == loop.EV_TEL_FULL:

@@ -6,6 +6,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CALLER = """
@@ -107,3 +109,67 @@ def test_a_cold_cache_is_said_up_front_and_a_warm_one_is_not(tmp_path):
     p = _gnc("compile", "descent")
     out, err = p.communicate(timeout=600)
     assert p.returncode == 0 and out == "descent: cached\n", (out, err)
+
+
+# ---------------------------------------------------------------- what a cold cache compiles
+
+CONSTANTS = """
+import sys
+import numpy as np
+from gnc.core.jit import kernel
+
+@kernel
+def pick(x, i):
+    return x[i]
+
+@kernel
+def both(x):
+    return pick(x, 0) + pick(x, 1)
+
+print(both(np.arange(2.0)), len(pick.signatures))
+"""
+
+
+def test_a_kernel_called_with_constants_compiles_once_for_all_of_them(tmp_path):
+    """numba types a constant argument as a literal: without gnc.core.jit.kernel's plain
+    typing, pick would compile twice (Literal[int](0), Literal[int](1))."""
+    (tmp_path / "constants.py").write_text(CONSTANTS)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    p = subprocess.run([sys.executable, str(tmp_path / "constants.py")], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["1.0", "1"]
+
+
+ONE_PROGRAM = """
+import numpy as np
+from gnc.core import layout as L
+from gnc.core.fsw import ascent, rendezvous
+from gnc.core.fsw.step import descent_step, flying
+
+step = flying((L.PROGRAM_DESCENT,))
+sf, cfg, fs, af = np.zeros(L.SF_LEN), np.zeros(L.CF_LEN), np.zeros(L.FS_LEN), np.zeros(L.AF_LEN)
+cfg[L.CF_DT], cfg[L.CF_PROGRAM] = 0.02, L.PROGRAM_ASCENT
+step(sf, cfg, fs, af)
+print(int(af[L.AF_HEALTH]) == L.HEALTH_CONFIG_BAD, len(descent_step.signatures),
+      len(ascent.step.signatures), len(rendezvous.step.signatures))
+"""
+
+
+@pytest.mark.long
+def test_the_descent_loop_compiles_no_ascent_or_rendezvous_flight_software(tmp_path):
+    """The descent's loop binds fsw_step narrowed to the descent (gnc.core.fsw.step.flying):
+    on a cold cache it compiles the descent's flight software and not the other programs'
+    (four fifths of the whole fsw_step's compile time); an ascent config is config_bad.
+    Long: it compiles the descent's flight software cold (~10 s on a quiet 2-core machine)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-c", ONE_PROGRAM], env=env, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["True", "1", "0", "0"]
+    from gnc.core import layout as L
+    from gnc.core.fsw.step import flying
+    from gnc.programs import loops
+    from gnc.programs.descent import plant
+    assert plant.FSW_PROGRAMS == (L.PROGRAM_DESCENT,)
+    assert loops.loop("descent").parts["fsw_step"] is flying((L.PROGRAM_DESCENT,))

@@ -31,7 +31,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from gnc.core.fsw.step import fsw_reset, fsw_step
+from gnc.core.fsw.step import flying, fsw_reset, fsw_step
 from gnc.core.jit import kernel
 
 FSW_KINDS = ("numba", "c", "c-float")
@@ -104,9 +104,13 @@ def fsw_step_cf(sf, cfg, fs, af):
 _STEP = {"numba": fsw_step, "c": fsw_step_c, "c-float": fsw_step_cf}
 
 
-def step_kernel(fsw: str):
-    """The compiled fsw_step(sf, cfg, fs, af) of a build, callable from numba code."""
+def step_kernel(fsw: str, programs: tuple[int, ...] | None = None):
+    """The compiled fsw_step(sf, cfg, fs, af) of a build, callable from numba code; for the
+    numba build, programs (PROGRAM_* codes) narrows it to those a loop flies (step.flying),
+    the others answered config_bad."""
     require(fsw)
+    if fsw == "numba" and programs is not None:
+        return flying(programs)
     return _STEP[fsw]
 
 

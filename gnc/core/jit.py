@@ -10,9 +10,11 @@ ranging the old way).  At import, before any kernel loads, the caches are droppe
 when the kernels' sources differ from those they were built from.
 """
 import os
+import types as types_
 from pathlib import Path
 
 import numba
+from numba.core import types
 
 from gnc.core.cache_state import GNC, STAMP, kernel_sources, sources_digest
 
@@ -55,7 +57,35 @@ def drop_stale_caches(sources: list[Path], stamp: Path) -> bool:
 
 drop_stale_caches(kernel_sources(), cache_dir(GNC / "core" / "jit.py") / STAMP)
 
-kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
+_njit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+def kernel(fn):
+    """fn compiled by numba, once per argument types.  Called from compiled code with a
+    constant argument (load3(x, X_R)), numba would type the constant as a literal and compile
+    a whole specialization per value (36 of vec.load3 in the descent alone); typed as its
+    plain type, one specialization serves every call site, and LLVM still folds the constant
+    once the callee is inlined into its caller."""
+    d = _njit(fn)
+    template = d.get_call_template
+
+    def plain_call_template(args, kws):
+        return template(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
+
+    d.get_call_template = plain_call_template
+    return d
+
+
+def variant(fn, name: str, **bound):
+    """A Python function of fn's code (fn: a function or a kernel) with the globals in bound
+    rebound (the callees it compiles with), named name: numba caches a kernel by its name and
+    code, not its globals, so each variant to compile needs a name of its own."""
+    fn = getattr(fn, "py_func", fn)
+    v = types_.FunctionType(fn.__code__, dict(fn.__globals__, **bound), name)
+    v.__qualname__ = name
+    v.__doc__ = fn.__doc__
+    return v
+
 
 # A kernel called several times per integration step with arrays in a tuple (the gravity
 # field) costs more per call than its arithmetic: numba inlines it in its callers instead

@@ -32,12 +32,10 @@ not fly numba; a factory closure is never found in numba's cache (the key pickle
 closure, and a dispatcher pickles with a per-process id), so every process would
 recompile.
 """
-import types
-
 import numba
 import numpy as np
 
-from gnc.core.jit import kernel
+from gnc.core.jit import kernel, variant
 
 EV_NONE = 0        # reached k_end, still flying
 EV_TEL_FULL = -1   # the telemetry buffer is full: the caller makes room and calls again
@@ -83,12 +81,13 @@ def _fly(p, sf, cfg, fs, af, tel, tel_every, k_end, seed, ctr):
 def bind(plant, step, name: str, cache: bool = True):
     """The closed loop over the plant module `plant` and the flight-software kernel `step`
     (a build's fsw_step, a test's recorder), compiled under `name`, which names the
-    function and its cache files.  cache=False for a step that lives in one process only."""
-    fn = types.FunctionType(_fly.__code__, dict(_fly.__globals__, sense=plant.sense, record=plant.record,
-                                                advance=plant.advance, fsw_step=step), name)
-    fn.__qualname__ = name
-    fn.__doc__ = _fly.__doc__
-    return kernel(fn) if cache else numba.njit(fn, nogil=True, error_model="numpy")
+    function and its cache files.  cache=False for a step that lives in one process only.
+    The kernels it binds, by the names part_signatures gives, are its `parts`."""
+    parts = {"sense": plant.sense, "fsw_step": step, "record": plant.record, "advance": plant.advance}
+    fn = variant(_fly, name, **parts)
+    d = kernel(fn) if cache else numba.njit(fn, nogil=True, error_model="numpy")
+    d.parts = parts
+    return d
 
 
 @kernel
@@ -102,3 +101,15 @@ def seed_noise(seed):
 def counters() -> np.ndarray:
     """Fresh loop counters: step 0, row 0, no iteration."""
     return np.zeros(C_LEN, np.int64)
+
+
+def part_signatures(p, sf, cfg, fs, af, tel, tel_every, k_end, seed, ctr) -> dict[str, tuple]:
+    """The argument types _fly, called with these arguments, calls each bound kernel with
+    (by name), so that they can be compiled apart, before the loop, in other processes
+    (gnc.programs.loops): what numba would type in _fly's body, from the values."""
+    t = numba.typeof
+    k = t(ctr[C_K])
+    return {"sense": (k, t(p), t(sf), t(af)),
+            "fsw_step": (t(sf[0]), t(cfg[0]), t(fs[0]), t(af[0])),
+            "record": (t(tel[0]), k, t(k_end), t(p), t(sf), t(af)),
+            "advance": (k, t(k_end), t(p), t(af))}

@@ -1,15 +1,32 @@
 """Each flying program's compiled closed loop: its plant (gnc/programs/<program>/plant.py:
 sense, record, advance) bound by gnc.core.loop to a flight-software build, compiled once per
-process and cached on disk."""
+process and cached on disk.
+
+A cold cache compiles a loop's parts side by side: before the first call (gnc.flight),
+compile_parts starts worker processes that each compile some of the kernels the loop binds
+(the plant's sense, the flight software's step) into numba's on-disk cache, compiles the
+rest itself, waits for them, and then compiles the loop, which loads the workers' parts from
+the cache.  numba compiles one function at a time per process (its compiler lock), so
+threads would not do.  GNC_COMPILE_PROCESSES=N sets the processes (1: all in this one).
+"""
 from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import pickle
+import subprocess
+import sys
 
 from gnc import programs
 from gnc.core import fsw_c
 from gnc.core import loop as core_loop
-from gnc.core.cache_state import loop_name
+from gnc.core.cache_state import GNC, cached, loop_name
+
+# The loop's parts in the order they go to workers, each group to one; this process compiles
+# the groups left.  Cold on a busy 2-core Xeon the descent's sense took 17 s, its fsw_step 11 s,
+# advance and record 9 s (bench/first_run.py).
+GROUPS = (("sense",), ("fsw_step",), ("advance", "record"))
 
 _OVERRIDES: dict[str, object] = {}
 
@@ -26,7 +43,10 @@ def plant(program: str):
 
 @functools.cache
 def _compiled(program: str, fsw: str):
-    return core_loop.bind(plant(program), fsw_c.step_kernel(fsw), loop_name(program, fsw))
+    p = plant(program)
+    d = core_loop.bind(p, fsw_c.step_kernel(fsw, p.FSW_PROGRAMS), loop_name(program, fsw))
+    d.origin = (program, fsw)      # what a worker process binds again (compile_parts)
+    return d
 
 
 def loop(program: str, fsw: str = "numba"):
@@ -47,3 +67,49 @@ def flying_with(program: str, step):
         yield
     finally:
         del _OVERRIDES[program]
+
+
+def processes() -> int:
+    """Processes a cold loop compiles in: GNC_COMPILE_PROCESSES, else one per core and one
+    more (the one that waits for the others), at most one per group."""
+    from gnc.plotworkers import cores
+    n = int(os.environ.get("GNC_COMPILE_PROCESSES", "0") or 0) or (cores() + 1 if cores() > 1 else 1)
+    return max(1, min(n, len(GROUPS)))
+
+
+def compile_parts(fly_loop, args: tuple) -> None:
+    """Before fly_loop's first call with args in this process: if the loop is not in numba's
+    cache, compile its parts in processes() processes (the module's docstring).  The loop
+    itself then compiles at the call, as before; a worker that fails only costs its share
+    of the time (the call compiles what is missing)."""
+    origin = getattr(fly_loop, "origin", None)
+    n = processes()
+    if origin is None or n < 2 or fly_loop.signatures or cached(origin[:1], origin[1]):
+        return
+    sigs = core_loop.part_signatures(*args)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(GNC.parent), os.environ.get("PYTHONPATH", "")]))
+    workers = [subprocess.Popen([sys.executable, "-c", "from gnc.programs.loops import worker; worker()", *origin],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+               for _ in GROUPS[:n - 1]]
+    try:
+        for w, group in zip(workers, GROUPS):
+            w.stdin.write(pickle.dumps({name: sigs[name] for name in group}))
+            w.stdin.close()
+        for group in GROUPS[n - 1:]:
+            for name in group:
+                fly_loop.parts[name].compile(sigs[name])
+        for w in workers:
+            w.wait()
+    finally:
+        for w in workers:              # Ctrl-C, SIGTERM: none outlives the run
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+
+
+def worker() -> None:
+    """A worker of compile_parts: argv program, build; stdin the pickled {part: argument types}."""
+    program, fsw = sys.argv[1:3]
+    parts = loop(program, fsw).parts
+    for name, sig in pickle.loads(sys.stdin.buffer.read()).items():
+        parts[name].compile(sig)

@@ -6,9 +6,18 @@ Runs navigation, then the program named in the config, and fills the actuator
 frame; the ascent and rendezvous programs run their own navigation.  A program
 other than these three, or a step dt <= 0, is answered with config_bad.  The C build
 (csrc/fsw_step.c) implements the same function, every program, on the same layouts.
+
+A closed loop flies only some programs (the descent's, never the ascent's), so it binds
+flying(programs): fsw_step compiled with the other programs answered config_bad, which
+spares a first run compiling flight software it never calls (the ascent's and the
+rendezvous' are four fifths of the descent's fsw_step).
 """
-from gnc.core.fsw import ascent, descent, nav, rendezvous
-from gnc.core.jit import kernel
+import functools
+
+from gnc.core.fsw import descent, nav
+from gnc.core.fsw.ascent import step as ascent_step
+from gnc.core.fsw.rendezvous import step as rendezvous_step
+from gnc.core.jit import kernel, variant
 from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_T, CF_DT, CF_PROGRAM, FS_H_GROUND, FS_HEALTH, FS_LEN, FS_PHASE,
                              FS_STARTED, FS_T_LAST, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_ASCENT,
                              PROGRAM_DESCENT, PROGRAM_RENDEZVOUS, SF_CMD, SF_T)
@@ -23,29 +32,15 @@ def fsw_reset(fs):
 
 
 @kernel
-def fsw_step(sf, cfg, fs, af):
-    t = sf[SF_T]
-    dt = cfg[CF_DT]
-    for i in range(AF_LEN):
-        af[i] = 0.0
-    af[AF_T] = t
-    program = int(cfg[CF_PROGRAM])
-    if dt <= 0.0 or (program != PROGRAM_DESCENT and program != PROGRAM_ASCENT and program != PROGRAM_RENDEZVOUS):
-        af[AF_HEALTH] = HEALTH_CONFIG_BAD
-        return
-    if program == PROGRAM_ASCENT:
-        ascent.step(sf, cfg, fs, af, t)
-        return
-    if program == PROGRAM_RENDEZVOUS:
-        rendezvous.step(sf, cfg, fs, af, t)
-        return
+def descent_step(sf, cfg, fs, af, t):
+    """The descent program, navigation first."""
     health = 0
     if int(fs[FS_HEALTH]) & HEALTH_NAV_INIT == 0:
         nav.init(cfg, fs)
         fs[FS_HEALTH] = HEALTH_NAV_INIT
         fs[FS_T_LAST] = t
     else:
-        health |= nav.propagate(sf, cfg, fs, t, t - fs[FS_T_LAST] if t > fs[FS_T_LAST] else dt)
+        health |= nav.propagate(sf, cfg, fs, t, t - fs[FS_T_LAST] if t > fs[FS_T_LAST] else cfg[CF_DT])
         fs[FS_T_LAST] = t
     health |= nav.correct(sf, cfg, fs, t)
     if int(sf[SF_CMD]) == 1:
@@ -53,3 +48,41 @@ def fsw_step(sf, cfg, fs, af):
     if fs[FS_STARTED] > 0.0:
         health |= descent.step(sf, cfg, fs, af, t)
     nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
+
+
+@kernel
+def not_flown(sf, cfg, fs, af, t):
+    """A program the loop was not compiled to fly: config_bad, as for an unknown one."""
+    af[AF_HEALTH] = HEALTH_CONFIG_BAD
+
+
+@kernel
+def fsw_step(sf, cfg, fs, af):
+    t = sf[SF_T]
+    for i in range(AF_LEN):
+        af[i] = 0.0
+    af[AF_T] = t
+    program = int(cfg[CF_PROGRAM])
+    if cfg[CF_DT] <= 0.0 or (program != PROGRAM_DESCENT and program != PROGRAM_ASCENT
+                             and program != PROGRAM_RENDEZVOUS):
+        af[AF_HEALTH] = HEALTH_CONFIG_BAD
+    elif program == PROGRAM_ASCENT:
+        ascent_step(sf, cfg, fs, af, t)
+    elif program == PROGRAM_RENDEZVOUS:
+        rendezvous_step(sf, cfg, fs, af, t)
+    else:
+        descent_step(sf, cfg, fs, af, t)
+
+
+_STEPS = {PROGRAM_DESCENT: ("descent", "descent_step"), PROGRAM_ASCENT: ("ascent", "ascent_step"),
+          PROGRAM_RENDEZVOUS: ("rendezvous", "rendezvous_step")}
+
+
+@functools.cache
+def flying(programs: tuple[int, ...]):
+    """fsw_step compiled to fly only programs (PROGRAM_* codes), the others answered
+    config_bad; every program: fsw_step itself."""
+    if set(programs) >= set(_STEPS):
+        return fsw_step
+    name = "fsw_step_" + "_".join(_STEPS[p][0] for p in sorted(programs))
+    return kernel(variant(fsw_step, name, **{_STEPS[p][1]: not_flown for p in _STEPS if p not in programs}))

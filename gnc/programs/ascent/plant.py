@@ -17,7 +17,7 @@ from collections import namedtuple
 from gnc.core import pmath, vec
 from gnc.core.gravity import acceleration
 from gnc.core.jit import kernel
-from gnc.core.layout import AF_PHASE, AF_THRUST_CMD, PHASE_ASCENT_COAST, SF_CMD
+from gnc.core.layout import AF_PHASE, AF_THRUST_CMD, PHASE_ASCENT_COAST, PROGRAM_ASCENT, SF_CMD
 from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_OMEGA, fixed_to_inertial, state_to_landing, theta
 from gnc.core.sensors import sense as sense_vehicle
@@ -32,6 +32,8 @@ Plant = namedtuple("Plant", [
     "settle",     # s after the cut-off before the run counts as inserted (the tail-off dies out)
     "dt", "substeps",
 ])
+
+FSW_PROGRAMS = (PROGRAM_ASCENT,)    # what its flight computer flies (the loop compiles only these)
 
 # --- layout PAD (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # the pad, lift-off and cut-off

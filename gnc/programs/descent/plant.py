@@ -15,7 +15,7 @@ from collections import namedtuple
 
 from gnc.core import faults, hdu, vec
 from gnc.core.jit import kernel
-from gnc.core.layout import AF_HEALTH, AF_LEN, AF_NAV_SIGMA, AF_THRUST_CMD, SF_LEN
+from gnc.core.layout import AF_HEALTH, AF_LEN, AF_NAV_SIGMA, AF_THRUST_CMD, PROGRAM_DESCENT, SF_LEN
 from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_GROUND_MAX, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.sensors import sense as sense_vehicle
@@ -51,6 +51,8 @@ Plant = namedtuple("Plant", [
     "dt",         # s: flight-software step
     "substeps",   # model substeps per step
 ])
+
+FSW_PROGRAMS = (PROGRAM_DESCENT,)   # what its flight computer flies (the loop compiles only these)
 
 EV_CONTACT = 1    # a foot pad touched the ground; touch[] holds the state and time at contact
 

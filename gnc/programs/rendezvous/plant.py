@@ -37,6 +37,8 @@ from gnc.core.layout import (
     AF_PHASE,
     AF_RCS_ON,
     AF_THRUST_CMD,
+    PROGRAM_ASCENT,
+    PROGRAM_RENDEZVOUS,
     SF_CMD,
     SF_RN_RANGE,
     SF_VALID,
@@ -47,6 +49,8 @@ from gnc.core.orbit import to_lvlh
 from gnc.core.relnav_sensors import sense_rel
 from gnc.core.sensors import sense as sense_vehicle
 from gnc.core.vehicle import N_RCS, X_M, X_R, X_THRUST, X_V, X_W, accumulate_imu, rcs_duty, rk4_step
+
+FSW_PROGRAMS = (PROGRAM_RENDEZVOUS, PROGRAM_ASCENT)   # the chaser's, the target's (the loop compiles only these)
 
 Plant = namedtuple("Plant", [
     "xc", "xt",       # truth states (gnc.core.vehicle X_*) of the chaser and the target
