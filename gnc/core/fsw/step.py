@@ -7,7 +7,7 @@ frame; the ascent and rendezvous programs run their own navigation.  A program
 other than these three, or a step dt <= 0, is answered with config_bad.  The C build
 (csrc/fsw_step.c) implements the same function, every program, on the same layouts.
 """
-from gnc.core.fsw import ascent, descent, nav, rendezvous
+from gnc.core.fsw import ascent, descent, nav, pdg_law, rendezvous
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_LEN, AF_T, CF_DT, CF_PROGRAM, FS_H_GROUND, FS_HEALTH, FS_LEN, FS_PHASE,
                              FS_STARTED, FS_T_LAST, HEALTH_CONFIG_BAD, HEALTH_NAV_INIT, PHASE_IDLE, PROGRAM_ASCENT,
@@ -39,6 +39,15 @@ def fsw_step(sf, cfg, fs, af):
     if program == PROGRAM_RENDEZVOUS:
         rendezvous.step(sf, cfg, fs, af, t)
         return
+    health = _descent_nav(sf, cfg, fs, t, dt)
+    if fs[FS_STARTED] > 0.0:
+        health |= descent.step(sf, cfg, fs, af, t)
+    nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
+
+
+@kernel
+def _descent_nav(sf, cfg, fs, t, dt):
+    """The descent's navigation and its go command; returns the health bits."""
     health = 0
     if int(fs[FS_HEALTH]) & HEALTH_NAV_INIT == 0:
         nav.init(cfg, fs)
@@ -50,6 +59,22 @@ def fsw_step(sf, cfg, fs, af):
     health |= nav.correct(sf, cfg, fs, t)
     if int(sf[SF_CMD]) == 1:
         fs[FS_STARTED] = 1.0
+    return health
+
+
+@kernel
+def fsw_step_pdg(sf, cfg, fs, af):
+    """fsw_step with the descent flown by the fuel-optimal law (gnc.core.fsw.pdg_law): fs
+    carries its region after FS_LEN (pdg_law.allocate).  Numba only; the other programs fly
+    as fsw_step flies them."""
+    if int(cfg[CF_PROGRAM]) != PROGRAM_DESCENT or cfg[CF_DT] <= 0.0:
+        fsw_step(sf, cfg, fs, af)
+        return
+    t = sf[SF_T]
+    for i in range(AF_LEN):
+        af[i] = 0.0
+    af[AF_T] = t
+    health = _descent_nav(sf, cfg, fs, t, cfg[CF_DT])
     if fs[FS_STARTED] > 0.0:
-        health |= descent.step(sf, cfg, fs, af, t)
+        health |= pdg_law.step(sf, cfg, fs, af, t)
     nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
