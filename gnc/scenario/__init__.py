@@ -71,6 +71,8 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "guidance.avoid_alt_m": (1.0, 1e4), "guidance.avoid_time_s": (2.0, 1e4), "guidance.slow_rate_m_s": POS,
     "guidance.final_alt_m": NONNEG, "guidance.final_rate_m_s": POS, "guidance.cutoff_alt_m": NONNEG,
     "guidance.max_tilt_deg": (1.0, 90.0), "guidance.pos_bandwidth": (1e-3, 10.0),
+    "guidance.pdg_nodes": (5, 200), "guidance.pdg_replan_s": (0.02, 1.0), "guidance.pdg_glide_deg": (0.0, 80.0),
+    "guidance.pdg_point_deg": (1.0, 90.0),
     "control.bandwidth": (1e-3, 100.0), "control.damping": (0.05, 5.0), "control.deadband_deg": (0.0, 45.0), "control.max_rate_deg_s": (0.1, 90.0),
     "touchdown.max_vertical_m_s": POS, "touchdown.max_horizontal_m_s": POS, "touchdown.max_tilt_deg": POS,
     "touchdown.max_rate_deg_s": POS, "touchdown.max_slope_deg": (0.0, 90.0), "touchdown.max_rock_m": POS,
@@ -89,6 +91,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "hdu.cell_m": (0.01, 10.0), "hdu.max_slope_deg": (0.0, 89.0), "hdu.max_roughness_m": POS,
     "hdu.footprint_radius_m": (0.1, 20.0), "hdu.margin_m": NONNEG, "hdu.min_coverage": FRAC, "hdu.site_sigma_m": NONNEG,
 }
+LAWS = ("phases", "pdg")     # guidance.law: Chang'e's phase laws; the fuel-optimal approach and divert
 MAX_MAP_CELLS = 25_000_000   # per map (terrain DEM, hazard map): 200 MB of float64
 for _k in ("thrust_frac", "isp_frac", "mass_kg", "inertia_frac", "misalignment_deg", "com_offset_m",
            "pdi_pos_m", "pdi_vel_m_s"):
@@ -258,6 +261,12 @@ def _cross_checks(data: dict) -> None:
     for hi, lo in zip(order, order[1:]):
         if g[lo] > g[hi]:
             raise ScenarioError(f"guidance.{lo}: {g[lo]:g} must not exceed guidance.{hi} {g[hi]:g} (phases run downward)")
+    if g["law"] not in LAWS:
+        raise ScenarioError(f"guidance.law: {g['law']!r} is not a law{_did_you_mean(g['law'], list(LAWS))} "
+                            f"(allowed: {', '.join(LAWS)})")
+    if g["pdg_point_deg"] > g["max_tilt_deg"]:
+        raise ScenarioError(f"guidance.pdg_point_deg: {g['pdg_point_deg']:g} exceeds guidance.max_tilt_deg "
+                            f"{g['max_tilt_deg']:g} (the plan would ask for tilts the vehicle may not fly)")
     f = data["faults"]
     if f["kind"] != "none":
         from gnc.core.faults import KINDS  # numba: only for a scenario that injects one

@@ -149,23 +149,33 @@ def _hold_thrust(fs, thrust, dt):
 
 
 @kernel
-def step(sf, cfg, fs, af, t):
-    """One guidance + control step of the descent; navigation has already run."""
+def prepare(sf, cfg, fs, t):
+    """What every guidance law of the descent flies on, from the navigation estimate: (r, v,
+    apparent gravity, up, altitude, attitude, mass, thrust ratio, foot-pad height); it also
+    keeps the state these estimates carry from step to step (the thrust ratio, the ground
+    height, the thrust arm)."""
     dt = cfg[CF_DT]
     r = vec.load3(fs, FS_POS)
     v = vec.load3(fs, FS_VEL)
     g = apparent_gravity(r, v, cfg)
     up = local_up(r, cfg)
     alt = altitude(r, cfg)
-    fwd = vec.load3(cfg, CF_FWD)
     q_lb = nav.q_lb(fs, t, cfg)
     mass = fs[FS_MASS]
     ratio = _estimate_thrust(sf, fs, mass, dt)
-    a_max = ratio * cfg[CF_THRUST_MAX] / mass
-    a_min = ratio * cfg[CF_THRUST_MIN] / mass
-    phase = int(fs[FS_PHASE])
     h_ground = _track_ground(sf, cfg, fs, q_lb, up, v, dt)
     control.learn_thrust_arm(fs, (int(sf[SF_VALID]) & VALID_IMU) != 0, mass, cfg, dt)
+    return r, v, g, up, alt, q_lb, mass, ratio, h_ground
+
+
+@kernel
+def phased(sf, cfg, fs, af, t, r, v, g, up, alt, q_lb, mass, ratio, h_ground):
+    """Chang'e's phases: the transitions and the control acceleration of the phase flown;
+    returns (acceleration, phase, health bits)."""
+    dt = cfg[CF_DT]
+    a_min = ratio * cfg[CF_THRUST_MIN] / mass
+    a_max = ratio * cfg[CF_THRUST_MAX] / mass
+    phase = int(fs[FS_PHASE])
     health = 0
     zero = (0.0, 0.0, 0.0)
     hover_pt = (0.0, 0.0, cfg[CF_HOVER_ALT])
@@ -236,7 +246,14 @@ def step(sf, cfg, fs, af, t):
         a = guidance.shape_thrust(a, up, a_min, cfg[CF_MAX_TILT])
     else:
         a = vec.scale(up, 0.0)
+    return a, phase, health
 
+
+@kernel
+def actuate(cfg, fs, af, a, phase, up, q_lb, mass, ratio, health):
+    """Thrust and attitude for the control acceleration a (engine off in free fall), the RCS
+    pulses, and the estimates that follow the command (rate, mass, thrust settle clock)."""
+    dt = cfg[CF_DT]
     if phase == PHASE_FREE_FALL:
         thrust = 0.0
         q_des = q_lb                 # hold the attitude: damp the rates, no slew before contact
@@ -246,7 +263,7 @@ def step(sf, cfg, fs, af, t):
             thrust = cfg[CF_THRUST_MAX]
             health |= HEALTH_THRUST_SATURATED
         thrust = max(thrust, cfg[CF_THRUST_MIN])
-        q_des = control.desired_attitude(a if vec.norm(a) > 0.0 else up, up, fwd)
+        q_des = control.desired_attitude(a if vec.norm(a) > 0.0 else up, up, vec.load3(cfg, CF_FWD))
     af[AF_THRUST_CMD] = thrust
     arm = vec.load3(fs, FS_THRUST_ARM)
     control.rcs_pulses(q_lb, q_des, vec.load3(fs, FS_RATE), mass, cfg, dt, af, vec.scale(arm, -thrust))
@@ -255,3 +272,11 @@ def step(sf, cfg, fs, af, t):
     _hold_thrust(fs, thrust, dt)
     fs[FS_THRUST_LAST] = thrust
     return health
+
+
+@kernel
+def step(sf, cfg, fs, af, t):
+    """One guidance + control step of the descent; navigation has already run."""
+    r, v, g, up, alt, q_lb, mass, ratio, h_ground = prepare(sf, cfg, fs, t)
+    a, phase, health = phased(sf, cfg, fs, af, t, r, v, g, up, alt, q_lb, mass, ratio, h_ground)
+    return actuate(cfg, fs, af, a, phase, up, q_lb, mass, ratio, health)

@@ -14,7 +14,7 @@ rendezvous' are four fifths of the descent's fsw_step).
 """
 import functools
 
-from gnc.core.fsw import descent, nav
+from gnc.core.fsw import descent, nav, pdg_law
 from gnc.core.fsw.ascent import step as ascent_step
 from gnc.core.fsw.rendezvous import step as rendezvous_step
 from gnc.core.jit import kernel, variant
@@ -32,8 +32,8 @@ def fsw_reset(fs):
 
 
 @kernel
-def descent_step(sf, cfg, fs, af, t):
-    """The descent program, navigation first."""
+def _descent_nav(sf, cfg, fs, t, dt):
+    """The descent's navigation and its go command; returns the health bits."""
     health = 0
     if int(fs[FS_HEALTH]) & HEALTH_NAV_INIT == 0:
         nav.init(cfg, fs)
@@ -45,8 +45,25 @@ def descent_step(sf, cfg, fs, af, t):
     health |= nav.correct(sf, cfg, fs, t)
     if int(sf[SF_CMD]) == 1:
         fs[FS_STARTED] = 1.0
+    return health
+
+
+@kernel
+def descent_step(sf, cfg, fs, af, t):
+    """The descent program, navigation first."""
+    health = _descent_nav(sf, cfg, fs, t, cfg[CF_DT])
     if fs[FS_STARTED] > 0.0:
         health |= descent.step(sf, cfg, fs, af, t)
+    nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
+
+
+@kernel
+def pdg_descent_step(sf, cfg, fs, af, t):
+    """descent_step flown by the fuel-optimal law (gnc.core.fsw.pdg_law): fs carries its
+    region after FS_LEN (pdg_law.allocate).  Numba only."""
+    health = _descent_nav(sf, cfg, fs, t, cfg[CF_DT])
+    if fs[FS_STARTED] > 0.0:
+        health |= pdg_law.step(sf, cfg, fs, af, t)
     nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
 
 
@@ -86,3 +103,8 @@ def flying(programs: tuple[int, ...]):
         return fsw_step
     name = "fsw_step_" + "_".join(_STEPS[p][0] for p in sorted(programs))
     return kernel(variant(fsw_step, name, **{_STEPS[p][1]: not_flown for p in _STEPS if p not in programs}))
+
+
+# the descent's loop flying the fuel-optimal law: its own compiled step, so only those who fly it compile the solver
+fsw_step_pdg = kernel(variant(fsw_step, "fsw_step_pdg", descent_step=pdg_descent_step, ascent_step=not_flown,
+                              rendezvous_step=not_flown))

@@ -12,7 +12,7 @@ shifts the other draws.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,6 +51,8 @@ class Assembly:
     hdu: np.ndarray                   # hazard-detection unit parameters, gnc.core.hdu HP_*
     field: np.ndarray                 # the gravity field's model (gnc.programs.gravity), shared by every plant
     faults: np.ndarray                # the injected fault, gnc.core.faults FT_*
+    law: str = "phases"               # guidance.law: "pdg" flies gnc.core.fsw.pdg_law
+    pdg: dict = field(default_factory=dict)   # pdg_law.allocate's settings (the law "pdg")
 
     def plant(self) -> P.Plant:
         """A fresh plant to fly: truth at the start, empty accumulators, the unit's state and map."""
@@ -439,7 +441,16 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     if sc.terrain.enabled:
         dem = terrain_of(sc, seed).core(w)
     return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc),
-                    field_model(sc.moon), fault_params(sc, seed))
+                    field_model(sc.moon), fault_params(sc, seed), sc.guidance.law, pdg_settings(sc))
+
+
+def pdg_settings(sc: Scenario) -> dict:
+    """The fuel-optimal law's settings (gnc.core.fsw.pdg_law.allocate): what the flight
+    software knows, so the nominal dry mass, not the dispersed one."""
+    g = sc.guidance
+    return {"nodes": int(g.pdg_nodes), "replan_s": float(g.pdg_replan_s), "glide": math.radians(g.pdg_glide_deg),
+            "point": math.radians(g.pdg_point_deg), "m_dry": sc.vehicle.mass_kg - sc.vehicle.propellant_kg,
+            "divert": bool(g.pdg_divert)}
 
 
 def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.ndarray:

@@ -35,7 +35,8 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
     s = r.summary
     return {"seed": seed, "outcome": s["outcome"], "failures": s["failures"],
             "duration_s": s["duration_s"], "propellant_used_kg": s["propellant_used_kg"],
-            "touchdown": s["touchdown"], "fault": s["fault"], "dispersed": dispersed_inputs(sc, seed)}
+            "touchdown": s["touchdown"], "fault": s["fault"], "dispersed": dispersed_inputs(sc, seed),
+            **({"guidance": s["guidance"]} if "guidance" in s else {})}
 
 
 def _describe(values: np.ndarray) -> dict:

@@ -13,6 +13,7 @@ from gnc.arrays import layouts
 from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
+from gnc.core.fsw import pdg_law
 from gnc.core.layout import FS_LEN
 from gnc.flight import Flight
 from gnc.frames import phase_name
@@ -22,7 +23,7 @@ from gnc.programs.descent.assemble import Assembly, assemble, file_map_of, resum
 from gnc.programs.descent.fault_report import fault_summary
 from gnc.programs.descent.hazard_report import hdu_summary, touchdown_verdict
 from gnc.rotations import quat_to_matrix
-from gnc.scenario import Scenario
+from gnc.scenario import Scenario, ScenarioError
 from gnc.telemetry import Recorder
 
 CHUNK = 1000     # flight-software steps per call into compiled code
@@ -54,17 +55,36 @@ def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_e
     CBuildUnavailable for a C build that is not installed.  link: a HIL session whose board
     flies the flight software instead (gnc.hil.session).  telemetry: where the telemetry
     streams to as it flies (gnc.telemetry), None to keep it in memory."""
-    fs = np.zeros((1, FS_LEN))
+    check_law(a.law, fsw, link)
+    fs = np.zeros((1, FS_LEN)) if a.law != "pdg" else pdg_law.allocate(**a.pdg)[None, :]
     fsw_c.reset(fsw, fs[0])
     sink = None if telemetry is None else telemetry.open(telemetry_columns())
     if link is None:
-        f = Flight(loops.loop("descent", fsw), a.plant(), a.cfg[None, :], fs, P.T_LEN, tel_every, a.seed, sink)
+        f = Flight(loops.loop("descent", fsw, a.law), a.plant(), a.cfg[None, :], fs, P.T_LEN, tel_every, a.seed, sink)
     else:
         f = link.flight("descent", P, a.plant(), a.cfg[None, :], fs, tel_cols=P.T_LEN, sink=sink,
                         tel_every=tel_every, seed=a.seed, fsw=fsw, dt=a.dt, resume=resume_config)
     f.until(a.n_steps, CHUNK, None if progress is None else
             lambda fl: progress(fl.k / a.n_steps, f"altitude {fl.last_row()[P.T_ALT]:9,.0f} m"))
     return f
+
+
+def check_law(law: str, fsw: str, link=None) -> None:
+    """A ScenarioError for a guidance law the chosen flight software cannot fly: the fuel-optimal
+    law ("pdg") has no C twin yet, so neither the C builds nor a board (HIL) fly it; flying
+    the default law instead would be a different flight under the same scenario."""
+    if law == "pdg" and (fsw != "numba" or link is not None):
+        where = "over HIL" if link is not None else f"with --fsw {fsw}"
+        raise ScenarioError(f"guidance.law: 'pdg' cannot fly {where}: the fuel-optimal law exists in the numba "
+                            "flight software only (its C twin is not built yet); fly it with --fsw numba, in process")
+
+
+def guidance_summary(fs: np.ndarray) -> dict:
+    """The fuel-optimal law's solver figures from its state (pdg_law.counters)."""
+    solves, failures, iters, iter_max, fallbacks = pdg_law.counters(fs)
+    return {"law": "pdg", "solves": solves, "failures": failures, "iterations": iters,
+            "iterations_mean": iters / solves if solves else 0.0, "iterations_max": iter_max,
+            "fallbacks": fallbacks}
 
 
 def touchdown_summary(a: Assembly, touch: np.ndarray) -> dict:
@@ -153,6 +173,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
     dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
     flight-software build; link flies it over HIL; telemetry streams it to a file (see fly)."""
+    check_law(sc.guidance.law, fsw, link)
     a = assemble(sc, seed, disperse)
     f = fly(a, progress, tel_every, fsw, link, telemetry)
     p = f.plant
@@ -178,6 +199,8 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
         "dispersed": bool(disperse),
         "scenario": sc.name,
     }
+    if a.law == "pdg" and link is None:
+        summary["guidance"] = guidance_summary(f.fs[0])
     if (fm := file_map_of(sc)) is not None:
         summary["terrain"] = dem_file_summary(fm)
     return RunResult(sc, seed, summary, telemetry, hazard=(a.hdu, hs, hmap))

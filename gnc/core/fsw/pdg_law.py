@@ -1,0 +1,410 @@
+"""The fuel-optimal powered-descent law (guidance.law = "pdg"): gnc.core.pdg's solver flown
+by the descent's flight software (docs/guidance_pdg.md).
+
+It flies two arcs of Chang'e's phases and leaves the rest to them (gnc.core.fsw.descent):
+
+    approach  from approach_alt to the hover point, at rest (arc 1)
+    divert    from the end of the hover to avoid_alt over the hazard unit's site (or the
+              target), descending at slow_rate (arc 2): obstacle avoidance's arc
+
+Each arc is planned when it starts, its final time searched (a grid, then a golden section
+about its best point), and re-planned every replan_s from the navigation estimate, warm
+from the last optimum, with the final time the plan had left.  Between plans the command is
+the plan's held thrust acceleration at the current node, corrected for the gravity the
+plan's flat model lacks, plus feedback on the deviation from the plan's state; then shaped
+by the engine's range and the tilt limit as every phase's is.  The arc ends where its plan
+ends: the phase's time-to-go (FS_TGO) is the plan's, so Chang'e's own transitions (hover at
+4 s, slow descent at 5 s) fire there.  The last REPLAN_MIN_S of a plan are followed, not
+re-planned (the problem degenerates as the final time shrinks).
+
+A plan that ends without an optimum (status != OPTIMAL) never commands: it is counted, the
+previous plan is followed and the next re-plan searches the final time afresh (cold); an arc
+with no plan, or FAIL_MAX failures in a row, is handed to the default law (fallback, counted)
+with the time-to-go it had.
+
+State: the region of the flight-software state after its FS_LEN fields (layout PG below,
+then the plan, then the solver's problem and workspace, laid out by `allocate` once when
+the flight software is set up; `views` rebuilds the solver's tuples on that memory, no
+allocation).  numba only: the C flight build has no solver yet, and its state stops at
+FS_LEN (the wire and csrc/layout.h are unchanged).
+"""
+import math
+
+import numpy as np
+
+from gnc.core import vec
+from gnc.core.fsw import descent, guidance
+from gnc.core.jit import kernel
+from gnc.core.layout import (CF_APPROACH_TIME, CF_AVOID_TIME, CF_HOVER_ALT, CF_ISP, CF_MAX_TILT, CF_POS_BW,
+                             CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_LEN, FS_TGO,
+                             PHASE_APPROACH, PHASE_OBSTACLE_AVOIDANCE)
+from gnc.core.pdg import problem as pr
+from gnc.core.pdg import solver as so
+from gnc.core.pdg.problem import N_LIM, N_SC, N_ST
+
+# --- layout PG (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
+# the fuel-optimal law's region of the flight-software state after its FS_LEN fields (numba build only): these scalars,
+# the plan (PN_LEN a node), the solver's problem and workspace
+PG_NODES = 0            # plan nodes N (fixed: the workspace is laid out for it)
+PG_REPLAN_S = 1         # s: re-plan cadence
+PG_GLIDE = 2            # rad: glide-slope angle above the target's horizon
+PG_POINT = 3            # rad: thrust-pointing limit from the vertical
+PG_M_DRY = 4            # kg: dry mass: the plan's propellant floor
+PG_T_LO = 5             # the plan's thrust range as fractions of the engine's: lower bound over thrust_min
+PG_T_HI = 6             # upper bound over thrust_max (the rest is feedback's)
+PG_ARC = 7              # arc flown: 0 none, 1 approach to the hover point, 2 divert to the site
+PG_FALLBACK = 8         # 1: this arc is flown by the default law (a plan failed)
+PG_T_PLAN = 9           # s: epoch of the current plan's first node
+PG_TF = 10              # s: the current plan's length
+PG_T_NEXT = 11          # s: time of the next re-plan
+PG_WARM = 12            # 1: the workspace holds the last optimum (a warm start)
+PG_FAILS = 13           # failed plans in a row
+PG_RF = 14              # [3] m: the arc's target, landing frame
+PG_VF = 17              # [3] m/s: the arc's target velocity
+PG_SOLVES = 20          # solves so far (a final-time search's included)
+PG_FAILURES = 21        # plans that ended without an optimum (status != OPTIMAL)
+PG_ITERS = 22           # interior-point iterations over all solves
+PG_ITER_MAX = 23        # most iterations of one solve
+PG_FALLBACKS = 24       # arcs handed to the default law
+PG_STATUS = 25          # status of the last plan (gnc.core.pdg.solver)
+PG_DIVERT = 26          # 1: the law flies the divert arc too (guidance.pdg_divert), 0: obstacle avoidance stays
+                        # Chang'e's
+PG_BW_KKT = 27          # the workspace's dimensions: KKT band half-width
+PG_NNZ_K = 28           # entries of K above its diagonal
+PG_NNZ_L = 29           # entries of L
+PG_LIM = 30             # [N_LIM] the problem's limits (gnc.core.pdg.problem LIM_*), written at each plan
+PG_ST = PG_LIM + N_LIM  # [N_ST] its start and target (ST_*)
+PG_LEN = PG_ST + N_ST
+# --- end layout PG ---
+
+# a plan node: position, velocity, mass, held thrust acceleration (landing frame, SI)
+PN_R, PN_V, PN_M, PN_U = 0, 3, 6, 7
+PN_LEN = 10
+ARC_NONE, ARC_APPROACH, ARC_DIVERT = 0, 1, 2
+REPLAN_MIN_S = 5.0     # s: the last seconds of a plan are followed, not re-planned
+FAIL_MAX = 3           # failed plans in a row before the arc goes to the default law
+SEARCH_GRID = 8        # final-time search: grid points over [TF_LO, TF_HI] x the arc's nominal time
+SEARCH_GOLDEN = 10     # then golden-section steps about the best grid point
+TF_LO, TF_HI = 0.3, 2.0
+ZETA = 0.9             # damping of the feedback on the deviation from the plan
+HANDOVER_S = (0.0, 4.0, 5.0)   # by arc: the time-to-go at which Chang'e's phase logic ends it
+
+
+@kernel
+def _f(fs, o, n):
+    return fs[o:o + n], o + n
+
+
+@kernel
+def _i(fs, o, n):
+    return fs[o:o + n].view(np.int64), o + n
+
+
+@kernel
+def views(fs):
+    """The solver's problem and workspace (gnc.core.pdg Socp, Work) as views of fs's PDG
+    region, and the offset where the region ends; the order is the tuples' own."""
+    b = FS_LEN
+    N = int(fs[b + PG_NODES])
+    n = pr.NV * (N - 1) + pr.NVL
+    p = 7 + 7 * (N - 1) + 6
+    nsoc = 2 * (N - 1) + max(N - 2, 0)
+    m = 2 * (N - 1) + 1 + 7 * (N - 1) + 3 * max(N - 2, 0)
+    nk = n + p + m
+    w = int(fs[b + PG_BW_KKT]) + 1
+    nnz_k = int(fs[b + PG_NNZ_K])
+    nnz_l = int(fs[b + PG_NNZ_L])
+    o = b + PG_LEN + PN_LEN * N
+    c, o = _f(fs, o, n)
+    bb, o = _f(fs, o, p)
+    h, o = _f(fs, o, m)
+    a_ptr, o = _i(fs, o, p + 1)
+    a_idx, o = _i(fs, o, 4 * p)
+    a_val, o = _f(fs, o, 4 * p)
+    g_ptr, o = _i(fs, o, m + 1)
+    g_idx, o = _i(fs, o, 3 * m)
+    g_val, o = _f(fs, o, 3 * m)
+    soc_start, o = _i(fs, o, nsoc)
+    soc_dim, o = _i(fs, o, nsoc)
+    dims, o = _i(fs, o, 7)
+    scale, o = _f(fs, o, N_SC)
+    cols, o = _i(fs, o, 4)
+    vals, o = _f(fs, o, 4)
+    P = pr.Socp(c, bb, h, a_ptr, a_idx, a_val, g_ptr, g_idx, g_val, soc_start, soc_dim, dims, scale, cols, vals)
+    x, o = _f(fs, o, n)
+    y, o = _f(fs, o, p)
+    z, o = _f(fs, o, m)
+    s, o = _f(fs, o, m)
+    dx, o = _f(fs, o, n)
+    dy, o = _f(fs, o, p)
+    dz, o = _f(fs, o, m)
+    ds, o = _f(fs, o, m)
+    x1, o = _f(fs, o, n)
+    y1, o = _f(fs, o, p)
+    z1, o = _f(fs, o, m)
+    dza, o = _f(fs, o, m)
+    dsa, o = _f(fs, o, m)
+    rx, o = _f(fs, o, n)
+    ry, o = _f(fs, o, p)
+    rz, o = _f(fs, o, m)
+    lam, o = _f(fs, o, m)
+    wbar, o = _f(fs, o, m)
+    eta, o = _f(fs, o, nsoc)
+    t1, o = _f(fs, o, m)
+    t2, o = _f(fs, o, m)
+    t3, o = _f(fs, o, m)
+    kz, o = _f(fs, o, m)
+    kw, o = _f(fs, o, m)
+    pos, o = _i(fs, o, nk)
+    sign, o = _f(fs, o, nk)
+    band_flat, o = _f(fs, o, nk * w)
+    kp, o = _i(fs, o, nk + 1)
+    ki, o = _i(fs, o, nnz_k)
+    etree, o = _i(fs, o, nk)
+    lp, o = _i(fs, o, nk + 1)
+    li, o = _i(fs, o, nnz_l)
+    lx, o = _f(fs, o, nnz_l)
+    d, o = _f(fs, o, nk)
+    lnext, o = _i(fs, o, nk)
+    yv, o = _f(fs, o, nk)
+    yidx, o = _i(fs, o, nk)
+    ebuf, o = _i(fs, o, nk)
+    mark, o = _i(fs, o, nk)
+    kb, o = _f(fs, o, nk)
+    ks, o = _f(fs, o, nk)
+    kr, o = _f(fs, o, nk)
+    kc, o = _f(fs, o, nk)
+    info, o = _f(fs, o, so.N_INFO)
+    W = so.Work(x, y, z, s, dx, dy, dz, ds, x1, y1, z1, dza, dsa, rx, ry, rz, lam, wbar, eta, t1, t2, t3, kz, kw,
+                pos, sign, band_flat.reshape((nk, w)), kp, ki, etree, lp, li, lx, d, lnext, yv, yidx, ebuf, mark,
+                kb, ks, kr, kc, info)
+    return P, W, o
+
+
+def allocate(nodes: int, replan_s: float, glide: float, point: float, m_dry: float, divert: bool = False,
+             t_lo: float = 1.1, t_hi: float = 0.9) -> np.ndarray:
+    """A flight-software state row with the PDG region, its problem and workspace laid out
+    for `nodes` nodes (the solver's symbolic step runs here, once); fsw_reset clears only
+    the first FS_LEN fields.  Python: the flight software's set-up, not a step."""
+    lim = np.zeros(N_LIM)
+    lim[pr.LIM_TMIN], lim[pr.LIM_TMAX], lim[pr.LIM_ISP], lim[pr.LIM_G0] = 1500.0, 7500.0, 3000.0, 1.0
+    lim[pr.LIM_GLIDE], lim[pr.LIM_POINT], lim[pr.LIM_MDRY], lim[pr.LIM_G] = glide, point, 1.0, 1.62
+    st = np.zeros(N_ST)
+    st[pr.ST_R:pr.ST_R + 3], st[pr.ST_M] = (100.0, 0.0, 1000.0), 2000.0
+    P, W = so.setup(nodes, st, lim, 60.0)            # the pattern: the same for every problem of N nodes
+    total = FS_LEN + PG_LEN + PN_LEN * nodes + sum(a.size for a in P) + sum(a.size for a in W)
+    fs = np.zeros(total)
+    b = FS_LEN
+    fs[b + PG_NODES], fs[b + PG_REPLAN_S], fs[b + PG_GLIDE], fs[b + PG_POINT] = nodes, replan_s, glide, point
+    fs[b + PG_M_DRY], fs[b + PG_T_LO], fs[b + PG_T_HI] = m_dry, t_lo, t_hi
+    fs[b + PG_DIVERT] = 1.0 if divert else 0.0
+    fs[b + PG_BW_KKT] = W.band.shape[1] - 1
+    fs[b + PG_NNZ_K], fs[b + PG_NNZ_L] = W.ki.size, W.li.size
+    P2, W2, end = views(fs)
+    if end != total:
+        raise AssertionError(f"PDG region laid out to {end}, allocated {total}")
+    for mine, theirs in ((P2, P), (W2, W)):
+        for name, a, b_ in zip(theirs._fields, mine, theirs):
+            if a.shape != b_.shape or a.dtype != b_.dtype:
+                raise AssertionError(f"PDG region field {name}: {a.dtype}{a.shape} against {b_.dtype}{b_.shape}")
+            a[...] = b_
+    return fs
+
+
+@kernel
+def counters(fs):
+    """(solves, failures, iterations, most iterations of one solve, fallbacks) so far."""
+    b = FS_LEN
+    return (int(fs[b + PG_SOLVES]), int(fs[b + PG_FAILURES]), int(fs[b + PG_ITERS]), int(fs[b + PG_ITER_MAX]),
+            int(fs[b + PG_FALLBACKS]))
+
+
+@kernel
+def _solve(fs, P, W, tf, warm):
+    """Fill the problem from the region's start and limits with final time tf and solve it."""
+    b = FS_LEN
+    pr.fill(P, fs[b + PG_ST:b + PG_ST + N_ST], fs[b + PG_LIM:b + PG_LIM + N_LIM], tf)
+    status = so.solve(P, W, warm)
+    it = W.info[so.I_ITER]
+    fs[b + PG_SOLVES] += 1.0
+    fs[b + PG_ITERS] += it
+    fs[b + PG_ITER_MAX] = max(fs[b + PG_ITER_MAX], it)
+    return status
+
+
+@kernel
+def _search(fs, P, W, nominal):
+    """The final time of least propellant: the best of a grid over [TF_LO, TF_HI] x nominal,
+    then a golden section about it (the propellant is unimodal in tf where feasible; an
+    infeasible tf counts as infinite).  Returns tf (0: none feasible); W holds its optimum."""
+    lo = TF_LO * nominal
+    step = (TF_HI - TF_LO) * nominal / (SEARCH_GRID - 1)
+    best, f_best = 0.0, np.inf
+    for j in range(SEARCH_GRID):
+        tf = lo + j * step
+        if _solve(fs, P, W, tf, False) == so.OPTIMAL and W.info[so.I_PCOST] * P.scale[pr.SC_L] / tf < f_best:
+            best, f_best = tf, W.info[so.I_PCOST] * P.scale[pr.SC_L] / tf
+    if best == 0.0:
+        return 0.0
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+    a, c = max(best - step, 1.0), best + step
+    x1, x2 = c - g * (c - a), a + g * (c - a)
+    f1 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x1 if _solve(fs, P, W, x1, False) == so.OPTIMAL else np.inf
+    f2 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x2 if _solve(fs, P, W, x2, False) == so.OPTIMAL else np.inf
+    for _ in range(SEARCH_GOLDEN):
+        if f1 <= f2:
+            c, x2, f2 = x2, x1, f1
+            x1 = c - g * (c - a)
+            f1 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x1 if _solve(fs, P, W, x1, False) == so.OPTIMAL else np.inf
+        else:
+            a, x1, f1 = x1, x2, f2
+            x2 = a + g * (c - a)
+            f2 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x2 if _solve(fs, P, W, x2, False) == so.OPTIMAL else np.inf
+    tf = x1 if f1 <= f2 else x2
+    if min(f1, f2) > f_best:
+        tf = best
+    if _solve(fs, P, W, tf, False) != so.OPTIMAL:
+        return 0.0
+    return tf
+
+
+@kernel
+def _store(fs, P, W, t):
+    """The optimum in W as the plan (SI, landing frame) from time t."""
+    b = FS_LEN
+    N = int(fs[b + PG_NODES])
+    L, T, m0 = P.scale[pr.SC_L], P.scale[pr.SC_T], P.scale[pr.SC_M0]
+    for k in range(N):
+        o = b + PG_LEN + PN_LEN * k
+        for i in range(3):
+            fs[o + PN_R + i] = P.scale[pr.SC_RF + i] + L * W.x[pr.NV * k + pr.IR + i]
+            fs[o + PN_V + i] = W.x[pr.NV * k + pr.IV + i] * L / T
+            fs[o + PN_U + i] = W.x[pr.NV * k + pr.IU + i] * L / (T * T) if k < N - 1 else 0.0
+        fs[o + PN_M] = m0 * math.exp(W.x[pr.NV * k + pr.IZ])
+    fs[b + PG_T_PLAN] = t
+    fs[b + PG_TF] = T
+
+
+@kernel
+def _plan(fs, cfg, t, r, v, mass, ratio, g_mag, search):
+    """Plan from the navigation estimate: a final-time search about the time `search` (> 0)
+    or a warm re-plan with the time the current plan has left (search = 0).  Returns True
+    with a new plan, False (counted) when the solve found no optimum: the old plan stands."""
+    b = FS_LEN
+    st = fs[b + PG_ST:b + PG_ST + N_ST]
+    lim = fs[b + PG_LIM:b + PG_LIM + N_LIM]
+    for i in range(3):
+        st[pr.ST_R + i] = r[i]
+        st[pr.ST_V + i] = v[i]
+        st[pr.ST_RF + i] = fs[b + PG_RF + i]
+        st[pr.ST_VF + i] = fs[b + PG_VF + i]
+    st[pr.ST_M] = mass
+    # the plan keeps a margin of the engine's range for the feedback (t_lo, t_hi)
+    lim[pr.LIM_TMIN] = fs[b + PG_T_LO] * ratio * cfg[CF_THRUST_MIN]
+    lim[pr.LIM_TMAX] = fs[b + PG_T_HI] * ratio * cfg[CF_THRUST_MAX]
+    lim[pr.LIM_ISP] = cfg[CF_ISP]
+    lim[pr.LIM_G0] = 1.0
+    lim[pr.LIM_GLIDE] = fs[b + PG_GLIDE]
+    lim[pr.LIM_POINT] = fs[b + PG_POINT]
+    lim[pr.LIM_MDRY] = fs[b + PG_M_DRY]
+    lim[pr.LIM_G] = g_mag
+    P, W, _ = views(fs)
+    ok = False
+    if search > 0.0:
+        ok = _search(fs, P, W, search) > 0.0
+    else:
+        tf = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
+        ok = _solve(fs, P, W, tf, fs[b + PG_WARM] > 0.0) == so.OPTIMAL
+    fs[b + PG_STATUS] = W.info[so.I_STATUS]
+    fs[b + PG_T_NEXT] = t + fs[b + PG_REPLAN_S]
+    if ok:
+        _store(fs, P, W, t)
+        fs[b + PG_WARM] = 1.0
+        fs[b + PG_FAILS] = 0.0
+    else:
+        fs[b + PG_FAILURES] += 1.0
+        fs[b + PG_FAILS] += 1.0
+        fs[b + PG_WARM] = 0.0
+    return ok
+
+
+@kernel
+def _follow(fs, cfg, t, r, v, g):
+    """The plan's held thrust acceleration at t, corrected from the plan's flat gravity to
+    the apparent one, plus feedback on the deviation from the plan's state."""
+    b = FS_LEN
+    N = int(fs[b + PG_NODES])
+    tau = min(max(t - fs[b + PG_T_PLAN], 0.0), fs[b + PG_TF])
+    dtn = fs[b + PG_TF] / (N - 1)
+    k = min(int(tau / dtn), N - 2)
+    s = tau - k * dtn
+    o = b + PG_LEN + PN_LEN * k
+    g_p = (0.0, 0.0, -fs[b + PG_LIM + pr.LIM_G])
+    u = vec.load3(fs, o + PN_U)
+    acc = vec.add(u, g_p)
+    rp = vec.add(vec.add(vec.load3(fs, o + PN_R), vec.scale(vec.load3(fs, o + PN_V), s)), vec.scale(acc, 0.5 * s * s))
+    vp = vec.add(vec.load3(fs, o + PN_V), vec.scale(acc, s))
+    w = cfg[CF_POS_BW]
+    fb = vec.add(vec.scale(vec.sub(rp, r), w * w), vec.scale(vec.sub(vp, v), 2.0 * ZETA * w))
+    return vec.add(vec.add(u, vec.sub(g_p, g)), fb)
+
+
+@kernel
+def _start_arc(fs, cfg, arc):
+    b = FS_LEN
+    fs[b + PG_ARC] = arc
+    fs[b + PG_FALLBACK] = 0.0
+    fs[b + PG_FAILS] = 0.0
+    fs[b + PG_WARM] = 0.0
+    if arc == ARC_APPROACH:
+        aim = (0.0, 0.0, cfg[CF_HOVER_ALT])
+        vf = 0.0
+    else:
+        aim = vec.load3(fs, FS_AIM)
+        vf = -cfg[CF_SLOW_RATE]
+    for i in range(3):
+        fs[b + PG_RF + i] = aim[i]
+        fs[b + PG_VF + i] = 0.0
+    fs[b + PG_VF + 2] = vf
+
+
+@kernel
+def _fall_back(fs):
+    b = FS_LEN
+    fs[b + PG_FALLBACK] = 1.0
+    fs[b + PG_FALLBACKS] += 1.0
+
+
+@kernel
+def step(sf, cfg, fs, af, t):
+    """One guidance + control step of the descent with the fuel-optimal law: Chang'e's
+    phase logic runs as ever (transitions, and the command of the phases this law leaves to
+    it); in the approach and obstacle avoidance the plan's command replaces its own."""
+    b = FS_LEN
+    r, v, g, up, alt, q_lb, mass, ratio, h_ground = descent.prepare(sf, cfg, fs, t)
+    a, phase, health = descent.phased(sf, cfg, fs, af, t, r, v, g, up, alt, q_lb, mass, ratio, h_ground)
+    arc = ARC_NONE
+    if phase == PHASE_APPROACH:
+        arc = ARC_APPROACH
+    elif phase == PHASE_OBSTACLE_AVOIDANCE and fs[b + PG_DIVERT] > 0.0:
+        arc = ARC_DIVERT
+    if arc != ARC_NONE:
+        if int(fs[b + PG_ARC]) != arc:
+            _start_arc(fs, cfg, arc)
+            nominal = cfg[CF_APPROACH_TIME] if arc == ARC_APPROACH else cfg[CF_AVOID_TIME]
+            if not _plan(fs, cfg, t, r, v, mass, ratio, vec.norm(g), nominal):
+                _fall_back(fs)
+        elif fs[b + PG_FALLBACK] == 0.0:
+            ttg = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
+            if t >= fs[b + PG_T_NEXT] and ttg >= REPLAN_MIN_S:
+                # after a failure, the final time is searched again about the time left
+                retarget = max(ttg, 2.0 * REPLAN_MIN_S) if fs[b + PG_FAILS] > 0.0 else 0.0
+                if not _plan(fs, cfg, t, r, v, mass, ratio, vec.norm(g), retarget) \
+                        and fs[b + PG_FAILS] >= FAIL_MAX:
+                    _fall_back(fs)
+        if fs[b + PG_FALLBACK] == 0.0:
+            # the arc's time-to-go is the plan's: Chang'e's transitions end the arc with it
+            fs[FS_TGO] = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t + HANDOVER_S[arc]
+            a = guidance.shape_thrust(_follow(fs, cfg, t, r, v, g), up, ratio * cfg[CF_THRUST_MIN] / mass,
+                                      cfg[CF_MAX_TILT])
+    return descent.actuate(cfg, fs, af, a, phase, up, q_lb, mass, ratio, health)
