@@ -19,16 +19,10 @@ from gnc.core.pdg.solver_c import CSolver
 
 
 def spread(count: int, seed: int, mixed: bool = False) -> dict:
-    rng = np.random.default_rng(seed)
     spaces = {}
     out = {"status_differs": 0, "iter_differs": 0, "double_obj": [], "double_x": [], "float_failed": 0,
            "float_obj": [], "float_viol": [], "float_iter_minus_double": [], "optimal": 0, "pairs": {}}
-    for _ in range(count):
-        N = int(rng.integers(20, 81))
-        if mixed:
-            st, tf, lim = ref.random_mixed_instance(rng)
-        else:
-            (st, tf), lim = ref.random_instance(rng), ref.limits()
+    for N, st, tf, lim in ref.draws(seed, count, mixed):
         if N not in spaces:
             spaces[N] = (so.setup(N, st, lim, tf), CSolver("c", N, st, lim, tf), CSolver("c-float", N, st, lim, tf))
         (P, W), C, F = spaces[N]

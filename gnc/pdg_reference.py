@@ -60,6 +60,19 @@ def random_mixed_instance(rng: np.random.Generator) -> tuple[np.ndarray, float, 
     return st, tf, lim
 
 
+def draws(seed: int, count: int, mixed: bool = False):
+    """count random instances from seed, each (N, state, tf, limits) with N in 20..80 nodes:
+    random_instance's (mixed: random_mixed_instance's), the tests' and benches' draws."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        N = int(rng.integers(20, 81))
+        if mixed:
+            st, tf, lim = random_mixed_instance(rng)
+        else:
+            (st, tf), lim = random_instance(rng), limits()
+        yield N, st, tf, lim
+
+
 def along(P: pr.Socp, x: np.ndarray, st: np.ndarray, lim: np.ndarray, t: float) -> np.ndarray:
     """The state t seconds along the plan x that P (filled from st) solved: its held
     acceleration integrated under gravity, the mass by the rocket equation; st's target."""

@@ -22,29 +22,12 @@ if importlib.util.find_spec("clarabel") is None:      # a test dependency (pypro
 COUNT = 200           # the issue's count: ~7 s of solving with Clarabel's beside ours
 
 
-def _violation(P, x, s):
-    """Relative violation of A x = b and h - G x in the cones."""
-    c, A, b, G, h, nl, q = ref.matrices(P)
-    eq = np.abs(A @ x - b).max() / (1.0 + np.abs(b).max())
-    sl = h - G @ x
-    worst = max(0.0, -sl[:nl].min())
-    for a, d in zip(P.soc_start, P.soc_dim):
-        worst = max(worst, np.linalg.norm(sl[a + 1:a + d]) - sl[a])
-    return max(eq, worst / (1.0 + np.abs(h).max()))
-
-
 def _compare(count, seed, mixed=False):
     """Our status against Clarabel's on random draws (mixed: half made hard, often infeasible);
     the largest objective gap and violation over the optimal ones."""
-    rng = np.random.default_rng(seed)
     spaces = {}
     gaps, viols, seen = [0.0], [0.0], {"optimal": 0, "infeasible": 0}
-    for _ in range(count):
-        N = int(rng.integers(20, 81))
-        if mixed:
-            st, tf, lim = ref.random_mixed_instance(rng)
-        else:
-            (st, tf), lim = ref.random_instance(rng), ref.limits()
+    for N, st, tf, lim in ref.draws(seed, count, mixed):
         if N not in spaces:
             spaces[N] = so.setup(N, st, lim, tf)
         P, W = spaces[N]
@@ -54,7 +37,7 @@ def _compare(count, seed, mixed=False):
         if str(theirs.status) == "Solved":
             assert status == so.OPTIMAL, (N, so.STATUS[status], W.info)
             gaps.append(abs(W.info[so.I_PCOST] - theirs.obj_val) / abs(theirs.obj_val))
-            viols.append(_violation(P, W.x, W.s))
+            viols.append(ref.violation(P, W.x))
             seen["optimal"] += 1
         else:
             assert str(theirs.status) == "PrimalInfeasible", theirs.status

@@ -35,24 +35,13 @@ FLOAT_VIOL = 1e-5
 COUNT = 30
 
 
-def _draws(seed, count, mixed=False):
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        N = int(rng.integers(20, 81))
-        if mixed:
-            st, tf, lim = ref.random_mixed_instance(rng)
-        else:
-            (st, tf), lim = ref.random_instance(rng), ref.limits()
-        yield N, st, tf, lim
-
-
 def _three(N, st, lim, tf):
     P, W = so.setup(N, st, lim, tf)
     return (P, W), CSolver("c", N, st, lim, tf), CSolver("c-float", N, st, lim, tf)
 
 
 def test_double_build_is_the_numba_solver():
-    for N, st, tf, lim in _draws(15, COUNT):
+    for N, st, tf, lim in ref.draws(15, COUNT):
         (P, W), C, _ = _three(N, st, lim, tf)
         assert np.array_equal(C.c, P.c) and np.array_equal(C.b, P.b) and np.array_equal(C.h, P.h)
         assert C.solve() == so.solve(P, W, False) == so.OPTIMAL
@@ -63,7 +52,7 @@ def test_double_build_is_the_numba_solver():
 
 def test_float_build_within_its_bound():
     worst_obj, worst_viol = 0.0, 0.0
-    for N, st, tf, lim in _draws(16, COUNT):
+    for N, st, tf, lim in ref.draws(16, COUNT):
         (P, W), _, F = _three(N, st, lim, tf)
         status = so.solve(P, W, False)
         assert F.solve() == status, F.info
@@ -81,7 +70,7 @@ def test_infeasible_recognised_in_both_builds():
     """The mixed draws (half made hard: short final time or little propellant) and the two
     hand-made infeasible starts of tests/test_pdg.py: INFEASIBLE wherever numba says so."""
     seen = 0
-    for N, st, tf, lim in _draws(1515, 20, mixed=True):
+    for N, st, tf, lim in ref.draws(1515, 20, mixed=True):
         (P, W), C, F = _three(N, st, lim, tf)
         status = so.solve(P, W, False)
         assert C.solve() == status

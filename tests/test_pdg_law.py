@@ -57,12 +57,12 @@ def test_infeasible_plan_is_counted_and_keeps_the_old_plan():
     a = assemble(sc, 0, False)
     fs = G.allocate(**a.pdg)
     b = FS_LEN
-    G._start_arc(fs, a.cfg, G.ARC_APPROACH)
+    G.start_arc(fs, a.cfg, G.ARC_APPROACH)
     r, v = (2700.0, 1800.0, 2300.0), (-54.0, -33.0, -34.0)
-    assert G._plan(fs, a.cfg, 730.0, r, v, 1920.0, 1.0, 1.62, 100.0)
+    assert G.plan_arc(fs, a.cfg, 730.0, r, v, 1920.0, 1.0, 1.62, 100.0)
     plan = fs[b + G.PG_LEN:b + G.PG_LEN + G.PN_LEN * a.pdg["nodes"]].copy()
     before = G.counters(fs)
-    ok = G._plan(fs, a.cfg, 731.0, r, v, a.pdg["m_dry"] + 1.0, 1.0, 1.62, 0.0)
+    ok = G.plan_arc(fs, a.cfg, 731.0, r, v, a.pdg["m_dry"] + 1.0, 1.0, 1.62, 0.0)
     assert not ok
     assert fs[b + G.PG_STATUS] != so.OPTIMAL
     after = G.counters(fs)

@@ -74,7 +74,10 @@ def test_c00_alone_is_the_point_mass(nmax):
         rn = math.sqrt(r @ r)
         v, *a = G.sh_potential_gravity(r, MU, R, nmax, model, work)
         worst = max(worst, rel(a, -MU / rn**3 * r))
-        assert abs(v - MU / rn) <= 2e-16 * MU / rn
+        # a handful of roundings (the norm's square root, mu/r, the series' products), each
+        # within 2^-53: 8 of them; measured 4.0e-16 (3.6 of them) on an Intel Xeon, where the
+        # 2e-16 this was once held to (read off an AMD EPYC) failed
+        assert abs(v - MU / rn) <= 8 * 2.0 ** -53 * MU / rn
     print(f"point mass, degree {nmax}: worst relative error {worst:.1e}")
     assert worst < 1e-15
 

@@ -169,9 +169,10 @@ def prepare(sf, cfg, fs, t):
 
 
 @kernel
-def phased(sf, cfg, fs, af, t, r, v, g, up, alt, q_lb, mass, ratio, h_ground):
-    """Chang'e's phases: the transitions and the control acceleration of the phase flown;
-    returns (acceleration, phase, health bits)."""
+def phased(sf, cfg, fs, af, t, pre):
+    """Chang'e's phases, from prepare's tuple pre: the transitions and the control
+    acceleration of the phase flown; returns (acceleration, phase, health bits)."""
+    r, v, g, up, alt, q_lb, mass, ratio, h_ground = pre
     dt = cfg[CF_DT]
     a_min = ratio * cfg[CF_THRUST_MIN] / mass
     a_max = ratio * cfg[CF_THRUST_MAX] / mass
@@ -277,6 +278,7 @@ def actuate(cfg, fs, af, a, phase, up, q_lb, mass, ratio, health):
 @kernel
 def step(sf, cfg, fs, af, t):
     """One guidance + control step of the descent; navigation has already run."""
-    r, v, g, up, alt, q_lb, mass, ratio, h_ground = prepare(sf, cfg, fs, t)
-    a, phase, health = phased(sf, cfg, fs, af, t, r, v, g, up, alt, q_lb, mass, ratio, h_ground)
+    pre = prepare(sf, cfg, fs, t)
+    a, phase, health = phased(sf, cfg, fs, af, t, pre)
+    up, q_lb, mass, ratio = pre[3], pre[5], pre[6], pre[7]
     return actuate(cfg, fs, af, a, phase, up, q_lb, mass, ratio, health)

@@ -286,7 +286,7 @@ def _store(fs, P, W, t):
 
 
 @kernel
-def _plan(fs, cfg, t, r, v, mass, ratio, g_mag, search):
+def plan_arc(fs, cfg, t, r, v, mass, ratio, g_mag, search):
     """Plan from the navigation estimate: a final-time search about the time `search` (> 0)
     or a warm re-plan with the time the current plan has left (search = 0).  Returns True
     with a new plan, False (counted) when the solve found no optimum: the old plan stands."""
@@ -350,7 +350,7 @@ def _follow(fs, cfg, t, r, v, g):
 
 
 @kernel
-def _start_arc(fs, cfg, arc):
+def start_arc(fs, cfg, arc):
     b = FS_LEN
     fs[b + PG_ARC] = arc
     fs[b + PG_FALLBACK] = 0.0
@@ -381,8 +381,9 @@ def step(sf, cfg, fs, af, t):
     phase logic runs as ever (transitions, and the command of the phases this law leaves to
     it); in the approach and obstacle avoidance the plan's command replaces its own."""
     b = FS_LEN
-    r, v, g, up, alt, q_lb, mass, ratio, h_ground = descent.prepare(sf, cfg, fs, t)
-    a, phase, health = descent.phased(sf, cfg, fs, af, t, r, v, g, up, alt, q_lb, mass, ratio, h_ground)
+    pre = descent.prepare(sf, cfg, fs, t)
+    a, phase, health = descent.phased(sf, cfg, fs, af, t, pre)
+    r, v, g, up, alt, q_lb, mass, ratio, h_ground = pre
     arc = ARC_NONE
     if phase == PHASE_APPROACH:
         arc = ARC_APPROACH
@@ -390,16 +391,16 @@ def step(sf, cfg, fs, af, t):
         arc = ARC_DIVERT
     if arc != ARC_NONE:
         if int(fs[b + PG_ARC]) != arc:
-            _start_arc(fs, cfg, arc)
+            start_arc(fs, cfg, arc)
             nominal = cfg[CF_APPROACH_TIME] if arc == ARC_APPROACH else cfg[CF_AVOID_TIME]
-            if not _plan(fs, cfg, t, r, v, mass, ratio, vec.norm(g), nominal):
+            if not plan_arc(fs, cfg, t, r, v, mass, ratio, vec.norm(g), nominal):
                 _fall_back(fs)
         elif fs[b + PG_FALLBACK] == 0.0:
             ttg = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
             if t >= fs[b + PG_T_NEXT] and ttg >= REPLAN_MIN_S:
                 # after a failure, the final time is searched again about the time left
                 retarget = max(ttg, 2.0 * REPLAN_MIN_S) if fs[b + PG_FAILS] > 0.0 else 0.0
-                if not _plan(fs, cfg, t, r, v, mass, ratio, vec.norm(g), retarget) \
+                if not plan_arc(fs, cfg, t, r, v, mass, ratio, vec.norm(g), retarget) \
                         and fs[b + PG_FAILS] >= FAIL_MAX:
                     _fall_back(fs)
         if fs[b + PG_FALLBACK] == 0.0:
