@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from loop_timing import machine, summarise
+from run_timing import gnc_checkouts
 
 TARGETS_S = {"descent": 20.0, "mission": 30.0}      # issue #16: first `gnc run PROGRAM` after a fresh install
 FIRST_LINE_S = 1.0
@@ -67,19 +67,7 @@ def main(argv=None):
                     help="also every command with NAME=VALUE in its environment, labelled LABEL; repeatable")
     args = ap.parse_args(argv)
 
-    checkouts = []              # (label prefix, command start, environment, where gnc comes from, its commit)
-    for spec in args.checkout:
-        label, _, folder = spec.partition("=")
-        folder = Path(folder or label).resolve()
-        commit = subprocess.run(["git", "-C", str(folder), "describe", "--always", "--dirty"], capture_output=True,
-                                text=True).stdout.strip() or "not a git checkout"
-        checkouts.append((f"{label}: ", [sys.executable, "-m", "gnc.cli"], {"PYTHONPATH": str(folder)},
-                          str(folder), commit))
-    if not checkouts:
-        exe = shutil.which("gnc")
-        if exe is None:
-            sys.exit("no `gnc` console script on PATH: pip install -e . first")
-        checkouts.append(("", [exe], {}, exe, ""))
+    checkouts = gnc_checkouts(args.checkout)
     variants = [("", {})]
     for spec in args.env:
         label, _, assignment = spec.partition("=")

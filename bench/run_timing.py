@@ -75,19 +75,11 @@ def run_once(cmd, env):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=5, help="timed runs of every command (default 5)")
-    ap.add_argument("--programs", nargs="+", default=["descent", "mission"], choices=sorted(TARGETS_S))
-    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
-    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    ap.add_argument("--checkout", action="append", default=[], metavar="LABEL=DIR",
-                    help="run gnc from this checkout (python -m gnc.cli, PYTHONPATH=DIR); repeatable")
-    args = ap.parse_args(argv)
-
-    # (label prefix, command start, environment, where gnc comes from, its commit)
+def gnc_checkouts(specs: list[str]) -> list[tuple]:
+    """Where each timed command's gnc comes from: (label prefix, command start, environment,
+    where gnc comes from, its commit) per --checkout LABEL=DIR, else the installed `gnc`."""
     checkouts = []
-    for spec in args.checkout:
+    for spec in specs:
         label, _, folder = spec.partition("=")
         folder = Path(folder or label).resolve()
         commit = subprocess.run(["git", "-C", str(folder), "describe", "--always", "--dirty"], capture_output=True,
@@ -103,6 +95,20 @@ def main(argv=None):
         commit = subprocess.run(["git", "-C", str(Path(which).parent.parent), "describe", "--always", "--dirty"],
                                 capture_output=True, text=True).stdout.strip()
         checkouts.append(("", [exe], {}, which, commit))
+    return checkouts
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="timed runs of every command (default 5)")
+    ap.add_argument("--programs", nargs="+", default=["descent", "mission"], choices=sorted(TARGETS_S))
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--checkout", action="append", default=[], metavar="LABEL=DIR",
+                    help="run gnc from this checkout (python -m gnc.cli, PYTHONPATH=DIR); repeatable")
+    args = ap.parse_args(argv)
+
+    checkouts = gnc_checkouts(args.checkout)
     load_start = os.getloadavg()
     commands = []                                   # (label, program, variant, argv, env)
     with tempfile.TemporaryDirectory() as tmp:
