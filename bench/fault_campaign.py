@@ -4,7 +4,7 @@
 
 For each kind of gnc.core.faults, N dispersed descents with the fault (onset, size and
 axis drawn per seed from the descent scenario's [faults] ranges) and, for the kinds a
-health flag can show, the same N seeds with the fault's size set to 0: its twin, flying
+health flag can show, the same N seeds with the fault's size (a dropout: its duration) set to 0: its twin, flying
 the same noise with nothing wrong.  A run *detected* its fault when it raised the kind's
 flags after onset on more steps than its twin; *isolated* when the flight software put the
 faulty unit out or flew around it (an altimeter step removed, a velocimeter beam isolated,
@@ -35,7 +35,9 @@ DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "fault_campaign.jso
 def fly(kind: str, runs: int, seed: int, jobs: int, zero_size: bool = False) -> list[dict]:
     overrides = [f"faults.kind={kind}"]
     if zero_size:
-        overrides.append(f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]")
+        # a kind with no size (a dropout) is nothing wrong for a duration of 0
+        overrides.append(f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]" if kind in FAULT_SIZE_KEYS
+                         else "faults.duration_s=0.0")
     return montecarlo.campaign(scenario.load("descent", overrides), runs, seed=seed, jobs=jobs).runs
 
 
