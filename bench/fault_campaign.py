@@ -51,16 +51,19 @@ def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
     out = {"kind": kind, "runs": len(runs), "flown_through": len(runs) - len(lost), "aborted": 0, "lost": len(lost),
            "lost_seeds": [r["seed"] for r in lost], "lost_outcomes": sorted({r["outcome"] for r in lost})}
     if twins is None:
-        out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None)
+        out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None,
+                   twin_isolated_seeds=None, twins_lost_seeds=None)
         return out
     twin = {r["seed"]: r["fault"]["flagged_steps"] for r in twins}
     detected = [r for r in runs if r["fault"]["flagged_steps"] > twin[r["seed"]]]
     latency = [r["fault"]["first_flag_s"] - r["fault"]["onset_s"] for r in detected
                if r["fault"]["first_flag_s"] is not None]
     isolated = [r for r in runs if r["fault"].get("isolated_s") is not None]
+    false_alarms = [r["seed"] for r in twins if r["fault"].get("isolated_s") is not None]
     out.update(isolated=len(isolated) if r0_isolates(runs) else None,
-               twin_isolated=sum(1 for r in twins if r["fault"].get("isolated_s") is not None)
-               if r0_isolates(runs) else None,
+               twin_isolated=len(false_alarms) if r0_isolates(runs) else None,
+               twin_isolated_seeds=false_alarms,
+               twins_lost_seeds=[r["seed"] for r in twins if r["outcome"] != "landed"],
                detected=len(detected),
                lost_undetected=sum(1 for r in lost if r["fault"]["flagged_steps"] <= twin[r["seed"]]),
                latency_s=statistics.median(latency) if latency else None)

@@ -23,7 +23,8 @@
 /* the altimeter lost (gnc/core/fsw/descent.py): 10 of its 10 Hz samples missed in a row, or
  * SITE_MISMATCH_N in a row at odds with the hazard unit's site */
 #define ALT_SILENT RC(1.0)        /* s */
-#define SITE_MISMATCH RC(5.0)     /* m */
+#define SITE_MISMATCH RC(3.0)     /* m, with the altimeter's footprint on the site */
+#define SITE_RELIEF RC(0.2)       /* m per m of the footprint's distance from the site */
 #define SITE_MISMATCH_N RC(5.0)   /* samples */
 
 static void enter(real *fs, int phase, real t)
@@ -74,18 +75,24 @@ static real track_ground(const real *sf, const real *cfg, real *fs, quat q_lb, v
     real h = fs[FS_H_GROUND], h_site = RC(0.0);
     int valid = (int)sf[SF_VALID];
     int site = (valid & VALID_HDU) != 0;
+    vec3 s = q_rot(q_lb, v3_load(sf, SF_HDU_REL));
+    real depth = -v3_dot(s, up);
     if (h >= RC(0.0))
         h = r_max(h + v3_dot(v, up) * dt, RC(0.0));
     if (site)
-        h_site = r_max(-v3_dot(q_rot(q_lb, v3_load(sf, SF_HDU_REL)), up) - cfg[CF_LEG_HEIGHT], RC(0.0));
+        h_site = r_max(depth - cfg[CF_LEG_HEIGHT], RC(0.0));
     if (valid & VALID_ALT) {
         vec3 b = q_rot(q_lb, v3_load(cfg, CF_ALT_BORE));
         real c = -v3_dot(b, up);
         fs[FS_T_ALT_SEEN] = t;
         if (c >= RC(0.2)) {
             h = r_max((sf[SF_ALT_RANGE] - fs[FS_ALT_BIAS]) * c - cfg[CF_LEG_HEIGHT], RC(0.0));
-            if (site)
-                fs[FS_ALT_MISS] = r_fabs(h - h_site) > SITE_MISMATCH ? fs[FS_ALT_MISS] + RC(1.0) : RC(0.0);
+            if (site) {
+                /* where the beam would meet the level ground through the site, from the site */
+                real d = v3_norm(v3_sub(v3_scale(b, depth / c), s));
+                real allowed = SITE_MISMATCH + SITE_RELIEF * d;
+                fs[FS_ALT_MISS] = r_fabs(h - h_site) > allowed ? fs[FS_ALT_MISS] + RC(1.0) : RC(0.0);
+            }
         }
     }
     if (site && (t - fs[FS_T_ALT_SEEN] > ALT_SILENT || fs[FS_ALT_MISS] >= SITE_MISMATCH_N))
