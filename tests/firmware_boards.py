@@ -52,6 +52,12 @@ def ends_session(board):
     return lambda link: board.kill()
 
 
+def flight_software_columns(telemetry: dict) -> list[str]:
+    """The telemetry a board's flight software computes: all but its step time and its link
+    counters (what its decoder dropped at boot, say, is the link's, not the numbers')."""
+    return sorted(name for name in telemetry if name != "af.step_cycles" and not name.startswith("af.board_"))
+
+
 def landed_like_gnc_run(summary: dict, sc) -> None:
     """Landed within the [touchdown] limits, through every phase `gnc run` flies with sc and seed 0."""
     assert summary["outcome"] == "landed", summary["failures"]

@@ -665,6 +665,31 @@ def test_a_hello_cut_by_the_port_opening_is_not_a_corrupted_frame():
     assert f["corrupted"] == 0 and f["on_time"] == 50
 
 
+class DeafAtFirst(Board):
+    """Says its boot hello but hears nothing until the host's third reset, as QEMU's pty,
+    which reads the port up to a second after the board first writes to it."""
+
+    def __init__(self):
+        super().__init__()
+        self.resets_heard = 0
+
+    def receive(self, data: bytes) -> bytes:
+        if self.resets_heard < 3:
+            self.resets_heard += sum(m.kind == "reset" for m in wire.Decoder().feed(data))
+            if self.resets_heard < 3:
+                return b""
+        return super().receive(data)
+
+
+def test_the_config_waits_for_a_hello_that_answers_a_reset():
+    """A boot hello says the board talks, not that it hears: a config sent on it alone is
+    lost, or (under QEMU) waits unread while its retries queue behind it."""
+    r = run_session(load("descent", ["sim.max_duration_s=1"]), StubTransport(DeafAtFirst()))
+    assert r.summary["outcome"] != "aborted", r.summary["failures"]
+    h = r.link["handshakes"][0]
+    assert h["resets_sent"] == 3 and h["config_tries"] == 1
+
+
 class Reflashed(Board):
     """A board that, after 100 answers, speaks the next protocol version: every message
     intact (its CRC recomputed), as firmware of another version would send it."""

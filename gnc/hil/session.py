@@ -158,14 +158,17 @@ def _refused_schema(name: str, msg: wire.Message | None) -> None:
 
 
 def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step: int = 0) -> wire.Hello:
-    """Host-driven: `reset` every RESET_EVERY_S until a `hello` (boards that reset on
-    open, drop early bytes or lose their banner all end up answering one), then
-    `config` until the board acknowledges it with the log line "config ok <crc>"."""
+    """Host-driven: `reset` every RESET_EVERY_S until a `hello` answers one (boards that
+    reset on open, drop early bytes or lose their banner all end up answering one), then
+    `config` until the board acknowledges it with the log line "config ok <crc>".  A boot
+    hello alone proves the board talks, not that it hears: QEMU's pty may read the port
+    only up to a second after the board first writes, and a config sent meanwhile, with
+    its retries, then arrives at once."""
     name = link.transport.name
     t0 = time.perf_counter()
     garbled_at_start = link.decoder.errors()
     link.send(b"\x00")                   # ends whatever partial message the board holds
-    hello, resets, next_reset = None, 0, t0
+    hello, reset_seqs, next_reset = None, set(), t0
     while hello is None:
         now = time.perf_counter()
         if now >= t0 + HELLO_TIMEOUT_S:
@@ -173,17 +176,18 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
             if version is not None:
                 raise HandshakeError(f"{name}: the board speaks protocol version {version}, this host "
                                      f"{wire.PROTOCOL_VERSION}: update the firmware or the host")
-            raise HandshakeError(f"{name}: no hello from the board within {HELLO_TIMEOUT_S:g} s "
-                                 f"({resets} resets sent, {link.decoder.errors() - garbled_at_start} garbled "
+            raise HandshakeError(f"{name}: no hello from the board answering a reset within {HELLO_TIMEOUT_S:g} s "
+                                 f"({len(reset_seqs)} resets sent, {link.decoder.errors() - garbled_at_start} garbled "
                                  f"messages heard): is it running "
                                  f"the lunar-gnc firmware, at this baud rate?")
         if now >= next_reset:
-            link.send(wire.encode_reset(link.next_seq()))
-            resets += 1
+            seq = link.next_seq()
+            link.send(wire.encode_reset(seq))
+            reset_seqs.add(seq)
             next_reset = now + RESET_EVERY_S
         msg = link.receive(min(next_reset, t0 + HELLO_TIMEOUT_S))
         _refused_schema(name, msg)
-        if msg is not None and msg.kind == "hello":
+        if msg is not None and msg.kind == "hello" and msg.seq in reset_seqs:
             hello = msg.payload
             if hello.fingerprint != wire.SCHEMA_FINGERPRINT:
                 raise HandshakeError(schema_mismatch(name, hello.fingerprint, wire.SCHEMA_FINGERPRINT))
@@ -193,7 +197,7 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
     garbled_before_hello = link.decoder.errors() - garbled_at_start
     tries = send_config(link, "config", cfg)
     if stats is not None:
-        stats.handshakes.append({"step": step, "board": hello.name, "resets_sent": resets,
+        stats.handshakes.append({"step": step, "board": hello.name, "resets_sent": len(reset_seqs),
                                  "hello_after_s": t_hello, "garbled_before_hello": garbled_before_hello,
                                  "config_tries": tries, "total_s": time.perf_counter() - t0})
     return hello

@@ -8,6 +8,10 @@ compile_parts starts worker processes that each compile some of the kernels the 
 rest itself, waits for them, and then compiles the loop, which loads the workers' parts from
 the cache.  numba compiles one function at a time per process (its compiler lock), so
 threads would not do.  GNC_COMPILE_PROCESSES=N sets the processes (1: all in this one).
+
+A run that flies several loops one after another (the mission) compiles the later ones ahead
+(compiled_ahead): a low-priority `gnc compile` of them runs while the first flies, on the
+core its one-process stretches (the loop's own compile, the flight) leave idle.
 """
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ import contextlib
 import functools
 import os
 import pickle
+import signal
 import subprocess
 import sys
+from typing import Callable
 
 from gnc import programs
 from gnc.core import fsw_c
@@ -117,6 +123,45 @@ def compile_parts(fly_loop, args: tuple) -> None:
             if w.poll() is None:
                 w.kill()
                 w.wait()
+
+
+@contextlib.contextmanager
+def compiled_ahead(programs: tuple[str, ...], fsw: str):
+    """Within the block, the loops of programs (flying fsw) compile in a background `gnc
+    compile` at low priority, if any is cold and there is more than one core.  Yields
+    ready(program, waiting), which returns once that program's loop is compiled (or the
+    compile ended some other way: the run then compiles what is missing itself), calling
+    waiting() first if it has to wait.  A compile still
+    running when the block ends is stopped: nothing outlives the run."""
+    cold = tuple(p for p in programs if not loop(p, fsw).signatures)     # a campaign's later runs: none
+    proc = None
+    if cold and os.name == "posix" and processes() > 1 and not cached(cold, fsw):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(GNC.parent), os.environ.get("PYTHONPATH", "")]))
+        proc = subprocess.Popen([sys.executable, "-m", "gnc.cli", "compile", *cold, "--fsw", fsw],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+                                start_new_session=True, preexec_fn=lambda: os.nice(10))
+    done: set[str] = set()
+
+    def ready(program: str, waiting: Callable[[], None] | None = None) -> None:
+        # `gnc compile` ends a program's line ("ascent: compiling ... 40 s", "ascent: cached") once its loop is
+        # saved: the index file alone can be on disk before the code it indexes
+        if proc is not None and program not in done and waiting is not None:
+            waiting()
+        while proc is not None and program not in done:
+            line = proc.stdout.readline()
+            if not line:
+                proc.wait()
+                return
+            done.add(line.split(":", 1)[0])
+
+    try:
+        yield ready
+    finally:
+        if proc is not None:
+            if proc.poll() is None:         # its session: the compile and the workers it started
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            proc.stdout.close()
 
 
 def worker() -> None:

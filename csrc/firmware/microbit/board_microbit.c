@@ -69,10 +69,12 @@ static uint8_t cold_start;
 /* Clear the event before reading RXD: a byte still queued behind it raises it again. */
 void UART0_IRQHandler(void)
 {
-    while (UART_RXDRDY) {
+    while (!rx_ring_full() && UART_RXDRDY) {
         UART_RXDRDY = 0;
         rx_ring_put((uint8_t)UART_RXD);
     }
+    if (rx_ring_full())
+        rx_ring_pause(UART0_IRQN);
 }
 
 void board_init(void)
@@ -94,7 +96,7 @@ void board_init(void)
     TIMER_START = 1;
 }
 
-int board_read(void) { return rx_ring_get_or_sleep(); }
+int board_read(void) { return rx_ring_get_or_sleep(UART0_IRQN); }
 
 /* One byte at a time: TXD takes the next byte only after TXDRDY said the last one left. */
 void board_write(const uint8_t *data, size_t len)

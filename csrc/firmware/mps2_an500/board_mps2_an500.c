@@ -52,8 +52,10 @@ static uint8_t cold_start;
 void UART0_RX_IRQHandler(void)
 {
     UART_INTCLEAR = INT_RX;
-    while (UART_STATE & STATE_RXFULL)
+    while (!rx_ring_full() && (UART_STATE & STATE_RXFULL))
         rx_ring_put((uint8_t)UART_DATA);
+    if (rx_ring_full())
+        rx_ring_pause(UART0_RX_IRQN);
 }
 
 void board_init(void)
@@ -66,7 +68,7 @@ void board_init(void)
     cycles_start(1);
 }
 
-int board_read(void) { return rx_ring_get_or_sleep(); }
+int board_read(void) { return rx_ring_get_or_sleep(UART0_RX_IRQN); }
 
 void board_write(const uint8_t *data, size_t len)
 {

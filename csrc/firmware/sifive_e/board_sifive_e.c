@@ -78,9 +78,12 @@ static uint32_t clock_hz;
         v_;                                                                                        \
     })
 
+static volatile uint8_t rx_paused;
+
 /* The only trap enabled is the machine external interrupt: drain the UART's receive FIFO
- * (8 bytes on the chip, 87 us a byte at 115200 baud) into the ring.  Anything else is a
- * fault: stop, and the host sees silence. */
+ * (8 bytes on the chip, 87 us a byte at 115200 baud) into the ring, up to a full ring:
+ * then its interrupt is off until board_read has taken a byte (rx_ring.h says why).
+ * Anything else is a fault: stop, and the host sees silence. */
 __attribute__((interrupt("machine"), aligned(4))) static void trap_handler(void)
 {
     uint32_t irq, c;
@@ -88,9 +91,14 @@ __attribute__((interrupt("machine"), aligned(4))) static void trap_handler(void)
         for (;;)
             ;
     while ((irq = PLIC_CLAIM) != 0) {
-        if (irq == UART0_IRQ)
-            while (!((c = UART_RXDATA) & UART_EMPTY))
+        if (irq == UART0_IRQ) {
+            while (!rx_ring_full() && !((c = UART_RXDATA) & UART_EMPTY))
                 rx_ring_put((uint8_t)c);
+            if (rx_ring_full()) {
+                UART_IE = 0u;
+                rx_paused = 1;
+            }
+        }
         PLIC_CLAIM = irq; /* complete */
     }
 }
@@ -152,13 +160,19 @@ void board_init(void)
  * of spinning the guest. */
 int board_read(void)
 {
+    int c;
     if (rx_ring_empty()) {
         __asm__ volatile("csrc mstatus, %0" ::"r"(MSTATUS_MIE) : "memory");
         if (rx_ring_empty())
             __asm__ volatile("wfi");
         __asm__ volatile("csrs mstatus, %0" ::"r"(MSTATUS_MIE) : "memory");
     }
-    return rx_ring_get();
+    c = rx_ring_get();
+    if (rx_paused) {
+        rx_paused = 0;
+        UART_IE = UART_IE_RXWM; /* raised again at once if the FIFO holds a byte */
+    }
+    return c;
 }
 
 /* Reading txdata says whether the FIFO is full; a store queues one byte. */

@@ -64,8 +64,10 @@ static uint32_t reset_flags;
 
 static void usart_irq(void)
 {
-    while (USART_SR & SR_RXNE)
+    while (!rx_ring_full() && (USART_SR & SR_RXNE))
         rx_ring_put((uint8_t)USART_DR);
+    if (rx_ring_full())
+        rx_ring_pause(USART_IRQN);
 }
 
 void USART1_IRQHandler(void) { usart_irq(); }
@@ -94,7 +96,7 @@ void board_init(void)
     cycles_start(0);
 }
 
-int board_read(void) { return rx_ring_get_or_sleep(); }
+int board_read(void) { return rx_ring_get_or_sleep(USART_IRQN); }
 
 void board_write(const uint8_t *data, size_t len)
 {

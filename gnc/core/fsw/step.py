@@ -32,8 +32,8 @@ def fsw_reset(fs):
 
 
 @kernel
-def _descent_nav(sf, cfg, fs, t, dt):
-    """The descent's navigation and its go command; returns the health bits."""
+def descent_step(sf, cfg, fs, af, t):
+    """The descent program, navigation first."""
     health = 0
     if int(fs[FS_HEALTH]) & HEALTH_NAV_INIT == 0:
         nav.init(cfg, fs)
@@ -45,26 +45,13 @@ def _descent_nav(sf, cfg, fs, t, dt):
     health |= nav.correct(sf, cfg, fs, t)
     if int(sf[SF_CMD]) == 1:
         fs[FS_STARTED] = 1.0
-    return health
-
-
-@kernel
-def descent_step(sf, cfg, fs, af, t):
-    """The descent program, navigation first."""
-    health = _descent_nav(sf, cfg, fs, t, cfg[CF_DT])
     if fs[FS_STARTED] > 0.0:
         health |= descent.step(sf, cfg, fs, af, t)
     nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
 
 
-@kernel
-def pdg_descent_step(sf, cfg, fs, af, t):
-    """descent_step flown by the fuel-optimal law (gnc.core.fsw.pdg_law): fs carries its
-    region after FS_LEN (pdg_law.allocate).  Numba only."""
-    health = _descent_nav(sf, cfg, fs, t, cfg[CF_DT])
-    if fs[FS_STARTED] > 0.0:
-        health |= pdg_law.step(sf, cfg, fs, af, t)
-    nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
+# descent_step flown by the fuel-optimal law: fs carries the law's region after FS_LEN (pdg_law.allocate).  Numba only.
+pdg_descent_step = kernel(variant(descent_step, "pdg_descent_step", descent=pdg_law))
 
 
 @kernel

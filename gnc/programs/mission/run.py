@@ -30,6 +30,7 @@ import numpy as np
 
 from gnc import linalg3 as la
 from gnc.core import pmath
+from gnc.programs import loops
 from gnc.programs.ascent import run as run_ascent
 from gnc.programs.ascent.assemble import Pad
 from gnc.programs.descent import run as run_descent
@@ -95,48 +96,55 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     def phase(i: int, name: str):
         return None if progress is None else lambda x, s: progress((i + x) / 3, f"{name}: {s}")
 
+    def compiling(i: int, name: str):
+        return None if progress is None else lambda: progress(i / 3, f"{name}: compiling")
+
     names = sc.phases
     descent_sc, ascent_sc, rdv_sc = load(names.descent), load(names.ascent), load(names.rendezvous)
     if descent_sc.orbit.inclination_deg != ascent_sc.target.inclination_deg:
         # one orbit from descent to capture: the lander comes down from the orbiter's
         raise ScenarioError(f"the descent's orbit.inclination_deg {descent_sc.orbit.inclination_deg:g} differs from "
                             f"the ascent's target.inclination_deg {ascent_sc.target.inclination_deg:g}")
-    wall = {}
-    t = time.perf_counter()
-    # every descent row is kept whatever tel_every: its last one is the lander's state at rest
-    descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw, progress=phase(0, "descent"),
-                              link=link, telemetry=_named(telemetry, "descent"))
-    wall["descent"] = time.perf_counter() - t
-    summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
-               "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
-               "rendezvous": None}
-    phases = {"descent": descent}
-    prefixed = _Prefixed(phases)
-    if descent.summary["outcome"] != "landed":
-        summary["failures"] = ["descent: " + f for f in descent.summary["failures"]]
-        return MissionResult(sc, seed, summary, prefixed, phases, wall)
+    # a cold cache: the later phases' loops compile while the descent flies (over HIL the board flies them)
+    with loops.compiled_ahead(("ascent", "rendezvous") if link is None else (), fsw) as ready:
+        wall = {}
+        t = time.perf_counter()
+        # every descent row is kept whatever tel_every: its last one is the lander's state at rest
+        descent = run_descent.run(descent_sc, seed, disperse, tel_every=1, fsw=fsw, progress=phase(0, "descent"),
+                                  link=link, telemetry=_named(telemetry, "descent"))
+        wall["descent"] = time.perf_counter() - t
+        summary = {"outcome": "descent_failed", "failures": [], "seed": int(seed), "dispersed": bool(disperse),
+                   "scenario": sc.name, "descent": descent.summary, "surface": None, "ascent": None,
+                   "rendezvous": None}
+        phases = {"descent": descent}
+        prefixed = _Prefixed(phases)
+        if descent.summary["outcome"] != "landed":
+            summary["failures"] = ["descent: " + f for f in descent.summary["failures"]]
+            return MissionResult(sc, seed, summary, prefixed, phases, wall)
 
-    pad = pad_from_descent(descent_sc, descent)
-    tilt = math.degrees(pmath.acos(min(1.0, la.dot(quat_to_matrix(pad.q_body_fixed)[:, 2],
-                                                      _up(pad.lat_deg, pad.lon_deg)))))
-    summary["surface"] = {"stay_s": sc.surface.stay_s, "lat_deg": pad.lat_deg, "lon_deg": pad.lon_deg,
-                          "ground_elevation_m": pad.elevation_m, "tilt_deg": tilt,
-                          "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
-    t = time.perf_counter()
-    ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(1, "ascent"),
-                            pad=pad, link=link, telemetry=_named(telemetry, "ascent"))
-    wall["ascent"] = time.perf_counter() - t
-    summary["ascent"] = ascent.summary
-    phases["ascent"] = ascent
-    if ascent.summary["outcome"] not in ("inserted", "off_target"):
-        summary["outcome"] = "ascent_failed"
-        summary["failures"] = ["ascent: " + f for f in ascent.summary["failures"]]
-        return MissionResult(sc, seed, summary, prefixed, phases, wall)
+        pad = pad_from_descent(descent_sc, descent)
+        tilt = math.degrees(pmath.acos(min(1.0, la.dot(quat_to_matrix(pad.q_body_fixed)[:, 2],
+                                                          _up(pad.lat_deg, pad.lon_deg)))))
+        summary["surface"] = {"stay_s": sc.surface.stay_s, "lat_deg": pad.lat_deg, "lon_deg": pad.lon_deg,
+                              "ground_elevation_m": pad.elevation_m, "tilt_deg": tilt,
+                              "pad_knowledge_error_m": pad.knowledge_error_m.tolist()}
+        ready("ascent", compiling(1, "ascent"))
+        t = time.perf_counter()
+        ascent = run_ascent.run(ascent_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(1, "ascent"),
+                                pad=pad, link=link, telemetry=_named(telemetry, "ascent"))
+        wall["ascent"] = time.perf_counter() - t
+        summary["ascent"] = ascent.summary
+        phases["ascent"] = ascent
+        if ascent.summary["outcome"] not in ("inserted", "off_target"):
+            summary["outcome"] = "ascent_failed"
+            summary["failures"] = ["ascent: " + f for f in ascent.summary["failures"]]
+            return MissionResult(sc, seed, summary, prefixed, phases, wall)
 
-    t = time.perf_counter()
-    rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(2, "rendezvous"),
-                             ascent=ascent, link=link, board="target", telemetry=_named(telemetry, "rendezvous"))
-    wall["rendezvous"] = time.perf_counter() - t
+        ready("rendezvous", compiling(2, "rendezvous"))
+        t = time.perf_counter()
+        rdv = run_rendezvous.run(rdv_sc, seed, disperse, tel_every=tel_every, fsw=fsw, progress=phase(2, "rendezvous"),
+                                 ascent=ascent, link=link, board="target", telemetry=_named(telemetry, "rendezvous"))
+        wall["rendezvous"] = time.perf_counter() - t
     summary["rendezvous"] = rdv.summary
     phases["rendezvous"] = rdv
     summary["outcome"] = rdv.summary["outcome"]
