@@ -7,10 +7,12 @@ at the pose the scan ends at (the unit compensates its frames for motion to its
 latest pose), so it is modelled as one lidar scan at the vehicle's true pose then.
 The unit builds the safety map for the lander at the yaw it hovers at, and picks the
 safe site nearest its nadir (gnc.core.hazard): the flight software hovers over its
-target, so the nadir stands for it.  From then on every sensor frame carries the site relative to the vehicle in body
-axes (SF_HDU_REL, VALID_HDU): the unit keeps the ground point it measured and tracks
-its own motion (modelled from truth), adding noise of site_sigma per axis to each
-report.  No safe site: no report, and the flight software lands at its target.
+target, so the nadir stands for it.  No site at its limits: it screens again with them relaxed
+in HP_FB_STEPS steps up to HP_FB_SLOPE_MAX and HP_FB_ROUGH_MAX, and takes the first site found.
+From then on every sensor frame carries the site relative to the vehicle in body axes
+(SF_HDU_REL, VALID_HDU): the unit keeps the ground point it measured and tracks its own
+motion (modelled from truth), adding noise of site_sigma per axis to each report.  No
+site even at the fallback's limits: no report, and the flight software lands at its target.
 
 Parameters HP_* are filled by gnc.programs.descent.assemble; the state HS_* and the map layers
 (hazard.M_*) are allocated by `allocate` and read back by the API for the summary
@@ -26,22 +28,25 @@ from gnc.core.vehicle import X_Q, X_R, X_V
 
 # --- layout HP (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # the hazard-detection unit's parameters
-HP_ENABLED = 0     # 1 = the unit is fitted
-HP_RAYS = 1        # rays per side of the square scan
-HP_FOV = 2         # rad: full angle of the scan square about body -z
-HP_RANGE_SIG = 3   # m: range noise, 1-sigma
-HP_DROPOUT = 4     # probability a ray returns nothing
-HP_ATT_SIG = 5     # rad: the unit's attitude knowledge error, per axis
-HP_DURATION = 6    # s: from the hover command to the map and the first report
-HP_CELL = 7        # m: map cell
-HP_CELLS = 8       # cells per side of the map (odd: the nadir is the centre cell)
-HP_SLOPE_MAX = 9   # rad: steepest safe plane: the footprint's least squares one and the foot pads'
-HP_ROUGH_MAX = 10  # m: tallest ground allowed above the plane the foot pads rest on
-HP_FOOT_R = 11     # m: footprint radius (foot pads from the axis)
-HP_MARGIN = 12     # m: half width of the all-safe square around a site
-HP_MIN_COVER = 13  # fraction of a footprint's cells that must hold a return
-HP_SITE_SIG = 14   # m: noise of each report, per axis
-HP_LEN = 15
+HP_ENABLED = 0        # 1 = the unit is fitted
+HP_RAYS = 1           # rays per side of the square scan
+HP_FOV = 2            # rad: full angle of the scan square about body -z
+HP_RANGE_SIG = 3      # m: range noise, 1-sigma
+HP_DROPOUT = 4        # probability a ray returns nothing
+HP_ATT_SIG = 5        # rad: the unit's attitude knowledge error, per axis
+HP_DURATION = 6       # s: from the hover command to the map and the first report
+HP_CELL = 7           # m: map cell
+HP_CELLS = 8          # cells per side of the map (odd: the nadir is the centre cell)
+HP_SLOPE_MAX = 9      # rad: steepest safe plane: the footprint's least squares one and the foot pads'
+HP_ROUGH_MAX = 10     # m: tallest ground allowed above the plane the foot pads rest on
+HP_FOOT_R = 11        # m: footprint radius (foot pads from the axis)
+HP_MARGIN = 12        # m: half width of the all-safe square around a site
+HP_MIN_COVER = 13     # fraction of a footprint's cells that must hold a return
+HP_SITE_SIG = 14      # m: noise of each report, per axis
+HP_FB_SLOPE_MAX = 15  # rad: no site at slope_max and rough_max: relaxed in fb_steps steps up to this
+HP_FB_ROUGH_MAX = 16  # m: ... and this
+HP_FB_STEPS = 17      # screens tried after the first finds no site (0: none, no report)
+HP_LEN = 18
 # --- end layout HP ---
 
 # --- layout HS (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
@@ -54,7 +59,8 @@ HS_SITE = 6         # [3] m: the chosen ground point, landing frame
 HS_SITE_CELL = 9    # [2] its row and column in the map
 HS_SAFE_CELLS = 11  # safe cells in the map
 HS_RETURNS = 12     # lidar returns gridded
-HS_LEN = 13
+HS_STEP = 13        # the screen's relaxation step that gave the site (0: the unit's own limits)
+HS_LEN = 14
 # --- end layout HS ---
 
 ST_IDLE = 0         # not commanded yet
@@ -81,10 +87,22 @@ def scan(t, r_l, q_lb, hp, hs, maps, w, dem):
     # the pads are judged at the yaw the vehicle hovers at, as the unit measures it: the
     # flight software holds its heading from the hover to the touchdown
     x_map = vec.q_rot(vec.q_mul(q_lb, q_err), (1.0, 0.0, 0.0))
-    safe, z0 = hazard.safety_map(maps, cell, hp[HP_FOOT_R], pmath.atan2(x_map[1], x_map[0]), hp[HP_SLOPE_MAX],
-                                 hp[HP_ROUGH_MAX], hp[HP_MIN_COVER])
+    yaw = pmath.atan2(x_map[1], x_map[0])
     c = 0.5 * (maps.shape[1] - 1)
-    i, j = hazard.choose_site(maps, cell, hp[HP_MARGIN], c, c)
+    # a scan with no site at the unit's limits (the target in a crater's steep bowl) relaxes
+    # them step by step toward the fallback's: the first step with a site holds the least
+    # hazardous ground in view, where landing blind at the target met slopes of 9-28 deg
+    steps = int(hp[HP_FB_STEPS])
+    for step in range(steps + 1):
+        f = step / steps if steps > 0 else 0.0
+        safe, z0 = hazard.safety_map(maps, cell, hp[HP_FOOT_R], yaw,
+                                     hp[HP_SLOPE_MAX] + f * (hp[HP_FB_SLOPE_MAX] - hp[HP_SLOPE_MAX]),
+                                     hp[HP_ROUGH_MAX] + f * (hp[HP_FB_ROUGH_MAX] - hp[HP_ROUGH_MAX]),
+                                     hp[HP_MIN_COVER])
+        i, j = hazard.choose_site(maps, cell, hp[HP_MARGIN], c, c)
+        if i >= 0:
+            break
+    hs[HS_STEP] = step
     hs[HS_T_MAP] = t
     vec.store3(hs, HS_SCAN_POS, r_l)
     hs[HS_SAFE_CELLS] = safe

@@ -90,6 +90,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "hdu.attitude_sigma_deg": (0.0, 10.0), "hdu.scan_duration_s": NONNEG, "hdu.map_size_m": (1.0, 1000.0),
     "hdu.cell_m": (0.01, 10.0), "hdu.max_slope_deg": (0.0, 89.0), "hdu.max_roughness_m": POS,
     "hdu.footprint_radius_m": (0.1, 20.0), "hdu.margin_m": NONNEG, "hdu.min_coverage": FRAC, "hdu.site_sigma_m": NONNEG,
+    "hdu.fallback_slope_deg": (0.0, 89.0), "hdu.fallback_roughness_m": POS, "hdu.fallback_steps": (0, 100),
 }
 LAWS = ("phases", "pdg")     # guidance.law: Chang'e's phase laws; the fuel-optimal approach and divert
 MAX_MAP_CELLS = 25_000_000   # per map (terrain DEM, hazard map): 200 MB of float64

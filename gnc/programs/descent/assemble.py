@@ -258,6 +258,9 @@ def hdu_params(sc: Scenario) -> np.ndarray:
     hp[H.HP_MARGIN] = h.margin_m
     hp[H.HP_MIN_COVER] = h.min_coverage
     hp[H.HP_SITE_SIG] = h.site_sigma_m
+    hp[H.HP_FB_SLOPE_MAX] = math.radians(h.fallback_slope_deg)
+    hp[H.HP_FB_ROUGH_MAX] = h.fallback_roughness_m
+    hp[H.HP_FB_STEPS] = h.fallback_steps
     return hp
 
 

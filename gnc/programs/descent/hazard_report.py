@@ -34,6 +34,7 @@ def hdu_summary(hp: np.ndarray, hs: np.ndarray, maps: np.ndarray) -> dict:
     out["mapped_s"] = float(hs[H.HS_T_MAP])
     out["returns"] = int(hs[H.HS_RETURNS])
     out["safe_fraction"] = float(hs[H.HS_SAFE_CELLS] / maps[0].size)
+    out["fallback_step"] = int(hs[H.HS_STEP])     # 0: a site at the unit's own limits
     if hs[H.HS_STATUS] == H.ST_SITE:
         site = hs[H.HS_SITE:H.HS_SITE + 3]
         nadir = hs[H.HS_SCAN_POS:H.HS_SCAN_POS + 2]
