@@ -23,7 +23,7 @@
 /* the altimeter lost (gnc/core/fsw/descent.py): 10 of its 10 Hz samples missed in a row, or
  * SITE_MISMATCH_N in a row at odds with the hazard unit's site */
 #define ALT_SILENT RC(1.0)        /* s */
-#define SITE_MISMATCH RC(3.0)     /* m, with the altimeter's footprint on the site */
+#define SITE_MISMATCH RC(2.0)     /* m, with the altimeter's footprint on the site */
 #define SITE_RELIEF RC(0.2)       /* m per m of the footprint's distance from the site */
 #define SITE_MISMATCH_N RC(5.0)   /* samples */
 

@@ -65,7 +65,7 @@ RATIO_FLOOR = 0.5     # below this the estimate is not believed further
 # altimeter looks ahead, at ground up to ~100 m from the site: the relief between the two grows with
 # that distance, so the mismatch allowed does too (docs/faults.md: sound runs needed up to 0.135 m/m)
 ALT_SILENT = 1.0      # s
-SITE_MISMATCH = 3.0   # m: allowed with the footprint on the site
+SITE_MISMATCH = 2.0   # m: allowed with the footprint on the site
 SITE_RELIEF = 0.2     # m per m of the footprint's distance from the site
 SITE_MISMATCH_N = 5.0  # samples in a row (0.5 s): the sliding footprint's odd rock or rim returns
 
