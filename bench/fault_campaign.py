@@ -4,7 +4,7 @@
 
 For each kind of gnc.core.faults, N dispersed descents with the fault (onset, size and
 axis drawn per seed from the descent scenario's [faults] ranges) and, for the kinds a
-health flag can show, the same N seeds with the fault's size set to 0: its twin, flying
+health flag can show, the same N seeds with the fault's size (a dropout: its duration) set to 0: its twin, flying
 the same noise with nothing wrong.  A run *detected* its fault when it raised the kind's
 flags after onset on more steps than its twin; *isolated* when the flight software put the
 faulty unit out or flew around it (an altimeter step removed, a velocimeter beam isolated,
@@ -35,7 +35,9 @@ DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "fault_campaign.jso
 def fly(kind: str, runs: int, seed: int, jobs: int, zero_size: bool = False) -> list[dict]:
     overrides = [f"faults.kind={kind}"]
     if zero_size:
-        overrides.append(f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]")
+        # a kind with no size (a dropout) is nothing wrong for a duration of 0
+        overrides.append(f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]" if kind in FAULT_SIZE_KEYS
+                         else "faults.duration_s=0.0")
     return montecarlo.campaign(scenario.load("descent", overrides), runs, seed=seed, jobs=jobs).runs
 
 
@@ -49,16 +51,19 @@ def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
     out = {"kind": kind, "runs": len(runs), "flown_through": len(runs) - len(lost), "aborted": 0, "lost": len(lost),
            "lost_seeds": [r["seed"] for r in lost], "lost_outcomes": sorted({r["outcome"] for r in lost})}
     if twins is None:
-        out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None)
+        out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None,
+                   twin_isolated_seeds=None, twins_lost_seeds=None)
         return out
     twin = {r["seed"]: r["fault"]["flagged_steps"] for r in twins}
     detected = [r for r in runs if r["fault"]["flagged_steps"] > twin[r["seed"]]]
     latency = [r["fault"]["first_flag_s"] - r["fault"]["onset_s"] for r in detected
                if r["fault"]["first_flag_s"] is not None]
     isolated = [r for r in runs if r["fault"].get("isolated_s") is not None]
+    false_alarms = [r["seed"] for r in twins if r["fault"].get("isolated_s") is not None]
     out.update(isolated=len(isolated) if r0_isolates(runs) else None,
-               twin_isolated=sum(1 for r in twins if r["fault"].get("isolated_s") is not None)
-               if r0_isolates(runs) else None,
+               twin_isolated=len(false_alarms) if r0_isolates(runs) else None,
+               twin_isolated_seeds=false_alarms,
+               twins_lost_seeds=[r["seed"] for r in twins if r["outcome"] != "landed"],
                detected=len(detected),
                lost_undetected=sum(1 for r in lost if r["fault"]["flagged_steps"] <= twin[r["seed"]]),
                latency_s=statistics.median(latency) if latency else None)

@@ -20,6 +20,12 @@
 #define THRUST_SETTLE RC(1.0)     /* s: five engine time constants after ignition or a step */
 #define THRUST_STEP RC(0.05)      /* a command change larger than this restarts the settle clock */
 #define RATIO_FLOOR RC(0.5)       /* below this the estimate is not believed further */
+/* the altimeter lost (gnc/core/fsw/descent.py): 10 of its 10 Hz samples missed in a row, or
+ * SITE_MISMATCH_N in a row at odds with the hazard unit's site */
+#define ALT_SILENT RC(1.0)        /* s */
+#define SITE_MISMATCH RC(2.0)     /* m, with the altimeter's footprint on the site */
+#define SITE_RELIEF RC(0.2)       /* m per m of the footprint's distance from the site */
+#define SITE_MISMATCH_N RC(5.0)   /* samples */
 
 static void enter(real *fs, int phase, real t)
 {
@@ -62,18 +68,37 @@ static vec3 braking(vec3 r, vec3 v, const real *cfg, real a_thrust, real *tgo)
 
 /* Foot-pad height over the true ground (not the datum): reset by each altimeter sample
  * that looks down steeply enough (less the step nav may have found in its range), carried
- * forward with the velocity estimate between samples. -1 until the first sample. */
-static real track_ground(const real *sf, const real *cfg, real *fs, quat q_lb, vec3 up, vec3 v, real dt)
+ * forward with the velocity estimate between samples. -1 until the first sample. Once the
+ * altimeter is lost, the hazard unit's site gives it. */
+static real track_ground(const real *sf, const real *cfg, real *fs, quat q_lb, vec3 up, vec3 v, real t, real dt)
 {
-    real h = fs[FS_H_GROUND];
+    real h = fs[FS_H_GROUND], h_site = RC(0.0);
+    int valid = (int)sf[SF_VALID];
+    int site = (valid & VALID_HDU) != 0;
+    vec3 s = q_rot(q_lb, v3_load(sf, SF_HDU_REL));
+    real depth = -v3_dot(s, up);
     if (h >= RC(0.0))
         h = r_max(h + v3_dot(v, up) * dt, RC(0.0));
-    if ((int)sf[SF_VALID] & VALID_ALT) {
+    if (site)
+        h_site = r_max(depth - cfg[CF_LEG_HEIGHT], RC(0.0));
+    if (valid & VALID_ALT) {
         vec3 b = q_rot(q_lb, v3_load(cfg, CF_ALT_BORE));
         real c = -v3_dot(b, up);
-        if (c >= RC(0.2))
+        fs[FS_T_ALT_SEEN] = t;
+        if (c >= RC(0.2)) {
             h = r_max((sf[SF_ALT_RANGE] - fs[FS_ALT_BIAS]) * c - cfg[CF_LEG_HEIGHT], RC(0.0));
+            if (site) {
+                /* where the beam would meet the level ground through the site, from the site */
+                real d = v3_norm(v3_sub(v3_scale(b, depth / c), s));
+                real allowed = SITE_MISMATCH + SITE_RELIEF * d;
+                fs[FS_ALT_MISS] = r_fabs(h - h_site) > allowed ? fs[FS_ALT_MISS] + RC(1.0) : RC(0.0);
+            }
+        }
     }
+    if (site && (t - fs[FS_T_ALT_SEEN] > ALT_SILENT || fs[FS_ALT_MISS] >= SITE_MISMATCH_N))
+        fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_ALT_LOST);
+    if (site && ((int)fs[FS_HEALTH] & HEALTH_ALT_LOST))
+        h = h_site;
     fs[FS_H_GROUND] = h;
     return h;
 }
@@ -128,7 +153,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     real a_max = ratio * cfg[CF_THRUST_MAX] / mass;
     real a_min = ratio * cfg[CF_THRUST_MIN] / mass;
     int phase = (int)fs[FS_PHASE];
-    real h_ground = track_ground(sf, cfg, fs, q_lb, up, v, dt);
+    real h_ground = track_ground(sf, cfg, fs, q_lb, up, v, t, dt);
     int health = 0, settled;
     vec3 hover_pt = v3(RC(0.0), RC(0.0), cfg[CF_HOVER_ALT]);
     vec3 a, a_raw;

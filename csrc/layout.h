@@ -52,6 +52,7 @@
 #define HEALTH_VEL_ISOLATED 256 /* bit 8 */
 #define HEALTH_THRUST_SHORT 512 /* bit 9 */
 #define HEALTH_ALT_BIAS 1024 /* bit 10 */
+#define HEALTH_ALT_LOST 2048 /* bit 11 */
 #define SF_T 0 /* [1] s: time tag of this sample (the frame header's time tag) */
 #define SF_IMU_DV 1 /* [3] m/s: IMU delta-velocity over the last step, body axes (specific force, gravity not sensed) */
 #define SF_IMU_DTH 4 /* [3] rad: IMU delta-angle over the last step, body axes */
@@ -216,7 +217,9 @@
 #define FS_ALT_REF 146 /* [1] m: descent: the altimeter innovation a step is measured from (the last sample's, frozen while a step is being confirmed) */
 #define FS_ALT_STEP 147 /* [2] m, 1: descent: a step being confirmed: the sum of its samples' innovations less alt_ref, and their count (0: none) */
 #define FS_ALT_BIAS 149 /* [1] m: descent: the altimeter step detected, taken off every later range (0 until one is) */
-#define FS_LEN 150 /* fsw_state frame length in reals */
+#define FS_T_ALT_SEEN 150 /* [1] s: descent: time of the last altimeter sample received, taken or not (0 before the first) */
+#define FS_ALT_MISS 151 /* [1] 1: descent: altimeter samples in a row whose ground height disagreed with the hazard unit's site */
+#define FS_LEN 152 /* fsw_state frame length in reals */
 #define GNC_SCHEMA_FINGERPRINT 0x1f5b2d76u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

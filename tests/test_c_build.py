@@ -86,6 +86,7 @@ from gnc.core.layout import (
     FS_THRUST_LAST,
     FS_VEL,
     HEALTH_ALT_BIAS,
+    HEALTH_ALT_LOST,
     HEALTH_ALT_REJECTED,
     HEALTH_CONFIG_BAD,
     HEALTH_HDU_USED,
@@ -352,7 +353,8 @@ def test_double_build_matches_reference_on_stressed_frames(c_build):
     frames = stressed_frames(frames)
     ref_af, ref_fs = replay("numba", frames, cfg)
     seen = np.bitwise_or.reduce(ref_af[:, AF_HEALTH].astype(np.int64))
-    for bit in (HEALTH_IMU_MISSING, HEALTH_ALT_REJECTED, HEALTH_VEL_REJECTED, HEALTH_HDU_USED, HEALTH_ALT_BIAS):
+    for bit in (HEALTH_IMU_MISSING, HEALTH_ALT_REJECTED, HEALTH_VEL_REJECTED, HEALTH_HDU_USED, HEALTH_ALT_BIAS,
+                HEALTH_ALT_LOST):
         assert seen & bit, f"the stressed frames should exercise health bit {bit}"
     c_af, c_fs = replay("c", frames, cfg)
     assert_identical(c_af, c_fs, ref_af, ref_fs)

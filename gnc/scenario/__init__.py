@@ -97,7 +97,7 @@ MAX_MAP_CELLS = 25_000_000   # per map (terrain DEM, hazard map): 200 MB of floa
 for _k in ("thrust_frac", "isp_frac", "mass_kg", "inertia_frac", "misalignment_deg", "com_offset_m",
            "pdi_pos_m", "pdi_vel_m_s"):
     RULES[f"dispersions.{_k}"] = NONNEG
-RULES.update({"faults.onset_s": NONNEG, "faults.duration_s": POS, "faults.altimeter_bias_m": NONNEG,
+RULES.update({"faults.onset_s": NONNEG, "faults.duration_s": NONNEG, "faults.altimeter_bias_m": NONNEG,
               "faults.velocimeter_bias_m_s": NONNEG, "faults.imu_bias_step_m_s2": NONNEG,
               "faults.thrust_shortfall": FRAC})
 RULES.update(ORBIT_RULES)          # ascent, rendezvous and mission keys

@@ -34,14 +34,14 @@ from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH_ALT, CF_APPROACH_TIME,
                              CF_ATT_RATE_MAX, CF_AVOID_ALT, CF_AVOID_TIME, CF_BRAKE_ALT, CF_BRAKE_GATE,
                              CF_BRAKE_GATE_VEL, CF_BRAKE_THROTTLE, CF_CUTOFF_ALT, CF_DT, CF_FINAL_ALT, CF_FINAL_RATE,
-                             CF_FWD, CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU, CF_POS_BW,
-                             CF_R_SITE, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_ACC_BIAS, FS_AIM, FS_ALT_BIAS,
-                             FS_HEALTH, FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS, FS_RATE, FS_TGO, FS_THRUST_ARM,
-                             FS_THRUST_LAST, FS_THRUST_RATIO, FS_THRUST_STEADY, FS_T_PHASE, FS_VEL, HEALTH_HDU_USED,
-                             HEALTH_THRUST_SATURATED, HEALTH_THRUST_SHORT, PHASE_APPROACH, PHASE_FREE_FALL,
-                             PHASE_HOVER, PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
-                             PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT, SF_ALT_RANGE, SF_HDU_REL, SF_IMU_DV, SF_VALID,
-                             VALID_ALT, VALID_HDU, VALID_IMU)
+                             CF_FWD, CF_HOVER_ALT, CF_HOVER_TIME, CF_ISP, CF_LEG_HEIGHT, CF_MAX_TILT, CF_MU,
+                             CF_POS_BW, CF_R_SITE, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_ACC_BIAS, FS_AIM,
+                             FS_ALT_BIAS, FS_ALT_MISS, FS_HEALTH, FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS, FS_RATE,
+                             FS_TGO, FS_THRUST_ARM, FS_THRUST_LAST, FS_THRUST_RATIO, FS_THRUST_STEADY, FS_T_ALT_SEEN,
+                             FS_T_PHASE, FS_VEL, HEALTH_ALT_LOST, HEALTH_HDU_USED, HEALTH_THRUST_SATURATED,
+                             HEALTH_THRUST_SHORT, PHASE_APPROACH, PHASE_FREE_FALL, PHASE_HOVER, PHASE_IDLE,
+                             PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE, PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT,
+                             SF_ALT_RANGE, SF_HDU_REL, SF_IMU_DV, SF_VALID, VALID_ALT, VALID_HDU, VALID_IMU)
 
 
 HOLD_V_MAX = 6.0      # m/s: fastest position-hold transfer
@@ -60,6 +60,14 @@ THRUST_TAU = 2.0      # s: the ratio's low-pass (IMU noise, hover's command wand
 THRUST_SETTLE = 1.0   # s: five engine time constants (0.2 s) after ignition or a step
 THRUST_STEP = 0.05    # a command change larger than this restarts the settle clock
 RATIO_FLOOR = 0.5     # below this the estimate is not believed further
+# the altimeter lost: it samples at 10 Hz and drops 1 % of its samples, so 10 missed in a row is
+# the sensor, not chance; from the hover on, the hazard unit's site (5 cm per axis) checks it.  The
+# altimeter looks ahead, at ground up to ~100 m from the site: the relief between the two grows with
+# that distance, so the mismatch allowed does too (docs/faults.md: sound runs needed up to 0.135 m/m)
+ALT_SILENT = 1.0      # s
+SITE_MISMATCH = 2.0   # m: allowed with the footprint on the site
+SITE_RELIEF = 0.2     # m per m of the footprint's distance from the site
+SITE_MISMATCH_N = 5.0  # samples in a row (0.5 s): the sliding footprint's odd rock or rim returns
 
 
 @kernel
@@ -105,18 +113,36 @@ def _braking(r, v, cfg, a_thrust):
 
 
 @kernel
-def _track_ground(sf, cfg, fs, q_lb, up, v, dt):
+def _track_ground(sf, cfg, fs, q_lb, up, v, t, dt):
     """Foot-pad height over the true ground (not the datum): reset by each altimeter
     sample that looks down steeply enough (less the step nav may have found in its range),
-    carried forward with the velocity estimate between samples.  -1 until the first sample."""
+    carried forward with the velocity estimate between samples.  -1 until the first sample.
+    Once the altimeter is lost (module docstring), the hazard unit's site gives it."""
     h = fs[FS_H_GROUND]
     if h >= 0.0:
         h = max(h + vec.dot(v, up) * dt, 0.0)
-    if int(sf[SF_VALID]) & VALID_ALT:
+    valid = int(sf[SF_VALID])
+    site = (valid & VALID_HDU) != 0
+    h_site = 0.0
+    s = vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL))
+    depth = -vec.dot(s, up)
+    if site:
+        h_site = max(depth - cfg[CF_LEG_HEIGHT], 0.0)
+    if valid & VALID_ALT:
+        fs[FS_T_ALT_SEEN] = t
         b = vec.q_rot(q_lb, vec.load3(cfg, CF_ALT_BORE))
         c = -vec.dot(b, up)
         if c >= 0.2:
             h = max((sf[SF_ALT_RANGE] - fs[FS_ALT_BIAS]) * c - cfg[CF_LEG_HEIGHT], 0.0)
+            if site:
+                # where the beam would meet the level ground through the site, from the site
+                d = vec.norm(vec.sub(vec.scale(b, depth / c), s))
+                allowed = SITE_MISMATCH + SITE_RELIEF * d
+                fs[FS_ALT_MISS] = fs[FS_ALT_MISS] + 1.0 if abs(h - h_site) > allowed else 0.0
+    if site and (t - fs[FS_T_ALT_SEEN] > ALT_SILENT or fs[FS_ALT_MISS] >= SITE_MISMATCH_N):
+        fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_ALT_LOST)
+    if site and int(fs[FS_HEALTH]) & HEALTH_ALT_LOST:
+        h = h_site
     fs[FS_H_GROUND] = h
     return h
 
@@ -163,7 +189,7 @@ def prepare(sf, cfg, fs, t):
     q_lb = nav.q_lb(fs, t, cfg)
     mass = fs[FS_MASS]
     ratio = _estimate_thrust(sf, fs, mass, dt)
-    h_ground = _track_ground(sf, cfg, fs, q_lb, up, v, dt)
+    h_ground = _track_ground(sf, cfg, fs, q_lb, up, v, t, dt)
     control.learn_thrust_arm(fs, (int(sf[SF_VALID]) & VALID_IMU) != 0, mass, cfg, dt)
     return r, v, g, up, alt, q_lb, mass, ratio, h_ground
 
