@@ -20,16 +20,11 @@ import numpy as np
 
 from gnc import montecarlo, scenario
 from gnc.core import layout as L
+from gnc.core import vec
 from gnc.programs.descent.assemble import assemble
 from gnc.programs.descent.run import run
 
 WINDOW = 5
-
-
-def q_rot(q, v):
-    w, u = q[0], np.asarray(q[1:])
-    v = np.asarray(v, float)
-    return v + 2.0 * np.cross(u, np.cross(u, v) + w * v)
 
 
 def windows(name: str, seed: int) -> np.ndarray:
@@ -40,12 +35,12 @@ def windows(name: str, seed: int) -> np.ndarray:
     valid = tel["sf.valid"].astype(int)
     rows = []
     for k in np.nonzero(((valid & L.VALID_HDU) != 0) & ((valid & L.VALID_ALT) != 0))[0]:
-        q = [tel[f"af.nav_q[{i}]"][k] for i in range(4)]
-        b = q_rot(q, bore)
+        q = np.array([tel[f"af.nav_q[{i}]"][k] for i in range(4)])
+        b = np.array(vec.q_rot(q, bore))
         c = -b[2]                     # the landing frame's up is z
         if c < 0.2:                   # as the flight software: too shallow a look is not used
             continue
-        s = q_rot(q, [tel[f"sf.hdu_rel[{i}]"][k] for i in range(3)])
+        s = np.array(vec.q_rot(q, np.array([tel[f"sf.hdu_rel[{i}]"][k] for i in range(3)])))
         rows.append((tel["sf.alt_range"][k] * c + s[2], np.linalg.norm(-s[2] / c * b - s)))
     rows = np.array(rows).reshape(-1, 2)
     diff = np.abs(rows[:, 0])

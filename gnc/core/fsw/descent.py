@@ -63,7 +63,7 @@ RATIO_FLOOR = 0.5     # below this the estimate is not believed further
 # the altimeter lost: it samples at 10 Hz and drops 1 % of its samples, so 10 missed in a row is
 # the sensor, not chance; from the hover on, the hazard unit's site (5 cm per axis) checks it.  The
 # altimeter looks ahead, at ground up to ~100 m from the site: the relief between the two grows with
-# that distance, so the mismatch allowed does too (docs/faults.md: sound runs needed up to 0.135 m/m)
+# that distance, so the mismatch allowed does too (docs/faults.md: sound runs needed up to 0.156 m/m at 2 m)
 ALT_SILENT = 1.0      # s
 SITE_MISMATCH = 2.0   # m: allowed with the footprint on the site
 SITE_RELIEF = 0.2     # m per m of the footprint's distance from the site
