@@ -46,10 +46,18 @@ def r0_isolates(runs: list[dict]) -> bool:
     return bool(runs and runs[0]["fault"].get("isolation"))
 
 
+def lost_run(r: dict) -> dict:
+    """What a lost run had injected and what the flight software did, to diagnose it from."""
+    f = r["fault"]
+    return {"seed": r["seed"], "outcome": r["outcome"], "failures": r["failures"],
+            **{k: f[k] for k in ("onset_s", "size", "axis", "first_flag_s", "isolated_s")}}
+
+
 def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
     lost = [r for r in runs if r["outcome"] != "landed"]
     out = {"kind": kind, "runs": len(runs), "flown_through": len(runs) - len(lost), "aborted": 0, "lost": len(lost),
-           "lost_seeds": [r["seed"] for r in lost], "lost_outcomes": sorted({r["outcome"] for r in lost})}
+           "lost_seeds": [r["seed"] for r in lost], "lost_outcomes": sorted({r["outcome"] for r in lost}),
+           "lost_runs": [lost_run(r) for r in lost]}
     if twins is None:
         out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None,
                    twin_isolated_seeds=None, twins_lost_seeds=None)
