@@ -1,6 +1,6 @@
 /* The float solver (csrc/pdg.c) on an ATmega2560 in simavr: first the cycles of its arithmetic
- * (avr-libc's software float: multiply-add, divide, square root), then one cold solve of
- * bench/pdg_m4f/main.c's problem at N = PDG_N_MAX and the same problem warm from its optimum.
+ * (avr-libc's software float: multiply-add, divide, square root), then one cold solve of the
+ * benches' problem (bench/pdg_case.h) at N = PDG_N_MAX and the same problem warm from its optimum.
  * Marks to GPIOR0 and text to GPIOR1, which bench/pdg_avr/sim.c turns into cycle counts. */
 #include <avr/io.h>
 #include <math.h>
@@ -16,23 +16,11 @@ static volatile float va = 1.2345f, vb = 0.98765f, vc = 0.5f;
 
 static void mark(uint8_t k) { GPIOR0 = k; }
 static void put(const char *s) { while (*s) GPIOR1 = (uint8_t)*s++; }
-static void put_u(uint32_t v)
-{
-    char b[12];
-    int i = 11;
-    b[i] = 0;
-    do {
-        b[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    put(b + i);
-}
+
+#include "../pdg_case.h"
 
 int main(void)
 {
-    /* bench/pdg_m4f/main.c's problem: tests/test_pdg.py's physics case, tf 75 s */
-    static const real st[13] = {600.0f, -300.0f, 1800.0f, -25.0f, 10.0f, -35.0f, 2100.0f, 0, 0, 0, 0, 0, 0};
-    static const real lim[8] = {1500.0f, 7500.0f, 315.0f, 0.17453292f, 1.0471976f, 1300.0f, 1.62f, 9.80665f};
     uint8_t i;
     int s1, s2, s3;
     mark(0);
@@ -49,7 +37,7 @@ int main(void)
         vc = sqrtf(va);
     mark(4);
     pdg_layout(&P, PDG_N_MAX);
-    pdg_fill(&P, st, lim, 75.0f);
+    pdg_fill(&P, pdg_case_state, pdg_case_limits, PDG_CASE_TF);
     s1 = pdg_workspace(&P, &W);
     mark(5);
     s2 = pdg_solve(&P, &W, 0);

@@ -1,6 +1,6 @@
-/* One cold solve of the powered-descent problem (csrc/pdg.c, float) at N = PDG_N_MAX, then the same
- * problem warm from its optimum, timed by the board's cycle counter and printed over the UART
- * (bench/pdg_m4f/run.sh runs it on the emulated STM32F405). */
+/* One cold solve of the benches' powered-descent problem (bench/pdg_case.h; csrc/pdg.c, float)
+ * at N = PDG_N_MAX, then the same problem warm from its optimum, timed by the board's cycle
+ * counter and printed over the UART (bench/pdg_m4f/run.sh runs it on the emulated STM32F405). */
 #include <stddef.h>
 #include <stdint.h>
 #include "board.h"
@@ -10,30 +10,18 @@ static pdg_problem P;
 static pdg_work W;
 
 static void put(const char *s) { size_t n = 0; while (s[n]) ++n; board_write((const uint8_t *)s, n); }
-static void put_u(uint32_t v)
-{
-    char b[12];
-    int i = 11;
-    b[i] = 0;
-    do {
-        b[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    put(b + i);
-}
+
+#include "../pdg_case.h"
 
 int main(void)
 {
-    /* tests/test_pdg.py's physics case: 600, -300, 1800 m; -25, 10, -35 m/s; 2100 kg; tf 75 s */
-    static const real st[13] = {600.0f, -300.0f, 1800.0f, -25.0f, 10.0f, -35.0f, 2100.0f, 0, 0, 0, 0, 0, 0};
-    static const real lim[8] = {1500.0f, 7500.0f, 315.0f, 0.17453292f, 1.0471976f, 1300.0f, 1.62f, 9.80665f};
     uint32_t t0, t1, t2, t3;
     int s1, s2, s3;
     uint32_t cold_iters;
     board_init();
     pdg_layout(&P, PDG_N_MAX);
     t0 = board_cycles();
-    pdg_fill(&P, st, lim, 75.0f);
+    pdg_fill(&P, pdg_case_state, pdg_case_limits, PDG_CASE_TF);
     s1 = pdg_workspace(&P, &W);
     t1 = board_cycles();
     s2 = pdg_solve(&P, &W, 0);

@@ -30,7 +30,7 @@ import numpy as np
 
 from gnc.core import pmath, vec
 from gnc.core.jit import kernel
-from gnc.core.terrain import ray_range
+from gnc.core.terrain import dem_height, ray_range_over
 
 # --- layout M (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # layers of the hazard maps (the first axis of maps); P0 .. PV are scratch
@@ -70,13 +70,14 @@ def lidar_scan(r_l, q_lb, q_err, rays, fov, range_sig, dropout, cell, w, dem, ma
             maps[M_COUNT, i, j] = 0.0
     q_unit = vec.q_mul(q_lb, q_err)
     step = fov / rays
+    h_under = dem_height(r_l[0], r_l[1], w, dem)
     hits = 0
     for a in range(rays):
         ty = pmath.tan(-0.5 * fov + (a + 0.5) * step)
         for b in range(rays):
             tx = pmath.tan(-0.5 * fov + (b + 0.5) * step)
             d_b = vec.unit((tx, ty, -1.0))
-            s = ray_range(r_l, vec.q_rot(q_lb, d_b), w, dem)
+            s = ray_range_over(r_l, vec.q_rot(q_lb, d_b), w, dem, h_under)
             if s <= 0.0 or np.random.random() < dropout:
                 continue
             p = vec.scale(vec.q_rot(q_unit, d_b), s + range_sig * pmath.normal())

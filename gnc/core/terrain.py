@@ -119,10 +119,17 @@ def ray_range(p, d, w, dem):
     than its height is inside that sphere, and its rays found no ground.  Off the
     maps the height is 0 and the datum is the ground.
     """
+    return ray_range_over(p, d, w, dem, dem_height(p[0], p[1], w, dem))
+
+
+@kernel
+def ray_range_over(p, d, w, dem, h_under):
+    """ray_range given h_under = dem_height beneath p: the rays of a scan share it (a
+    quarter of a lidar scan's map reads)."""
     rs = w[W_SITE_R]
     if dem.shape[0] < 2:
         return _sphere_hit(p, d, rs, rs)      # no maps: the sphere is the ground
-    s = _sphere_hit(p, d, rs + dem_height(p[0], p[1], w, dem), rs)
+    s = _sphere_hit(p, d, rs + h_under, rs)
     if s < 0.0:
         return s
     for _ in range(RAY_PASSES):
