@@ -71,7 +71,8 @@ def main(argv=None) -> int:
         print(f"A {a:.0f} m: least k {max(0.0, ((w[:, 0] - a) / np.maximum(w[:, 1], 1e-9)).max()):.3f} m per m")
     for lo, hi in ((0, 10), (10, 20), (20, 40), (40, 80), (80, 1000)):
         sel = (w[:, 1] >= lo) & (w[:, 1] < hi)
-        print(f"distance {lo}-{hi} m: {sel.sum()} windows, worst {w[sel, 0].max() if sel.any() else float('nan'):.2f} m")
+        worst = w[sel, 0].max() if sel.any() else float("nan")
+        print(f"distance {lo}-{hi} m: {sel.sum()} windows, worst {worst:.2f} m")
     return 0
 
 
