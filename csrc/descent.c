@@ -75,12 +75,15 @@ static real track_ground(const real *sf, const real *cfg, real *fs, quat q_lb, v
     real h = fs[FS_H_GROUND], h_site = RC(0.0);
     int valid = (int)sf[SF_VALID];
     int site = (valid & VALID_HDU) != 0;
-    vec3 s = q_rot(q_lb, v3_load(sf, SF_HDU_REL));
-    real depth = -v3_dot(s, up);
+    vec3 s = v3(RC(0.0), RC(0.0), RC(0.0));
+    real depth = RC(0.0);
     if (h >= RC(0.0))
         h = r_max(h + v3_dot(v, up) * dt, RC(0.0));
-    if (site)
+    if (site) {
+        s = q_rot(q_lb, v3_load(sf, SF_HDU_REL));
+        depth = -v3_dot(s, up);
         h_site = r_max(depth - cfg[CF_LEG_HEIGHT], RC(0.0));
+    }
     if (valid & VALID_ALT) {
         vec3 b = q_rot(q_lb, v3_load(cfg, CF_ALT_BORE));
         real c = -v3_dot(b, up);

@@ -124,9 +124,11 @@ def _track_ground(sf, cfg, fs, q_lb, up, v, t, dt):
     valid = int(sf[SF_VALID])
     site = (valid & VALID_HDU) != 0
     h_site = 0.0
-    s = vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL))
-    depth = -vec.dot(s, up)
+    s = (0.0, 0.0, 0.0)
+    depth = 0.0
     if site:
+        s = vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL))
+        depth = -vec.dot(s, up)
         h_site = max(depth - cfg[CF_LEG_HEIGHT], 0.0)
     if valid & VALID_ALT:
         fs[FS_T_ALT_SEEN] = t
