@@ -53,6 +53,7 @@
 #define HEALTH_THRUST_SHORT 512 /* bit 9 */
 #define HEALTH_ALT_BIAS 1024 /* bit 10 */
 #define HEALTH_ALT_LOST 2048 /* bit 11 */
+#define HEALTH_NAV_REOPENED 4096 /* bit 12 */
 #define SF_T 0 /* [1] s: time tag of this sample (the frame header's time tag) */
 #define SF_IMU_DV 1 /* [3] m/s: IMU delta-velocity over the last step, body axes (specific force, gravity not sensed) */
 #define SF_IMU_DTH 4 /* [3] rad: IMU delta-angle over the last step, body axes */
@@ -219,7 +220,11 @@
 #define FS_ALT_BIAS 149 /* [1] m: descent: the altimeter step detected, taken off every later range (0 until one is) */
 #define FS_T_ALT_SEEN 150 /* [1] s: descent: time of the last altimeter sample received, taken or not (0 before the first) */
 #define FS_ALT_MISS 151 /* [1] 1: descent: altimeter samples in a row whose ground height disagreed with the hazard unit's site */
-#define FS_LEN 152 /* fsw_state frame length in reals */
+#define FS_CAM_MISS 152 /* [2] 1: descent: camera fixes in a row the gate rejected on the landing frame's x and y axes */
+#define FS_VEL_MISS 154 /* [1] 1: descent: velocimeter frames in a row in which the gate rejected every beam, two at least */
+#define FS_VEL_DRIFT 155 /* [3] 1: descent: per velocimeter beam, the running mean (1 s) of its innovation in units of its predicted sigma */
+#define FS_REOPENS 158 /* [3] 1: descent: how often the filter reopened its horizontal position (camera), velocity (velocimeter) and accelerometer-bias covariance */
+#define FS_LEN 161 /* fsw_state frame length in reals */
 #define GNC_SCHEMA_FINGERPRINT 0x1f5b2d76u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

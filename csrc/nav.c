@@ -4,7 +4,8 @@
  * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too.
  * The altimeter's terrain error model (the rough ground near the site and the range-grown
  * relief, each correlated along the ground) is described in gnc/core/fsw/nav.py, and so is
- * the isolation of a velocimeter beam the gate keeps rejecting, and the altimeter step detector. */
+ * the isolation of a velocimeter beam the gate keeps rejecting, the altimeter step detector and
+ * the reopening of the covariance when the sensors persistently disagree with the filter. */
 #include "nav.h"
 
 #include "landing.h"
@@ -18,6 +19,12 @@
  * 0.5 s of 10 Hz samples (gnc/core/fsw/nav.py) */
 #define STEP_SIGMA RC(5.0)
 #define STEP_CONFIRM RC(5.0)
+/* reopening (gnc/core/fsw/nav.py): 0.5 s of 10 Hz beams, 1.5 s of 2 Hz camera fixes failing
+ * the gate in a row; the beams' innovation means over 1 s flagged at 5 of their sigmas */
+#define VEL_REOPEN RC(5.0)
+#define CAM_REOPEN RC(3.0)
+#define DRIFT_ALPHA RC(0.1)
+#define DRIFT_Z (RC(5.0) * r_sqrt(DRIFT_ALPHA / (RC(2.0) - DRIFT_ALPHA)))
 
 void nav_init(const real *cfg, real *fs)
 {
@@ -235,10 +242,60 @@ static void watch_alt_step(real *fs, real innov, real var_jump)
     fs[FS_ALT_REF] = innov;
 }
 
+/* Add var to the variances of states first .. first + n - 1 and count it under kind
+ * (0 position, 1 velocity, 2 bias). */
+static void reopen(real *fs, int first, int n, real var, int kind)
+{
+    int i;
+    for (i = first; i < first + n; ++i)
+        fs[FS_COV + (NAV_N + 1) * i] += var;
+    fs[FS_REOPENS + kind] += RC(1.0);
+}
+
+/* A beam's innovation in units of the sigma the filter predicts for it. */
+static real beam_sigmas(const real *fs, const real *cfg, vec3 b, real innov)
+{
+    const real bb[3] = {b.x, b.y, b.z};
+    const int c = FS_COV + 3 * NAV_N + 3;
+    real s = cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL];
+    int k, m;
+    for (k = 0; k < 3; ++k)
+        for (m = 0; m < 3; ++m)
+            s += bb[k] * fs[c + NAV_N * k + m] * bb[m];
+    return innov / r_sqrt(s);
+}
+
+/* This frame's beams against the filter; returns 1 if it reopened. */
+static int watch_velocimeter(real *fs, const real *cfg, int accepted, int rejected, real miss2)
+{
+    int reopened = 0, drifting = 0, j;
+    if (accepted == 0 && (rejected & (rejected - 1))) {
+        fs[FS_VEL_MISS] += RC(1.0);
+        if (fs[FS_VEL_MISS] >= VEL_REOPEN) {
+            fs[FS_VEL_MISS] = RC(0.0);
+            reopen(fs, 3, 3, miss2, 1);
+            reopened = 1;
+        }
+    } else {
+        fs[FS_VEL_MISS] = RC(0.0);
+    }
+    for (j = 0; j < 3; ++j)
+        if (r_fabs(fs[FS_VEL_DRIFT + j]) > DRIFT_Z)
+            ++drifting;
+    if (drifting >= 2) {
+        reopen(fs, 6, 3, cfg[CF_SIG_ACC_BIAS] * cfg[CF_SIG_ACC_BIAS], 2);
+        for (j = 0; j < 3; ++j)
+            fs[FS_VEL_DRIFT + j] = RC(0.0);
+        reopened = 1;
+    }
+    return reopened;
+}
+
 /* Star-tracker attitude blend and filter updates from whatever this frame carries. */
 int nav_correct(const real *sf, const real *cfg, real *fs, real t)
 {
     int valid = (int)sf[SF_VALID], health = 0, i, j, accepted = 0, rejected = 0;
+    real miss2 = RC(0.0);
     const vec3 zero = v3(RC(0.0), RC(0.0), RC(0.0));
     quat qlb;
     if (valid & VALID_STAR) {
@@ -292,16 +349,21 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         if ((valid & (VALID_VEL0 << j)) && fs[FS_VEL_SCORE + j] >= RC(0.0)) {
             vec3 b = q_rot(qlb, v3_load(cfg, CF_VEL_BORE + 3 * j));
             real innov = sf[SF_VEL_BEAM + j] - v3_dot(b, v3_load(fs, FS_VEL));
+            fs[FS_VEL_DRIFT + j] += DRIFT_ALPHA * (beam_sigmas(fs, cfg, b, innov) - fs[FS_VEL_DRIFT + j]);
             if (nav_update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL])) {
                 accepted |= 1 << j;
             } else {
                 rejected |= 1 << j;
                 health |= HEALTH_VEL_REJECTED;
+                miss2 = r_max(miss2, innov * innov);
             }
         }
     }
-    if (accepted | rejected)
+    if (accepted | rejected) {
         score_beams(fs, accepted, rejected);
+        if (watch_velocimeter(fs, cfg, accepted, rejected, miss2))
+            health |= HEALTH_NAV_REOPENED;
+    }
     if (valid & VALID_CAM) {
         vec3 d = q_rot(qlb, v3_load(sf, SF_CAM_REL)); /* target - vehicle, landing frame */
         const real dd[3] = {d.x, d.y, d.z};
@@ -309,8 +371,19 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         int used = 0;
         for (i = 0; i < 3; ++i) {
             vec3 hr = v3(i == 0 ? RC(-1.0) : RC(0.0), i == 1 ? RC(-1.0) : RC(0.0), i == 2 ? RC(-1.0) : RC(0.0));
-            if (nav_update(fs, cfg, hr, zero, dd[i] + fs[FS_POS + i], sig * sig))
+            real innov = dd[i] + fs[FS_POS + i];
+            if (nav_update(fs, cfg, hr, zero, innov, sig * sig)) {
                 used = 1;
+                if (i < 2)
+                    fs[FS_CAM_MISS + i] = RC(0.0);
+            } else if (i < 2) {
+                fs[FS_CAM_MISS + i] += RC(1.0);
+                if (fs[FS_CAM_MISS + i] >= CAM_REOPEN) {
+                    fs[FS_CAM_MISS + i] = RC(0.0);
+                    reopen(fs, i, 1, innov * innov, 0);
+                    health |= HEALTH_NAV_REOPENED;
+                }
+            }
         }
         if (used) {
             /* fixes are relative to the map, whose tie to the terrain is uncertain by

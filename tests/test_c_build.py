@@ -82,6 +82,7 @@ from gnc.core.layout import (
     FS_ORB_VEL,
     FS_POS,
     FS_Q_IB,
+    FS_REOPENS,
     FS_STARTED,
     FS_THRUST_LAST,
     FS_VEL,
@@ -91,6 +92,7 @@ from gnc.core.layout import (
     HEALTH_CONFIG_BAD,
     HEALTH_HDU_USED,
     HEALTH_IMU_MISSING,
+    HEALTH_NAV_REOPENED,
     HEALTH_VEL_REJECTED,
     PHASE_ASCENT_COAST,
     PHASE_CAPTURE,
@@ -106,12 +108,15 @@ from gnc.core.layout import (
     PROGRAM_RENDEZVOUS,
     SF_ALT_RANGE,
     SF_CMD,
+    SF_CAM_REL,
     SF_HDU_REL,
+    SF_IMU_DV,
     SF_LEN,
     SF_T,
     SF_VALID,
     SF_VEL_BEAM,
     VALID_ALT,
+    VALID_CAM,
     VALID_HDU,
     VALID_IMU,
     VALID_VEL0,
@@ -327,8 +332,10 @@ def test_double_build_matches_reference_every_step(c_build, seed, disperse):
 def stressed_frames(frames):
     """The recorded frames with what a nominal run never shows: a late go command, a
     repeated time tag, IMU dropouts, altimeter and velocimeter outliers (gate rejections),
-    a step in the altimeter's range below 300 m (the step detector) and a hazard-detection
-    site on every frame (taken at the end of hover)."""
+    a step in the altimeter's range below 300 m (the step detector), a hazard-detection
+    site on every frame (taken at the end of hover), and what reopens the filter: all three
+    beams 5 m/s off for 1 s, camera fixes 2 km off in x for 2 s, and an accelerometer bias
+    step of 0.01 m/s^2 in body x from the camera's first fix on."""
     rng = np.random.default_rng(6)
     f = frames.copy()
     valid = f[:, SF_VALID].astype(np.int64)
@@ -342,6 +349,12 @@ def stressed_frames(frames):
     f[low[0]:, SF_ALT_RANGE] -= 20.0
     vel = np.flatnonzero(valid & VALID_VEL0)
     f[rng.choice(vel, len(vel) // 30), SF_VEL_BEAM] += 30.0
+    all_beams = VALID_VEL0 * 7
+    three = np.flatnonzero(valid & all_beams == all_beams)
+    f[three[100:110], SF_VEL_BEAM:SF_VEL_BEAM + 3] += 5.0
+    cam = np.flatnonzero(valid & VALID_CAM)
+    f[cam[10:14], SF_CAM_REL] += 2000.0
+    f[cam[0]:, SF_IMU_DV] += 0.01 * (f[cam[0]:, SF_T] - f[cam[0] - 1:-1, SF_T])
     valid |= VALID_HDU
     f[:, SF_HDU_REL:SF_HDU_REL + 3] = (12.0, -7.0, 95.0)
     f[:, SF_VALID] = valid
@@ -354,8 +367,9 @@ def test_double_build_matches_reference_on_stressed_frames(c_build):
     ref_af, ref_fs = replay("numba", frames, cfg)
     seen = np.bitwise_or.reduce(ref_af[:, AF_HEALTH].astype(np.int64))
     for bit in (HEALTH_IMU_MISSING, HEALTH_ALT_REJECTED, HEALTH_VEL_REJECTED, HEALTH_HDU_USED, HEALTH_ALT_BIAS,
-                HEALTH_ALT_LOST):
+                HEALTH_ALT_LOST, HEALTH_NAV_REOPENED):
         assert seen & bit, f"the stressed frames should exercise health bit {bit}"
+    assert np.all(ref_fs[-1, FS_REOPENS:FS_REOPENS + 3] > 0), "the camera, velocimeter and bias reopenings all"
     c_af, c_fs = replay("c", frames, cfg)
     assert_identical(c_af, c_fs, ref_af, ref_fs)
 

@@ -7,7 +7,8 @@ The accelerometer bias is constant over a flight (gnc.core.sensors draws it once
 run), so it is a state with no process noise and a prior of sig_acc_bias per axis; the
 velocity's process noise is only the accelerometer's white noise (q_accel, its velocity
 random walk).  A random walk standing in for the bias would have to be tuned for the
-longest coast and then overstates the error everywhere else.
+longest coast and then overstates the error everywhere else.  A bias that does change (a
+step, a fault) is found by what it does to the innovations instead, below.
 
 The altimeter ranges to the real ground, the filter to the datum sphere.  The ground's
 height about the datum under the beam is an error of two parts, each correlated along the
@@ -44,6 +45,22 @@ of the flight; one step at most.  The filter is left to walk back from what it t
 the step was being confirmed.
 Where the footprint sweeps fast (braking, tens of km of slant range) a 5-50 m step is inside
 the noise and the relief, and goes undetected: the filter takes it for the ground.
+
+A filter whose covariance no longer covers its error is reopened (health bit nav_reopened)
+when the sensors disagree with it in a way no single faulty sensor explains:
+- every beam the velocimeter ranges (two at least) fails the gate for VEL_REOPEN frames in
+  a row: each velocity axis's variance grows by the largest beam miss squared (a beam's miss
+  is the velocity error along it, so the error is at least that), and the next frame passes;
+- the camera's fix fails the gate on a horizontal axis CAM_REOPEN times in a row: that
+  axis's position variance grows by the miss squared (the camera has no fault of its own to
+  model: its error is noise and the map tie, which the gate already allows for);
+- the running means (1 s) of two beams' innovations, in units of the sigma the filter
+  predicts for them, leave +-DRIFT_Z: an accelerometer bias the filter does not know makes
+  its velocity lag the beams by the bias over the filter's bandwidth, so the innovations
+  keep one sign while each stays inside the gate.  The bias variance then grows by its prior
+  (sig_acc_bias^2) and the means restart: while the lag lasts this repeats every ~0.5 s, a
+  process noise that is there only when the innovations ask for it.
+One beam alone off is the beam's fault (isolation, above), not the filter's.
 """
 import math
 
@@ -55,12 +72,12 @@ from gnc.core.layout import (AF_HEALTH, AF_IDLE_S, AF_NAV_ORBIT_POS, AF_NAV_ORBI
                              CF_NAV0_SIG_POS, CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_RELIEF_CORR, CF_R_SITE,
                              CF_SIG_ACC_BIAS, CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF,
                              CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE, FS_ACC_BIAS,
-                             FS_ALT_BIAS, FS_ALT_REF, FS_ALT_STEP, FS_COV, FS_DV_LAST, FS_HEALTH, FS_MASS, FS_ORB_POS,
-                             FS_ORB_VEL, FS_PHASE, FS_POS, FS_Q_IB, FS_RATE, FS_THRUST_RATIO, FS_T_ALT, FS_T_IDLE,
-                             FS_VEL, FS_VEL_SCORE, HEALTH_ALT_BIAS, HEALTH_ALT_REJECTED, HEALTH_CAM_USED,
-                             HEALTH_IMU_MISSING, HEALTH_VEL_ISOLATED, HEALTH_VEL_REJECTED, SF_ALT_RANGE, SF_CAM_REL,
-                             SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU,
-                             VALID_STAR, VALID_VEL0)
+                             FS_ALT_BIAS, FS_ALT_REF, FS_ALT_STEP, FS_CAM_MISS, FS_COV, FS_DV_LAST, FS_HEALTH, FS_MASS,
+                             FS_ORB_POS, FS_ORB_VEL, FS_PHASE, FS_POS, FS_Q_IB, FS_RATE, FS_REOPENS, FS_THRUST_RATIO,
+                             FS_T_ALT, FS_T_IDLE, FS_VEL, FS_VEL_DRIFT, FS_VEL_MISS, FS_VEL_SCORE, HEALTH_ALT_BIAS,
+                             HEALTH_ALT_REJECTED, HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_NAV_REOPENED,
+                             HEALTH_VEL_ISOLATED, HEALTH_VEL_REJECTED, SF_ALT_RANGE, SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV,
+                             SF_STAR_Q, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
 
 N = 9                                   # filter states: position, velocity, accelerometer bias
 # a score of 10 is one second of 10 Hz samples rejected in a row; a 5-sigma gate rejects a
@@ -74,6 +91,15 @@ ISOLATE_LEAK = 0.5
 # returns, and drops the candidate
 STEP_SIGMA = 5.0
 STEP_CONFIRM = 5.0
+# reopening (module docstring).  A 5-sigma gate fails a sound sample once in ~10^6, so a
+# few in a row are never noise: 0.5 s of 10 Hz beams, 1.5 s of 2 Hz camera fixes.
+VEL_REOPEN = 5.0
+CAM_REOPEN = 3.0
+# the innovation means' smoothing per beam sample (1 s of 10 Hz); a consistent filter's
+# sigma-units innovations are white with variance 1, their mean's sigma is
+# sqrt(a / (2 - a)) (0.23), and 5 of those flag it
+DRIFT_ALPHA = 0.1
+DRIFT_Z = 5.0 * math.sqrt(DRIFT_ALPHA / (2.0 - DRIFT_ALPHA))
 
 
 @kernel
@@ -276,6 +302,50 @@ def _watch_alt_step(fs, innov, var_jump):
 
 
 @kernel
+def _reopen(fs, first, n, var, kind):
+    """Add var to the variances of states first .. first + n - 1 and count it under kind
+    (0 position, 1 velocity, 2 bias)."""
+    for i in range(first, first + n):
+        fs[FS_COV + (N + 1) * i] += var
+    fs[FS_REOPENS + kind] += 1.0
+
+
+@kernel
+def _beam_sigmas(fs, cfg, b, innov):
+    """A beam's innovation in units of the sigma the filter predicts for it."""
+    c = FS_COV + 3 * N + 3
+    s = cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]
+    for k in range(3):
+        for m in range(3):
+            s += b[k] * fs[c + N * k + m] * b[m]
+    return innov / math.sqrt(s)
+
+
+@kernel
+def _watch_velocimeter(fs, cfg, accepted, rejected, miss2):
+    """This frame's beams against the filter (module docstring); True if it reopened."""
+    reopened = False
+    if accepted == 0 and rejected & (rejected - 1):
+        fs[FS_VEL_MISS] += 1.0
+        if fs[FS_VEL_MISS] >= VEL_REOPEN:
+            fs[FS_VEL_MISS] = 0.0
+            _reopen(fs, 3, 3, miss2, 1)
+            reopened = True
+    else:
+        fs[FS_VEL_MISS] = 0.0
+    drifting = 0
+    for j in range(3):
+        if abs(fs[FS_VEL_DRIFT + j]) > DRIFT_Z:
+            drifting += 1
+    if drifting >= 2:
+        _reopen(fs, 6, 3, cfg[CF_SIG_ACC_BIAS] * cfg[CF_SIG_ACC_BIAS], 2)
+        for j in range(3):
+            fs[FS_VEL_DRIFT + j] = 0.0
+        reopened = True
+    return reopened
+
+
+@kernel
 def correct(sf, cfg, fs, t):
     """Star-tracker attitude blend and filter updates from whatever this frame carries."""
     valid = int(sf[SF_VALID])
@@ -324,25 +394,39 @@ def correct(sf, cfg, fs, t):
             fs[FS_ALT_REF] -= vec.dot(hr, vec.sub(vec.load3(fs, FS_POS), r))
     accepted = 0
     rejected = 0
+    miss2 = 0.0
     for j in range(3):
         if valid & (VALID_VEL0 << j) and fs[FS_VEL_SCORE + j] >= 0.0:
             b = vec.q_rot(qlb, vec.load3(cfg, CF_VEL_BORE + 3 * j))
             innov = sf[SF_VEL_BEAM + j] - vec.dot(b, vec.load3(fs, FS_VEL))
+            fs[FS_VEL_DRIFT + j] += DRIFT_ALPHA * (_beam_sigmas(fs, cfg, b, innov) - fs[FS_VEL_DRIFT + j])
             if _update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]):
                 accepted |= 1 << j
             else:
                 rejected |= 1 << j
                 health |= HEALTH_VEL_REJECTED
+                miss2 = max(miss2, innov * innov)
     if accepted | rejected:
         _score_beams(fs, accepted, rejected)
+        if _watch_velocimeter(fs, cfg, accepted, rejected, miss2):
+            health |= HEALTH_NAV_REOPENED
     if valid & VALID_CAM:
         d = vec.q_rot(qlb, vec.load3(sf, SF_CAM_REL))   # target - vehicle, landing frame
         sig = cfg[CF_SIG_CAM] * vec.norm(d)
         used = False
         for i in range(3):
             hr = (-1.0 if i == 0 else 0.0, -1.0 if i == 1 else 0.0, -1.0 if i == 2 else 0.0)
-            if _update(fs, cfg, hr, zero, d[i] + fs[FS_POS + i], sig * sig):
+            innov = d[i] + fs[FS_POS + i]
+            if _update(fs, cfg, hr, zero, innov, sig * sig):
                 used = True
+                if i < 2:
+                    fs[FS_CAM_MISS + i] = 0.0
+            elif i < 2:
+                fs[FS_CAM_MISS + i] += 1.0
+                if fs[FS_CAM_MISS + i] >= CAM_REOPEN:
+                    fs[FS_CAM_MISS + i] = 0.0
+                    _reopen(fs, i, 1, innov * innov, 0)
+                    health |= HEALTH_NAV_REOPENED
         if used:
             health |= HEALTH_CAM_USED
             # fixes are relative to the map, whose tie to the terrain is uncertain by

@@ -36,7 +36,7 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
     return {"seed": seed, "outcome": s["outcome"], "failures": s["failures"],
             "duration_s": s["duration_s"], "propellant_used_kg": s["propellant_used_kg"],
             "touchdown": s["touchdown"], "fault": s["fault"], "dispersed": dispersed_inputs(sc, seed),
-            **({"guidance": s["guidance"]} if "guidance" in s else {})}
+            **{k: s[k] for k in ("nav", "guidance") if k in s}}
 
 
 def _describe(values: np.ndarray) -> dict:
@@ -72,6 +72,13 @@ def statistics(c) -> dict:
                           "flagged": sum(1 for r in faulted if r["fault"]["flagged_steps"] > 0),
                           "flown_through": sum(1 for r in faulted if r["outcome"] == "landed"),
                           "lost": sum(1 for r in faulted if r["outcome"] != "landed")}
+    with_nav = [r for r in runs if "nav" in r]
+    if with_nav:
+        reopened = [r for r in with_nav if any(r["nav"]["reopens"].values())]
+        stats["nav_reopened"] = {"runs": len(reopened), "of": len(with_nav),
+                                 "seeds": [r["seed"] for r in reopened],
+                                 **{k: sum(r["nav"]["reopens"][k] for r in with_nav)
+                                    for k in ("position", "velocity", "bias")}}
     for key, _, _, _ in METRICS:
         stats["touchdown"][key] = _describe(np.array([r["touchdown"][key] for r in touched if key in r["touchdown"]]))
     if len(touched) > 2:
@@ -94,6 +101,8 @@ def report(c) -> str:
              f"  landed        {s['landed']}/{s['runs']} = {100 * s['success_rate']:.1f} %",
              f"  unsafe ground {s['unsafe_touchdowns']}/{s['runs']} touchdowns (slope or rock beyond the limits)",
              f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} job(s), {s['runs_per_s']:.2f} runs/s",
+             *([f"  nav reopened  in {o['runs']}/{o['of']} runs: {o['position']} position, {o['velocity']} velocity, "
+                f"{o['bias']} bias reopenings (gnc/core/fsw/nav.py)"] if (o := s.get("nav_reopened")) else []),
              *([f"  fault         {f['kind']} in every run: flagged by the flight software in {f['flagged']}, "
                 f"flown through {f['flown_through']}, lost {f['lost']} (docs/faults.md)"] if (f := s.get("fault")) else []),
              "",

@@ -14,7 +14,7 @@ from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.fsw import pdg_law
-from gnc.core.layout import FS_LEN
+from gnc.core.layout import FS_LEN, FS_REOPENS
 from gnc.flight import Flight
 from gnc.frames import phase_name
 from gnc.programs import loops
@@ -85,6 +85,11 @@ def guidance_summary(fs: np.ndarray) -> dict:
     return {"law": "pdg", "solves": solves, "failures": failures, "iterations": iters,
             "iterations_mean": iters / solves if solves else 0.0, "iterations_max": iter_max,
             "fallbacks": fallbacks}
+
+
+def nav_summary(fs: np.ndarray) -> dict:
+    """How often the filter reopened its covariance (gnc/core/fsw/nav.py), by state."""
+    return {"reopens": {name: int(fs[FS_REOPENS + i]) for i, name in enumerate(("position", "velocity", "bias"))}}
 
 
 def touchdown_summary(a: Assembly, touch: np.ndarray) -> dict:
@@ -199,6 +204,8 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
         "dispersed": bool(disperse),
         "scenario": sc.name,
     }
+    if link is None:
+        summary["nav"] = nav_summary(f.fs[0])
     if a.law == "pdg" and link is None:
         summary["guidance"] = guidance_summary(f.fs[0])
     if (fm := file_map_of(sc)) is not None:
