@@ -52,9 +52,9 @@ KIND_NONE, KIND_ALT_DROPOUT, KIND_ALT_BIAS, KIND_VEL_DROPOUT, KIND_VEL_BIAS, KIN
     KIND_THRUST_SHORTFALL = range(len(KINDS))
 # what shows each kind in the health word: a gate rejecting the biased sensor, or the step
 # detector finding it in the altimeter's range, or the altimeter at odds with the hazard unit's
-# site (an IMU bias shows as the ranging sensors disagreeing with the drifting estimate, and
-# as the filter reopening its covariance to follow it), the
-# guidance asking for more thrust than the engine has or the shortfall estimate; an altimeter
+# site (an IMU bias shows as the ranging sensors disagreeing with the drifting estimate, and as
+# the filter reopening its covariance to follow it), the guidance asking for more thrust than
+# the engine has or the shortfall estimate; an altimeter
 # gone silent once the hazard unit reports; a velocimeter beam's dropout has no flag, the other
 # two beams carry on
 FLAG_MASK = (0, HEALTH_ALT_LOST, HEALTH_ALT_REJECTED | HEALTH_ALT_BIAS | HEALTH_ALT_LOST, 0,
