@@ -10,7 +10,9 @@ flags after onset on more steps than its twin; *isolated* when the flight softwa
 faulty unit out or flew around it (an altimeter step removed, a velocimeter beam isolated,
 guidance on the estimated thrust), counted for the twins too (a false isolation); *flown
 through* = landed, *lost* = not landed (crashed, unsafe ground, no touchdown).  The descent has no abort mode, so
-*aborted* is 0 by construction.  Prints the table and writes JSON (default
+*aborted* is 0 by construction; *site moved* counts the runs whose main braking, on a short
+engine, moved the landing site downrange (they land long, and count as flown through when they
+land).  Prints the table and writes JSON (default
 bench/results/fault_campaign.json).
 """
 from __future__ import annotations
@@ -57,10 +59,13 @@ def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
     lost = [r for r in runs if r["outcome"] != "landed"]
     out = {"kind": kind, "runs": len(runs), "flown_through": len(runs) - len(lost), "aborted": 0, "lost": len(lost),
            "lost_seeds": [r["seed"] for r in lost], "lost_outcomes": sorted({r["outcome"] for r in lost}),
-           "lost_runs": [lost_run(r) for r in lost]}
+           "lost_runs": [lost_run(r) for r in lost],
+           "site_shifted": sum(1 for r in runs if r.get("site_shift_m")),
+           "site_shift_km": sorted(round(r["site_shift_m"] / 1e3, 1) for r in runs if r.get("site_shift_m")),
+           "site_shifted_landed": sum(1 for r in runs if r.get("site_shift_m") and r["outcome"] == "landed")}
     if twins is None:
         out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None,
-                   twin_isolated_seeds=None, twins_lost_seeds=None)
+                   twin_isolated_seeds=None, twins_lost_seeds=None, twins_site_shifted_seeds=None)
         return out
     twin = {r["seed"]: r["fault"]["flagged_steps"] for r in twins}
     detected = [r for r in runs if r["fault"]["flagged_steps"] > twin[r["seed"]]]
@@ -72,6 +77,7 @@ def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
                twin_isolated=len(false_alarms) if r0_isolates(runs) else None,
                twin_isolated_seeds=false_alarms,
                twins_lost_seeds=[r["seed"] for r in twins if r["outcome"] != "landed"],
+               twins_site_shifted_seeds=[r["seed"] for r in twins if r.get("site_shift_m")],
                detected=len(detected),
                lost_undetected=sum(1 for r in lost if r["fault"]["flagged_steps"] <= twin[r["seed"]]),
                latency_s=statistics.median(latency) if latency else None)
@@ -100,7 +106,7 @@ def main(argv=None) -> int:
         print(f"  {kind}: done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     print(f"Fault campaign: {args.runs} dispersed descents per type, campaign seed {args.seed}")
     print(f"  {'fault':<22}{'detected':>9}{'isolated':>9}{'(twin)':>7}{'flown through':>15}{'aborted':>9}{'lost':>6}"
-          f"{'lost undetected':>17}{'latency s':>11}")
+          f"{'lost undetected':>17}{'latency s':>11}{'site moved':>12}")
     for r in rows:
         det = "n/a" if r["detected"] is None else str(r["detected"])
         und = "n/a" if r["lost_undetected"] is None else str(r["lost_undetected"])
@@ -108,7 +114,7 @@ def main(argv=None) -> int:
         iso = "n/a" if r["isolated"] is None else str(r["isolated"])
         twi = "n/a" if r["twin_isolated"] is None else str(r["twin_isolated"])
         print(f"  {r['kind']:<22}{det:>9}{iso:>9}{twi:>7}{r['flown_through']:>15}{r['aborted']:>9}{r['lost']:>6}"
-              f"{und:>17}{lat:>11}")
+              f"{und:>17}{lat:>11}{r['site_shifted']:>12}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"runs": args.runs, "seed": args.seed, "jobs": args.jobs, "machine": machine(),
                                      "wall_s": time.perf_counter() - t0, "rows": rows}, indent=1) + "\n")

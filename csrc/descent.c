@@ -44,13 +44,24 @@ static void brake_gate(const real *cfg, vec3 *rf, vec3 *vf)
     *vf = v3(gv0 * fwd.x, gv0 * fwd.y, gv1);
 }
 
-/* Main braking command (landing-frame axes) and its t_go, solved in the local-level frame. */
-static vec3 braking(vec3 r, vec3 v, const real *cfg, real a_thrust, real *tgo)
+/* Main braking command (landing-frame axes), its t_go, solved in the local-level frame, and
+ * whether the downrange part had to give way.  With a_full > 0 (the engine is short: the most it
+ * delivers), a command beyond a_full keeps its vertical and cross-range parts and the downrange
+ * braking gets what is left: saturating the whole vector instead gives up lift with the
+ * braking it cannot have, and the vehicle falls short of the gate at speed. */
+static vec3 braking(vec3 r, vec3 v, const real *cfg, real a_thrust, real a_full, real *tgo, int *clipped)
 {
     local_level ll = guidance_local_level(r, v, cfg[CF_R_SITE], cfg[CF_MU]);
     vec3 rf_l, vf_l, rf, vl, vf, a;
+    real side;
     vec3 fwd = v3_load(cfg, CF_FWD);
     vec3 left = v3(-fwd.y, fwd.x, RC(0.0));
+    if (v3_dot(ll.d, fwd) < RC(0.0)) {
+        /* past the target (only a braking short of thrust gets there): downrange stays downrange */
+        ll.d = v3_scale(ll.d, RC(-1.0));
+        ll.c = v3_scale(ll.c, RC(-1.0));
+        ll.arc = -ll.arc;
+    }
     brake_gate(cfg, &rf_l, &vf_l);
     /* aim point and velocity in (along-track to target, cross, up) coordinates from the vehicle */
     rf = v3(ll.arc + v3_dot(rf_l, fwd), v3_dot(rf_l, left), rf_l.z - ll.alt);
@@ -61,9 +72,50 @@ static vec3 braking(vec3 r, vec3 v, const real *cfg, real a_thrust, real *tgo)
         a = guidance_zem_zev(v3(RC(0.0), RC(0.0), RC(0.0)), vl, rf, vf, v3(RC(0.0), RC(0.0), ll.g_eff), *tgo);
     else /* the last seconds: velocity only, as position terms grow like 1/t_go^2 */
         a = v3((vf.x - vl.x) / *tgo, (vf.y - vl.y) / *tgo, (vf.z - vl.z) / *tgo - ll.g_eff);
+    *clipped = 0;
+    side = a.y * a.y + a.z * a.z;
+    if (a_full > RC(0.0) && a.x * a.x + side > a_full * a_full) {
+        real ax = r_sqrt(r_max(a_full * a_full - side, RC(0.0)));
+        a.x = a.x < RC(0.0) ? -ax : ax;
+        *clipped = 1;
+    }
     return v3(a.x * ll.d.x + a.y * ll.c.x + a.z * ll.up.x,
               a.x * ll.d.y + a.y * ll.c.y + a.z * ll.up.y,
               a.x * ll.d.z + a.y * ll.c.z + a.z * ll.up.z);
+}
+
+/* Downrange distance (along the approach) that puts the landing site the braking gate's
+ * distance ahead of r: 0 where braking ended on its gate. */
+static real site_shift(vec3 r, vec3 v, const real *cfg)
+{
+    local_level ll = guidance_local_level(r, v, cfg[CF_R_SITE], cfg[CF_MU]);
+    return cfg[CF_BRAKE_GATE] - ll.arc * v3_dot(ll.d, v3_load(cfg, CF_FWD));
+}
+
+/* The point h above the landing site, landing frame: (0, 0, h) over the target, or over the
+ * site main braking moved site_shift downrange along the approach, on the datum sphere. */
+static vec3 site_point(const real *cfg, const real *fs, real h)
+{
+    real shift = fs[FS_SITE_SHIFT], rs, s, sh, drop;
+    vec3 fwd;
+    if (shift == RC(0.0))
+        return v3(RC(0.0), RC(0.0), h);
+    rs = cfg[CF_R_SITE];
+    fwd = v3_load(cfg, CF_FWD);
+    s = r_sin(shift / rs);
+    sh = r_sin(RC(0.5) * shift / rs);
+    drop = RC(2.0) * sh * sh; /* 1 - cos, without the cancellation */
+    return v3((rs + h) * s * fwd.x, (rs + h) * s * fwd.y, -rs * drop + h * (RC(1.0) - drop));
+}
+
+/* Landing-frame z of the datum sphere beneath (x, y): 0 (the tangent plane) while the site is
+ * the target, as the phases near it have always flown; the sphere once it moved away. */
+static real datum_z(const real *cfg, const real *fs, real x, real y)
+{
+    real rs = cfg[CF_R_SITE], q = x * x + y * y;
+    if (fs[FS_SITE_SHIFT] == RC(0.0))
+        return RC(0.0);
+    return -q / (r_sqrt(rs * rs - q) + rs);
 }
 
 /* Foot-pad height over the true ground (not the datum): reset by each altimeter sample
@@ -158,7 +210,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     int phase = (int)fs[FS_PHASE];
     real h_ground = track_ground(sf, cfg, fs, q_lb, up, v, t, dt);
     int health = 0, settled;
-    vec3 hover_pt = v3(RC(0.0), RC(0.0), cfg[CF_HOVER_ALT]);
+    vec3 hover_pt;
     vec3 a, a_raw;
     real hover_s, thrust;
     quat q_des;
@@ -172,8 +224,11 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         enter(fs, PHASE_QUICK_ADJUSTMENT, t);
         phase = PHASE_QUICK_ADJUSTMENT;
         fs[FS_TGO] = cfg[CF_APPROACH_TIME];
-        v3_store(fs, FS_AIM, hover_pt);
+        if ((int)fs[FS_HEALTH] & HEALTH_RETARGETED)
+            fs[FS_SITE_SHIFT] = site_shift(r, v, cfg);
+        v3_store(fs, FS_AIM, site_point(cfg, fs, cfg[CF_HOVER_ALT]));
     }
+    hover_pt = site_point(cfg, fs, cfg[CF_HOVER_ALT]);
     if (phase == PHASE_QUICK_ADJUSTMENT && alt <= cfg[CF_APPROACH_ALT]) {
         enter(fs, PHASE_APPROACH, t);
         phase = PHASE_APPROACH;
@@ -186,14 +241,14 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     hover_s = t - fs[FS_T_PHASE];
     if (phase == PHASE_HOVER && ((hover_s >= cfg[CF_HOVER_TIME] && settled)
                                  || hover_s >= HOVER_MAX_FACTOR * cfg[CF_HOVER_TIME])) {
-        vec3 site = zero;
+        vec3 site = site_point(cfg, fs, RC(0.0));
         enter(fs, PHASE_OBSTACLE_AVOIDANCE, t);
         phase = PHASE_OBSTACLE_AVOIDANCE;
         if ((int)sf[SF_VALID] & VALID_HDU) {
             site = v3_add(r, q_rot(q_lb, v3_load(sf, SF_HDU_REL)));
             health |= HEALTH_HDU_USED;
         }
-        v3_store(fs, FS_AIM, v3(site.x, site.y, cfg[CF_AVOID_ALT]));
+        v3_store(fs, FS_AIM, v3(site.x, site.y, datum_z(cfg, fs, site.x, site.y) + cfg[CF_AVOID_ALT]));
         fs[FS_TGO] = cfg[CF_AVOID_TIME];
     }
     if (phase == PHASE_OBSTACLE_AVOIDANCE && fs[FS_TGO] <= RC(5.0)) {
@@ -204,6 +259,13 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         enter(fs, PHASE_FREE_FALL, t);
         phase = PHASE_FREE_FALL;
     }
+    if ((phase == PHASE_OBSTACLE_AVOIDANCE || phase == PHASE_SLOW_DESCENT) && ((int)sf[SF_VALID] & VALID_HDU)) {
+        /* the site where the unit sees it now, relative to the vehicle: where the position
+         * estimate put it moves with every correction of the estimate (tens of metres away
+         * from the camera's landmark, as on a site moved downrange) */
+        vec3 site = v3_add(r, q_rot(q_lb, v3_load(sf, SF_HDU_REL)));
+        v3_store(fs, FS_AIM, v3(site.x, site.y, fs[FS_AIM + 2]));
+    }
     /* the hazard scan is what the hover waits for: command it for as long as it lasts, so a
      * frame lost on the link delays the scan by a step instead of cancelling it */
     if (phase == PHASE_HOVER)
@@ -212,7 +274,11 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     if (phase == PHASE_MAIN_BRAKING) {
         vec3 rf, vf;
         real tgo;
-        a = braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max, &tgo);
+        int clipped;
+        real a_full = ((int)fs[FS_HEALTH] & HEALTH_THRUST_SHORT) ? a_max : RC(0.0);
+        a = braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max, a_full, &tgo, &clipped);
+        if (clipped)
+            fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_RETARGETED);
         fs[FS_TGO] = tgo;
         brake_gate(cfg, &rf, &vf);
         v3_store(fs, FS_AIM, rf);

@@ -54,6 +54,7 @@
 #define HEALTH_ALT_BIAS 1024 /* bit 10 */
 #define HEALTH_ALT_LOST 2048 /* bit 11 */
 #define HEALTH_NAV_REOPENED 4096 /* bit 12 */
+#define HEALTH_RETARGETED 8192 /* bit 13 */
 #define SF_T 0 /* [1] s: time tag of this sample (the frame header's time tag) */
 #define SF_IMU_DV 1 /* [3] m/s: IMU delta-velocity over the last step, body axes (specific force, gravity not sensed) */
 #define SF_IMU_DTH 4 /* [3] rad: IMU delta-angle over the last step, body axes */
@@ -224,7 +225,8 @@
 #define FS_VEL_MISS 154 /* [1] 1: descent: velocimeter frames in a row in which the gate rejected every beam, two at least */
 #define FS_VEL_DRIFT 155 /* [3] 1: descent: per velocimeter beam, the running mean (1 s) of its innovation in units of its predicted sigma */
 #define FS_REOPENS 158 /* [3] 1: descent: how often the filter reopened its horizontal position (camera), velocity (velocimeter) and accelerometer-bias covariance */
-#define FS_LEN 161 /* fsw_state frame length in reals */
+#define FS_SITE_SHIFT 161 /* [1] m: descent: how far downrange the landing site moved (along the approach, on the datum sphere) when main braking ended on a short engine (0: the target) */
+#define FS_LEN 162 /* fsw_state frame length in reals */
 #define GNC_SCHEMA_FINGERPRINT 0x1f5b2d76u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

@@ -83,6 +83,7 @@ from gnc.core.layout import (
     FS_POS,
     FS_Q_IB,
     FS_REOPENS,
+    FS_SITE_SHIFT,
     FS_STARTED,
     FS_THRUST_LAST,
     FS_VEL,
@@ -93,6 +94,7 @@ from gnc.core.layout import (
     HEALTH_HDU_USED,
     HEALTH_IMU_MISSING,
     HEALTH_NAV_REOPENED,
+    HEALTH_RETARGETED,
     HEALTH_VEL_REJECTED,
     PHASE_ASCENT_COAST,
     PHASE_CAPTURE,
@@ -370,6 +372,18 @@ def test_double_build_matches_reference_on_stressed_frames(c_build):
                 HEALTH_ALT_LOST, HEALTH_NAV_REOPENED):
         assert seen & bit, f"the stressed frames should exercise health bit {bit}"
     assert np.all(ref_fs[-1, FS_REOPENS:FS_REOPENS + 3] > 0), "the camera, velocimeter and bias reopenings all"
+    c_af, c_fs = replay("c", frames, cfg)
+    assert_identical(c_af, c_fs, ref_af, ref_fs)
+
+
+def test_double_build_matches_reference_when_braking_moves_the_site(c_build):
+    # a dispersed descent whose engine is 13 % short from 90.7 s: main braking keeps lift first,
+    # passes the target, and the site moves 16.6 km downrange (gnc/core/fsw/descent.py)
+    sc = scenario.load("descent", ["faults.kind=thrust_shortfall"])
+    frames, cfg, ref_af, ref_fs = _recorded(run(sc, 1021782328, True), assemble(sc, 1021782328, True).cfg)
+    seen = np.bitwise_or.reduce(ref_af[:, AF_HEALTH].astype(np.int64))
+    assert seen & HEALTH_RETARGETED and seen & HEALTH_HDU_USED
+    assert ref_fs[-1, FS_SITE_SHIFT] > 10_000.0
     c_af, c_fs = replay("c", frames, cfg)
     assert_identical(c_af, c_fs, ref_af, ref_fs)
 

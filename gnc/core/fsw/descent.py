@@ -25,7 +25,17 @@ below 1 - SHORT_THRESHOLD (health bit thrust_short, sticky: a shortfall is the e
 not the moment's), guidance flies on it: the thrust it has, the command scaled up to get
 the acceleration it wants, and the mass estimate drawn down by what the engine burns.
 Until then the ratio is taken as 1, so a sound engine flies exactly as before.
+
+Main braking runs near full thrust, so a short engine may not reach the braking gate: asked
+for a deceleration it cannot give, a saturated command gives up lift with it and the vehicle
+hits the ground still braking.  So on a short engine braking keeps lift and cross-range
+first and brakes with the thrust left (health bit retargeted once that bites): it still
+aims for the gate and ends past it when the gate is out of reach.  The landing site then
+moves along the approach to the gate's distance ahead (site_shift, on the datum sphere), and
+the later phases fly to it: the lander lands long instead of short of the target at speed.
 """
+
+import math
 
 from gnc.core import pmath, vec
 from gnc.core.fsw import control, guidance, nav
@@ -38,9 +48,10 @@ from gnc.core.layout import (AF_HDU_CMD, AF_THRUST_CMD, CF_ALT_BORE, CF_APPROACH
                              CF_POS_BW, CF_R_SITE, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_ACC_BIAS, FS_AIM,
                              FS_ALT_BIAS, FS_ALT_MISS, FS_HEALTH, FS_H_GROUND, FS_MASS, FS_PHASE, FS_POS, FS_RATE,
                              FS_TGO, FS_THRUST_ARM, FS_THRUST_LAST, FS_THRUST_RATIO, FS_THRUST_STEADY, FS_T_ALT_SEEN,
-                             FS_T_PHASE, FS_VEL, HEALTH_ALT_LOST, HEALTH_HDU_USED, HEALTH_THRUST_SATURATED,
-                             HEALTH_THRUST_SHORT, PHASE_APPROACH, PHASE_FREE_FALL, PHASE_HOVER, PHASE_IDLE,
-                             PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE, PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT,
+                             FS_T_PHASE, FS_VEL, FS_SITE_SHIFT, HEALTH_ALT_LOST, HEALTH_HDU_USED, HEALTH_RETARGETED,
+                             HEALTH_THRUST_SATURATED, HEALTH_THRUST_SHORT, PHASE_APPROACH, PHASE_FREE_FALL,
+                             PHASE_HOVER, PHASE_IDLE, PHASE_MAIN_BRAKING, PHASE_OBSTACLE_AVOIDANCE,
+                             PHASE_QUICK_ADJUSTMENT, PHASE_SLOW_DESCENT,
                              SF_ALT_RANGE, SF_HDU_REL, SF_IMU_DV, SF_VALID, VALID_ALT, VALID_HDU, VALID_IMU)
 
 
@@ -89,12 +100,19 @@ def _brake_gate(cfg):
 
 
 @kernel
-def _braking(r, v, cfg, a_thrust):
-    """Main braking command (landing-frame axes) and its t_go, solved in the local-level frame."""
+def _braking(r, v, cfg, a_thrust, a_full):
+    """Main braking command (landing-frame axes), its t_go, solved in the local-level frame, and
+    whether the downrange part had to give way.  With a_full > 0 (the engine is short: the most
+    it delivers), a command beyond a_full keeps its vertical and cross-range parts and the
+    downrange braking gets what is left: saturating the whole vector instead gives up lift
+    with the braking it cannot have, and the vehicle falls short of the gate at speed."""
     up, d, c, arc, alt, g_eff = guidance.local_level(r, v, cfg[CF_R_SITE], cfg[CF_MU])
     rf_l, vf_l = _brake_gate(cfg)
     fwd = vec.load3(cfg, CF_FWD)
     left = (-fwd[1], fwd[0], 0.0)
+    if vec.dot(d, fwd) < 0.0:
+        # past the target (only a braking short of thrust gets there): downrange stays downrange
+        d, c, arc = vec.scale(d, -1.0), vec.scale(c, -1.0), -arc
     # aim point and velocity in (along-track to target, cross, up) coordinates from the vehicle
     rl = (0.0, 0.0, 0.0)
     rf = (arc + vec.dot(rf_l, fwd), vec.dot(rf_l, left), rf_l[2] - alt)
@@ -107,9 +125,49 @@ def _braking(r, v, cfg, a_thrust):
     else:
         # the last seconds: velocity only, as position terms grow like 1/t_go^2
         a = ((vf[0] - vl[0]) / tgo, (vf[1] - vl[1]) / tgo, (vf[2] - vl[2]) / tgo - g_eff)
+    clipped = False
+    side = a[1] * a[1] + a[2] * a[2]
+    if a_full > 0.0 and a[0] * a[0] + side > a_full * a_full:
+        ax = math.sqrt(max(a_full * a_full - side, 0.0))
+        a = (-ax if a[0] < 0.0 else ax, a[1], a[2])
+        clipped = True
     return (a[0] * d[0] + a[1] * c[0] + a[2] * up[0],
             a[0] * d[1] + a[1] * c[1] + a[2] * up[1],
-            a[0] * d[2] + a[1] * c[2] + a[2] * up[2]), tgo
+            a[0] * d[2] + a[1] * c[2] + a[2] * up[2]), tgo, clipped
+
+
+@kernel
+def _site_shift(r, v, cfg):
+    """Downrange distance (along the approach) that puts the landing site the braking gate's
+    distance ahead of r: 0 where braking ended on its gate."""
+    up, d, c, arc, alt, g_eff = guidance.local_level(r, v, cfg[CF_R_SITE], cfg[CF_MU])
+    return cfg[CF_BRAKE_GATE] - arc * vec.dot(d, vec.load3(cfg, CF_FWD))
+
+
+@kernel
+def site_point(cfg, fs, h):
+    """The point h above the landing site, landing frame: (0, 0, h) over the target, or over
+    the site main braking moved site_shift downrange along the approach, on the datum sphere."""
+    shift = fs[FS_SITE_SHIFT]
+    if shift == 0.0:
+        return (0.0, 0.0, h)
+    rs = cfg[CF_R_SITE]
+    fwd = vec.load3(cfg, CF_FWD)
+    s = pmath.sin(shift / rs)
+    sh = pmath.sin(0.5 * shift / rs)
+    drop = 2.0 * sh * sh           # 1 - cos, without the cancellation
+    return ((rs + h) * s * fwd[0], (rs + h) * s * fwd[1], -rs * drop + h * (1.0 - drop))
+
+
+@kernel
+def _datum_z(cfg, fs, x, y):
+    """Landing-frame z of the datum sphere beneath (x, y): 0 (the tangent plane) while the site
+    is the target, as the phases near it have always flown; the sphere once it moved away."""
+    if fs[FS_SITE_SHIFT] == 0.0:
+        return 0.0
+    rs = cfg[CF_R_SITE]
+    q = x * x + y * y
+    return -q / (math.sqrt(rs * rs - q) + rs)
 
 
 @kernel
@@ -207,7 +265,6 @@ def phased(sf, cfg, fs, af, t, pre):
     phase = int(fs[FS_PHASE])
     health = 0
     zero = (0.0, 0.0, 0.0)
-    hover_pt = (0.0, 0.0, cfg[CF_HOVER_ALT])
 
     if phase == PHASE_IDLE:
         _enter(fs, PHASE_MAIN_BRAKING, t)
@@ -216,7 +273,10 @@ def phased(sf, cfg, fs, af, t, pre):
         _enter(fs, PHASE_QUICK_ADJUSTMENT, t)
         phase = PHASE_QUICK_ADJUSTMENT
         fs[FS_TGO] = cfg[CF_APPROACH_TIME]
-        vec.store3(fs, FS_AIM, hover_pt)
+        if int(fs[FS_HEALTH]) & HEALTH_RETARGETED:
+            fs[FS_SITE_SHIFT] = _site_shift(r, v, cfg)
+        vec.store3(fs, FS_AIM, site_point(cfg, fs, cfg[CF_HOVER_ALT]))
+    hover_pt = site_point(cfg, fs, cfg[CF_HOVER_ALT])
     if phase == PHASE_QUICK_ADJUSTMENT and alt <= cfg[CF_APPROACH_ALT]:
         _enter(fs, PHASE_APPROACH, t)
         phase = PHASE_APPROACH
@@ -230,11 +290,11 @@ def phased(sf, cfg, fs, af, t, pre):
                                  or hover_s >= HOVER_MAX_FACTOR * cfg[CF_HOVER_TIME]):
         _enter(fs, PHASE_OBSTACLE_AVOIDANCE, t)
         phase = PHASE_OBSTACLE_AVOIDANCE
-        site = (0.0, 0.0, 0.0)
+        site = site_point(cfg, fs, 0.0)
         if int(sf[SF_VALID]) & VALID_HDU:
             site = vec.add(r, vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL)))
             health |= HEALTH_HDU_USED
-        vec.store3(fs, FS_AIM, (site[0], site[1], cfg[CF_AVOID_ALT]))
+        vec.store3(fs, FS_AIM, (site[0], site[1], _datum_z(cfg, fs, site[0], site[1]) + cfg[CF_AVOID_ALT]))
         fs[FS_TGO] = cfg[CF_AVOID_TIME]
     if phase == PHASE_OBSTACLE_AVOIDANCE and fs[FS_TGO] <= 5.0:
         _enter(fs, PHASE_SLOW_DESCENT, t)
@@ -242,13 +302,22 @@ def phased(sf, cfg, fs, af, t, pre):
     if phase == PHASE_SLOW_DESCENT and 0.0 <= h_ground <= cfg[CF_CUTOFF_ALT]:
         _enter(fs, PHASE_FREE_FALL, t)
         phase = PHASE_FREE_FALL
+    if (phase == PHASE_OBSTACLE_AVOIDANCE or phase == PHASE_SLOW_DESCENT) and int(sf[SF_VALID]) & VALID_HDU:
+        # the site where the unit sees it now, relative to the vehicle: where the position
+        # estimate put it moves with every correction of the estimate (tens of metres away
+        # from the camera's landmark, as on a site moved downrange)
+        site = vec.add(r, vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL)))
+        vec.store3(fs, FS_AIM, (site[0], site[1], fs[FS_AIM + 2]))
     # the hazard scan is what the hover waits for: command it for as long as it lasts, so a
     # frame lost on the link delays the scan by a step instead of cancelling it
     if phase == PHASE_HOVER:
         af[AF_HDU_CMD] = 1.0
 
     if phase == PHASE_MAIN_BRAKING:
-        a, tgo = _braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max)
+        a_full = a_max if int(fs[FS_HEALTH]) & HEALTH_THRUST_SHORT else 0.0
+        a, tgo, clipped = _braking(r, v, cfg, cfg[CF_BRAKE_THROTTLE] * a_max, a_full)
+        if clipped:
+            fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_RETARGETED)
         fs[FS_TGO] = tgo
         vec.store3(fs, FS_AIM, _brake_gate(cfg)[0])
     elif phase == PHASE_QUICK_ADJUSTMENT or phase == PHASE_APPROACH:

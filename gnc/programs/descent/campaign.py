@@ -36,7 +36,7 @@ def fly_one(sc: Scenario, seed: int, fsw: str = "numba") -> dict:
     return {"seed": seed, "outcome": s["outcome"], "failures": s["failures"],
             "duration_s": s["duration_s"], "propellant_used_kg": s["propellant_used_kg"],
             "touchdown": s["touchdown"], "fault": s["fault"], "dispersed": dispersed_inputs(sc, seed),
-            **{k: s[k] for k in ("nav", "guidance") if k in s}}
+            **{k: s[k] for k in ("nav", "guidance", "site_shift_m") if k in s}}
 
 
 def _describe(values: np.ndarray) -> dict:
@@ -72,6 +72,10 @@ def statistics(c) -> dict:
                           "flagged": sum(1 for r in faulted if r["fault"]["flagged_steps"] > 0),
                           "flown_through": sum(1 for r in faulted if r["outcome"] == "landed"),
                           "lost": sum(1 for r in faulted if r["outcome"] != "landed")}
+    shifted = [r for r in runs if r.get("site_shift_m")]
+    if shifted:
+        stats["site_shifted"] = {"runs": len(shifted), "seeds": [r["seed"] for r in shifted],
+                                 "shift_m": _describe(np.array([r["site_shift_m"] for r in shifted]))}
     with_nav = [r for r in runs if "nav" in r]
     if with_nav:
         reopened = [r for r in with_nav if any(r["nav"]["reopens"].values())]
@@ -103,6 +107,9 @@ def report(c) -> str:
              f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} job(s), {s['runs_per_s']:.2f} runs/s",
              *([f"  nav reopened  in {o['runs']}/{o['of']} runs: {o['position']} position, {o['velocity']} velocity, "
                 f"{o['bias']} bias reopenings (gnc/core/fsw/nav.py)"] if (o := s.get("nav_reopened")) else []),
+             *([f"  site moved    in {m['runs']} runs, {m['shift_m']['best'] / 1e3:.1f}-"
+                f"{m['shift_m']['worst'] / 1e3:.1f} km downrange: main braking on a short engine "
+                "(gnc/core/fsw/descent.py)"] if (m := s.get("site_shifted")) else []),
              *([f"  fault         {f['kind']} in every run: flagged by the flight software in {f['flagged']}, "
                 f"flown through {f['flown_through']}, lost {f['lost']} (docs/faults.md)"] if (f := s.get("fault")) else []),
              "",

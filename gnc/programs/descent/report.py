@@ -31,6 +31,9 @@ def report(summary: dict, scenario) -> str:
                     if f.get("isolated_s") is not None else "")
         lines.append(f"fault      {f['kind']}{size}{axis} from {f['onset_s']:.1f} s: {flagged}{isolated}; "
                      f"{f['response']}")
+    if shift := summary.get("site_shift_m"):
+        lines.append(f"site       moved {shift / 1e3:.1f} km downrange along the approach: main braking on a short "
+                     "engine could not make its gate (gnc/core/fsw/descent.py)")
     if (ground := summary.get("terrain")) is not None:
         lo, hi = ground["track_covered_km"]
         lines += [f"terrain    {ground['dem_file']} ({ground['dem_posting_m']:g} m posting, resampled at "

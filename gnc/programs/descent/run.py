@@ -14,7 +14,7 @@ from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
 from gnc.core.fsw import pdg_law
-from gnc.core.layout import FS_LEN, FS_REOPENS
+from gnc.core.layout import FS_LEN, FS_REOPENS, FS_SITE_SHIFT
 from gnc.flight import Flight
 from gnc.frames import phase_name
 from gnc.programs import loops
@@ -90,6 +90,12 @@ def guidance_summary(fs: np.ndarray) -> dict:
 def nav_summary(fs: np.ndarray) -> dict:
     """How often the filter reopened its covariance (gnc/core/fsw/nav.py), by state."""
     return {"reopens": {name: int(fs[FS_REOPENS + i]) for i, name in enumerate(("position", "velocity", "bias"))}}
+
+
+def site_shift(fs: np.ndarray) -> float:
+    """How far downrange main braking moved the landing site on a short engine, m (0: it did
+    not; gnc/core/fsw/descent.py)."""
+    return float(fs[FS_SITE_SHIFT])
 
 
 def touchdown_summary(a: Assembly, touch: np.ndarray) -> dict:
@@ -206,6 +212,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     }
     if link is None:
         summary["nav"] = nav_summary(f.fs[0])
+        summary["site_shift_m"] = site_shift(f.fs[0])
     if a.law == "pdg" and link is None:
         summary["guidance"] = guidance_summary(f.fs[0])
     if (fm := file_map_of(sc)) is not None:
