@@ -357,7 +357,7 @@ def start_arc(fs, cfg, arc):
     fs[b + PG_FAILS] = 0.0
     fs[b + PG_WARM] = 0.0
     if arc == ARC_APPROACH:
-        aim = (0.0, 0.0, cfg[CF_HOVER_ALT])
+        aim = descent.site_point(cfg, fs, cfg[CF_HOVER_ALT])    # the target, or where braking moved it
         vf = 0.0
     else:
         aim = vec.load3(fs, FS_AIM)
