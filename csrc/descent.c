@@ -13,6 +13,9 @@
 #define HOVER_MAX_FACTOR RC(4.0)  /* ...or after this many times hover_time */
 #define HOLD_SLEW_SHARE RC(0.5)   /* of the attitude loop's rate limit, the position hold's tilt may use */
 #define TGO_STRETCH RC(0.25)      /* t_go runs at this rate while the tilt limit clips a command */
+/* the site moves only when braking ended off its gate by more than this share of the gate's
+ * distance (gnc/core/fsw/descent.py) */
+#define SHIFT_MIN_SHARE RC(0.25)
 /* thrust shortfall estimate (gnc/core/fsw/descent.py): past the ~4 % a sound engine's
  * estimate wanders by the end of a dispersed descent */
 #define SHORT_THRESHOLD RC(0.05)
@@ -85,11 +88,12 @@ static vec3 braking(vec3 r, vec3 v, const real *cfg, real a_thrust, real a_full,
 }
 
 /* Downrange distance (along the approach) that puts the landing site the braking gate's
- * distance ahead of r: 0 where braking ended on its gate. */
+ * distance ahead of r: 0 where braking ended near enough its gate for the approach to fly. */
 static real site_shift(vec3 r, vec3 v, const real *cfg)
 {
     local_level ll = guidance_local_level(r, v, cfg[CF_R_SITE], cfg[CF_MU]);
-    return cfg[CF_BRAKE_GATE] - ll.arc * v3_dot(ll.d, v3_load(cfg, CF_FWD));
+    real shift = cfg[CF_BRAKE_GATE] - ll.arc * v3_dot(ll.d, v3_load(cfg, CF_FWD));
+    return r_fabs(shift) > SHIFT_MIN_SHARE * cfg[CF_BRAKE_GATE] ? shift : RC(0.0);
 }
 
 /* The point h above the landing site, landing frame: (0, 0, h) over the target, or over the
