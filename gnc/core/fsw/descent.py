@@ -30,9 +30,10 @@ Main braking runs near full thrust, so a short engine may not reach the braking 
 for a deceleration it cannot give, a saturated command gives up lift with it and the vehicle
 hits the ground still braking.  So on a short engine braking keeps lift and cross-range
 first and brakes with the thrust left (health bit retargeted once that bites): it still
-aims for the gate and ends past it when the gate is out of reach.  The landing site then
-moves along the approach to the gate's distance ahead (site_shift, on the datum sphere), and
-the later phases fly to it: the lander lands long instead of short of the target at speed.
+aims for the gate and ends past it when the gate is out of reach.  If it ends off the gate by
+more than SHIFT_MIN_SHARE of the gate's distance, the landing site moves along the approach to
+that distance ahead (site_shift, on the datum sphere), and the later phases fly to it: the
+lander lands long instead of short of the target at speed.
 """
 
 import math
