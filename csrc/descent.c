@@ -122,6 +122,12 @@ static real datum_z(const real *cfg, const real *fs, real x, real y)
     return -q / (r_sqrt(rs * rs - q) + rs);
 }
 
+/* The hazard unit's site in the landing frame, where it sees it from r now. */
+static vec3 hdu_site(const real *sf, vec3 r, quat q_lb)
+{
+    return v3_add(r, q_rot(q_lb, v3_load(sf, SF_HDU_REL)));
+}
+
 /* Foot-pad height over the true ground (not the datum): reset by each altimeter sample
  * that looks down steeply enough (less the step nav may have found in its range), carried
  * forward with the velocity estimate between samples. -1 until the first sample. Once the
@@ -249,7 +255,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         enter(fs, PHASE_OBSTACLE_AVOIDANCE, t);
         phase = PHASE_OBSTACLE_AVOIDANCE;
         if ((int)sf[SF_VALID] & VALID_HDU) {
-            site = v3_add(r, q_rot(q_lb, v3_load(sf, SF_HDU_REL)));
+            site = hdu_site(sf, r, q_lb);
             health |= HEALTH_HDU_USED;
         }
         v3_store(fs, FS_AIM, v3(site.x, site.y, datum_z(cfg, fs, site.x, site.y) + cfg[CF_AVOID_ALT]));
@@ -267,7 +273,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         /* the site where the unit sees it now, relative to the vehicle: where the position
          * estimate put it moves with every correction of the estimate (tens of metres away
          * from the camera's landmark, as on a site moved downrange) */
-        vec3 site = v3_add(r, q_rot(q_lb, v3_load(sf, SF_HDU_REL)));
+        vec3 site = hdu_site(sf, r, q_lb);
         v3_store(fs, FS_AIM, v3(site.x, site.y, fs[FS_AIM + 2]));
     }
     /* the hazard scan is what the hover waits for: command it for as long as it lasts, so a

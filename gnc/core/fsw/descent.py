@@ -178,6 +178,12 @@ def _datum_z(cfg, fs, x, y):
 
 
 @kernel
+def _hdu_site(sf, r, q_lb):
+    """The hazard unit's site in the landing frame, where it sees it from r now."""
+    return vec.add(r, vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL)))
+
+
+@kernel
 def _track_ground(sf, cfg, fs, q_lb, up, v, t, dt):
     """Foot-pad height over the true ground (not the datum): reset by each altimeter
     sample that looks down steeply enough (less the step nav may have found in its range),
@@ -299,7 +305,7 @@ def phased(sf, cfg, fs, af, t, pre):
         phase = PHASE_OBSTACLE_AVOIDANCE
         site = site_point(cfg, fs, 0.0)
         if int(sf[SF_VALID]) & VALID_HDU:
-            site = vec.add(r, vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL)))
+            site = _hdu_site(sf, r, q_lb)
             health |= HEALTH_HDU_USED
         vec.store3(fs, FS_AIM, (site[0], site[1], _datum_z(cfg, fs, site[0], site[1]) + cfg[CF_AVOID_ALT]))
         fs[FS_TGO] = cfg[CF_AVOID_TIME]
@@ -313,7 +319,7 @@ def phased(sf, cfg, fs, af, t, pre):
         # the site where the unit sees it now, relative to the vehicle: where the position
         # estimate put it moves with every correction of the estimate (tens of metres away
         # from the camera's landmark, as on a site moved downrange)
-        site = vec.add(r, vec.q_rot(q_lb, vec.load3(sf, SF_HDU_REL)))
+        site = _hdu_site(sf, r, q_lb)
         vec.store3(fs, FS_AIM, (site[0], site[1], fs[FS_AIM + 2]))
     # the hazard scan is what the hover waits for: command it for as long as it lasts, so a
     # frame lost on the link delays the scan by a step instead of cancelling it
