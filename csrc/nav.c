@@ -1,5 +1,6 @@
 /* The accelerometer bias is a state with no process noise (it is constant over a flight)
- * and a prior of sig_acc_bias per axis; see gnc/core/fsw/nav.py.
+ * and a prior of sig_acc_bias per axis; see gnc/core/fsw/nav.py.  The velocimeter beams'
+ * biases are states too, closed (zero covariance) until the beams persistently disagree.
  * Measurements are processed one scalar at a time (no matrix inverse), each behind an
  * innovation gate, with P -= (P h)(P h)^T / s, which stays symmetric in float too.
  * The altimeter's terrain error model (the rough ground near the site and the range-grown
@@ -36,6 +37,7 @@ void nav_init(const real *cfg, real *fs)
         fs[FS_RATE + i] = RC(0.0);
         fs[FS_DV_LAST + i] = RC(0.0);
         fs[FS_ACC_BIAS + i] = RC(0.0);
+        fs[FS_VEL_BIAS + i] = RC(0.0);
     }
     for (i = 0; i < NAV_N * NAV_N; ++i)
         fs[FS_COV + i] = RC(0.0);
@@ -144,18 +146,21 @@ int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
     return health;
 }
 
-/* Scalar update with H = [hr, hv, 0] (no sensor sees the bias directly); returns 0 if
- * the innovation fails the gate. */
-int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var)
+/* Scalar update with H = [hr, hv, 0, hb] (no sensor sees the accelerometer bias directly; hb
+ * picks a velocimeter beam's bias); returns 0 if the innovation fails the gate.  The beam-bias
+ * terms come last: while those states are closed (zero covariance) they add exact zeros. */
+int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, vec3 hb, real innov, real var)
 {
     const int c = FS_COV;
     real ph[NAV_N], s, g, k;
     int i, j;
     for (i = 0; i < NAV_N; ++i) {
         const real *p = fs + c + NAV_N * i;
-        ph[i] = p[0] * hr.x + p[1] * hr.y + p[2] * hr.z + p[3] * hv.x + p[4] * hv.y + p[5] * hv.z;
+        ph[i] = p[0] * hr.x + p[1] * hr.y + p[2] * hr.z + p[3] * hv.x + p[4] * hv.y + p[5] * hv.z
+                + p[NAV_NB] * hb.x + p[NAV_NB + 1] * hb.y + p[NAV_NB + 2] * hb.z;
     }
-    s = hr.x * ph[0] + hr.y * ph[1] + hr.z * ph[2] + hv.x * ph[3] + hv.y * ph[4] + hv.z * ph[5] + var;
+    s = hr.x * ph[0] + hr.y * ph[1] + hr.z * ph[2] + hv.x * ph[3] + hv.y * ph[4] + hv.z * ph[5]
+        + hb.x * ph[NAV_NB] + hb.y * ph[NAV_NB + 1] + hb.z * ph[NAV_NB + 2] + var;
     g = cfg[CF_GATE];
     if (innov * innov > g * g * s)
         return 0;
@@ -164,6 +169,7 @@ int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, real innov, real var
         fs[FS_POS + i] += ph[i] * k;
         fs[FS_VEL + i] += ph[i + 3] * k;
         fs[FS_ACC_BIAS + i] += ph[i + 6] * k;
+        fs[FS_VEL_BIAS + i] += ph[i + NAV_NB] * k;
     }
     for (i = 0; i < NAV_N; ++i)
         for (j = 0; j < NAV_N; ++j)
@@ -191,10 +197,35 @@ static real ray_to_datum(vec3 r, vec3 b, real rs, vec3 *n)
     return s;
 }
 
-/* Count this frame's beam rejections toward isolation: only those while another beam passed. */
-static void score_beams(real *fs, int accepted, int rejected)
+static void reopen(real *fs, int first, int n, real var, int kind);
+
+/* Every beam's bias variance to var, once a flight (gnc/core/fsw/nav.py). */
+static void open_beam_biases(real *fs, real var)
+{
+    int k;
+    if ((int)fs[FS_HEALTH] & HEALTH_VEL_BIAS)
+        return;
+    fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_VEL_BIAS);
+    for (k = 0; k < 3; ++k)
+        if (fs[FS_VEL_SCORE + k] > RC(0.0)) /* an isolated beam (-1) stays out */
+            fs[FS_VEL_SCORE + k] = RC(0.0);
+    reopen(fs, NAV_NB, 3, var, 3);
+}
+
+/* Count this frame's beam rejections toward isolation: only those while another beam passed.
+ * The first time a beam would be isolated, every beam's bias is opened instead (and the
+ * velocity, which took the bias in); returns 1 then. */
+static int score_beams(real *fs, int accepted, int rejected, real miss2)
 {
     int j;
+    for (j = 0; j < 3; ++j) {
+        if (fs[FS_VEL_SCORE + j] + RC(1.0) >= ISOLATE_SCORE && (rejected & (1 << j)) && (accepted & ~(1 << j))
+            && ((int)fs[FS_HEALTH] & HEALTH_VEL_BIAS) == 0) {
+            open_beam_biases(fs, miss2);
+            reopen(fs, 3, 3, miss2, 1);
+            return 1;
+        }
+    }
     for (j = 0; j < 3; ++j) {
         real score = fs[FS_VEL_SCORE + j];
         if (score < RC(0.0))
@@ -211,6 +242,7 @@ static void score_beams(real *fs, int accepted, int rejected)
         }
         fs[FS_VEL_SCORE + j] = score;
     }
+    return 0;
 }
 
 /* Look for a step in the altimeter's innovations; var_jump is the variance of a sound
@@ -243,7 +275,7 @@ static void watch_alt_step(real *fs, real innov, real var_jump)
 }
 
 /* Add var to the variances of states first .. first + n - 1 and count it under kind
- * (0 position, 1 velocity, 2 bias). */
+ * (0 position, 1 velocity, 2 accelerometer bias, 3 beam biases). */
 static void reopen(real *fs, int first, int n, real var, int kind)
 {
     int i;
@@ -252,16 +284,17 @@ static void reopen(real *fs, int first, int n, real var, int kind)
     fs[FS_REOPENS + kind] += RC(1.0);
 }
 
-/* A beam's innovation in units of the sigma the filter predicts for it. */
-static real beam_sigmas(const real *fs, const real *cfg, vec3 b, real innov)
+/* Beam j's innovation in units of the sigma the filter predicts for it. */
+static real beam_sigmas(const real *fs, const real *cfg, vec3 b, int j, real innov)
 {
     const real bb[3] = {b.x, b.y, b.z};
-    const int c = FS_COV + 3 * NAV_N + 3;
+    const int c = FS_COV + 3 * NAV_N + 3, cb = FS_COV + (NAV_NB + j) * NAV_N;
     real s = cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL];
     int k, m;
     for (k = 0; k < 3; ++k)
         for (m = 0; m < 3; ++m)
             s += bb[k] * fs[c + NAV_N * k + m] * bb[m];
+    s += fs[cb + NAV_NB + j] + RC(2.0) * (b.x * fs[cb + 3] + b.y * fs[cb + 4] + b.z * fs[cb + 5]);
     return innov / r_sqrt(s);
 }
 
@@ -273,6 +306,8 @@ static int watch_velocimeter(real *fs, const real *cfg, int accepted, int reject
         fs[FS_VEL_MISS] += RC(1.0);
         if (fs[FS_VEL_MISS] >= VEL_REOPEN) {
             fs[FS_VEL_MISS] = RC(0.0);
+            if (fs[FS_REOPENS + 1] > RC(0.0))
+                open_beam_biases(fs, miss2);
             reopen(fs, 3, 3, miss2, 1);
             reopened = 1;
         }
@@ -337,7 +372,7 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
              * horizontal position weakly observable, and trusting that lets errors wander */
             up = v3_unit(v3(r.x, r.y, r.z + cfg[CF_R_SITE]));
             hr = v3_scale(up, v3_dot(n, up) / cos_inc);
-            if (nav_update(fs, cfg, hr, zero, rho - s, var))
+            if (nav_update(fs, cfg, hr, zero, zero, rho - s, var))
                 fs[FS_T_ALT] = t;
             else
                 health |= HEALTH_ALT_REJECTED;
@@ -348,9 +383,10 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
     for (j = 0; j < 3; ++j) {
         if ((valid & (VALID_VEL0 << j)) && fs[FS_VEL_SCORE + j] >= RC(0.0)) {
             vec3 b = q_rot(qlb, v3_load(cfg, CF_VEL_BORE + 3 * j));
-            real innov = sf[SF_VEL_BEAM + j] - v3_dot(b, v3_load(fs, FS_VEL));
-            fs[FS_VEL_DRIFT + j] += DRIFT_ALPHA * (beam_sigmas(fs, cfg, b, innov) - fs[FS_VEL_DRIFT + j]);
-            if (nav_update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL])) {
+            real innov = sf[SF_VEL_BEAM + j] - v3_dot(b, v3_load(fs, FS_VEL)) - fs[FS_VEL_BIAS + j];
+            vec3 hb = v3(j == 0 ? RC(1.0) : RC(0.0), j == 1 ? RC(1.0) : RC(0.0), j == 2 ? RC(1.0) : RC(0.0));
+            fs[FS_VEL_DRIFT + j] += DRIFT_ALPHA * (beam_sigmas(fs, cfg, b, j, innov) - fs[FS_VEL_DRIFT + j]);
+            if (nav_update(fs, cfg, zero, b, hb, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL])) {
                 accepted |= 1 << j;
             } else {
                 rejected |= 1 << j;
@@ -360,8 +396,8 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         }
     }
     if (accepted | rejected) {
-        score_beams(fs, accepted, rejected);
-        if (watch_velocimeter(fs, cfg, accepted, rejected, miss2))
+        int opened = score_beams(fs, accepted, rejected, miss2);
+        if (watch_velocimeter(fs, cfg, accepted, rejected, miss2) || opened)
             health |= HEALTH_NAV_REOPENED;
     }
     if (valid & VALID_CAM) {
@@ -372,7 +408,7 @@ int nav_correct(const real *sf, const real *cfg, real *fs, real t)
         for (i = 0; i < 3; ++i) {
             vec3 hr = v3(i == 0 ? RC(-1.0) : RC(0.0), i == 1 ? RC(-1.0) : RC(0.0), i == 2 ? RC(-1.0) : RC(0.0));
             real innov = dd[i] + fs[FS_POS + i];
-            if (nav_update(fs, cfg, hr, zero, innov, sig * sig)) {
+            if (nav_update(fs, cfg, hr, zero, zero, innov, sig * sig)) {
                 used = 1;
                 if (i < 2)
                     fs[FS_CAM_MISS + i] = RC(0.0);

@@ -95,6 +95,7 @@ from gnc.core.layout import (
     HEALTH_IMU_MISSING,
     HEALTH_NAV_REOPENED,
     HEALTH_RETARGETED,
+    HEALTH_VEL_BIAS,
     HEALTH_VEL_REJECTED,
     PHASE_ASCENT_COAST,
     PHASE_CAPTURE,
@@ -384,6 +385,19 @@ def test_double_build_matches_reference_when_braking_moves_the_site(c_build):
     seen = np.bitwise_or.reduce(ref_af[:, AF_HEALTH].astype(np.int64))
     assert seen & HEALTH_RETARGETED and seen & HEALTH_HDU_USED
     assert ref_fs[-1, FS_SITE_SHIFT] > 10_000.0
+    c_af, c_fs = replay("c", frames, cfg)
+    assert_identical(c_af, c_fs, ref_af, ref_fs)
+
+
+@pytest.mark.parametrize("seed", [1051012377, 255040846])
+def test_double_build_matches_reference_when_the_beams_biases_open(c_build, seed):
+    # a dispersed descent with velocimeter beam 0 biased (-0.99 m/s from 180.2 s, +1.94 m/s from 346.1 s) before
+    # the velocimeter first ranges: the beams' biases open at a would-be isolation (the first) or at the second
+    # velocity reopening (the second), and the filter estimates them from then on (gnc/core/fsw/nav.py)
+    sc = scenario.load("descent", ["faults.kind=velocimeter_bias"])
+    frames, cfg, ref_af, ref_fs = _recorded(run(sc, seed, True), assemble(sc, seed, True).cfg)
+    seen = np.bitwise_or.reduce(ref_af[:, AF_HEALTH].astype(np.int64))
+    assert seen & HEALTH_VEL_BIAS and ref_fs[-1, FS_REOPENS + 3] == 1.0
     c_af, c_fs = replay("c", frames, cfg)
     assert_identical(c_af, c_fs, ref_af, ref_fs)
 

@@ -20,6 +20,7 @@ from gnc.core.layout import (
     HEALTH_NAV_REOPENED,
     HEALTH_THRUST_SATURATED,
     HEALTH_THRUST_SHORT,
+    HEALTH_VEL_BIAS,
     HEALTH_VEL_ISOLATED,
     HEALTH_VEL_REJECTED,
     SF_ALT_RANGE,
@@ -58,15 +59,16 @@ KIND_NONE, KIND_ALT_DROPOUT, KIND_ALT_BIAS, KIND_VEL_DROPOUT, KIND_VEL_BIAS, KIN
 # gone silent once the hazard unit reports; a velocimeter beam's dropout has no flag, the other
 # two beams carry on
 FLAG_MASK = (0, HEALTH_ALT_LOST, HEALTH_ALT_REJECTED | HEALTH_ALT_BIAS | HEALTH_ALT_LOST, 0,
-             HEALTH_VEL_REJECTED | HEALTH_VEL_ISOLATED, HEALTH_ALT_REJECTED | HEALTH_VEL_REJECTED | HEALTH_NAV_REOPENED,
+             HEALTH_VEL_REJECTED | HEALTH_VEL_ISOLATED | HEALTH_VEL_BIAS,
+             HEALTH_ALT_REJECTED | HEALTH_VEL_REJECTED | HEALTH_NAV_REOPENED,
              HEALTH_THRUST_SATURATED | HEALTH_THRUST_SHORT)
 # what says the flight software isolated the faulty unit or flies around it: the altimeter's
 # step taken off its ranges, the altimeter put out of the cut-off (the site's height instead),
-# the beam put out of the filter, the filter reopened to learn a new bias, guidance flying on the
-# estimated thrust (an IMU bias can get a sound beam isolated: that is counted too, it is what the
-# flight software did)
-ISOLATE_MASK = (0, HEALTH_ALT_LOST, HEALTH_ALT_BIAS | HEALTH_ALT_LOST, 0, HEALTH_VEL_ISOLATED,
-                HEALTH_VEL_ISOLATED | HEALTH_NAV_REOPENED, HEALTH_THRUST_SHORT)
+# the beam put out of the filter or the beams' biases estimated, the filter reopened to learn a
+# new bias, guidance flying on the estimated thrust (an IMU bias can get a sound beam isolated or
+# the beams' biases opened: that is counted too, it is what the flight software did)
+ISOLATE_MASK = (0, HEALTH_ALT_LOST, HEALTH_ALT_BIAS | HEALTH_ALT_LOST, 0, HEALTH_VEL_ISOLATED | HEALTH_VEL_BIAS,
+                HEALTH_VEL_ISOLATED | HEALTH_VEL_BIAS | HEALTH_NAV_REOPENED, HEALTH_THRUST_SHORT)
 
 
 @kernel

@@ -53,6 +53,7 @@ HEALTH_ALT_BIAS = 1024  # bit 10
 HEALTH_ALT_LOST = 2048  # bit 11
 HEALTH_NAV_REOPENED = 4096  # bit 12
 HEALTH_RETARGETED = 8192  # bit 13
+HEALTH_VEL_BIAS = 16384  # bit 14
 SF_T = 0  # [1] s: time tag of this sample (the frame header's time tag)
 SF_IMU_DV = 1  # [3] m/s: IMU delta-velocity over the last step, body axes (specific force, gravity not sensed)
 SF_IMU_DTH = 4  # [3] rad: IMU delta-angle over the last step, body axes
@@ -183,45 +184,46 @@ FS_T_PHASE = 2  # [1] s: time of entry into the current phase
 FS_T_LAST = 3  # [1] s: time tag of the previous step
 FS_POS = 4  # [3] m: position estimate, landing frame (rendezvous: relative to the target, target LVLH)
 FS_VEL = 7  # [3] m/s: velocity estimate, landing frame (rendezvous: relative, target LVLH)
-FS_COV = 10  # [81] SI: descent, ascent: 9x9 covariance of (pos, vel, acc_bias), row major; rendezvous: 6x6 of (pos, vel) in the first 36
-FS_ACC_BIAS = 91  # [3] m/s^2: accelerometer bias estimate, body axes
-FS_Q_IB = 94  # [4] 1: attitude estimate body->inertial
-FS_RATE = 98  # [3] rad/s: body rate estimate
-FS_MASS = 101  # [1] kg: mass estimate (from commanded thrust)
-FS_THRUST_LAST = 102  # [1] N: thrust commanded at the previous step
-FS_DV_LAST = 103  # [3] m/s: last IMU delta-v (reused if a sample is missing)
-FS_AIM = 106  # [3] m: current guidance aim point, landing frame
-FS_TGO = 109  # [1] s: time-to-go of the current guidance arc
-FS_T_ALT = 110  # [1] s: time of the last altimeter sample the filter took (-1 = none yet)
-FS_H_GROUND = 111  # [1] m: foot-pad height over the true ground: last altimeter sample, carried forward with the vertical velocity estimate (-1 = none yet)
-FS_HEALTH = 112  # [1] 1: sticky part of the health word
-FS_THRUST_ARM = 113  # [3] m: descent: main-engine torque per newton of thrust, body axes, learnt from the gyros (the thrust line's offset from the centre of mass)
-FS_RATE_PRED = 116  # [3] rad/s: descent: body rate the step's RCS pulses and engine torque should lead to, for that learning
-FS_ORB_POS = 119  # [3] m: absolute orbit estimate, inertial: own (ascent coast), the target's (rendezvous)
-FS_ORB_VEL = 122  # [3] m/s: velocity of that orbit estimate, inertial
-FS_BURN_K = 125  # [1] 1: index of the next uplinked burn (ascent); transfer leg, 0 homing, 1 closing (rendezvous)
-FS_BURN_T = 126  # [1] s: ignition time of the current burn (-1 = none); during the tail-off, the cut-off time
-FS_BURN_DV = 127  # [3] m/s: delta-v still to gain in the current burn, inertial
-FS_BURN_ON = 130  # [1] 1: current burn: 0 armed (or none), 1 main engine firing, 3 its tail-off, 2 RCS translation (trim)
-FS_A_MEAS = 131  # [1] m/s^2: sensed thrust acceleration, filtered
-FS_T_IDLE = 132  # [1] s: nothing to command before this time: the host may step the coast in one go (time warp)
-FS_T_ARRIVE = 133  # [1] s: rendezvous: arrival time of the current transfer
-FS_T_MCC = 134  # [1] s: rendezvous: time of the next mid-course correction (-1 = none)
-FS_T_TRACK = 135  # [1] s: rendezvous: time the relative sensors were first accepted (-1 = not yet)
-FS_REL_ATT = 136  # [3] rad: rendezvous: last pose-sensor attitude of the target relative to the nominal docked attitude, rotation vector
-FS_T_POSE = 139  # [1] s: rendezvous: time of the last accepted pose-sensor sample
-FS_ATT_QUIET = 140  # [1] 1: ascent coast: 1 while the attitude is left alone inside the hold box
-FS_VEL_SCORE = 141  # [3] 1: descent: per velocimeter beam, a leaky count of its gate rejections while another beam was accepted; -1 once the beam is isolated
-FS_THRUST_RATIO = 144  # [1] 1: descent: delivered / commanded thrust, estimated from the IMU's sensed acceleration and the mass estimate (1 until measured)
-FS_THRUST_STEADY = 145  # [1] s: descent: how long the thrust command has held within a few % of itself (0 at ignition and after a step)
-FS_ALT_REF = 146  # [1] m: descent: the altimeter innovation a step is measured from (the last sample's, frozen while a step is being confirmed)
-FS_ALT_STEP = 147  # [2] m, 1: descent: a step being confirmed: the sum of its samples' innovations less alt_ref, and their count (0: none)
-FS_ALT_BIAS = 149  # [1] m: descent: the altimeter step detected, taken off every later range (0 until one is)
-FS_T_ALT_SEEN = 150  # [1] s: descent: time of the last altimeter sample received, taken or not (0 before the first)
-FS_ALT_MISS = 151  # [1] 1: descent: altimeter samples in a row whose ground height disagreed with the hazard unit's site
-FS_CAM_MISS = 152  # [2] 1: descent: camera fixes in a row the gate rejected on the landing frame's x and y axes
-FS_VEL_MISS = 154  # [1] 1: descent: velocimeter frames in a row in which the gate rejected every beam, two at least
-FS_VEL_DRIFT = 155  # [3] 1: descent: per velocimeter beam, the running mean (1 s) of its innovation in units of its predicted sigma
-FS_REOPENS = 158  # [3] 1: descent: how often the filter reopened its horizontal position (camera), velocity (velocimeter) and accelerometer-bias covariance
-FS_SITE_SHIFT = 161  # [1] m: descent: how far downrange the landing site moved (along the approach, on the datum sphere) when main braking ended on a short engine (0: the target)
-FS_LEN = 162  # fsw_state frame length in reals
+FS_COV = 10  # [144] SI: descent, ascent: 12x12 covariance of (pos, vel, acc_bias, vel_bias), row major; rendezvous: 6x6 of (pos, vel) in the first 36
+FS_ACC_BIAS = 154  # [3] m/s^2: accelerometer bias estimate, body axes
+FS_Q_IB = 157  # [4] 1: attitude estimate body->inertial
+FS_RATE = 161  # [3] rad/s: body rate estimate
+FS_MASS = 164  # [1] kg: mass estimate (from commanded thrust)
+FS_THRUST_LAST = 165  # [1] N: thrust commanded at the previous step
+FS_DV_LAST = 166  # [3] m/s: last IMU delta-v (reused if a sample is missing)
+FS_AIM = 169  # [3] m: current guidance aim point, landing frame
+FS_TGO = 172  # [1] s: time-to-go of the current guidance arc
+FS_T_ALT = 173  # [1] s: time of the last altimeter sample the filter took (-1 = none yet)
+FS_H_GROUND = 174  # [1] m: foot-pad height over the true ground: last altimeter sample, carried forward with the vertical velocity estimate (-1 = none yet)
+FS_HEALTH = 175  # [1] 1: sticky part of the health word
+FS_THRUST_ARM = 176  # [3] m: descent: main-engine torque per newton of thrust, body axes, learnt from the gyros (the thrust line's offset from the centre of mass)
+FS_RATE_PRED = 179  # [3] rad/s: descent: body rate the step's RCS pulses and engine torque should lead to, for that learning
+FS_ORB_POS = 182  # [3] m: absolute orbit estimate, inertial: own (ascent coast), the target's (rendezvous)
+FS_ORB_VEL = 185  # [3] m/s: velocity of that orbit estimate, inertial
+FS_BURN_K = 188  # [1] 1: index of the next uplinked burn (ascent); transfer leg, 0 homing, 1 closing (rendezvous)
+FS_BURN_T = 189  # [1] s: ignition time of the current burn (-1 = none); during the tail-off, the cut-off time
+FS_BURN_DV = 190  # [3] m/s: delta-v still to gain in the current burn, inertial
+FS_BURN_ON = 193  # [1] 1: current burn: 0 armed (or none), 1 main engine firing, 3 its tail-off, 2 RCS translation (trim)
+FS_A_MEAS = 194  # [1] m/s^2: sensed thrust acceleration, filtered
+FS_T_IDLE = 195  # [1] s: nothing to command before this time: the host may step the coast in one go (time warp)
+FS_T_ARRIVE = 196  # [1] s: rendezvous: arrival time of the current transfer
+FS_T_MCC = 197  # [1] s: rendezvous: time of the next mid-course correction (-1 = none)
+FS_T_TRACK = 198  # [1] s: rendezvous: time the relative sensors were first accepted (-1 = not yet)
+FS_REL_ATT = 199  # [3] rad: rendezvous: last pose-sensor attitude of the target relative to the nominal docked attitude, rotation vector
+FS_T_POSE = 202  # [1] s: rendezvous: time of the last accepted pose-sensor sample
+FS_ATT_QUIET = 203  # [1] 1: ascent coast: 1 while the attitude is left alone inside the hold box
+FS_VEL_SCORE = 204  # [3] 1: descent: per velocimeter beam, a leaky count of its gate rejections while another beam was accepted; -1 once the beam is isolated
+FS_THRUST_RATIO = 207  # [1] 1: descent: delivered / commanded thrust, estimated from the IMU's sensed acceleration and the mass estimate (1 until measured)
+FS_THRUST_STEADY = 208  # [1] s: descent: how long the thrust command has held within a few % of itself (0 at ignition and after a step)
+FS_ALT_REF = 209  # [1] m: descent: the altimeter innovation a step is measured from (the last sample's, frozen while a step is being confirmed)
+FS_ALT_STEP = 210  # [2] m, 1: descent: a step being confirmed: the sum of its samples' innovations less alt_ref, and their count (0: none)
+FS_ALT_BIAS = 212  # [1] m: descent: the altimeter step detected, taken off every later range (0 until one is)
+FS_T_ALT_SEEN = 213  # [1] s: descent: time of the last altimeter sample received, taken or not (0 before the first)
+FS_ALT_MISS = 214  # [1] 1: descent: altimeter samples in a row whose ground height disagreed with the hazard unit's site
+FS_CAM_MISS = 215  # [2] 1: descent: camera fixes in a row the gate rejected on the landing frame's x and y axes
+FS_VEL_MISS = 217  # [1] 1: descent: velocimeter frames in a row in which the gate rejected every beam, two at least
+FS_VEL_DRIFT = 218  # [3] 1: descent: per velocimeter beam, the running mean (1 s) of its innovation in units of its predicted sigma
+FS_REOPENS = 221  # [4] 1: descent: how often the filter reopened its horizontal position (camera), velocity (velocimeter), accelerometer-bias and velocimeter-bias covariance
+FS_VEL_BIAS = 225  # [3] m/s: descent: per velocimeter beam, the bias estimate (0 until the beams' bias covariance is opened)
+FS_SITE_SHIFT = 228  # [1] m: descent: how far downrange the landing site moved (along the approach, on the datum sphere) when main braking ended on a short engine (0: the target)
+FS_LEN = 229  # fsw_state frame length in reals

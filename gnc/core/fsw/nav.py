@@ -1,7 +1,7 @@
-"""Navigation: strapdown attitude with star-tracker correction, and a 9-state
+"""Navigation: strapdown attitude with star-tracker correction, and a 12-state
 extended Kalman filter (position, velocity in the landing frame, accelerometer bias in
-body axes) driven by IMU delta-v and updated by altimeter range, velocimeter beams and
-camera fixes.
+body axes, a bias per velocimeter beam) driven by IMU delta-v and updated by altimeter
+range, velocimeter beams and camera fixes.
 
 The accelerometer bias is constant over a flight (gnc.core.sensors draws it once per
 run), so it is a state with no process noise and a prior of sig_acc_bias per axis; the
@@ -33,6 +33,20 @@ drifted far enough for the widened gate to let it back in, and then it pulls the
 its bias.  A rejection with no other beam accepted is not counted: then it is the filter, not
 the beam, that disagrees with the sensor.  One beam at most: two beams and the IMU still fly.
 
+But the beam rejected is not always the faulty one.  Three beams give three velocity
+components and no redundancy: a beam biased before the velocimeter first ranges (at the
+end of braking the forward beam ranges alone for ~25 s) is taken in with its first
+samples, and when the other two arrive it is they that disagree with the filter.  So the
+first time a beam's score would isolate it, every beam's bias is opened instead (health
+bit vel_bias, sticky): the beam-bias states, closed until then (zero covariance, so they
+change no bit of a flight without a fault), get the variance of the largest miss, the
+velocity too (it took the bias in).  The attitude's turn in the approach and the camera's
+fixes (position, so velocity over time) then tell the beams' biases from the velocity.  A
+beam rejected persistently after that is isolated as above.  The biases are opened as well
+when every beam fails the gate a second time after the velocity was reopened for it (below):
+a velocity reopened once and still failed by every beam points at the beams, which a bias
+on one of them drags together.
+
 A step in the altimeter's range (a bias from some moment on) is told from the ground by its
 suddenness and its persistence (health bit alt_bias).  Between two samples the ground under a
 moving footprint changes by its two parts' variances times 2 (1 - phi), the noise by twice its
@@ -50,7 +64,8 @@ A filter whose covariance no longer covers its error is reopened (health bit nav
 when the sensors disagree with it in a way no single faulty sensor explains:
 - every beam the velocimeter ranges (two at least) fails the gate for VEL_REOPEN frames in
   a row: each velocity axis's variance grows by the largest beam miss squared (a beam's miss
-  is the velocity error along it, so the error is at least that), and the next frame passes;
+  is the velocity error along it, so the error is at least that), and the next frame passes
+  (from the second time on, the beams' biases open too, above);
 - the camera's fix fails the gate on a horizontal axis CAM_REOPEN times in a row: that
   axis's position variance grows by the miss squared (the camera has no fault of its own to
   model: its error is noise and the map tie, which the gate already allows for);
@@ -68,18 +83,20 @@ from gnc.core import pmath, vec
 from gnc.core.fsw.landing import apparent_gravity, q_li
 from gnc.core.jit import kernel
 from gnc.core.layout import (AF_HEALTH, AF_IDLE_S, AF_NAV_ORBIT_POS, AF_NAV_ORBIT_VEL, AF_NAV_POS, AF_NAV_Q,
-                             AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS, CF_NAV0_Q,
-                             CF_NAV0_SIG_POS, CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_RELIEF_CORR, CF_R_SITE,
-                             CF_SIG_ACC_BIAS, CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE, CF_SIG_RELIEF,
-                             CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE, FS_ACC_BIAS,
-                             FS_ALT_BIAS, FS_ALT_REF, FS_ALT_STEP, FS_CAM_MISS, FS_COV, FS_DV_LAST, FS_HEALTH, FS_MASS,
-                             FS_ORB_POS, FS_ORB_VEL, FS_PHASE, FS_POS, FS_Q_IB, FS_RATE, FS_REOPENS, FS_THRUST_RATIO,
-                             FS_T_ALT, FS_T_IDLE, FS_VEL, FS_VEL_DRIFT, FS_VEL_MISS, FS_VEL_SCORE, HEALTH_ALT_BIAS,
-                             HEALTH_ALT_REJECTED, HEALTH_CAM_USED, HEALTH_IMU_MISSING, HEALTH_NAV_REOPENED,
-                             HEALTH_VEL_ISOLATED, HEALTH_VEL_REJECTED, SF_ALT_RANGE, SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV,
-                             SF_STAR_Q, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
+                             AF_NAV_SIGMA, AF_NAV_VEL, AF_PHASE, CF_ALT_BORE, CF_GATE, CF_MASS0, CF_NAV0_POS,
+                             CF_NAV0_Q, CF_NAV0_SIG_POS, CF_NAV0_SIG_VEL, CF_NAV0_VEL, CF_Q_ACCEL, CF_RELIEF_CORR,
+                             CF_R_SITE, CF_SIG_ACC_BIAS, CF_SIG_ALT, CF_SIG_ALT_MIN, CF_SIG_CAM, CF_SIG_MAP_TIE,
+                             CF_SIG_RELIEF, CF_SIG_TERRAIN, CF_SIG_VEL, CF_STAR_GAIN, CF_TERRAIN_CORR, CF_VEL_BORE,
+                             FS_ACC_BIAS, FS_ALT_BIAS, FS_ALT_REF, FS_ALT_STEP, FS_CAM_MISS, FS_COV, FS_DV_LAST,
+                             FS_HEALTH, FS_MASS, FS_ORB_POS, FS_ORB_VEL, FS_PHASE, FS_POS, FS_Q_IB, FS_RATE,
+                             FS_REOPENS, FS_THRUST_RATIO, FS_T_ALT, FS_T_IDLE, FS_VEL, FS_VEL_BIAS, FS_VEL_DRIFT,
+                             FS_VEL_MISS, FS_VEL_SCORE, HEALTH_ALT_BIAS, HEALTH_ALT_REJECTED, HEALTH_CAM_USED,
+                             HEALTH_IMU_MISSING, HEALTH_NAV_REOPENED, HEALTH_VEL_BIAS, HEALTH_VEL_ISOLATED,
+                             HEALTH_VEL_REJECTED, SF_ALT_RANGE, SF_CAM_REL, SF_IMU_DTH, SF_IMU_DV, SF_STAR_Q, SF_VALID,
+                             SF_VEL_BEAM, VALID_ALT, VALID_CAM, VALID_IMU, VALID_STAR, VALID_VEL0)
 
-N = 9                                   # filter states: position, velocity, accelerometer bias
+N = 12                  # filter states: position, velocity, accelerometer bias, velocimeter beam biases
+NB = 9                  # the first beam bias
 # a score of 10 is one second of 10 Hz samples rejected in a row; a 5-sigma gate rejects a
 # sound beam once in ~10^6 samples, so noise never builds it.  The leak lets a beam rejected
 # on more than a third of its samples still climb (a bias the drifting filter half lets in).
@@ -110,6 +127,7 @@ def init(cfg, fs):
         fs[FS_RATE + i] = 0.0
         fs[FS_DV_LAST + i] = 0.0
         fs[FS_ACC_BIAS + i] = 0.0
+        fs[FS_VEL_BIAS + i] = 0.0
     for i in range(N * N):
         fs[FS_COV + i] = 0.0
     sp2 = cfg[CF_NAV0_SIG_POS] * cfg[CF_NAV0_SIG_POS]
@@ -207,21 +225,26 @@ def propagate(sf, cfg, fs, t, dt):
 
 
 @kernel
-def _ph(fs, i, hr, hv):
-    """Row i of P H^T for H = [hr, hv, 0]."""
+def _ph(fs, i, hr, hv, hb):
+    """Row i of P H^T for H = [hr, hv, 0, hb].  The beam-bias terms come last: while those
+    states are closed (zero covariance) they add exact zeros."""
     c = FS_COV + N * i
     return (fs[c] * hr[0] + fs[c + 1] * hr[1] + fs[c + 2] * hr[2]
-            + fs[c + 3] * hv[0] + fs[c + 4] * hv[1] + fs[c + 5] * hv[2])
+            + fs[c + 3] * hv[0] + fs[c + 4] * hv[1] + fs[c + 5] * hv[2]
+            + fs[c + NB] * hb[0] + fs[c + NB + 1] * hb[1] + fs[c + NB + 2] * hb[2])
 
 
 @kernel
-def _update(fs, cfg, hr, hv, innov, var):
-    """Scalar update with H = [hr, hv, 0] (no sensor sees the bias directly); returns False
-    if the innovation fails the gate."""
+def _update(fs, cfg, hr, hv, hb, innov, var):
+    """Scalar update with H = [hr, hv, 0, hb] (no sensor sees the accelerometer bias
+    directly; hb picks a velocimeter beam's bias); returns False if the innovation fails
+    the gate."""
     c = FS_COV
-    ph = (_ph(fs, 0, hr, hv), _ph(fs, 1, hr, hv), _ph(fs, 2, hr, hv), _ph(fs, 3, hr, hv), _ph(fs, 4, hr, hv),
-          _ph(fs, 5, hr, hv), _ph(fs, 6, hr, hv), _ph(fs, 7, hr, hv), _ph(fs, 8, hr, hv))
-    s = hr[0] * ph[0] + hr[1] * ph[1] + hr[2] * ph[2] + hv[0] * ph[3] + hv[1] * ph[4] + hv[2] * ph[5] + var
+    ph = (_ph(fs, 0, hr, hv, hb), _ph(fs, 1, hr, hv, hb), _ph(fs, 2, hr, hv, hb), _ph(fs, 3, hr, hv, hb),
+          _ph(fs, 4, hr, hv, hb), _ph(fs, 5, hr, hv, hb), _ph(fs, 6, hr, hv, hb), _ph(fs, 7, hr, hv, hb),
+          _ph(fs, 8, hr, hv, hb), _ph(fs, 9, hr, hv, hb), _ph(fs, 10, hr, hv, hb), _ph(fs, 11, hr, hv, hb))
+    s = (hr[0] * ph[0] + hr[1] * ph[1] + hr[2] * ph[2] + hv[0] * ph[3] + hv[1] * ph[4] + hv[2] * ph[5]
+         + hb[0] * ph[NB] + hb[1] * ph[NB + 1] + hb[2] * ph[NB + 2] + var)
     g = cfg[CF_GATE]
     if innov * innov > g * g * s:
         return False
@@ -230,6 +253,7 @@ def _update(fs, cfg, hr, hv, innov, var):
         fs[FS_POS + i] += ph[i] * k
         fs[FS_VEL + i] += ph[i + 3] * k
         fs[FS_ACC_BIAS + i] += ph[i + 6] * k
+        fs[FS_VEL_BIAS + i] += ph[i + NB] * k
     for i in range(N):
         for j in range(N):
             fs[c + N * i + j] -= ph[i] * ph[j] / s
@@ -257,8 +281,27 @@ def _ray_to_datum(r, b, rs):
 
 
 @kernel
-def _score_beams(fs, accepted, rejected):
-    """Count this frame's beam rejections toward isolation (module docstring)."""
+def _open_beam_biases(fs, var):
+    """Every beam's bias variance to var, once a flight (module docstring)."""
+    if int(fs[FS_HEALTH]) & HEALTH_VEL_BIAS:
+        return
+    fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_VEL_BIAS)
+    for k in range(3):
+        if fs[FS_VEL_SCORE + k] > 0.0:         # an isolated beam (-1) stays out
+            fs[FS_VEL_SCORE + k] = 0.0
+    _reopen(fs, NB, 3, var, 3)
+
+
+@kernel
+def _score_beams(fs, accepted, rejected, miss2):
+    """Count this frame's beam rejections toward isolation (module docstring); True if
+    the beams' biases were opened instead."""
+    for j in range(3):
+        if (fs[FS_VEL_SCORE + j] + 1.0 >= ISOLATE_SCORE and rejected & (1 << j) and accepted & ~(1 << j)
+                and int(fs[FS_HEALTH]) & HEALTH_VEL_BIAS == 0):
+            _open_beam_biases(fs, miss2)
+            _reopen(fs, 3, 3, miss2, 1)
+            return True
     for j in range(3):
         score = fs[FS_VEL_SCORE + j]
         if score < 0.0:
@@ -272,6 +315,7 @@ def _score_beams(fs, accepted, rejected):
             score = -1.0
             fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_VEL_ISOLATED)
         fs[FS_VEL_SCORE + j] = score
+    return False
 
 
 @kernel
@@ -304,20 +348,22 @@ def _watch_alt_step(fs, innov, var_jump):
 @kernel
 def _reopen(fs, first, n, var, kind):
     """Add var to the variances of states first .. first + n - 1 and count it under kind
-    (0 position, 1 velocity, 2 bias)."""
+    (0 position, 1 velocity, 2 accelerometer bias, 3 beam biases)."""
     for i in range(first, first + n):
         fs[FS_COV + (N + 1) * i] += var
     fs[FS_REOPENS + kind] += 1.0
 
 
 @kernel
-def _beam_sigmas(fs, cfg, b, innov):
-    """A beam's innovation in units of the sigma the filter predicts for it."""
+def _beam_sigmas(fs, cfg, b, j, innov):
+    """Beam j's innovation in units of the sigma the filter predicts for it."""
     c = FS_COV + 3 * N + 3
     s = cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]
     for k in range(3):
         for m in range(3):
             s += b[k] * fs[c + N * k + m] * b[m]
+    cb = FS_COV + (NB + j) * N
+    s += fs[cb + NB + j] + 2.0 * (b[0] * fs[cb + 3] + b[1] * fs[cb + 4] + b[2] * fs[cb + 5])
     return innov / math.sqrt(s)
 
 
@@ -329,6 +375,8 @@ def _watch_velocimeter(fs, cfg, accepted, rejected, miss2):
         fs[FS_VEL_MISS] += 1.0
         if fs[FS_VEL_MISS] >= VEL_REOPEN:
             fs[FS_VEL_MISS] = 0.0
+            if fs[FS_REOPENS + 1] > 0.0:
+                _open_beam_biases(fs, miss2)
             _reopen(fs, 3, 3, miss2, 1)
             reopened = True
     else:
@@ -386,7 +434,7 @@ def correct(sf, cfg, fs, t):
             # horizontal position weakly observable, and trusting that lets errors wander
             up = vec.unit((r[0], r[1], r[2] + cfg[CF_R_SITE]))
             hr = vec.scale(up, vec.dot(n, up) / cos_inc)
-            if _update(fs, cfg, hr, zero, rho - s, var):
+            if _update(fs, cfg, hr, zero, zero, rho - s, var):
                 fs[FS_T_ALT] = t
             else:
                 health |= HEALTH_ALT_REJECTED
@@ -398,17 +446,18 @@ def correct(sf, cfg, fs, t):
     for j in range(3):
         if valid & (VALID_VEL0 << j) and fs[FS_VEL_SCORE + j] >= 0.0:
             b = vec.q_rot(qlb, vec.load3(cfg, CF_VEL_BORE + 3 * j))
-            innov = sf[SF_VEL_BEAM + j] - vec.dot(b, vec.load3(fs, FS_VEL))
-            fs[FS_VEL_DRIFT + j] += DRIFT_ALPHA * (_beam_sigmas(fs, cfg, b, innov) - fs[FS_VEL_DRIFT + j])
-            if _update(fs, cfg, zero, b, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]):
+            innov = sf[SF_VEL_BEAM + j] - vec.dot(b, vec.load3(fs, FS_VEL)) - fs[FS_VEL_BIAS + j]
+            fs[FS_VEL_DRIFT + j] += DRIFT_ALPHA * (_beam_sigmas(fs, cfg, b, j, innov) - fs[FS_VEL_DRIFT + j])
+            hb = (1.0 if j == 0 else 0.0, 1.0 if j == 1 else 0.0, 1.0 if j == 2 else 0.0)
+            if _update(fs, cfg, zero, b, hb, innov, cfg[CF_SIG_VEL] * cfg[CF_SIG_VEL]):
                 accepted |= 1 << j
             else:
                 rejected |= 1 << j
                 health |= HEALTH_VEL_REJECTED
                 miss2 = max(miss2, innov * innov)
     if accepted | rejected:
-        _score_beams(fs, accepted, rejected)
-        if _watch_velocimeter(fs, cfg, accepted, rejected, miss2):
+        opened = _score_beams(fs, accepted, rejected, miss2)
+        if _watch_velocimeter(fs, cfg, accepted, rejected, miss2) or opened:
             health |= HEALTH_NAV_REOPENED
     if valid & VALID_CAM:
         d = vec.q_rot(qlb, vec.load3(sf, SF_CAM_REL))   # target - vehicle, landing frame
@@ -417,7 +466,7 @@ def correct(sf, cfg, fs, t):
         for i in range(3):
             hr = (-1.0 if i == 0 else 0.0, -1.0 if i == 1 else 0.0, -1.0 if i == 2 else 0.0)
             innov = d[i] + fs[FS_POS + i]
-            if _update(fs, cfg, hr, zero, innov, sig * sig):
+            if _update(fs, cfg, hr, zero, zero, innov, sig * sig):
                 used = True
                 if i < 2:
                     fs[FS_CAM_MISS + i] = 0.0

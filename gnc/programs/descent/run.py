@@ -13,8 +13,8 @@ from gnc.arrays import layouts
 from gnc.core import fsw_c, pmath
 from gnc.core import moon as M
 from gnc.core import vehicle as V
-from gnc.core.fsw import pdg_law
-from gnc.core.layout import FS_LEN, FS_REOPENS, FS_SITE_SHIFT
+from gnc.core.fsw import nav, pdg_law
+from gnc.core.layout import FS_COV, FS_LEN, FS_REOPENS, FS_SITE_SHIFT, FS_VEL_BIAS
 from gnc.flight import Flight
 from gnc.frames import phase_name
 from gnc.programs import loops
@@ -88,8 +88,13 @@ def guidance_summary(fs: np.ndarray) -> dict:
 
 
 def nav_summary(fs: np.ndarray) -> dict:
-    """How often the filter reopened its covariance (gnc/core/fsw/nav.py), by state."""
-    return {"reopens": {name: int(fs[FS_REOPENS + i]) for i, name in enumerate(("position", "velocity", "bias"))}}
+    """How often the filter reopened its covariance (gnc/core/fsw/nav.py), by state, and its
+    velocimeter beams' bias estimates with their 1-sigma (0 and 0 while those states are closed)."""
+    var = fs[FS_COV + (nav.N + 1) * (nav.NB + np.arange(3))]
+    return {"reopens": {name: int(fs[FS_REOPENS + i])
+                        for i, name in enumerate(("position", "velocity", "bias", "beam_bias"))},
+            "beam_bias_m_s": [float(b) for b in fs[FS_VEL_BIAS:FS_VEL_BIAS + 3]],
+            "beam_bias_sigma_m_s": [float(s) for s in np.sqrt(np.maximum(var, 0.0))]}
 
 
 def site_shift(fs: np.ndarray) -> float:
