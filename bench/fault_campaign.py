@@ -7,13 +7,15 @@ axis drawn per seed from the descent scenario's [faults] ranges) and, for the ki
 health flag can show, the same N seeds with the fault's size (a dropout: its duration) set to 0: its twin, flying
 the same noise with nothing wrong.  A run *detected* its fault when it raised the kind's
 flags after onset on more steps than its twin; *isolated* when the flight software put the
-faulty unit out or flew around it (an altimeter step removed, a velocimeter beam isolated,
-guidance on the estimated thrust), counted for the twins too (a false isolation); *flown
+faulty unit out or flew around it (an altimeter step removed, a velocimeter beam isolated or
+the beams' biases estimated, guidance on the estimated thrust), counted for the twins too (a false isolation); *flown
 through* = landed, *lost* = not landed (crashed, unsafe ground, no touchdown).  The descent has no abort mode, so
 *aborted* is 0 by construction; *site moved* counts the runs whose main braking, on a short
 engine, moved the landing site downrange (they land long, and count as flown through when they
 land).  Prints the table and writes JSON (default
-bench/results/fault_campaign.json).
+bench/results/fault_campaign.json), which also has, per kind, the runs whose filter opened the
+velocimeter beams' biases and how close its estimates came to the injected ones
+(beam_bias_error_*), and the twins that opened them.
 """
 from __future__ import annotations
 
@@ -55,6 +57,26 @@ def lost_run(r: dict) -> dict:
             **{k: f[k] for k in ("onset_s", "size", "axis", "first_flag_s", "isolated_s")}}
 
 
+def beam_bias_errors(kind: str, runs: list[dict]) -> dict:
+    """The runs whose filter opened the velocimeter beams' biases, and how far its estimates at
+    the end were from the injected ones (a beam's injected bias is the fault's size on its axis
+    for a velocimeter bias, 0 otherwise): per run the worst beam, then the worst and the median
+    run (tests/test_faults.py's BEAM_BIAS_TOL is twice the velocimeter bias's worst)."""
+    errs = []
+    for r in runs:
+        if not r.get("nav", {}).get("reopens", {}).get("beam_bias"):
+            continue
+        truth = [0.0, 0.0, 0.0]
+        if kind == "velocimeter_bias":
+            truth[int(r["fault"]["axis"])] = r["fault"]["size"]
+        errs.append((max(abs(e - t) for e, t in zip(r["nav"]["beam_bias_m_s"], truth)), r["seed"]))
+    if not errs:
+        return {"beam_bias_opened": 0}
+    worst, seed = max(errs)
+    return {"beam_bias_opened": len(errs), "beam_bias_error_worst_m_s": worst, "beam_bias_error_worst_seed": seed,
+            "beam_bias_error_median_m_s": statistics.median(e for e, _ in errs)}
+
+
 def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
     lost = [r for r in runs if r["outcome"] != "landed"]
     out = {"kind": kind, "runs": len(runs), "flown_through": len(runs) - len(lost), "aborted": 0, "lost": len(lost),
@@ -62,10 +84,12 @@ def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
            "lost_runs": [lost_run(r) for r in lost],
            "site_shifted": sum(1 for r in runs if r.get("site_shift_m")),
            "site_shift_km": sorted(round(r["site_shift_m"] / 1e3, 1) for r in runs if r.get("site_shift_m")),
-           "site_shifted_landed": sum(1 for r in runs if r.get("site_shift_m") and r["outcome"] == "landed")}
+           "site_shifted_landed": sum(1 for r in runs if r.get("site_shift_m") and r["outcome"] == "landed"),
+           **beam_bias_errors(kind, runs)}
     if twins is None:
         out.update(detected=None, lost_undetected=None, latency_s=None, isolated=None, twin_isolated=None,
-                   twin_isolated_seeds=None, twins_lost_seeds=None, twins_site_shifted_seeds=None)
+                   twin_isolated_seeds=None, twins_lost_seeds=None, twins_site_shifted_seeds=None,
+                   twins_beam_bias_opened_seeds=None)
         return out
     twin = {r["seed"]: r["fault"]["flagged_steps"] for r in twins}
     detected = [r for r in runs if r["fault"]["flagged_steps"] > twin[r["seed"]]]
@@ -78,6 +102,7 @@ def row(kind: str, runs: list[dict], twins: list[dict] | None) -> dict:
                twin_isolated_seeds=false_alarms,
                twins_lost_seeds=[r["seed"] for r in twins if r["outcome"] != "landed"],
                twins_site_shifted_seeds=[r["seed"] for r in twins if r.get("site_shift_m")],
+               twins_beam_bias_opened_seeds=[r["seed"] for r in twins if r["nav"]["reopens"]["beam_bias"]],
                detected=len(detected),
                lost_undetected=sum(1 for r in lost if r["fault"]["flagged_steps"] <= twin[r["seed"]]),
                latency_s=statistics.median(latency) if latency else None)

@@ -83,7 +83,10 @@ def fly(target: str, icount: int | None, max_steps: int | None) -> tuple[dict, n
     counts = seconds * AVR_HZ if target == "avr" else seconds / icount_insn_seconds(icount)
     info = {"board": hello["board"], "steps": r.link["steps"], "outcome": r.summary["outcome"], "wall_s": wall,
             "round_trip_ms_p50": r.link["round_trip_s"]["p50"] * 1e3}
-    return info, np.round(counts), r.telemetry["af.phase"]
+    # a capped session is killed after a sensor frame went out: telemetry holds that step's row,
+    # the board's step series has no reply for it
+    n = min(len(counts), len(r.telemetry["af.phase"]))
+    return info, np.round(counts[:n]), r.telemetry["af.phase"][:n]
 
 
 def per_phase(counts: np.ndarray, phases: np.ndarray) -> dict:

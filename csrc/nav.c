@@ -86,11 +86,18 @@ vec3 nav_strapdown(const real *sf, real *fs, real h, int *health)
     return q_rot(q_mid, dv_b);
 }
 
+/* The filter's open states: all NAV_N once the beams' biases are open, else the first NAV_NB (the
+ * beam biases' rows and columns are zeros until then, and skipping them changes no bit). */
+static int n_open(const real *fs)
+{
+    return ((int)fs[FS_HEALTH] & HEALTH_VEL_BIAS) ? NAV_N : NAV_NB;
+}
+
 /* Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v
  * less the bias estimate's. */
 int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
 {
-    int health = 0, i, j;
+    int health = 0, i, j, n;
     const int c = FS_COV;
     const real h2 = RC(0.5) * dt * dt;
     vec3 dv_i = nav_strapdown(sf, fs, dt, &health), dv_l, r, v, g, a, v_new, rx, ry, rz, b;
@@ -114,9 +121,11 @@ int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
     v3_store(fs, FS_POS, v3(r.x + RC(0.5) * dt * (v.x + v_new.x),
                             r.y + RC(0.5) * dt * (v.y + v_new.y),
                             r.z + RC(0.5) * dt * (v.z + v_new.z)));
-    /* P = F P F^T + Q with F = [[I, dt I, -dt^2/2 R], [0, I, -dt R], [0, 0, I]], R body -> landing:
-     * F from the left on every column, then from the right on every row */
-    for (j = 0; j < NAV_N; ++j) {
+    /* P = F P F^T + Q with F = [[I, dt I, -dt^2/2 R, 0], [0, I, -dt R, 0], [0, 0, I, 0], [0, 0, 0, I]],
+     * R body -> landing: F from the left on every column, then from the right on every row (the
+     * open states only: closed beam biases are rows and columns of zeros, which F keeps zero) */
+    n = n_open(fs);
+    for (j = 0; j < n; ++j) {
         const real pb[3] = {fs[c + 6 * NAV_N + j], fs[c + 7 * NAV_N + j], fs[c + 8 * NAV_N + j]};
         const real rb[3] = {rx.x * pb[0] + ry.x * pb[1] + rz.x * pb[2],
                             rx.y * pb[0] + ry.y * pb[1] + rz.y * pb[2],
@@ -126,7 +135,7 @@ int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
             fs[c + NAV_N * (i + 3) + j] -= dt * rb[i];
         }
     }
-    for (i = 0; i < NAV_N; ++i) {
+    for (i = 0; i < n; ++i) {
         const real pb[3] = {fs[c + NAV_N * i + 6], fs[c + NAV_N * i + 7], fs[c + NAV_N * i + 8]};
         const real rb[3] = {rx.x * pb[0] + ry.x * pb[1] + rz.x * pb[2],
                             rx.y * pb[0] + ry.y * pb[1] + rz.y * pb[2],
@@ -137,7 +146,7 @@ int nav_propagate(const real *sf, const real *cfg, real *fs, real t, real dt)
         }
     }
     /* the two passes round differently: keep P exactly symmetric (it matters in float) */
-    for (i = 0; i < NAV_N; ++i)
+    for (i = 0; i < n; ++i)
         for (j = 0; j < i; ++j)
             fs[c + NAV_N * i + j] = fs[c + NAV_N * j + i];
     qv = cfg[CF_Q_ACCEL] * cfg[CF_Q_ACCEL] * dt;
@@ -154,7 +163,10 @@ int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, vec3 hb, real innov,
     const int c = FS_COV;
     real ph[NAV_N], s, g, k;
     int i, j;
-    for (i = 0; i < NAV_N; ++i) {
+    const int n = n_open(fs);
+    for (i = n; i < NAV_N; ++i)
+        ph[i] = RC(0.0);
+    for (i = 0; i < n; ++i) {
         const real *p = fs + c + NAV_N * i;
         ph[i] = p[0] * hr.x + p[1] * hr.y + p[2] * hr.z + p[3] * hv.x + p[4] * hv.y + p[5] * hv.z
                 + p[NAV_NB] * hb.x + p[NAV_NB + 1] * hb.y + p[NAV_NB + 2] * hb.z;
@@ -171,8 +183,8 @@ int nav_update(real *fs, const real *cfg, vec3 hr, vec3 hv, vec3 hb, real innov,
         fs[FS_ACC_BIAS + i] += ph[i + 6] * k;
         fs[FS_VEL_BIAS + i] += ph[i + NAV_NB] * k;
     }
-    for (i = 0; i < NAV_N; ++i)
-        for (j = 0; j < NAV_N; ++j)
+    for (i = 0; i < n; ++i)
+        for (j = 0; j < n; ++j)
             fs[c + NAV_N * i + j] -= ph[i] * ph[j] / s;
     return 1;
 }

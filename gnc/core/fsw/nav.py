@@ -172,6 +172,13 @@ def strapdown(sf, fs, h):
 
 
 @kernel
+def _n_open(fs):
+    """The filter's open states: all N once the beams' biases are open, else the first NB (the
+    beam biases' rows and columns are zeros until then, and skipping them changes no bit)."""
+    return N if int(fs[FS_HEALTH]) & HEALTH_VEL_BIAS else NB
+
+
+@kernel
 def propagate(sf, cfg, fs, t, dt):
     """Strapdown step over (t - dt, t]: attitude from delta-angles, velocity from delta-v
     less the bias estimate's."""
@@ -194,11 +201,13 @@ def propagate(sf, cfg, fs, t, dt):
     vec.store3(fs, FS_POS, (r[0] + 0.5 * dt * (v[0] + v_new[0]),
                             r[1] + 0.5 * dt * (v[1] + v_new[1]),
                             r[2] + 0.5 * dt * (v[2] + v_new[2])))
-    # P = F P F^T + Q with F = [[I, dt I, -dt^2/2 R], [0, I, -dt R], [0, 0, I]], R body -> landing:
-    # F from the left on every column, then from the right on every row
+    # P = F P F^T + Q with F = [[I, dt I, -dt^2/2 R, 0], [0, I, -dt R, 0], [0, 0, I, 0], [0, 0, 0, I]],
+    # R body -> landing: F from the left on every column, then from the right on every row (the open
+    # states only: closed beam biases are rows and columns of zeros, which F keeps zero)
     c = FS_COV
     h2 = 0.5 * dt * dt
-    for j in range(N):
+    n = _n_open(fs)
+    for j in range(n):
         pb = (fs[c + 6 * N + j], fs[c + 7 * N + j], fs[c + 8 * N + j])
         rb = (rx[0] * pb[0] + ry[0] * pb[1] + rz[0] * pb[2],
               rx[1] * pb[0] + ry[1] * pb[1] + rz[1] * pb[2],
@@ -206,7 +215,7 @@ def propagate(sf, cfg, fs, t, dt):
         for i in range(3):
             fs[c + N * i + j] += dt * fs[c + N * (i + 3) + j] - h2 * rb[i]
             fs[c + N * (i + 3) + j] -= dt * rb[i]
-    for i in range(N):
+    for i in range(n):
         pb = (fs[c + N * i + 6], fs[c + N * i + 7], fs[c + N * i + 8])
         rb = (rx[0] * pb[0] + ry[0] * pb[1] + rz[0] * pb[2],
               rx[1] * pb[0] + ry[1] * pb[1] + rz[1] * pb[2],
@@ -215,7 +224,7 @@ def propagate(sf, cfg, fs, t, dt):
             fs[c + N * i + j] += dt * fs[c + N * i + j + 3] - h2 * rb[j]
             fs[c + N * i + j + 3] -= dt * rb[j]
     # the two passes round differently: keep P exactly symmetric (it matters in float)
-    for i in range(N):
+    for i in range(n):
         for j in range(i):
             fs[c + N * i + j] = fs[c + N * j + i]
     qv = cfg[CF_Q_ACCEL] * cfg[CF_Q_ACCEL] * dt
@@ -240,9 +249,11 @@ def _update(fs, cfg, hr, hv, hb, innov, var):
     directly; hb picks a velocimeter beam's bias); returns False if the innovation fails
     the gate."""
     c = FS_COV
+    n = _n_open(fs)
     ph = (_ph(fs, 0, hr, hv, hb), _ph(fs, 1, hr, hv, hb), _ph(fs, 2, hr, hv, hb), _ph(fs, 3, hr, hv, hb),
           _ph(fs, 4, hr, hv, hb), _ph(fs, 5, hr, hv, hb), _ph(fs, 6, hr, hv, hb), _ph(fs, 7, hr, hv, hb),
-          _ph(fs, 8, hr, hv, hb), _ph(fs, 9, hr, hv, hb), _ph(fs, 10, hr, hv, hb), _ph(fs, 11, hr, hv, hb))
+          _ph(fs, 8, hr, hv, hb), _ph(fs, 9, hr, hv, hb) if n == N else 0.0,
+          _ph(fs, 10, hr, hv, hb) if n == N else 0.0, _ph(fs, 11, hr, hv, hb) if n == N else 0.0)
     s = (hr[0] * ph[0] + hr[1] * ph[1] + hr[2] * ph[2] + hv[0] * ph[3] + hv[1] * ph[4] + hv[2] * ph[5]
          + hb[0] * ph[NB] + hb[1] * ph[NB + 1] + hb[2] * ph[NB + 2] + var)
     g = cfg[CF_GATE]
@@ -254,8 +265,8 @@ def _update(fs, cfg, hr, hv, hb, innov, var):
         fs[FS_VEL + i] += ph[i + 3] * k
         fs[FS_ACC_BIAS + i] += ph[i + 6] * k
         fs[FS_VEL_BIAS + i] += ph[i + NB] * k
-    for i in range(N):
-        for j in range(N):
+    for i in range(n):
+        for j in range(n):
             fs[c + N * i + j] -= ph[i] * ph[j] / s
     return True
 
