@@ -8,9 +8,9 @@ health flag can show, the same N seeds with the fault's size (a dropout: its dur
 the same noise with nothing wrong.  A run *detected* its fault when it raised the kind's
 flags after onset on more steps than its twin; *isolated* when the flight software put the
 faulty unit out or flew around it (an altimeter step removed, a velocimeter beam isolated or
-the beams' biases estimated, guidance on the estimated thrust), counted for the twins too (a false isolation); *flown
-through* = landed, *lost* = not landed (crashed, unsafe ground, no touchdown).  The descent has no abort mode, so
-*aborted* is 0 by construction; *site moved* counts the runs whose main braking, on a short
+the beams' biases estimated, guidance on the estimated thrust), counted for the twins too (a
+false isolation); *flown through* = landed, *lost* = not landed (crashed, unsafe ground, no
+touchdown).  The descent has no abort mode, so *aborted* is 0 by construction; *site moved* counts the runs whose main braking, on a short
 engine, moved the landing site downrange (they land long, and count as flown through when they
 land).  Prints the table and writes JSON (default
 bench/results/fault_campaign.json), which also has, per kind, the runs whose filter opened the

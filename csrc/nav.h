@@ -1,5 +1,6 @@
 /* Navigation: strapdown attitude with star-tracker correction and a 12-state EKF
- * (position, velocity, accelerometer bias, velocimeter beam biases; twin of gnc/core/fsw/nav.py). The propagate/correct functions return health bits;
+ * (position, velocity, accelerometer bias, velocimeter beam biases; twin of
+ * gnc/core/fsw/nav.py). The propagate/correct functions return health bits;
  * nav_strapdown and nav_update serve the orbit programs too. */
 #ifndef GNC_NAV_H
 #define GNC_NAV_H

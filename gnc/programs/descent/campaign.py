@@ -106,7 +106,8 @@ def report(c) -> str:
              f"  unsafe ground {s['unsafe_touchdowns']}/{s['runs']} touchdowns (slope or rock beyond the limits)",
              f"  wall time     {s['wall_s']:.1f} s on {s['jobs']} job(s), {s['runs_per_s']:.2f} runs/s",
              *([f"  nav reopened  in {o['runs']}/{o['of']} runs: {o['position']} position, {o['velocity']} velocity, "
-                f"{o['bias']} accelerometer-bias, {o['beam_bias']} beam-bias reopenings (gnc/core/fsw/nav.py)"] if (o := s.get("nav_reopened")) else []),
+                f"{o['bias']} accelerometer-bias, {o['beam_bias']} beam-bias reopenings (gnc/core/fsw/nav.py)"]
+               if (o := s.get("nav_reopened")) else []),
              *([f"  site moved    in {m['runs']} runs, {m['shift_m']['best'] / 1e3:.1f}-"
                 f"{m['shift_m']['worst'] / 1e3:.1f} km downrange: main braking on a short engine "
                 "(gnc/core/fsw/descent.py)"] if (m := s.get("site_shifted")) else []),
