@@ -8,6 +8,7 @@ from gnc.core import faults as F
 from gnc.core.layout import (HEALTH_NAV_REOPENED, HEALTH_RETARGETED, HEALTH_VEL_BIAS, HEALTH_VEL_ISOLATED,
                              SF_ALT_RANGE, SF_IMU_DV, SF_LEN, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_IMU, VALID_VEL0)
 from gnc.programs.descent.assemble import FAULT_SIZE_KEYS, fault_params
+from gnc.programs.descent.report import report
 from gnc.programs.descent.run import run
 from gnc.scenario import ScenarioError, load
 
@@ -185,9 +186,11 @@ def test_a_velocimeter_bias_there_before_the_first_range_is_estimated_and_flown_
     truth = np.zeros(3)
     truth[f["axis"]] = f["size"]
     assert np.all(np.abs(estimate - truth) < BEAM_BIAS_TOL), (estimate, truth)
+    assert "velocimeter beam biases estimated" in report(s, sc)
     twin = run(load("descent", ["faults.kind=velocimeter_bias", "faults.velocimeter_bias_m_s=[0.0, 0.0]"]), seed=seed,
                disperse=True)
     assert twin.summary["outcome"] == "landed" and twin.summary["nav"]["reopens"]["beam_bias"] == 0
+    assert "beam biases" not in report(twin.summary, sc)
 
 
 # At 4c5e768 (bench/fault_campaign.py --runs 100, 8 of 100 thrust shortfalls lost, all 8-15 % short in main braking):

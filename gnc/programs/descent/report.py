@@ -31,6 +31,11 @@ def report(summary: dict, scenario) -> str:
                     if f.get("isolated_s") is not None else "")
         lines.append(f"fault      {f['kind']}{size}{axis} from {f['onset_s']:.1f} s: {flagged}{isolated}; "
                      f"{f['response']}")
+    if (nav := summary.get("nav")) and nav["reopens"].get("beam_bias"):
+        beams = ", ".join(f"beam {j} {b:+.3f} +- {sig:.3f}"
+                          for j, (b, sig) in enumerate(zip(nav["beam_bias_m_s"], nav["beam_bias_sigma_m_s"])))
+        lines.append(f"nav        velocimeter beam biases estimated once the beams disagreed: {beams} m/s "
+                     "(gnc/core/fsw/nav.py)")
     if shift := summary.get("site_shift_m"):
         lines.append(f"site       moved {shift / 1e3:.1f} km downrange along the approach: main braking on a short "
                      "engine could not make its gate (gnc/core/fsw/descent.py)")
