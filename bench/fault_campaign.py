@@ -64,7 +64,7 @@ def beam_bias_errors(kind: str, runs: list[dict]) -> dict:
     run (tests/test_faults.py's BEAM_BIAS_TOL is twice the velocimeter bias's worst)."""
     errs = []
     for r in runs:
-        if not r.get("nav", {}).get("reopens", {}).get("beam_bias"):
+        if not r["nav"]["reopens"]["beam_bias"]:
             continue
         truth = [0.0, 0.0, 0.0]
         if kind == "velocimeter_bias":

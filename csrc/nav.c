@@ -209,7 +209,15 @@ static real ray_to_datum(vec3 r, vec3 b, real rs, vec3 *n)
     return s;
 }
 
-static void reopen(real *fs, int first, int n, real var, int kind);
+/* Add var to the variances of states first .. first + n - 1 and count it under kind
+ * (0 position, 1 velocity, 2 accelerometer bias, 3 beam biases). */
+static void reopen(real *fs, int first, int n, real var, int kind)
+{
+    int i;
+    for (i = first; i < first + n; ++i)
+        fs[FS_COV + (NAV_N + 1) * i] += var;
+    fs[FS_REOPENS + kind] += RC(1.0);
+}
 
 /* Every beam's bias variance to var, once a flight (gnc/core/fsw/nav.py). */
 static void open_beam_biases(real *fs, real var)
@@ -225,19 +233,11 @@ static void open_beam_biases(real *fs, real var)
 }
 
 /* Count this frame's beam rejections toward isolation: only those while another beam passed.
- * The first time a beam would be isolated, every beam's bias is opened instead (and the
- * velocity, which took the bias in); returns 1 then. */
+ * The first score to reach ISOLATE_SCORE opens the beams' biases instead (and the velocity,
+ * which took the bias in), and resets the scores: returns 1 then. */
 static int score_beams(real *fs, int accepted, int rejected, real miss2)
 {
     int j;
-    for (j = 0; j < 3; ++j) {
-        if (fs[FS_VEL_SCORE + j] + RC(1.0) >= ISOLATE_SCORE && (rejected & (1 << j)) && (accepted & ~(1 << j))
-            && ((int)fs[FS_HEALTH] & HEALTH_VEL_BIAS) == 0) {
-            open_beam_biases(fs, miss2);
-            reopen(fs, 3, 3, miss2, 1);
-            return 1;
-        }
-    }
     for (j = 0; j < 3; ++j) {
         real score = fs[FS_VEL_SCORE + j];
         if (score < RC(0.0))
@@ -248,9 +248,16 @@ static int score_beams(real *fs, int accepted, int rejected, real miss2)
         } else if (accepted & (1 << j)) {
             score = r_max(score - ISOLATE_LEAK, RC(0.0));
         }
-        if (score >= ISOLATE_SCORE && ((int)fs[FS_HEALTH] & HEALTH_VEL_ISOLATED) == 0) {
-            score = RC(-1.0);
-            fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_VEL_ISOLATED);
+        if (score >= ISOLATE_SCORE) {
+            if (((int)fs[FS_HEALTH] & HEALTH_VEL_BIAS) == 0) {
+                open_beam_biases(fs, miss2);
+                reopen(fs, 3, 3, miss2, 1);
+                return 1;
+            }
+            if (((int)fs[FS_HEALTH] & HEALTH_VEL_ISOLATED) == 0) {
+                score = RC(-1.0);
+                fs[FS_HEALTH] = (real)((int)fs[FS_HEALTH] | HEALTH_VEL_ISOLATED);
+            }
         }
         fs[FS_VEL_SCORE + j] = score;
     }
@@ -284,16 +291,6 @@ static void watch_alt_step(real *fs, real innov, real var_jump)
         return;
     }
     fs[FS_ALT_REF] = innov;
-}
-
-/* Add var to the variances of states first .. first + n - 1 and count it under kind
- * (0 position, 1 velocity, 2 accelerometer bias, 3 beam biases). */
-static void reopen(real *fs, int first, int n, real var, int kind)
-{
-    int i;
-    for (i = first; i < first + n; ++i)
-        fs[FS_COV + (NAV_N + 1) * i] += var;
-    fs[FS_REOPENS + kind] += RC(1.0);
 }
 
 /* Beam j's innovation in units of the sigma the filter predicts for it. */

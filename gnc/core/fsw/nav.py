@@ -305,14 +305,9 @@ def _open_beam_biases(fs, var):
 
 @kernel
 def _score_beams(fs, accepted, rejected, miss2):
-    """Count this frame's beam rejections toward isolation (module docstring); True if
-    the beams' biases were opened instead."""
-    for j in range(3):
-        if (fs[FS_VEL_SCORE + j] + 1.0 >= ISOLATE_SCORE and rejected & (1 << j) and accepted & ~(1 << j)
-                and int(fs[FS_HEALTH]) & HEALTH_VEL_BIAS == 0):
-            _open_beam_biases(fs, miss2)
-            _reopen(fs, 3, 3, miss2, 1)
-            return True
+    """Count this frame's beam rejections toward isolation (module docstring).  The first
+    score to reach ISOLATE_SCORE opens the beams' biases instead (and the velocity, which took
+    the bias in), and resets the scores: returns True then."""
     for j in range(3):
         score = fs[FS_VEL_SCORE + j]
         if score < 0.0:
@@ -322,9 +317,14 @@ def _score_beams(fs, accepted, rejected, miss2):
                 score += 1.0
         elif accepted & (1 << j):
             score = max(score - ISOLATE_LEAK, 0.0)
-        if score >= ISOLATE_SCORE and int(fs[FS_HEALTH]) & HEALTH_VEL_ISOLATED == 0:
-            score = -1.0
-            fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_VEL_ISOLATED)
+        if score >= ISOLATE_SCORE:
+            if int(fs[FS_HEALTH]) & HEALTH_VEL_BIAS == 0:
+                _open_beam_biases(fs, miss2)
+                _reopen(fs, 3, 3, miss2, 1)
+                return True
+            if int(fs[FS_HEALTH]) & HEALTH_VEL_ISOLATED == 0:
+                score = -1.0
+                fs[FS_HEALTH] = float(int(fs[FS_HEALTH]) | HEALTH_VEL_ISOLATED)
         fs[FS_VEL_SCORE + j] = score
     return False
 
