@@ -7,7 +7,10 @@ busy 2-core machine, which CI's 30 minutes do not have, so they are `long` tests
 (`python -m pytest -m long tests/test_pdg_law.py`); the rest run everywhere."""
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,6 +86,19 @@ def test_plans_that_fail_fall_back_to_the_default_law_and_land():
     _thrust_ok(r.telemetry, sc)
 
 
+
+@pytest.mark.long
+def test_late_fallback_hands_the_default_law_a_time_to_go_it_can_fly():
+    """Dispersed seed 2: re-plans that fail move the plan's end out (799 s -> 977 s) until the
+    arc falls back at 799 s, 169 m up and 27 m past the hover point at 25 m/s.  Handed the
+    stretched plan's 178 s to go, the default law's approach asked for almost nothing and
+    flew into the ground at 12 m/s, 234 m from the target.  It must land."""
+    sc = load("descent", ["guidance.law=pdg"])
+    r = run(sc, seed=2, disperse=True)
+    assert r.summary["guidance"]["fallbacks"] >= 1           # the case: a fallback late in the arc
+    assert r.summary["outcome"] == "landed", (r.summary["failures"], r.summary["touchdown"])
+    _thrust_ok(r.telemetry, sc)
+
 def test_default_law_flies_the_loop_it_always_flew():
     sc = load("descent")
     assert sc.guidance.law == "phases"
@@ -100,3 +116,39 @@ def test_no_c_build_or_board_flies_the_pdg_law(fsw, link):
 def test_unknown_law_is_a_scenario_error():
     with pytest.raises(ScenarioError, match="guidance.law"):
         load("descent", ["guidance.law=gfold"])
+
+
+def _tool(name):
+    """A script of tools/ as a module (registered, as its dataclasses need)."""
+    path = Path(__file__).resolve().parent.parent / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.long
+def test_replan_trace_reports_the_flight_gnc_run_flies():
+    """tools/pdg_replans.py steps the approach one flight-software step at a time to read the
+    law's state between steps: what it reports is the flight `gnc run` flies (same approach,
+    same propellant, same solver counters), and its failed re-plans are the law's count."""
+    tool = _tool("pdg_replans")
+    tr = tool.trace([], seed=0)
+    r = run(load("descent", ["guidance.law=pdg"]), seed=0)
+    ph = {p["name"]: (p["start_s"], p["end_s"]) for p in r.summary["phases"]}
+    assert tr.start == pytest.approx(ph["approach"][0], abs=1e-9)
+    assert tr.end == pytest.approx(ph["approach"][1], abs=1e-9)
+    t, m = np.asarray(r.telemetry["t"]), np.asarray(r.telemetry["mass"])
+    used = m[np.searchsorted(t, ph["approach"][0])] - m[np.searchsorted(t, ph["approach"][1])]
+    assert tr.truth_used == pytest.approx(used, rel=1e-12)
+    g = r.summary["guidance"]
+    assert tr.counters[:2] == (g["solves"], g["failures"])
+    failed = [e for e in tr.events if e.status != so.OPTIMAL]
+    assert len(failed) == g["failures"]        # the arc's first search did not fail on seed 0
+    assert "first plan at" in tool.report(tr)
+
+
+def test_replan_trace_refuses_a_bad_setting(capsys):
+    assert _tool("pdg_replans").main(["--set", "guidance.pdg_point_deg=500"]) == 2
+    assert "guidance.pdg_point_deg" in capsys.readouterr().err

@@ -19,8 +19,8 @@ re-planned (the problem degenerates as the final time shrinks).
 
 A plan that ends without an optimum (status != OPTIMAL) never commands: it is counted, the
 previous plan is followed and the next re-plan searches the final time afresh (cold); an arc
-with no plan, or FAIL_MAX failures in a row, is handed to the default law (fallback, counted)
-with the time-to-go it had.
+with no plan, or FAIL_MAX failures in a row, is handed to the default law (fallback, counted),
+with its own time-to-go in the first case and `fallback_tgo` in the second.
 
 State: the region of the flight-software state after its FS_LEN fields (layout PG below,
 then the plan, then the solver's problem and workspace, laid out by `allocate` once when
@@ -376,6 +376,19 @@ def _fall_back(fs):
 
 
 @kernel
+def fallback_tgo(fs, r, v, nominal):
+    """The time-to-go the default law takes over a failed arc with: twice the distance to the
+    arc's target over the closing speed (a constant deceleration's arrival), at most the
+    arc's nominal time.  Not the plan's: failed re-plans search the final time afresh about
+    the time left, so the plan's end runs out with each failure (dispersed seed 2: 799 s ->
+    977 s), and a long time-to-go lets the default law's approach fall into the ground."""
+    b = FS_LEN
+    d = vec.norm(vec.sub(r, vec.load3(fs, b + PG_RF)))
+    closing = max(vec.norm(vec.sub(v, vec.load3(fs, b + PG_VF))), 1e-3)
+    return min(2.0 * d / closing, nominal)
+
+
+@kernel
 def step(sf, cfg, fs, af, t):
     """One guidance + control step of the descent with the fuel-optimal law: Chang'e's
     phase logic runs as ever (transitions, and the command of the phases this law leaves to
@@ -390,11 +403,11 @@ def step(sf, cfg, fs, af, t):
     elif phase == PHASE_OBSTACLE_AVOIDANCE and fs[b + PG_DIVERT] > 0.0:
         arc = ARC_DIVERT
     if arc != ARC_NONE:
+        nominal = cfg[CF_APPROACH_TIME] if arc == ARC_APPROACH else cfg[CF_AVOID_TIME]
         if int(fs[b + PG_ARC]) != arc:
             start_arc(fs, cfg, arc)
-            nominal = cfg[CF_APPROACH_TIME] if arc == ARC_APPROACH else cfg[CF_AVOID_TIME]
             if not plan_arc(fs, cfg, t, r, v, mass, ratio, vec.norm(g), nominal):
-                _fall_back(fs)
+                _fall_back(fs)          # the default law's own time-to-go stands
         elif fs[b + PG_FALLBACK] == 0.0:
             ttg = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
             if t >= fs[b + PG_T_NEXT] and ttg >= REPLAN_MIN_S:
@@ -403,6 +416,7 @@ def step(sf, cfg, fs, af, t):
                 if not plan_arc(fs, cfg, t, r, v, mass, ratio, vec.norm(g), retarget) \
                         and fs[b + PG_FAILS] >= FAIL_MAX:
                     _fall_back(fs)
+                    fs[FS_TGO] = fallback_tgo(fs, r, v, nominal)
         if fs[b + PG_FALLBACK] == 0.0:
             # the arc's time-to-go is the plan's: Chang'e's transitions end the arc with it
             fs[FS_TGO] = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t + HANDOVER_S[arc]
