@@ -86,7 +86,6 @@ def test_plans_that_fail_fall_back_to_the_default_law_and_land():
     _thrust_ok(r.telemetry, sc)
 
 
-
 @pytest.mark.long
 def test_late_fallback_hands_the_default_law_a_time_to_go_it_can_fly():
     """Dispersed seed 2: re-plans that fail move the plan's end out (799 s -> 977 s) until the
@@ -98,6 +97,7 @@ def test_late_fallback_hands_the_default_law_a_time_to_go_it_can_fly():
     assert r.summary["guidance"]["fallbacks"] >= 1           # the case: a fallback late in the arc
     assert r.summary["outcome"] == "landed", (r.summary["failures"], r.summary["touchdown"])
     _thrust_ok(r.telemetry, sc)
+
 
 def test_default_law_flies_the_loop_it_always_flew():
     sc = load("descent")

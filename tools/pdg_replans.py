@@ -105,7 +105,9 @@ def trace(overrides: list[str], seed: int = 0, disperse: bool = False) -> Trace:
     a = assemble(sc, seed, disperse)
     fs = G.allocate(**a.pdg)[None, :]
     f = Flight(loops.loop("descent", "numba", "pdg"), a.plant(), a.cfg[None, :], fs, P.T_LEN, 1, a.seed, None)
-    phase = lambda: int(f.af[0][AF_PHASE])      # noqa: E731
+
+    def phase():
+        return int(f.af[0][AF_PHASE])
     while phase() < PHASE_APPROACH - 1 and f.k < a.n_steps and f.event == 0:      # to quick adjustment
         f.until(min(f.k + 1000, a.n_steps))
     while phase() < PHASE_APPROACH and f.k < a.n_steps and f.event == 0:          # to the approach's first step
