@@ -31,8 +31,8 @@ from gnc.programs.descent import plant as P
 from gnc.programs.descent.assemble import assemble
 from gnc.scenario import ScenarioError, load
 
-STATUS = {so.OPTIMAL: "optimal", so.INFEASIBLE: "infeasible", so.MAX_ITER: "max_iter", so.BAD_START: "bad_start"}
 B = FS_LEN
+MOVED_S = 0.05        # s: a re-plan that moves the plan's end by more than this is listed
 WINDOW_S = 60.0       # s: a failed re-plan's least feasible final time is sought up to this past the time left
 BISECT_S = 0.05       # s: to this resolution
 
@@ -60,20 +60,6 @@ class Trace:
     truth_used: float = 0.0   # kg: truth propellant over the approach
     counters: tuple = ()      # pdg_law.counters at the end
     events: list = field(default_factory=list)
-
-
-def _plan_state(fs, t):
-    """The current plan's position and velocity at t (as pdg_law._follow reads it)."""
-    N = int(fs[B + G.PG_NODES])
-    tp, tf = fs[B + G.PG_T_PLAN], fs[B + G.PG_TF]
-    tau = min(max(t - tp, 0.0), tf)
-    dtn = tf / (N - 1)
-    k = min(int(tau / dtn), N - 2)
-    s = tau - k * dtn
-    o = B + G.PG_LEN + G.PN_LEN * k
-    acc = fs[o + G.PN_U:o + G.PN_U + 3] + np.array([0.0, 0.0, -fs[B + G.PG_LIM + pr.LIM_G]])
-    r, v = fs[o + G.PN_R:o + G.PN_R + 3], fs[o + G.PN_V:o + G.PN_V + 3]
-    return r + v * s + 0.5 * acc * s * s, v + acc * s
 
 
 def least_feasible_tf(fs, lo: float, hi: float) -> float:
@@ -122,13 +108,13 @@ def trace(overrides: list[str], seed: int = 0, disperse: bool = False) -> Trace:
     end, failures = _plan_end(fsr), fsr[B + G.PG_FAILURES]
     while phase() == PHASE_APPROACH and f.event == 0:
         t = f.k * a.dt
-        rp, vp = _plan_state(fsr, t)
+        rp, vp, _, _ = G.plan_state(fsr, t)
         f.until(f.k + 1)
         new_end, new_failures = _plan_end(fsr), fsr[B + G.PG_FAILURES]
-        if new_failures != failures or abs(new_end - end) > 0.05:
+        if new_failures != failures or abs(new_end - end) > MOVED_S:
             nr = f.af[0][AF_NAV_POS:AF_NAV_POS + 3]
             nv = f.af[0][AF_NAV_VEL:AF_NAV_VEL + 3]
-            ev = Event(t, end - t, end, new_end, int(fsr[B + G.PG_STATUS]), nr - rp, nv - vp)
+            ev = Event(t, end - t, end, new_end, int(fsr[B + G.PG_STATUS]), nr - np.array(rp), nv - np.array(vp))
             if new_failures != failures and fsr[B + G.PG_STATUS] != so.BAD_START:
                 ev.tf_min = least_feasible_tf(fsr, 0.0, ev.ttg + WINDOW_S)
             tr.events.append(ev)
@@ -160,7 +146,7 @@ def report(tr: Trace) -> str:
     out.append("        t    ttg    end before -> after   status      least tf - ttg   dr m (E N U)          dv m/s (E N U)")
     for e in tr.events:
         edge = "" if e.status == so.OPTIMAL else ("none" if math.isnan(e.tf_min) else f"{e.tf_min - e.ttg:+.2f} s")
-        out.append(f"  {e.t:7.2f} {e.ttg:6.1f} {e.end_before:9.2f} -> {e.end_after:7.2f}   {STATUS.get(e.status, e.status):10s}"
+        out.append(f"  {e.t:7.2f} {e.ttg:6.1f} {e.end_before:9.2f} -> {e.end_after:7.2f}   {so.STATUS.get(e.status, str(e.status)):10s}"
                    f"  {edge:>12s}   {np.array2string(e.dr, precision=1, suppress_small=True):22s}"
                    f"{np.array2string(e.dv, precision=2, suppress_small=True)}")
     solves, fails, iters, it_max, fallbacks = tr.counters

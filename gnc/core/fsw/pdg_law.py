@@ -329,9 +329,9 @@ def plan_arc(fs, cfg, t, r, v, mass, ratio, g_mag, search):
 
 
 @kernel
-def _follow(fs, cfg, t, r, v, g):
-    """The plan's held thrust acceleration at t, corrected from the plan's flat gravity to
-    the apparent one, plus feedback on the deviation from the plan's state."""
+def plan_state(fs, t):
+    """The plan at t: position, velocity (its node's state carried on under the node's held
+    thrust and the plan's flat gravity), the held thrust acceleration and that gravity."""
     b = FS_LEN
     N = int(fs[b + PG_NODES])
     tau = min(max(t - fs[b + PG_T_PLAN], 0.0), fs[b + PG_TF])
@@ -344,6 +344,14 @@ def _follow(fs, cfg, t, r, v, g):
     acc = vec.add(u, g_p)
     rp = vec.add(vec.add(vec.load3(fs, o + PN_R), vec.scale(vec.load3(fs, o + PN_V), s)), vec.scale(acc, 0.5 * s * s))
     vp = vec.add(vec.load3(fs, o + PN_V), vec.scale(acc, s))
+    return rp, vp, u, g_p
+
+
+@kernel
+def _follow(fs, cfg, t, r, v, g):
+    """The plan's held thrust acceleration at t, corrected from the plan's flat gravity to
+    the apparent one, plus feedback on the deviation from the plan's state."""
+    rp, vp, u, g_p = plan_state(fs, t)
     w = cfg[CF_POS_BW]
     fb = vec.add(vec.scale(vec.sub(rp, r), w * w), vec.scale(vec.sub(vp, v), 2.0 * ZETA * w))
     return vec.add(vec.add(u, vec.sub(g_p, g)), fb)
@@ -378,8 +386,8 @@ def _fall_back(fs):
 @kernel
 def fallback_tgo(fs, r, v, nominal):
     """The time-to-go the default law takes over a failed arc with: twice the distance to the
-    arc's target over the closing speed (a constant deceleration's arrival), at most the
-    arc's nominal time.  Not the plan's: failed re-plans search the final time afresh about
+    arc's target over the speed relative to the target's velocity (a constant deceleration's
+    arrival), at most the arc's nominal time.  Not the plan's: failed re-plans search the final time afresh about
     the time left, so the plan's end runs out with each failure (dispersed seed 2: 799 s ->
     977 s), and a long time-to-go lets the default law's approach fall into the ground."""
     b = FS_LEN
