@@ -285,7 +285,8 @@ static void watch_alt_step(real *fs, real innov, real var_jump)
         /* it did not hold: an outlier, or the ground; this sample is the new reference */
         fs[FS_ALT_STEP] = RC(0.0);
         fs[FS_ALT_STEP + 1] = RC(0.0);
-    } else if (fs[FS_T_ALT] >= RC(0.0) && d * d > STEP_SIGMA * STEP_SIGMA * var_jump) {
+    } else if (fs[FS_T_ALT] >= RC(0.0) && d * d > STEP_SIGMA * STEP_SIGMA * var_jump
+               && r_fabs(innov) > r_fabs(fs[FS_ALT_REF])) {
         fs[FS_ALT_STEP] = d;
         fs[FS_ALT_STEP + 1] = RC(1.0);
         return;

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from gnc.core import faults as F
-from gnc.core.layout import (HEALTH_NAV_REOPENED, HEALTH_RETARGETED, HEALTH_VEL_BIAS, HEALTH_VEL_ISOLATED,
+from gnc.core.fsw import nav
+from gnc.core.layout import (FS_ALT_BIAS, FS_ALT_REF, FS_HEALTH, FS_LEN, FS_T_ALT, HEALTH_ALT_BIAS,
+                             HEALTH_NAV_REOPENED, HEALTH_RETARGETED, HEALTH_VEL_BIAS, HEALTH_VEL_ISOLATED,
                              SF_ALT_RANGE, SF_IMU_DV, SF_LEN, SF_VALID, SF_VEL_BEAM, VALID_ALT, VALID_IMU, VALID_VEL0)
 from gnc.programs.descent.assemble import FAULT_SIZE_KEYS, fault_params
 from gnc.programs.descent.report import report
@@ -126,6 +128,35 @@ def test_a_fault_that_was_lost_is_isolated_and_flown_through(kind, seed, bit, la
     nothing = f"faults.{FAULT_SIZE_KEYS[kind]}=[0.0, 0.0]" if kind in FAULT_SIZE_KEYS else "faults.duration_s=0.0"
     twin = run(load("descent", [f"faults.kind={kind}", nothing]), seed=seed, disperse=True)
     assert twin.summary["outcome"] == "landed" and twin.summary["fault"]["isolated_s"] is None
+
+
+def watched(reference, innovations, var_jump=20.0 ** 2):
+    """The altimeter's step watch (gnc/core/fsw/nav.py) after these innovations, from this
+    reference (the last sample's residual)."""
+    fs = np.zeros(FS_LEN)
+    fs[FS_T_ALT], fs[FS_ALT_REF] = 700.0, reference
+    for x in innovations:
+        nav.watch_alt_step(fs, x, var_jump)
+    return fs
+
+
+# Campaign seed 274079350 with the fuel-optimal law (`gnc run descent --seed 274079350 --disperse --set
+# guidance.law=pdg` at e7e651d) crashed on a false step: its tilted coast swept the canted altimeter's footprint, the
+# beam 52-58 deg off nadir, over a crater, and the innovations, accepted by the gate, rose from -27 m to +77..+150 m over 3.5 s
+# (the filter took that for relief); at 742.0 s the footprint left the crater and the innovation fell back to -35 m and
+# stayed.  That fall, 112 m from a reference on the crater's floor, was confirmed as a -97 m range bias, taken off
+# every later range: the vertical estimate went 48 m high, and obstacle avoidance flew into the ground.
+def test_the_ground_coming_back_under_the_altimeter_is_not_a_step():
+    fs = watched(77.0, [-35.0, -38.0, -30.0, -33.0, -36.0, -32.0])
+    assert not int(fs[FS_HEALTH]) & HEALTH_ALT_BIAS and fs[FS_ALT_BIAS] == 0.0
+    assert fs[FS_ALT_REF] == -32.0              # each sample the new reference
+
+
+def test_a_step_away_from_the_filters_prediction_is_confirmed_in_five_samples():
+    fs = watched(-5.0, [-117.0, -120.0, -114.0, -116.0])
+    assert not int(fs[FS_HEALTH]) & HEALTH_ALT_BIAS
+    fs = watched(-5.0, [-117.0, -120.0, -114.0, -116.0, -118.0])
+    assert int(fs[FS_HEALTH]) & HEALTH_ALT_BIAS and fs[FS_ALT_BIAS] == pytest.approx(-112.0)
 
 
 # Two sound twins of the 100-run campaign (seed 24680) that a flat 5 m limit on the altimeter against the site put

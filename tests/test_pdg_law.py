@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gnc.core.fsw import pdg_law as G
-from gnc.core.layout import FS_LEN
+from gnc.core.layout import FS_LEN, HEALTH_ALT_BIAS
 from gnc.core.pdg import solver as so
 from gnc.programs import loops
 from gnc.programs.descent.assemble import assemble
@@ -97,6 +97,18 @@ def test_late_fallback_hands_the_default_law_a_time_to_go_it_can_fly():
     assert r.summary["guidance"]["fallbacks"] >= 1           # the case: a fallback late in the arc
     assert r.summary["outcome"] == "landed", (r.summary["failures"], r.summary["touchdown"])
     _thrust_ok(r.telemetry, sc)
+
+
+@pytest.mark.long
+def test_a_crater_swept_by_the_tilted_altimeter_is_not_taken_for_a_range_bias():
+    """Campaign seed 274079350: the plan's tilted coast swept the canted altimeter's footprint
+    over a crater, and its way back out (the innovation falling 112 m from the crater's floor,
+    742 s) was confirmed as a -97 m range bias: the vertical estimate went 48 m high and obstacle
+    avoidance touched the ground at 3.05 m/s (tests/test_faults.py has the watch's own case).
+    No fault is injected, so the watch must raise nothing, and it must land."""
+    r = run(load("descent", ["guidance.law=pdg"]), seed=274079350, disperse=True)
+    assert not np.any(r.telemetry["af.health"].astype(np.int64) & HEALTH_ALT_BIAS)
+    assert r.summary["outcome"] == "landed", (r.summary["failures"], r.summary["touchdown"])
 
 
 def test_default_law_flies_the_loop_it_always_flew():

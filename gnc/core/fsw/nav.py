@@ -51,11 +51,14 @@ A step in the altimeter's range (a bias from some moment on) is told from the gr
 suddenness and its persistence (health bit alt_bias).  Between two samples the ground under a
 moving footprint changes by its two parts' variances times 2 (1 - phi), the noise by twice its
 own: an innovation that jumps by more than STEP_SIGMA times that from the last sample's
-residual (what was left of it after the update) starts a candidate, and STEP_CONFIRM samples in
-a row, the jump's included, that stay on its side of that reference (carried along with the
-filter's altimeter updates), by at least half the step so far, confirm it.  The mean of their
-jumps is taken off every later range (here and in the descent's ground height), for the rest
-of the flight; one step at most.  The filter is left to walk back from what it took in while
+residual (what was left of it after the update) starts a candidate, if it takes the innovation
+further from the filter's prediction than that residual was: a jump back towards it is the
+ground returning (a footprint sliding out of a crater it had been over for seconds, the
+residual on the crater's floor), not a step.  STEP_CONFIRM samples in a row, the jump's
+included, that stay on its side of that reference (carried along with the filter's altimeter
+updates), by at least half the step so far, confirm it.  The mean of their jumps is taken off
+every later range (here and in the descent's ground height), for the rest of the flight; one
+step at most.  The filter is left to walk back from what it took in while
 the step was being confirmed.
 Where the footprint sweeps fast (braking, tens of km of slant range) a 5-50 m step is inside
 the noise and the relief, and goes undetected: the filter takes it for the ground.
@@ -330,7 +333,7 @@ def _score_beams(fs, accepted, rejected, miss2):
 
 
 @kernel
-def _watch_alt_step(fs, innov, var_jump):
+def watch_alt_step(fs, innov, var_jump):
     """Look for a step in the altimeter's innovations (module docstring); var_jump is the
     variance of a sound sample's change from the last."""
     if int(fs[FS_HEALTH]) & HEALTH_ALT_BIAS:
@@ -349,7 +352,7 @@ def _watch_alt_step(fs, innov, var_jump):
         # it did not hold: an outlier, or the ground; this sample is the new reference
         fs[FS_ALT_STEP] = 0.0
         fs[FS_ALT_STEP + 1] = 0.0
-    elif fs[FS_T_ALT] >= 0.0 and d * d > STEP_SIGMA * STEP_SIGMA * var_jump:
+    elif fs[FS_T_ALT] >= 0.0 and d * d > STEP_SIGMA * STEP_SIGMA * var_jump and abs(innov) > abs(fs[FS_ALT_REF]):
         fs[FS_ALT_STEP] = d
         fs[FS_ALT_STEP + 1] = 1.0
         return
@@ -440,7 +443,7 @@ def correct(sf, cfg, fs, t):
             var = (sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN] + st * st * (1.0 + pht) / (1.0 - pht)
                    + sr * sr * (1.0 + phi) / (1.0 - phi))
             noise = sig * sig + cfg[CF_SIG_ALT_MIN] * cfg[CF_SIG_ALT_MIN]
-            _watch_alt_step(fs, rho - s, 2.0 * (noise + st * st * (1.0 - pht) + sr * sr * (1.0 - phi)))
+            watch_alt_step(fs, rho - s, 2.0 * (noise + st * st * (1.0 - pht) + sr * sr * (1.0 - phi)))
             # only the altitude part: at tens of km slant range the datum's curvature makes
             # horizontal position weakly observable, and trusting that lets errors wander
             up = vec.unit((r[0], r[1], r[2] + cfg[CF_R_SITE]))
