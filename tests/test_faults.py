@@ -142,10 +142,10 @@ def watched(reference, innovations, var_jump=20.0 ** 2):
 
 # Campaign seed 274079350 with the fuel-optimal law (`gnc run descent --seed 274079350 --disperse --set
 # guidance.law=pdg` at e7e651d) crashed on a false step: its tilted coast swept the canted altimeter's footprint, the
-# beam 52-58 deg off nadir, over a crater, and the innovations, accepted by the gate, rose from -27 m to +77..+150 m over 3.5 s
-# (the filter took that for relief); at 742.0 s the footprint left the crater and the innovation fell back to -35 m and
-# stayed.  That fall, 112 m from a reference on the crater's floor, was confirmed as a -97 m range bias, taken off
-# every later range: the vertical estimate went 48 m high, and obstacle avoidance flew into the ground.
+# beam 52-58 deg off nadir, over a crater, and the innovations, accepted by the gate, rose from -27 m to +77..+150 m
+# over 3.5 s (the filter took that for relief); at 742.0 s the footprint left the crater and the innovation fell back
+# to -35 m and stayed.  That fall, 112 m from a reference on the crater's floor, was confirmed as a -97 m range bias,
+# taken off every later range: the vertical estimate went 48 m high, and obstacle avoidance flew into the ground.
 def test_the_ground_coming_back_under_the_altimeter_is_not_a_step():
     fs = watched(77.0, [-35.0, -38.0, -30.0, -33.0, -36.0, -32.0])
     assert not int(fs[FS_HEALTH]) & HEALTH_ALT_BIAS and fs[FS_ALT_BIAS] == 0.0

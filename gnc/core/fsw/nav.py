@@ -58,8 +58,8 @@ residual on the crater's floor), not a step.  STEP_CONFIRM samples in a row, the
 included, that stay on its side of that reference (carried along with the filter's altimeter
 updates), by at least half the step so far, confirm it.  The mean of their jumps is taken off
 every later range (here and in the descent's ground height), for the rest of the flight; one
-step at most.  The filter is left to walk back from what it took in while
-the step was being confirmed.
+step at most.  The filter is left to walk back from what it took in while the step was being
+confirmed.
 Where the footprint sweeps fast (braking, tens of km of slant range) a 5-50 m step is inside
 the noise and the relief, and goes undetected: the filter takes it for the ground.
 
