@@ -106,10 +106,7 @@ def views(fs):
     region, and the offset where the region ends; the order is the tuples' own."""
     b = FS_LEN
     N = int(fs[b + PG_NODES])
-    n = pr.NV * (N - 1) + pr.NVL
-    p = 7 + 7 * (N - 1) + 6
-    nsoc = 2 * (N - 1) + max(N - 2, 0)
-    m = 2 * (N - 1) + 1 + 7 * (N - 1) + 3 * max(N - 2, 0)
+    n, p, m, _, nsoc = pr.sizes(N)
     nk = n + p + m
     w = int(fs[b + PG_BW_KKT]) + 1
     nnz_k = int(fs[b + PG_NNZ_K])

@@ -76,8 +76,10 @@ class Socp(NamedTuple):
 D_N, D_NVAR, D_NEQ, D_NROW, D_NLIN, D_NSOC, D_OK = range(7)
 
 
-def sizes(N: int) -> tuple[int, int, int, int, int]:
-    """(n, p, m, n_lin, n_soc) of the programme with N nodes."""
+@kernel
+def sizes(N):
+    """(n, p, m, n_lin, n_soc) of the programme with N nodes (compiled: the law's `views`
+    lays its workspace out by it too)."""
     n = NV * (N - 1) + NVL
     p = 7 + 7 * (N - 1) + 6
     n_lin = 2 * (N - 1) + 1
