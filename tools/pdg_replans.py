@@ -146,7 +146,8 @@ def report(tr: Trace) -> str:
     out.append("        t    ttg    end before -> after   status      least tf - ttg   dr m (E N U)          dv m/s (E N U)")
     for e in tr.events:
         edge = "" if e.status == so.OPTIMAL else ("none" if math.isnan(e.tf_min) else f"{e.tf_min - e.ttg:+.2f} s")
-        out.append(f"  {e.t:7.2f} {e.ttg:6.1f} {e.end_before:9.2f} -> {e.end_after:7.2f}   {so.STATUS.get(e.status, str(e.status)):10s}"
+        status = so.STATUS.get(e.status, str(e.status))
+        out.append(f"  {e.t:7.2f} {e.ttg:6.1f} {e.end_before:9.2f} -> {e.end_after:7.2f}   {status:10s}"
                    f"  {edge:>12s}   {np.array2string(e.dr, precision=1, suppress_small=True):22s}"
                    f"{np.array2string(e.dv, precision=2, suppress_small=True)}")
     solves, fails, iters, it_max, fallbacks = tr.counters

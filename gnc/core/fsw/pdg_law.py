@@ -384,9 +384,10 @@ def _fall_back(fs):
 def fallback_tgo(fs, r, v, nominal):
     """The time-to-go the default law takes over a failed arc with: twice the distance to the
     arc's target over the speed relative to the target's velocity (a constant deceleration's
-    arrival), at most the arc's nominal time.  Not the plan's: failed re-plans search the final time afresh about
-    the time left, so the plan's end runs out with each failure (dispersed seed 2: 799 s ->
-    977 s), and a long time-to-go lets the default law's approach fall into the ground."""
+    arrival), at most the arc's nominal time.  Not the plan's: failed re-plans search the
+    final time afresh about the time left, so the plan's end runs out with each failure
+    (dispersed seed 2: 799 s -> 977 s), and a long time-to-go lets the default law's approach
+    fall into the ground."""
     b = FS_LEN
     d = vec.norm(vec.sub(r, vec.load3(fs, b + PG_RF)))
     closing = max(vec.norm(vec.sub(v, vec.load3(fs, b + PG_VF))), 1e-3)
