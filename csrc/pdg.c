@@ -52,6 +52,7 @@
 #define WARM_MARGIN RC(1e-2)
 #endif
 #define TINY RC(1e-30)
+#define PIVOT_REL RC(1e-6)     /* factor: a pivot's floor, relative to the terms it sums */
 #else
 #define FEASTOL RC(1e-8)
 #define GAPTOL RC(1e-8)
@@ -272,6 +273,27 @@ void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf)
                 cols[0] = VAR(k, IR + i);
                 vals[0] = RC(-1.0);
                 nz = put_row(P->g_ptr, P->g_idx, P->g_val, row, nz, cols, vals, 1);
+                P->h[row] = RC(0.0);
+                ++row;
+            }
+        }
+        if (k <= N - 3) {
+            /* the thrust direction's turn into the next interval (node k's rows, so that every
+             * variable they bound comes after them: factor_cone_row needs it) */
+            P->soc_start[q] = (pdg_idx)row;
+            P->soc_dim[q] = 3;
+            ++q;
+            cols[0] = VAR(k, IS);
+            vals[0] = -lim[PDG_LIM_RATE] * h * T;
+            nz = put_row(P->g_ptr, P->g_idx, P->g_val, row, nz, cols, vals, 1);
+            P->h[row] = RC(0.0);
+            ++row;
+            for (i = 0; i < 2; ++i) {
+                cols[0] = VAR(k, IU + i);
+                cols[1] = VAR(k + 1, IU + i);
+                vals[0] = RC(1.0);
+                vals[1] = RC(-1.0);
+                nz = put_row(P->g_ptr, P->g_idx, P->g_val, row, nz, cols, vals, 2);
                 P->h[row] = RC(0.0);
                 ++row;
             }
@@ -643,6 +665,7 @@ static void factor(const pdg_problem *P, pdg_work *W)
         int ny = 0;
         real dk;
 #ifdef GNC_REAL_FLOAT
+        real mag;
         if (W->kcone[k] >= 0) {
             factor_cone_row(P, W, k);
             continue;
@@ -659,6 +682,9 @@ static void factor(const pdg_problem *P, pdg_work *W)
             while (ne > 0) W->yidx[ny++] = W->ebuf[--ne];
         }
         dk = W->kd[k];
+#ifdef GNC_REAL_FLOAT
+        mag = p_fabs(dk);
+#endif
         for (t = ny - 1; t >= 0; --t) {
             int c = W->yidx[t];
             real yc = W->yv[c], lkc;
@@ -668,9 +694,18 @@ static void factor(const pdg_problem *P, pdg_work *W)
             W->lx[W->lnext[c]] = lkc;
             W->lnext[c]++;
             dk -= yc * lkc;
+#ifdef GNC_REAL_FLOAT
+            mag += p_fabs(yc * lkc);
+#endif
             W->yv[c] = RC(0.0);
         }
+#ifdef GNC_REAL_FLOAT
+        /* a pivot left by cancellation below the rounding of the terms it came from is noise:
+         * it becomes that rounding (with its sign), not DELTA, whose inverse would swamp L */
+        if (dk * (real)W->sign[k] < PIVOT_REL * mag) dk = r_max(DELTA, PIVOT_REL * mag) * (real)W->sign[k];
+#else
         if (dk * (real)W->sign[k] < DELTA) dk = DELTA * (real)W->sign[k];
+#endif
         W->d[k] = dk;
     }
 }

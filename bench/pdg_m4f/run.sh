@@ -4,7 +4,7 @@
 # clocks from that virtual time: instructions = ticks * 1e9 / the board's SysTick clock.
 # main.c solves one problem cold, then again warm from its own optimum.
 #
-#   netduinoplus2  STM32F405 (192 KB RAM: N <= 25, docs/guidance_pdg.md, memory); SysTick at
+#   netduinoplus2  STM32F405 (N <= 20 in its 128 KB SRAM, docs/guidance_pdg.md, memory); SysTick at
 #                  168 MHz: instructions = ticks / 0.168, good to ~6.
 #   mps2-an386     Arm MPS2 with the AN386 image: a Cortex-M4 with the same single-precision
 #                  FPU, 4 MB of code and 4 MB of data SSRAM (N = 50 and more fit).  It runs the
@@ -13,7 +13,7 @@
 #                  and interrupt numbering.  SysTick at the 25 MHz SYSCLK: instructions =
 #                  ticks * 40, good to ~80.
 #
-#     sh bench/pdg_m4f/run.sh [N ...]                      # netduinoplus2; default N: 20 25
+#     sh bench/pdg_m4f/run.sh [N ...]                      # netduinoplus2; default N: 20
 #     PDG_BOARD=mps2-an386 sh bench/pdg_m4f/run.sh [N ...] # default N: 25 50 80
 # needs arm-none-eabi-gcc, qemu-system-arm
 set -e
@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 ARCH="-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"
 case ${PDG_BOARD:=netduinoplus2} in
 netduinoplus2)
-    DEFAULT_N="20 25"; BOARD_DIR=$FW/stm32f4; BOARD_SRCS="startup board_stm32f4"; LD=$BOARD_DIR/stm32f4.ld
+    DEFAULT_N="20"; BOARD_DIR=$FW/stm32f4; BOARD_SRCS="startup board_stm32f4"; LD=$BOARD_DIR/stm32f4.ld
     BOARD_DEF=-DBOARD_NETDUINOPLUS2; SYSTICK_GHZ=0.168 ;;
 mps2-an386)
     DEFAULT_N="25 50 80"; BOARD_DIR=$FW/mps2_an500; BOARD_SRCS="startup board_mps2_an500"

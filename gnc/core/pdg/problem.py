@@ -25,6 +25,10 @@ each interval (7), the final position and velocity (6).  Rows of G, per interval
     SOC(3)   mu1 (1 - (z - z0) + (z - z0)^2 / 2) <= sigma     (as |(d, (w-1)/v2)| <= (w+1)/v2)
     SOC(3)   glide slope |r_xy - rf_xy| tan(gamma) <= r_z - rf_z    (nodes 1..N-2: node 0 is
              given and the last one is the cone's apex, where no interior exists)
+    SOC(3)   turn rate |u_xy(k+1) - u_xy(k)| <= omega dt sigma(k)    (nodes 0..N-3: the thrust
+             turns at about omega = LIM_RATE at most, so the attitude loop can follow the plan;
+             in node k's rows, so that every variable a cone bounds comes after it in the
+             solver's KKT order, which the float build's factor of a cone relies on)
 and one linear row at the last node: z >= ln(m_dry).  The vertical is +z (the landing frame).
 
 `layout(N)` allocates the arrays once; `fill` (numba, allocation-free) writes a state, target,
@@ -43,9 +47,9 @@ NV = 11                           # variables per interval node: r v z u sigma
 NVL = 7                           # at the last node: r v z
 IR, IV, IZ, IU, IS = 0, 3, 6, 7, 10
 
-# limits[]: the vehicle and world as the problem sees them (SI)
-LIM_TMIN, LIM_TMAX, LIM_ISP, LIM_GLIDE, LIM_POINT, LIM_MDRY, LIM_G, LIM_G0 = range(8)
-N_LIM = 8
+# limits[]: the vehicle and world as the problem sees them (SI; LIM_RATE: the turn rate, rad/s)
+LIM_TMIN, LIM_TMAX, LIM_ISP, LIM_GLIDE, LIM_POINT, LIM_MDRY, LIM_G, LIM_G0, LIM_RATE = range(9)
+N_LIM = 9
 # state[]: the start and the target
 ST_R, ST_V, ST_M, ST_RF, ST_VF = 0, 3, 6, 7, 10
 N_ST = 13
@@ -83,8 +87,8 @@ def sizes(N):
     n = NV * (N - 1) + NVL
     p = 7 + 7 * (N - 1) + 6
     n_lin = 2 * (N - 1) + 1
-    n_soc = 2 * (N - 1) + max(N - 2, 0)
-    m = n_lin + 7 * (N - 1) + 3 * max(N - 2, 0)
+    n_soc = 2 * (N - 1) + 2 * max(N - 2, 0)
+    m = n_lin + 7 * (N - 1) + 6 * max(N - 2, 0)
     return n, p, m, n_lin, n_soc
 
 
@@ -287,6 +291,25 @@ def fill(P, state, lim, tf):
                 cols[0] = var(N, k, IR + i)
                 vals[0] = -1.0
                 nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 1)
+                P.h[row] = 0.0
+                row += 1
+        if k <= N - 3:
+            # the thrust direction's turn into the next interval (node k's rows, so that every
+            # variable they bound comes after them: the float build factors cones alone)
+            P.soc_start[q] = row
+            P.soc_dim[q] = 3
+            q += 1
+            cols[0] = var(N, k, IS)
+            vals[0] = -lim[LIM_RATE] * h * T
+            nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 1)
+            P.h[row] = 0.0
+            row += 1
+            for i in range(2):
+                cols[0] = var(N, k, IU + i)
+                cols[1] = var(N, k + 1, IU + i)
+                vals[0] = 1.0
+                vals[1] = -1.0
+                nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 2)
                 P.h[row] = 0.0
                 row += 1
 
