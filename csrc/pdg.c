@@ -208,6 +208,22 @@ void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf)
         nz = put_row(P->g_ptr, P->g_idx, P->g_val, row, nz, cols, vals, 2);
         P->h[row] = RC(0.0);
         ++row;
+        if (k <= N - 3) {
+            /* the throttle's ramp into the next interval, up and down */
+            real ramp = RC(1.0) + lim[PDG_LIM_THROTTLE_RATE] * h * T;
+            cols[0] = VAR(k, IS);
+            cols[1] = VAR(k + 1, IS);
+            vals[0] = -ramp;
+            vals[1] = RC(1.0);
+            nz = put_row(P->g_ptr, P->g_idx, P->g_val, row, nz, cols, vals, 2);
+            P->h[row] = RC(0.0);
+            ++row;
+            vals[0] = RC(1.0);
+            vals[1] = -ramp;
+            nz = put_row(P->g_ptr, P->g_idx, P->g_val, row, nz, cols, vals, 2);
+            P->h[row] = RC(0.0);
+            ++row;
+        }
     }
     cols[0] = VAR(N - 1, IZ);
     vals[0] = RC(-1.0);

@@ -30,17 +30,17 @@
  * L's entries (measured for N = 3..150 by solver.workspace; pdg_workspace checks them) */
 #define PDG_NVAR(N) (11 * ((N) - 1) + 7)
 #define PDG_NEQ(N) (7 * (N) + 6)
-#define PDG_NROW(N) (15 * (N) - 20)
-#define PDG_NLIN(N) (2 * (N) - 1)
+#define PDG_NROW(N) (17 * (N) - 24)
+#define PDG_NLIN(N) (4 * (N) - 5)
 #define PDG_NSOC(N) (4 * (N) - 6)
-#define PDG_NK(N) (33 * (N) - 18)
-#define PDG_KNZ(N) (60 * (N) - 60)
-#define PDG_LNZ(N) (219 * (N) - 253)
+#define PDG_NK(N) (35 * (N) - 22)
+#define PDG_KNZ(N) (64 * (N) - 68)
+#define PDG_LNZ(N) (237 * (N) - 289)
 /* entries of the cones' W^2 blocks below their diagonals: 6 per |u| cone, 3 per 3-cone */
 #define PDG_CPAIRS(N) (6 * ((N) - 1) + 3 * (3 * (N) - 5))
 
-/* indices: 16 bits hold every one up to N = 150 (L has 219 N - 253 entries) */
-#if PDG_N_MAX <= 150
+/* indices: 16 bits hold every one up to N = 139 (L has 237 N - 289 entries) */
+#if PDG_N_MAX <= 139
 typedef int16_t pdg_idx;
 #else
 typedef int32_t pdg_idx;
@@ -61,6 +61,7 @@ typedef int32_t pdg_idx;
 #define PDG_LIM_G 6
 #define PDG_LIM_G0 7
 #define PDG_LIM_RATE 8
+#define PDG_LIM_THROTTLE_RATE 9
 #define PDG_ST_R 0
 #define PDG_ST_V 3
 #define PDG_ST_M 6

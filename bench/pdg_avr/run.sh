@@ -1,8 +1,8 @@
 #!/bin/sh
 # Cycles of the float solver (csrc/pdg.c) on the ATmega2560 (16 MHz), in simavr, which counts
 # cycles: its software-float arithmetic, then one cold and one warm solve at each N (main.c).
-# No AVR holds the workspace: 11.8 KB at N = 3 against the ATmega2560's 8 KB, and avr-gcc's
-# objects stop at 32 KB (pdg_work at N = 7 is 29.4 KB), so the solves run on an ATmega2560 with
+# No AVR holds the workspace: 12.3 KB at N = 3 against the ATmega2560's 8 KB, and avr-gcc's
+# objects stop at 32 KB (pdg_work at N = 7 is 31.3 KB), so the solves run on an ATmega2560 with
 # its data space widened to 64 KB (sim.c; external SRAM on the XMEM bus, which on a real chip
 # costs a cycle more per access: the figures are a lower bound there).  docs/guidance_pdg.md.
 #

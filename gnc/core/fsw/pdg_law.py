@@ -89,6 +89,7 @@ TF_LO, TF_HI = 0.3, 2.0
 ZETA = 0.9             # damping of the feedback on the deviation from the plan
 HANDOVER_S = (0.0, 4.0, 5.0)   # by arc: the time-to-go at which Chang'e's phase logic ends it
 RATE_SHARE = 0.8       # the plan turns the thrust at this share of the attitude loop's rate limit (the rest: feedback)
+THROTTLE_RATE = 0.5    # 1/s: the plan's throttle ramps by at most this fraction a second
 
 
 @kernel
@@ -187,7 +188,7 @@ def allocate(nodes: int, replan_s: float, glide: float, point: float, m_dry: flo
     lim = np.zeros(N_LIM)
     lim[pr.LIM_TMIN], lim[pr.LIM_TMAX], lim[pr.LIM_ISP], lim[pr.LIM_G0] = 1500.0, 7500.0, 3000.0, 1.0
     lim[pr.LIM_GLIDE], lim[pr.LIM_POINT], lim[pr.LIM_MDRY], lim[pr.LIM_G] = glide, point, 1.0, 1.62
-    lim[pr.LIM_RATE] = 0.1
+    lim[pr.LIM_RATE], lim[pr.LIM_THROTTLE_RATE] = 0.1, THROTTLE_RATE
     st = np.zeros(N_ST)
     st[pr.ST_R:pr.ST_R + 3], st[pr.ST_M] = (100.0, 0.0, 1000.0), 2000.0
     P, W = so.setup(nodes, st, lim, 60.0)            # the pattern: the same for every problem of N nodes
@@ -308,6 +309,7 @@ def plan_arc(fs, cfg, t, r, v, mass, ratio, g_mag, search):
     lim[pr.LIM_MDRY] = fs[b + PG_M_DRY]
     lim[pr.LIM_G] = g_mag
     lim[pr.LIM_RATE] = RATE_SHARE * cfg[CF_ATT_RATE_MAX]
+    lim[pr.LIM_THROTTLE_RATE] = THROTTLE_RATE
     P, W, _ = views(fs)
     ok = False
     if search > 0.0:

@@ -21,6 +21,10 @@ with the variables node by node, [r(3) v(3) z u(3) sigma] (NV = 11) at nodes 0..
 first, then the cones in node order.  Rows of A: the initial state (7), the dynamics of
 each interval (7), the final position and velocity (6).  Rows of G, per interval node k:
     linear   sigma <= mu2 (1 - (z - z0)),   u_z >= cos(theta) sigma
+    linear   sigma(k+1) <= (1 + rho dt) sigma(k),  sigma(k) <= (1 + rho dt) sigma(k+1)
+             (nodes 0..N-3: the throttle ramps at about rho = LIM_THROTTLE_RATE at most, so
+             that a tilted thrust is not turned upright by its growth faster than the attitude
+             turns: the turn-rate cone below bounds the horizontal part only)
     SOC(4)   |u| <= sigma
     SOC(3)   mu1 (1 - (z - z0) + (z - z0)^2 / 2) <= sigma     (as |(d, (w-1)/v2)| <= (w+1)/v2)
     SOC(3)   glide slope |r_xy - rf_xy| tan(gamma) <= r_z - rf_z    (nodes 1..N-2: node 0 is
@@ -47,9 +51,10 @@ NV = 11                           # variables per interval node: r v z u sigma
 NVL = 7                           # at the last node: r v z
 IR, IV, IZ, IU, IS = 0, 3, 6, 7, 10
 
-# limits[]: the vehicle and world as the problem sees them (SI; LIM_RATE: the turn rate, rad/s)
-LIM_TMIN, LIM_TMAX, LIM_ISP, LIM_GLIDE, LIM_POINT, LIM_MDRY, LIM_G, LIM_G0, LIM_RATE = range(9)
-N_LIM = 9
+# limits[]: the vehicle and world as the problem sees them (SI; LIM_RATE: the turn rate, rad/s;
+# LIM_THROTTLE_RATE: the throttle's relative change, 1/s)
+LIM_TMIN, LIM_TMAX, LIM_ISP, LIM_GLIDE, LIM_POINT, LIM_MDRY, LIM_G, LIM_G0, LIM_RATE, LIM_THROTTLE_RATE = range(10)
+N_LIM = 10
 # state[]: the start and the target
 ST_R, ST_V, ST_M, ST_RF, ST_VF = 0, 3, 6, 7, 10
 N_ST = 13
@@ -86,7 +91,7 @@ def sizes(N):
     lays its workspace out by it too)."""
     n = NV * (N - 1) + NVL
     p = 7 + 7 * (N - 1) + 6
-    n_lin = 2 * (N - 1) + 1
+    n_lin = 2 * (N - 1) + 1 + 2 * max(N - 2, 0)
     n_soc = 2 * (N - 1) + 2 * max(N - 2, 0)
     m = n_lin + 7 * (N - 1) + 6 * max(N - 2, 0)
     return n, p, m, n_lin, n_soc
@@ -228,6 +233,21 @@ def fill(P, state, lim, tf):
         nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 2)
         P.h[row] = 0.0
         row += 1
+        if k <= N - 3:
+            # the throttle's ramp into the next interval, up and down
+            ramp = 1.0 + lim[LIM_THROTTLE_RATE] * h * T
+            cols[0] = var(N, k, IS)
+            cols[1] = var(N, k + 1, IS)
+            vals[0] = -ramp
+            vals[1] = 1.0
+            nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 2)
+            P.h[row] = 0.0
+            row += 1
+            vals[0] = 1.0
+            vals[1] = -ramp
+            nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 2)
+            P.h[row] = 0.0
+            row += 1
     cols[0] = var(N, N - 1, IZ)
     vals[0] = -1.0
     nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 1)
