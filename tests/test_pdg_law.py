@@ -56,8 +56,8 @@ def test_pdg_lands_seed0_within_its_limits():
 def test_the_divert_lands_seed0():
     """Without a bound on how fast the plan turns the thrust, the divert's plan reversed 50 deg
     of tilt within one 0.63 s node, the attitude loop (5 deg/s) followed 3 s late and seed 0
-    touched down at 3.2 m/s across (docs/guidance_pdg.md); the turn-rate cone keeps the plan
-    to what the attitude can fly, and the arc is the plan's to its end."""
+    touched down at 3.2 m/s across (docs/guidance_pdg.md); the turn-rate cone and the throttle
+    ramp keep the plan to what the attitude can fly, and the arc is the plan's to its end."""
     sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
     r = run(sc, seed=0)
     s = r.summary
