@@ -12,8 +12,8 @@
 #define PDG_CASE_TF 75.0f
 
 static const real pdg_case_state[13] = {600.0f, -300.0f, 1800.0f, -25.0f, 10.0f, -35.0f, 2100.0f, 0, 0, 0, 0, 0, 0};
-static const real pdg_case_limits[10] = {1500.0f, 7500.0f, 315.0f, 0.17453292f, 1.0471976f, 1300.0f, 1.62f, 9.80665f,
-                                         0.06981317f, 0.5f};
+static const real pdg_case_limits[11] = {1500.0f, 7500.0f, 315.0f, 0.17453292f, 1.0471976f, 1300.0f, 1.62f, 9.80665f,
+                                         0.06981317f, 0.5f, 0.0f};
 
 static void put_u(uint32_t v)
 {

@@ -115,7 +115,7 @@ void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf)
     real ACC = L / (T * T);
     real m0 = state[PDG_ST_M];
     real alpha = RC(1.0) / (lim[PDG_LIM_ISP] * lim[PDG_LIM_G0]);
-    real tan_gs, h, gz, beta, cos_pt, r2;
+    real tan_gs, h, gz, beta, cos_pt, cos_end, r2;
     P->scale[PDG_SC_L] = L;
     P->scale[PDG_SC_T] = T;
     P->scale[PDG_SC_M0] = m0;
@@ -127,6 +127,7 @@ void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf)
     gz = -lim[PDG_LIM_G] / ACC;
     beta = alpha * L / T;
     cos_pt = p_cos(lim[PDG_LIM_POINT]);
+    cos_end = lim[PDG_LIM_POINT_END] > RC(0.0) ? p_cos(lim[PDG_LIM_POINT_END]) : cos_pt;
     for (i = 0; i < P->dims[PDG_D_NVAR]; ++i) P->c[i] = RC(0.0);
     for (k = 0; k < N - 1; ++k) P->c[VAR(k, IS)] = h;
     /* equalities */
@@ -204,7 +205,7 @@ void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf)
         cols[0] = VAR(k, IU + 2);
         cols[1] = VAR(k, IS);
         vals[0] = RC(-1.0);
-        vals[1] = cos_pt;
+        vals[1] = k == N - 2 ? cos_end : cos_pt;
         nz = put_row(P->g_ptr, P->g_idx, P->g_val, row, nz, cols, vals, 2);
         P->h[row] = RC(0.0);
         ++row;

@@ -62,6 +62,7 @@ typedef int32_t pdg_idx;
 #define PDG_LIM_G0 7
 #define PDG_LIM_RATE 8
 #define PDG_LIM_THROTTLE_RATE 9
+#define PDG_LIM_POINT_END 10
 #define PDG_ST_R 0
 #define PDG_ST_V 3
 #define PDG_ST_M 6

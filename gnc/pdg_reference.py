@@ -17,14 +17,16 @@ G0 = 9.80665
 
 
 def limits(*, tmin=1500.0, tmax=7500.0, isp=315.0, glide_deg=10.0, point_deg=60.0, m_dry=1300.0,
-           rate_deg_s=4.0, throttle_rate=0.5) -> np.ndarray:
-    """The vehicle's limits (LIM_*): a Chang'e-class lander's engine, 1500-7500 N."""
+           rate_deg_s=4.0, throttle_rate=0.5, point_end_deg=0.0) -> np.ndarray:
+    """The vehicle's limits (LIM_*): a Chang'e-class lander's engine, 1500-7500 N (point_end_deg
+    0: the last interval's pointing limit is point_deg)."""
     lim = np.zeros(pr.N_LIM)
     lim[pr.LIM_TMIN], lim[pr.LIM_TMAX], lim[pr.LIM_ISP] = tmin, tmax, isp
     lim[pr.LIM_GLIDE], lim[pr.LIM_POINT] = math.radians(glide_deg), math.radians(point_deg)
     lim[pr.LIM_MDRY], lim[pr.LIM_G], lim[pr.LIM_G0] = m_dry, G_MOON, G0
     lim[pr.LIM_RATE] = math.radians(rate_deg_s)
     lim[pr.LIM_THROTTLE_RATE] = throttle_rate
+    lim[pr.LIM_POINT_END] = math.radians(point_end_deg)
     return lim
 
 

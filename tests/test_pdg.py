@@ -148,6 +148,33 @@ def test_throttle_ramp_bounded():
     assert cost[0.05] >= cost[1000.0] - 1e-6
 
 
+def test_last_interval_points_near_vertical():
+    """The last interval's thrust lies within LIM_POINT_END of the vertical.  A divert like the
+    law's (60 m across from 100 m to 30 m over the site, arriving at 1.5 m/s down; the law's
+    25 deg, 3 deg/s and 0.25 / s) ends braking tilted 12.6 deg when only the 25 deg limit holds;
+    a 2 deg end keeps it there, as Clarabel's optimum of the same data does, for no less
+    propellant.  0 leaves the end to LIM_POINT: the same solution as 25 deg."""
+    st = ref.state((-60.0, 10.0, 100.0), (2.0, 0.0, 0.0), 1900.0, rf=(0.0, 0.0, 30.0), vf=(0.0, 0.0, -1.5))
+    tilt, cost, x = {}, {}, {}
+    for end in (0.0, 25.0, 2.0):
+        lim = ref.limits(point_deg=25.0, rate_deg_s=3.0, throttle_rate=0.25, point_end_deg=end)
+        P, W = so.setup(25, st, lim, 22.0)
+        assert so.solve(P, W, False) == so.OPTIMAL
+        sol = pr.unscale(P, W.x)
+        u = sol["u"][-1]
+        tilt[end] = math.degrees(math.atan2(math.hypot(u[0], u[1]), u[2]))
+        cost[end] = sol["m"][0] - sol["m"][-1]
+        x[end] = W.x.copy()
+        if end == 2.0:
+            theirs = ref.clarabel_solver(P).solve()
+            assert abs(W.info[so.I_PCOST] - theirs.obj_val) <= 1e-3 * abs(theirs.obj_val)
+    print(f"last interval's tilt: {tilt} deg, propellant {cost} kg")
+    assert np.array_equal(x[0.0], x[25.0])
+    assert tilt[25.0] > 5.0
+    assert tilt[2.0] <= 2.0 + 1e-6
+    assert cost[2.0] >= cost[25.0] - 1e-6
+
+
 def test_final_time_search():
     """The golden-section search ends at a time no worse than its neighbours on a grid."""
     lim = ref.limits()

@@ -13,6 +13,8 @@ finds infeasible it calls 110 infeasible and ends 1 at its iteration limit (no o
 way)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,16 @@ def test_double_build_is_the_numba_solver():
         assert C.info[so.I_ITER] == W.info[so.I_ITER]
         assert C.info[so.I_PCOST] == pytest.approx(W.info[so.I_PCOST], rel=1e-12)
         assert np.abs(C.x - W.x).max() <= 1e-12
+
+
+def test_double_build_ends_upright_as_numba():
+    """The last interval's own pointing limit (LIM_POINT_END) is written and flown alike."""
+    st = ref.state((600.0, -300.0, 1800.0), (-25.0, 10.0, -35.0), 2100.0)
+    (P, W), C, _ = _three(30, st, ref.limits(point_end_deg=2.0), 75.0)
+    assert C.solve() == so.solve(P, W, False) == so.OPTIMAL
+    assert np.abs(C.x - W.x).max() <= 1e-12
+    u = pr.unscale(P, C.x)["u"][-1]
+    assert u[2] >= math.cos(math.radians(2.0)) * np.linalg.norm(u) - 1e-9
 
 
 def test_float_build_within_its_bound():

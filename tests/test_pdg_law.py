@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gnc.core.fsw import pdg_law as G
-from gnc.core.layout import FS_LEN, HEALTH_ALT_BIAS
+from gnc.core.layout import FS_LEN, HEALTH_ALT_BIAS, PHASE_SLOW_DESCENT
 from gnc.core.pdg import solver as so
 from gnc.programs import loops
 from gnc.programs.descent.assemble import assemble
@@ -64,6 +64,26 @@ def test_the_divert_lands_seed0():
     assert s["outcome"] == "landed", s["failures"]
     assert s["guidance"]["fallbacks"] == 0
     _thrust_ok(r.telemetry, sc)
+
+
+@pytest.mark.long
+def test_the_divert_hands_slow_descent_a_vehicle_at_rest_across():
+    """Dispersed campaign seed 779012690 crashed with the divert at 1.11 m/s across: its plan
+    coasted at minimum thrust tilted 17-23 deg, then braked at maximum thrust upright, turning
+    the thrust 23 -> 1 deg in 3 s while growing it x4.5; the attitude, 11 deg behind after a
+    re-plan, reached upright 3 s late with 7400 N on and handed slow descent 3.0 m/s across,
+    which its position hold does not null (docs/guidance_pdg.md).  The plan turns and throttles
+    slowly enough for the attitude loop now: slow descent starts nearly at rest across."""
+    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
+    r = run(sc, seed=779012690, disperse=True)
+    s = r.summary
+    assert s["outcome"] == "landed", s["failures"]
+    tel = r.telemetry
+    k = int(np.argmax(np.asarray(tel["af.phase"]) == PHASE_SLOW_DESCENT))
+    assert k > 0
+    across = math.hypot(float(tel["vel_e"][k]), float(tel["vel_n"][k]))
+    assert across <= 0.5, f"{across:.2f} m/s across at the hand-over to slow descent"
+    _thrust_ok(tel, sc)
 
 
 @pytest.mark.long

@@ -88,8 +88,9 @@ SEARCH_GOLDEN = 10     # then golden-section steps about the best grid point
 TF_LO, TF_HI = 0.3, 2.0
 ZETA = 0.9             # damping of the feedback on the deviation from the plan
 HANDOVER_S = (0.0, 4.0, 5.0)   # by arc: the time-to-go at which Chang'e's phase logic ends it
-RATE_SHARE = 0.8       # the plan turns the thrust at this share of the attitude loop's rate limit (the rest: feedback)
-THROTTLE_RATE = 0.5    # 1/s: the plan's throttle ramps by at most this fraction a second
+RATE_SHARE = 0.6       # the plan turns the thrust at this share of the attitude loop's rate limit (the rest: feedback)
+THROTTLE_RATE = 0.25   # 1/s: the plan's throttle ramps by at most this fraction a second
+POINT_END = math.radians(2.0)   # rad: the plan's last interval points the thrust within this of the vertical
 
 
 @kernel
@@ -310,6 +311,7 @@ def plan_arc(fs, cfg, t, r, v, mass, ratio, g_mag, search):
     lim[pr.LIM_G] = g_mag
     lim[pr.LIM_RATE] = RATE_SHARE * cfg[CF_ATT_RATE_MAX]
     lim[pr.LIM_THROTTLE_RATE] = THROTTLE_RATE
+    lim[pr.LIM_POINT_END] = POINT_END
     P, W, _ = views(fs)
     ok = False
     if search > 0.0:

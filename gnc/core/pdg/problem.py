@@ -21,6 +21,9 @@ with the variables node by node, [r(3) v(3) z u(3) sigma] (NV = 11) at nodes 0..
 first, then the cones in node order.  Rows of A: the initial state (7), the dynamics of
 each interval (7), the final position and velocity (6).  Rows of G, per interval node k:
     linear   sigma <= mu2 (1 - (z - z0)),   u_z >= cos(theta) sigma
+             (theta = LIM_POINT; at the last interval node LIM_POINT_END where set, so that the
+             plan ends with its thrust near the vertical and hands the next phase a vehicle
+             that is not still turning out of a tilted brake)
     linear   sigma(k+1) <= (1 + rho dt) sigma(k),  sigma(k) <= (1 + rho dt) sigma(k+1)
              (nodes 0..N-3: the throttle ramps at about rho = LIM_THROTTLE_RATE at most, so
              that a tilted thrust is not turned upright by its growth faster than the attitude
@@ -52,9 +55,11 @@ NVL = 7                           # at the last node: r v z
 IR, IV, IZ, IU, IS = 0, 3, 6, 7, 10
 
 # limits[]: the vehicle and world as the problem sees them (SI; LIM_RATE: the turn rate, rad/s;
-# LIM_THROTTLE_RATE: the throttle's relative change, 1/s)
-LIM_TMIN, LIM_TMAX, LIM_ISP, LIM_GLIDE, LIM_POINT, LIM_MDRY, LIM_G, LIM_G0, LIM_RATE, LIM_THROTTLE_RATE = range(10)
-N_LIM = 10
+# LIM_THROTTLE_RATE: the throttle's relative change, 1/s; LIM_POINT_END: the last interval's
+# pointing limit, rad, 0: LIM_POINT's)
+(LIM_TMIN, LIM_TMAX, LIM_ISP, LIM_GLIDE, LIM_POINT, LIM_MDRY, LIM_G, LIM_G0, LIM_RATE, LIM_THROTTLE_RATE,
+ LIM_POINT_END) = range(11)
+N_LIM = 11
 # state[]: the start and the target
 ST_R, ST_V, ST_M, ST_RF, ST_VF = 0, 3, 6, 7, 10
 N_ST = 13
@@ -156,6 +161,7 @@ def fill(P, state, lim, tf):
     gz = -lim[LIM_G] / ACC
     beta = alpha * L / T
     cos_pt = math.cos(lim[LIM_POINT])
+    cos_end = math.cos(lim[LIM_POINT_END]) if lim[LIM_POINT_END] > 0.0 else cos_pt
     P.c[:] = 0.0
     for k in range(N - 1):
         P.c[var(N, k, IS)] = h
@@ -229,7 +235,7 @@ def fill(P, state, lim, tf):
         cols[0] = var(N, k, IU + 2)
         cols[1] = var(N, k, IS)
         vals[0] = -1.0
-        vals[1] = cos_pt
+        vals[1] = cos_end if k == N - 2 else cos_pt
         nz = _row(P.g_ptr, P.g_idx, P.g_val, row, nz, cols, vals, 2)
         P.h[row] = 0.0
         row += 1
