@@ -73,7 +73,8 @@ def test_the_divert_hands_slow_descent_a_vehicle_at_rest_across():
     the thrust 23 -> 1 deg in 3 s while growing it x4.5; the attitude, 11 deg behind after a
     re-plan, reached upright 3 s late with 7400 N on and handed slow descent 3.0 m/s across,
     which its position hold does not null (docs/guidance_pdg.md).  The plan turns and throttles
-    slowly enough for the attitude loop now: slow descent starts nearly at rest across."""
+    slowly enough for the attitude loop now and ends upright: slow descent starts at 0.10 m/s
+    across (the bound is the touchdown's own, 0.5 m/s)."""
     sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
     r = run(sc, seed=779012690, disperse=True)
     s = r.summary
