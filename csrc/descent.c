@@ -11,6 +11,9 @@
 #define SETTLED_POS RC(3.0)       /* m: hover ends only this close over the hover point... */
 #define SETTLED_VEL RC(0.5)       /* m/s: ...and this slow... */
 #define HOVER_MAX_FACTOR RC(4.0)  /* ...or after this many times hover_time */
+/* slow descent descends at its full rate only settled over its aim (SETTLED_POS, SETTLED_VEL),
+ * and holds its height from DESCEND_GATE times either (gnc/core/fsw/descent.py) */
+#define DESCEND_GATE RC(2.0)
 #define HOLD_SLEW_SHARE RC(0.5)   /* of the attitude loop's rate limit, the position hold's tilt may use */
 #define TGO_STRETCH RC(0.25)      /* t_go runs at this rate while the tilt limit clips a command */
 /* the site moves only when braking ended off its gate by more than this share of the gate's
@@ -29,6 +32,16 @@
 #define SITE_MISMATCH RC(2.0)     /* m, with the altimeter's footprint on the site */
 #define SITE_RELIEF RC(0.2)       /* m per m of the footprint's distance from the site */
 #define SITE_MISMATCH_N RC(5.0)   /* samples */
+
+/* The share of its descent rate slow descent flies: 1 within SETTLED_POS of the aim across and
+ * SETTLED_VEL, 0 from DESCEND_GATE times either, linear between. */
+static real descend_share(vec3 r, vec3 v, vec3 aim, vec3 up)
+{
+    real e_h = v3_norm(v3_reject(v3_sub(aim, r), up));
+    real v_h = v3_norm(v3_reject(v, up));
+    real worst = r_max(e_h / SETTLED_POS, v_h / SETTLED_VEL);
+    return r_min(r_max((DESCEND_GATE - worst) / (DESCEND_GATE - RC(1.0)), RC(0.0)), RC(1.0));
+}
 
 static void enter(real *fs, int phase, real t)
 {
@@ -309,6 +322,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     } else if (phase == PHASE_SLOW_DESCENT) {
         real rate = RC(0.0) <= h_ground && h_ground <= cfg[CF_FINAL_ALT] ? cfg[CF_FINAL_RATE] : cfg[CF_SLOW_RATE];
         vec3 aim = v3_load(fs, FS_AIM);
+        rate *= descend_share(r, v, aim, up);
         a = guidance_hold(r, v, v3(aim.x, aim.y, r.z), v3_scale(up, -rate), g, up, cfg[CF_POS_BW], HOLD_V_MAX,
                           HOLD_SLEW_SHARE * cfg[CF_ATT_RATE_MAX]);
         a = guidance_shape_thrust(a, up, a_min, cfg[CF_MAX_TILT]);

@@ -108,6 +108,25 @@ def test_avoidance_ends_at_its_time_to_go(tgo, expected):
     assert _step(*_fsw(L.PHASE_OBSTACLE_AVOIDANCE, (0.0, 0.0, 31.0), (0.0, 0.0, -0.5), tgo=tgo)) == expected
 
 
+S_POS, S_VEL, GATE = descent.SETTLED_POS, descent.SETTLED_VEL, descent.DESCEND_GATE
+
+
+@pytest.mark.parametrize("across_m, across_m_s, share", [
+    (0.0, 0.0, 1.0), (S_POS, 0.0, 1.0), (0.0, S_VEL, 1.0),          # settled: the full rate
+    (0.5 * (1.0 + GATE) * S_POS, 0.0, 0.5),                          # half way to the gate
+    (0.0, 0.5 * (1.0 + GATE) * S_VEL, 0.5),
+    (GATE * S_POS, 0.0, 0.0), (0.0, GATE * S_VEL, 0.0), (20.0, 3.0, 0.0),   # held height
+])
+def test_slow_descent_comes_down_only_settled_over_its_aim(across_m, across_m_s, share):
+    """Dispersed seed 1590889454 (the divert): slow descent took the vehicle 1.74 m/s past its
+    site and came down at 1.5 m/s while its hold swung it about; it touched down 2.1 m/s across.
+    The descent rate it flies now shrinks with the distance and speed across, to none; the
+    vertical speed and the aim's height play no part."""
+    up = (0.0, 0.0, 1.0)
+    r, v = (across_m * 0.6, across_m * 0.8, 30.0), (across_m_s * 0.8, -across_m_s * 0.6, -1.5)
+    assert descent.descend_share(r, v, (0.0, 0.0, 25.0), up) == pytest.approx(share, abs=1e-12)
+
+
 @pytest.mark.parametrize("foot_height, expected", [(G.cutoff_alt_m + 0.1, L.PHASE_SLOW_DESCENT),
                                                    (G.cutoff_alt_m - 0.1, L.PHASE_FREE_FALL)])
 def test_engine_cut_off_at_cutoff_height_from_the_altimeter(foot_height, expected):

@@ -88,6 +88,35 @@ def test_the_divert_hands_slow_descent_a_vehicle_at_rest_across():
 
 
 @pytest.mark.long
+def test_a_divert_handed_over_moving_is_settled_before_it_comes_down():
+    """Dispersed seed 1590889454 crashed with the divert at 2.14 m/s across: the last re-plans
+    of an 85 m divert failed, the arc handed slow descent a vehicle 1.74 m/s past its site, and
+    slow descent came down at its full rate while the position hold swung it about the site.
+    Slow descent now holds its height until the vehicle is settled over its aim
+    (descent.descend_share); the touchdown's own limit is 0.5 m/s across."""
+    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
+    r = run(sc, seed=1590889454, disperse=True)
+    s = r.summary
+    assert s["outcome"] == "landed", (s["failures"], s["touchdown"])
+    assert s["touchdown"]["horizontal_speed_mps"] <= sc.touchdown.max_horizontal_m_s
+    _thrust_ok(r.telemetry, sc)
+
+
+@pytest.mark.long
+def test_an_arc_past_its_longest_plan_falls_back_instead_of_running_dry():
+    """Dispersed seed 1351535667 ran out of propellant with the divert: re-plans near the arc's
+    end failed, each failure's search moved the end later, and the vehicle swung about its site
+    for 60 s.  An arc flown longer than the longest plan its search may choose (TF_HI times its
+    nominal time) goes to the default law, which the settle gate lets land."""
+    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
+    r = run(sc, seed=1351535667, disperse=True)
+    s = r.summary
+    assert s["guidance"]["fallbacks"] >= 1                   # the case: the arc-length limit
+    assert s["outcome"] == "landed", (s["failures"], s["touchdown"])
+    _thrust_ok(r.telemetry, sc)
+
+
+@pytest.mark.long
 def test_infeasible_plan_is_counted_and_keeps_the_old_plan():
     """A re-plan from a start with too little propellant (the mass estimate at the dry
     mass) ends INFEASIBLE: counted, and the stored plan is the previous optimum's."""

@@ -13,8 +13,9 @@
     obstacle avoidance  E-guidance to avoid_alt above the chosen site (the
                         hazard-detection unit's, else the target); ends at t_go 5 s
     slow descent        constant-rate descent over the site (final_rate below
-                        final_alt); ends when the altimeter puts the foot pads
-                        at cutoff_alt
+                        final_alt), slower to none while off the site or moving
+                        across (descend_share); ends when the altimeter puts the
+                        foot pads at cutoff_alt
     free fall           engine off, body rates damped, until touchdown
 
 The engine's delivered thrust is estimated every step from the IMU's sensed acceleration
@@ -61,6 +62,11 @@ BRAKE_TGO_POS = 20.0  # s: below this t_go main braking aims velocity only
 SETTLED_POS = 3.0     # m: hover ends only this close over the hover point...
 SETTLED_VEL = 0.5     # m/s: ...and this slow...
 HOVER_MAX_FACTOR = 4.0  # ...or after this many times hover_time (then it goes on from where it is)
+# slow descent descends at its full rate only within SETTLED_POS of its aim and SETTLED_VEL
+# across, and holds its height from twice either: a vehicle handed over moving (a divert's
+# re-plans failing at its end, a fallback's arc) is settled before it comes down, instead of
+# swinging about the aim all the way to the ground (docs/guidance_pdg.md)
+DESCEND_GATE = 2.0
 HOLD_SLEW_SHARE = 0.5  # of the attitude loop's rate limit, the position hold's tilt may use
 TGO_STRETCH = 0.25    # t_go runs at this rate while the tilt limit clips a command
 # the site moves only when braking ended off its gate by more than this share of the gate's
@@ -351,6 +357,7 @@ def phased(sf, cfg, fs, af, t, pre):
     elif phase == PHASE_SLOW_DESCENT:
         rate = cfg[CF_FINAL_RATE] if 0.0 <= h_ground <= cfg[CF_FINAL_ALT] else cfg[CF_SLOW_RATE]
         aim = vec.load3(fs, FS_AIM)
+        rate *= descend_share(r, v, aim, up)
         bw = cfg[CF_POS_BW]
         a = guidance.hold(r, v, (aim[0], aim[1], r[2]), vec.scale(up, -rate), g, up, bw, HOLD_V_MAX,
                           HOLD_SLEW_SHARE * cfg[CF_ATT_RATE_MAX])
@@ -358,6 +365,16 @@ def phased(sf, cfg, fs, af, t, pre):
     else:
         a = vec.scale(up, 0.0)
     return a, phase, health
+
+
+@kernel
+def descend_share(r, v, aim, up):
+    """The share of its descent rate slow descent flies: 1 settled over the aim (within
+    SETTLED_POS across and SETTLED_VEL), 0 from DESCEND_GATE times either, linear between."""
+    e_h = vec.norm(vec.reject(vec.sub(aim, r), up))
+    v_h = vec.norm(vec.reject(v, up))
+    worst = max(e_h / SETTLED_POS, v_h / SETTLED_VEL)
+    return min(max((DESCEND_GATE - worst) / (DESCEND_GATE - 1.0), 0.0), 1.0)
 
 
 @kernel

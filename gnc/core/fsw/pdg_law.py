@@ -19,8 +19,10 @@ re-planned (the problem degenerates as the final time shrinks).
 
 A plan that ends without an optimum (status != OPTIMAL) never commands: it is counted, the
 previous plan is followed and the next re-plan searches the final time afresh (cold); an arc
-with no plan, or FAIL_MAX failures in a row, is handed to the default law (fallback, counted),
-with its own time-to-go in the first case and `fallback_tgo` in the second.
+with no plan, FAIL_MAX failures in a row, or flown longer than the longest plan its search may
+choose (TF_HI times its nominal time: failed re-plans kept moving its end) is handed to the
+default law (fallback, counted), with its own time-to-go in the first case and `fallback_tgo`
+in the others.
 
 State: the region of the flight-software state after its FS_LEN fields (layout PG below,
 then the plan, then the solver's problem and workspace, laid out by `allocate` once when
@@ -36,7 +38,7 @@ from gnc.core import vec
 from gnc.core.fsw import descent, guidance
 from gnc.core.jit import kernel
 from gnc.core.layout import (CF_APPROACH_TIME, CF_ATT_RATE_MAX, CF_AVOID_TIME, CF_HOVER_ALT, CF_ISP, CF_MAX_TILT,
-                             CF_POS_BW, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_LEN, FS_TGO,
+                             CF_POS_BW, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_LEN, FS_TGO, FS_T_PHASE,
                              PHASE_APPROACH, PHASE_OBSTACLE_AVOIDANCE)
 from gnc.core.pdg import problem as pr
 from gnc.core.pdg import solver as so
@@ -421,6 +423,12 @@ def step(sf, cfg, fs, af, t):
             start_arc(fs, cfg, arc)
             if not plan_arc(fs, cfg, t, r, v, mass, ratio, vec.norm(g), nominal):
                 _fall_back(fs)          # the default law's own time-to-go stands
+        elif fs[b + PG_FALLBACK] == 0.0 and t - fs[FS_T_PHASE] > TF_HI * nominal:
+            # the longest plan a search may choose is over, and the arc is not: failed re-plans
+            # kept moving its end (dispersed seed 1351535667: a divert swung about its site for
+            # 60 s until the propellant ran out)
+            _fall_back(fs)
+            fs[FS_TGO] = fallback_tgo(fs, r, v, nominal)
         elif fs[b + PG_FALLBACK] == 0.0:
             ttg = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
             if t >= fs[b + PG_T_NEXT] and ttg >= REPLAN_MIN_S:
