@@ -29,8 +29,8 @@ import math
 import numpy as np
 
 from gnc.core import pmath, vec
-from gnc.core.jit import kernel
-from gnc.core.terrain import dem_height, ray_range_over
+from gnc.core.jit import inline_kernel, kernel
+from gnc.core.terrain import dem_height, ray_range4
 
 # --- layout M (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # layers of the hazard maps (the first axis of maps); P0 .. PV are scratch
@@ -52,6 +52,27 @@ H_ROUGH = 2
 H_COVER = 4
 
 
+@inline_kernel
+def _grid_return(maps, s, d_b, q_unit, range_sig, dropout, cell):
+    """Grid one ray's range s along body direction d_b (s <= 0: no ground) into maps[M_Z] /
+    maps[M_COUNT]: lost with probability dropout, else with Gaussian noise range_sig,
+    placed with the unit's attitude q_unit.  Returns 1 if it landed in the map.  Draws
+    from the run's stream, so the rays go through here in scan order."""
+    if s <= 0.0 or np.random.random() < dropout:
+        return 0
+    n = maps.shape[1]
+    c = 0.5 * (n - 1)
+    p = vec.scale(vec.q_rot(q_unit, d_b), s + range_sig * pmath.normal())
+    j = int(math.floor(p[0] / cell + c + 0.5))
+    i = int(math.floor(p[1] / cell + c + 0.5))
+    if 0 <= i < n and 0 <= j < n:
+        if maps[M_COUNT, i, j] == 0.0 or p[2] > maps[M_Z, i, j]:
+            maps[M_Z, i, j] = p[2]
+        maps[M_COUNT, i, j] += 1.0
+        return 1
+    return 0
+
+
 @kernel
 def lidar_scan(r_l, q_lb, q_err, rays, fov, range_sig, dropout, cell, w, dem, maps):
     """Scan a rays x rays square grid of directions spanning fov (rad) about body -z
@@ -60,34 +81,41 @@ def lidar_scan(r_l, q_lb, q_err, rays, fov, range_sig, dropout, cell, w, dem, ma
     A cell keeps its highest return: protrusions are what endanger a lander.
 
     Each range has Gaussian noise range_sig and is lost with probability dropout.
-    The unit places its points with its own attitude knowledge q_lb * q_err, so an
-    attitude error tilts the whole map."""
+    The unit places its points with its own attitude knowledge q_unit = q_lb * q_err, so an
+    attitude error tilts the whole map.  Uses the scratch layers (M_P0 on) for the grid's
+    tangents."""
     n = maps.shape[1]
-    c = 0.5 * (n - 1)
     for i in range(n):
         for j in range(n):
             maps[M_Z, i, j] = 0.0
             maps[M_COUNT, i, j] = 0.0
     q_unit = vec.q_mul(q_lb, q_err)
     step = fov / rays
+    # the tangent of each column's (and row's) angle, once a scan instead of once a ray; in
+    # the scratch layers, which hold it unless the map is tiny
+    scratch = maps[M_P0:].reshape(maps[M_P0:].size)
+    tans = scratch[:rays] if rays <= scratch.size else np.empty(rays)
+    for b in range(rays):
+        tans[b] = pmath.tan(-0.5 * fov + (b + 0.5) * step)
     h_under = dem_height(r_l[0], r_l[1], w, dem)
     hits = 0
     for a in range(rays):
-        ty = pmath.tan(-0.5 * fov + (a + 0.5) * step)
-        for b in range(rays):
-            tx = pmath.tan(-0.5 * fov + (b + 0.5) * step)
-            d_b = vec.unit((tx, ty, -1.0))
-            s = ray_range_over(r_l, vec.q_rot(q_lb, d_b), w, dem, h_under)
-            if s <= 0.0 or np.random.random() < dropout:
-                continue
-            p = vec.scale(vec.q_rot(q_unit, d_b), s + range_sig * pmath.normal())
-            j = int(math.floor(p[0] / cell + c + 0.5))
-            i = int(math.floor(p[1] / cell + c + 0.5))
-            if 0 <= i < n and 0 <= j < n:
-                if maps[M_COUNT, i, j] == 0.0 or p[2] > maps[M_Z, i, j]:
-                    maps[M_Z, i, j] = p[2]
-                maps[M_COUNT, i, j] += 1.0
-                hits += 1
+        ty = tans[a]
+        for b in range(0, rays, 4):
+            # four rays cast together (the last group repeats the last ray: cast, not gridded)
+            e0 = vec.unit((tans[b], ty, -1.0))
+            e1 = vec.unit((tans[min(b + 1, rays - 1)], ty, -1.0))
+            e2 = vec.unit((tans[min(b + 2, rays - 1)], ty, -1.0))
+            e3 = vec.unit((tans[min(b + 3, rays - 1)], ty, -1.0))
+            s0, s1, s2, s3 = ray_range4(r_l, (vec.q_rot(q_lb, e0), vec.q_rot(q_lb, e1), vec.q_rot(q_lb, e2),
+                                              vec.q_rot(q_lb, e3)), w, dem, h_under)
+            hits += _grid_return(maps, s0, e0, q_unit, range_sig, dropout, cell)
+            if b + 1 < rays:
+                hits += _grid_return(maps, s1, e1, q_unit, range_sig, dropout, cell)
+            if b + 2 < rays:
+                hits += _grid_return(maps, s2, e2, q_unit, range_sig, dropout, cell)
+            if b + 3 < rays:
+                hits += _grid_return(maps, s3, e3, q_unit, range_sig, dropout, cell)
     return hits
 
 
@@ -183,7 +211,8 @@ def _pads(maps, cell, foot_r, yaw, rough_max, tan2_max):
     pads at foot_r along the body axes, body +x at yaw (rad, east toward north); H_SLOPE
     if it is steeper than tan2_max allows, H_ROUGH if a cell within foot_r stands more
     than rough_max above it.  M_ROCK = the tallest such height (a cell over the limit
-    stops the search: at least that), NaN for cells not judged."""
+    stops the search: at least that), NaN for cells not judged.  Uses a row of M_P0 as
+    scratch."""
     n = maps.shape[1]
     zf = maps[M_ZF]
     rock = maps[M_ROCK]
@@ -196,6 +225,11 @@ def _pads(maps, cell, foot_r, yaw, rough_max, tan2_max):
     for i in range(n):
         for j in range(n):
             rock[i, j] = math.nan
+    # each disc row's half width, once a map instead of once a row of every cell judged (its
+    # square root was a third of this test); 2 kr + 1 <= n, and the box sums are done with M_P0
+    widths = maps[M_P0, 0]
+    for di in range(-kr, kr + 1):
+        widths[di + kr] = math.floor(math.sqrt(rc * rc - di * di))
     for i in range(k, n - k):
         for j in range(k, n - k):
             if haz[i, j] != 0.0:
@@ -216,7 +250,7 @@ def _pads(maps, cell, foot_r, yaw, rough_max, tan2_max):
             limit = zm + rough_max
             top = -math.inf
             for di in range(-kr, kr + 1):
-                w = int(math.floor(math.sqrt(rc * rc - di * di)))
+                w = int(widths[di + kr])
                 row = i + di
                 tilt = gy * di
                 for dj in range(-w, w + 1):

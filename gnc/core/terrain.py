@@ -19,7 +19,7 @@ is not read.
 """
 import math
 
-from gnc.core.jit import kernel
+from gnc.core.jit import inline_kernel, kernel
 from gnc.core.moon import (W_DEM_HALF, W_DEM_RES, W_FILE_COLS, W_FILE_RES, W_FILE_ROW, W_FILE_U0, W_FILE_V0,
                            W_REG_COLS, W_REG_DIR, W_REG_QUIET, W_REG_RES, W_REG_ROW, W_REG_U0, W_REG_V0, W_SITE_R)
 
@@ -27,7 +27,10 @@ RAY_PASSES = 8        # most fixed-point passes of a ray cast
 RAY_TOL_M = 1e-3      # a pass moving the hit less than this ends the cast
 
 
-@kernel
+# _bilinear, dem_height, _sphere_hit and the ray cast's steps are inlined into their callers: as
+# calls, each passed a dozen stacked arguments and took the arrays' reference counts (atomic, in
+# and out): ~7 % of a lidar scan, and as calls ray_range4's four casts ran slower than one at a time
+@inline_kernel
 def _bilinear(dem, r0, nr, nc, fx, fy):
     """Bilinear height at fractional (column fx, row fy) of the nr x nc block from row r0; 0 off it
     (and for NaN: the test is written so that NaN fails it before int() would index with it)."""
@@ -69,7 +72,7 @@ def _file_height(e, n, w, dem):
                          w[W_FILE_U0], w[W_FILE_V0])
 
 
-@kernel
+@inline_kernel
 def dem_height(e, n, w, dem):
     """Height of the ground above the datum at (east, north): fine map plus regional map plus file map."""
     r0 = int(w[W_REG_ROW])
@@ -95,7 +98,7 @@ def height(p, w, dem):
     return radial - rs - dem_height(p[0], p[1], w, dem)
 
 
-@kernel
+@inline_kernel
 def _sphere_hit(p, d, radius, rs):
     """Distance along unit d from p to the sphere of this radius about (0,0,-rs); -1 if none."""
     ox, oy, oz = p[0], p[1], p[2] + rs
@@ -106,6 +109,30 @@ def _sphere_hit(p, d, radius, rs):
         return -1.0
     s = -b - math.sqrt(disc)
     return s if s > 0.0 else -1.0
+
+
+@inline_kernel
+def _cast_start(p, d, w, dem, h_under):
+    """A ray cast's first guess, the range to the sphere through the ground beneath p
+    (h_under = dem_height there), and whether passes are to refine it."""
+    rs = w[W_SITE_R]
+    if dem.shape[0] < 2:
+        return _sphere_hit(p, d, rs, rs), False      # no maps: the sphere is the ground
+    s = _sphere_hit(p, d, rs + h_under, rs)
+    return s, not (s < 0.0)
+
+
+@inline_kernel
+def _cast_pass(p, d, w, dem, s, live):
+    """One fixed-point pass of a cast still live: the range to the sphere through the ground
+    at the last hit; live while a pass moves the hit RAY_TOL_M or more, and it finds one."""
+    if not live:
+        return s, False
+    rs = w[W_SITE_R]
+    s2 = _sphere_hit(p, d, rs + dem_height(p[0] + s * d[0], p[1] + s * d[1], w, dem), rs)
+    if s2 < 0.0:
+        return s, False
+    return s2, not (abs(s2 - s) < RAY_TOL_M)
 
 
 @kernel
@@ -119,26 +146,30 @@ def ray_range(p, d, w, dem):
     than its height is inside that sphere, and its rays found no ground.  Off the
     maps the height is 0 and the datum is the ground.
     """
-    return ray_range_over(p, d, w, dem, dem_height(p[0], p[1], w, dem))
-
-
-@kernel
-def ray_range_over(p, d, w, dem, h_under):
-    """ray_range given h_under = dem_height beneath p: the rays of a scan share it (a
-    quarter of a lidar scan's map reads)."""
-    rs = w[W_SITE_R]
-    if dem.shape[0] < 2:
-        return _sphere_hit(p, d, rs, rs)      # no maps: the sphere is the ground
-    s = _sphere_hit(p, d, rs + h_under, rs)
-    if s < 0.0:
-        return s
+    s, live = _cast_start(p, d, w, dem, dem_height(p[0], p[1], w, dem))
     for _ in range(RAY_PASSES):
-        h = dem_height(p[0] + s * d[0], p[1] + s * d[1], w, dem)
-        s2 = _sphere_hit(p, d, rs + h, rs)
-        if s2 < 0.0:
-            return s
-        moved = abs(s2 - s)
-        s = s2
-        if moved < RAY_TOL_M:
+        if not live:
             break
+        s, live = _cast_pass(p, d, w, dem, s, live)
     return s
+
+
+@inline_kernel
+def ray_range4(p, ds, w, dem, h_under):
+    """ray_range of the four unit vectors ds from p, given h_under = dem_height beneath p
+    (the rays of a scan share it).  Each ray takes the same passes and gets the same bits
+    as alone; their passes interleave, because one cast's passes are a chain of dependent
+    divisions and square roots that leaves the core idle, and four chains fill it."""
+    d0, d1, d2, d3 = ds
+    s0, l0 = _cast_start(p, d0, w, dem, h_under)
+    s1, l1 = _cast_start(p, d1, w, dem, h_under)
+    s2, l2 = _cast_start(p, d2, w, dem, h_under)
+    s3, l3 = _cast_start(p, d3, w, dem, h_under)
+    for _ in range(RAY_PASSES):
+        if not (l0 or l1 or l2 or l3):
+            break
+        s0, l0 = _cast_pass(p, d0, w, dem, s0, l0)
+        s1, l1 = _cast_pass(p, d1, w, dem, s1, l1)
+        s2, l2 = _cast_pass(p, d2, w, dem, s2, l2)
+        s3, l3 = _cast_pass(p, d3, w, dem, s3, l3)
+    return s0, s1, s2, s3
