@@ -116,8 +116,12 @@ def campaign_page(c, folder: Path, min_success: Fraction = Fraction(1)) -> str:
             _table(["outcome", "runs", "fraction"], [[html.escape(k), _num_cell(v), _num_cell(f"{100 * v / n:.1f} %")]
                                                       for k, v in sorted(counts.items())], "outcomes")]
     if failed:
-        shown = ", ".join(str(seed) for seed in failed[:50]) + (" ..." if len(failed) > 50 else "")
-        body.append(f"<p>Runs that did not end {html.escape(program.success)}, by seed: {html.escape(shown)}. "
+        # the kept ones (gnc.montecarlo.keep_failed) link to their own run's page
+        shown = ", ".join(f'<a href="failed/{seed}/{REPORT}">{seed}</a>' if seed in c.kept else str(seed)
+                          for seed in failed[:50]) + (" ..." if len(failed) > 50 else "")
+        kept = (f" The first {len(c.kept)}, linked, are kept with their telemetry in failed/&lt;seed&gt;/."
+                if c.kept else "")
+        body.append(f"<p>Runs that did not end {html.escape(program.success)}, by seed: {shown}.{kept} "
                     f"Replay one: <code>gnc run {html.escape(sc.name)} --seed {failed[0]} --disperse</code></p>")
     body += [_plots(folder), _pre("Report (as printed by gnc montecarlo)", program.part("campaign").report(c),
                                       open_=True)]

@@ -15,6 +15,7 @@ plots(campaign, out_dir) -> [paths].
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -27,11 +28,13 @@ import numpy as np
 
 from gnc import programs
 from gnc.html_report import REPORT, campaign_page
-from gnc.output import RUN, RUN_FORMAT, build, finite, versions, write_json, write_text
+from gnc.output import RUN, RUN_FORMAT, build, finish_run, finite, versions, write_json, write_telemetry, write_text
 from gnc.runfolder import JOURNAL, run_folder
 from gnc.scenario import Scenario
 
 RESULT = "montecarlo.json"
+FAILED = "failed"       # a campaign's kept failed runs: failed/<seed>/, each as `gnc run` writes one
+KEEP_FAILED = 10        # failed runs kept, by default (gnc montecarlo --keep-failed)
 
 
 def run_seeds(campaign_seed: int, n: int) -> list[int]:
@@ -51,6 +54,7 @@ class Campaign:
     stats: dict = field(default_factory=dict)
     requested: int = 0          # runs asked for; more than len(runs) when interrupted
     interrupted: bool = False
+    kept: list[int] = field(default_factory=list)   # seeds of the failed runs kept (keep_failed)
 
     @property
     def program(self):
@@ -141,8 +145,34 @@ def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str 
     return c
 
 
+def keep_failed(c: Campaign, folder: Path, most: int = KEEP_FAILED) -> list[int]:
+    """Fly again the first `most` runs of c (in seed order) that did not succeed, telemetry and
+    all, into folder/failed/<seed>/ as `gnc run SCENARIO --seed S --disperse --no-plots` writes
+    a run (`gnc rerun` on it draws the plots).  A campaign flies without telemetry; a run is the
+    same bits flown again (docs/reproducibility.md), so a failed run's telemetry costs a second
+    flight of that run, not a recording in every run.  c.kept lists the runs written whole, also
+    when Ctrl-C (KeyboardInterrupt, re-raised) stops it: the run it was writing is removed."""
+    c.kept = []
+    for seed in [r["seed"] for r in c.runs if r["outcome"] != c.program.success][:max(0, most)]:
+        run_dir = folder / FAILED / str(seed)
+        try:
+            result = c.program.run(c.scenario, seed=seed, disperse=True, fsw=c.fsw)
+            run_dir.mkdir(parents=True)
+            write_telemetry(run_dir, result)
+            finish_run(result, run_dir, False, provenance={"fsw": c.fsw, "campaign_seed": c.seed})
+        except KeyboardInterrupt:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        c.kept.append(seed)
+    return c.kept
+
+
 def report(c: Campaign) -> str:
-    return c.program.part("campaign").report(c)
+    text = c.program.part("campaign").report(c)
+    if c.kept:
+        text += (f"\n  failed runs   {len(c.kept)} kept with their telemetry in {FAILED}/<seed>/ "
+                 f"(gnc rerun on one draws its plots)")
+    return text
 
 
 def record(sc: Scenario, seed: int, runs: int, jobs: int, fsw: str, provenance: dict | None = None) -> dict:
@@ -187,7 +217,7 @@ def write_results(c: Campaign, folder: Path, plots: bool = True, min_success: Fr
     unless plots=False the campaign's PNGs, and report.html (gnc.html_report, judged against
     min_success as --junit judges); the journal goes, as montecarlo.json now holds its runs."""
     doc = {"scenario": c.scenario.name, "campaign_seed": c.seed, "fsw": c.fsw, "runs_requested": c.requested,
-           "interrupted": c.interrupted, "statistics": c.stats, "runs": c.runs}
+           "interrupted": c.interrupted, "statistics": c.stats, "failed_kept": c.kept, "runs": c.runs}
     written = [write_json(folder / RESULT, doc)]
     if plots:
         written += c.program.part("campaign").plots(c, folder)

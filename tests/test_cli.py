@@ -185,6 +185,37 @@ def test_montecarlo_writes_statistics_and_plots(tmp_path, capsys):
     assert "landed" in capsys.readouterr().out
 
 
+def test_montecarlo_keeps_the_first_failed_runs_with_the_telemetry_gnc_run_writes(tmp_path, capsys):
+    """A campaign flies without telemetry; the first --keep-failed runs that fail are flown again
+    into failed/SEED/, and each is the folder `gnc run --seed SEED --disperse` writes: the same
+    telemetry bytes and the campaign's own outcome and propellant.  A vertical-speed limit under
+    every touchdown's (~2.5 m/s) makes all 3 runs fail."""
+    out, limit = tmp_path / "mc", "touchdown.max_vertical_m_s=1.0"
+    code = main(["montecarlo", "descent", "-n", "3", "--seed", "5", "--jobs", "2", "--set", limit,
+                 "--keep-failed", "2", "--no-plots", "--out", str(out)])
+    assert code == 1
+    doc = json.loads((out / "montecarlo.json").read_text())
+    failed = [r for r in doc["runs"] if r["outcome"] != "landed"]
+    assert len(failed) == 3
+    assert doc["failed_kept"] == [r["seed"] for r in failed[:2]]
+    assert sorted(p.name for p in (out / "failed").iterdir()) == sorted(str(r["seed"]) for r in failed[:2])
+    for r in failed[:2]:
+        kept = out / "failed" / str(r["seed"])
+        s = json.loads((kept / "summary.json").read_text())
+        assert (s["outcome"], s["propellant_used_kg"]) == (r["outcome"], r["propellant_used_kg"])
+        record = json.loads((kept / "run.json").read_text())
+        assert (record["seed"], record["disperse"]) == (r["seed"], True)
+    page = (out / "report.html").read_text()
+    assert all(f'href="failed/{r["seed"]}/report.html"' in page for r in failed[:2])
+    assert f'href="failed/{failed[2]["seed"]}/' not in page
+    alone = tmp_path / "alone"
+    seed = failed[0]["seed"]
+    main(["run", "descent", "--seed", str(seed), "--disperse", "--set", limit, "--no-plots", "-q", "--out", str(alone)])
+    assert (alone / "telemetry.arrow").read_bytes() == (out / "failed" / str(seed) / "telemetry.arrow").read_bytes()
+    capsys.readouterr()
+    _bad(capsys, ["montecarlo", "descent", "--keep-failed", "-1", "--out", str(tmp_path / "x")], "--keep-failed")
+
+
 def test_scenario_prints_a_shipped_file_and_refuses_others(capsys):
     assert main(["scenario", "descent"]) == 0
     assert capsys.readouterr().out == (ROOT / "gnc" / "scenarios" / "descent.toml").read_text()

@@ -76,6 +76,24 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+# gnc montecarlo in a process that signals itself as it starts flying the second failed run again
+# for its telemetry (Program.run: the campaign's own runs do not go through it)
+SIGNAL_IN_KEEP = """
+import os, signal, subprocess, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from gnc.programs.program import Program
+real, calls = Program.run, [0]
+def run(*a, **k):
+    calls[0] += 1
+    if calls[0] == 2:
+        subprocess.run(["kill", "-INT", str(os.getpid())], check=True)
+    return real(*a, **k)
+Program.run = run
+from gnc.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def _gnc(*argv, kill_after=None):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-c", KILLER, *(kill_after or ("replace", "0")), *argv]
@@ -258,6 +276,24 @@ def test_a_signalled_campaign_stops_and_keeps_every_finished_run(tmp_path, sig):
     assert json.loads((out / "run.json").read_text())["runs"] == 5000
 
 
+def test_ctrl_c_while_keeping_the_failed_runs_writes_the_campaign_and_the_runs_kept_whole(tmp_path):
+    """Every run flown, Ctrl-C while the failed ones are flown again (gnc.montecarlo.keep_failed):
+    the campaign's results are written, with the failed run kept whole and not the one cut off."""
+    out = tmp_path / "mc"
+    p = subprocess.run([sys.executable, "-c", SIGNAL_IN_KEEP, "montecarlo", "descent", "-n", "3", "--jobs", "2",
+                        "--keep-failed", "3", "--out", str(out), *SHORT],
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 130, p.stderr
+    assert "interrupted while keeping the failed runs" in p.stderr
+    doc = json.loads((out / "montecarlo.json").read_text())
+    assert not doc["interrupted"] and len(doc["runs"]) == 3
+    failed = [r["seed"] for r in doc["runs"] if r["outcome"] != "landed"]
+    assert len(failed) == 3                                       # SHORT: no run reaches the ground
+    assert doc["failed_kept"] == failed[:1]
+    assert [q.name for q in (out / "failed").iterdir()] == [str(failed[0])]
+    assert (out / "failed" / str(failed[0]) / "summary.json").exists()
+
+
 def test_a_killed_campaign_keeps_the_finished_runs_in_its_journal(tmp_path, capsys):
     """kill -9 gives no chance to write montecarlo.json: the runs that had ended are the
     journal's lines, each the same run as its seed flown alone, and the next campaign into the
@@ -294,8 +330,11 @@ def test_a_finished_campaign_leaves_no_journal(tmp_path):
                         "--out", str(out), *SHORT], env=dict(os.environ, PYTHONPATH=str(ROOT)),
                        capture_output=True, text=True, timeout=600)
     assert p.returncode in (0, 1), p.stderr
-    assert sorted(q.name for q in out.iterdir()) == ["montecarlo.json", "report.html", "run.json"]
-    assert len(json.loads((out / "montecarlo.json").read_text())["runs"]) == 3
+    doc = json.loads((out / "montecarlo.json").read_text())
+    assert len(doc["runs"]) == 3
+    kept = ["failed"] if doc["failed_kept"] else []          # the failed runs' telemetry, if any failed
+    assert sorted(q.name for q in out.iterdir()) == sorted(["montecarlo.json", "report.html", "run.json"] + kept)
+    assert not list(out.rglob(JOURNAL))
 
 
 def test_a_run_terminated_like_ctrl_c_leaves_the_previous_run_whole(tmp_path):

@@ -436,7 +436,10 @@ examples:
   gnc montecarlo descent -n 1000 --min-success 0.99 --junit reports/mc.xml   for a CI
 
 outputs: montecarlo.json (statistics, every run's seed and outcome), report.html (the page to
-read: success rate against --min-success, each limit over the runs, the plots embedded); a
+read: success rate against --min-success, each limit over the runs, the plots embedded),
+failed/SEED/ for the first --keep-failed runs that failed (each flown again with its telemetry,
+a folder as `gnc run --seed SEED --disperse --no-plots` writes; `gnc rerun` on it draws the
+plots); a
 descent campaign also dispersion.png, touchdown_limits.png (each judged touchdown quantity,
 propellant included, against its limit), sensitivity.png (each against every
 dispersed input); a rendezvous campaign capture.png (the state at contact against the envelope),
@@ -487,6 +490,9 @@ def add_montecarlo(sub) -> None:
                         "campaign.min_success case (default: 1, every run)")
     p.add_argument("--junit", metavar="PATH", type=Path,
                    help="also write the campaign's requirements as JUnit XML to PATH, outside DIR (see below)")
+    p.add_argument("--keep-failed", type=int, default=10, metavar="K",
+                   help="fly the first K failed runs again with their telemetry into DIR/failed/SEED/, "
+                        "each a gnc run folder (default: 10; 0 keeps none)")
     p.set_defaults(func=cmd_montecarlo)
 
 
@@ -499,6 +505,8 @@ def cmd_montecarlo(args) -> int:
         raise UsageError(f"--runs: {args.runs} is out of range (allowed 1 .. )")
     if args.jobs < 1:
         raise UsageError(f"--jobs: {args.jobs} is out of range (allowed 1 .. )")
+    if args.keep_failed < 0:
+        raise UsageError(f"--keep-failed: {args.keep_failed} is out of range (allowed 0 .. )")
     sc = load(args.scenario, args.overrides)
     if not programs.get(sc.program).campaign:
         raise UsageError(f"{args.scenario}: program {sc.program!r} has no campaign; gnc montecarlo flies "
@@ -529,15 +537,30 @@ def cmd_montecarlo(args) -> int:
                 finally:
                     if bar is not None:
                         bar.close()
+                failed = sum(r["outcome"] != c.program.success for r in c.runs)
+                keeping_stopped = False
+                if not c.interrupted and failed and args.keep_failed:
+                    if not args.quiet:
+                        print(f"{sc.name}: flying {min(failed, args.keep_failed)} of the {failed} failed runs again "
+                              f"for their telemetry ({montecarlo.FAILED}/<seed>/)", file=sys.stderr)
+                    try:
+                        montecarlo.keep_failed(c, folder, args.keep_failed)
+                    except KeyboardInterrupt:     # every run is flown: the campaign's results are written
+                        keeping_stopped = True
                 # interrupted: no plots, whose drawing (seconds) is what would keep Ctrl-C waiting
                 written = [out / RUN] + [out / p.name for p in montecarlo.write_results(
-                    c, folder, not (args.no_plots or c.interrupted), args.min_success)]
+                    c, folder, not (args.no_plots or c.interrupted or keeping_stopped), args.min_success)]
+                written += [out / montecarlo.FAILED] if c.kept else []
         except OSError as e:
             raise UsageError(f"--out {out}: cannot write the outputs ({e.strerror or e})") from None
         report.set(junit.campaign_suites(c, args.min_success, props))
     if c.interrupted:
         print(f"\ngnc: interrupted: {len(c.runs)} of {c.requested} runs written to {out}{os.sep} "
               f"(montecarlo.json, report.html; no plots)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if keeping_stopped:
+        print(f"\ngnc: interrupted while keeping the failed runs: all {len(c.runs)} runs written to {out}{os.sep}, "
+              f"{len(c.kept)} failed runs kept (montecarlo.json, report.html; no plots)", file=sys.stderr)
         return EXIT_INTERRUPTED
     met = c.success_fraction() >= args.min_success
     if not args.quiet:
