@@ -34,7 +34,6 @@ from gnc.scenario import Scenario
 
 RESULT = "montecarlo.json"
 FAILED = "failed"       # a campaign's kept failed runs: failed/<seed>/, each as `gnc run` writes one
-KEEP_FAILED = 10        # failed runs kept, by default (gnc montecarlo --keep-failed)
 
 
 def run_seeds(campaign_seed: int, n: int) -> list[int]:
@@ -145,7 +144,7 @@ def campaign(sc: Scenario, n: int, seed: int = 0, jobs: int = 1, scheduler: str 
     return c
 
 
-def keep_failed(c: Campaign, folder: Path, most: int = KEEP_FAILED) -> list[int]:
+def keep_failed(c: Campaign, folder: Path, most: int) -> list[int]:
     """Fly again the first `most` runs of c (in seed order) that did not succeed, telemetry and
     all, into folder/failed/<seed>/ as `gnc run SCENARIO --seed S --disperse --no-plots` writes
     a run (`gnc rerun` on it draws the plots).  A campaign flies without telemetry; a run is the
