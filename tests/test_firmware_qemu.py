@@ -187,7 +187,12 @@ def test_configs_queued_behind_a_step_beyond_the_receive_ring_all_land(deadline,
     reading the pty.  QEMU hands the bytes over as fast as the receive interrupt takes them,
     so while the main loop steps they overran the ring; the board must hold the rest in its
     UART (QEMU then stops reading), answer the step, acknowledge all four configs and count
-    nothing dropped."""
+    nothing dropped.  Its count is since boot: the baseline is its answer to the step, read
+    before the configs, as the host's LinkStats takes the first answer after a handshake.
+    Under load the host's first reset can reach QEMU while the board boots, before its USART
+    is enabled: QEMU drops the head and the board counts the tail (in 8 of 45 boots of this
+    exchange, three at once beside two busy loops on 2 cores, always before the step), a
+    count that is the boot's, not the burst's."""
     import time
     import zlib
 
@@ -216,4 +221,4 @@ def test_configs_queued_behind_a_step_beyond_the_receive_ring_all_land(deadline,
     assert answers[step].kind == "actuator"
     ok = f"config ok {zlib.crc32(wire.LAYOUTS['config'].pack(cfg)):08x}"
     assert [answers[seq].payload if seq in answers else None for seq in seqs] == [ok] * 4
-    assert last.kind == "actuator" and last.payload[L.AF_BOARD_BAD] == 0
+    assert last.kind == "actuator" and last.payload[L.AF_BOARD_BAD] == answers[step].payload[L.AF_BOARD_BAD]
