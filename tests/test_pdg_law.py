@@ -35,7 +35,7 @@ def _thrust_ok(tel, sc):
 
 @pytest.mark.long
 def test_pdg_lands_seed0_within_its_limits():
-    sc = load("descent", ["guidance.law=pdg"])
+    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=false"])     # the approach alone
     r = run(sc, seed=0)
     s = r.summary
     assert s["outcome"] == "landed", s["failures"]
@@ -58,7 +58,8 @@ def test_the_divert_lands_seed0():
     of tilt within one 0.63 s node, the attitude loop (5 deg/s) followed 3 s late and seed 0
     touched down at 3.2 m/s across (docs/guidance_pdg.md); the turn-rate cone and the throttle
     ramp keep the plan to what the attitude can fly, and the arc is the plan's to its end."""
-    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
+    sc = load("descent", ["guidance.law=pdg"])
+    assert sc.guidance.pdg_divert                      # the pdg law's default flies the divert
     r = run(sc, seed=0)
     s = r.summary
     assert s["outcome"] == "landed", s["failures"]
@@ -75,7 +76,7 @@ def test_the_divert_hands_slow_descent_a_vehicle_at_rest_across():
     which its position hold does not null (docs/guidance_pdg.md).  The plan turns and throttles
     slowly enough for the attitude loop now and ends upright: slow descent starts at 0.10 m/s
     across (the bound is the touchdown's own, 0.5 m/s)."""
-    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
+    sc = load("descent", ["guidance.law=pdg"])
     r = run(sc, seed=779012690, disperse=True)
     s = r.summary
     assert s["outcome"] == "landed", s["failures"]
@@ -94,7 +95,7 @@ def test_a_divert_handed_over_moving_is_settled_before_it_comes_down():
     slow descent came down at its full rate while the position hold swung it about the site.
     Slow descent now holds its height until the vehicle is settled over its aim
     (descent.descend_share); the touchdown's own limit is 0.5 m/s across."""
-    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
+    sc = load("descent", ["guidance.law=pdg"])
     r = run(sc, seed=1590889454, disperse=True)
     s = r.summary
     assert s["outcome"] == "landed", (s["failures"], s["touchdown"])
@@ -108,7 +109,7 @@ def test_an_arc_past_its_longest_plan_falls_back_instead_of_running_dry():
     end failed, each failure's search moved the end later, and the vehicle swung about its site
     for 60 s.  An arc flown longer than the longest plan its search may choose (TF_HI times its
     nominal time) goes to the default law, which the settle gate lets land."""
-    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_divert=true"])
+    sc = load("descent", ["guidance.law=pdg"])
     r = run(sc, seed=1351535667, disperse=True)
     s = r.summary
     assert s["guidance"]["fallbacks"] >= 1                   # the case: the arc-length limit
@@ -210,8 +211,9 @@ def test_replan_trace_reports_the_flight_gnc_run_flies():
     law's state between steps: what it reports is the flight `gnc run` flies (same approach,
     same propellant, same solver counters), and its failed re-plans are the law's count."""
     tool = _tool("pdg_replans")
-    tr = tool.trace([], seed=0)
-    r = run(load("descent", ["guidance.law=pdg"]), seed=0)
+    approach_only = ["guidance.pdg_divert=false"]     # so the flight's solver counters are the approach's
+    tr = tool.trace(approach_only, seed=0)
+    r = run(load("descent", ["guidance.law=pdg"] + approach_only), seed=0)
     ph = {p["name"]: (p["start_s"], p["end_s"]) for p in r.summary["phases"]}
     assert tr.start == pytest.approx(ph["approach"][0], abs=1e-9)
     assert tr.end == pytest.approx(ph["approach"][1], abs=1e-9)
