@@ -111,7 +111,7 @@ static real site_shift(vec3 r, vec3 v, const real *cfg)
 
 /* The point h above the landing site, landing frame: (0, 0, h) over the target, or over the
  * site main braking moved site_shift downrange along the approach, on the datum sphere. */
-static vec3 site_point(const real *cfg, const real *fs, real h)
+vec3 descent_site_point(const real *cfg, const real *fs, real h)
 {
     real shift = fs[FS_SITE_SHIFT], rs, s, sh, drop;
     vec3 fwd;
@@ -215,30 +215,39 @@ static void hold_thrust(real *fs, real thrust, real dt)
         fs[FS_THRUST_STEADY] = RC(0.0);
 }
 
-int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
+descent_pre descent_prepare(const real *sf, const real *cfg, real *fs, real t)
+{
+    const real dt = cfg[CF_DT];
+    descent_pre p;
+    p.r = v3_load(fs, FS_POS);
+    p.v = v3_load(fs, FS_VEL);
+    p.g = landing_apparent_gravity(p.r, p.v, cfg);
+    p.up = landing_local_up(p.r, cfg);
+    p.alt = landing_altitude(p.r, cfg);
+    p.q_lb = nav_q_lb(fs, t, cfg);
+    p.mass = fs[FS_MASS];
+    p.ratio = estimate_thrust(sf, fs, p.mass, dt);
+    p.h_ground = track_ground(sf, cfg, fs, p.q_lb, p.up, p.v, t, dt);
+    control_learn_thrust_arm(fs, ((int)sf[SF_VALID] & VALID_IMU) != 0, p.mass, cfg, dt);
+    return p;
+}
+
+vec3 descent_phased(const real *sf, const real *cfg, real *fs, real *af, real t, const descent_pre *pre,
+                    int *phase_out, int *health_out)
 {
     const real dt = cfg[CF_DT];
     const vec3 zero = v3(RC(0.0), RC(0.0), RC(0.0));
-    vec3 r = v3_load(fs, FS_POS);
-    vec3 v = v3_load(fs, FS_VEL);
-    vec3 g = landing_apparent_gravity(r, v, cfg);
-    vec3 up = landing_local_up(r, cfg);
-    real alt = landing_altitude(r, cfg);
-    vec3 fwd = v3_load(cfg, CF_FWD);
-    quat q_lb = nav_q_lb(fs, t, cfg);
-    real mass = fs[FS_MASS];
-    real ratio = estimate_thrust(sf, fs, mass, dt);
+    const vec3 r = pre->r, v = pre->v, g = pre->g, up = pre->up;
+    const real alt = pre->alt, mass = pre->mass, ratio = pre->ratio, h_ground = pre->h_ground;
+    const quat q_lb = pre->q_lb;
     real a_max = ratio * cfg[CF_THRUST_MAX] / mass;
     real a_min = ratio * cfg[CF_THRUST_MIN] / mass;
     int phase = (int)fs[FS_PHASE];
-    real h_ground = track_ground(sf, cfg, fs, q_lb, up, v, t, dt);
     int health = 0, settled;
     vec3 hover_pt;
     vec3 a, a_raw;
-    real hover_s, thrust;
-    quat q_des;
+    real hover_s;
 
-    control_learn_thrust_arm(fs, ((int)sf[SF_VALID] & VALID_IMU) != 0, mass, cfg, dt);
     if (phase == PHASE_IDLE) {
         enter(fs, PHASE_MAIN_BRAKING, t);
         phase = PHASE_MAIN_BRAKING;
@@ -249,9 +258,9 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
         fs[FS_TGO] = cfg[CF_APPROACH_TIME];
         if ((int)fs[FS_HEALTH] & HEALTH_RETARGETED)
             fs[FS_SITE_SHIFT] = site_shift(r, v, cfg);
-        v3_store(fs, FS_AIM, site_point(cfg, fs, cfg[CF_HOVER_ALT]));
+        v3_store(fs, FS_AIM, descent_site_point(cfg, fs, cfg[CF_HOVER_ALT]));
     }
-    hover_pt = site_point(cfg, fs, cfg[CF_HOVER_ALT]);
+    hover_pt = descent_site_point(cfg, fs, cfg[CF_HOVER_ALT]);
     if (phase == PHASE_QUICK_ADJUSTMENT && alt <= cfg[CF_APPROACH_ALT]) {
         enter(fs, PHASE_APPROACH, t);
         phase = PHASE_APPROACH;
@@ -264,7 +273,7 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     hover_s = t - fs[FS_T_PHASE];
     if (phase == PHASE_HOVER && ((hover_s >= cfg[CF_HOVER_TIME] && settled)
                                  || hover_s >= HOVER_MAX_FACTOR * cfg[CF_HOVER_TIME])) {
-        vec3 site = site_point(cfg, fs, RC(0.0));
+        vec3 site = descent_site_point(cfg, fs, RC(0.0));
         enter(fs, PHASE_OBSTACLE_AVOIDANCE, t);
         phase = PHASE_OBSTACLE_AVOIDANCE;
         if ((int)sf[SF_VALID] & VALID_HDU) {
@@ -329,6 +338,20 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     } else {
         a = v3_scale(up, RC(0.0));
     }
+    *phase_out = phase;
+    *health_out = health;
+    return a;
+}
+
+int descent_actuate(const real *cfg, real *fs, real *af, vec3 a, int phase, const descent_pre *pre, int health)
+{
+    const real dt = cfg[CF_DT];
+    const vec3 up = pre->up;
+    const quat q_lb = pre->q_lb;
+    const real mass = pre->mass, ratio = pre->ratio;
+    vec3 fwd = v3_load(cfg, CF_FWD);
+    real thrust;
+    quat q_des;
 
     if (phase == PHASE_FREE_FALL) {
         thrust = RC(0.0);
@@ -350,4 +373,12 @@ int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
     hold_thrust(fs, thrust, dt);
     fs[FS_THRUST_LAST] = thrust;
     return health;
+}
+
+int descent_step(const real *sf, const real *cfg, real *fs, real *af, real t)
+{
+    descent_pre pre = descent_prepare(sf, cfg, fs, t);
+    int phase, health;
+    vec3 a = descent_phased(sf, cfg, fs, af, t, &pre, &phase, &health);
+    return descent_actuate(cfg, fs, af, a, phase, &pre, health);
 }

@@ -15,12 +15,29 @@ void fsw_reset(real *fs)
     fs[FS_H_GROUND] = RC(-1.0);
 }
 
+int fsw_descent_nav(const real *sf, const real *cfg, real *fs, real t)
+{
+    int health = 0;
+    if (((int)fs[FS_HEALTH] & HEALTH_NAV_INIT) == 0) {
+        nav_init(cfg, fs);
+        fs[FS_HEALTH] = (real)HEALTH_NAV_INIT;
+        fs[FS_T_LAST] = t;
+    } else {
+        health |= nav_propagate(sf, cfg, fs, t, t > fs[FS_T_LAST] ? t - fs[FS_T_LAST] : cfg[CF_DT]);
+        fs[FS_T_LAST] = t;
+    }
+    health |= nav_correct(sf, cfg, fs, t);
+    if ((int)sf[SF_CMD] == 1)
+        fs[FS_STARTED] = RC(1.0);
+    return health;
+}
+
 /* Navigation, then the program named in the config; fills the actuator frame. */
 void fsw_step(const real *sf, const real *cfg, real *fs, real *af)
 {
     real t = sf[SF_T];
     real dt = cfg[CF_DT];
-    int health = 0, program = (int)cfg[CF_PROGRAM], i;
+    int health, program = (int)cfg[CF_PROGRAM], i;
     for (i = 0; i < AF_LEN; ++i)
         af[i] = RC(0.0);
     af[AF_T] = t;
@@ -37,17 +54,7 @@ void fsw_step(const real *sf, const real *cfg, real *fs, real *af)
         rendezvous_step(sf, cfg, fs, af, t);
         return;
     }
-    if (((int)fs[FS_HEALTH] & HEALTH_NAV_INIT) == 0) {
-        nav_init(cfg, fs);
-        fs[FS_HEALTH] = (real)HEALTH_NAV_INIT;
-        fs[FS_T_LAST] = t;
-    } else {
-        health |= nav_propagate(sf, cfg, fs, t, t > fs[FS_T_LAST] ? t - fs[FS_T_LAST] : dt);
-        fs[FS_T_LAST] = t;
-    }
-    health |= nav_correct(sf, cfg, fs, t);
-    if ((int)sf[SF_CMD] == 1)
-        fs[FS_STARTED] = RC(1.0);
+    health = fsw_descent_nav(sf, cfg, fs, t);
     if (fs[FS_STARTED] > RC(0.0))
         health |= descent_step(sf, cfg, fs, af, t);
     nav_report(fs, af, health, nav_q_lb(fs, t, cfg), NAV_N);

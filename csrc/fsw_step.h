@@ -11,5 +11,7 @@
 
 void fsw_reset(real *fs);
 void fsw_step(const real *sf, const real *cfg, real *fs, real *af);
+/* The descent's navigation, before its guidance law (fsw_step's and fsw_step_pdg's): health bits. */
+int fsw_descent_nav(const real *sf, const real *cfg, real *fs, real t);
 
 #endif
