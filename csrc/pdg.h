@@ -52,6 +52,8 @@ typedef int32_t pdg_idx;
 #define PDG_BAD_START 3
 
 /* limits[], state[], scale[], dims[], info[]: problem.py's LIM_*, ST_*, SC_*, D_* and solver.py's I_* */
+#define PDG_N_LIM 11            /* limits[]'s length (problem.N_LIM) */
+#define PDG_N_ST 13             /* state[]'s (problem.N_ST) */
 #define PDG_LIM_TMIN 0
 #define PDG_LIM_TMAX 1
 #define PDG_LIM_ISP 2

@@ -41,6 +41,8 @@ class Layout:
     module: str
     doc: str
     fields: tuple[Field, ...]
+    c_header: str = ""              # csrc/ file codegen writes the constants into too ("": Python only)
+    c_names: tuple[tuple[str, str], ...] = ()   # the sizes' names as C spells them
 
     def const(self, f: Field) -> str:
         return f"{self.prefix}_{f.name.upper()}"
@@ -89,7 +91,8 @@ def _parse(raw: dict) -> dict[str, Layout]:
         if table["prefix"] in prefixes:
             raise ValueError(f"arrays.toml: prefix {table['prefix']!r} used twice")
         prefixes.add(table["prefix"])
-        layouts[key] = Layout(table["prefix"], table["module"], table.get("doc", ""), fields)
+        layouts[key] = Layout(table["prefix"], table["module"], table.get("doc", ""), fields,
+                              table.get("c_header", ""), tuple(table.get("c_names", {}).items()))
     return layouts
 
 

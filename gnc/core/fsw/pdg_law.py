@@ -27,8 +27,10 @@ in the others.
 State: the region of the flight-software state after its FS_LEN fields (layout PG below,
 then the plan, then the solver's problem and workspace, laid out by `allocate` once when
 the flight software is set up; `views` rebuilds the solver's tuples on that memory, no
-allocation).  numba only: the C flight build has no solver yet, and its state stops at
-FS_LEN (the wire and csrc/layout.h are unchanged).
+allocation).  The C flight build's twin, csrc/pdg_law.c (flown by csrc/fsw_step_pdg.c, set
+up by gnc.core.fsw_c.pdg_allocate), keeps the same PG block and plan and puts its solver's
+structs (csrc/pdg.h) where this module puts the arrays; the wire and csrc/layout.h are
+unchanged, so no board flies the law yet.
 """
 import math
 
@@ -45,8 +47,8 @@ from gnc.core.pdg import solver as so
 from gnc.core.pdg.problem import N_LIM, N_SC, N_ST
 
 # --- layout PG (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
-# the fuel-optimal law's region of the flight-software state after its FS_LEN fields (numba build only): these scalars,
-# the plan (PN_LEN a node), the solver's problem and workspace
+# the fuel-optimal law's region of the flight-software state after its FS_LEN fields: these scalars, the plan (PN_LEN a
+# node), the solver's problem and workspace (numba: gnc.core.pdg's arrays; C: csrc/pdg.h's structs)
 PG_NODES = 0            # plan nodes N (fixed: the workspace is laid out for it)
 PG_REPLAN_S = 1         # s: re-plan cadence
 PG_GLIDE = 2            # rad: glide-slope angle above the target's horizon
