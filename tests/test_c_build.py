@@ -714,10 +714,11 @@ def test_c_entry_points_are_the_only_exported_symbols(c_build):
     nav_init in each would let the float build call the double one."""
     if os.name != "posix":
         pytest.skip("symbol visibility is checked on POSIX hosts")
-    for kind, entry in (("c", "gnc_fsw_step_d"), ("c-float", "gnc_fsw_step_f64io")):
+    for kind, suffix in (("c", "d"), ("c-float", "f64io")):
         lib = ctypes.CDLL(fsw_c.module(kind).__file__)
-        assert hasattr(lib, entry)
+        assert hasattr(lib, f"gnc_fsw_step_{suffix}") and hasattr(lib, f"gnc_fsw_step_pdg_{suffix}")
         for internal in ("fsw_step", "nav_init", "descent_step", "guidance_hold", "control_rcs_pulses",
+                         "fsw_step_pdg", "pdg_law_step", "pdg_law_setup", "pdg_solve", "descent_prepare",
                          "hil_protocol_poll", "board_read", "gnc_host_feed", "gnc_host_hook_step", "gnc_cobs_decode"):
             assert not hasattr(lib, internal), f"{kind}: {internal} is exported"
 

@@ -18,6 +18,11 @@ library).  Array data pointers reach C through the `_data` intrinsic (~4 ns a ca
 `arr.ctypes` does not exist in nopython code, and cffi's own numba support refuses
 cache=True).
 
+The fuel-optimal law (guidance.law = "pdg") flies its own step in every build (fsw_step_pdg:
+numba's gnc.core.fsw.step.fsw_step_pdg, C's csrc/fsw_step_pdg.c) on a state row that
+pdg_allocate lays out: the law's region after FS_LEN (numba: pdg_law.allocate; C: the same
+PG block and plan, then csrc/pdg_law.h's solver memory as raw bytes in the row).
+
 Without the extension modules (no C compiler when the package was installed) this
 module still imports; asking for a C build raises CBuildUnavailable with the reason.
 """
@@ -31,8 +36,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from gnc.core.fsw.step import flying, fsw_reset, fsw_step
+from gnc.core.fsw import pdg_law
+from gnc.core.fsw.step import flying, fsw_reset, fsw_step, fsw_step_pdg
 from gnc.core.jit import kernel
+from gnc.core.layout import FS_LEN
 
 FSW_KINDS = ("numba", "c", "c-float")
 _MODULES = {"c": "gnc._fsw_c", "c-float": "gnc._fsw_cf"}
@@ -102,6 +109,53 @@ def fsw_step_cf(sf, cfg, fs, af):
 
 
 _STEP = {"numba": fsw_step, "c": fsw_step_c, "c-float": fsw_step_cf}
+_step_pdg_d = types.ExternalFunction("gnc_fsw_step_pdg_d", _FRAMES)
+_step_pdg_f64io = types.ExternalFunction("gnc_fsw_step_pdg_f64io", _FRAMES)
+
+
+@kernel
+def fsw_step_pdg_c(sf, cfg, fs, af):
+    """fsw_step_pdg of the double C build (fs laid out by pdg_allocate)."""
+    _step_pdg_d(_data(sf), _data(cfg), _data(fs), _data(af))
+
+
+@kernel
+def fsw_step_pdg_cf(sf, cfg, fs, af):
+    """fsw_step_pdg of the float C build, on float64 frames."""
+    _step_pdg_f64io(_data(sf), _data(cfg), _data(fs), _data(af))
+
+
+_STEP_PDG = {"numba": fsw_step_pdg, "c": fsw_step_pdg_c, "c-float": fsw_step_pdg_cf}
+
+
+def pdg_step_kernel(fsw: str):
+    """The compiled step of a build flying the descent with the fuel-optimal law."""
+    require(fsw)
+    return _STEP_PDG[fsw]
+
+
+def pdg_allocate(fsw: str, nodes: int, replan_s: float, glide: float, point: float, m_dry: float,
+                 divert: bool = False, t_lo: float = 1.1, t_hi: float = 0.9) -> np.ndarray:
+    """A flight-software state row for the fuel-optimal law of a build, its solver laid out
+    for `nodes` nodes (numba: pdg_law.allocate; C: the same PG settings written, then
+    pdg_layout, pdg_fill and pdg_workspace run once in C on the row's solver memory).
+    Python: the flight software's set-up, not a step."""
+    if fsw == "numba":
+        return pdg_law.allocate(nodes, replan_s, glide, point, m_dry, divert, t_lo, t_hi)
+    lib = module(fsw).lib
+    if not 3 <= nodes <= lib.PDG_N_MAX:
+        raise ValueError(f"guidance.pdg_nodes = {nodes}: the {fsw} build flies 3..{lib.PDG_N_MAX} nodes "
+                         "(csrc/build_cffi.py's PDG_N_MAX)")
+    fs = np.zeros(lib.pdg_law_row_len(nodes))
+    b = FS_LEN
+    fs[b + pdg_law.PG_NODES], fs[b + pdg_law.PG_REPLAN_S] = nodes, replan_s
+    fs[b + pdg_law.PG_GLIDE], fs[b + pdg_law.PG_POINT] = glide, point
+    fs[b + pdg_law.PG_M_DRY], fs[b + pdg_law.PG_T_LO], fs[b + pdg_law.PG_T_HI] = m_dry, t_lo, t_hi
+    fs[b + pdg_law.PG_DIVERT] = 1.0 if divert else 0.0
+    err = lib.pdg_law_setup_row(module(fsw).ffi.from_buffer("double[]", fs))
+    if err != 0:
+        raise RuntimeError(f"pdg_law_setup of the {fsw} build failed ({err}: csrc/pdg.h PDG_ERR_*)")
+    return fs
 
 
 def step_kernel(fsw: str, programs: tuple[int, ...] | None = None):
@@ -120,6 +174,7 @@ def reset(fsw: str, fs: np.ndarray) -> None:
         fsw_reset(fs)
         return
     m = module(fsw)
-    state = np.zeros(len(fs), np.float64 if fsw == "c" else np.float32)
+    # the first FS_LEN fields only, as numba's: a row may carry the fuel-optimal law's region
+    state = np.zeros(FS_LEN, np.float64 if fsw == "c" else np.float32)
     m.lib.fsw_reset(m.ffi.from_buffer("real[]", state))
-    fs[:] = state
+    fs[:FS_LEN] = state

@@ -56,21 +56,20 @@ def _compiled(program: str, fsw: str):
 
 
 @functools.cache
-def _compiled_pdg(program: str):
-    from gnc.core.fsw.step import fsw_step_pdg
-    return core_loop.bind(plant(program), fsw_step_pdg, f"{loop_name(program, 'numba')}_pdg")
+def _compiled_pdg(program: str, fsw: str):
+    return core_loop.bind(plant(program), fsw_c.pdg_step_kernel(fsw), f"{loop_name(program, fsw)}_pdg")
 
 
 def loop(program: str, fsw: str = "numba", law: str = "phases"):
     """The compiled closed loop of a program flying a build (gnc.core.loop's _fly signature)
-    with a guidance law (guidance.law; "pdg": the descent's fuel-optimal law, numba only);
+    with a guidance law (guidance.law; "pdg": the descent's fuel-optimal law, in every build);
     raises ValueError for an unknown build or a law the build cannot fly,
     CBuildUnavailable for a missing C build."""
     fsw_c.require(fsw)
     if law == "pdg":
-        if fsw != "numba" or program != "descent":
-            raise ValueError(f"guidance.law 'pdg' flies the numba build's descent only (not {fsw!r}, {program!r})")
-        return _compiled_pdg(program)
+        if program != "descent":
+            raise ValueError(f"guidance.law 'pdg' flies the descent only (not {program!r})")
+        return _compiled_pdg(program, fsw)
     if program in _OVERRIDES and fsw == "numba":
         return _OVERRIDES[program]
     return _compiled(program, fsw)

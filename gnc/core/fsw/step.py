@@ -50,7 +50,8 @@ def descent_step(sf, cfg, fs, af, t):
     nav.report(fs, af, health, nav.q_lb(fs, t, cfg), nav.N)
 
 
-# descent_step flown by the fuel-optimal law: fs carries the law's region after FS_LEN (pdg_law.allocate).  Numba only.
+# descent_step flown by the fuel-optimal law: fs carries the law's region after FS_LEN (pdg_law.allocate); the C
+# builds' twin is csrc/fsw_step_pdg.c
 pdg_descent_step = kernel(variant(descent_step, "pdg_descent_step", descent=pdg_law))
 
 

@@ -55,8 +55,8 @@ def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_e
     CBuildUnavailable for a C build that is not installed.  link: a HIL session whose board
     flies the flight software instead (gnc.hil.session).  telemetry: where the telemetry
     streams to as it flies (gnc.telemetry), None to keep it in memory."""
-    check_law(a.law, fsw, link)
-    fs = np.zeros((1, FS_LEN)) if a.law != "pdg" else pdg_law.allocate(**a.pdg)[None, :]
+    check_law(a.law, fsw, link, a.pdg.get("nodes"))
+    fs = np.zeros((1, FS_LEN)) if a.law != "pdg" else fsw_c.pdg_allocate(fsw, **a.pdg)[None, :]
     fsw_c.reset(fsw, fs[0])
     sink = None if telemetry is None else telemetry.open(telemetry_columns())
     if link is None:
@@ -69,14 +69,18 @@ def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_e
     return f
 
 
-def check_law(law: str, fsw: str, link=None) -> None:
+def check_law(law: str, fsw: str, link=None, nodes: int | None = None) -> None:
     """A ScenarioError for a guidance law the chosen flight software cannot fly: the fuel-optimal
-    law ("pdg") has no C twin yet, so neither the C builds nor a board (HIL) fly it; flying
-    the default law instead would be a different flight under the same scenario."""
-    if law == "pdg" and (fsw != "numba" or link is not None):
-        where = "over HIL" if link is not None else f"with --fsw {fsw}"
-        raise ScenarioError(f"guidance.law: 'pdg' cannot fly {where}: the fuel-optimal law exists in the numba "
-                            "flight software only (its C twin is not built yet); fly it with --fsw numba, in process")
+    law ("pdg") flies in process in every build (numba, c, c-float), but not on a board (HIL):
+    the wire's config does not carry the law's settings, and its state row stops at FS_LEN;
+    flying the default law instead would be a different flight under the same scenario."""
+    if law == "pdg" and link is not None:
+        raise ScenarioError("guidance.law: 'pdg' cannot fly over HIL: the board's wire config does not carry the "
+                            "fuel-optimal law yet; fly it in process (--fsw numba, c or c-float)")
+    if law == "pdg" and fsw != "numba" and nodes is not None and nodes > fsw_c.module(fsw).lib.PDG_N_MAX:
+        raise ScenarioError(f"guidance.pdg_nodes: {nodes} exceeds the {fsw} build's room for "
+                            f"{fsw_c.module(fsw).lib.PDG_N_MAX} nodes (csrc/build_cffi.py PDG_N_MAX); "
+                            "fly it with --fsw numba or fewer nodes")
 
 
 def guidance_summary(fs: np.ndarray) -> dict:
@@ -189,7 +193,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
     """Fly one scenario.  seed fixes every random draw; disperse adds the vehicle
     dispersions of the Monte Carlo; tel_every thins telemetry; fsw picks the
     flight-software build; link flies it over HIL; telemetry streams it to a file (see fly)."""
-    check_law(sc.guidance.law, fsw, link)
+    check_law(sc.guidance.law, fsw, link, int(sc.guidance.pdg_nodes))
     a = assemble(sc, seed, disperse)
     f = fly(a, progress, tel_every, fsw, link, telemetry)
     p = f.plant
