@@ -270,3 +270,20 @@ def test_c_builds_land_with_the_pdg_law(fsw):
         ref = _reference()[0].summary
         assert s["guidance"] == ref["guidance"]
         assert s["propellant_used_kg"] == ref["propellant_used_kg"]
+
+
+@pytest.mark.long
+def test_c_runs_flown_side_by_side_in_threads_are_the_runs_flown_alone():
+    """A campaign's --jobs flies runs in threads (the loops release the GIL): each C run's law
+    and solver live in its own state row, so two flown at once answer as each flown alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fly(seed):
+        return run(SC, seed=seed, disperse=True, tel_every=NO_TELEMETRY, fsw="c").summary
+
+    alone = [fly(s) for s in (3, 4)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(fly, (3, 4)))
+    for a, b in zip(alone, together):
+        assert a["guidance"] == b["guidance"] and a["propellant_used_kg"] == b["propellant_used_kg"]
+        assert a["touchdown"] == b["touchdown"]
