@@ -537,6 +537,15 @@ static size_t encode_config(uint8_t *body, size_t cap, uint8_t msg_type, uint16_
     p = put_f32(p, frame[CF_SIG_LOS]);
     for (i = 0; i < 3; ++i)
         p = put_f32(p, frame[CF_SIG_POSE + i]);
+    p = put_uint(p, 1, quantise(frame[CF_LAW], 0xFFu));
+    p = put_uint(p, 1, quantise(frame[CF_PDG_NODES], 0xFFu));
+    p = put_f32(p, frame[CF_PDG_REPLAN_S]);
+    p = put_f32(p, frame[CF_PDG_GLIDE]);
+    p = put_f32(p, frame[CF_PDG_POINT]);
+    p = put_f32(p, frame[CF_PDG_M_DRY]);
+    p = put_f32(p, frame[CF_PDG_T_LO]);
+    p = put_f32(p, frame[CF_PDG_T_HI]);
+    p = put_uint(p, 1, quantise(frame[CF_PDG_DIVERT], 0xFFu));
     return seal(body, p);
 }
 
@@ -668,6 +677,15 @@ static int decode_config(const uint8_t *body, size_t len, uint8_t msg_type, uint
     p = take_f32(p, &frame[CF_SIG_LOS]);
     for (i = 0; i < 3; ++i)
         p = take_f32(p, &frame[CF_SIG_POSE + i]);
+    p = take_uint(p, 1, (real)1, &frame[CF_LAW]);
+    p = take_uint(p, 1, (real)1, &frame[CF_PDG_NODES]);
+    p = take_f32(p, &frame[CF_PDG_REPLAN_S]);
+    p = take_f32(p, &frame[CF_PDG_GLIDE]);
+    p = take_f32(p, &frame[CF_PDG_POINT]);
+    p = take_f32(p, &frame[CF_PDG_M_DRY]);
+    p = take_f32(p, &frame[CF_PDG_T_LO]);
+    p = take_f32(p, &frame[CF_PDG_T_HI]);
+    p = take_uint(p, 1, (real)1, &frame[CF_PDG_DIVERT]);
     return GNC_OK;
 }
 

@@ -2,7 +2,7 @@
 #ifndef GNC_LAYOUT_H
 #define GNC_LAYOUT_H
 
-#define PROTOCOL_VERSION 6 /* wire protocol version */
+#define PROTOCOL_VERSION 7 /* wire protocol version */
 #define MSG_HELLO 1 /* message */
 #define MSG_RESET 2 /* message */
 #define MSG_CONFIG 3 /* message */
@@ -56,6 +56,8 @@
 #define HEALTH_NAV_REOPENED 4096 /* bit 12 */
 #define HEALTH_RETARGETED 8192 /* bit 13 */
 #define HEALTH_VEL_BIAS 16384 /* bit 14 */
+#define LAW_PHASES 0 /* law */
+#define LAW_PDG 1 /* law */
 #define SF_T 0 /* [1] s: time tag of this sample (the frame header's time tag) */
 #define SF_IMU_DV 1 /* [3] m/s: IMU delta-velocity over the last step, body axes (specific force, gravity not sensed) */
 #define SF_IMU_DTH 4 /* [3] rad: IMU delta-angle over the last step, body axes */
@@ -179,7 +181,16 @@
 #define CF_SIG_RR 154 /* [1] m/s: radar range-rate 1-sigma */
 #define CF_SIG_LOS 155 /* [1] rad: radar line-of-sight 1-sigma per axis */
 #define CF_SIG_POSE 156 /* [3] 1, m, rad: pose sensor 1-sigma: range fraction, range floor, line of sight per axis */
-#define CF_LEN 159 /* config frame length in reals */
+#define CF_LAW 159 /* [1] 1: descent guidance law (see laws): a board lays the fuel-optimal law out from the pdg_* fields at this config */
+#define CF_PDG_NODES 160 /* [1] 1: fuel-optimal law: plan nodes N (the board refuses more than its room, PDG_N_MAX) */
+#define CF_PDG_REPLAN_S 161 /* [1] s: fuel-optimal law: re-plan cadence */
+#define CF_PDG_GLIDE 162 /* [1] rad: fuel-optimal law: glide-slope angle above the target's horizon */
+#define CF_PDG_POINT 163 /* [1] rad: fuel-optimal law: thrust-pointing limit from the vertical */
+#define CF_PDG_M_DRY 164 /* [1] kg: fuel-optimal law: dry mass, the plan's propellant floor */
+#define CF_PDG_T_LO 165 /* [1] 1: fuel-optimal law: the plan's lower thrust bound over thrust_min */
+#define CF_PDG_T_HI 166 /* [1] 1: fuel-optimal law: the plan's upper thrust bound over thrust_max */
+#define CF_PDG_DIVERT 167 /* [1] 1: fuel-optimal law: 1 it flies the divert to the hazard unit's site too, 0 obstacle avoidance stays Chang'e's */
+#define CF_LEN 168 /* config frame length in reals */
 #define FS_PHASE 0 /* [1] 1: current phase */
 #define FS_STARTED 1 /* [1] 1: 1 once a go command was seen */
 #define FS_T_PHASE 2 /* [1] s: time of entry into the current phase */
@@ -229,6 +240,6 @@
 #define FS_VEL_BIAS 225 /* [3] m/s: descent: per velocimeter beam, the bias estimate (0 until the beams' bias covariance is opened) */
 #define FS_SITE_SHIFT 228 /* [1] m: descent: how far downrange the landing site moved (along the approach, on the datum sphere) when main braking ended on a short engine (0: the target) */
 #define FS_LEN 229 /* fsw_state frame length in reals */
-#define GNC_SCHEMA_FINGERPRINT 0x1f5b2d76u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
+#define GNC_SCHEMA_FINGERPRINT 0x19499293u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

@@ -18,7 +18,7 @@ FRAME_KINDS = ("sensor", "actuator", "config", "fsw_state")
 WIRE_FRAMES = ("sensor", "actuator", "config")      # fsw_state never leaves the flight computer
 PREFIX = {"sensor": "SF", "actuator": "AF", "config": "CF", "fsw_state": "FS"}
 ENUM_PREFIX = {"messages": "MSG", "programs": "PROGRAM", "phases": "PHASE",
-               "valid_bits": "VALID", "health_bits": "HEALTH"}
+               "valid_bits": "VALID", "health_bits": "HEALTH", "laws": "LAW"}
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def _long_run_config() -> np.ndarray:
         cfg[schema()["config"].field("program").offset] = 1
         dt = schema()["config"].field("dt").offset
         cfg[dt] = abs(cfg[dt])                                     # a board refuses dt <= 0
+        cfg[schema()["config"].field("law").offset] = 0            # and a law it does not know
         body = wire.encode_body(wire.MSG["config"], 0x0101, None, cfg)
         if len(wire.cobs_encode(body)) == wire.cobs_max(len(body)):
             return cfg

@@ -1,6 +1,7 @@
 """The Cortex-M4F, Cortex-M7, Cortex-M0 and RISC-V firmware in QEMU: lockstep descents, resets.
 """
 import json
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ from scripted import Scripted
 from gnc.hil.board import Board
 from gnc.hil.emulate import FIRMWARE, EmulatedBoard
 from gnc.hil.link import round_trip_wire_time
-from gnc.hil.session import GUARD_S, run_session
+from gnc.hil.session import GUARD_S, HandshakeError, run_session
 from gnc.hil.transport import SerialTransport, StubTransport
 from gnc.scenario import load
 
@@ -54,6 +55,44 @@ def test_emulated_cortex_m4f_flies_the_descent_at_10_hz_and_lands(deadline):
     assert hello.startswith("netduinoplus2 f32")
     print(f"\nemulated STM32F405: {r.link['steps']} steps, round trip p50 "
           f"{r.link['round_trip_s']['p50'] * 1e3:.2f} ms")
+
+
+# the STM32F405 build's room for the fuel-optimal law (csrc/firmware/stm32f4/Makefile PDG_N_MAX):
+# its solver memory and everything else in the 128 KB SRAM, as QEMU's netduinoplus2 has no CCM
+M4F_PDG_NODES = 21
+
+
+def test_emulated_cortex_m4f_flies_the_fuel_optimal_law_at_10_hz_and_lands(deadline):
+    """`gnc hil --emulate stm32f4 descent --set guidance.law=pdg`: the config carries the law
+    and its settings (protocol 7), the board lays the law out in its static memory and steps
+    it with fsw_step_pdg, solving on the board (the host steps no flight software over a
+    link).  N = 21 nodes, the build's room; 10 Hz as the other M4F descents."""
+    need("stm32f4")
+    deadline(DESCENT_DEADLINE_S)
+    sc = load("descent", ["sim.fsw_rate_hz=10", "guidance.law=pdg", f"guidance.pdg_nodes={M4F_PDG_NODES}"])
+    with EmulatedBoard("stm32f4") as board:
+        r = run_session(sc, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
+    landed_like_gnc_run(r.summary, sc)
+    assert len(r.telemetry["t"]) == r.link["steps"] and r.link["frames"]["lost"] == r.link["frames"]["held_steps"] == 0
+    assert r.link["handshakes"][0]["board"].startswith("netduinoplus2 f32")
+    td = r.summary["touchdown"]
+    print(f"\nemulated STM32F405, pdg N = {M4F_PDG_NODES}: {r.link['steps']} steps, propellant "
+          f"{r.summary['propellant_used_kg']:.1f} kg, touchdown {td['vertical_speed_mps']:.2f} m/s vertical, "
+          f"{td['horizontal_speed_mps']:.2f} m/s horizontal")
+
+
+@pytest.mark.parametrize("target, refusal", [("stm32f4", f"config bad pdg nodes 25 room 3..{M4F_PDG_NODES}"),
+                                             ("microbit", "config bad pdg no room (PDG_N_MAX 0)")])
+def test_an_emulated_board_without_room_refuses_the_fuel_optimal_law_in_one_line(deadline, target, refusal):
+    """The scenario's 25 nodes need more than the STM32F405 build's room, and a board built
+    without the law (16 KB of RAM) has none: each says so to the config, and the host raises
+    it before flying anything."""
+    need(target)
+    deadline(SHORT_DEADLINE_S)
+    sc = load("descent", ["sim.fsw_rate_hz=10", "guidance.law=pdg"])
+    with EmulatedBoard(target) as board:
+        with pytest.raises(HandshakeError, match=re.escape(f"refused the config: '{refusal}'")):
+            run_session(sc, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
 
 
 def test_emulated_cortex_m7_flies_the_descent_in_double_step_for_step_as_the_reference(deadline):

@@ -274,6 +274,42 @@ def test_the_stub_refuses_what_the_firmware_refuses_in_its_words(fsw):
     assert d.feed(b.receive(wire.encode_sensor(4, np.zeros(SF_LEN))))[0].kind == "hello"
 
 
+@pytest.mark.parametrize("fsw", ["c", "c-float"])
+def test_a_board_refuses_the_fuel_optimal_law_beyond_its_room_and_the_host_says_why(fsw):
+    """The config carries the law and its nodes (protocol 7); a board lays the law out in memory
+    sized when it was built (PDG_N_MAX: the stub's is the host build's), so more nodes than
+    that are refused in one line, as the firmware words it, and the session raises it before
+    flying anything: flying fewer nodes, or the default law, would be another flight."""
+    from gnc.core import fsw_c
+    from gnc.core import layout as L
+    from gnc.programs.descent.assemble import assemble
+
+    b, d = _stub_board(fsw), wire.Decoder()
+    room = fsw_c.module(fsw).lib.PDG_N_MAX
+    d.feed(b.receive(wire.encode_reset(1)))
+    cfg = assemble(load("descent", ["guidance.law=pdg"]), 0).cfg.copy()
+    assert (cfg[L.CF_LAW], cfg[L.CF_PDG_NODES]) == (L.LAW_PDG, 25)
+    assert d.feed(b.receive(wire.encode_config(2, cfg)))[0].payload.startswith("config ok ")
+    cfg[L.CF_PDG_NODES] = room + 1
+    assert d.feed(b.receive(wire.encode_config(3, cfg)))[0].payload == f"config bad pdg nodes {room + 1} room 3..{room}"
+    cfg[L.CF_PDG_NODES], cfg[L.CF_PROGRAM] = 25, L.PROGRAM_ASCENT
+    assert d.feed(b.receive(wire.encode_config(4, cfg)))[0].payload == "config bad pdg in program 2"
+    cfg[L.CF_PROGRAM], cfg[L.CF_LAW] = L.PROGRAM_DESCENT, 7
+    assert d.feed(b.receive(wire.encode_config(5, cfg)))[0].payload == "config bad law 7"
+    assert d.feed(b.receive(wire.encode_sensor(6, np.zeros(SF_LEN))))[0].kind == "hello"    # left unconfigured
+    sc = load("descent", ["guidance.law=pdg", f"guidance.pdg_nodes={room + 1}", "sim.fsw_rate_hz=10"])
+    with pytest.raises(HandshakeError, match=f"refused the config: 'config bad pdg nodes {room + 1} room 3..{room}'"):
+        run_session(sc, StubTransport(_stub_board(fsw)), fsw=fsw)
+
+
+def test_the_numba_stub_refuses_the_fuel_optimal_law():
+    """numba's law keeps its solver in arrays of its own row, which the stub's step hook does
+    not carry: the numba stub says so rather than fly the C law under numba's name."""
+    sc = load("descent", ["guidance.law=pdg", "sim.fsw_rate_hz=10"])
+    with pytest.raises(HandshakeError, match="config bad pdg not on the numba stub"):
+        run_session(sc, StubTransport(_stub_board("numba")))
+
+
 def test_the_host_board_decodes_every_shared_wire_vector():
     """tests/vectors/frames.json, the codec's contract, through the host build of the
     firmware's protocol: each message the board takes is answered, none is dropped as bad."""

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gnc.core import layout as L
 from gnc.core.fsw import pdg_law as G
 from gnc.core.layout import FS_LEN, HEALTH_ALT_BIAS, PHASE_SLOW_DESCENT
 from gnc.core.pdg import solver as so
 from gnc.programs import loops
-from gnc.programs.descent.assemble import assemble
+from gnc.programs.descent.assemble import assemble, pdg_settings
 from gnc.programs.descent.run import run
 from gnc.scenario import ScenarioError, load
 
@@ -184,14 +185,14 @@ def test_default_law_flies_the_loop_it_always_flew():
     assert assemble(sc, 0, False).law == "phases"
 
 
-@pytest.mark.parametrize("fsw", ["numba", "c", "c-float"])
-def test_no_board_flies_the_pdg_law(fsw):
-    """The wire's config does not carry the law's settings (nor a board's state its region):
-    a HIL link is refused, whatever build the host would fly."""
-    sc = load("descent", ["guidance.law=pdg"])
-    link = object()
-    with pytest.raises(ScenarioError, match="cannot fly"):
-        run(sc, seed=0, fsw=fsw, link=link)
+def test_the_config_carries_the_law_and_every_build_lays_it_out_from_there():
+    """Protocol 7: the law and pdg_law.allocate's settings are config fields, so a board over
+    HIL sets the law up from the config it is sent, and the host's builds read the same
+    fields (assemble's pdg_settings); the default law's config says so too."""
+    a = assemble(load("descent", ["guidance.law=pdg", "guidance.pdg_nodes=21", "guidance.pdg_divert=false"]), 0, False)
+    assert a.cfg[L.CF_LAW] == L.LAW_PDG and a.pdg == pdg_settings(a.cfg)
+    assert a.pdg["nodes"] == 21 and a.pdg["divert"] is False and (a.pdg["t_lo"], a.pdg["t_hi"]) == (1.1, 0.9)
+    assert assemble(load("descent"), 0, False).cfg[L.CF_LAW] == L.LAW_PHASES
 
 
 def test_unknown_law_is_a_scenario_error():

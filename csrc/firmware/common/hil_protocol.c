@@ -1,3 +1,13 @@
+/* The fuel-optimal law's room on this board: its build sets PDG_N_MAX (csrc/pdg.h) to the
+ * most plan nodes its RAM holds; a build that does not has no room for the law, refuses
+ * configs that ask for it and links none of its solver (the check precedes pdg.h, which
+ * would give PDG_N_MAX a default). */
+#ifdef PDG_N_MAX
+#define HIL_PDG_ROOM PDG_N_MAX
+#else
+#define HIL_PDG_ROOM 0
+#endif
+
 #include "hil_protocol.h"
 
 #include "board.h"
@@ -7,6 +17,16 @@
 #include "fsw_step.h"
 #include "layout.h"
 #include "rmath.h"
+#if HIL_PDG_ROOM > 0
+#include "fsw_step_pdg.h"
+#include "pdg_law_layout.h"
+#endif
+
+/* A board layer that cannot fly the law for a reason of its own names it here (the host's
+ * stub board when numba steps for it); NULL: no such reason. */
+#ifndef HIL_PDG_REFUSAL
+#define HIL_PDG_REFUSAL() ((const char *)0)
+#endif
 
 /* One receive buffer serves COBS decoding (in place) and then encoding the reply's
  * body; one transmit buffer holds the last reply, which is also what a retransmitted
@@ -17,7 +37,20 @@ static uint8_t rx_overflow; /* an over-long message: drop bytes until the next 0
 static uint8_t tx[GNC_LOG_WIRE_MAX];
 static size_t tx_len;
 
+#if HIL_PDG_ROOM > 0
+/* The state row with the law's PG block and plan for the board's most nodes after FS_LEN
+ * (csrc/pdg_law.h), and the solver's memory apart: a board's link script may place it in a
+ * RAM of its own (PDG_LAW_MEM_SECTION, e.g. the STM32F4's SRAM while the rest is in its CCM). */
+static real sf[SF_LEN], cfg[CF_LEN], fs[PDG_LAW_PLAN_END(HIL_PDG_ROOM)], af[AF_LEN];
+#ifdef PDG_LAW_MEM_SECTION
+static pdg_law_mem law_mem __attribute__((section(PDG_LAW_MEM_SECTION)));
+#else
+static pdg_law_mem law_mem;
+#endif
+static uint8_t law_pdg; /* the configured flight flies the fuel-optimal law */
+#else
 static real sf[SF_LEN], cfg[CF_LEN], fs[FS_LEN], af[AF_LEN];
+#endif
 static uint8_t configured;
 static uint8_t schema_ok; /* 0 after a reset naming another schema: configs refused until a matching one */
 static uint8_t have_last; /* tx holds the actuator frame answering last_seq */
@@ -92,11 +125,67 @@ static int program_known(int program)
     return program == PROGRAM_DESCENT || program == PROGRAM_ASCENT || program == PROGRAM_RENDEZVOUS;
 }
 
+/* The law a config asks for, laid out for its flight: NULL, or why this board cannot fly
+ * it (the config's refusal, after "config bad "). */
+static const char *law_refusal(char *why)
+{
+    char *p = why;
+#if HIL_PDG_ROOM > 0
+    int err;
+    law_pdg = 0;
+#endif
+    if ((int)cfg[CF_LAW] == LAW_PHASES)
+        return 0;
+    if ((int)cfg[CF_LAW] != LAW_PDG) {
+        *put_int(put_text(p, "law "), (long)cfg[CF_LAW]) = 0;
+        return why;
+    }
+    if ((int)cfg[CF_PROGRAM] != PROGRAM_DESCENT) {
+        *put_int(put_text(p, "pdg in program "), (long)cfg[CF_PROGRAM]) = 0;
+        return why;
+    }
+#if HIL_PDG_ROOM > 0
+    if (HIL_PDG_REFUSAL())
+        return HIL_PDG_REFUSAL();
+    if ((int)cfg[CF_PDG_NODES] < 3 || (int)cfg[CF_PDG_NODES] > HIL_PDG_ROOM) {
+        p = put_int(put_text(p, "pdg nodes "), (long)cfg[CF_PDG_NODES]);
+        *put_int(put_text(p, " room 3.."), (long)HIL_PDG_ROOM) = 0;
+        return why;
+    }
+    /* the settings into the PG block, then the layout: as the host's pdg_allocate */
+    {
+        real *pg = fs + FS_LEN;
+        int i;
+        for (i = 0; i < PG_LEN; ++i)
+            pg[i] = RC(0.0);
+        pg[PG_NODES] = cfg[CF_PDG_NODES];
+        pg[PG_REPLAN_S] = cfg[CF_PDG_REPLAN_S];
+        pg[PG_GLIDE] = cfg[CF_PDG_GLIDE];
+        pg[PG_POINT] = cfg[CF_PDG_POINT];
+        pg[PG_M_DRY] = cfg[CF_PDG_M_DRY];
+        pg[PG_T_LO] = cfg[CF_PDG_T_LO];
+        pg[PG_T_HI] = cfg[CF_PDG_T_HI];
+        pg[PG_DIVERT] = cfg[CF_PDG_DIVERT] > RC(0.0) ? RC(1.0) : RC(0.0);
+    }
+    err = pdg_law_setup(fs, &law_mem);
+    if (err != 0) {
+        *put_int(put_text(p, "pdg setup "), (long)err) = 0;
+        return why;
+    }
+    law_pdg = 1;
+    return 0;
+#else
+    *put_text(p, "pdg no room (PDG_N_MAX 0)") = 0;
+    return why;
+#endif
+}
+
 /* Acknowledge with the CRC-32 of the payload as received, which the host compares with
  * its own; refuse what the flight software cannot fly. */
 static void on_config(const uint8_t *body, size_t len, int payload_len, uint16_t seq)
 {
-    char text[40], *p = text;
+    char text[80], why[40], *p = text;
+    const char *refusal;
     uint16_t unused;
     configured = 0;
     if (gnc_decode_config(body, len, &unused, cfg) != GNC_OK) {
@@ -109,6 +198,8 @@ static void on_config(const uint8_t *body, size_t len, int payload_len, uint16_t
         p = put_int(put_text(p, "config bad program "), (long)cfg[CF_PROGRAM]);
     } else if (!(cfg[CF_DT] > RC(0.0))) {
         p = put_text(p, "config bad dt <= 0");
+    } else if ((refusal = law_refusal(why)) != 0) {
+        p = put_text(put_text(p, "config bad "), refusal);
     } else {
         p = put_hex32(put_text(p, "config ok "), gnc_crc32(0, body + GNC_HEADER_SIZE, (size_t)payload_len));
         fsw_reset(fs);
@@ -164,7 +255,12 @@ static void on_sensor(const uint8_t *body, size_t len, uint16_t seq)
     if (have_rx && seq != (uint16_t)(rx_seq + 1u))
         ++n_gaps; /* the host moved on past a message this board never got */
     t0 = board_cycles();
-    fsw_step(sf, cfg, fs, af);
+#if HIL_PDG_ROOM > 0
+    if (law_pdg)
+        fsw_step_pdg(sf, cfg, fs, af, &law_mem);
+    else
+#endif
+        fsw_step(sf, cfg, fs, af);
     cycles = (board_cycles() - t0) & board_cycle_mask();
     af[AF_STEP_CYCLES] = (real)cycles;
     af[AF_BOARD_BAD] = (real)n_bad;

@@ -18,6 +18,7 @@
 #include "../common/board.h"
 #include "frame_codec.h"
 #include "fsw_step.h" /* before the #defines below: the real fsw_step/fsw_reset keep their names */
+#include "fsw_step_pdg.h"
 
 /* extern "Python+C" in csrc/build_cffi.py: defined by cffi, attached by gnc/hil/board.py. */
 void gnc_host_hook_step(const real *sf, const real *cfg, real *fs, real *af);
@@ -35,6 +36,16 @@ static void gnc_host_fsw_step(const real *sf, const real *cfg, real *fs, real *a
         fsw_step(sf, cfg, fs, af);
 }
 
+/* the fuel-optimal law's step: the C build's own (numba's law keeps its memory in a row of
+ * its own arrays, which the hook does not carry, so a hooked stub refuses the law) */
+static void gnc_host_fsw_step_pdg(const real *sf, const real *cfg, real *fs, real *af, pdg_law_mem *M)
+{
+    ++steps;
+    fsw_step_pdg(sf, cfg, fs, af, M);
+}
+
+#define HIL_PDG_REFUSAL() (hooked ? "pdg not on the numba stub (fly --fsw c or c-float)" : (const char *)0)
+
 static void gnc_host_fsw_reset(real *fs)
 {
     if (hooked)
@@ -46,9 +57,11 @@ static void gnc_host_fsw_reset(real *fs)
 /* The firmware's protocol source itself, not a copy, with its two flight-software calls
  * routed through the hook above; for every other target hil_protocol.c compiles as is. */
 #define fsw_step gnc_host_fsw_step
+#define fsw_step_pdg gnc_host_fsw_step_pdg
 #define fsw_reset gnc_host_fsw_reset
 #include "../common/hil_protocol.c"
 #undef fsw_step
+#undef fsw_step_pdg
 #undef fsw_reset
 
 static const uint8_t *in_data;

@@ -346,7 +346,27 @@ def fsw_config(sc: Scenario, w, vp, q_ib0, truth_l, rng) -> np.ndarray:
     cfg[L.CF_POS_BW] = g.pos_bandwidth
     cfg[L.CF_MAX_TILT] = math.radians(g.max_tilt_deg)
     cfg[L.CF_LEG_HEIGHT] = sc.vehicle.leg_height_m
+    law_config(cfg, sc)
     return cfg
+
+
+# the plan's thrust range over the engine's (pdg_law.allocate's defaults): not scenario settings
+PDG_T_LO, PDG_T_HI = 1.1, 0.9
+
+
+def law_config(cfg: np.ndarray, sc: Scenario) -> None:
+    """The descent's guidance law and the fuel-optimal law's settings into the config: a board
+    lays the law out from them (the wire carries them), the host's builds too (pdg_settings).
+    What the flight software knows, so the nominal dry mass, not the dispersed one."""
+    g = sc.guidance
+    cfg[L.CF_LAW] = L.LAW_PDG if g.law == "pdg" else L.LAW_PHASES
+    cfg[L.CF_PDG_NODES] = int(g.pdg_nodes)
+    cfg[L.CF_PDG_REPLAN_S] = g.pdg_replan_s
+    cfg[L.CF_PDG_GLIDE] = math.radians(g.pdg_glide_deg)
+    cfg[L.CF_PDG_POINT] = math.radians(g.pdg_point_deg)
+    cfg[L.CF_PDG_M_DRY] = sc.vehicle.mass_kg - sc.vehicle.propellant_kg
+    cfg[L.CF_PDG_T_LO], cfg[L.CF_PDG_T_HI] = PDG_T_LO, PDG_T_HI
+    cfg[L.CF_PDG_DIVERT] = 1.0 if g.pdg_divert else 0.0
 
 
 FAULT_STREAM = 0xFA17          # the fault's draws: their own stream, so a run with a fault flies its seed's noise
@@ -444,16 +464,16 @@ def assemble(sc: Scenario, seed: int = 0, disperse: bool = False) -> Assembly:
     if sc.terrain.enabled:
         dem = terrain_of(sc, seed).core(w)
     return Assembly(x0, vp, w, dem, sp, cfg, dt, int(sc.sim.substeps), n_steps, seed, truth_l, hdu_params(sc),
-                    field_model(sc.moon), fault_params(sc, seed), sc.guidance.law, pdg_settings(sc))
+                    field_model(sc.moon), fault_params(sc, seed), sc.guidance.law, pdg_settings(cfg))
 
 
-def pdg_settings(sc: Scenario) -> dict:
-    """The fuel-optimal law's settings (gnc.core.fsw.pdg_law.allocate): what the flight
-    software knows, so the nominal dry mass, not the dispersed one."""
-    g = sc.guidance
-    return {"nodes": int(g.pdg_nodes), "replan_s": float(g.pdg_replan_s), "glide": math.radians(g.pdg_glide_deg),
-            "point": math.radians(g.pdg_point_deg), "m_dry": sc.vehicle.mass_kg - sc.vehicle.propellant_kg,
-            "divert": bool(g.pdg_divert)}
+def pdg_settings(cfg: np.ndarray) -> dict:
+    """The fuel-optimal law's settings (gnc.core.fsw.pdg_law.allocate) as the config carries
+    them (law_config), so every build, on the host or a board, lays the law out from one source."""
+    return {"nodes": int(cfg[L.CF_PDG_NODES]), "replan_s": float(cfg[L.CF_PDG_REPLAN_S]),
+            "glide": float(cfg[L.CF_PDG_GLIDE]), "point": float(cfg[L.CF_PDG_POINT]),
+            "m_dry": float(cfg[L.CF_PDG_M_DRY]), "divert": bool(cfg[L.CF_PDG_DIVERT]),
+            "t_lo": float(cfg[L.CF_PDG_T_LO]), "t_hi": float(cfg[L.CF_PDG_T_HI])}
 
 
 def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.ndarray:

@@ -56,7 +56,10 @@ def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_e
     flies the flight software instead (gnc.hil.session).  telemetry: where the telemetry
     streams to as it flies (gnc.telemetry), None to keep it in memory."""
     check_law(a.law, fsw, link, a.pdg.get("nodes"))
-    fs = np.zeros((1, FS_LEN)) if a.law != "pdg" else fsw_c.pdg_allocate(fsw, **a.pdg)[None, :]
+    # over a link the board lays the law out from the config it is sent: the host's row of the
+    # board's flight computer stays unused (gnc.hil.flight)
+    fs = (fsw_c.pdg_allocate(fsw, **a.pdg)[None, :] if a.law == "pdg" and link is None
+          else np.zeros((1, FS_LEN)))
     fsw_c.reset(fsw, fs[0])
     sink = None if telemetry is None else telemetry.open(telemetry_columns())
     if link is None:
@@ -71,13 +74,13 @@ def fly(a: Assembly, progress: Callable[[float, str], None] | None = None, tel_e
 
 def check_law(law: str, fsw: str, link=None, nodes: int | None = None) -> None:
     """A ScenarioError for a guidance law the chosen flight software cannot fly: the fuel-optimal
-    law ("pdg") flies in process in every build (numba, c, c-float), but not on a board (HIL):
-    the wire's config does not carry the law's settings, and its state row stops at FS_LEN;
-    flying the default law instead would be a different flight under the same scenario."""
-    if law == "pdg" and link is not None:
-        raise ScenarioError("guidance.law: 'pdg' cannot fly over HIL: the board's wire config does not carry the "
-                            "fuel-optimal law yet; fly it in process (--fsw numba, c or c-float)")
-    if law == "pdg" and fsw != "numba" and nodes is not None and nodes > fsw_c.module(fsw).lib.PDG_N_MAX:
+    law ("pdg") flies in process in every build (numba, c, c-float) within the build's room,
+    and on a board (HIL), whose config carries the law and its settings; a board without room
+    for the nodes refuses that config, which the session raises as its error (gnc.hil.session
+    send_config).  Flying the default law instead would be a different flight under the same
+    scenario."""
+    if law == "pdg" and link is None and fsw != "numba" and nodes is not None \
+            and nodes > fsw_c.module(fsw).lib.PDG_N_MAX:
         raise ScenarioError(f"guidance.pdg_nodes: {nodes} exceeds the {fsw} build's room for "
                             f"{fsw_c.module(fsw).lib.PDG_N_MAX} nodes (csrc/build_cffi.py PDG_N_MAX); "
                             "fly it with --fsw numba or fewer nodes")
