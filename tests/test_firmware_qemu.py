@@ -62,11 +62,14 @@ def test_emulated_cortex_m4f_flies_the_descent_at_10_hz_and_lands(deadline):
 M4F_PDG_NODES = 21
 
 
+@pytest.mark.long
 def test_emulated_cortex_m4f_flies_the_fuel_optimal_law_at_10_hz_and_lands(deadline):
     """`gnc hil --emulate stm32f4 descent --set guidance.law=pdg`: the config carries the law
     and its settings (protocol 7), the board lays the law out in its static memory and steps
     it with fsw_step_pdg, solving on the board (the host steps no flight software over a
-    link).  N = 21 nodes, the build's room; 10 Hz as the other M4F descents."""
+    link).  N = 21 nodes, the build's room; 10 Hz as the other M4F descents.  ~3 minutes on
+    the 2-core machine (the flight ~105 s, its solving steps up to ~0.65 s each under QEMU,
+    and the in-process reference `gnc run` flies for the phases): `python -m pytest -m long`."""
     need("stm32f4")
     deadline(DESCENT_DEADLINE_S)
     sc = load("descent", ["sim.fsw_rate_hz=10", "guidance.law=pdg", f"guidance.pdg_nodes={M4F_PDG_NODES}"])
