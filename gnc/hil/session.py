@@ -53,6 +53,7 @@ An abort ends the session with the telemetry flown so far and the outcome "abort
 from __future__ import annotations
 
 import math
+import re
 import time
 import zlib
 from collections import deque
@@ -203,6 +204,14 @@ def handshake(link: Link, cfg: np.ndarray, stats: LinkStats | None = None, step:
     return hello
 
 
+def _remedy(refusal: str) -> str:
+    """What the user can change for a refusal the scenario can fix, "" for the others."""
+    m = re.search(r"pdg nodes \d+ room 3\.\.(\d+)$", refusal)
+    if m:
+        return f" (this board holds {m.group(1)} plan nodes at most: --set guidance.pdg_nodes={m.group(1)})"
+    return ""
+
+
 def send_config(link: Link, kind: str, cfg: np.ndarray) -> int:
     """Send a `config` (a fresh flight software) or an `uplink` (the running one's new
     config, its state kept) until the board acknowledges it with the log line
@@ -225,7 +234,7 @@ def send_config(link: Link, kind: str, cfg: np.ndarray) -> int:
             if msg.kind != "log" or msg.seq not in tries or not msg.payload.startswith(kind):
                 continue
             if msg.payload != f"{kind} ok {crc:08x}":
-                raise HandshakeError(f"{name}: the board refused the {kind}: {msg.payload!r}")
+                raise HandshakeError(f"{name}: the board refused the {kind}: {msg.payload!r}{_remedy(msg.payload)}")
             return attempt
     raise HandshakeError(f"{name}: the board did not acknowledge the {kind} ({CONFIG_TRIES} tries)")
 
