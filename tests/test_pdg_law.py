@@ -19,6 +19,7 @@ import pytest
 from gnc.core import layout as L
 from gnc.core.fsw import pdg_law as G
 from gnc.core.layout import FS_LEN, HEALTH_ALT_BIAS, PHASE_SLOW_DESCENT
+from gnc.core.pdg import problem as pr
 from gnc.core.pdg import solver as so
 from gnc.programs import loops
 from gnc.programs.descent.assemble import assemble, pdg_settings
@@ -234,4 +235,26 @@ def test_replan_trace_reports_the_flight_gnc_run_flies():
 
 def test_replan_trace_refuses_a_bad_setting(capsys):
     assert _tool("pdg_replans").main(["--set", "guidance.pdg_point_deg=500"]) == 2
+    assert "guidance.pdg_point_deg" in capsys.readouterr().err
+
+
+
+def test_offline_optimum_is_bounded_by_the_rocket_equation_and_the_flight():
+    """tools/pdg_optimum.py: the fuel optimum from seed 0's approach start to its touchdown
+    (the default law's flight) lies between the rocket equation's floor, the propellant for
+    the least velocity change that final time allows (|v_f - v_0 - g tf|: no thrust profile
+    does with less), and what the flight itself used between the same two states."""
+    tool = _tool("pdg_optimum")
+    o = tool.optimum([], seed=0)
+    assert math.isfinite(o.optimum_kg), "no optimum found over the final-time search"
+    st, lim = o.start, o.limits
+    g = np.array([0.0, 0.0, -lim[pr.LIM_G]])
+    dv = np.linalg.norm(st[pr.ST_VF:pr.ST_VF + 3] - st[pr.ST_V:pr.ST_V + 3] - g * o.tf)
+    floor = st[pr.ST_M] * (1.0 - math.exp(-dv / (lim[pr.LIM_ISP] * lim[pr.LIM_G0])))
+    assert floor <= o.optimum_kg < o.flown_kg
+    assert "over the optimum" in tool.report(o)
+
+
+def test_offline_optimum_refuses_a_bad_setting(capsys):
+    assert _tool("pdg_optimum").main(["--set", "guidance.pdg_point_deg=500"]) == 2
     assert "guidance.pdg_point_deg" in capsys.readouterr().err
