@@ -84,6 +84,34 @@ def test_emulated_cortex_m4f_flies_the_fuel_optimal_law_at_10_hz_and_lands(deadl
           f"{td['horizontal_speed_mps']:.2f} m/s horizontal")
 
 
+def test_the_emulated_cortex_m4f_lays_the_fuel_optimal_law_out_at_its_room_and_steps_it(deadline):
+    """CI's share of the long flight above: the board with room for the law accepts a config
+    asking for it at its room (the law's layout and the solver's symbolic step run on the
+    board before it answers `config ok`) and answers a descent step with it, not config_bad."""
+    import time
+
+    from gnc import wire
+    from gnc.core import layout as L
+    from gnc.hil.session import Link, handshake
+    from gnc.programs.descent.assemble import assemble
+
+    need("stm32f4")
+    deadline(SHORT_DEADLINE_S)
+    sc = load("descent", ["sim.fsw_rate_hz=10", "guidance.law=pdg", f"guidance.pdg_nodes={M4F_PDG_NODES}"])
+    cfg = assemble(sc, seed=0).cfg
+    with EmulatedBoard("stm32f4") as board:
+        link = Link(SerialTransport(board.port, board.baud))
+        handshake(link, cfg)                                  # HandshakeError on "config bad ..."
+        sf = np.zeros(L.SF_LEN)
+        sf[L.SF_CMD] = 1
+        seq = link.next_seq()
+        link.send(wire.encode_sensor(seq, sf))
+        answer = link.receive(time.perf_counter() + REPLY_WAIT_S)
+        link.transport.close()
+    assert answer is not None and (answer.kind, answer.seq) == ("actuator", seq)
+    assert not int(answer.payload[L.AF_HEALTH]) & L.HEALTH_CONFIG_BAD
+
+
 @pytest.mark.parametrize("target, refusal", [("stm32f4", f"config bad pdg nodes 25 room 3..{M4F_PDG_NODES}' (this "
                                                          f"board holds {M4F_PDG_NODES} plan nodes at most: --set "
                                                          f"guidance.pdg_nodes={M4F_PDG_NODES})"),
