@@ -238,7 +238,6 @@ def test_replan_trace_refuses_a_bad_setting(capsys):
     assert "guidance.pdg_point_deg" in capsys.readouterr().err
 
 
-
 def test_offline_optimum_is_bounded_by_the_rocket_equation_and_the_flight():
     """tools/pdg_optimum.py: the fuel optimum from seed 0's approach start to its touchdown
     (the default law's flight) lies between the rocket equation's floor, the propellant for
