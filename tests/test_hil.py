@@ -483,6 +483,23 @@ def test_board_reset_mid_session_resumes_and_lands(board):
     assert len(r.link["handshakes"]) == 2 and r.link["handshakes"][1]["step"] == 150
 
 
+def test_a_board_reset_mid_approach_lays_the_fuel_optimal_law_out_again_and_lands(tmp_path):
+    """A board flying the fuel-optimal law that resets 9 s into the approach (step 7400 at
+    10 Hz; the approach starts at 731 s) loses its plan with its state: the host's new
+    handshake sends the config again, the board lays the law out afresh and the law plans
+    the rest of the arc from where the vehicle is, as at the arc's start; it lands.  The
+    stub board on the C build (the numba stub refuses the law)."""
+    p = _hil_cli("--stub", "--fsw", "c", "--fault", "reset-after=7400", "descent", "--set", "guidance.law=pdg",
+                 "--set", "sim.fsw_rate_hz=10", "--out", str(tmp_path), "-q", "--no-plots")
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    link = json.loads((tmp_path / "link.json").read_text())
+    assert [e["event"] for e in link["events"]] == ["board reset", "resumed"]
+    approach = next(ph for ph in summary["phases"] if ph["name"] == "approach")
+    assert approach["start_s"] < link["handshakes"][1]["step"] * 0.1 < approach["end_s"]
+    assert summary["outcome"] == "landed", summary["failures"]
+
+
 def test_board_reset_mid_session_aborts_by_policy(board):
     r = run_session(SC, SerialTransport(board("reset-after=150"), BAUD), on_reset="abort")
     assert r.summary["outcome"] == "aborted" and "reset" in r.summary["failures"][0]
