@@ -41,7 +41,7 @@ static size_t tx_len;
 /* The state row with the law's PG block and plan for the board's most nodes after FS_LEN
  * (csrc/pdg_law.h), and the solver's memory apart: a board's link script may place it in a
  * RAM of its own (PDG_LAW_MEM_SECTION, e.g. the STM32F4's SRAM while the rest is in its CCM). */
-static real sf[SF_LEN], cfg[CF_LEN], fs[PDG_LAW_PLAN_END(HIL_PDG_ROOM)], af[AF_LEN];
+#define HIL_FS_LEN PDG_LAW_PLAN_END(HIL_PDG_ROOM)
 #ifdef PDG_LAW_MEM_SECTION
 static pdg_law_mem law_mem __attribute__((section(PDG_LAW_MEM_SECTION)));
 #else
@@ -49,8 +49,9 @@ static pdg_law_mem law_mem;
 #endif
 static uint8_t law_pdg; /* the configured flight flies the fuel-optimal law */
 #else
-static real sf[SF_LEN], cfg[CF_LEN], fs[FS_LEN], af[AF_LEN];
+#define HIL_FS_LEN FS_LEN
 #endif
+static real sf[SF_LEN], cfg[CF_LEN], fs[HIL_FS_LEN], af[AF_LEN];
 static uint8_t configured;
 static uint8_t schema_ok; /* 0 after a reset naming another schema: configs refused until a matching one */
 static uint8_t have_last; /* tx holds the actuator frame answering last_seq */
@@ -125,9 +126,9 @@ static int program_known(int program)
     return program == PROGRAM_DESCENT || program == PROGRAM_ASCENT || program == PROGRAM_RENDEZVOUS;
 }
 
-/* The law a config asks for, laid out for its flight: NULL, or why this board cannot fly
- * it (the config's refusal, after "config bad "). */
-static const char *law_refusal(char *why)
+/* Sets up the law a config asks for (the fuel-optimal law laid out for its flight): NULL,
+ * or why this board cannot fly it (the config's refusal, after "config bad "). */
+static const char *set_up_law(char *why)
 {
     char *p = why;
 #if HIL_PDG_ROOM > 0
@@ -198,7 +199,7 @@ static void on_config(const uint8_t *body, size_t len, int payload_len, uint16_t
         p = put_int(put_text(p, "config bad program "), (long)cfg[CF_PROGRAM]);
     } else if (!(cfg[CF_DT] > RC(0.0))) {
         p = put_text(p, "config bad dt <= 0");
-    } else if ((refusal = law_refusal(why)) != 0) {
+    } else if ((refusal = set_up_law(why)) != 0) {
         p = put_text(put_text(p, "config bad "), refusal);
     } else {
         p = put_hex32(put_text(p, "config ok "), gnc_crc32(0, body + GNC_HEADER_SIZE, (size_t)payload_len));
