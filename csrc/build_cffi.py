@@ -219,6 +219,8 @@ int pdg_layout(pdg_problem *P, int N);
 void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf);
 int pdg_workspace(const pdg_problem *P, pdg_work *W);
 int pdg_solve(const pdg_problem *P, pdg_work *W, int warm);
+int pdg_solve_begin(const pdg_problem *P, pdg_work *W, int warm);
+int pdg_solve_iterate(const pdg_problem *P, pdg_work *W, int budget);
 """
 
 

@@ -61,7 +61,7 @@
 #define WARM_MARGIN RC(1e-4)
 #define TINY RC(1e-300)
 #endif
-#define MAX_ITERS 60
+#define MAX_ITERS PDG_MAX_ITERS
 #define STEP RC(0.99)
 #define REFINE 10
 #define REFINE_ABS RC(1e-10)
@@ -925,25 +925,45 @@ static real step_length(const pdg_problem *P, const pdg_work *W, real tau, real 
 
 int pdg_solve(const pdg_problem *P, pdg_work *W, int warm)
 {
+    if (pdg_solve_begin(P, W, warm) == PDG_BAD_START)
+        return PDG_BAD_START;
+    return pdg_solve_iterate(P, W, MAX_ITERS + 1);
+}
+
+int pdg_solve_begin(const pdg_problem *P, pdg_work *W, int warm)
+{
     int n = P->dims[PDG_D_NVAR], p = P->dims[PDG_D_NEQ], m = P->dims[PDG_D_NROW];
-    int nlin = P->dims[PDG_D_NLIN], nsoc = P->dims[PDG_D_NSOC];
-    int deg = nlin + nsoc, status = PDG_MAX_ITER, it, i, q;
-    real tau = RC(1.0), kappa = RC(1.0), nrm_b, nrm_c;
-#ifdef GNC_REAL_FLOAT
-    real best = BIG, best_tau = RC(1.0), best_info[4] = {RC(0.0), RC(0.0), RC(0.0), RC(0.0)};
-#endif
+    int deg = P->dims[PDG_D_NLIN] + P->dims[PDG_D_NSOC], i;
     for (i = 0; i < 7; ++i) W->info[i] = RC(0.0);
     if (P->dims[PDG_D_OK] == 0) {
         W->info[PDG_I_STATUS] = (real)PDG_BAD_START;
         return PDG_BAD_START;
     }
     start(P, W, warm);
+    W->tau = RC(1.0);
+    W->kappa = RC(1.0);
     if (warm)
         /* tau kappa as central as the warm s o z */
-        kappa = dot(W->s, W->z, m) / (real)deg;
-    nrm_b = r_max(r_max(RC(1.0), norm_inf(P->b, p)), norm_inf(P->h, m));
-    nrm_c = r_max(RC(1.0), norm_inf(P->c, n));
-    for (it = 0; it <= MAX_ITERS; ++it) {
+        W->kappa = dot(W->s, W->z, m) / (real)deg;
+    W->nrm_b = r_max(r_max(RC(1.0), norm_inf(P->b, p)), norm_inf(P->h, m));
+    W->nrm_c = r_max(RC(1.0), norm_inf(P->c, n));
+#ifdef GNC_REAL_FLOAT
+    W->best = BIG;
+    W->best_tau = RC(1.0);
+    for (i = 0; i < 4; ++i) W->best_info[i] = RC(0.0);
+#endif
+    W->info[PDG_I_STATUS] = (real)PDG_RUNNING;
+    return PDG_RUNNING;
+}
+
+int pdg_solve_iterate(const pdg_problem *P, pdg_work *W, int budget)
+{
+    int n = P->dims[PDG_D_NVAR], p = P->dims[PDG_D_NEQ], m = P->dims[PDG_D_NROW];
+    int nlin = P->dims[PDG_D_NLIN], nsoc = P->dims[PDG_D_NSOC];
+    int deg = nlin + nsoc, status = PDG_RUNNING, it = (int)W->info[PDG_I_ITER], k, i, q;
+    real tau = W->tau, kappa = W->kappa;
+    const real nrm_b = W->nrm_b, nrm_c = W->nrm_c;
+    for (k = 0; k <= budget; ++k) {
         real mu, pcost, dcost, pres, dres, gap, byhz, dt1, dtau, dkappa, a, sigma, dk;
         residuals(P, W, tau);
         mu = (dot(W->s, W->z, m) + tau * kappa) / (real)(deg + 1);
@@ -963,11 +983,14 @@ int pdg_solve(const pdg_problem *P, pdg_work *W, int warm)
              * and stop once a usable one is 100 times better than the present (an infeasible
              * problem's residuals grow too, on its way to a certificate, but from no usable best) */
             real merit = r_max(r_max(pres, dres), gap / r_max(RC(1.0), r_min(p_fabs(pcost), p_fabs(dcost))));
-            if (!(merit == merit) || (best < INACCURATE && merit > RC(100.0) * best)) break;
-            if (merit < best) {
-                best = merit;
-                best_tau = tau;
-                for (i = 0; i < 4; ++i) best_info[i] = W->info[PDG_I_PCOST + i];
+            if (!(merit == merit) || (W->best < INACCURATE && merit > RC(100.0) * W->best)) {
+                status = PDG_MAX_ITER;
+                break;
+            }
+            if (merit < W->best) {
+                W->best = merit;
+                W->best_tau = tau;
+                for (i = 0; i < 4; ++i) W->best_info[i] = W->info[PDG_I_PCOST + i];
                 for (i = 0; i < n; ++i) W->xb[i] = W->x[i];
                 for (i = 0; i < p; ++i) W->yb[i] = W->y[i];
                 for (i = 0; i < m; ++i) {
@@ -997,7 +1020,11 @@ int pdg_solve(const pdg_problem *P, pdg_work *W, int warm)
                 break;
             }
         }
-        if (it == MAX_ITERS) break;
+        if (it == MAX_ITERS) {
+            status = PDG_MAX_ITER;
+            break;
+        }
+        if (k == budget) break;
         scaling(P, W);
         assemble(P, W);
         factor(P, W);
@@ -1032,12 +1059,18 @@ int pdg_solve(const pdg_problem *P, pdg_work *W, int warm)
         }
         tau += a * dtau;
         kappa += a * dkappa;
+        ++it;
     }
+    W->tau = tau;
+    W->kappa = kappa;
+    W->info[PDG_I_ITER] = (real)it;
+    if (status == PDG_RUNNING)
+        return PDG_RUNNING;
 #ifdef GNC_REAL_FLOAT
-    if (status == PDG_MAX_ITER && best < INACCURATE) {
+    if (status == PDG_MAX_ITER && W->best < INACCURATE) {
         status = PDG_OPTIMAL;
-        tau = best_tau;
-        for (i = 0; i < 4; ++i) W->info[PDG_I_PCOST + i] = best_info[i];
+        tau = W->best_tau;
+        for (i = 0; i < 4; ++i) W->info[PDG_I_PCOST + i] = W->best_info[i];
         for (i = 0; i < n; ++i) W->x[i] = W->xb[i];
         for (i = 0; i < p; ++i) W->y[i] = W->yb[i];
         for (i = 0; i < m; ++i) {
@@ -1055,6 +1088,5 @@ int pdg_solve(const pdg_problem *P, pdg_work *W, int warm)
         }
     }
     W->info[PDG_I_STATUS] = (real)status;
-    W->info[PDG_I_ITER] = (real)it;
     return status;
 }

@@ -6,6 +6,8 @@
  * compile time for at most PDG_N_MAX nodes; nothing is allocated.  In order:
  *     pdg_layout(P, N); pdg_fill(P, state, lim, tf); pdg_workspace(P, W);   once (symbolic step)
  *     pdg_fill(P, ...); pdg_solve(P, W, warm);                              every solve
+ * or a solve spread over calls: pdg_solve_begin(P, W, warm), then pdg_solve_iterate(P, W, k)
+ * until it returns other than PDG_RUNNING.
  * The solution (scaled, as problem.unscale reads it) is W->x; W->info holds what numba's
  * W.info holds (PDG_I_*). */
 #ifndef GNC_PDG_H
@@ -50,6 +52,8 @@ typedef int32_t pdg_idx;
 #define PDG_INFEASIBLE 1
 #define PDG_MAX_ITER 2
 #define PDG_BAD_START 3
+#define PDG_MAX_ITERS 60        /* iterations a solve may take (solver.MAX_ITERS) */
+#define PDG_RUNNING 4           /* begun, its iterations not yet ended (pdg_solve_iterate goes on with it) */
 
 /* limits[], state[], scale[], dims[], info[]: problem.py's LIM_*, ST_*, SC_*, D_* and solver.py's I_* */
 #define PDG_N_LIM 11            /* limits[]'s length (problem.N_LIM) */
@@ -127,6 +131,12 @@ typedef struct {
     real d[PDG_NK(PDG_N_MAX)], yv[PDG_NK(PDG_N_MAX)];
     real kb[PDG_NK(PDG_N_MAX)], ks[PDG_NK(PDG_N_MAX)], kr[PDG_NK(PDG_N_MAX)], kc[PDG_NK(PDG_N_MAX)];
     real info[7];
+    /* a solve spread over calls carries these between them: the embedding's tau and kappa, the
+     * norms its residuals are judged against (and a float build's best iterate so far) */
+    real tau, kappa, nrm_b, nrm_c;
+#ifdef GNC_REAL_FLOAT
+    real best, best_tau, best_info[4];
+#endif
     pdg_idx pos[PDG_NK(PDG_N_MAX)];
     pdg_idx kp[PDG_NK(PDG_N_MAX) + 1], ki[PDG_KNZ(PDG_N_MAX)];
     pdg_idx etree[PDG_NK(PDG_N_MAX)];
@@ -145,5 +155,11 @@ int pdg_layout(pdg_problem *P, int N);
 void pdg_fill(pdg_problem *P, const real *state, const real *lim, real tf);
 int pdg_workspace(const pdg_problem *P, pdg_work *W);
 int pdg_solve(const pdg_problem *P, pdg_work *W, int warm);
+
+/* The same solve spread over calls, bit for bit: pdg_solve_begin starts it (PDG_RUNNING, or
+ * PDG_BAD_START), each pdg_solve_iterate carries it on by at most `budget` (>= 1) iterations
+ * and returns PDG_RUNNING until it ends (W->info[PDG_I_ITER]: its iterations in all). */
+int pdg_solve_begin(const pdg_problem *P, pdg_work *W, int warm);
+int pdg_solve_iterate(const pdg_problem *P, pdg_work *W, int budget);
 
 #endif

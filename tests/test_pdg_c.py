@@ -146,3 +146,35 @@ def test_warm_start_replan(build):
     print(f"{build}: iterations cold {cold[:, 0].mean():.1f}, warm {warm[:, 0].mean():.1f}")
     assert np.all(np.abs(warm[:, 1] - cold[:, 1]) <= tol * cold[:, 1])
     assert warm[:, 0].mean() <= (0.85 if build == "c" else 0.95) * cold[:, 0].mean()
+
+
+@pytest.mark.parametrize("build", ["c", "c-float"])
+def test_a_solve_spread_over_calls_is_the_solve_in_one_bit_for_bit(build):
+    """pdg_solve_begin, then pdg_solve_iterate a few iterations a call (1, 2, 3, 5: a board's
+    budget a step), ends where one pdg_solve ends: status, iterations, objective and solution
+    the same bits, cold and warm, feasible and infeasible draws; numba's split likewise."""
+    for i, (N, st, tf, lim) in enumerate(ref.draws(16, 12, mixed=True)):
+        whole = CSolver(build, N, st, lim, tf)
+        spread = CSolver(build, N, st, lim, tf)
+        (P, W), (P2, W2) = so.setup(N, st, lim, tf), so.setup(N, st, lim, tf)
+        budget = (1, 2, 3, 5)[i % 4]
+        for warm in (False, True):
+            status = whole.solve(warm)
+            calls = 1
+            s = spread.solve_begin(warm)
+            while s == so.RUNNING:
+                s = spread.solve_iterate(budget)
+                calls += 1
+            assert s == status and spread.info[so.I_ITER] == whole.info[so.I_ITER]
+            assert calls >= whole.info[so.I_ITER] / budget
+            assert np.array_equal(spread.x, whole.x) and np.array_equal(spread.info, whole.info)
+            if build == "c":
+                n_status = so.solve(P, W, warm)
+                s = so.solve_begin(P2, W2, warm)
+                while s == so.RUNNING:
+                    s = so.solve_iterate(P2, W2, budget)
+                assert s == n_status == status
+                assert np.array_equal(W2.x, W.x) and np.array_equal(W2.info, W.info)
+                assert np.abs(W.x - whole.x).max() <= 1e-12      # as test_double_build_is_the_numba_solver
+            if status != so.OPTIMAL:
+                break

@@ -30,12 +30,16 @@ from gnc.core.jit import kernel
 from gnc.core.pdg.problem import D_NEQ, D_NLIN, D_NROW, D_NSOC, D_NVAR, D_OK, SC_L, SC_T, Socp, fill, layout
 
 # No unbounded status: the objective, sum(sigma dt) with sigma >= |u|, is bounded below.
-OPTIMAL, INFEASIBLE, MAX_ITER, BAD_START = 0, 1, 2, 3
-STATUS = {OPTIMAL: "optimal", INFEASIBLE: "infeasible", MAX_ITER: "max_iter", BAD_START: "bad_start"}
+# RUNNING: begun (solve_begin), its iterations not yet ended (solve_iterate goes on with it)
+OPTIMAL, INFEASIBLE, MAX_ITER, BAD_START, RUNNING = 0, 1, 2, 3, 4
+STATUS = {OPTIMAL: "optimal", INFEASIBLE: "infeasible", MAX_ITER: "max_iter", BAD_START: "bad_start",
+          RUNNING: "running"}
 
-# info[]: what a solve reports (I_REFINE: refinement steps over all its KKT solves)
-I_STATUS, I_ITER, I_PCOST, I_PRES, I_DRES, I_GAP, I_REFINE = range(7)
-N_INFO = 7
+# info[]: what a solve reports (I_REFINE: refinement steps over all its KKT solves), then what a
+# solve spread over calls carries between them (the embedding's tau and kappa, the norms the
+# residuals are judged against)
+I_STATUS, I_ITER, I_PCOST, I_PRES, I_DRES, I_GAP, I_REFINE, I_TAU, I_KAPPA, I_NRM_B, I_NRM_C = range(11)
+N_INFO = 11
 
 # settings (the scaled problem is O(1), so absolute tolerances)
 FEASTOL = 1e-8
@@ -653,23 +657,46 @@ def solve(P, W, warm):
     """Solve the filled problem P; the solution (scaled: gnc.core.pdg.problem.unscale) in W.x.
     warm: start from the x, y, z, s left in W.  Returns the status (OPTIMAL, INFEASIBLE, ...);
     W.info holds it, the iterations and the final residuals."""
+    if solve_begin(P, W, warm) == BAD_START:
+        return BAD_START
+    return solve_iterate(P, W, MAX_ITERS + 1)
+
+
+@kernel
+def solve_begin(P, W, warm):
+    """Start a solve that solve_iterate carries on, a few iterations a call: a solve split so
+    is the same arithmetic as `solve`, bit for bit.  Returns RUNNING, or BAD_START."""
     W.info[:] = 0.0
     if P.dims[D_OK] == 0:
         W.info[I_STATUS] = BAD_START
         return BAD_START
     _start(P, W, warm)
-    tau = 1.0
     kappa = 1.0
     if warm:
         # tau kappa as central as the warm s o z: kappa = 1 would make the start far from
         # the central path and spend the warm start's advantage re-centring
         kappa = _dot(W.s, W.z) / _cone_degree(P)
+    W.info[I_TAU] = 1.0
+    W.info[I_KAPPA] = kappa
+    W.info[I_NRM_B] = max(1.0, _norm_inf(P.b), _norm_inf(P.h))
+    W.info[I_NRM_C] = max(1.0, _norm_inf(P.c))
+    W.info[I_STATUS] = RUNNING
+    return RUNNING
+
+
+@kernel
+def solve_iterate(P, W, budget):
+    """Carry a begun solve on by at most `budget` (>= 1) interior-point iterations.  Returns
+    its status: RUNNING while it has not ended, else as `solve` (W.info[I_ITER]: its
+    iterations in all)."""
+    tau = W.info[I_TAU]
+    kappa = W.info[I_KAPPA]
     deg = _cone_degree(P)
-    nrm_b = max(1.0, _norm_inf(P.b), _norm_inf(P.h))
-    nrm_c = max(1.0, _norm_inf(P.c))
-    status = MAX_ITER
-    it = 0
-    for it in range(MAX_ITERS + 1):
+    nrm_b = W.info[I_NRM_B]
+    nrm_c = W.info[I_NRM_C]
+    status = RUNNING
+    it = int(W.info[I_ITER])
+    for k in range(budget + 1):
         _residuals(P, W, tau)
         mu = (_dot(W.s, W.z) + tau * kappa) / (deg + 1)
         pcost = _dot(P.c, W.x) / tau
@@ -693,6 +720,9 @@ def solve(P, W, warm):
                 status = INFEASIBLE
                 break
         if it == MAX_ITERS:
+            status = MAX_ITER
+            break
+        if k == budget:
             break
         scaling(P, W)
         _assemble(P, W)
@@ -744,6 +774,12 @@ def solve(P, W, warm):
             W.s[r] += a * W.ds[r]
         tau += a * dtau
         kappa += a * dkappa
+        it += 1
+    W.info[I_TAU] = tau
+    W.info[I_KAPPA] = kappa
+    W.info[I_ITER] = it
+    if status == RUNNING:
+        return RUNNING
     if status == OPTIMAL:
         for j in range(P.dims[D_NVAR]):
             W.x[j] /= tau
@@ -753,7 +789,6 @@ def solve(P, W, warm):
             W.z[r] /= tau
             W.s[r] /= tau
     W.info[I_STATUS] = status
-    W.info[I_ITER] = it
     return status
 
 

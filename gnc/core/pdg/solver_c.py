@@ -4,6 +4,7 @@ gnc._fsw_cf, the microcontroller's arithmetic).
 
     P = CSolver("c", N, state, lim, tf)      # layout, fill, symbolic step (solver.setup)
     P.fill(state, lim, tf); P.solve(warm)    # pr.fill, so.solve: the status (solver.OPTIMAL, ...)
+    P.solve_begin(warm); P.solve_iterate(k)  # the same solve spread over calls (so.solve_begin, ...)
     P.x, P.y, P.z, P.s, P.info               # views of the C workspace in the build's real type
 
 The C structs are sized for csrc/build_cffi.py's PDG_N_MAX nodes; the float build takes and
@@ -55,3 +56,9 @@ class CSolver:
 
     def solve(self, warm: bool = False) -> int:
         return self.module.lib.pdg_solve(self.P, self.W, 1 if warm else 0)
+
+    def solve_begin(self, warm: bool = False) -> int:
+        return self.module.lib.pdg_solve_begin(self.P, self.W, 1 if warm else 0)
+
+    def solve_iterate(self, budget: int) -> int:
+        return self.module.lib.pdg_solve_iterate(self.P, self.W, budget)
