@@ -546,6 +546,7 @@ static size_t encode_config(uint8_t *body, size_t cap, uint8_t msg_type, uint16_
     p = put_f32(p, frame[CF_PDG_T_LO]);
     p = put_f32(p, frame[CF_PDG_T_HI]);
     p = put_uint(p, 1, quantise(frame[CF_PDG_DIVERT], 0xFFu));
+    p = put_uint(p, 1, quantise(frame[CF_PDG_STEP_ITERS], 0xFFu));
     return seal(body, p);
 }
 
@@ -686,6 +687,7 @@ static int decode_config(const uint8_t *body, size_t len, uint8_t msg_type, uint
     p = take_f32(p, &frame[CF_PDG_T_LO]);
     p = take_f32(p, &frame[CF_PDG_T_HI]);
     p = take_uint(p, 1, (real)1, &frame[CF_PDG_DIVERT]);
+    p = take_uint(p, 1, (real)1, &frame[CF_PDG_STEP_ITERS]);
     return GNC_OK;
 }
 

@@ -28,9 +28,9 @@
 #define GNC_RESET_PAYLOAD_MAX 4
 #define GNC_RESET_BODY_MAX 16
 #define GNC_RESET_WIRE_MAX 19
-#define GNC_CONFIG_PAYLOAD_MAX 660
-#define GNC_CONFIG_BODY_MAX 672
-#define GNC_CONFIG_WIRE_MAX 677
+#define GNC_CONFIG_PAYLOAD_MAX 661
+#define GNC_CONFIG_BODY_MAX 673
+#define GNC_CONFIG_WIRE_MAX 678
 #define GNC_SENSOR_PAYLOAD_MAX 111
 #define GNC_SENSOR_BODY_MAX 123
 #define GNC_SENSOR_WIRE_MAX 126
@@ -40,12 +40,12 @@
 #define GNC_LOG_PAYLOAD_MAX 200
 #define GNC_LOG_BODY_MAX 212
 #define GNC_LOG_WIRE_MAX 215
-#define GNC_UPLINK_PAYLOAD_MAX 660
-#define GNC_UPLINK_BODY_MAX 672
-#define GNC_UPLINK_WIRE_MAX 677
-#define GNC_PAYLOAD_MAX 660
-#define GNC_BODY_MAX 672 /* receive buffer */
-#define GNC_WIRE_MAX 677 /* transmit buffer */
+#define GNC_UPLINK_PAYLOAD_MAX 661
+#define GNC_UPLINK_BODY_MAX 673
+#define GNC_UPLINK_WIRE_MAX 678
+#define GNC_PAYLOAD_MAX 661
+#define GNC_BODY_MAX 673 /* receive buffer */
+#define GNC_WIRE_MAX 678 /* transmit buffer */
 
 /* Decoder results: GNC_OK, or why the message must be dropped. */
 #define GNC_OK 0

@@ -2,7 +2,7 @@
 #ifndef GNC_LAYOUT_H
 #define GNC_LAYOUT_H
 
-#define PROTOCOL_VERSION 7 /* wire protocol version */
+#define PROTOCOL_VERSION 8 /* wire protocol version */
 #define MSG_HELLO 1 /* message */
 #define MSG_RESET 2 /* message */
 #define MSG_CONFIG 3 /* message */
@@ -190,7 +190,8 @@
 #define CF_PDG_T_LO 165 /* [1] 1: fuel-optimal law: the plan's lower thrust bound over thrust_min */
 #define CF_PDG_T_HI 166 /* [1] 1: fuel-optimal law: the plan's upper thrust bound over thrust_max */
 #define CF_PDG_DIVERT 167 /* [1] 1: fuel-optimal law: 1 it flies the divert to the hazard unit's site too, 0 obstacle avoidance stays Chang'e's */
-#define CF_LEN 168 /* config frame length in reals */
+#define CF_PDG_STEP_ITERS 168 /* [1] 1: fuel-optimal law: solver iterations one step may spend planning (0: no limit, a plan ends in the step it starts) */
+#define CF_LEN 169 /* config frame length in reals */
 #define FS_PHASE 0 /* [1] 1: current phase */
 #define FS_STARTED 1 /* [1] 1: 1 once a go command was seen */
 #define FS_T_PHASE 2 /* [1] s: time of entry into the current phase */
@@ -240,6 +241,6 @@
 #define FS_VEL_BIAS 225 /* [3] m/s: descent: per velocimeter beam, the bias estimate (0 until the beams' bias covariance is opened) */
 #define FS_SITE_SHIFT 228 /* [1] m: descent: how far downrange the landing site moved (along the approach, on the datum sphere) when main braking ended on a short engine (0: the target) */
 #define FS_LEN 229 /* fsw_state frame length in reals */
-#define GNC_SCHEMA_FINGERPRINT 0x19499293u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
+#define GNC_SCHEMA_FINGERPRINT 0xf5b4097fu /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

@@ -15,6 +15,10 @@
 #define SEARCH_GOLDEN 10       /* then golden-section steps about the best grid point */
 #define TF_LO RC(0.3)
 #define TF_HI RC(2.0)
+#define STAGE_FINAL (SEARCH_GRID + 2 + SEARCH_GOLDEN)   /* the search's stages: the grid, x1 and x2, the golden steps, the final solve */
+#define JOB_NONE RC(0.0)       /* PG_JOB: planning under way */
+#define JOB_SEARCH RC(1.0)
+#define JOB_PLAN RC(2.0)
 #define ZETA RC(0.9)           /* damping of the feedback on the deviation from the plan */
 #define RATE_SHARE RC(0.6)     /* the plan turns the thrust at this share of the attitude loop's rate limit */
 #define THROTTLE_RATE RC(0.25) /* 1/s: the plan's throttle ramps by at most this fraction a second */
@@ -78,74 +82,101 @@ int pdg_law_setup(real *fs, pdg_law_mem *M)
     return 0;
 }
 
-/* Fill the problem from the region's start and limits with final time tf and solve it. */
-static int solve(real *fs, pdg_law_mem *M, real tf, int warm)
+/* A solve has ended: its status, counted (numba's _counted). */
+static int counted(real *fs, const pdg_law_mem *M)
 {
     const int b = FS_LEN;
-    int status;
-    real it;
-    pdg_fill(&M->P, fs + b + PG_ST, fs + b + PG_LIM, tf);
-    status = pdg_solve(&M->P, &M->W, warm);
-    it = M->W.info[PDG_I_ITER];
+    const real it = M->W.info[PDG_I_ITER];
     fs[b + PG_SOLVES] += RC(1.0);
     fs[b + PG_ITERS] += it;
     fs[b + PG_ITER_MAX] = r_max(fs[b + PG_ITER_MAX], it);
-    return status;
+    return (int)M->W.info[PDG_I_STATUS];
 }
 
-/* The propellant of the optimum in M with final time tf, NO_COST without one. */
-static real cost(real *fs, pdg_law_mem *M, real tf)
+/* A solve of the final-time search has ended: record it and set the next one's final time
+ * (numba's _search_took, where the search is described).  0: go on, 1: M holds the optimum at
+ * PG_S_TF, -1: none feasible. */
+static int search_took(real *fs, const pdg_law_mem *M, int status)
 {
-    if (solve(fs, M, tf, 0) != PDG_OPTIMAL)
-        return NO_COST;
-    return M->W.info[PDG_I_PCOST] * M->P.scale[PDG_SC_L] / tf;
-}
-
-/* The final time of least propellant: the best of a grid over [TF_LO, TF_HI] x nominal, then
- * a golden section about it (numba's _search).  Returns tf (0: none feasible); M holds its optimum. */
-static real search(real *fs, pdg_law_mem *M, real nominal)
-{
-    const real lo = TF_LO * nominal;
-    const real step = (TF_HI - TF_LO) * nominal / (SEARCH_GRID - 1);
-    real best = RC(0.0), f_best = NO_COST, g, a, c, x1, x2, f1, f2, tf;
-    int j;
-    for (j = 0; j < SEARCH_GRID; ++j) {
-        tf = lo + (real)j * step;
-        if (solve(fs, M, tf, 0) == PDG_OPTIMAL && M->W.info[PDG_I_PCOST] * M->P.scale[PDG_SC_L] / tf < f_best) {
-            best = tf;
-            f_best = M->W.info[PDG_I_PCOST] * M->P.scale[PDG_SC_L] / tf;
+    const int b = FS_LEN;
+    int stage = (int)fs[b + PG_STAGE];
+    real tf = fs[b + PG_S_TF];
+    const real f = status == PDG_OPTIMAL ? M->W.info[PDG_I_PCOST] * M->P.scale[PDG_SC_L] / tf : NO_COST;
+    const real g = (r_sqrt(RC(5.0)) - RC(1.0)) / RC(2.0);
+    real a, c, x1, x2, f1, f2;
+    if (stage < SEARCH_GRID) {
+        real best;
+        if (status == PDG_OPTIMAL && f < fs[b + PG_S_FBEST]) {
+            fs[b + PG_S_BEST] = tf;
+            fs[b + PG_S_FBEST] = f;
         }
+        ++stage;
+        fs[b + PG_STAGE] = (real)stage;
+        if (stage < SEARCH_GRID) {
+            fs[b + PG_S_TF] = fs[b + PG_S_LO] + (real)stage * fs[b + PG_S_STEP];
+            return 0;
+        }
+        best = fs[b + PG_S_BEST];
+        if (best == RC(0.0))
+            return -1;
+        a = r_max(best - fs[b + PG_S_STEP], RC(1.0));
+        c = best + fs[b + PG_S_STEP];
+        fs[b + PG_S_A] = a;
+        fs[b + PG_S_C] = c;
+        fs[b + PG_S_X1] = c - g * (c - a);
+        fs[b + PG_S_X2] = a + g * (c - a);
+        fs[b + PG_S_TF] = fs[b + PG_S_X1];
+        return 0;
     }
-    if (best == RC(0.0))
-        return RC(0.0);
-    g = (r_sqrt(RC(5.0)) - RC(1.0)) / RC(2.0);
-    a = r_max(best - step, RC(1.0));
-    c = best + step;
-    x1 = c - g * (c - a);
-    x2 = a + g * (c - a);
-    f1 = cost(fs, M, x1);
-    f2 = cost(fs, M, x2);
-    for (j = 0; j < SEARCH_GOLDEN; ++j) {
+    if (stage == STAGE_FINAL)
+        return status == PDG_OPTIMAL ? 1 : -1;
+    if (stage == SEARCH_GRID) {
+        fs[b + PG_S_F1] = f;
+        fs[b + PG_STAGE] = (real)(stage + 1);
+        fs[b + PG_S_TF] = fs[b + PG_S_X2];
+        return 0;
+    }
+    if (stage == SEARCH_GRID + 1 || fs[b + PG_S_WHICH] == RC(2.0))
+        fs[b + PG_S_F2] = f;
+    else
+        fs[b + PG_S_F1] = f;
+    ++stage;
+    fs[b + PG_STAGE] = (real)stage;
+    a = fs[b + PG_S_A];
+    c = fs[b + PG_S_C];
+    x1 = fs[b + PG_S_X1];
+    x2 = fs[b + PG_S_X2];
+    f1 = fs[b + PG_S_F1];
+    f2 = fs[b + PG_S_F2];
+    if (stage < STAGE_FINAL) {
         if (f1 <= f2) {
             c = x2;
             x2 = x1;
             f2 = f1;
             x1 = c - g * (c - a);
-            f1 = cost(fs, M, x1);
+            fs[b + PG_S_TF] = x1;
+            fs[b + PG_S_WHICH] = RC(1.0);
         } else {
             a = x1;
             x1 = x2;
             f1 = f2;
             x2 = a + g * (c - a);
-            f2 = cost(fs, M, x2);
+            fs[b + PG_S_TF] = x2;
+            fs[b + PG_S_WHICH] = RC(2.0);
         }
+        fs[b + PG_S_A] = a;
+        fs[b + PG_S_C] = c;
+        fs[b + PG_S_X1] = x1;
+        fs[b + PG_S_X2] = x2;
+        fs[b + PG_S_F1] = f1;
+        fs[b + PG_S_F2] = f2;
+        return 0;
     }
     tf = f1 <= f2 ? x1 : x2;
-    if (r_min(f1, f2) > f_best)
-        tf = best;
-    if (solve(fs, M, tf, 0) != PDG_OPTIMAL)
-        return RC(0.0);
-    return tf;
+    if (r_min(f1, f2) > fs[b + PG_S_FBEST])
+        tf = fs[b + PG_S_BEST];
+    fs[b + PG_S_TF] = tf;
+    return 0;
 }
 
 /* The optimum in M as the plan (SI, landing frame) from time t. */
@@ -168,12 +199,12 @@ static void store(real *fs, const pdg_law_mem *M, real t)
     fs[b + PG_TF] = T;
 }
 
-int pdg_law_plan_arc(real *fs, const real *cfg, real t, const real *r, const real *v, real mass, real ratio,
-                     real g_mag, real search_tf, pdg_law_mem *M)
+/* The problem's start (the navigation estimate), target and limits into the region. */
+static void set_start(real *fs, const real *cfg, const real *r, const real *v, real mass, real ratio, real g_mag)
 {
     const int b = FS_LEN;
     real *st = fs + b + PG_ST, *lim = fs + b + PG_LIM;
-    int ok = 0, i;
+    int i;
     for (i = 0; i < 3; ++i) {
         st[PDG_ST_R + i] = r[i];
         st[PDG_ST_V + i] = v[i];
@@ -193,16 +224,78 @@ int pdg_law_plan_arc(real *fs, const real *cfg, real t, const real *r, const rea
     lim[PDG_LIM_RATE] = RATE_SHARE * cfg[CF_ATT_RATE_MAX];
     lim[PDG_LIM_THROTTLE_RATE] = THROTTLE_RATE;
     lim[PDG_LIM_POINT_END] = POINT_END;
+}
+
+void pdg_law_begin_plan(real *fs, const real *cfg, real t, const real *r, const real *v, real mass, real ratio,
+                        real g_mag, real search_tf)
+{
+    const int b = FS_LEN;
+    set_start(fs, cfg, r, v, mass, ratio, g_mag);
+    fs[b + PG_T_JOB] = t;
+    fs[b + PG_SOLVING] = RC(0.0);
     if (search_tf > RC(0.0)) {
-        ok = search(fs, M, search_tf) > RC(0.0);
+        fs[b + PG_JOB] = JOB_SEARCH;
+        fs[b + PG_STAGE] = RC(0.0);
+        fs[b + PG_S_LO] = TF_LO * search_tf;
+        fs[b + PG_S_STEP] = (TF_HI - TF_LO) * search_tf / (SEARCH_GRID - 1);
+        fs[b + PG_S_BEST] = RC(0.0);
+        fs[b + PG_S_FBEST] = NO_COST;
+        fs[b + PG_S_TF] = fs[b + PG_S_LO];
     } else {
-        real tf = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t;
-        ok = solve(fs, M, tf, fs[b + PG_WARM] > RC(0.0)) == PDG_OPTIMAL;
+        fs[b + PG_JOB] = JOB_PLAN;
+        fs[b + PG_S_TF] = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t;
     }
+}
+
+int pdg_law_work(real *fs, const real *cfg, real t, const real *r, const real *v, real mass, real ratio, real g_mag,
+                 int budget, pdg_law_mem *M)
+{
+    const int b = FS_LEN;
+    int spent = 0, status = PDG_RUNNING, result = 0;
+    while (result == 0) {
+        if (fs[b + PG_SOLVING] == RC(0.0)) {
+            if (budget > 0 && spent >= budget)
+                break;
+            pdg_fill(&M->P, fs + b + PG_ST, fs + b + PG_LIM, fs[b + PG_S_TF]);
+            status = pdg_solve_begin(&M->P, &M->W, fs[b + PG_JOB] == JOB_PLAN && fs[b + PG_WARM] > RC(0.0));
+            ++spent;
+            fs[b + PG_SOLVING] = RC(1.0);
+        }
+        if (status == PDG_RUNNING) {
+            const int n = budget == 0 ? PDG_MAX_ITERS + 1 : budget - spent;
+            int before;
+            if (n <= 0)
+                break;
+            before = (int)M->W.info[PDG_I_ITER];
+            status = pdg_solve_iterate(&M->P, &M->W, n);
+            spent += (int)M->W.info[PDG_I_ITER] - before;
+            if (status == PDG_RUNNING)
+                break;
+        }
+        fs[b + PG_SOLVING] = RC(0.0);
+        status = counted(fs, M);
+        if (fs[b + PG_JOB] == JOB_SEARCH)
+            result = search_took(fs, M, status);
+        else
+            result = status == PDG_OPTIMAL ? 1 : -1;
+        if (result == 1 && fs[b + PG_JOB] == JOB_SEARCH && fs[b + PG_T_JOB] < t) {
+            /* a search that ends in a later step than its state's: re-plan from the present
+             * estimate over the time it found, warm from its optimum, before its plan is kept */
+            set_start(fs, cfg, r, v, mass, ratio, g_mag);
+            fs[b + PG_JOB] = JOB_PLAN;
+            fs[b + PG_T_JOB] = t;
+            fs[b + PG_WARM] = RC(1.0);
+            result = 0;
+        }
+    }
+    fs[b + PG_STEP_ITER_MAX] = r_max(fs[b + PG_STEP_ITER_MAX], (real)spent);
+    if (result == 0)
+        return 0;
+    fs[b + PG_JOB] = JOB_NONE;
     fs[b + PG_STATUS] = M->W.info[PDG_I_STATUS];
-    fs[b + PG_T_NEXT] = t + fs[b + PG_REPLAN_S];
-    if (ok) {
-        store(fs, M, t);
+    fs[b + PG_T_NEXT] = fs[b + PG_T_JOB] + fs[b + PG_REPLAN_S];
+    if (result > 0) {
+        store(fs, M, fs[b + PG_T_JOB]);
         fs[b + PG_WARM] = RC(1.0);
         fs[b + PG_FAILS] = RC(0.0);
     } else {
@@ -210,7 +303,14 @@ int pdg_law_plan_arc(real *fs, const real *cfg, real t, const real *r, const rea
         fs[b + PG_FAILS] += RC(1.0);
         fs[b + PG_WARM] = RC(0.0);
     }
-    return ok;
+    return result;
+}
+
+int pdg_law_plan_arc(real *fs, const real *cfg, real t, const real *r, const real *v, real mass, real ratio,
+                     real g_mag, real search_tf, pdg_law_mem *M)
+{
+    pdg_law_begin_plan(fs, cfg, t, r, v, mass, ratio, g_mag, search_tf);
+    return pdg_law_work(fs, cfg, t, r, v, mass, ratio, g_mag, 0, M) > 0;
 }
 
 /* The plan at t (numba's plan_state): position and velocity (its node's state carried on
@@ -254,6 +354,8 @@ static void start_arc(real *fs, const real *cfg, int arc)
     fs[b + PG_FALLBACK] = RC(0.0);
     fs[b + PG_FAILS] = RC(0.0);
     fs[b + PG_WARM] = RC(0.0);
+    fs[b + PG_TF] = RC(0.0); /* no plan yet: the default law flies until the first is found */
+    fs[b + PG_JOB] = JOB_NONE;
     if (arc == ARC_APPROACH) {
         aim = descent_site_point(cfg, fs, cfg[CF_HOVER_ALT]); /* the target, or where braking moved it */
         vf = RC(0.0);
@@ -298,28 +400,33 @@ int pdg_law_step(const real *sf, const real *cfg, real *fs, real *af, real t, pd
         arc = ARC_DIVERT;
     if (arc != ARC_NONE) {
         const real nominal = arc == ARC_APPROACH ? cfg[CF_APPROACH_TIME] : cfg[CF_AVOID_TIME];
+        const real g_mag = v3_norm(g);
         if ((int)fs[b + PG_ARC] != arc) {
             start_arc(fs, cfg, arc);
-            if (!pdg_law_plan_arc(fs, cfg, t, rr, vv, pre.mass, pre.ratio, v3_norm(g), nominal, M))
-                fall_back(fs); /* the default law's own time-to-go stands */
+            pdg_law_begin_plan(fs, cfg, t, rr, vv, pre.mass, pre.ratio, g_mag, nominal);
         } else if (fs[b + PG_FALLBACK] == RC(0.0) && t - fs[FS_T_PHASE] > TF_HI * nominal) {
             /* the longest plan a search may choose is over, and the arc is not: failed
              * re-plans kept moving its end (pdg_law.py) */
             fall_back(fs);
             fs[FS_TGO] = fallback_tgo(fs, r, v, nominal);
-        } else if (fs[b + PG_FALLBACK] == RC(0.0)) {
+        } else if (fs[b + PG_FALLBACK] == RC(0.0) && fs[b + PG_JOB] == JOB_NONE) {
             real ttg = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t;
             if (t >= fs[b + PG_T_NEXT] && ttg >= REPLAN_MIN_S) {
                 /* after a failure, the final time is searched again about the time left */
                 real retarget = fs[b + PG_FAILS] > RC(0.0) ? r_max(ttg, RC(2.0) * REPLAN_MIN_S) : RC(0.0);
-                if (!pdg_law_plan_arc(fs, cfg, t, rr, vv, pre.mass, pre.ratio, v3_norm(g), retarget, M)
-                    && fs[b + PG_FAILS] >= (real)FAIL_MAX) {
-                    fall_back(fs);
-                    fs[FS_TGO] = fallback_tgo(fs, r, v, nominal);
-                }
+                pdg_law_begin_plan(fs, cfg, t, rr, vv, pre.mass, pre.ratio, g_mag, retarget);
             }
         }
-        if (fs[b + PG_FALLBACK] == RC(0.0)) {
+        if (fs[b + PG_FALLBACK] == RC(0.0) && fs[b + PG_JOB] != JOB_NONE
+            && pdg_law_work(fs, cfg, t, rr, vv, pre.mass, pre.ratio, g_mag, (int)fs[b + PG_STEP_ITERS], M) < 0) {
+            if (fs[b + PG_TF] == RC(0.0)) {
+                fall_back(fs); /* the arc's first plan: the default law's own time-to-go stands */
+            } else if (fs[b + PG_FAILS] >= (real)FAIL_MAX) {
+                fall_back(fs);
+                fs[FS_TGO] = fallback_tgo(fs, r, v, nominal);
+            }
+        }
+        if (fs[b + PG_FALLBACK] == RC(0.0) && fs[b + PG_TF] > RC(0.0)) {
             /* the arc's time-to-go is the plan's: Chang'e's transitions end the arc with it */
             fs[FS_TGO] = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t + handover_s(arc);
             a = guidance_shape_thrust(follow(fs, cfg, t, r, v, g), pre.up, pre.ratio * cfg[CF_THRUST_MIN] / pre.mass,

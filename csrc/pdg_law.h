@@ -33,14 +33,25 @@ typedef struct {
 #define PDG_LAW_PLAN_END(N) (FS_LEN + PG_LEN + PN_LEN * (N))
 
 /* The set-up, once (numba's allocate): the PG block holds nodes, replan_s, glide, point,
- * m_dry, t_lo, t_hi and divert; lays out the problem and runs the solver's symbolic step in
+ * m_dry, t_lo, t_hi, divert and step_iters; lays out the problem and runs the solver's symbolic step in
  * M; writes PG_NNZ_K and PG_NNZ_L (PG_BW_KKT stays 0: C keeps K in its own pattern, no band).
  * Returns 0, or pdg_layout's / pdg_workspace's error. */
 int pdg_law_setup(real *fs, pdg_law_mem *M);
 
-/* Plan from the navigation estimate (numba's plan_arc): a final-time search about `search`
- * (> 0) or a warm re-plan over the time the plan has left (0); 1 with a new plan, 0 when the
- * solve found no optimum (counted; the old plan stands). */
+/* Start planning from the navigation estimate at t (numba's begin_plan): a final-time search
+ * about `search_tf` (> 0) or a warm re-plan over the time the plan has left (0). */
+void pdg_law_begin_plan(real *fs, const real *cfg, real t, const real *r, const real *v, real mass, real ratio,
+                        real g_mag, real search_tf);
+
+/* Carry the planning on by at most `budget` iterations, a solve's start counted as one (0: to
+ * its end; numba's work, where a search that outlives its state's step is described): 0 under
+ * way, 1 a new plan stored, -1 no optimum (counted; the old plan stands). */
+int pdg_law_work(real *fs, const real *cfg, real t, const real *r, const real *v, real mass, real ratio, real g_mag,
+                 int budget, pdg_law_mem *M);
+
+/* Plan from the navigation estimate to the end, in this call (numba's plan_arc): begin, then
+ * work with no budget; 1 with a new plan, 0 when the solve found no optimum (counted; the old
+ * plan stands). */
 int pdg_law_plan_arc(real *fs, const real *cfg, real t, const real *r, const real *v, real mass, real ratio,
                      real g_mag, real search, pdg_law_mem *M);
 

@@ -63,23 +63,27 @@ M4F_PDG_NODES = 21
 
 
 @pytest.mark.long
-def test_emulated_cortex_m4f_flies_the_fuel_optimal_law_at_10_hz_and_lands(deadline):
+@pytest.mark.parametrize("budget", [0, 6])
+def test_emulated_cortex_m4f_flies_the_fuel_optimal_law_at_10_hz_and_lands(deadline, budget):
     """`gnc hil --emulate stm32f4 descent --set guidance.law=pdg`: the config carries the law
     and its settings (protocol 7), the board lays the law out in its static memory and steps
     it with fsw_step_pdg, solving on the board (the host steps no flight software over a
-    link).  N = 21 nodes, the build's room; 10 Hz as the other M4F descents.  ~3 minutes on
-    the 2-core machine (the flight ~105 s, its solving steps up to ~0.65 s each under QEMU,
-    and the in-process reference `gnc run` flies for the phases): `python -m pytest -m long`."""
+    link).  N = 21 nodes, the build's room; 10 Hz as the other M4F descents; with no planning
+    budget (a final-time search in one step) and with 6 iterations a step (protocol 8: every
+    step within ~12 M instructions, bench/pdg_board_steps.py).  ~3 minutes each on the 2-core
+    machine (the flight ~105 s, and the in-process reference `gnc run` flies for the phases):
+    `python -m pytest -m long`."""
     need("stm32f4")
     deadline(DESCENT_DEADLINE_S)
-    sc = load("descent", ["sim.fsw_rate_hz=10", "guidance.law=pdg", f"guidance.pdg_nodes={M4F_PDG_NODES}"])
+    sc = load("descent", ["sim.fsw_rate_hz=10", "guidance.law=pdg", f"guidance.pdg_nodes={M4F_PDG_NODES}",
+                          f"guidance.pdg_step_iters={budget}"])
     with EmulatedBoard("stm32f4") as board:
         r = run_session(sc, SerialTransport(board.port, board.baud), timeout_s=TIMEOUT_S)
     landed_like_gnc_run(r.summary, sc)
     assert len(r.telemetry["t"]) == r.link["steps"] and r.link["frames"]["lost"] == r.link["frames"]["held_steps"] == 0
     assert r.link["handshakes"][0]["board"].startswith("netduinoplus2 f32")
     td = r.summary["touchdown"]
-    print(f"\nemulated STM32F405, pdg N = {M4F_PDG_NODES}: {r.link['steps']} steps, propellant "
+    print(f"\nemulated STM32F405, pdg N = {M4F_PDG_NODES}, budget {budget}: {r.link['steps']} steps, propellant "
           f"{r.summary['propellant_used_kg']:.1f} kg, touchdown {td['vertical_speed_mps']:.2f} m/s vertical, "
           f"{td['horizontal_speed_mps']:.2f} m/s horizontal")
 

@@ -189,16 +189,27 @@ def test_default_law_flies_the_loop_it_always_flew():
 def test_the_config_carries_the_law_and_every_build_lays_it_out_from_there():
     """Protocol 7: the law and pdg_law.allocate's settings are config fields, so a board over
     HIL sets the law up from the config it is sent, and the host's builds read the same
-    fields (assemble's pdg_settings); the default law's config says so too."""
-    a = assemble(load("descent", ["guidance.law=pdg", "guidance.pdg_nodes=21", "guidance.pdg_divert=false"]), 0, False)
+    fields (assemble's pdg_settings); the default law's config says so too.  Protocol 8 adds
+    the planning budget a step (0, no limit, by default)."""
+    a = assemble(load("descent", ["guidance.law=pdg", "guidance.pdg_nodes=21", "guidance.pdg_divert=false",
+                                  "guidance.pdg_step_iters=6"]), 0, False)
     assert a.cfg[L.CF_LAW] == L.LAW_PDG and a.pdg == pdg_settings(a.cfg)
     assert a.pdg["nodes"] == 21 and a.pdg["divert"] is False and (a.pdg["t_lo"], a.pdg["t_hi"]) == (1.1, 0.9)
+    assert a.pdg["step_iters"] == 6 and G.allocate(**a.pdg)[FS_LEN + G.PG_STEP_ITERS] == 6
+    assert pdg_settings(assemble(load("descent", ["guidance.law=pdg"]), 0, False).cfg)["step_iters"] == 0
     assert assemble(load("descent"), 0, False).cfg[L.CF_LAW] == L.LAW_PHASES
 
 
 def test_unknown_law_is_a_scenario_error():
     with pytest.raises(ScenarioError, match="guidance.law"):
         load("descent", ["guidance.law=gfold"])
+
+
+@pytest.mark.parametrize("value", ["-1", "256", "2.5"])
+def test_a_planning_budget_the_wire_cannot_carry_is_a_scenario_error(value):
+    """The config carries it as a u8 (0..255 iterations a step)."""
+    with pytest.raises(ScenarioError, match="guidance.pdg_step_iters"):
+        load("descent", ["guidance.law=pdg", f"guidance.pdg_step_iters={value}"])
 
 
 def _tool(name):

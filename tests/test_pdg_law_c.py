@@ -22,7 +22,7 @@ from gnc.core.fsw import pdg_law as G
 from gnc.core.layout import AF_HEALTH, AF_LEN, CF_PROGRAM, FS_LEN, HEALTH_CONFIG_BAD, PROGRAM_ASCENT, SF_LEN
 from gnc.core.pdg import problem as pr
 from gnc.core.pdg import solver as so
-from gnc.programs.descent.assemble import assemble
+from gnc.programs.descent.assemble import assemble, pdg_settings
 from gnc.programs.descent.plant import T_AF, T_SF
 from gnc.programs.descent.run import run, telemetry_columns
 from gnc.scenario import ScenarioError, load
@@ -201,17 +201,19 @@ def _replay_loop(step):
 
 
 @functools.cache
-def _reference():
-    """A numba pdg flight of seed 0: its recorded sensor frames and config."""
-    r = run(SC, seed=0)
+def _reference(overrides=()):
+    """A numba pdg flight of seed 0 (SC with these overrides): its recorded sensor frames and config."""
+    sc = load("descent", ["guidance.law=pdg", *overrides])
+    r = run(sc, seed=0)
     cols = telemetry_columns()
     frames = np.ascontiguousarray(np.column_stack([r.telemetry[c] for c in cols[T_SF:T_AF]]))
-    return r, frames, assemble(SC, 0, False).cfg
+    return r, frames, assemble(sc, 0, False).cfg
 
 
 def replay(fsw, frames, cfg):
-    """(actuator frames, the rows up to the plan's end) after each step, from a fresh row."""
-    fs = fsw_c.pdg_allocate(fsw, **_settings())
+    """(actuator frames, the rows up to the plan's end) after each step, from a fresh row laid
+    out from the config's settings."""
+    fs = fsw_c.pdg_allocate(fsw, **pdg_settings(cfg))
     fsw_c.reset(fsw, fs)
     n = _plan_end(int(fs[FS_LEN + G.PG_NODES]))
     fs_out, af_out = np.zeros((len(frames), n)), np.zeros((len(frames), AF_LEN))
@@ -226,11 +228,14 @@ def _first_difference(c, ref):
 
 
 @pytest.mark.long
-def test_double_build_flies_the_numba_law_bit_for_bit():
+@pytest.mark.parametrize("budget", [0, 8])
+def test_double_build_flies_the_numba_law_bit_for_bit(budget):
     """A numba pdg flight's sensor frames, open loop through numba's fsw_step_pdg and the C
     double build's: the same actuator frames and the same state (navigation, the PG block, the
-    plan) at every step, as tests/test_c_build.py holds the default law's double build."""
-    r, frames, cfg = _reference()
+    plan) at every step, as tests/test_c_build.py holds the default law's double build; with
+    no planning budget (a plan ends in its step) and with 8 iterations a step (solves and
+    searches carried over steps, the workspace between them)."""
+    r, frames, cfg = _reference((f"guidance.pdg_step_iters={budget}",) if budget else ())
     ref_af, ref_fs = replay("numba", frames, cfg)
     cols = telemetry_columns()
     assert np.array_equal(ref_af, np.column_stack([r.telemetry[c] for c in cols[T_AF:]])), \
@@ -240,6 +245,11 @@ def test_double_build_flies_the_numba_law_bit_for_bit():
     c_fs[:, FS_LEN + G.PG_BW_KKT] = ref_fs[:, FS_LEN + G.PG_BW_KKT]     # numba's band width: C keeps no band
     assert np.array_equal(c_fs, ref_fs, equal_nan=True), "states: " + _first_difference(c_fs, ref_fs)
     assert G.counters(c_fs[-1]) == G.counters(ref_fs[-1]) and G.counters(c_fs[-1])[0] > 50
+    if budget:
+        # the budget held, and it did spread: solves left open at a step's end, a plan kept
+        # from a later step than its search began in
+        assert ref_fs[-1, FS_LEN + G.PG_STEP_ITER_MAX] == budget
+        assert (ref_fs[:, FS_LEN + G.PG_SOLVING] == 1.0).sum() > 100
 
 
 @pytest.mark.long
@@ -287,3 +297,16 @@ def test_c_runs_flown_side_by_side_in_threads_are_the_runs_flown_alone():
     for a, b in zip(alone, together):
         assert a["guidance"] == b["guidance"] and a["propellant_used_kg"] == b["propellant_used_kg"]
         assert a["touchdown"] == b["touchdown"]
+
+
+@pytest.mark.long
+def test_the_float_build_at_a_boards_planning_budget_lands():
+    """The emulated STM32F405's settings (float, N = 21, 10 Hz) with 6 iterations a step, the
+    budget docs/guidance_pdg.md gives a board: every search and re-plan spread over steps, the
+    default law flying each arc until its first plan, and it lands."""
+    sc = load("descent", ["guidance.law=pdg", "guidance.pdg_nodes=21", "sim.fsw_rate_hz=10",
+                          "guidance.pdg_step_iters=6"])
+    s = run(sc, seed=0, tel_every=NO_TELEMETRY, fsw="c-float").summary
+    assert s["outcome"] == "landed", s["failures"]
+    g = s["guidance"]
+    assert g["step_iterations_max"] == 6 and g["solves"] > 50, g

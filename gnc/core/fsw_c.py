@@ -135,13 +135,13 @@ def pdg_step_kernel(fsw: str):
 
 
 def pdg_allocate(fsw: str, nodes: int, replan_s: float, glide: float, point: float, m_dry: float,
-                 divert: bool = False, t_lo: float = 1.1, t_hi: float = 0.9) -> np.ndarray:
+                 divert: bool = False, t_lo: float = 1.1, t_hi: float = 0.9, step_iters: int = 0) -> np.ndarray:
     """A flight-software state row for the fuel-optimal law of a build, its solver laid out
     for `nodes` nodes (numba: pdg_law.allocate; C: the same PG settings written, then
     pdg_layout, pdg_fill and pdg_workspace run once in C on the row's solver memory).
     Python: the flight software's set-up, not a step."""
     if fsw == "numba":
-        return pdg_law.allocate(nodes, replan_s, glide, point, m_dry, divert, t_lo, t_hi)
+        return pdg_law.allocate(nodes, replan_s, glide, point, m_dry, divert, t_lo, t_hi, step_iters)
     lib = module(fsw).lib
     if not 3 <= nodes <= lib.PDG_N_MAX:
         raise ValueError(f"guidance.pdg_nodes = {nodes}: the {fsw} build flies 3..{lib.PDG_N_MAX} nodes "
@@ -152,6 +152,7 @@ def pdg_allocate(fsw: str, nodes: int, replan_s: float, glide: float, point: flo
     fs[b + pdg_law.PG_GLIDE], fs[b + pdg_law.PG_POINT] = glide, point
     fs[b + pdg_law.PG_M_DRY], fs[b + pdg_law.PG_T_LO], fs[b + pdg_law.PG_T_HI] = m_dry, t_lo, t_hi
     fs[b + pdg_law.PG_DIVERT] = 1.0 if divert else 0.0
+    fs[b + pdg_law.PG_STEP_ITERS] = step_iters
     err = lib.pdg_law_setup_row(module(fsw).ffi.from_buffer("double[]", fs))
     if err != 0:
         raise RuntimeError(f"pdg_law_setup of the {fsw} build failed ({err}: csrc/pdg.h PDG_ERR_*)")

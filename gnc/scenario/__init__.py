@@ -72,7 +72,7 @@ RULES: dict[str, tuple[float | None, float | None]] = {
     "guidance.final_alt_m": NONNEG, "guidance.final_rate_m_s": POS, "guidance.cutoff_alt_m": NONNEG,
     "guidance.max_tilt_deg": (1.0, 90.0), "guidance.pos_bandwidth": (1e-3, 10.0),
     "guidance.pdg_nodes": (5, 200), "guidance.pdg_replan_s": (0.02, 1.0), "guidance.pdg_glide_deg": (0.0, 80.0),
-    "guidance.pdg_point_deg": (1.0, 90.0),
+    "guidance.pdg_point_deg": (1.0, 90.0), "guidance.pdg_step_iters": (0, 255),
     "control.bandwidth": (1e-3, 100.0), "control.damping": (0.05, 5.0), "control.deadband_deg": (0.0, 45.0), "control.max_rate_deg_s": (0.1, 90.0),
     "touchdown.max_vertical_m_s": POS, "touchdown.max_horizontal_m_s": POS, "touchdown.max_tilt_deg": POS,
     "touchdown.max_rate_deg_s": POS, "touchdown.max_slope_deg": (0.0, 90.0), "touchdown.max_rock_m": POS,

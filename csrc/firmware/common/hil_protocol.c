@@ -167,6 +167,7 @@ static const char *set_up_law(char *why)
         pg[PG_T_LO] = cfg[CF_PDG_T_LO];
         pg[PG_T_HI] = cfg[CF_PDG_T_HI];
         pg[PG_DIVERT] = cfg[CF_PDG_DIVERT] > RC(0.0) ? RC(1.0) : RC(0.0);
+        pg[PG_STEP_ITERS] = cfg[CF_PDG_STEP_ITERS];
     }
     err = pdg_law_setup(fs, &law_mem);
     if (err != 0) {

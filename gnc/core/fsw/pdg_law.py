@@ -17,6 +17,13 @@ ends: the phase's time-to-go (FS_TGO) is the plan's, so Chang'e's own transition
 4 s, slow descent at 5 s) fire there.  The last REPLAN_MIN_S of a plan are followed, not
 re-planned (the problem degenerates as the final time shrinks).
 
+Planning may be spread over steps (PG_STEP_ITERS, guidance.pdg_step_iters: the solver
+iterations a step may spend, a board's real-time budget; 0, the host's default, ends every
+plan in the step it starts): a search or re-plan is a job carried from step to step, its
+solve's iterate in the workspace; the plan in hand is followed meanwhile, and an arc flies the
+default law until its first plan.  The plan starts from the state the job started from; a
+search that ran past its step re-plans warm from the present state before it is kept.
+
 A plan that ends without an optimum (status != OPTIMAL) never commands: it is counted, the
 previous plan is followed and the next re-plan searches the final time afresh (cold); an arc
 with no plan, FAIL_MAX failures in a row, or flown longer than the longest plan its search may
@@ -29,8 +36,8 @@ then the plan, then the solver's problem and workspace, laid out by `allocate` o
 the flight software is set up; `views` rebuilds the solver's tuples on that memory, no
 allocation).  The C flight build's twin, csrc/pdg_law.c (flown by csrc/fsw_step_pdg.c, set
 up by gnc.core.fsw_c.pdg_allocate), keeps the same PG block and plan and puts its solver's
-structs (csrc/pdg.h) where this module puts the arrays; the wire and csrc/layout.h are
-unchanged, so no board flies the law yet.
+structs (csrc/pdg.h) where this module puts the arrays; a board lays it out from the config
+(protocol 7 on; csrc/firmware/common/hil_protocol.c).
 """
 import math
 
@@ -76,7 +83,27 @@ PG_DIVERT = 26          # 1: the law flies the divert arc too (guidance.pdg_dive
 PG_BW_KKT = 27          # the workspace's dimensions: KKT band half-width
 PG_NNZ_K = 28           # entries of K above its diagonal
 PG_NNZ_L = 29           # entries of L
-PG_LIM = 30             # [N_LIM] the problem's limits (gnc.core.pdg.problem LIM_*), written at each plan
+PG_STEP_ITERS = 30      # interior-point iterations one step may spend on planning, a solve's start counted as one
+                        # (guidance.pdg_step_iters; 0: no limit, a plan ends in the step it starts)
+PG_STEP_ITER_MAX = 31   # most iterations one step spent on planning
+PG_JOB = 32             # planning under way: 0 none, 1 a final-time search, 2 a plan at a known final time
+PG_T_JOB = 33           # s: epoch of the navigation state the job plans from
+PG_SOLVING = 34         # 1: a solve is begun and not ended (the workspace carries it to the next step)
+PG_S_TF = 35            # s: final time of the job's solve
+PG_STAGE = 36           # the search's stage: SEARCH_GRID grid points, two golden-section points, SEARCH_GOLDEN golden-
+                        # section steps, the final solve
+PG_S_LO = 37            # s: the search's first grid point
+PG_S_STEP = 38          # s: the search's grid step
+PG_S_BEST = 39          # s: the best grid point so far (0: none feasible)
+PG_S_FBEST = 40         # m/s: its delta-v (NO_COST: none)
+PG_S_A = 41             # s: the golden section's bracket: low end
+PG_S_C = 42             # s: high end
+PG_S_X1 = 43            # s: its lower point
+PG_S_X2 = 44            # s: its upper point
+PG_S_F1 = 45            # m/s: delta-v at s_x1 (NO_COST: infeasible)
+PG_S_F2 = 46            # m/s: delta-v at s_x2
+PG_S_WHICH = 47         # the golden-section point being solved: 1 s_x1, 2 s_x2
+PG_LIM = 48             # [N_LIM] the problem's limits (gnc.core.pdg.problem LIM_*), written at each plan
 PG_ST = PG_LIM + N_LIM  # [N_ST] its start and target (ST_*)
 PG_LEN = PG_ST + N_ST
 # --- end layout PG ---
@@ -90,6 +117,9 @@ FAIL_MAX = 3           # failed plans in a row before the arc goes to the defaul
 SEARCH_GRID = 8        # final-time search: grid points over [TF_LO, TF_HI] x the arc's nominal time
 SEARCH_GOLDEN = 10     # then golden-section steps about the best grid point
 TF_LO, TF_HI = 0.3, 2.0
+STAGE_FINAL = SEARCH_GRID + 2 + SEARCH_GOLDEN   # the search's stages: the grid, x1 and x2, the golden steps, the final solve
+JOB_NONE, JOB_SEARCH, JOB_PLAN = 0.0, 1.0, 2.0
+NO_COST = 1e30         # the cost of a final time with no optimum: above any propellant, in a float build's range too
 ZETA = 0.9             # damping of the feedback on the deviation from the plan
 HANDOVER_S = (0.0, 4.0, 5.0)   # by arc: the time-to-go at which Chang'e's phase logic ends it
 RATE_SHARE = 0.6       # the plan turns the thrust at this share of the attitude loop's rate limit (the rest: feedback)
@@ -186,7 +216,7 @@ def views(fs):
 
 
 def allocate(nodes: int, replan_s: float, glide: float, point: float, m_dry: float, divert: bool = False,
-             t_lo: float = 1.1, t_hi: float = 0.9) -> np.ndarray:
+             t_lo: float = 1.1, t_hi: float = 0.9, step_iters: int = 0) -> np.ndarray:
     """A flight-software state row with the PDG region, its problem and workspace laid out
     for `nodes` nodes (the solver's symbolic step runs here, once); fsw_reset clears only
     the first FS_LEN fields.  Python: the flight software's set-up, not a step."""
@@ -203,6 +233,7 @@ def allocate(nodes: int, replan_s: float, glide: float, point: float, m_dry: flo
     fs[b + PG_NODES], fs[b + PG_REPLAN_S], fs[b + PG_GLIDE], fs[b + PG_POINT] = nodes, replan_s, glide, point
     fs[b + PG_M_DRY], fs[b + PG_T_LO], fs[b + PG_T_HI] = m_dry, t_lo, t_hi
     fs[b + PG_DIVERT] = 1.0 if divert else 0.0
+    fs[b + PG_STEP_ITERS] = step_iters
     fs[b + PG_BW_KKT] = W.band.shape[1] - 1
     fs[b + PG_NNZ_K], fs[b + PG_NNZ_L] = W.ki.size, W.li.size
     P2, W2, end = views(fs)
@@ -225,52 +256,76 @@ def counters(fs):
 
 
 @kernel
-def _solve(fs, P, W, tf, warm):
-    """Fill the problem from the region's start and limits with final time tf and solve it."""
+def _counted(fs, W):
+    """A solve has ended: its status, counted."""
     b = FS_LEN
-    pr.fill(P, fs[b + PG_ST:b + PG_ST + N_ST], fs[b + PG_LIM:b + PG_LIM + N_LIM], tf)
-    status = so.solve(P, W, warm)
     it = W.info[so.I_ITER]
     fs[b + PG_SOLVES] += 1.0
     fs[b + PG_ITERS] += it
     fs[b + PG_ITER_MAX] = max(fs[b + PG_ITER_MAX], it)
-    return status
+    return int(W.info[so.I_STATUS])
 
 
 @kernel
-def _search(fs, P, W, nominal):
-    """The final time of least propellant: the best of a grid over [TF_LO, TF_HI] x nominal,
-    then a golden section about it (the propellant is unimodal in tf where feasible; an
-    infeasible tf counts as infinite).  Returns tf (0: none feasible); W holds its optimum."""
-    lo = TF_LO * nominal
-    step = (TF_HI - TF_LO) * nominal / (SEARCH_GRID - 1)
-    best, f_best = 0.0, np.inf
-    for j in range(SEARCH_GRID):
-        tf = lo + j * step
-        if _solve(fs, P, W, tf, False) == so.OPTIMAL and W.info[so.I_PCOST] * P.scale[pr.SC_L] / tf < f_best:
-            best, f_best = tf, W.info[so.I_PCOST] * P.scale[pr.SC_L] / tf
-    if best == 0.0:
-        return 0.0
+def _search_took(fs, P, W, status):
+    """A solve of the final-time search has ended: record it and set the next one's final
+    time.  The search: the best of a grid over [TF_LO, TF_HI] x nominal, then a golden section
+    about it (the propellant is unimodal in tf where feasible; an infeasible tf costs
+    NO_COST), then a solve at the best time, whose optimum W keeps.  Returns 0 (go on), 1 (W
+    holds the optimum at s_tf), -1 (none feasible)."""
+    b = FS_LEN
+    stage = int(fs[b + PG_STAGE])
+    tf = fs[b + PG_S_TF]
+    f = W.info[so.I_PCOST] * P.scale[pr.SC_L] / tf if status == so.OPTIMAL else NO_COST
     g = (math.sqrt(5.0) - 1.0) / 2.0
-    a, c = max(best - step, 1.0), best + step
-    x1, x2 = c - g * (c - a), a + g * (c - a)
-    f1 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x1 if _solve(fs, P, W, x1, False) == so.OPTIMAL else np.inf
-    f2 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x2 if _solve(fs, P, W, x2, False) == so.OPTIMAL else np.inf
-    for _ in range(SEARCH_GOLDEN):
+    if stage < SEARCH_GRID:
+        if status == so.OPTIMAL and f < fs[b + PG_S_FBEST]:
+            fs[b + PG_S_BEST], fs[b + PG_S_FBEST] = tf, f
+        stage += 1
+        fs[b + PG_STAGE] = stage
+        if stage < SEARCH_GRID:
+            fs[b + PG_S_TF] = fs[b + PG_S_LO] + stage * fs[b + PG_S_STEP]
+            return 0
+        best = fs[b + PG_S_BEST]
+        if best == 0.0:
+            return -1
+        a, c = max(best - fs[b + PG_S_STEP], 1.0), best + fs[b + PG_S_STEP]
+        fs[b + PG_S_A], fs[b + PG_S_C] = a, c
+        fs[b + PG_S_X1], fs[b + PG_S_X2] = c - g * (c - a), a + g * (c - a)
+        fs[b + PG_S_TF] = fs[b + PG_S_X1]
+        return 0
+    if stage == STAGE_FINAL:
+        return 1 if status == so.OPTIMAL else -1
+    if stage == SEARCH_GRID:
+        fs[b + PG_S_F1] = f
+        fs[b + PG_STAGE] = stage + 1
+        fs[b + PG_S_TF] = fs[b + PG_S_X2]
+        return 0
+    if stage == SEARCH_GRID + 1 or fs[b + PG_S_WHICH] == 2.0:
+        fs[b + PG_S_F2] = f
+    else:
+        fs[b + PG_S_F1] = f
+    stage += 1
+    fs[b + PG_STAGE] = stage
+    a, c = fs[b + PG_S_A], fs[b + PG_S_C]
+    x1, x2, f1, f2 = fs[b + PG_S_X1], fs[b + PG_S_X2], fs[b + PG_S_F1], fs[b + PG_S_F2]
+    if stage < STAGE_FINAL:
         if f1 <= f2:
             c, x2, f2 = x2, x1, f1
             x1 = c - g * (c - a)
-            f1 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x1 if _solve(fs, P, W, x1, False) == so.OPTIMAL else np.inf
+            fs[b + PG_S_TF], fs[b + PG_S_WHICH] = x1, 1.0
         else:
             a, x1, f1 = x1, x2, f2
             x2 = a + g * (c - a)
-            f2 = W.info[so.I_PCOST] * P.scale[pr.SC_L] / x2 if _solve(fs, P, W, x2, False) == so.OPTIMAL else np.inf
+            fs[b + PG_S_TF], fs[b + PG_S_WHICH] = x2, 2.0
+        fs[b + PG_S_A], fs[b + PG_S_C] = a, c
+        fs[b + PG_S_X1], fs[b + PG_S_X2], fs[b + PG_S_F1], fs[b + PG_S_F2] = x1, x2, f1, f2
+        return 0
     tf = x1 if f1 <= f2 else x2
-    if min(f1, f2) > f_best:
-        tf = best
-    if _solve(fs, P, W, tf, False) != so.OPTIMAL:
-        return 0.0
-    return tf
+    if min(f1, f2) > fs[b + PG_S_FBEST]:
+        tf = fs[b + PG_S_BEST]
+    fs[b + PG_S_TF] = tf
+    return 0
 
 
 @kernel
@@ -291,10 +346,8 @@ def _store(fs, P, W, t):
 
 
 @kernel
-def plan_arc(fs, cfg, t, r, v, mass, ratio, g_mag, search):
-    """Plan from the navigation estimate: a final-time search about the time `search` (> 0)
-    or a warm re-plan with the time the current plan has left (search = 0).  Returns True
-    with a new plan, False (counted) when the solve found no optimum: the old plan stands."""
+def _set_start(fs, cfg, r, v, mass, ratio, g_mag):
+    """The problem's start (the navigation estimate), target and limits into the region."""
     b = FS_LEN
     st = fs[b + PG_ST:b + PG_ST + N_ST]
     lim = fs[b + PG_LIM:b + PG_LIM + N_LIM]
@@ -316,24 +369,97 @@ def plan_arc(fs, cfg, t, r, v, mass, ratio, g_mag, search):
     lim[pr.LIM_RATE] = RATE_SHARE * cfg[CF_ATT_RATE_MAX]
     lim[pr.LIM_THROTTLE_RATE] = THROTTLE_RATE
     lim[pr.LIM_POINT_END] = POINT_END
-    P, W, _ = views(fs)
-    ok = False
+
+
+@kernel
+def begin_plan(fs, cfg, t, r, v, mass, ratio, g_mag, search):
+    """Start planning from the navigation estimate at t: a final-time search about the time
+    `search` (> 0) or a warm re-plan over the time the current plan has left (search = 0).
+    `work` carries it on."""
+    b = FS_LEN
+    _set_start(fs, cfg, r, v, mass, ratio, g_mag)
+    fs[b + PG_T_JOB] = t
+    fs[b + PG_SOLVING] = 0.0
     if search > 0.0:
-        ok = _search(fs, P, W, search) > 0.0
+        fs[b + PG_JOB] = JOB_SEARCH
+        fs[b + PG_STAGE] = 0.0
+        fs[b + PG_S_LO] = TF_LO * search
+        fs[b + PG_S_STEP] = (TF_HI - TF_LO) * search / (SEARCH_GRID - 1)
+        fs[b + PG_S_BEST], fs[b + PG_S_FBEST] = 0.0, NO_COST
+        fs[b + PG_S_TF] = fs[b + PG_S_LO]
     else:
-        tf = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
-        ok = _solve(fs, P, W, tf, fs[b + PG_WARM] > 0.0) == so.OPTIMAL
+        fs[b + PG_JOB] = JOB_PLAN
+        fs[b + PG_S_TF] = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
+
+
+@kernel
+def work(fs, cfg, t, r, v, mass, ratio, g_mag, budget):
+    """Carry the planning job on by at most `budget` iterations (a solve's start counted as
+    one; 0: to its end).  A search that ends in a later step than its state's was re-plans
+    from the present estimate before its plan is kept (warm from its optimum, over the time
+    it found), so no plan starts from a state older than one solve.  Returns 0 (under
+    way), 1 (a new plan: stored) or -1 (no optimum: counted; the old plan stands)."""
+    b = FS_LEN
+    P, W, _ = views(fs)
+    spent = 0
+    status = so.RUNNING
+    result = 0
+    while result == 0:
+        if fs[b + PG_SOLVING] == 0.0:
+            if budget > 0 and spent >= budget:
+                break
+            pr.fill(P, fs[b + PG_ST:b + PG_ST + N_ST], fs[b + PG_LIM:b + PG_LIM + N_LIM], fs[b + PG_S_TF])
+            status = so.solve_begin(P, W, fs[b + PG_JOB] == JOB_PLAN and fs[b + PG_WARM] > 0.0)
+            spent += 1
+            fs[b + PG_SOLVING] = 1.0
+        if status == so.RUNNING:
+            n = so.MAX_ITERS + 1 if budget == 0 else budget - spent
+            if n <= 0:
+                break
+            before = W.info[so.I_ITER]
+            status = so.solve_iterate(P, W, n)
+            spent += int(W.info[so.I_ITER] - before)
+            if status == so.RUNNING:
+                break
+        fs[b + PG_SOLVING] = 0.0
+        status = _counted(fs, W)
+        if fs[b + PG_JOB] == JOB_SEARCH:
+            result = _search_took(fs, P, W, status)
+        else:
+            result = 1 if status == so.OPTIMAL else -1
+        if result == 1 and fs[b + PG_JOB] == JOB_SEARCH and fs[b + PG_T_JOB] < t:
+            # over the searched time from now, not the time it has left: the fuel optimum sits
+            # at the least feasible final time, and the state has moved on under another
+            # command (seed 0 at 10 Hz: 80.95 s left, 81.10 s the least feasible)
+            _set_start(fs, cfg, r, v, mass, ratio, g_mag)
+            fs[b + PG_JOB] = JOB_PLAN
+            fs[b + PG_T_JOB] = t
+            fs[b + PG_WARM] = 1.0
+            result = 0
+    fs[b + PG_STEP_ITER_MAX] = max(fs[b + PG_STEP_ITER_MAX], spent)
+    if result == 0:
+        return 0
+    fs[b + PG_JOB] = JOB_NONE
     fs[b + PG_STATUS] = W.info[so.I_STATUS]
-    fs[b + PG_T_NEXT] = t + fs[b + PG_REPLAN_S]
-    if ok:
-        _store(fs, P, W, t)
+    fs[b + PG_T_NEXT] = fs[b + PG_T_JOB] + fs[b + PG_REPLAN_S]
+    if result > 0:
+        _store(fs, P, W, fs[b + PG_T_JOB])
         fs[b + PG_WARM] = 1.0
         fs[b + PG_FAILS] = 0.0
     else:
         fs[b + PG_FAILURES] += 1.0
         fs[b + PG_FAILS] += 1.0
         fs[b + PG_WARM] = 0.0
-    return ok
+    return result
+
+
+@kernel
+def plan_arc(fs, cfg, t, r, v, mass, ratio, g_mag, search):
+    """Plan from the navigation estimate to the end, in this call (begin_plan, then work with
+    no budget).  Returns True with a new plan, False (counted) when the solve found no
+    optimum: the old plan stands."""
+    begin_plan(fs, cfg, t, r, v, mass, ratio, g_mag, search)
+    return work(fs, cfg, t, r, v, mass, ratio, g_mag, 0) > 0
 
 
 @kernel
@@ -372,6 +498,8 @@ def start_arc(fs, cfg, arc):
     fs[b + PG_FALLBACK] = 0.0
     fs[b + PG_FAILS] = 0.0
     fs[b + PG_WARM] = 0.0
+    fs[b + PG_TF] = 0.0         # no plan yet: the default law flies until the first is found
+    fs[b + PG_JOB] = JOB_NONE
     if arc == ARC_APPROACH:
         aim = descent.site_point(cfg, fs, cfg[CF_HOVER_ALT])    # the target, or where braking moved it
         vf = 0.0
@@ -421,26 +549,30 @@ def step(sf, cfg, fs, af, t):
         arc = ARC_DIVERT
     if arc != ARC_NONE:
         nominal = cfg[CF_APPROACH_TIME] if arc == ARC_APPROACH else cfg[CF_AVOID_TIME]
+        g_mag = vec.norm(g)
         if int(fs[b + PG_ARC]) != arc:
             start_arc(fs, cfg, arc)
-            if not plan_arc(fs, cfg, t, r, v, mass, ratio, vec.norm(g), nominal):
-                _fall_back(fs)          # the default law's own time-to-go stands
+            begin_plan(fs, cfg, t, r, v, mass, ratio, g_mag, nominal)
         elif fs[b + PG_FALLBACK] == 0.0 and t - fs[FS_T_PHASE] > TF_HI * nominal:
             # the longest plan a search may choose is over, and the arc is not: failed re-plans
             # kept moving its end (dispersed seed 1351535667: a divert swung about its site for
             # 60 s until the propellant ran out)
             _fall_back(fs)
             fs[FS_TGO] = fallback_tgo(fs, r, v, nominal)
-        elif fs[b + PG_FALLBACK] == 0.0:
+        elif fs[b + PG_FALLBACK] == 0.0 and fs[b + PG_JOB] == JOB_NONE:
             ttg = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t
             if t >= fs[b + PG_T_NEXT] and ttg >= REPLAN_MIN_S:
                 # after a failure, the final time is searched again about the time left
                 retarget = max(ttg, 2.0 * REPLAN_MIN_S) if fs[b + PG_FAILS] > 0.0 else 0.0
-                if not plan_arc(fs, cfg, t, r, v, mass, ratio, vec.norm(g), retarget) \
-                        and fs[b + PG_FAILS] >= FAIL_MAX:
+                begin_plan(fs, cfg, t, r, v, mass, ratio, g_mag, retarget)
+        if fs[b + PG_FALLBACK] == 0.0 and fs[b + PG_JOB] != JOB_NONE:
+            if work(fs, cfg, t, r, v, mass, ratio, g_mag, int(fs[b + PG_STEP_ITERS])) < 0:
+                if fs[b + PG_TF] == 0.0:
+                    _fall_back(fs)      # the arc's first plan: the default law's own time-to-go stands
+                elif fs[b + PG_FAILS] >= FAIL_MAX:
                     _fall_back(fs)
                     fs[FS_TGO] = fallback_tgo(fs, r, v, nominal)
-        if fs[b + PG_FALLBACK] == 0.0:
+        if fs[b + PG_FALLBACK] == 0.0 and fs[b + PG_TF] > 0.0:
             # the arc's time-to-go is the plan's: Chang'e's transitions end the arc with it
             fs[FS_TGO] = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t + HANDOVER_S[arc]
             a = guidance.shape_thrust(_follow(fs, cfg, t, r, v, g), up, ratio * cfg[CF_THRUST_MIN] / mass,

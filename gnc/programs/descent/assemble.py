@@ -367,6 +367,7 @@ def law_config(cfg: np.ndarray, sc: Scenario) -> None:
     cfg[L.CF_PDG_M_DRY] = sc.vehicle.mass_kg - sc.vehicle.propellant_kg
     cfg[L.CF_PDG_T_LO], cfg[L.CF_PDG_T_HI] = PDG_T_LO, PDG_T_HI
     cfg[L.CF_PDG_DIVERT] = 1.0 if g.pdg_divert else 0.0
+    cfg[L.CF_PDG_STEP_ITERS] = int(g.pdg_step_iters)
 
 
 FAULT_STREAM = 0xFA17          # the fault's draws: their own stream, so a run with a fault flies its seed's noise
@@ -473,7 +474,8 @@ def pdg_settings(cfg: np.ndarray) -> dict:
     return {"nodes": int(cfg[L.CF_PDG_NODES]), "replan_s": float(cfg[L.CF_PDG_REPLAN_S]),
             "glide": float(cfg[L.CF_PDG_GLIDE]), "point": float(cfg[L.CF_PDG_POINT]),
             "m_dry": float(cfg[L.CF_PDG_M_DRY]), "divert": bool(cfg[L.CF_PDG_DIVERT]),
-            "t_lo": float(cfg[L.CF_PDG_T_LO]), "t_hi": float(cfg[L.CF_PDG_T_HI])}
+            "t_lo": float(cfg[L.CF_PDG_T_LO]), "t_hi": float(cfg[L.CF_PDG_T_HI]),
+            "step_iters": int(cfg[L.CF_PDG_STEP_ITERS])}
 
 
 def resume_config(cfg: np.ndarray, af: np.ndarray, t: float, mass: float) -> np.ndarray:

@@ -91,7 +91,7 @@ def guidance_summary(fs: np.ndarray) -> dict:
     solves, failures, iters, iter_max, fallbacks = pdg_law.counters(fs)
     return {"law": "pdg", "solves": solves, "failures": failures, "iterations": iters,
             "iterations_mean": iters / solves if solves else 0.0, "iterations_max": iter_max,
-            "fallbacks": fallbacks}
+            "step_iterations_max": int(fs[FS_LEN + pdg_law.PG_STEP_ITER_MAX]), "fallbacks": fallbacks}
 
 
 def nav_summary(fs: np.ndarray) -> dict:
