@@ -232,7 +232,7 @@ def test_replan_trace_reports_the_flight_gnc_run_flies():
     tr = tool.trace(approach_only, seed=0)
     r = run(load("descent", ["guidance.law=pdg"] + approach_only), seed=0)
     ph = {p["name"]: (p["start_s"], p["end_s"]) for p in r.summary["phases"]}
-    assert tr.start == pytest.approx(ph["approach"][0], abs=1e-9)
+    assert tr.start == pytest.approx(ph["approach"][0], abs=1e-9) and tr.approach == tr.start   # planned at once
     assert tr.end == pytest.approx(ph["approach"][1], abs=1e-9)
     t, m = np.asarray(r.telemetry["t"]), np.asarray(r.telemetry["mass"])
     used = m[np.searchsorted(t, ph["approach"][0])] - m[np.searchsorted(t, ph["approach"][1])]

@@ -6,6 +6,8 @@ the propellant flown against the propellant planned.
 
     python tools/pdg_replans.py                                   # seed 0, as scenario descent
     python tools/pdg_replans.py --seed 3 --disperse --set guidance.pdg_point_deg=30
+    python tools/pdg_replans.py --set sim.fsw_rate_hz=10 --set guidance.pdg_step_iters=6   # a board's budget:
+                                                  # the first plan comes when its search, spread over steps, ends
 
 It flies the descent in compiled chunks to the approach, then one flight-software step at a
 time through it (the law's state is read between steps; the flight software itself sees
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gnc.core.fsw import pdg_law as G
-from gnc.core.layout import AF_NAV_POS, AF_NAV_VEL, AF_PHASE, FS_LEN, FS_MASS, PHASE_APPROACH
+from gnc.core.layout import AF_NAV_POS, AF_NAV_VEL, AF_PHASE, FS_LEN, FS_MASS, FS_T_PHASE, PHASE_APPROACH
 from gnc.core.pdg import problem as pr
 from gnc.core.pdg import solver as so
 from gnc.flight import Flight
@@ -35,6 +37,7 @@ B = FS_LEN
 MOVED_S = 0.05        # s: a re-plan that moves the plan's end by more than this is listed
 WINDOW_S = 60.0       # s: a failed re-plan's least feasible final time is sought up to this past the time left
 BISECT_S = 0.05       # s: to this resolution
+CHUNK_S = 5.0         # s: compiled chunks to quick adjustment, shorter than it (~17 s), so none runs into the approach
 
 
 @dataclass
@@ -52,10 +55,12 @@ class Event:
 
 @dataclass
 class Trace:
-    start: float              # s: the approach's start (its first plan's epoch)
+    start: float              # s: the first plan's epoch (the approach's start, or later when
+                              # guidance.pdg_step_iters spreads its search over steps)
     tf: float                 # s: the first plan's length
     nodes: np.ndarray         # the first plan, N x PN_LEN (gnc.core.fsw.pdg_law PN_*)
-    est_minus_truth: tuple    # kg: the mass estimate minus the truth mass at the start and at the hover
+    est_minus_truth: tuple    # kg: the mass estimate minus the truth mass at the first plan and at the hover
+    approach: float = 0.0     # s: the approach's start
     end: float = 0.0          # s: the approach's end (the hover's start)
     truth_used: float = 0.0   # kg: truth propellant over the approach
     counters: tuple = ()      # pdg_law.counters at the end
@@ -94,17 +99,23 @@ def trace(overrides: list[str], seed: int = 0, disperse: bool = False) -> Trace:
 
     def phase():
         return int(f.af[0][AF_PHASE])
+    chunk = max(1, round(CHUNK_S / a.dt))
     while phase() < PHASE_APPROACH - 1 and f.k < a.n_steps and f.event == 0:      # to quick adjustment
-        f.until(min(f.k + 1000, a.n_steps))
+        f.until(min(f.k + chunk, a.n_steps))
     while phase() < PHASE_APPROACH and f.k < a.n_steps and f.event == 0:          # to the approach's first step
         f.until(f.k + 1)
     if phase() != PHASE_APPROACH:
         raise SystemExit(f"the descent never flew an approach (phase {phase()} at {f.k * a.dt:.1f} s)")
     fsr = fs[0]
+    approach, m_start = fsr[FS_T_PHASE], f.last_row()[P.T_MASS]     # the phase's start as the flight software keeps it
+    while fsr[B + G.PG_TF] == 0.0 and fsr[B + G.PG_FALLBACK] == 0.0 and phase() == PHASE_APPROACH and f.event == 0:
+        f.until(f.k + 1)          # a search spread over steps (guidance.pdg_step_iters): to its plan
+    if fsr[B + G.PG_TF] == 0.0:
+        raise SystemExit(f"the approach's first plan failed at {f.k * a.dt:.1f} s: the default law flew it")
     N = int(fsr[B + G.PG_NODES])
     nodes = np.array([fsr[B + G.PG_LEN + G.PN_LEN * k:B + G.PG_LEN + G.PN_LEN * (k + 1)] for k in range(N)])
-    m_start = f.last_row()[P.T_MASS]
-    tr = Trace(fsr[B + G.PG_T_PLAN], fsr[B + G.PG_TF], nodes, (fsr[FS_MASS] - m_start,))
+    tr = Trace(fsr[B + G.PG_T_PLAN], fsr[B + G.PG_TF], nodes, (fsr[FS_MASS] - f.last_row()[P.T_MASS],),
+               approach=approach)
     end, failures = _plan_end(fsr), fsr[B + G.PG_FAILURES]
     while phase() == PHASE_APPROACH and f.event == 0:
         t = f.k * a.dt
@@ -151,7 +162,7 @@ def report(tr: Trace) -> str:
                    f"  {edge:>12s}   {np.array2string(e.dr, precision=1, suppress_small=True):22s}"
                    f"{np.array2string(e.dv, precision=2, suppress_small=True)}")
     solves, fails, iters, it_max, fallbacks = tr.counters
-    out.append(f"approach flown {tr.start:.2f}-{tr.end:.2f} s ({tr.end - tr.start:.1f} s; the first plan ended at "
+    out.append(f"approach flown {tr.approach:.2f}-{tr.end:.2f} s ({tr.end - tr.approach:.1f} s; the first plan ended at "
                f"{tr.start + tr.tf:.2f} s), truth propellant {tr.truth_used:.1f} kg; mass estimate "
                f"{tr.est_minus_truth[1]:+.1f} kg off the truth at its end")
     out.append(f"solves {solves}, not optimal {fails}, iterations {iters} (at most {it_max}), fallbacks {fallbacks}")
