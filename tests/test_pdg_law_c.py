@@ -246,8 +246,7 @@ def test_double_build_flies_the_numba_law_bit_for_bit(budget):
     assert np.array_equal(c_fs, ref_fs, equal_nan=True), "states: " + _first_difference(c_fs, ref_fs)
     assert G.counters(c_fs[-1]) == G.counters(ref_fs[-1]) and G.counters(c_fs[-1])[0] > 50
     if budget:
-        # the budget held, and it did spread: solves left open at a step's end, a plan kept
-        # from a later step than its search began in
+        # the budget held, and it did spread: solves left open at a step's end
         assert ref_fs[-1, FS_LEN + G.PG_STEP_ITER_MAX] == budget
         assert (ref_fs[:, FS_LEN + G.PG_SOLVING] == 1.0).sum() > 100
 
@@ -302,8 +301,9 @@ def test_c_runs_flown_side_by_side_in_threads_are_the_runs_flown_alone():
 @pytest.mark.long
 def test_the_float_build_at_a_boards_planning_budget_lands():
     """The emulated STM32F405's settings (float, N = 21, 10 Hz) with 6 iterations a step, the
-    budget docs/guidance_pdg.md gives a board: every search and re-plan spread over steps, the
-    default law flying each arc until its first plan, and it lands."""
+    most at which its worst step fits a 10 Hz step at 168 MHz (docs/guidance_pdg.md "Planning
+    over steps"): every search and re-plan spread over steps, the default law flying each arc
+    until its first plan, and it lands."""
     sc = load("descent", ["guidance.law=pdg", "guidance.pdg_nodes=21", "sim.fsw_rate_hz=10",
                           "guidance.pdg_step_iters=6"])
     s = run(sc, seed=0, tel_every=NO_TELEMETRY, fsw="c-float").summary

@@ -395,9 +395,9 @@ def begin_plan(fs, cfg, t, r, v, mass, ratio, g_mag, search):
 @kernel
 def work(fs, cfg, t, r, v, mass, ratio, g_mag, budget):
     """Carry the planning job on by at most `budget` iterations (a solve's start counted as
-    one; 0: to its end).  A search that ends in a later step than its state's was re-plans
-    from the present estimate before its plan is kept (warm from its optimum, over the time
-    it found), so no plan starts from a state older than one solve.  Returns 0 (under
+    one; 0: to its end).  A search that ends in a later step than the one it began in
+    re-plans from the present estimate before its plan is kept (warm from its optimum, over
+    the time it found), so no plan starts from a state older than one solve.  Returns 0 (under
     way), 1 (a new plan: stored) or -1 (no optimum: counted; the old plan stands)."""
     b = FS_LEN
     P, W, _ = views(fs)
