@@ -161,11 +161,12 @@ def report(tr: Trace) -> str:
         out.append(f"  {e.t:7.2f} {e.ttg:6.1f} {e.end_before:9.2f} -> {e.end_after:7.2f}   {status:10s}"
                    f"  {edge:>12s}   {np.array2string(e.dr, precision=1, suppress_small=True):22s}"
                    f"{np.array2string(e.dv, precision=2, suppress_small=True)}")
-    solves, fails, iters, it_max, fallbacks = tr.counters
+    solves, fails, iters, it_max, fallbacks, step_max = tr.counters
     out.append(f"approach flown {tr.approach:.2f}-{tr.end:.2f} s ({tr.end - tr.approach:.1f} s; the first plan ended at "
                f"{tr.start + tr.tf:.2f} s), truth propellant {tr.truth_used:.1f} kg; mass estimate "
                f"{tr.est_minus_truth[1]:+.1f} kg off the truth at its end")
-    out.append(f"solves {solves}, not optimal {fails}, iterations {iters} (at most {it_max}), fallbacks {fallbacks}")
+    out.append(f"solves {solves}, not optimal {fails}, iterations {iters} (at most {it_max}; at most {step_max} "
+               f"in one step), fallbacks {fallbacks}")
     return "\n".join(out)
 
 

@@ -249,10 +249,11 @@ def allocate(nodes: int, replan_s: float, glide: float, point: float, m_dry: flo
 
 @kernel
 def counters(fs):
-    """(solves, failures, iterations, most iterations of one solve, fallbacks) so far."""
+    """(solves, failures, iterations, most iterations of one solve, fallbacks, most iterations
+    one step spent planning) so far."""
     b = FS_LEN
     return (int(fs[b + PG_SOLVES]), int(fs[b + PG_FAILURES]), int(fs[b + PG_ITERS]), int(fs[b + PG_ITER_MAX]),
-            int(fs[b + PG_FALLBACKS]))
+            int(fs[b + PG_FALLBACKS]), int(fs[b + PG_STEP_ITER_MAX]))
 
 
 @kernel

@@ -88,10 +88,10 @@ def check_law(law: str, fsw: str, link=None, nodes: int | None = None) -> None:
 
 def guidance_summary(fs: np.ndarray) -> dict:
     """The fuel-optimal law's solver figures from its state (pdg_law.counters)."""
-    solves, failures, iters, iter_max, fallbacks = pdg_law.counters(fs)
+    solves, failures, iters, iter_max, fallbacks, step_max = pdg_law.counters(fs)
     return {"law": "pdg", "solves": solves, "failures": failures, "iterations": iters,
             "iterations_mean": iters / solves if solves else 0.0, "iterations_max": iter_max,
-            "step_iterations_max": int(fs[FS_LEN + pdg_law.PG_STEP_ITER_MAX]), "fallbacks": fallbacks}
+            "step_iterations_max": step_max, "fallbacks": fallbacks}
 
 
 def nav_summary(fs: np.ndarray) -> dict:
