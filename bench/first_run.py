@@ -7,13 +7,13 @@ CPU time of its processes (its compile workers and plot workers included) and th
 to its first line on standard error (the "compiling" line, issue #16: within 1 s).
 
 With --checkout LABEL=DIR (repeatable) each command is run from each checkout in turn
-(`python -m gnc.cli` with PYTHONPATH=DIR: before and after a change, side by side, in one
+(`python -P -m gnc.cli` with PYTHONPATH=DIR: before and after a change, side by side, in one
 run); without, from the `gnc` console script on PATH.  --env LABEL=NAME=VALUE adds a
 variant of every command under that environment (GNC_COMPILE_PROCESSES=1: compiled in
 one process).
 
     python bench/first_run.py [--runs N] [--programs descent mission] [--no-plots]
-    python bench/first_run.py --runs 2 --checkout before=/tmp/base --checkout after=.
+    cd /tmp && python /work/main/bench/first_run.py --runs 2 --checkout before=/tmp/base --checkout after=/work/main
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def main(argv=None):
     ap.add_argument("--no-plots", action="store_true", help="time `gnc run PROGRAM --no-plots` instead")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
     ap.add_argument("--checkout", action="append", default=[], metavar="LABEL=DIR",
-                    help="run gnc from this checkout (python -m gnc.cli, PYTHONPATH=DIR); repeatable")
+                    help="run gnc from this checkout (python -P -m gnc.cli, PYTHONPATH=DIR); repeatable")
     ap.add_argument("--env", action="append", default=[], metavar="LABEL=NAME=VALUE",
                     help="also every command with NAME=VALUE in its environment, labelled LABEL; repeatable")
     args = ap.parse_args(argv)

@@ -15,13 +15,13 @@ time of the command's processes (all of them: user + system), and the plots' sha
 default command's wall time.
 
 With --checkout LABEL=DIR (repeatable) each command is run from each checkout in turn
-(`python -m gnc.cli` with PYTHONPATH=DIR: before and after a change, side by side, in one
+(`python -P -m gnc.cli` with PYTHONPATH=DIR: before and after a change, side by side, in one
 run); without, from the `gnc` console script on PATH.  --variants picks the commands
 (default, no-plots, workers, in-process).
 
     python bench/run_timing.py [--runs N] [--programs descent mission] [--json PATH]
-    python bench/run_timing.py --runs 10 --variants default no-plots \
-        --checkout before=/tmp/base --checkout after=.
+    cd /tmp && python /work/main/bench/run_timing.py --runs 10 --variants default no-plots \
+        --checkout before=/tmp/base --checkout after=/work/main     # outside both checkouts
 """
 from __future__ import annotations
 
@@ -84,7 +84,9 @@ def gnc_checkouts(specs: list[str]) -> list[tuple]:
         folder = Path(folder or label).resolve()
         commit = subprocess.run(["git", "-C", str(folder), "describe", "--always", "--dirty"], capture_output=True,
                                 text=True).stdout.strip() or "not a git checkout"
-        checkouts.append((f"{label}: ", [sys.executable, "-m", "gnc.cli"], {"PYTHONPATH": str(folder)},
+        # -P: `python -m` would put the working directory first on sys.path, ahead of PYTHONPATH, and
+        # run the working tree's gnc for every checkout when started from one
+        checkouts.append((f"{label}: ", [sys.executable, "-P", "-m", "gnc.cli"], {"PYTHONPATH": str(folder)},
                           str(folder), commit))
     if not checkouts:
         exe = shutil.which("gnc")
@@ -105,7 +107,7 @@ def main(argv=None):
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--checkout", action="append", default=[], metavar="LABEL=DIR",
-                    help="run gnc from this checkout (python -m gnc.cli, PYTHONPATH=DIR); repeatable")
+                    help="run gnc from this checkout (python -P -m gnc.cli, PYTHONPATH=DIR); repeatable")
     args = ap.parse_args(argv)
 
     checkouts = gnc_checkouts(args.checkout)

@@ -173,3 +173,32 @@ def test_the_descent_loop_compiles_no_ascent_or_rendezvous_flight_software(tmp_p
     from gnc.programs.descent import plant
     assert plant.FSW_PROGRAMS == (L.PROGRAM_DESCENT,)
     assert loops.loop("descent").parts["fsw_step"] is flying((L.PROGRAM_DESCENT,))
+
+
+def test_compile_processes_run_this_gnc_not_one_in_the_working_directory(tmp_path):
+    """A loop's compile workers and the mission's background compile start Python with
+    gnc.programs.loops.python: from a folder holding another gnc (a second checkout, a
+    benchmark's `before` tree), `python -c` alone would import that one and fill the cache
+    with its kernels."""
+    from gnc.programs import loops
+    (tmp_path / "gnc").mkdir()
+    (tmp_path / "gnc" / "__init__.py").write_text("")
+    cmd, env = loops.python("-c", "import gnc; print(gnc.__file__)")
+    p = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert Path(p.stdout.strip()) == ROOT / "gnc" / "__init__.py"
+
+
+@pytest.mark.long
+def test_gnc_compile_also_compiles_what_a_run_calls_after_its_flight(tmp_path):
+    """`gnc compile descent` flies one second (no touchdown), yet the touchdown judge a landing
+    calls after its flight is in the cache: a cold loop compiles the plant's after_flight
+    kernels beside its parts (gnc.programs.loops), so neither the first landing nor a run
+    after `gnc compile` compiles it at the end.  Long: the descent compiles cold (~30 s on a
+    quiet 2-core machine)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT), GNC_COMPILE_PROCESSES="2")
+    p = subprocess.run([sys.executable, "-P", "-m", "gnc.cli", "compile", "descent"], env=env, capture_output=True,
+                       text=True, timeout=1800)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("descent: compiling"), p.stdout
+    assert list(tmp_path.rglob("touchdown.judge-*.nbi")), "the touchdown judge was not compiled"

@@ -154,7 +154,10 @@ def ray_range(p, d, w, dem):
     return s
 
 
-@inline_kernel
+# a call, not inlined into the lidar scan: inlined (numba copies a callee's IR into each caller),
+# the scan took 5 s more of CPU to compile, on a first run's longest path, and ran no faster
+# (docs/benchmarks.md, "Two even compile groups")
+@kernel
 def ray_range4(p, ds, w, dem, h_under):
     """ray_range of the four unit vectors ds from p, given h_under = dem_height beneath p
     (the rays of a scan share it).  Each ray takes the same passes and gets the same bits

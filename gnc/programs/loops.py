@@ -4,10 +4,10 @@ process and cached on disk.
 
 A cold cache compiles a loop's parts side by side: before the first call (gnc.flight),
 compile_parts starts worker processes that each compile some of the kernels the loop binds
-(the plant's sense, the flight software's step) into numba's on-disk cache, compiles the
-rest itself, waits for them, and then compiles the loop, which loads the workers' parts from
-the cache.  numba compiles one function at a time per process (its compiler lock), so
-threads would not do.  GNC_COMPILE_PROCESSES=N sets the processes (1: all in this one).
+(the plant's sense) and of those the run calls after the flight (the plant's after_flight)
+into numba's on-disk cache, compiles the rest itself, waits for them, and then compiles the
+loop, which loads the workers' parts from the cache.  numba compiles one function at a time
+per process (its compiler lock), so threads would not do.  GNC_COMPILE_PROCESSES=N sets the processes (1: all in this one).
 
 A run that flies several loops one after another (the mission) compiles the later ones ahead
 (compiled_ahead): a low-priority `gnc compile` of them runs while the first flies, on the
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import os
 import pickle
 import signal
@@ -24,15 +25,21 @@ import subprocess
 import sys
 from typing import Callable
 
+import numba
+
 from gnc import programs
 from gnc.core import fsw_c
 from gnc.core import loop as core_loop
 from gnc.core.cache_state import GNC, cached, loop_name
 
-# The loop's parts in the order they go to workers, each group to one; this process compiles
-# the groups left.  Cold on a busy 2-core Xeon the descent's sense took 17 s, its fsw_step 11 s,
-# advance and record 9 s (bench/first_run.py).
-GROUPS = (("sense",), ("fsw_step",), ("advance", "record"))
+# What a cold loop compiles ahead, in groups, the first groups to worker processes, one each, and
+# the rest in this process: the loop's parts by name, and AFTER_FLIGHT, the kernels the run calls
+# after the flight (the plant's after_flight).  The descent's, compiled one at a time on a 2-core
+# AMD EPYC (python bench/first_run.py; numba's compile events): sense 17.5 s of CPU, fsw_step
+# 12.5, advance 6.7, record 1.0, the touchdown judge 3.0: two groups of about half each, a core
+# each (a third process on two cores slowed the longest group).
+AFTER_FLIGHT = "after_flight"
+GROUPS = (("sense", AFTER_FLIGHT), ("fsw_step", "advance", "record"))
 
 _OVERRIDES: dict[str, object] = {}
 
@@ -94,6 +101,13 @@ def processes() -> int:
     return max(1, min(n, len(GROUPS)))
 
 
+def python(*args: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a Python process running args with this process's
+    gnc: not a gnc in the working directory, which `python -c` and `-m` put first on sys.path."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(GNC.parent), os.environ.get("PYTHONPATH", "")]))
+    return [sys.executable, "-P", *args], env
+
+
 def compile_parts(fly_loop, args: tuple) -> None:
     """Before fly_loop's first call with args in this process: if the loop is not in numba's
     cache, compile its parts in processes() processes (the module's docstring).  The loop
@@ -103,18 +117,19 @@ def compile_parts(fly_loop, args: tuple) -> None:
     n = processes()
     if origin is None or n < 2 or fly_loop.signatures or cached(origin[:1], origin[1]):
         return
-    sigs = core_loop.part_signatures(*args)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(GNC.parent), os.environ.get("PYTHONPATH", "")]))
-    workers = [subprocess.Popen([sys.executable, "-c", "from gnc.programs.loops import worker; worker()", *origin],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    jobs = core_loop.part_signatures(*args)
+    jobs[AFTER_FLIGHT] = [(k.py_func.__module__, k.py_func.__qualname__, tuple(numba.typeof(v) for v in values))
+                          for k, values in getattr(plant(origin[0]), "after_flight", lambda p: ())(args[0])]
+    cmd, env = python("-c", "from gnc.programs.loops import worker; worker()", *origin)
+    workers = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
                for _ in GROUPS[:n - 1]]
     try:
         for w, group in zip(workers, GROUPS):
-            w.stdin.write(pickle.dumps({name: sigs[name] for name in group}))
+            w.stdin.write(pickle.dumps({name: jobs[name] for name in group}))
             w.stdin.close()
         for group in GROUPS[n - 1:]:
             for name in group:
-                fly_loop.parts[name].compile(sigs[name])
+                _compile(fly_loop.parts, name, jobs[name])
         for w in workers:
             w.wait()
     finally:
@@ -135,9 +150,8 @@ def compiled_ahead(programs: tuple[str, ...], fsw: str):
     cold = tuple(p for p in programs if not loop(p, fsw).signatures)     # a campaign's later runs: none
     proc = None
     if cold and os.name == "posix" and processes() > 1 and not cached(cold, fsw):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(GNC.parent), os.environ.get("PYTHONPATH", "")]))
-        proc = subprocess.Popen([sys.executable, "-m", "gnc.cli", "compile", *cold, "--fsw", fsw],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+        cmd, env = python("-m", "gnc.cli", "compile", *cold, "--fsw", fsw)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
                                 start_new_session=True, preexec_fn=lambda: os.nice(10))
     done: set[str] = set()
 
@@ -163,9 +177,19 @@ def compiled_ahead(programs: tuple[str, ...], fsw: str):
             proc.stdout.close()
 
 
+def _compile(parts: dict, name: str, job) -> None:
+    """One job of compile_parts: a part (job: its argument types) or AFTER_FLIGHT (job: a
+    list of (module, kernel's name, argument types))."""
+    if name != AFTER_FLIGHT:
+        parts[name].compile(job)
+        return
+    for module, kernel, sig in job:
+        getattr(importlib.import_module(module), kernel).compile(sig)
+
+
 def worker() -> None:
-    """A worker of compile_parts: argv program, build; stdin the pickled {part: argument types}."""
+    """A worker of compile_parts: argv program, build; stdin the pickled {group's name: job}."""
     program, fsw = sys.argv[1:3]
     parts = loop(program, fsw).parts
-    for name, sig in pickle.loads(sys.stdin.buffer.read()).items():
-        parts[name].compile(sig)
+    for name, job in pickle.loads(sys.stdin.buffer.read()).items():
+        _compile(parts, name, job)

@@ -20,6 +20,7 @@ from gnc.core.loop import EV_NONE
 from gnc.core.moon import W_GROUND_MAX, W_SITE_R, q_inertial_to_landing, state_to_landing
 from gnc.core.sensors import sense as sense_vehicle
 from gnc.core.terrain import height
+from gnc.core.touchdown import judge
 from gnc.core.vehicle import (
     N_LEGS,
     VP_LEGS,
@@ -57,6 +58,12 @@ FSW_PROGRAMS = (PROGRAM_DESCENT,)   # what its flight computer flies (the loop c
 EV_CONTACT = 1    # a foot pad touched the ground; touch[] holds the state and time at contact
 
 CONTACT_MARGIN = 20.0   # m: the datum sphere and the ground under the vehicle differ by less
+
+
+def after_flight(p):
+    """The kernels a run calls on plant p after its flight, each with its arguments: a cold
+    loop compiles them while its parts compile (gnc.programs.loops), not after the flight."""
+    return ((judge, (p.touch[:X_LEN], p.touch[X_LEN], p.vp, p.w, p.dem)),)
 
 # --- layout T (generated from gnc/arrays.toml by python -m gnc.codegen; do not edit) ---
 # one telemetry row of the descent and the ascent
