@@ -53,16 +53,23 @@ H_COVER = 4
 
 
 @inline_kernel
-def _grid_return(maps, s, d_b, q_unit, range_sig, dropout, cell):
-    """Grid one ray's range s along body direction d_b (s <= 0: no ground) into maps[M_Z] /
-    maps[M_COUNT]: lost with probability dropout, else with Gaussian noise range_sig,
-    placed with the unit's attitude q_unit.  Returns 1 if it landed in the map.  Draws
-    from the run's stream, so the rays go through here in scan order."""
+def _return_draw(s, dropout):
+    """The draws of one ray's return at range s (s <= 0: no ground), from the run's stream, so
+    the rays come through here in scan order: lost with probability dropout, or kept with the
+    uniforms of its range noise (pmath.polar_draw).  (kept, u, q)."""
     if s <= 0.0 or np.random.random() < dropout:
-        return 0
+        return False, 0.0, 1.0
+    u, q = pmath.polar_draw()
+    return True, u, q
+
+
+@inline_kernel
+def _grid_return(maps, r, d_b, q_unit, cell):
+    """Grid one return, at range r along body direction d_b, into maps[M_Z] / maps[M_COUNT],
+    placed with the unit's attitude q_unit.  Returns 1 if it landed in the map."""
     n = maps.shape[1]
     c = 0.5 * (n - 1)
-    p = vec.scale(vec.q_rot(q_unit, d_b), s + range_sig * pmath.normal())
+    p = vec.scale(vec.q_rot(q_unit, d_b), r)
     j = int(math.floor(p[0] / cell + c + 0.5))
     i = int(math.floor(p[1] / cell + c + 0.5))
     if 0 <= i < n and 0 <= j < n:
@@ -109,13 +116,24 @@ def lidar_scan(r_l, q_lb, q_err, rays, fov, range_sig, dropout, cell, w, dem, ma
             e3 = vec.unit((tans[min(b + 3, rays - 1)], ty, -1.0))
             s0, s1, s2, s3 = ray_range4(r_l, (vec.q_rot(q_lb, e0), vec.q_rot(q_lb, e1), vec.q_rot(q_lb, e2),
                                               vec.q_rot(q_lb, e3)), w, dem, h_under)
-            hits += _grid_return(maps, s0, e0, q_unit, range_sig, dropout, cell)
-            if b + 1 < rays:
-                hits += _grid_return(maps, s1, e1, q_unit, range_sig, dropout, cell)
-            if b + 2 < rays:
-                hits += _grid_return(maps, s2, e2, q_unit, range_sig, dropout, cell)
-            if b + 3 < rays:
-                hits += _grid_return(maps, s3, e3, q_unit, range_sig, dropout, cell)
+            # each return's draws in scan order, then the four noisy ranges side by side (their
+            # logarithms and square roots are independent chains), then the gridding
+            k0, u0, v0 = _return_draw(s0, dropout)
+            k1, u1, v1 = _return_draw(s1, dropout) if b + 1 < rays else (False, 0.0, 1.0)
+            k2, u2, v2 = _return_draw(s2, dropout) if b + 2 < rays else (False, 0.0, 1.0)
+            k3, u3, v3 = _return_draw(s3, dropout) if b + 3 < rays else (False, 0.0, 1.0)
+            r0 = s0 + range_sig * pmath.polar_normal(u0, v0)
+            r1 = s1 + range_sig * pmath.polar_normal(u1, v1)
+            r2 = s2 + range_sig * pmath.polar_normal(u2, v2)
+            r3 = s3 + range_sig * pmath.polar_normal(u3, v3)
+            if k0:
+                hits += _grid_return(maps, r0, e0, q_unit, cell)
+            if k1:
+                hits += _grid_return(maps, r1, e1, q_unit, cell)
+            if k2:
+                hits += _grid_return(maps, r2, e2, q_unit, cell)
+            if k3:
+                hits += _grid_return(maps, r3, e3, q_unit, cell)
     return hits
 
 

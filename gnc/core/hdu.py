@@ -78,8 +78,8 @@ def allocate(hp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @kernel
 def scan(t, r_l, q_lb, hp, hs, maps, w, dem):
     """Scan from truth pose (r_l, q_lb) at time t, map, choose the site into hs."""
-    rv = (hp[HP_ATT_SIG] * pmath.normal(), hp[HP_ATT_SIG] * pmath.normal(),
-          hp[HP_ATT_SIG] * pmath.normal())
+    n = pmath.normal3()
+    rv = (hp[HP_ATT_SIG] * n[0], hp[HP_ATT_SIG] * n[1], hp[HP_ATT_SIG] * n[2])
     q_err = vec.q_from_rotvec(rv)
     cell = hp[HP_CELL]
     hs[HS_RETURNS] = hazard.lidar_scan(r_l, q_lb, q_err, int(hp[HP_RAYS]), hp[HP_FOV], hp[HP_RANGE_SIG],
@@ -137,7 +137,6 @@ def sense(t, x, af, hp, hs, maps, w, dem, sf):
     if hs[HS_STATUS] == ST_SITE:
         rel_b = vec.q_rot_inv(q_lb, vec.sub(vec.load3(hs, HS_SITE), r_l))
         s = hp[HP_SITE_SIG]
-        vec.store3(sf, SF_HDU_REL, (rel_b[0] + s * pmath.normal(),
-                                    rel_b[1] + s * pmath.normal(),
-                                    rel_b[2] + s * pmath.normal()))
+        n = pmath.normal3()
+        vec.store3(sf, SF_HDU_REL, (rel_b[0] + s * n[0], rel_b[1] + s * n[1], rel_b[2] + s * n[2]))
         sf[SF_VALID] = float(int(sf[SF_VALID]) | VALID_HDU)

@@ -87,7 +87,8 @@ def _quantise(v, q):
 
 @kernel
 def _normal3(s):
-    return (s * pmath.normal(), s * pmath.normal(), s * pmath.normal())
+    n = pmath.normal3()
+    return (s * n[0], s * n[1], s * n[2])
 
 
 @kernel
