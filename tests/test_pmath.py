@@ -252,16 +252,6 @@ def test_c_twin_gives_the_same_bits(flags, tmp_path):
         assert not bad, (name, bad[:3])
 
 
-if __name__ == "__main__":
-    # the worst case over seeds 0-9, for the MAX_ULP note above
-    worst: dict[str, float] = {}
-    for seed in range(10):
-        for k, v in worst_ulp(seed).items():
-            worst[k] = max(worst.get(k, 0.0), v)
-    print("worst ulp against libm, seeds 0-9:", worst)
-    sys.exit(0)
-
-
 @numba.njit
 def _normals_three_ways(seed, n):
     out = np.empty((3, 3 * n))
@@ -290,3 +280,13 @@ def test_normals_drawn_three_at_once_or_in_halves_are_the_normal_stream_bit_for_
     assert np.array_equal(out[0].view(np.int64), out[1].view(np.int64))
     assert np.array_equal(out[0].view(np.int64), out[2].view(np.int64))
     assert abs(out[0].mean()) < 0.02 and abs(out[0].std() - 1.0) < 0.02     # 60,000 draws: ~5 sigma
+
+
+if __name__ == "__main__":
+    # the worst case over seeds 0-9, for the MAX_ULP note above
+    worst: dict[str, float] = {}
+    for seed in range(10):
+        for k, v in worst_ulp(seed).items():
+            worst[k] = max(worst.get(k, 0.0), v)
+    print("worst ulp against libm, seeds 0-9:", worst)
+    sys.exit(0)

@@ -7,7 +7,8 @@ compile_parts starts worker processes that each compile some of the kernels the 
 (the plant's sense) and of those the run calls after the flight (the plant's after_flight)
 into numba's on-disk cache, compiles the rest itself, waits for them, and then compiles the
 loop, which loads the workers' parts from the cache.  numba compiles one function at a time
-per process (its compiler lock), so threads would not do.  GNC_COMPILE_PROCESSES=N sets the processes (1: all in this one).
+per process (its compiler lock), so threads would not do.  GNC_COMPILE_PROCESSES=N sets the
+processes (1: all in this one).
 
 A run that flies several loops one after another (the mission) compiles the later ones ahead
 (compiled_ahead): a low-priority `gnc compile` of them runs while the first flies, on the
