@@ -33,7 +33,7 @@ from gnc.scenario import load
 NODES = 21
 RATE_HZ = 10
 CLOCK_HZ = 168e6
-WRAP_INSN = 2 ** 24 / 0.168      # SysTick's 24 bits at 168 MHz, in instructions at 1 ns each
+WRAP_INSN = 2 ** 24 / CLOCK_HZ / icount_insn_seconds(0)    # SysTick's 24 bits at 168 MHz, in instructions
 
 
 def fly(budget: int) -> dict:
