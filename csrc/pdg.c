@@ -610,8 +610,8 @@ static void push_inside(const pdg_problem *P, real *u, real margin)
 
 /* ---- the KKT system ---------------------------------------------------------------------- */
 
-/* K = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order, into kd and kx (the
- * band's sums in the band's order, so the same bits) */
+/* K = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order, into kd and kx (numba's
+ * sums in numba's order, so the same bits) */
 static void assemble(const pdg_problem *P, pdg_work *W)
 {
     int n = P->dims[PDG_D_NVAR], nz0 = n + P->dims[PDG_D_NEQ];

@@ -123,8 +123,8 @@ typedef struct {
     real t1[PDG_NROW(PDG_N_MAX)], t2[PDG_NROW(PDG_N_MAX)], t3[PDG_NROW(PDG_N_MAX)];
     real kz[PDG_NROW(PDG_N_MAX)], kw[PDG_NROW(PDG_N_MAX)];
     real eta[PDG_NSOC(PDG_N_MAX)];
-    /* K in its own pattern (solver.py stages it in a band, 14x larger): the diagonal, and the
-     * entries above it by column, aligned with ki; where each A, G and W^2 entry goes in kx */
+    /* K in its own pattern: the diagonal, and the entries above it by column, aligned with ki;
+     * where each A, G and W^2 entry goes in kx */
     real kd[PDG_NK(PDG_N_MAX)], kx[PDG_KNZ(PDG_N_MAX)];
     pdg_idx a_slot[4 * PDG_NEQ(PDG_N_MAX)], g_slot[3 * PDG_NROW(PDG_N_MAX)], c_slot[PDG_CPAIRS(PDG_N_MAX)];
     real lx[PDG_LNZ(PDG_N_MAX)];

@@ -76,7 +76,6 @@ int pdg_law_setup(real *fs, pdg_law_mem *M)
     err = pdg_workspace(&M->P, &M->W);
     if (err != 0)
         return err;
-    fs[b + PG_BW_KKT] = RC(0.0);
     fs[b + PG_NNZ_K] = (real)M->W.kp[M->W.nk];
     fs[b + PG_NNZ_L] = (real)M->W.lp[M->W.nk];
     return 0;

@@ -34,7 +34,7 @@ typedef struct {
 
 /* The set-up, once (numba's allocate): the PG block holds nodes, replan_s, glide, point,
  * m_dry, t_lo, t_hi, divert and step_iters; lays out the problem and runs the solver's symbolic step in
- * M; writes PG_NNZ_K and PG_NNZ_L (PG_BW_KKT stays 0: C keeps K in its own pattern, no band).
+ * M; writes PG_NNZ_K and PG_NNZ_L.
  * Returns 0, or pdg_layout's / pdg_workspace's error. */
 int pdg_law_setup(real *fs, pdg_law_mem *M);
 

@@ -28,28 +28,27 @@
 #define PG_FALLBACKS 24 /* arcs handed to the default law */
 #define PG_STATUS 25 /* status of the last plan (gnc.core.pdg.solver) */
 #define PG_DIVERT 26 /* 1: the law flies the divert arc too (guidance.pdg_divert), 0: obstacle avoidance stays Chang'e's */
-#define PG_BW_KKT 27 /* the workspace's dimensions: KKT band half-width */
-#define PG_NNZ_K 28 /* entries of K above its diagonal */
-#define PG_NNZ_L 29 /* entries of L */
-#define PG_STEP_ITERS 30 /* interior-point iterations one step may spend on planning, a solve's start counted as one (guidance.pdg_step_iters; 0: no limit, a plan ends in the step it starts) */
-#define PG_STEP_ITER_MAX 31 /* most iterations one step spent on planning */
-#define PG_JOB 32 /* planning under way: 0 none, 1 a final-time search, 2 a plan at a known final time */
-#define PG_T_JOB 33 /* s: epoch of the navigation state the job plans from */
-#define PG_SOLVING 34 /* 1: a solve is begun and not ended (the workspace carries it to the next step) */
-#define PG_S_TF 35 /* s: final time of the job's solve */
-#define PG_STAGE 36 /* the search's stage: SEARCH_GRID grid points, two golden-section points, SEARCH_GOLDEN golden-section steps, the final solve */
-#define PG_S_LO 37 /* s: the search's first grid point */
-#define PG_S_STEP 38 /* s: the search's grid step */
-#define PG_S_BEST 39 /* s: the best grid point so far (0: none feasible) */
-#define PG_S_FBEST 40 /* m/s: its delta-v (NO_COST: none) */
-#define PG_S_A 41 /* s: the golden section's bracket: low end */
-#define PG_S_C 42 /* s: high end */
-#define PG_S_X1 43 /* s: its lower point */
-#define PG_S_X2 44 /* s: its upper point */
-#define PG_S_F1 45 /* m/s: delta-v at s_x1 (NO_COST: infeasible) */
-#define PG_S_F2 46 /* m/s: delta-v at s_x2 */
-#define PG_S_WHICH 47 /* the golden-section point being solved: 1 s_x1, 2 s_x2 */
-#define PG_LIM 48 /* [N_LIM] the problem's limits (gnc.core.pdg.problem LIM_*), written at each plan */
+#define PG_NNZ_K 27 /* entries of K above its diagonal */
+#define PG_NNZ_L 28 /* entries of L */
+#define PG_STEP_ITERS 29 /* interior-point iterations one step may spend on planning, a solve's start counted as one (guidance.pdg_step_iters; 0: no limit, a plan ends in the step it starts) */
+#define PG_STEP_ITER_MAX 30 /* most iterations one step spent on planning */
+#define PG_JOB 31 /* planning under way: 0 none, 1 a final-time search, 2 a plan at a known final time */
+#define PG_T_JOB 32 /* s: epoch of the navigation state the job plans from */
+#define PG_SOLVING 33 /* 1: a solve is begun and not ended (the workspace carries it to the next step) */
+#define PG_S_TF 34 /* s: final time of the job's solve */
+#define PG_STAGE 35 /* the search's stage: SEARCH_GRID grid points, two golden-section points, SEARCH_GOLDEN golden-section steps, the final solve */
+#define PG_S_LO 36 /* s: the search's first grid point */
+#define PG_S_STEP 37 /* s: the search's grid step */
+#define PG_S_BEST 38 /* s: the best grid point so far (0: none feasible) */
+#define PG_S_FBEST 39 /* m/s: its delta-v (NO_COST: none) */
+#define PG_S_A 40 /* s: the golden section's bracket: low end */
+#define PG_S_C 41 /* s: high end */
+#define PG_S_X1 42 /* s: its lower point */
+#define PG_S_X2 43 /* s: its upper point */
+#define PG_S_F1 44 /* m/s: delta-v at s_x1 (NO_COST: infeasible) */
+#define PG_S_F2 45 /* m/s: delta-v at s_x2 */
+#define PG_S_WHICH 46 /* the golden-section point being solved: 1 s_x1, 2 s_x2 */
+#define PG_LIM 47 /* [N_LIM] the problem's limits (gnc.core.pdg.problem LIM_*), written at each plan */
 #define PG_ST (PG_LIM + PDG_N_LIM) /* [N_ST] its start and target (ST_*) */
 #define PG_LEN (PG_ST + PDG_N_ST)
 

@@ -80,30 +80,29 @@ PG_FALLBACKS = 24       # arcs handed to the default law
 PG_STATUS = 25          # status of the last plan (gnc.core.pdg.solver)
 PG_DIVERT = 26          # 1: the law flies the divert arc too (guidance.pdg_divert), 0: obstacle avoidance stays
                         # Chang'e's
-PG_BW_KKT = 27          # the workspace's dimensions: KKT band half-width
-PG_NNZ_K = 28           # entries of K above its diagonal
-PG_NNZ_L = 29           # entries of L
-PG_STEP_ITERS = 30      # interior-point iterations one step may spend on planning, a solve's start counted as one
+PG_NNZ_K = 27           # entries of K above its diagonal
+PG_NNZ_L = 28           # entries of L
+PG_STEP_ITERS = 29      # interior-point iterations one step may spend on planning, a solve's start counted as one
                         # (guidance.pdg_step_iters; 0: no limit, a plan ends in the step it starts)
-PG_STEP_ITER_MAX = 31   # most iterations one step spent on planning
-PG_JOB = 32             # planning under way: 0 none, 1 a final-time search, 2 a plan at a known final time
-PG_T_JOB = 33           # s: epoch of the navigation state the job plans from
-PG_SOLVING = 34         # 1: a solve is begun and not ended (the workspace carries it to the next step)
-PG_S_TF = 35            # s: final time of the job's solve
-PG_STAGE = 36           # the search's stage: SEARCH_GRID grid points, two golden-section points, SEARCH_GOLDEN golden-
+PG_STEP_ITER_MAX = 30   # most iterations one step spent on planning
+PG_JOB = 31             # planning under way: 0 none, 1 a final-time search, 2 a plan at a known final time
+PG_T_JOB = 32           # s: epoch of the navigation state the job plans from
+PG_SOLVING = 33         # 1: a solve is begun and not ended (the workspace carries it to the next step)
+PG_S_TF = 34            # s: final time of the job's solve
+PG_STAGE = 35           # the search's stage: SEARCH_GRID grid points, two golden-section points, SEARCH_GOLDEN golden-
                         # section steps, the final solve
-PG_S_LO = 37            # s: the search's first grid point
-PG_S_STEP = 38          # s: the search's grid step
-PG_S_BEST = 39          # s: the best grid point so far (0: none feasible)
-PG_S_FBEST = 40         # m/s: its delta-v (NO_COST: none)
-PG_S_A = 41             # s: the golden section's bracket: low end
-PG_S_C = 42             # s: high end
-PG_S_X1 = 43            # s: its lower point
-PG_S_X2 = 44            # s: its upper point
-PG_S_F1 = 45            # m/s: delta-v at s_x1 (NO_COST: infeasible)
-PG_S_F2 = 46            # m/s: delta-v at s_x2
-PG_S_WHICH = 47         # the golden-section point being solved: 1 s_x1, 2 s_x2
-PG_LIM = 48             # [N_LIM] the problem's limits (gnc.core.pdg.problem LIM_*), written at each plan
+PG_S_LO = 36            # s: the search's first grid point
+PG_S_STEP = 37          # s: the search's grid step
+PG_S_BEST = 38          # s: the best grid point so far (0: none feasible)
+PG_S_FBEST = 39         # m/s: its delta-v (NO_COST: none)
+PG_S_A = 40             # s: the golden section's bracket: low end
+PG_S_C = 41             # s: high end
+PG_S_X1 = 42            # s: its lower point
+PG_S_X2 = 43            # s: its upper point
+PG_S_F1 = 44            # m/s: delta-v at s_x1 (NO_COST: infeasible)
+PG_S_F2 = 45            # m/s: delta-v at s_x2
+PG_S_WHICH = 46         # the golden-section point being solved: 1 s_x1, 2 s_x2
+PG_LIM = 47             # [N_LIM] the problem's limits (gnc.core.pdg.problem LIM_*), written at each plan
 PG_ST = PG_LIM + N_LIM  # [N_ST] its start and target (ST_*)
 PG_LEN = PG_ST + N_ST
 # --- end layout PG ---
@@ -138,6 +137,11 @@ def _i(fs, o, n):
 
 
 @kernel
+def _u(fs, o, n):
+    return fs[o:o + n].view(np.uint64), o + n
+
+
+@kernel
 def views(fs):
     """The solver's problem and workspace (gnc.core.pdg Socp, Work) as views of fs's PDG
     region, and the offset where the region ends; the order is the tuples' own."""
@@ -145,7 +149,6 @@ def views(fs):
     N = int(fs[b + PG_NODES])
     n, p, m, _, nsoc = pr.sizes(N)
     nk = n + p + m
-    w = int(fs[b + PG_BW_KKT]) + 1
     nnz_k = int(fs[b + PG_NNZ_K])
     nnz_l = int(fs[b + PG_NNZ_L])
     o = b + PG_LEN + PN_LEN * N
@@ -189,28 +192,32 @@ def views(fs):
     t3, o = _f(fs, o, m)
     kz, o = _f(fs, o, m)
     kw, o = _f(fs, o, m)
-    pos, o = _i(fs, o, nk)
+    pos, o = _u(fs, o, nk)
     sign, o = _f(fs, o, nk)
-    band_flat, o = _f(fs, o, nk * w)
-    kp, o = _i(fs, o, nk + 1)
-    ki, o = _i(fs, o, nnz_k)
-    etree, o = _i(fs, o, nk)
-    lp, o = _i(fs, o, nk + 1)
-    li, o = _i(fs, o, nnz_l)
+    kd, o = _f(fs, o, nk)
+    kx, o = _f(fs, o, nnz_k)
+    a_slot, o = _u(fs, o, 4 * p)
+    g_slot, o = _u(fs, o, 3 * m)
+    c_slot, o = _u(fs, o, pr.cone_pairs(N))
+    kp, o = _u(fs, o, nk + 1)
+    ki, o = _u(fs, o, nnz_k)
+    etree, o = _u(fs, o, nk)
+    lp, o = _u(fs, o, nk + 1)
+    li, o = _u(fs, o, nnz_l)
     lx, o = _f(fs, o, nnz_l)
     d, o = _f(fs, o, nk)
-    lnext, o = _i(fs, o, nk)
+    lnext, o = _u(fs, o, nk)
     yv, o = _f(fs, o, nk)
-    yidx, o = _i(fs, o, nk)
-    ebuf, o = _i(fs, o, nk)
-    mark, o = _i(fs, o, nk)
+    yidx, o = _u(fs, o, nk)
+    ebuf, o = _u(fs, o, nk)
+    mark, o = _u(fs, o, nk)
     kb, o = _f(fs, o, nk)
     ks, o = _f(fs, o, nk)
     kr, o = _f(fs, o, nk)
     kc, o = _f(fs, o, nk)
     info, o = _f(fs, o, so.N_INFO)
     W = so.Work(x, y, z, s, dx, dy, dz, ds, x1, y1, z1, dza, dsa, rx, ry, rz, lam, wbar, eta, t1, t2, t3, kz, kw,
-                pos, sign, band_flat.reshape((nk, w)), kp, ki, etree, lp, li, lx, d, lnext, yv, yidx, ebuf, mark,
+                pos, sign, kd, kx, a_slot, g_slot, c_slot, kp, ki, etree, lp, li, lx, d, lnext, yv, yidx, ebuf, mark,
                 kb, ks, kr, kc, info)
     return P, W, o
 
@@ -234,7 +241,6 @@ def allocate(nodes: int, replan_s: float, glide: float, point: float, m_dry: flo
     fs[b + PG_M_DRY], fs[b + PG_T_LO], fs[b + PG_T_HI] = m_dry, t_lo, t_hi
     fs[b + PG_DIVERT] = 1.0 if divert else 0.0
     fs[b + PG_STEP_ITERS] = step_iters
-    fs[b + PG_BW_KKT] = W.band.shape[1] - 1
     fs[b + PG_NNZ_K], fs[b + PG_NNZ_L] = W.ki.size, W.li.size
     P2, W2, end = views(fs)
     if end != total:

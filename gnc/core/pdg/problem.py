@@ -102,6 +102,13 @@ def sizes(N):
     return n, p, m, n_lin, n_soc
 
 
+@kernel
+def cone_pairs(N):
+    """Entries of the cones' W^2 blocks below their diagonals: 6 in each of the N - 1 |u|
+    cones (4 rows), 3 in each of the 3 N - 5 three-row cones (csrc/pdg.h PDG_CPAIRS)."""
+    return 6 * (N - 1) + 3 * (3 * N - 5)
+
+
 def layout(N: int) -> Socp:
     """The arrays of an N-node problem, zeroed (fill writes them)."""
     if N < 3:

@@ -8,9 +8,10 @@ Each iteration solves the KKT system [0 A' G'; A 0 0; G 0 -W^2] three times (the
 column, predictor, corrector) with one factorisation.  Every cone involves one node's
 variables and the dynamics tie node k to node k+1 only, so ordered node by node (a node's
 cone rows, its variables, the dynamics rows to the next node) the matrix is banded with a
-half-bandwidth independent of N; it is assembled into that band and factorised as a sparse
-LDL' on a pattern fixed once (QDLDL's up-looking algorithm on the elimination tree: 3911
-entries in L at N = 25, against 7166 in the band's envelope), O(N).  It is regularised
+half-bandwidth independent of N; it is assembled into its own sparse pattern (through slots
+the symbolic step fixes, as csrc/pdg.c does) and factorised as a sparse LDL' on a pattern
+fixed once (QDLDL's up-looking algorithm on the elimination tree: 5636 entries in L at
+N = 25, against 10310 in the band's envelope), O(N).  It is regularised
 (+delta on the variables, -delta on the multipliers: quasi-definite, so LDL' exists without
 pivoting) and the tau column's and corrector's solves are refined against the
 unregularised matrix.  The cone rows are kept in the system rather than
@@ -59,6 +60,12 @@ WARM_MARGIN = 1e-4
 # (the same iterations on 60 draws, a tenth less time)
 PREDICTOR_REFINE = False
 
+# The workspace's indices are unsigned: numba fixes up a negative index on every access with a
+# signed one (three instructions), which made the factor and the triangular solves half again
+# as slow as C's (the same arithmetic); the elimination tree's roots point at nk, not -1.
+IDX = np.uint64
+ZERO, ONE = IDX(0), IDX(1)
+
 
 class Work(NamedTuple):
     x: np.ndarray
@@ -87,7 +94,11 @@ class Work(NamedTuple):
     kw: np.ndarray
     pos: np.ndarray              # KKT position of variable j (j < n) and equality row i (n + i)
     sign: np.ndarray             # +1 for a variable's position, -1 for a multiplier's
-    band: np.ndarray             # the KKT matrix, lower band: band[i, d] = K[i, i - d]
+    kd: np.ndarray               # K's diagonal (KKT order)
+    kx: np.ndarray               # K's entries above the diagonal, aligned with ki
+    a_slot: np.ndarray           # where each entry of A, of G and of a cone's W^2 below its
+    g_slot: np.ndarray           # diagonal goes in kx
+    c_slot: np.ndarray
     kp: np.ndarray               # K's pattern above the diagonal, by column (KKT order)
     ki: np.ndarray
     etree: np.ndarray            # elimination tree of K in KKT order
@@ -173,25 +184,46 @@ def _symbolic(rows: list[set]):
                 i = parent[i]
     lp = np.zeros(nk + 1, np.int64)
     lp[1:] = np.cumsum(count)
-    return kp, ki, parent, lp
+    parent[parent == -1] = nk
+    return kp.astype(IDX), ki.astype(IDX), parent.astype(IDX), lp.astype(IDX)
+
+
+def _slots(P: Socp, pos: np.ndarray, kp: np.ndarray, ki: np.ndarray):
+    """Where each entry of A, of G (both sized as P's arrays) and of the cones' W^2 blocks
+    below their diagonals (no pair comes twice) lies in kx."""
+    n, p, m = int(P.dims[D_NVAR]), int(P.dims[D_NEQ]), int(P.dims[D_NROW])
+    col = {(k, int(ki[e])): e for k in range(len(kp) - 1) for e in range(kp[k], kp[k + 1])}
+
+    def slot(a, b):
+        return col[(max(a, b), min(a, b))]
+    a_slot, g_slot = np.zeros(P.a_idx.size, IDX), np.zeros(P.g_idx.size, IDX)
+    for i in range(p):
+        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
+            a_slot[e] = slot(int(pos[n + i]), int(pos[P.a_idx[e]]))
+    for r in range(m):
+        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
+            g_slot[e] = slot(int(pos[n + p + r]), int(pos[P.g_idx[e]]))
+    c_slot = np.array([slot(int(pos[n + p + r]), int(pos[n + p + t]))
+                       for a, d in zip(P.soc_start, P.soc_dim) for r in range(a, a + d) for t in range(a, r)], IDX)
+    return a_slot, g_slot, c_slot
 
 
 def workspace(P: Socp) -> Work:
     """Everything solve needs for problems of P's layout (P filled once, for the pattern)."""
     n, p, m, nsoc = (int(P.dims[i]) for i in (D_NVAR, D_NEQ, D_NROW, D_NSOC))
     pos = _ordering(P)
-    rows = _pattern(P, pos)
-    bw = max(k - min(r) for k, r in enumerate(rows) if r)
-    kp, ki, etree, lp = _symbolic(rows)
+    kp, ki, etree, lp = _symbolic(_pattern(P, pos))
+    a_slot, g_slot, c_slot = _slots(P, pos, kp, ki)
     nk = n + p + m
-    iz = lambda k: np.zeros(k, np.int64)  # noqa: E731
+    iz = lambda k: np.zeros(k, IDX)  # noqa: E731
     sign = np.ones(nk)
     sign[pos[n:]] = -1.0
+    pos = pos.astype(IDX)
     z = np.zeros
     return Work(z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(n), z(p), z(m), z(m), z(m),
                 z(n), z(p), z(m), z(m), z(m), z(nsoc), z(m), z(m), z(m), z(m), z(m), pos, sign,
-                z((nk, bw + 1)), kp, ki, etree, lp, iz(lp[-1]), z(lp[-1]), z(nk), iz(nk), z(nk), iz(nk), iz(nk),
-                iz(nk), z(nk), z(nk), z(nk), z(nk), z(N_INFO))
+                z(nk), z(ki.size), a_slot, g_slot, c_slot, kp, ki, etree, lp, iz(lp[-1]), z(lp[-1]), z(nk), iz(nk),
+                z(nk), iz(nk), iz(nk), iz(nk), z(nk), z(nk), z(nk), z(nk), z(N_INFO))
 
 
 def setup(N: int, state: np.ndarray, lim: np.ndarray, tf: float) -> tuple[Socp, Work]:
@@ -204,9 +236,15 @@ def setup(N: int, state: np.ndarray, lim: np.ndarray, tf: float) -> tuple[Socp, 
 # ---- cone arithmetic --------------------------------------------------------------------
 
 @kernel
+def _cone(P, q):
+    """Cone q's first row and its dimension, as workspace indices."""
+    return IDX(P.soc_start[q]), IDX(P.soc_dim[q])
+
+
+@kernel
 def _soc_dot(u, v, a, d):
     acc = 0.0
-    for i in range(a + 1, a + d):
+    for i in range(a + ONE, a + d):
         acc += u[i] * v[i]
     return acc
 
@@ -219,14 +257,14 @@ def scaling(P, W):
         W.wbar[i] = math.sqrt(s[i] / z[i])
         W.lam[i] = math.sqrt(s[i] * z[i])
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         sn = math.sqrt(max(s[a] * s[a] - _soc_dot(s, s, a, d), 1e-300))
         zn = math.sqrt(max(z[a] * z[a] - _soc_dot(z, z, a, d), 1e-300))
         W.eta[q] = math.sqrt(sn / zn)
         dot = s[a] * z[a] / (sn * zn) + _soc_dot(s, z, a, d) / (sn * zn)
         gam = math.sqrt(max((1.0 + dot) * 0.5, 1e-300))
         W.wbar[a] = (s[a] / sn + z[a] / zn) / (2.0 * gam)
-        for i in range(a + 1, a + d):
+        for i in range(a + ONE, a + d):
             W.wbar[i] = (s[i] / sn - z[i] / zn) / (2.0 * gam)
     _apply(P, W, z, W.lam, 1)
 
@@ -246,7 +284,7 @@ def _apply(P, W, v, out, mode):
             out[i] = v[i] / (w * w)
     wb = W.wbar
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         eta = W.eta[q]
         w0 = wb[a]
         if mode == 1 or mode == -1:
@@ -255,7 +293,7 @@ def _apply(P, W, v, out, mode):
             v0 = v[a]
             f = (w1v / (1.0 + w0) + sg * v0)
             out[a] = eta ** mode * (w0 * v0 + sg * w1v)
-            for i in range(a + 1, a + d):
+            for i in range(a + ONE, a + d):
                 out[i] = eta ** mode * (v[i] + f * wb[i])
         else:
             # W-bar^2 = 2 w w' - J;  W-bar^-2 = 2 (J w)(J w)' - J
@@ -263,7 +301,7 @@ def _apply(P, W, v, out, mode):
             wv = w0 * v[a] + sg * _soc_dot(wb, v, a, d)
             sc = eta * eta if mode == 2 else 1.0 / (eta * eta)
             out[a] = sc * (2.0 * w0 * wv - v[a])
-            for i in range(a + 1, a + d):
+            for i in range(a + ONE, a + d):
                 out[i] = sc * (2.0 * sg * wb[i] * wv + v[i])
 
 
@@ -273,10 +311,10 @@ def _prod(P, u, v, out):
     for i in range(P.dims[D_NLIN]):
         out[i] = u[i] * v[i]
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         u0, v0 = u[a], v[a]
         out[a] = u0 * v0 + _soc_dot(u, v, a, d)
-        for i in range(a + 1, a + d):
+        for i in range(a + ONE, a + d):
             out[i] = u0 * v[i] + v0 * u[i]
 
 
@@ -286,12 +324,12 @@ def _div(P, lam, v, out):
     for i in range(P.dims[D_NLIN]):
         out[i] = v[i] / lam[i]
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         l0 = lam[a]
         det = l0 * l0 - _soc_dot(lam, lam, a, d)
         x0 = (l0 * v[a] - _soc_dot(lam, v, a, d)) / det
         out[a] = x0
-        for i in range(a + 1, a + d):
+        for i in range(a + ONE, a + d):
             out[i] = (v[i] - x0 * lam[i]) / l0
 
 
@@ -303,7 +341,7 @@ def _max_step(P, u, du):
         if du[i] < 0.0:
             amax = min(amax, -u[i] / du[i])
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         # (u0 + t d0)^2 - |u1 + t d1|^2 >= 0 and u0 + t d0 >= 0
         qa = du[a] * du[a] - _soc_dot(du, du, a, d)
         qb = u[a] * du[a] - _soc_dot(u, du, a, d)
@@ -334,7 +372,7 @@ def _shift_into_cone(P, u):
     for i in range(P.dims[D_NLIN]):
         worst = min(worst, u[i])
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         worst = min(worst, u[a] - math.sqrt(_soc_dot(u, u, a, d)))
     if worst <= 0.0:
         add = 1.0 - worst
@@ -350,84 +388,80 @@ def _push_inside(P, u, margin):
     for i in range(P.dims[D_NLIN]):
         u[i] = max(u[i], margin)
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         u[a] = max(u[a], math.sqrt(_soc_dot(u, u, a, d)) + margin)
 
 
 # ---- the KKT system ---------------------------------------------------------------------
 
 @kernel
-def _band_add(band, i, j, v):
-    if i >= j:
-        band[i, i - j] += v
-    else:
-        band[j, j - i] += v
-
-
-@kernel
 def _assemble(P, W):
-    """band = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order.  The cone rows
-    stay in the system (not eliminated into G' W^-2 G): refining against it keeps the
-    directions accurate when W^-2 grows large near the solution."""
-    n = P.dims[D_NVAR]
-    nz0 = n + P.dims[D_NEQ]
-    pos = W.pos
-    band = W.band
-    band[:, :] = 0.0
-    for i in range(band.shape[0]):
-        band[i, 0] = DELTA * W.sign[i]
-    for i in range(P.dims[D_NEQ]):
-        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
-            _band_add(band, pos[n + i], pos[P.a_idx[e]], P.a_val[e])
-    for r in range(P.dims[D_NROW]):
-        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
-            _band_add(band, pos[nz0 + r], pos[P.g_idx[e]], P.g_val[e])
-    for i in range(P.dims[D_NLIN]):
-        band[pos[nz0 + i], 0] -= W.wbar[i] * W.wbar[i]
-    wb = W.wbar
+    """K = [delta, A', G'; A, -delta, 0; G, 0, -W^2 - delta] in KKT order, into kd and kx.
+    The cone rows stay in the system (not eliminated into G' W^-2 G): refining against it
+    keeps the directions accurate when W^-2 grows large near the solution."""
+    nz0 = IDX(P.dims[D_NVAR] + P.dims[D_NEQ])
+    pos, kd, kx, wb = W.pos, W.kd, W.kx, W.wbar
+    for i in range(kx.shape[0]):
+        kx[i] = 0.0
+    for i in range(kd.shape[0]):
+        kd[i] = DELTA * W.sign[i]
+    for e in range(P.a_ptr[P.dims[D_NEQ]]):
+        kx[W.a_slot[e]] += P.a_val[e]
+    for e in range(P.g_ptr[P.dims[D_NROW]]):
+        kx[W.g_slot[e]] += P.g_val[e]
+    for i in range(IDX(P.dims[D_NLIN])):
+        kd[pos[nz0 + i]] -= wb[i] * wb[i]
+    c = ZERO
     for q in range(P.dims[D_NSOC]):
-        a, d = P.soc_start[q], P.soc_dim[q]
+        a, d = _cone(P, q)
         sc = W.eta[q] * W.eta[q]
         for r in range(a, a + d):
-            for t in range(a, r + 1):
+            for t in range(a, r + ONE):
                 # W^2[r, t] = eta^2 (2 w_r w_t - J_rt)
                 jj = 0.0 if r != t else (1.0 if r == a else -1.0)
                 k = sc * (2.0 * wb[r] * wb[t] - jj)
-                _band_add(band, pos[nz0 + r], pos[nz0 + t], -k)
+                if r == t:
+                    kd[pos[nz0 + r]] += -k
+                else:
+                    kx[W.c_slot[c]] += -k
+                    c += ONE
 
 
 @kernel
 def _factor(W):
-    """Sparse LDL' of K (read from the band) on the pattern fixed by the symbolic step, row by
+    """Sparse LDL' of K on the pattern fixed by the symbolic step, row by
     row up the elimination tree (QDLDL's algorithm, Goldfarb & Stellato); no pivoting
     (quasi-definite).  A pivot of the wrong sign or too small is replaced by DELTA with its
     sign (dynamic regularisation)."""
-    band, sign = W.band, W.sign
+    kd, kx, sign = W.kd, W.kx, W.sign
     kp, ki, etree, lp, li, lx, d = W.kp, W.ki, W.etree, W.lp, W.li, W.lx, W.d
     yv, yidx, ebuf, mark, lnext = W.yv, W.yidx, W.ebuf, W.mark, W.lnext
-    nk = band.shape[0]
+    nk = IDX(kd.shape[0])
     for j in range(nk):
         lnext[j] = lp[j]
-        mark[j] = -1
+        mark[j] = nk
         yv[j] = 0.0
     for k in range(nk):
-        # row k's pattern in L: K's entries of column k and their tree paths up to k
-        ny = 0
-        for e in range(kp[k], kp[k + 1]):
+        # row k's pattern in L: K's entries of column k and their tree paths up to k (a root's
+        # parent, nk, ends a path too)
+        ny = ZERO
+        for e in range(kp[k], kp[k + ONE]):
             i = ki[e]
-            yv[i] = band[k, k - i]
-            ne = 0
-            while i != -1 and i < k and mark[i] != k:
+            yv[i] = kx[e]
+            ne = ZERO
+            while i < k and mark[i] != k:
                 mark[i] = k
                 ebuf[ne] = i
-                ne += 1
+                ne += ONE
                 i = etree[i]
-            while ne > 0:
-                ne -= 1
+            while ne > ZERO:
+                ne -= ONE
                 yidx[ny] = ebuf[ne]
-                ny += 1
-        dk = band[k, 0]
-        for t in range(ny - 1, -1, -1):
+                ny += ONE
+        dk = kd[k]
+        t = ny
+        while t > ZERO:
+            t -= ONE
             c = yidx[t]
             yc = yv[c]
             for q in range(lp[c], lnext[c]):
@@ -435,7 +469,7 @@ def _factor(W):
             lkc = yc / d[c]
             li[lnext[c]] = k
             lx[lnext[c]] = lkc
-            lnext[c] += 1
+            lnext[c] += ONE
             dk -= yc * lkc
             yv[c] = 0.0
         if dk * sign[k] < DELTA:
@@ -447,18 +481,20 @@ def _factor(W):
 def _ldl_solve(W, b, out):
     """out = (L D L')^-1 b."""
     lp, li, lx, d = W.lp, W.li, W.lx, W.d
-    nk = d.shape[0]
+    nk = IDX(d.shape[0])
     for i in range(nk):
         out[i] = b[i]
     for j in range(nk):
         xj = out[j]
-        for q in range(lp[j], lp[j + 1]):
+        for q in range(lp[j], lp[j + ONE]):
             out[li[q]] -= lx[q] * xj
     for i in range(nk):
         out[i] /= d[i]
-    for j in range(nk - 1, -1, -1):
+    j = nk
+    while j > ZERO:
+        j -= ONE
         acc = out[j]
-        for q in range(lp[j], lp[j + 1]):
+        for q in range(lp[j], lp[j + ONE]):
             acc -= lx[q] * out[li[q]]
         out[j] = acc
 
@@ -466,7 +502,7 @@ def _ldl_solve(W, b, out):
 @kernel
 def _kkt_residual(P, W, sol, b, res):
     """res = b - K sol (KKT order) with the unregularised K, from A, G and W^2 (fewer
-    entries than the band)."""
+    entries than K's pattern)."""
     n = P.dims[D_NVAR]
     p = P.dims[D_NEQ]
     nz0 = n + p
@@ -477,8 +513,8 @@ def _kkt_residual(P, W, sol, b, res):
         pi = pos[n + i]
         yi = sol[pi]
         acc = 0.0
-        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
-            pj = pos[P.a_idx[e]]
+        for e in range(IDX(P.a_ptr[i]), IDX(P.a_ptr[i + 1])):
+            pj = pos[IDX(P.a_idx[e])]
             acc += P.a_val[e] * sol[pj]
             res[pj] -= P.a_val[e] * yi
         res[pi] -= acc
@@ -487,8 +523,8 @@ def _kkt_residual(P, W, sol, b, res):
         zr = sol[pr_]
         W.kz[r] = zr
         acc = 0.0
-        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
-            pj = pos[P.g_idx[e]]
+        for e in range(IDX(P.g_ptr[r]), IDX(P.g_ptr[r + 1])):
+            pj = pos[IDX(P.g_idx[e])]
             acc += P.g_val[e] * sol[pj]
             res[pj] -= P.g_val[e] * zr
         res[pr_] -= acc
@@ -499,7 +535,7 @@ def _kkt_residual(P, W, sol, b, res):
 
 @kernel
 def _kkt_solve(P, W, bx, by, bz, ox, oy, oz, refine):
-    """[0 A' G'; A 0 0; G 0 -W^2] (ox, oy, oz) = (bx, by, bz) with the factorised band,
+    """[0 A' G'; A 0 0; G 0 -W^2] (ox, oy, oz) = (bx, by, bz) with the factorised K,
     refined against the unregularised K when refine; returns the refinement steps taken."""
     n = P.dims[D_NVAR]
     p = P.dims[D_NEQ]
@@ -569,15 +605,17 @@ def _residuals(P, W, tau):
         W.rx[j] = P.c[j] * tau
     for i in range(P.dims[D_NEQ]):
         acc = -P.b[i] * tau
-        for e in range(P.a_ptr[i], P.a_ptr[i + 1]):
-            acc += P.a_val[e] * W.x[P.a_idx[e]]
-            W.rx[P.a_idx[e]] += P.a_val[e] * W.y[i]
+        for e in range(IDX(P.a_ptr[i]), IDX(P.a_ptr[i + 1])):
+            col = IDX(P.a_idx[e])
+            acc += P.a_val[e] * W.x[col]
+            W.rx[col] += P.a_val[e] * W.y[i]
         W.ry[i] = acc
     for r in range(P.dims[D_NROW]):
         acc = W.s[r] - P.h[r] * tau
-        for e in range(P.g_ptr[r], P.g_ptr[r + 1]):
-            acc += P.g_val[e] * W.x[P.g_idx[e]]
-            W.rx[P.g_idx[e]] += P.g_val[e] * W.z[r]
+        for e in range(IDX(P.g_ptr[r]), IDX(P.g_ptr[r + 1])):
+            col = IDX(P.g_idx[e])
+            acc += P.g_val[e] * W.x[col]
+            W.rx[col] += P.g_val[e] * W.z[r]
         W.rz[r] = acc
 
 
