@@ -358,6 +358,12 @@ static size_t encode_actuator(uint8_t *body, size_t cap, uint8_t msg_type, uint1
     for (i = 0; i < 3; ++i)
         p = put_f32(p, frame[AF_NAV_ORBIT_VEL + i]);
     p = put_f64(p, frame[AF_IDLE_S]);
+    p = put_uint(p, 4, quantise(frame[AF_PLAN_SOLVES], 0xFFFFFFFFu));
+    p = put_uint(p, 2, quantise(frame[AF_PLAN_FAILURES], 0xFFFFu));
+    p = put_uint(p, 4, quantise(frame[AF_PLAN_ITERS], 0xFFFFFFFFu));
+    p = put_uint(p, 1, quantise(frame[AF_PLAN_ITER_MAX], 0xFFu));
+    p = put_uint(p, 2, quantise(frame[AF_PLAN_STEP_ITER_MAX], 0xFFFFu));
+    p = put_uint(p, 2, quantise(frame[AF_PLAN_FALLBACKS], 0xFFFFu));
     p = put_uint(p, 4, quantise(frame[AF_STEP_CYCLES], 0xFFFFFFFFu));
     p = put_uint(p, 4, quantise(frame[AF_BOARD_BAD], 0xFFFFFFFFu));
     p = put_uint(p, 4, quantise(frame[AF_BOARD_GAPS], 0xFFFFFFFFu));
@@ -398,6 +404,12 @@ static int decode_actuator(const uint8_t *body, size_t len, uint8_t msg_type, ui
     for (i = 0; i < 3; ++i)
         p = take_f32(p, &frame[AF_NAV_ORBIT_VEL + i]);
     p = take_f64(p, &frame[AF_IDLE_S]);
+    p = take_uint(p, 4, (real)1, &frame[AF_PLAN_SOLVES]);
+    p = take_uint(p, 2, (real)1, &frame[AF_PLAN_FAILURES]);
+    p = take_uint(p, 4, (real)1, &frame[AF_PLAN_ITERS]);
+    p = take_uint(p, 1, (real)1, &frame[AF_PLAN_ITER_MAX]);
+    p = take_uint(p, 2, (real)1, &frame[AF_PLAN_STEP_ITER_MAX]);
+    p = take_uint(p, 2, (real)1, &frame[AF_PLAN_FALLBACKS]);
     p = take_uint(p, 4, (real)1, &frame[AF_STEP_CYCLES]);
     p = take_uint(p, 4, (real)1, &frame[AF_BOARD_BAD]);
     p = take_uint(p, 4, (real)1, &frame[AF_BOARD_GAPS]);

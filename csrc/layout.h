@@ -2,7 +2,7 @@
 #ifndef GNC_LAYOUT_H
 #define GNC_LAYOUT_H
 
-#define PROTOCOL_VERSION 8 /* wire protocol version */
+#define PROTOCOL_VERSION 9 /* wire protocol version */
 #define MSG_HELLO 1 /* message */
 #define MSG_RESET 2 /* message */
 #define MSG_CONFIG 3 /* message */
@@ -86,11 +86,17 @@
 #define AF_NAV_ORBIT_POS 33 /* [3] m: onboard orbit estimate, inertial (MCI): the ascender's own from its insertion on, the target's in the rendezvous (0 until the program has one) */
 #define AF_NAV_ORBIT_VEL 36 /* [3] m/s: velocity of that orbit estimate, inertial */
 #define AF_IDLE_S 39 /* [1] s: mission time before which the flight software commands nothing (orbit programs; the step's own time when busy, 0 in the descent): the host may step the coast to it in one go (time warp) */
-#define AF_STEP_CYCLES 40 /* [1] cycles: execution time of this step on the flight computer (0 where not measured) */
-#define AF_BOARD_BAD 41 /* [1] messages: board's count since boot of received messages its decoder dropped (COBS, CRC, length, version, over-long): losses on the way up (0 in process: no link) */
-#define AF_BOARD_GAPS 42 /* [1] 1: board's count since boot of new sensor frames whose seq skipped past the last message's seq + 1: host messages lost and not sent again (0 in process) */
-#define AF_BOARD_REPEATS 43 /* [1] 1: board's count since boot of retransmitted sensor frames answered from its cache: answers lost or late on the way down (0 in process) */
-#define AF_LEN 44 /* actuator frame length in reals */
+#define AF_PLAN_SOLVES 40 /* [1] 1: fuel-optimal law (guidance.law = pdg): solves since the law was laid out, a final-time search's included (0 with the default law) */
+#define AF_PLAN_FAILURES 41 /* [1] 1: fuel-optimal law: plans that ended without an optimum */
+#define AF_PLAN_ITERS 42 /* [1] 1: fuel-optimal law: interior-point iterations over all solves */
+#define AF_PLAN_ITER_MAX 43 /* [1] 1: fuel-optimal law: most iterations of one solve */
+#define AF_PLAN_STEP_ITER_MAX 44 /* [1] 1: fuel-optimal law: most iterations one step spent planning */
+#define AF_PLAN_FALLBACKS 45 /* [1] 1: fuel-optimal law: arcs handed to the default law */
+#define AF_STEP_CYCLES 46 /* [1] cycles: execution time of this step on the flight computer (0 where not measured) */
+#define AF_BOARD_BAD 47 /* [1] messages: board's count since boot of received messages its decoder dropped (COBS, CRC, length, version, over-long): losses on the way up (0 in process: no link) */
+#define AF_BOARD_GAPS 48 /* [1] 1: board's count since boot of new sensor frames whose seq skipped past the last message's seq + 1: host messages lost and not sent again (0 in process) */
+#define AF_BOARD_REPEATS 49 /* [1] 1: board's count since boot of retransmitted sensor frames answered from its cache: answers lost or late on the way down (0 in process) */
+#define AF_LEN 50 /* actuator frame length in reals */
 #define CF_PROGRAM 0 /* [1] 1: flight program (see programs) */
 #define CF_DT 1 /* [1] s: flight-software step */
 #define CF_MU 2 /* [1] m^3/s^2: Moon gravitational parameter */
@@ -241,6 +247,6 @@
 #define FS_VEL_BIAS 225 /* [3] m/s: descent: per velocimeter beam, the bias estimate (0 until the beams' bias covariance is opened) */
 #define FS_SITE_SHIFT 228 /* [1] m: descent: how far downrange the landing site moved (along the approach, on the datum sphere) when main braking ended on a short engine (0: the target) */
 #define FS_LEN 229 /* fsw_state frame length in reals */
-#define GNC_SCHEMA_FINGERPRINT 0xf5b4097fu /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
+#define GNC_SCHEMA_FINGERPRINT 0xf2e92fc5u /* CRC-32 of the schema's canonical text (gnc.frames.Schema.canonical_text): carried by hello and reset */
 
 #endif

@@ -385,6 +385,18 @@ static real fallback_tgo(const real *fs, vec3 r, vec3 v, real nominal)
     return r_min(RC(2.0) * d / closing, nominal);
 }
 
+/* the counters into the actuator frame (numba's report): a board's are seen by the host only there */
+static void report(const real *fs, real *af)
+{
+    const int b = FS_LEN;
+    af[AF_PLAN_SOLVES] = fs[b + PG_SOLVES];
+    af[AF_PLAN_FAILURES] = fs[b + PG_FAILURES];
+    af[AF_PLAN_ITERS] = fs[b + PG_ITERS];
+    af[AF_PLAN_ITER_MAX] = fs[b + PG_ITER_MAX];
+    af[AF_PLAN_STEP_ITER_MAX] = fs[b + PG_STEP_ITER_MAX];
+    af[AF_PLAN_FALLBACKS] = fs[b + PG_FALLBACKS];
+}
+
 int pdg_law_step(const real *sf, const real *cfg, real *fs, real *af, real t, pdg_law_mem *M)
 {
     const int b = FS_LEN;
@@ -432,5 +444,6 @@ int pdg_law_step(const real *sf, const real *cfg, real *fs, real *af, real t, pd
                                       cfg[CF_MAX_TILT]);
         }
     }
+    report(fs, af);
     return descent_actuate(cfg, fs, af, a, phase, &pre, health);
 }

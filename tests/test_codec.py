@@ -513,6 +513,21 @@ def test_the_c_layout_carries_the_python_fingerprint():
     assert schema().canonical_text().startswith(f"protocol_version {wire.PROTOCOL_VERSION}\n")
 
 
+def test_the_fuel_optimal_laws_counters_cross_the_wire_up_to_the_most_it_can_count():
+    """One step's planning is at most a final-time search's solves (pdg_law.STAGE_FINAL + 1),
+    each at most MAX_ITERS + 1 iterations: a u8 clipped the 417 a step spent in a 10 Hz flight
+    to 255.  A flight's solves and iterations are hundreds and thousands, its fallbacks at most
+    one an arc."""
+    from gnc.core.fsw import pdg_law
+    from gnc.core.pdg import solver
+
+    per_solve = solver.MAX_ITERS + 1
+    frame = frame_from("actuator", plan_solves=10**6, plan_failures=10**4, plan_iters=10**8,
+                       plan_iter_max=per_solve, plan_step_iter_max=(pdg_law.STAGE_FINAL + 1) * per_solve,
+                       plan_fallbacks=100)
+    assert np.array_equal(wire.decode(wire.encode_actuator(1, frame)).payload, frame)
+
+
 def test_hello_flags():
     hello = wire.decode(wire.encode_hello(0, 0.0, 4, 72_000_000, wire.HELLO_FLAG_SYSTICK_CYCLES, "b/1")).payload
     assert hello.systick_cycles and hello.real_size == 4 and hello.name == "b/1"

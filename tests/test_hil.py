@@ -487,8 +487,9 @@ def test_a_board_reset_mid_approach_lays_the_fuel_optimal_law_out_again_and_land
     """A board flying the fuel-optimal law that resets 9 s into the approach (step 7400 at
     10 Hz; the approach starts at 731 s) loses its plan with its state: the host's new
     handshake sends the config again, the board lays the law out afresh and the law plans
-    the rest of the arc from where the vehicle is, as at the arc's start; it lands.  The
-    stub board on the C build (the numba stub refuses the law)."""
+    the rest of the arc from where the vehicle is, as at the arc's start; it lands, and the
+    summary has the board's solver counters.  The stub board on the C build (the numba stub
+    refuses the law)."""
     p = _hil_cli("--stub", "--fsw", "c", "--fault", "reset-after=7400", "descent", "--set", "guidance.law=pdg",
                  "--set", "sim.fsw_rate_hz=10", "--out", str(tmp_path), "-q", "--no-plots")
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
@@ -498,6 +499,11 @@ def test_a_board_reset_mid_approach_lays_the_fuel_optimal_law_out_again_and_land
     approach = next(ph for ph in summary["phases"] if ph["name"] == "approach")
     assert approach["start_s"] < link["handshakes"][1]["step"] * 0.1 < approach["end_s"]
     assert summary["outcome"] == "landed", summary["failures"]
+    # the board's solver counters reach the summary through its actuator frames (protocol 9), counted since the
+    # reset laid the law out again: the re-plans of the rest of the approach and the divert's at least
+    g = summary["guidance"]
+    assert g["law"] == "pdg" and 5 <= g["solves"] <= g["iterations"] <= 60 * g["solves"]
+    assert 0 < g["iterations_max"] <= 60 and g["fallbacks"] == 0
 
 
 def test_board_reset_mid_session_aborts_by_policy(board):

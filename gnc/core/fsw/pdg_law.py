@@ -46,9 +46,10 @@ import numpy as np
 from gnc.core import vec
 from gnc.core.fsw import descent, guidance
 from gnc.core.jit import kernel
-from gnc.core.layout import (CF_APPROACH_TIME, CF_ATT_RATE_MAX, CF_AVOID_TIME, CF_HOVER_ALT, CF_ISP, CF_MAX_TILT,
-                             CF_POS_BW, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_LEN, FS_TGO, FS_T_PHASE,
-                             PHASE_APPROACH, PHASE_OBSTACLE_AVOIDANCE)
+from gnc.core.layout import (AF_PLAN_FAILURES, AF_PLAN_FALLBACKS, AF_PLAN_ITER_MAX, AF_PLAN_ITERS, AF_PLAN_SOLVES,
+                             AF_PLAN_STEP_ITER_MAX, CF_APPROACH_TIME, CF_ATT_RATE_MAX, CF_AVOID_TIME, CF_HOVER_ALT,
+                             CF_ISP, CF_MAX_TILT, CF_POS_BW, CF_SLOW_RATE, CF_THRUST_MAX, CF_THRUST_MIN, FS_AIM, FS_LEN,
+                             FS_TGO, FS_T_PHASE, PHASE_APPROACH, PHASE_OBSTACLE_AVOIDANCE)
 from gnc.core.pdg import problem as pr
 from gnc.core.pdg import solver as so
 from gnc.core.pdg.problem import N_LIM, N_SC, N_ST
@@ -260,6 +261,18 @@ def counters(fs):
     b = FS_LEN
     return (int(fs[b + PG_SOLVES]), int(fs[b + PG_FAILURES]), int(fs[b + PG_ITERS]), int(fs[b + PG_ITER_MAX]),
             int(fs[b + PG_FALLBACKS]), int(fs[b + PG_STEP_ITER_MAX]))
+
+
+@kernel
+def report(fs, af):
+    """The counters into the actuator frame (AF_PLAN_*): a board's are seen by the host only there."""
+    b = FS_LEN
+    af[AF_PLAN_SOLVES] = fs[b + PG_SOLVES]
+    af[AF_PLAN_FAILURES] = fs[b + PG_FAILURES]
+    af[AF_PLAN_ITERS] = fs[b + PG_ITERS]
+    af[AF_PLAN_ITER_MAX] = fs[b + PG_ITER_MAX]
+    af[AF_PLAN_STEP_ITER_MAX] = fs[b + PG_STEP_ITER_MAX]
+    af[AF_PLAN_FALLBACKS] = fs[b + PG_FALLBACKS]
 
 
 @kernel
@@ -584,4 +597,5 @@ def step(sf, cfg, fs, af, t):
             fs[FS_TGO] = fs[b + PG_T_PLAN] + fs[b + PG_TF] - t + HANDOVER_S[arc]
             a = guidance.shape_thrust(_follow(fs, cfg, t, r, v, g), up, ratio * cfg[CF_THRUST_MIN] / mass,
                                       cfg[CF_MAX_TILT])
+    report(fs, af)
     return descent.actuate(cfg, fs, af, a, phase, up, q_lb, mass, ratio, health)
