@@ -82,10 +82,15 @@ def test_emulated_cortex_m4f_flies_the_fuel_optimal_law_at_10_hz_and_lands(deadl
     landed_like_gnc_run(r.summary, sc)
     assert len(r.telemetry["t"]) == r.link["steps"] and r.link["frames"]["lost"] == r.link["frames"]["held_steps"] == 0
     assert r.link["handshakes"][0]["board"].startswith("netduinoplus2 f32")
+    # the board's solver counters, from its actuator frames (protocol 9): it planned, and held its budget
+    g = r.summary["guidance"]
+    assert g["solves"] > 50 and g["iterations_max"] <= 61
+    assert g["step_iterations_max"] == budget if budget else g["step_iterations_max"] > 61
     td = r.summary["touchdown"]
     print(f"\nemulated STM32F405, pdg N = {M4F_PDG_NODES}, budget {budget}: {r.link['steps']} steps, propellant "
           f"{r.summary['propellant_used_kg']:.1f} kg, touchdown {td['vertical_speed_mps']:.2f} m/s vertical, "
-          f"{td['horizontal_speed_mps']:.2f} m/s horizontal")
+          f"{td['horizontal_speed_mps']:.2f} m/s horizontal; {g['solves']} solves, at most {g['step_iterations_max']} "
+          "iterations a step")
 
 
 def test_the_emulated_cortex_m4f_lays_the_fuel_optimal_law_out_at_its_room_and_steps_it(deadline):
