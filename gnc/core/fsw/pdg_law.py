@@ -254,25 +254,30 @@ def allocate(nodes: int, replan_s: float, glide: float, point: float, m_dry: flo
     return fs
 
 
-@kernel
-def counters(fs):
-    """(solves, failures, iterations, most iterations of one solve, fallbacks, most iterations
-    one step spent planning) so far."""
-    b = FS_LEN
-    return (int(fs[b + PG_SOLVES]), int(fs[b + PG_FAILURES]), int(fs[b + PG_ITERS]), int(fs[b + PG_ITER_MAX]),
-            int(fs[b + PG_FALLBACKS]), int(fs[b + PG_STEP_ITER_MAX]))
+# the solver's counters in the PG block (COUNTED) and their copies in the actuator frame
+# (REPORTED), pair by pair: solves, failures, iterations, most iterations of one solve, fallbacks,
+# most iterations one step spent planning
+COUNTED = (PG_SOLVES, PG_FAILURES, PG_ITERS, PG_ITER_MAX, PG_FALLBACKS, PG_STEP_ITER_MAX)
+REPORTED = (AF_PLAN_SOLVES, AF_PLAN_FAILURES, AF_PLAN_ITERS, AF_PLAN_ITER_MAX, AF_PLAN_FALLBACKS,
+            AF_PLAN_STEP_ITER_MAX)
+
+
+def counters(fs: np.ndarray) -> tuple:
+    """The counters so far (COUNTED's order), from a state row."""
+    return tuple(int(fs[FS_LEN + i]) for i in COUNTED)
+
+
+def reported(af: np.ndarray) -> tuple:
+    """The same counters (COUNTED's order) from an actuator frame: a board's are seen by the
+    host only there."""
+    return tuple(int(af[i]) for i in REPORTED)
 
 
 @kernel
 def report(fs, af):
-    """The counters into the actuator frame (AF_PLAN_*): a board's are seen by the host only there."""
-    b = FS_LEN
-    af[AF_PLAN_SOLVES] = fs[b + PG_SOLVES]
-    af[AF_PLAN_FAILURES] = fs[b + PG_FAILURES]
-    af[AF_PLAN_ITERS] = fs[b + PG_ITERS]
-    af[AF_PLAN_ITER_MAX] = fs[b + PG_ITER_MAX]
-    af[AF_PLAN_STEP_ITER_MAX] = fs[b + PG_STEP_ITER_MAX]
-    af[AF_PLAN_FALLBACKS] = fs[b + PG_FALLBACKS]
+    """The counters into the actuator frame (AF_PLAN_*)."""
+    for k in range(len(COUNTED)):
+        af[REPORTED[k]] = fs[FS_LEN + COUNTED[k]]
 
 
 @kernel

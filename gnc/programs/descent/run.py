@@ -86,14 +86,9 @@ def check_law(law: str, fsw: str, link=None, nodes: int | None = None) -> None:
                             "fly it with --fsw numba or fewer nodes")
 
 
-# the actuator frame's copies of pdg_law.counters, in its order
-PLAN_COLUMNS = ("af.plan_solves", "af.plan_failures", "af.plan_iters", "af.plan_iter_max", "af.plan_fallbacks",
-                "af.plan_step_iter_max")
-
-
 def guidance_summary(counts: tuple) -> dict:
     """The fuel-optimal law's solver figures: pdg_law.counters of its state in process; over a
-    link, the board's, from its last actuator frame (PLAN_COLUMNS; counted since the board
+    link, the board's, pdg_law.reported by its last actuator frame (counted since the board
     last laid the law out, so since its last reset)."""
     solves, failures, iters, iter_max, fallbacks, step_max = counts
     return {"law": "pdg", "solves": solves, "failures": failures, "iterations": iters,
@@ -234,7 +229,7 @@ def run(sc: Scenario, seed: int = 0, disperse: bool = False, *, tel_every: int =
         summary["site_shift_m"] = site_shift(f.fs[0])
     if a.law == "pdg":
         summary["guidance"] = guidance_summary(
-            pdg_law.counters(f.fs[0]) if link is None else tuple(int(telemetry[c][-1]) for c in PLAN_COLUMNS))
+            pdg_law.counters(f.fs[0]) if link is None else pdg_law.reported(last[P.T_AF:]))
     if (fm := file_map_of(sc)) is not None:
         summary["terrain"] = dem_file_summary(fm)
     return RunResult(sc, seed, summary, telemetry, hazard=(a.hdu, hs, hmap))
